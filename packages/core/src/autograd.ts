@@ -1,0 +1,117 @@
+/**
+ * Reverse-mode automatic differentiation over the graph that ops record.
+ *
+ * Gradient rules live with their ops (in ops/), written with other ops, so a
+ * backend never implements a gradient. `backward` walks the graph once in
+ * reverse topological order and accumulates into the leaves' `.grad`.
+ */
+import { keep, noGrad, tidy } from './engine.js';
+import { NerveError, fmtShape } from './errors.js';
+import { shapesEqual } from './shape.js';
+import type { Tensor } from './tensor.js';
+import { add } from './ops/binary.js';
+import { contiguous } from './ops/views.js';
+import { onesLike } from './ops/creation.js';
+
+function topoOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const visited = new Set<Tensor>();
+  // Iterative DFS: deep graphs (long training unrolls) must not overflow the stack.
+  const stack: [Tensor, number][] = [[root, 0]];
+  visited.add(root);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    const [t, i] = top;
+    const inputs = t.gradFn?.inputs ?? [];
+    if (i < inputs.length) {
+      top[1]++;
+      const next = inputs[i];
+      if (next.requiresGrad && !visited.has(next)) {
+        visited.add(next);
+        stack.push([next, 0]);
+      }
+    } else {
+      stack.pop();
+      order.push(t);
+    }
+  }
+  return order.reverse();
+}
+
+/**
+ * Computes gradients of `root` with respect to every leaf that requires them
+ * and adds them to the leaves' `.grad` (PyTorch's accumulation semantics: call
+ * `zeroGrad`/dispose grads between steps). `root` must hold one element unless
+ * `gradient` (same shape as root) is given.
+ */
+export function backward(root: Tensor, gradient?: Tensor): void {
+  root.assertAlive('backward');
+  if (!root.requiresGrad) {
+    throw NerveError.raw(
+      'backward',
+      'the tensor does not require grad: no input of the computation had requiresGrad = true',
+    );
+  }
+  if (gradient === undefined && root.size !== 1) {
+    throw new NerveError(
+      'backward',
+      'a one-element output, or an explicit gradient of the same shape',
+      `output of shape ${fmtShape(root.shape)}`,
+    );
+  }
+  if (gradient !== undefined) {
+    gradient.assertAlive('backward');
+    if (!shapesEqual(gradient.shape, root.shape)) {
+      throw new NerveError(
+        'backward',
+        `a gradient of shape ${fmtShape(root.shape)}`,
+        fmtShape(gradient.shape),
+      );
+    }
+  }
+  const order = topoOrder(root);
+  noGrad(() =>
+    tidy(() => {
+      const grads = new Map<Tensor, Tensor>();
+      grads.set(root, gradient ?? onesLike(root));
+      for (const t of order) {
+        const g = grads.get(t);
+        if (!g) continue;
+        grads.delete(t);
+        const node = t.gradFn;
+        if (node === null) {
+          accumulateLeaf(t, g);
+          continue;
+        }
+        let inGrads: (Tensor | null)[];
+        try {
+          inGrads = node.backward(g);
+        } catch (e) {
+          if (e instanceof Error) e.message = `${e.message} (in the backward pass of '${node.name}')`;
+          throw e;
+        }
+        node.inputs.forEach((input, i) => {
+          const gi = inGrads[i];
+          if (!gi || !input.requiresGrad) return;
+          if (!shapesEqual(gi.shape, input.shape)) {
+            throw NerveError.raw(
+              'backward',
+              `internal error: gradient of '${node.name}' input ${i} has shape ${fmtShape(gi.shape)}, expected ${fmtShape(input.shape)}`,
+            );
+          }
+          const prev = grads.get(input);
+          grads.set(input, prev ? add(prev, gi) : gi);
+        });
+      }
+    }),
+  );
+}
+
+function accumulateLeaf(leaf: Tensor, g: Tensor): void {
+  // The gradient may be a view shared with another leaf's gradient (add's
+  // backward hands the same tensor to both inputs), so a leaf always gets a
+  // buffer of its own.
+  const own = leaf.grad ? add(leaf.grad, g) : contiguous(g, true);
+  if (leaf.grad) leaf.grad.dispose();
+  leaf.grad = keep(own);
+}

@@ -1,0 +1,263 @@
+/**
+ * The Backend contract: the seam between the tensor core and a device.
+ *
+ * ## Design
+ * A backend owns memory and runs kernels. It knows nothing about autograd,
+ * views, layers or training: the core turns every view into an explicit
+ * stride description and composes every gradient from the primitives below.
+ * The required surface is deliberately small (storage plus about a dozen
+ * primitives, each parameterised by an op name from a table in core) so a new
+ * backend is quick to write and cannot silently lack a gradient.
+ *
+ * Optional fused kernels (conv2d, pooling, softmax) have reference fallbacks
+ * composed from primitives in core; a backend without them still trains,
+ * only slower. The conformance suite (`@nerve/core/testing`) checks both.
+ *
+ * Conventions shared by every method:
+ * - Sizes, strides and offsets count elements, not bytes.
+ * - Every returned `DataId` is a new buffer owned by the caller, laid out
+ *   contiguously (row-major) unless stated otherwise.
+ * - A `StridedView` reads element `i0..i(r-1)` of a logical shape at
+ *   `offset + Σ ik * strides[k]`; a stride of 0 broadcasts.
+ * - Inputs passed as a bare `DataId` are contiguous and start at element 0.
+ * - Sizes may be 0; a kernel over an empty tensor returns an empty buffer.
+ */
+import type { DType, TypedArray } from './dtype.js';
+
+/** Opaque handle to a buffer that a backend owns. */
+export type DataId = object;
+
+/** A read of a buffer through explicit strides (the core's view of a tensor). */
+export interface StridedView {
+  readonly id: DataId;
+  readonly strides: readonly number[];
+  readonly offset: number;
+}
+
+/** Elementwise unary ops; the core's table (ops/unary-table.ts) defines each one. */
+export type UnaryOp =
+  | 'neg'
+  | 'abs'
+  | 'sign'
+  | 'exp'
+  | 'expm1'
+  | 'log'
+  | 'log1p'
+  | 'sqrt'
+  | 'rsqrt'
+  | 'reciprocal'
+  | 'square'
+  | 'sin'
+  | 'cos'
+  | 'tanh'
+  | 'sigmoid'
+  | 'relu'
+  | 'leakyRelu'
+  | 'elu'
+  | 'selu'
+  | 'gelu'
+  | 'silu'
+  | 'softplus'
+  | 'erf'
+  | 'floor'
+  | 'ceil'
+  | 'round'
+  | 'logicalNot';
+
+/** Elementwise binary ops; comparisons produce `bool`. */
+export type BinaryOp =
+  | 'add'
+  | 'sub'
+  | 'mul'
+  | 'div'
+  | 'pow'
+  | 'maximum'
+  | 'minimum'
+  | 'eq'
+  | 'ne'
+  | 'lt'
+  | 'le'
+  | 'gt'
+  | 'ge'
+  | 'logicalAnd'
+  | 'logicalOr';
+
+/** Reductions over the middle axis of `[outer, size, inner]`. arg* produce int32. */
+export type ReduceOp = 'sum' | 'prod' | 'max' | 'min' | 'argmax' | 'argmin';
+
+/** Batched matrix product `C[b] = op(A[b]) · op(B[b])`, float32. */
+export interface MatmulParams {
+  /** Number of output matrices. */
+  readonly batch: number;
+  readonly m: number;
+  readonly k: number;
+  readonly n: number;
+  /** A is stored as [k, m] per batch (read transposed) instead of [m, k]. */
+  readonly transA: boolean;
+  /** B is stored as [n, k] per batch (read transposed) instead of [k, n]. */
+  readonly transB: boolean;
+  /** Elements between consecutive A matrices; 0 broadcasts one matrix over the batch. */
+  readonly aBatchStride: number;
+  /** Elements between consecutive B matrices; 0 broadcasts one matrix over the batch. */
+  readonly bBatchStride: number;
+}
+
+/**
+ * Geometry of a 2-D convolution or pooling window, NCHW layout.
+ * Output size: `oh = floor((h + 2*padH - dilationH*(kh-1) - 1) / strideH) + 1`.
+ */
+export interface Conv2dParams {
+  readonly batch: number;
+  readonly inChannels: number;
+  readonly inHeight: number;
+  readonly inWidth: number;
+  /** Output channels (equals inChannels for pooling). */
+  readonly outChannels: number;
+  readonly kernelHeight: number;
+  readonly kernelWidth: number;
+  readonly outHeight: number;
+  readonly outWidth: number;
+  readonly strideH: number;
+  readonly strideW: number;
+  readonly padH: number;
+  readonly padW: number;
+  readonly dilationH: number;
+  readonly dilationW: number;
+}
+
+/** Bytes and buffer counts a backend reports for itself. */
+export interface BackendMemory {
+  readonly buffers: number;
+  readonly bytes: number;
+}
+
+/** Optional fused kernels. The core falls back to compositions of primitives when absent. */
+export interface FusedKernels {
+  /** x [N,C,H,W] float32, w [O,C,KH,KW] → y [N,O,OH,OW]. */
+  conv2d?(x: DataId, w: DataId, p: Conv2dParams): DataId;
+  /** dy [N,O,OH,OW], w [O,C,KH,KW] → dx [N,C,H,W]. */
+  conv2dBackwardInput?(dy: DataId, w: DataId, p: Conv2dParams): DataId;
+  /** x [N,C,H,W], dy [N,O,OH,OW] → dw [O,C,KH,KW]. */
+  conv2dBackwardFilter?(x: DataId, dy: DataId, p: Conv2dParams): DataId;
+  /**
+   * Max pooling with implicit -∞ padding. Returns the output [N,C,OH,OW] and,
+   * per output, the int32 index of the winning input element within its
+   * [H*W] plane (first maximum in window order on ties).
+   */
+  maxPool2d?(x: DataId, p: Conv2dParams): { out: DataId; indices: DataId };
+  /** Average pooling; padded elements count in the divisor (PyTorch's default). */
+  avgPool2d?(x: DataId, p: Conv2dParams): DataId;
+  /** Gradient of avgPool2d: dy [N,C,OH,OW] → dx [N,C,H,W]. */
+  avgPool2dBackward?(dy: DataId, p: Conv2dParams): DataId;
+  /** Softmax over the last axis of a contiguous [outer, n] float32 buffer. */
+  softmax?(x: DataId, outer: number, n: number): DataId;
+  /** Log-softmax over the last axis of a contiguous [outer, n] float32 buffer. */
+  logSoftmax?(x: DataId, outer: number, n: number): DataId;
+}
+
+/** Names of the optional fused kernels, for tests that switch them off. */
+export const FUSED_KERNEL_NAMES = [
+  'conv2d',
+  'conv2dBackwardInput',
+  'conv2dBackwardFilter',
+  'maxPool2d',
+  'avgPool2d',
+  'avgPool2dBackward',
+  'softmax',
+  'logSoftmax',
+] as const satisfies readonly (keyof FusedKernels)[];
+
+export interface Backend extends FusedKernels {
+  /** Registry name, e.g. `cpu` or `webgpu`. */
+  readonly name: string;
+  /** Async initialisation (adapter and device for GPUs). Called once by `ready()`. */
+  init?(): Promise<void>;
+
+  // ---- storage ------------------------------------------------------------
+  /** Copies host values into a new buffer of `dtype` (bool is stored as 0/1). */
+  upload(values: TypedArray, dtype: DType): DataId;
+  /** New buffer of `size` elements, every one equal to `value`. */
+  fill(size: number, dtype: DType, value: number): DataId;
+  /**
+   * Reads `size` elements back to the host into a new array the caller owns
+   * (never the backend's own storage); the only point where a GPU waits.
+   */
+  read(id: DataId, dtype: DType, size: number): Promise<TypedArray>;
+  /** Synchronous read (a new array the caller owns), only where the backend can honestly provide it. */
+  readSync?(id: DataId, dtype: DType, size: number): TypedArray;
+  /** Releases a buffer. The core never uses the id afterwards. */
+  free(id: DataId): void;
+  /** Live buffers and bytes this backend holds. */
+  memory(): BackendMemory;
+
+  // ---- required primitives -----------------------------------------------
+  /**
+   * out[i] = op(x[i]) over `shape`. `inDtype` is the input's dtype; the output
+   * is `outDtype` (equal to inDtype except for logicalNot → bool). `param` is
+   * the op's scalar parameter (leakyRelu slope, elu alpha).
+   */
+  unary(
+    op: UnaryOp,
+    x: StridedView,
+    shape: readonly number[],
+    inDtype: DType,
+    outDtype: DType,
+    param?: number,
+  ): DataId;
+  /** out[i] = op(a[i], b[i]) over `shape`; both inputs share `inDtype`. */
+  binary(
+    op: BinaryOp,
+    a: StridedView,
+    b: StridedView,
+    shape: readonly number[],
+    inDtype: DType,
+    outDtype: DType,
+  ): DataId;
+  /** out[i] = cond[i] ? a[i] : b[i]; cond is bool, a and b share `dtype`. */
+  where(
+    cond: StridedView,
+    a: StridedView,
+    b: StridedView,
+    shape: readonly number[],
+    dtype: DType,
+  ): DataId;
+  /** Materialises a strided view as a new contiguous buffer, converting dtype. */
+  copy(x: StridedView, shape: readonly number[], inDtype: DType, outDtype: DType): DataId;
+  /**
+   * Writes `src` (read through its strides over `shape`) into the region of an
+   * existing buffer described by `dst`. Used only on buffers the core has just
+   * created (pad, concat), never on a buffer a user can see.
+   */
+  copyInto(dst: StridedView, src: StridedView, shape: readonly number[], dtype: DType): void;
+  /** Reduces the middle axis of contiguous [outer, size, inner] → [outer, inner]. */
+  reduce(op: ReduceOp, x: DataId, dtype: DType, outer: number, size: number, inner: number): DataId;
+  /** Batched float32 matrix product (see MatmulParams). Output [batch, m, n]. */
+  matmul(a: DataId, b: DataId, p: MatmulParams): DataId;
+  /**
+   * Gather along the middle axis: x is contiguous [outer, n, inner]; index is an
+   * int32 view over [outer, m, inner] with values in [0, n);
+   * out[o, j, i] = x[o, index[o, j, i], i], shape [outer, m, inner].
+   */
+  gather(
+    x: DataId,
+    dtype: DType,
+    index: StridedView,
+    outer: number,
+    n: number,
+    m: number,
+    inner: number,
+  ): DataId;
+  /**
+   * The adjoint of gather: out is zeros [outer, n, inner];
+   * out[o, index[o, j, i], i] += src[o, j, i] for src contiguous [outer, m, inner].
+   */
+  scatterAdd(
+    index: StridedView,
+    src: DataId,
+    dtype: DType,
+    outer: number,
+    m: number,
+    n: number,
+    inner: number,
+  ): DataId;
+}

@@ -1,0 +1,58 @@
+/**
+ * @nerve/core — tensors, autograd, memory scopes, seeded random numbers and
+ * the Backend contract. Import a backend package (e.g. `@nerve/backend-cpu`)
+ * to run anything.
+ */
+import './ops/methods.js';
+
+export type {
+  Backend,
+  BackendMemory,
+  BinaryOp,
+  Conv2dParams,
+  DataId,
+  FusedKernels,
+  MatmulParams,
+  ReduceOp,
+  StridedView,
+  UnaryOp,
+} from './backend.js';
+export { FUSED_KERNEL_NAMES } from './backend.js';
+export { type DType, type TypedArray, BYTES_PER_ELEMENT, DTYPES, promoteTypes, typedArrayFor } from './dtype.js';
+export { NerveError } from './errors.js';
+export { BINARY_SCALAR, UNARY_SCALAR, erf as erfScalar, sigmoid as sigmoidScalar } from './scalar-math.js';
+export {
+  registerBackend,
+  setBackend,
+  getBackend,
+  getBackendName,
+  listBackends,
+  ready,
+} from './registry.js';
+export { type MemoryInfo, memory, tidy, keep, noGrad, isGradEnabled, withoutFusedKernels } from './engine.js';
+export { Tensor, type GradNode, type NestedArray } from './tensor.js';
+export { backward } from './autograd.js';
+export { Generator, manualSeed, philox4x32 } from './random.js';
+export { broadcastShapes, sizeOf } from './shape.js';
+export { gradCheck, type GradCheckOptions, type GradCheckResult } from './gradcheck.js';
+
+export * from './ops/creation.js';
+export * from './ops/random.js';
+export {
+  add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge, logicalAnd, logicalOr,
+} from './ops/binary.js';
+export * from './ops/unary.js';
+export { where, clamp } from './ops/where.js';
+export {
+  sum, prod, mean, max, min, argmax, argmin, variance, std, logSumExp,
+  type ReduceOptions, type VarianceOptions,
+} from './ops/reduce.js';
+export { matmul } from './ops/matmul.js';
+export * from './ops/views.js';
+export { concat, stack, pad } from './ops/concat-pad.js';
+export { gather, indexSelect, oneHot } from './ops/indexing.js';
+export { softmax, logSoftmax } from './ops/softmax.js';
+export { conv2d, type Conv2dOptions } from './ops/conv.js';
+export { maxPool2d, avgPool2d, type Pool2dOptions } from './ops/pool.js';
+export type { Pair } from './ops/conv-geometry.js';
+export type { TensorLike } from './ops/util.js';

@@ -1,0 +1,133 @@
+/**
+ * Elementwise binary ops with NumPy broadcasting, and their gradients.
+ * Gradients of broadcast inputs are summed back to the input's shape.
+ */
+import type { BinaryOp } from '../backend.js';
+import { type DType, promoteTypes } from '../dtype.js';
+import { composite, tidy } from '../engine.js';
+import { broadcastShapes, broadcastStrides } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { cast } from './creation.js';
+import { sumToShape } from './reduce.js';
+import { log, neg, square } from './unary.js';
+import { type TensorLike, backendOf, record, toTensor, wrap } from './util.js';
+import { where } from './where.js';
+import { Tensor as TensorClass } from '../tensor.js';
+
+const COMPARISONS = new Set<BinaryOp>(['eq', 'ne', 'lt', 'le', 'gt', 'ge']);
+
+/** Resolves operands: tensors or scalars, same backend, promoted dtype. */
+export function operands(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor, DType] {
+  const ta = a instanceof TensorClass ? a : null;
+  const tb = b instanceof TensorClass ? b : null;
+  const backend = backendOf(op, ...[ta, tb].filter((t): t is Tensor => t !== null));
+  const x = toTensor(op, a, tb, backend);
+  const y = toTensor(op, b, ta, backend);
+  return [x, y, promoteTypes(x.dtype, y.dtype)];
+}
+
+/** Runs the backend's binary kernel on already-promoted operands (no autograd). */
+export function binaryKernel(op: BinaryOp, a: Tensor, b: Tensor, outDtype: DType): Tensor {
+  const backend = backendOf(op, a, b);
+  const shape = broadcastShapes(op, a.shape, b.shape);
+  const av = { ...a.view(), strides: broadcastStrides(a.shape, a.strides, shape) };
+  const bv = { ...b.view(), strides: broadcastStrides(b.shape, b.strides, shape) };
+  return wrap(backend, backend.binary(op, av, bv, shape, a.dtype, outDtype), shape, outDtype);
+}
+
+function arith(
+  op: BinaryOp,
+  a: TensorLike,
+  b: TensorLike,
+  grad: (x: Tensor, y: Tensor, out: Tensor, dy: Tensor) => [Tensor | null, Tensor | null],
+  forceFloat = false,
+): Tensor {
+  const inputs = [a, b].filter((t): t is Tensor => t instanceof TensorClass);
+  return composite(inputs, () => {
+    let [x, y, dtype] = operands(op, a, b);
+    if (dtype === 'bool' || forceFloat) dtype = forceFloat ? 'float32' : 'int32';
+    if (x.dtype !== dtype) x = cast(x, dtype);
+    if (y.dtype !== dtype) y = cast(y, dtype);
+    const out = binaryKernel(op, x, y, dtype);
+    return record(out, op, [x, y], (dy) => {
+      const [gx, gy] = grad(x, y, out, dy);
+      return [gx && sumToShape(gx, x.shape), gy && sumToShape(gy, y.shape)];
+    });
+  });
+}
+
+/** a + b */
+export function add(a: TensorLike, b: TensorLike): Tensor {
+  return arith('add', a, b, (_x, _y, _o, dy) => [dy, dy]);
+}
+
+/** a − b */
+export function sub(a: TensorLike, b: TensorLike): Tensor {
+  return arith('sub', a, b, (_x, _y, _o, dy) => [dy, neg(dy)]);
+}
+
+/** a · b */
+export function mul(a: TensorLike, b: TensorLike): Tensor {
+  return arith('mul', a, b, (x, y, _o, dy) => [mul(dy, y), mul(dy, x)]);
+}
+
+/** a / b, always true (float32) division, as in PyTorch. */
+export function div(a: TensorLike, b: TensorLike): Tensor {
+  return arith(
+    'div',
+    a,
+    b,
+    (x, y, _o, dy) => [div(dy, y), neg(div(mul(dy, x), square(y)))],
+    true,
+  );
+}
+
+/** aᵇ. The gradient with respect to b is taken as 0 where a ≤ 0. */
+export function pow(a: TensorLike, b: TensorLike): Tensor {
+  return arith('pow', a, b, (x, y, out, dy) => [
+    mul(dy, mul(y, pow(x, sub(y, 1)))),
+    y.requiresGrad ? where(gtRaw(x, 0), mul(dy, mul(out, log(x))), 0) : null,
+  ]);
+}
+
+/** Elementwise maximum; on ties each input receives half the gradient (as PyTorch). */
+export function maximum(a: TensorLike, b: TensorLike): Tensor {
+  return arith('maximum', a, b, (x, y, _o, dy) => splitTies(x, y, dy, 'gt'));
+}
+
+/** Elementwise minimum; on ties each input receives half the gradient (as PyTorch). */
+export function minimum(a: TensorLike, b: TensorLike): Tensor {
+  return arith('minimum', a, b, (x, y, _o, dy) => splitTies(x, y, dy, 'lt'));
+}
+
+function splitTies(x: Tensor, y: Tensor, dy: Tensor, wins: 'gt' | 'lt'): [Tensor, Tensor] {
+  const half = mul(dy, 0.5);
+  const tie = eq(x, y);
+  const xWins = wins === 'gt' ? gt(x, y) : lt(x, y);
+  const yWins = wins === 'gt' ? lt(x, y) : gt(x, y);
+  return [where(xWins, dy, where(tie, half, 0)), where(yWins, dy, where(tie, half, 0))];
+}
+
+function compare(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor {
+  return tidy(() => {
+    let [x, y, dtype] = operands(op, a, b);
+    if (x.dtype !== dtype) x = cast(x, dtype);
+    if (y.dtype !== dtype) y = cast(y, dtype);
+    return binaryKernel(op, x, y, 'bool');
+  });
+}
+
+function gtRaw(a: Tensor, b: number): Tensor {
+  return compare('gt', a, b);
+}
+
+export const eq = (a: TensorLike, b: TensorLike): Tensor => compare('eq', a, b);
+export const ne = (a: TensorLike, b: TensorLike): Tensor => compare('ne', a, b);
+export const lt = (a: TensorLike, b: TensorLike): Tensor => compare('lt', a, b);
+export const le = (a: TensorLike, b: TensorLike): Tensor => compare('le', a, b);
+export const gt = (a: TensorLike, b: TensorLike): Tensor => compare('gt', a, b);
+export const ge = (a: TensorLike, b: TensorLike): Tensor => compare('ge', a, b);
+export const logicalAnd = (a: TensorLike, b: TensorLike): Tensor => compare('logicalAnd', a, b);
+export const logicalOr = (a: TensorLike, b: TensorLike): Tensor => compare('logicalOr', a, b);
+
+export { COMPARISONS };

@@ -1,0 +1,239 @@
+/**
+ * Reductions over axes: sum, mean, prod, max, min, argmax, argmin, and the
+ * composites var, std and logSumExp.
+ *
+ * The backend reduces the middle axis of a contiguous [outer, size, inner]
+ * buffer. When the reduced axes are adjacent in a contiguous tensor that is a
+ * free reshape; otherwise the core permutes them to the end and copies.
+ */
+import type { ReduceOp } from '../backend.js';
+import type { DType } from '../dtype.js';
+import { composite } from '../engine.js';
+import { NerveError, fmtShape } from '../errors.js';
+import { normalizeAxes, normalizeAxis, shapesEqual, sizeOf } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { div, mul, sub } from './binary.js';
+import { cast } from './creation.js';
+import { log, exp, sqrt, square } from './unary.js';
+import { backendOf, contiguousData, record, wrap } from './util.js';
+import { expand, permute, reshape } from './views.js';
+import { noGrad } from '../engine.js';
+
+export interface ReduceOptions {
+  keepDims?: boolean;
+}
+
+type Axes = number | readonly number[] | undefined;
+
+/** How a reduction lays the input out for the backend. */
+interface Plan {
+  axes: number[];
+  /** Input permuted so reduced axes are last (null: no permutation needed). */
+  perm: number[] | null;
+  outer: number;
+  size: number;
+  inner: number;
+  /** Output shape with reduced axes kept as 1. */
+  keptShape: number[];
+}
+
+function plan(x: Tensor, axes: number[]): Plan {
+  const keptShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const adjacent = axes.length === 0 || axes[axes.length - 1] - axes[0] === axes.length - 1;
+  if (adjacent && x.isContiguous) {
+    const a0 = axes.length ? axes[0] : x.rank;
+    const a1 = axes.length ? axes[axes.length - 1] : x.rank - 1;
+    return {
+      axes,
+      perm: null,
+      outer: sizeOf(x.shape.slice(0, a0)),
+      size: sizeOf(x.shape.slice(a0, a1 + 1)),
+      inner: sizeOf(x.shape.slice(a1 + 1)),
+      keptShape,
+    };
+  }
+  const rest = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  return {
+    axes,
+    perm: [...rest, ...axes],
+    outer: sizeOf(rest.map((i) => x.shape[i])),
+    size: sizeOf(axes.map((i) => x.shape[i])),
+    inner: 1,
+    keptShape,
+  };
+}
+
+/** Runs the backend reduction; returns a tensor of the kept (keepDims) shape. */
+function reduceKernel(op: ReduceOp, x: Tensor, p: Plan, outDtype: DType): Tensor {
+  const backend = x.backend;
+  const src = p.perm ? noGrad(() => permute(x, p.perm!)) : x;
+  const c = contiguousData(src);
+  try {
+    const id = backend.reduce(op, c.id, x.dtype, p.outer, p.size, p.inner);
+    return wrap(backend, id, p.keptShape, outDtype);
+  } finally {
+    c.release();
+    if (src !== x) src.dispose();
+  }
+}
+
+function finish(t: Tensor, p: Plan, keepDims: boolean | undefined): Tensor {
+  if (keepDims) return t;
+  return reshape(
+    t,
+    p.keptShape.filter((_, i) => !p.axes.includes(i)),
+  );
+}
+
+function checkNonEmpty(op: string, x: Tensor, p: Plan): void {
+  if (p.size === 0 && p.outer * p.inner > 0) {
+    throw NerveError.raw(op, `cannot reduce an empty dimension of ${fmtShape(x.shape)}`);
+  }
+  if (x.size === 0 && p.axes.length === x.rank) {
+    throw NerveError.raw(op, `cannot reduce an empty tensor ${fmtShape(x.shape)}`);
+  }
+}
+
+/** Sum over `axes` (all by default). bool and int32 sum to int32. */
+export function sum(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor {
+  backendOf('sum', x);
+  if (x.dtype === 'bool') return composite([], () => sum(cast(x, 'int32'), axes, opts));
+  const ax = normalizeAxes('sum', axes, x.rank);
+  const p = plan(x, ax);
+  return composite([x], () => {
+    const kept = reduceKernel('sum', x, p, x.dtype);
+    record(kept, 'sum', [x], (dy) => [expand(dy, x.shape)]);
+    return finish(kept, p, opts.keepDims);
+  });
+}
+
+/** Product over `axes`. The gradient divides by x, so it is defined where x ≠ 0. */
+export function prod(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor {
+  backendOf('prod', x);
+  if (x.dtype === 'bool') return composite([], () => prod(cast(x, 'int32'), axes, opts));
+  const ax = normalizeAxes('prod', axes, x.rank);
+  const p = plan(x, ax);
+  return composite([x], () => {
+    const kept = reduceKernel('prod', x, p, x.dtype);
+    record(kept, 'prod', [x], (dy) => [div(mul(expand(dy, x.shape), expand(kept, x.shape)), x)]);
+    return finish(kept, p, opts.keepDims);
+  });
+}
+
+/** Mean over `axes`; integer inputs are averaged in float32. */
+export function mean(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor {
+  backendOf('mean', x);
+  const ax = normalizeAxes('mean', axes, x.rank);
+  const count = sizeOf(ax.map((a) => x.shape[a]));
+  return composite([x], () => {
+    const xf = x.dtype === 'float32' ? x : cast(x, 'float32');
+    return div(sum(xf, ax, opts), count);
+  });
+}
+
+/**
+ * Max (or min) over axes. The gradient goes to the first extreme element of
+ * each reduced group (PyTorch's rule for max along a dimension).
+ */
+function extreme(op: 'max' | 'min', x: Tensor, axes: Axes, opts: ReduceOptions): Tensor {
+  backendOf(op, x);
+  const ax = normalizeAxes(op, axes, x.rank);
+  const p = plan(x, ax);
+  checkNonEmpty(op, x, p);
+  return composite([x], () => {
+  const kept = reduceKernel(op, x, p, x.dtype);
+  record(kept, op, [x], (dy) => {
+    const idx = reduceKernel(op === 'max' ? 'argmax' : 'argmin', x, p, 'int32');
+    const backend = x.backend;
+    const dyc = contiguousData(dy);
+    const iv = { id: idx.storage.id, strides: [p.inner, p.inner, 1], offset: 0 };
+    const id = backend.scatterAdd(iv, dyc.id, dy.dtype, p.outer, 1, p.size, p.inner);
+    dyc.release();
+    idx.dispose();
+    // The scattered gradient is laid out like the (possibly permuted) input.
+    const layoutShape = p.perm ? p.perm.map((a) => x.shape[a]) : x.shape;
+    const g = wrap(backend, id, layoutShape, dy.dtype);
+    if (!p.perm) return [g];
+    const inverse = new Array<number>(x.rank);
+    p.perm.forEach((a, i) => {
+      inverse[a] = i;
+    });
+    return [permute(g, inverse)];
+  });
+  return finish(kept, p, opts.keepDims);
+  });
+}
+
+export const max = (x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor =>
+  extreme('max', x, axes, opts);
+export const min = (x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor =>
+  extreme('min', x, axes, opts);
+
+function argExtreme(op: 'argmax' | 'argmin', x: Tensor, axis?: number, opts: ReduceOptions = {}): Tensor {
+  backendOf(op, x);
+  if (axis === undefined) {
+    // Over the flattened tensor, as PyTorch does without a dim.
+    return composite([], () => argExtreme(op, reshape(x, [x.size]), 0, opts));
+  }
+  const a = normalizeAxis(op, axis, x.rank);
+  const p = plan(x, [a]);
+  checkNonEmpty(op, x, p);
+  return composite([], () => finish(reduceKernel(op, x, p, 'int32'), p, opts.keepDims));
+}
+
+/** Index of the first maximum along `axis` (of the flattened tensor when omitted), int32. */
+export const argmax = (x: Tensor, axis?: number, opts?: ReduceOptions): Tensor =>
+  argExtreme('argmax', x, axis, opts);
+/** Index of the first minimum along `axis` (of the flattened tensor when omitted), int32. */
+export const argmin = (x: Tensor, axis?: number, opts?: ReduceOptions): Tensor =>
+  argExtreme('argmin', x, axis, opts);
+
+export interface VarianceOptions extends ReduceOptions {
+  /** Subtracted from the count in the divisor: 1 (default) is Bessel's correction, as in PyTorch. */
+  correction?: number;
+}
+
+/** Variance over axes: Σ(x − mean)² / (N − correction). */
+export function variance(x: Tensor, axes?: Axes, opts: VarianceOptions = {}): Tensor {
+  backendOf('var', x);
+  const ax = normalizeAxes('var', axes, x.rank);
+  const n = sizeOf(ax.map((a) => x.shape[a]));
+  const correction = opts.correction ?? 1;
+  return composite([x], () => {
+    const xf = x.dtype === 'float32' ? x : cast(x, 'float32');
+    const centered = sub(xf, mean(xf, ax, { keepDims: true }));
+    return div(sum(square(centered), ax, { keepDims: opts.keepDims }), Math.max(n - correction, 0));
+  });
+}
+
+/** Standard deviation: the square root of `variance`. */
+export function std(x: Tensor, axes?: Axes, opts: VarianceOptions = {}): Tensor {
+  backendOf('std', x);
+  return composite([x], () => sqrt(variance(x, axes, opts)));
+}
+
+/** log Σ exp(x) over axes, computed stably by subtracting the maximum first. */
+export function logSumExp(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor {
+  backendOf('logSumExp', x);
+  const ax = normalizeAxes('logSumExp', axes, x.rank);
+  return composite([x], () => {
+    // The shift is a constant for the gradient: d/dx is softmax either way.
+    const m = noGrad(() => max(x, ax, { keepDims: true }));
+    const r = add(log(sum(exp(sub(x, m)), ax, { keepDims: true })), m);
+    return opts.keepDims ? r : reshape(r, r.shape.filter((_, i) => !ax.includes(i)));
+  });
+}
+
+/** Sums a broadcast gradient back to `shape` (leading dims and size-1 dims). */
+export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
+  if (shapesEqual(g.shape, shape)) return g;
+  const lead = g.rank - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < g.rank; i++) {
+    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
+  }
+  const s = axes.length ? sum(g, axes, { keepDims: true }) : g;
+  return reshape(s, shape);
+}
+
+import { add } from './binary.js';

@@ -1,0 +1,134 @@
+/**
+ * Elementwise unary ops, declared once as a table: which dtypes an op keeps,
+ * and its gradient written with other ops. Kernels come from the backend's
+ * `unary` primitive; the scalar semantics live in scalar-math.ts.
+ */
+import type { UnaryOp } from '../backend.js';
+import type { DType } from '../dtype.js';
+import { SELU_CONSTANTS } from '../scalar-math.js';
+import { tidy } from '../engine.js';
+import type { Tensor } from '../tensor.js';
+import { add, div, gt, mul, sub } from './binary.js';
+import { backendOf, record, wrap } from './util.js';
+import { where } from './where.js';
+import { cast, zerosLike } from './creation.js';
+
+/** Gradient of y = f(x; p) given dy; x and y are the op's input and output. */
+type UnaryGrad = (x: Tensor, y: Tensor, dy: Tensor, p: number) => Tensor;
+
+interface UnaryDef {
+  /** Keeps int32 inputs as int32 (others compute in float32). */
+  readonly intOk?: boolean;
+  /** null: piecewise constant, the gradient is zero. */
+  readonly grad: UnaryGrad | null;
+}
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+export const UNARY_OPS: Record<Exclude<UnaryOp, 'logicalNot'>, UnaryDef> = {
+  neg: { intOk: true, grad: (_x, _y, dy) => neg(dy) },
+  abs: { intOk: true, grad: (x, _y, dy) => mul(dy, sign(x)) },
+  sign: { intOk: true, grad: null },
+  exp: { grad: (_x, y, dy) => mul(dy, y) },
+  expm1: { grad: (_x, y, dy) => mul(dy, add(y, 1)) },
+  log: { grad: (x, _y, dy) => div(dy, x) },
+  log1p: { grad: (x, _y, dy) => div(dy, add(x, 1)) },
+  sqrt: { grad: (_x, y, dy) => div(dy, mul(y, 2)) },
+  rsqrt: { grad: (_x, y, dy) => mul(dy, mul(mul(y, square(y)), -0.5)) },
+  reciprocal: { grad: (_x, y, dy) => neg(mul(dy, square(y))) },
+  square: { intOk: true, grad: (x, _y, dy) => mul(dy, mul(x, 2)) },
+  sin: { grad: (x, _y, dy) => mul(dy, cos(x)) },
+  cos: { grad: (x, _y, dy) => neg(mul(dy, sin(x))) },
+  tanh: { grad: (_x, y, dy) => mul(dy, sub(1, square(y))) },
+  sigmoid: { grad: (_x, y, dy) => mul(dy, mul(y, sub(1, y))) },
+  // The derivative at exactly 0 is taken as 0, as PyTorch does.
+  relu: { intOk: true, grad: (x, _y, dy) => where(gt(x, 0), dy, 0) },
+  leakyRelu: { grad: (x, _y, dy, p) => where(gt(x, 0), dy, mul(dy, p)) },
+  // For x ≤ 0, y = α(eˣ − 1), so dy/dx = y + α.
+  elu: { grad: (x, y, dy, p) => where(gt(x, 0), dy, mul(dy, add(y, p))) },
+  selu: {
+    grad: (x, y, dy) =>
+      where(
+        gt(x, 0),
+        mul(dy, SELU_CONSTANTS.scale),
+        mul(dy, add(y, SELU_CONSTANTS.scale * SELU_CONSTANTS.alpha)),
+      ),
+  },
+  // d/dx [x Φ(x)] = Φ(x) + x φ(x).
+  gelu: {
+    grad: (x, _y, dy) => {
+      const cdf = mul(add(erf(mul(x, Math.SQRT1_2)), 1), 0.5);
+      const pdf = mul(exp(mul(square(x), -0.5)), INV_SQRT_2PI);
+      return mul(dy, add(cdf, mul(x, pdf)));
+    },
+  },
+  // d/dx [x σ(x)] = σ(x) (1 + x (1 − σ(x))).
+  silu: {
+    grad: (x, _y, dy) => {
+      const s = sigmoid(x);
+      return mul(dy, mul(s, add(mul(x, sub(1, s)), 1)));
+    },
+  },
+  softplus: { grad: (x, _y, dy) => where(gt(x, 20), dy, mul(dy, sigmoid(x))) },
+  erf: { grad: (x, _y, dy) => mul(dy, mul(exp(neg(square(x))), SQRT_2_OVER_PI)) },
+  floor: { intOk: true, grad: null },
+  ceil: { intOk: true, grad: null },
+  round: { intOk: true, grad: null },
+};
+
+/** Applies a unary op from the table, recording its gradient. */
+export function unary(op: Exclude<UnaryOp, 'logicalNot'>, x: Tensor, param = 0): Tensor {
+  const backend = backendOf(op, x);
+  const def = UNARY_OPS[op];
+  if (x.dtype === 'bool' || (x.dtype === 'int32' && !def.intOk)) {
+    // Integer inputs of float ops compute in float32; the cast is not differentiable.
+    return tidy(() => unary(op, cast(x, 'float32'), param));
+  }
+  const dtype: DType = x.dtype;
+  const id = backend.unary(op, x.view(), x.shape, dtype, dtype, param);
+  const y = wrap(backend, id, x.shape, dtype);
+  const grad = def.grad;
+  return record(y, op, [x], (dy) => [grad ? grad(x, y, dy, param) : zerosLike(x)]);
+}
+
+/** Elementwise logical not; the result is bool. */
+export function logicalNot(x: Tensor): Tensor {
+  const backend = backendOf('logicalNot', x);
+  const id = backend.unary('logicalNot', x.view(), x.shape, x.dtype, 'bool');
+  return wrap(backend, id, x.shape, 'bool');
+}
+
+export const neg = (x: Tensor): Tensor => unary('neg', x);
+export const abs = (x: Tensor): Tensor => unary('abs', x);
+export const sign = (x: Tensor): Tensor => unary('sign', x);
+export const exp = (x: Tensor): Tensor => unary('exp', x);
+export const expm1 = (x: Tensor): Tensor => unary('expm1', x);
+export const log = (x: Tensor): Tensor => unary('log', x);
+export const log1p = (x: Tensor): Tensor => unary('log1p', x);
+export const sqrt = (x: Tensor): Tensor => unary('sqrt', x);
+export const rsqrt = (x: Tensor): Tensor => unary('rsqrt', x);
+export const reciprocal = (x: Tensor): Tensor => unary('reciprocal', x);
+export const square = (x: Tensor): Tensor => unary('square', x);
+export const sin = (x: Tensor): Tensor => unary('sin', x);
+export const cos = (x: Tensor): Tensor => unary('cos', x);
+export const tanh = (x: Tensor): Tensor => unary('tanh', x);
+export const sigmoid = (x: Tensor): Tensor => unary('sigmoid', x);
+export const relu = (x: Tensor): Tensor => unary('relu', x);
+export const erf = (x: Tensor): Tensor => unary('erf', x);
+export const floor = (x: Tensor): Tensor => unary('floor', x);
+export const ceil = (x: Tensor): Tensor => unary('ceil', x);
+export const round = (x: Tensor): Tensor => unary('round', x);
+/** max(0, x) + slope · min(0, x) (Maas et al. 2013); PyTorch's default slope 0.01. */
+export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor =>
+  unary('leakyRelu', x, negativeSlope);
+/** x for x > 0, α(eˣ − 1) otherwise (Clevert et al. 2015). */
+export const elu = (x: Tensor, alpha = 1): Tensor => unary('elu', x, alpha);
+/** Scaled ELU with the self-normalising constants (Klambauer et al. 2017). */
+export const selu = (x: Tensor): Tensor => unary('selu', x);
+/** x Φ(x), the exact Gaussian error linear unit (Hendrycks & Gimpel 2016). */
+export const gelu = (x: Tensor): Tensor => unary('gelu', x);
+/** x σ(x), a.k.a. swish (Ramachandran et al. 2017). */
+export const silu = (x: Tensor): Tensor => unary('silu', x);
+/** log(1 + eˣ), linear above 20 as in PyTorch. */
+export const softplus = (x: Tensor): Tensor => unary('softplus', x);

@@ -1,0 +1,102 @@
+/**
+ * Plumbing shared by every op: input checks, output wrapping, scalar
+ * promotion and recording the autograd node.
+ */
+import type { Backend, DataId } from '../backend.js';
+import type { DType } from '../dtype.js';
+import { engine } from '../engine.js';
+import { NerveError } from '../errors.js';
+import { getBackend } from '../registry.js';
+import { Tensor } from '../tensor.js';
+
+/** A tensor, or a plain number/boolean that an op turns into a scalar tensor. */
+export type TensorLike = Tensor | number | boolean;
+
+/** Checks every input is a live tensor on one backend; returns that backend. */
+export function backendOf(op: string, ...ts: Tensor[]): Backend {
+  let b: Backend | null = null;
+  for (const t of ts) {
+    if (!(t instanceof Tensor)) {
+      throw new NerveError(op, 'a Tensor', describeValue(t));
+    }
+    t.assertAlive(op);
+    if (b === null) b = t.backend;
+    else if (t.backend !== b) {
+      throw NerveError.raw(
+        op,
+        `all tensors must be on one backend, received '${b.name}' and '${t.backend.name}'`,
+      );
+    }
+  }
+  return b ?? getBackend();
+}
+
+export function describeValue(x: unknown): string {
+  if (x === null) return 'null';
+  if (x === undefined) return 'undefined';
+  if (Array.isArray(x)) return 'an array';
+  if (x instanceof Tensor) return x.toString();
+  return typeof x === 'object' ? 'an object' : `${typeof x} ${String(x)}`;
+}
+
+/** Wraps a buffer a kernel returned as a new contiguous tensor. */
+export function wrap(backend: Backend, id: DataId, shape: readonly number[], dtype: DType): Tensor {
+  return Tensor.fromData(backend, id, shape, dtype);
+}
+
+/** The dtype a bare number or boolean takes next to a tensor of `other` dtype. */
+export function scalarDType(v: number | boolean, other: DType): DType {
+  if (typeof v === 'boolean') return 'bool';
+  if (!Number.isInteger(v)) return 'float32';
+  return other === 'float32' ? 'float32' : 'int32';
+}
+
+/** A 0-d tensor holding `v`. */
+export function scalar(v: number | boolean, dtype: DType, backend: Backend): Tensor {
+  return wrap(backend, backend.fill(1, dtype, Number(v)), [], dtype);
+}
+
+/** Turns a TensorLike into a tensor, numbers taking a dtype compatible with `like`. */
+export function toTensor(op: string, x: TensorLike, like: Tensor | null, backend: Backend): Tensor {
+  if (x instanceof Tensor) return x;
+  if (typeof x === 'number' || typeof x === 'boolean') {
+    return scalar(x, scalarDType(x, like?.dtype ?? 'float32'), backend);
+  }
+  throw new NerveError(op, 'a Tensor, number or boolean', describeValue(x));
+}
+
+/**
+ * Makes `out` part of the autograd graph when gradients are enabled and any
+ * input requires them. `backward` receives the output gradient and returns
+ * one gradient per input, shaped like that input (null: none needed).
+ */
+export function record(
+  out: Tensor,
+  name: string,
+  inputs: readonly Tensor[],
+  backward: (dy: Tensor) => (Tensor | null)[],
+): Tensor {
+  if (!engine.gradEnabled) return out;
+  let needed = false;
+  for (const t of inputs) if (t.requiresGrad) needed = true;
+  if (needed) out.setGradFn({ name, inputs, backward });
+  return out;
+}
+
+/** Asserts a float32 tensor for ops that only exist in floating point. */
+export function requireFloat(op: string, t: Tensor): void {
+  if (t.dtype !== 'float32') {
+    throw new NerveError(op, 'a float32 tensor', `a ${t.dtype} tensor`);
+  }
+}
+
+/**
+ * The buffer of `x` laid out contiguously from element 0, copying only when
+ * it is a strided or offset view. Call `release()` when the kernel is done.
+ */
+export function contiguousData(x: Tensor): { id: DataId; release: () => void } {
+  if (x.isContiguous && x.offset === 0) return { id: x.storage.id, release: () => {} };
+  const b = x.backend;
+  const id = b.copy(x.view(), x.shape, x.dtype, x.dtype);
+  return { id, release: () => b.free(id) };
+}

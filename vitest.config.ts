@@ -17,6 +17,10 @@ export default defineConfig({
       },
       {
         extends: true,
+        test: { name: 'integration', include: ['test/**/*.test.ts'] },
+      },
+      {
+        extends: true,
         test: { name: 'examples', include: ['examples/**/*.test.ts', 'docs/**/*.test.ts'] },
       },
     ],

@@ -120,25 +120,28 @@ export function tensor(values: NestedArray | TypedArray, opts: TensorOptions = {
 
 /** A tensor of `shape` filled with `value` (dtype: bool for booleans, else float32). */
 export function full(shape: readonly number[], value: number | boolean, opts: CreateOptions = {}): Tensor {
-  const s = validateShape('full', shape);
+  return filled('full', shape, value, opts);
+}
+
+function filled(op: string, shape: readonly number[], value: number | boolean, opts: CreateOptions): Tensor {
+  const s = validateShape(op, shape);
   if (typeof value !== 'number' && typeof value !== 'boolean') {
-    throw new NerveError('full', 'a number or boolean fill value', describeValue(value));
+    throw new NerveError(op, 'a number or boolean fill value', describeValue(value));
   }
-  const dtype = opts.dtype !== undefined ? checkDType('full', opts.dtype) : typeof value === 'boolean' ? 'bool' : 'float32';
+  const dtype =
+    opts.dtype !== undefined ? checkDType(op, opts.dtype) : typeof value === 'boolean' ? 'bool' : 'float32';
   const backend = getBackend();
   const v = dtype === 'bool' ? (value ? 1 : 0) : Number(value);
   return finish(wrap(backend, backend.fill(sizeOf(s), dtype, v), s, dtype), opts);
 }
 
-export const zeros = (shape: readonly number[], opts: CreateOptions = {}): Tensor => {
-  validateShape('zeros', shape);
-  return full(shape, 0, opts);
-};
+/** A tensor of zeros. */
+export const zeros = (shape: readonly number[], opts: CreateOptions = {}): Tensor =>
+  filled('zeros', shape, 0, opts);
 
-export const ones = (shape: readonly number[], opts: CreateOptions = {}): Tensor => {
-  validateShape('ones', shape);
-  return full(shape, 1, opts);
-};
+/** A tensor of ones. */
+export const ones = (shape: readonly number[], opts: CreateOptions = {}): Tensor =>
+  filled('ones', shape, 1, opts);
 
 /** A tensor like `t` (shape, dtype, backend) filled with `value`. */
 export function fullLike(t: Tensor, value: number, dtype: DType = t.dtype): Tensor {

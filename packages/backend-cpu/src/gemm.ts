@@ -1,0 +1,161 @@
+/**
+ * Cache-blocked single-precision matrix product, C (+)= op(A) · op(B).
+ *
+ * The loop nest follows Goto & van de Geijn ("Anatomy of high-performance
+ * matrix multiplication", 2008): B is packed in kc×nc blocks and A in mc×kc
+ * blocks into contiguous panels, so the micro-kernel streams both operands in
+ * order whatever their original layout. Transposition is absorbed by the
+ * packing routines; all four layouts then run the same inner kernel.
+ */
+import { MR, microKernel, NR } from './gemm-kernel.js';
+
+/** Depth of a packed block: kc·(MR+NR) floats stay in L1 during a micro-kernel call. */
+const KC = 256;
+/** Rows of A per block: an mc×kc packed A block (~128 KiB) stays in L2. */
+const MC = 128;
+/** Columns of B per block: a kc×nc packed B block (~1 MiB) sits in L2/L3. */
+const NC = 1024;
+
+/** Packing buffers, grown on demand and reused across calls. */
+export class GemmScratch {
+  a = new Float32Array(0);
+  b = new Float32Array(0);
+
+  ensure(aSize: number, bSize: number): void {
+    if (this.a.length < aSize) this.a = new Float32Array(aSize);
+    if (this.b.length < bSize) this.b = new Float32Array(bSize);
+  }
+}
+
+/** One matrix operand: element (r, c) of the logical matrix is at off + r*rs + c*cs. */
+export interface GemmArgs {
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly a: Float32Array;
+  readonly aOff: number;
+  readonly transA: boolean;
+  readonly b: Float32Array;
+  readonly bOff: number;
+  readonly transB: boolean;
+  readonly c: Float32Array;
+  readonly cOff: number;
+  /** Add into C instead of overwriting it. */
+  readonly accumulate: boolean;
+}
+
+export function gemm(g: GemmArgs, scratch: GemmScratch): void {
+  const { m, n, k, a, b, c, cOff } = g;
+  if (m === 0 || n === 0) return;
+  if (k === 0) {
+    if (!g.accumulate) c.fill(0, cOff, cOff + m * n);
+    return;
+  }
+  // Logical A is m×k, B is k×n; strides express the stored layout.
+  const aRs = g.transA ? 1 : k;
+  const aCs = g.transA ? m : 1;
+  const bRs = g.transB ? 1 : n;
+  const bCs = g.transB ? k : 1;
+  const kcMax = Math.min(KC, k);
+  scratch.ensure(
+    roundUp(Math.min(MC, m), MR) * kcMax,
+    roundUp(Math.min(NC, n), NR) * kcMax,
+  );
+  const ap = scratch.a;
+  const bp = scratch.b;
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = Math.min(NC, n - jc);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = Math.min(KC, k - pc);
+      packB(b, g.bOff + pc * bRs + jc * bCs, bRs, bCs, kc, nc, bp);
+      const acc = g.accumulate || pc > 0;
+      for (let ic = 0; ic < m; ic += MC) {
+        const mc = Math.min(MC, m - ic);
+        packA(a, g.aOff + ic * aRs + pc * aCs, aRs, aCs, mc, kc, ap);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const nr = Math.min(NR, nc - jr);
+          const bi = jr * kc;
+          for (let ir = 0; ir < mc; ir += MR) {
+            const mr = Math.min(MR, mc - ir);
+            const ci = cOff + (ic + ir) * n + jc + jr;
+            microKernel(kc, ap, ir * kc, bp, bi, c, ci, n, mr, nr, acc);
+          }
+        }
+      }
+    }
+  }
+}
+
+function roundUp(x: number, to: number): number {
+  return Math.ceil(x / to) * to;
+}
+
+/**
+ * Packs rows [0, mc) × cols [0, kc) of A (element (i, p) at src[off + i*rs + p*cs])
+ * into MR-row panels: dst[(i/MR)*kc*MR + p*MR + i%MR], zero-padding the last panel.
+ * Walking p outermost reads MR short streams, which is cache-friendly for both
+ * layouts (rows of A when plain, runs of MR adjacent floats when transposed).
+ */
+function packA(
+  src: Float32Array,
+  off: number,
+  rs: number,
+  cs: number,
+  mc: number,
+  kc: number,
+  dst: Float32Array,
+): void {
+  for (let i0 = 0; i0 < mc; i0 += MR) {
+    const rows = Math.min(MR, mc - i0);
+    let d = i0 * kc;
+    let s = off + i0 * rs;
+    if (rows === MR) {
+      const rs2 = 2 * rs;
+      const rs3 = 3 * rs;
+      for (let p = 0; p < kc; p++, d += MR, s += cs) {
+        dst[d] = src[s];
+        dst[d + 1] = src[s + rs];
+        dst[d + 2] = src[s + rs2];
+        dst[d + 3] = src[s + rs3];
+      }
+    } else {
+      for (let p = 0; p < kc; p++, d += MR, s += cs) {
+        for (let r = 0; r < MR; r++) dst[d + r] = r < rows ? src[s + r * rs] : 0;
+      }
+    }
+  }
+}
+
+/**
+ * Packs rows [0, kc) × cols [0, nc) of B (element (p, j) at src[off + p*rs + j*cs])
+ * into NR-column panels: dst[(j/NR)*kc*NR + p*NR + j%NR], zero-padding the last panel.
+ */
+function packB(
+  src: Float32Array,
+  off: number,
+  rs: number,
+  cs: number,
+  kc: number,
+  nc: number,
+  dst: Float32Array,
+): void {
+  for (let j0 = 0; j0 < nc; j0 += NR) {
+    const cols = Math.min(NR, nc - j0);
+    let d = j0 * kc;
+    let s = off + j0 * cs;
+    if (cols === NR) {
+      const cs2 = 2 * cs;
+      const cs3 = 3 * cs;
+      for (let p = 0; p < kc; p++, d += NR, s += rs) {
+        dst[d] = src[s];
+        dst[d + 1] = src[s + cs];
+        dst[d + 2] = src[s + cs2];
+        dst[d + 3] = src[s + cs3];
+      }
+    } else {
+      for (let p = 0; p < kc; p++, d += NR, s += rs) {
+        for (let j = 0; j < NR; j++) dst[d + j] = j < cols ? src[s + j * cs] : 0;
+      }
+    }
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * Bad input: every public op names itself, what it expected and what it got,
+ * and a failed call leaves nothing behind.
+ */
+import '@nerve/backend-cpu';
+import {
+  add,
+  concat,
+  conv2d,
+  gather,
+  matmul,
+  maxPool2d,
+  memory,
+  oneHot,
+  ones,
+  reshape,
+  sum,
+  tensor,
+  where,
+  zeros,
+} from '@nerve/core';
+import { describe, expect, it } from 'vitest';
+
+/** Asserts `fn` throws matching `message` and leaves the live-tensor count unchanged. */
+function rejects(fn: () => unknown, message: RegExp | string): void {
+  const before = memory().numTensors;
+  expect(fn).toThrow(message);
+  expect(memory().numTensors).toBe(before);
+}
+
+describe('shape errors name the op and both shapes', () => {
+  it('matmul with mismatched inner dimensions', () => {
+    const a = zeros([2, 3]);
+    const b = zeros([4, 5]);
+    rejects(() => matmul(a, b), 'matmul: [2,3] @ [4,5]: inner dimensions 3 and 4 differ');
+  });
+
+  it('elementwise ops with shapes that cannot broadcast', () => {
+    const a = zeros([2, 3]);
+    const b = zeros([4]);
+    rejects(() => add(a, b), /^add: shapes \[2,3\] and \[4\] cannot be broadcast/);
+  });
+
+  it('concat with mismatched dimensions outside the axis', () => {
+    rejects(() => concat([zeros([2, 3]), zeros([2, 4])], 0), /concat: shapes \[2,3\], \[2,4\] differ outside axis 0/);
+  });
+
+  it('reshape to a different number of elements', () => {
+    rejects(() => reshape(zeros([2, 3]), [4, 2]), /reshape: cannot reshape \[2,3\] \(6 elements\) to \[4,2\]/);
+  });
+
+  it('conv2d with mismatched channels', () => {
+    rejects(
+      () => conv2d(zeros([1, 3, 8, 8]), zeros([4, 2, 3, 3])),
+      'conv2d: input [1,3,8,8] has 3 channels but weight [4,2,3,3] expects 2',
+    );
+  });
+
+  it('pooling windows larger than the input', () => {
+    rejects(() => maxPool2d(zeros([1, 1, 2, 2]), 3), /maxPool2d: input \[1,1,2,2\] is too small/);
+  });
+});
+
+describe('dtype errors', () => {
+  it('matmul of int32 tensors', () => {
+    rejects(() => matmul(zeros([2, 2], { dtype: 'int32' }), zeros([2, 2])), /matmul: expected float32 tensors, received a int32 tensor/);
+  });
+
+  it('where with a non-bool condition', () => {
+    rejects(() => where(ones([2]), 1, 0), /where: expected a bool condition, received a float32 tensor/);
+  });
+
+  it('gather with a float index', () => {
+    rejects(() => gather(zeros([2, 2]), 1, zeros([2, 1])), /gather: expected an int32 index tensor, received a float32 tensor/);
+  });
+
+  it('requiresGrad on an integer tensor', () => {
+    const t = zeros([2], { dtype: 'int32' });
+    expect(() => {
+      t.requiresGrad = true;
+    }).toThrow(/requiresGrad: expected a float32 tensor, received a int32 tensor/);
+    expect(t.requiresGrad).toBe(false);
+  });
+
+  it('an unknown dtype', () => {
+    rejects(() => zeros([2], { dtype: 'float64' as never }), /zeros: expected a dtype/);
+  });
+});
+
+describe('axes, sizes and values', () => {
+  it('an axis out of range', () => {
+    rejects(() => sum(zeros([2, 3]), 2), /sum: expected an axis in \[-2, 1\] for a tensor of rank 2, received 2/);
+    rejects(() => sum(zeros([2, 3]), -3), /sum: expected an axis in \[-2, 1\]/);
+  });
+
+  it('non-finite, negative and fractional sizes', () => {
+    rejects(() => zeros([2, Number.NaN]), /zeros: expected a shape of finite non-negative integers, received \[2,NaN\]/);
+    rejects(() => zeros([Number.POSITIVE_INFINITY]), /zeros: expected a shape of finite non-negative integers/);
+    rejects(() => ones([-1]), /ones: expected a shape of finite non-negative integers, received \[-1\]/);
+    rejects(() => zeros([2.5]), /zeros: expected a shape/);
+  });
+
+  it('ragged nested arrays', () => {
+    rejects(() => tensor([[1, 2], [3]]), 'tensor: ragged nested array: expected length 2 at [1], received length 1');
+    rejects(() => tensor([[1, 2], 3] as never), /tensor: ragged nested array/);
+    rejects(() => tensor([1, 'a'] as never), /tensor: expected a number or boolean at \[1\], received string a/);
+  });
+
+  it('flat values that do not fill the shape', () => {
+    rejects(() => tensor(new Float32Array(5), { shape: [2, 3] }), /tensor: shape \[2,3\] needs 6 values, received 5/);
+  });
+
+  it('class indices outside the range of oneHot', () => {
+    rejects(() => oneHot(tensor([0, 3], { dtype: 'int32' }), 3), /oneHot: expected class indices in \[0, 3\), received 3 at position 1/);
+  });
+});
+
+describe('disposed tensors', () => {
+  it('cannot be used, and the message names the op and the tensor', () => {
+    const x = ones([2, 2]);
+    x.dispose();
+    expect(() => add(x, 1)).toThrow(/add: tensor #\d+ \(\[2,2\] float32\) was disposed/);
+    expect(() => x.dataSync()).toThrow(/dataSync: tensor #\d+ .* was disposed/);
+    expect(() => matmul(x, x)).toThrow(/matmul: .*disposed/);
+  });
+
+  it('can be disposed twice without harm', () => {
+    const before = memory().numTensors;
+    const x = ones([3]);
+    x.dispose();
+    x.dispose();
+    expect(memory().numTensors).toBe(before);
+  });
+});
+
+describe('failed calls change nothing', () => {
+  it('a failed assign keeps the old values', () => {
+    const p = tensor([1, 2, 3]);
+    expect(() => p.assign(zeros([4]))).toThrow(/assign: expected a float32 tensor of shape \[3\], received a float32 tensor of shape \[4\]/);
+    expect([...p.dataSync()]).toEqual([1, 2, 3]);
+  });
+});

@@ -1,0 +1,74 @@
+/**
+ * Every ```ts block in the READMEs and docs/ runs, so the examples stay true.
+ * Blocks are written next to this file (git-ignored) so their imports
+ * resolve through the workspace, then imported.
+ */
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const outDir = join(root, 'test', '.generated');
+
+function markdownFiles(): string[] {
+  const files = [join(root, 'README.md')];
+  for (const dir of ['packages', 'apps']) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(join(root, dir));
+    } catch {
+      continue;
+    }
+    for (const n of names) files.push(join(root, dir, n, 'README.md'));
+  }
+  try {
+    for (const n of readdirSync(join(root, 'docs'))) if (n.endsWith('.md')) files.push(join(root, 'docs', n));
+  } catch {
+    // no docs yet
+  }
+  return files.filter((f) => {
+    try {
+      readFileSync(f);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+const blocks: { name: string; code: string }[] = [];
+for (const file of markdownFiles()) {
+  const text = readFileSync(file, 'utf8');
+  const re = /```ts\n([\s\S]*?)```/g;
+  let m: RegExpExecArray | null;
+  let i = 0;
+  while ((m = re.exec(text)) !== null) {
+    blocks.push({ name: `${relative(root, file)} #${++i}`, code: m[1] });
+  }
+}
+
+describe('documentation examples run', () => {
+  it('finds examples to run', () => {
+    expect(blocks.length).toBeGreaterThan(0);
+  });
+
+  for (const [k, block] of blocks.entries()) {
+    it(block.name, async () => {
+      mkdirSync(outDir, { recursive: true });
+      const path = join(outDir, `example-${k}.ts`);
+      writeFileSync(path, `${block.code}\nexport {};\n`);
+      const logs: unknown[][] = [];
+      const orig = console.log;
+      console.log = (...args: unknown[]) => void logs.push(args);
+      try {
+        await import(/* @vite-ignore */ path);
+      } finally {
+        console.log = orig;
+      }
+      // Every example prints what it computed; an example that prints NaN is broken.
+      expect(logs.length).toBeGreaterThan(0);
+      expect(JSON.stringify(logs)).not.toMatch(/NaN/);
+    });
+  }
+});

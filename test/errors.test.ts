@@ -42,36 +42,46 @@ describe('shape errors name the op and both shapes', () => {
   });
 
   it('concat with mismatched dimensions outside the axis', () => {
-    rejects(() => concat([zeros([2, 3]), zeros([2, 4])], 0), /concat: shapes \[2,3\], \[2,4\] differ outside axis 0/);
+    const parts = [zeros([2, 3]), zeros([2, 4])];
+    rejects(() => concat(parts, 0), /concat: shapes \[2,3\], \[2,4\] differ outside axis 0/);
   });
 
   it('reshape to a different number of elements', () => {
-    rejects(() => reshape(zeros([2, 3]), [4, 2]), /reshape: cannot reshape \[2,3\] \(6 elements\) to \[4,2\]/);
+    const x = zeros([2, 3]);
+    rejects(() => reshape(x, [4, 2]), /reshape: cannot reshape \[2,3\] \(6 elements\) to \[4,2\]/);
   });
 
   it('conv2d with mismatched channels', () => {
+    const x = zeros([1, 3, 8, 8]);
+    const w = zeros([4, 2, 3, 3]);
     rejects(
-      () => conv2d(zeros([1, 3, 8, 8]), zeros([4, 2, 3, 3])),
+      () => conv2d(x, w),
       'conv2d: input [1,3,8,8] has 3 channels but weight [4,2,3,3] expects 2',
     );
   });
 
   it('pooling windows larger than the input', () => {
-    rejects(() => maxPool2d(zeros([1, 1, 2, 2]), 3), /maxPool2d: input \[1,1,2,2\] is too small/);
+    const x = zeros([1, 1, 2, 2]);
+    rejects(() => maxPool2d(x, 3), /maxPool2d: input \[1,1,2,2\] is too small/);
   });
 });
 
 describe('dtype errors', () => {
   it('matmul of int32 tensors', () => {
-    rejects(() => matmul(zeros([2, 2], { dtype: 'int32' }), zeros([2, 2])), /matmul: expected float32 tensors, received a int32 tensor/);
+    const a = zeros([2, 2], { dtype: 'int32' });
+    const b = zeros([2, 2]);
+    rejects(() => matmul(a, b), /matmul: expected float32 tensors, received a int32 tensor/);
   });
 
   it('where with a non-bool condition', () => {
-    rejects(() => where(ones([2]), 1, 0), /where: expected a bool condition, received a float32 tensor/);
+    const c = ones([2]);
+    rejects(() => where(c, 1, 0), /where: expected a bool condition, received a float32 tensor/);
   });
 
   it('gather with a float index', () => {
-    rejects(() => gather(zeros([2, 2]), 1, zeros([2, 1])), /gather: expected an int32 index tensor, received a float32 tensor/);
+    const x = zeros([2, 2]);
+    const i = zeros([2, 1]);
+    rejects(() => gather(x, 1, i), /gather: expected an int32 index tensor, received a float32 tensor/);
   });
 
   it('requiresGrad on an integer tensor', () => {
@@ -89,8 +99,9 @@ describe('dtype errors', () => {
 
 describe('axes, sizes and values', () => {
   it('an axis out of range', () => {
-    rejects(() => sum(zeros([2, 3]), 2), /sum: expected an axis in \[-2, 1\] for a tensor of rank 2, received 2/);
-    rejects(() => sum(zeros([2, 3]), -3), /sum: expected an axis in \[-2, 1\]/);
+    const x = zeros([2, 3]);
+    rejects(() => sum(x, 2), /sum: expected an axis in \[-2, 1\] for a tensor of rank 2, received 2/);
+    rejects(() => sum(x, -3), /sum: expected an axis in \[-2, 1\]/);
   });
 
   it('non-finite, negative and fractional sizes', () => {
@@ -111,7 +122,8 @@ describe('axes, sizes and values', () => {
   });
 
   it('class indices outside the range of oneHot', () => {
-    rejects(() => oneHot(tensor([0, 3], { dtype: 'int32' }), 3), /oneHot: expected class indices in \[0, 3\), received 3 at position 1/);
+    const labels = tensor([0, 3], { dtype: 'int32' });
+    rejects(() => oneHot(labels, 3), /oneHot: expected class indices in \[0, 3\), received 3 at position 1/);
   });
 });
 

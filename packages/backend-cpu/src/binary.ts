@@ -77,6 +77,11 @@ const divRow: BinaryRow = (o, oi, os, a, ai, as, b, bi, bs, n) => {
   }
 };
 
+/** int32 × int32: Math.imul wraps modulo 2^32 exactly where a float64 product would round. */
+const imulRow: BinaryRow = (o, oi, os, a, ai, as, b, bi, bs, n) => {
+  for (let t = 0; t < n; t++, oi += os, ai += as, bi += bs) o[oi] = Math.imul(a[ai], b[bi]);
+};
+
 const ROWS: Partial<Record<BinaryOp, BinaryRow>> = {
   add: addRow,
   sub: subRow,
@@ -110,7 +115,11 @@ export function binary(
   const bv = valuesOf(b.id, 'binary');
   const f = BINARY_SCALAR[op];
   if (f === undefined) throw new Error(`binary: unknown op '${op}'`);
-  const row = (outDtype !== 'bool' && ROWS[op]) || genericRow(f, outDtype === 'bool');
+  const ints = outDtype === 'int32' && av instanceof Int32Array && bv instanceof Int32Array;
+  const row =
+    (ints && op === 'mul' && imulRow) ||
+    (outDtype !== 'bool' && ROWS[op]) ||
+    genericRow(f, outDtype === 'bool');
   const it = new RowIter(shape, [denseView(shape), a, b]);
   const { n, base, stride } = it;
   for (let r = 0; r < it.rows; r++) {

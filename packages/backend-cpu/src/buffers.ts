@@ -25,6 +25,13 @@ export function valuesOf(id: DataId, op: string): TypedArray {
   return d.values;
 }
 
+/** Whether `v` is already the array type that holds `dtype`. */
+export function holds(v: TypedArray, dtype: DType): boolean {
+  if (dtype === 'float32') return v instanceof Float32Array;
+  if (dtype === 'int32') return v instanceof Int32Array;
+  return v instanceof Uint8Array;
+}
+
 /** Float32 inputs of float-only kernels (matmul, conv, pool, softmax). */
 export function f32Of(id: DataId, op: string): Float32Array {
   const v = valuesOf(id, op);

@@ -16,9 +16,9 @@ export const NR = 4;
  */
 export function microKernel(
   kc: number,
-  ap: Float32Array,
+  ap: Float64Array,
   ai: number,
-  bp: Float32Array,
+  bp: Float64Array,
   bi: number,
   c: Float32Array,
   ci: number,

@@ -18,7 +18,8 @@ export function reduce(
   inner: number,
 ): TypedArray {
   const count = outer * inner;
-  if (size === 0 && op !== 'sum' && op !== 'prod') {
+  // An empty output needs no identity (the core reduces e.g. [0, 0] along either axis).
+  if (size === 0 && count > 0 && op !== 'sum' && op !== 'prod') {
     throw new Error(`reduce: ${op} over an axis of size 0 has no identity`);
   }
   const res = new Float64Array(count);

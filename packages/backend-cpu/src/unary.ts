@@ -58,6 +58,11 @@ const ROWS: Partial<Record<UnaryOp, UnaryRow>> = {
   },
 };
 
+/** int32 squares wrap modulo 2^32 exactly, like int32 multiplication (see binary.ts). */
+const imulSquareRow: UnaryRow = (o, oi, os, x, xi, xs, n) => {
+  for (let t = 0; t < n; t++, oi += os, xi += xs) o[oi] = Math.imul(x[xi], x[xi]);
+};
+
 function genericRow(f: (x: number, p: number) => number, toBool: boolean): UnaryRow {
   if (toBool) {
     return (o, oi, os, x, xi, xs, n, p) => {
@@ -82,7 +87,11 @@ export function unary(
   const f = UNARY_SCALAR[op];
   if (f === undefined) throw new Error(`unary: unknown op '${op}'`);
   // Specialised rows assume the output dtype can hold the op's value as is.
-  const row = (outDtype !== 'bool' && ROWS[op]) || genericRow(f, outDtype === 'bool');
+  const ints = outDtype === 'int32' && xv instanceof Int32Array;
+  const row =
+    (ints && op === 'square' && imulSquareRow) ||
+    (outDtype !== 'bool' && ROWS[op]) ||
+    genericRow(f, outDtype === 'bool');
   const it = new RowIter(shape, [denseView(shape), x]);
   const { n, base, stride } = it;
   for (let r = 0; r < it.rows; r++) {

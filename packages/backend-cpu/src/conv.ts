@@ -1,0 +1,146 @@
+/**
+ * conv2d and its two gradients (NCHW, no groups) as im2col + blocked gemm,
+ * one image at a time so the column buffer stays [C*KH*KW, OH*OW].
+ *
+ *   forward:  y[n]  = W[O, CKK] · col(x[n])
+ *   input:    dx[n] = col2im(Wᵀ · dy[n])
+ *   filter:   dW    = Σ_n dy[n] · col(x[n])ᵀ
+ */
+import type { Conv2dParams } from '@nerve/core';
+import { gemm, type GemmScratch } from './gemm.js';
+import { col2im, im2col } from './im2col.js';
+
+/** Scratch shared by the conv kernels: the packing buffers and one column matrix. */
+export class ConvScratch {
+  col = new Float32Array(0);
+  constructor(readonly gemm: GemmScratch) {}
+
+  columns(size: number): Float32Array {
+    if (this.col.length < size) this.col = new Float32Array(size);
+    return this.col;
+  }
+}
+
+/** A 1×1 kernel with unit stride and no padding reads x itself as the column matrix. */
+function isPointwise(p: Conv2dParams): boolean {
+  return (
+    p.kernelHeight === 1 &&
+    p.kernelWidth === 1 &&
+    p.strideH === 1 &&
+    p.strideW === 1 &&
+    p.padH === 0 &&
+    p.padW === 0 &&
+    p.outHeight === p.inHeight &&
+    p.outWidth === p.inWidth
+  );
+}
+
+function dims(p: Conv2dParams) {
+  return {
+    ckk: p.inChannels * p.kernelHeight * p.kernelWidth,
+    ohw: p.outHeight * p.outWidth,
+    chw: p.inChannels * p.inHeight * p.inWidth,
+  };
+}
+
+export function conv2d(x: Float32Array, w: Float32Array, p: Conv2dParams, s: ConvScratch): Float32Array {
+  const { ckk, ohw, chw } = dims(p);
+  const O = p.outChannels;
+  const y = new Float32Array(p.batch * O * ohw);
+  if (y.length === 0) return y;
+  const direct = isPointwise(p);
+  const col = direct ? x : s.columns(ckk * ohw);
+  for (let n = 0; n < p.batch; n++) {
+    if (!direct) im2col(x, n * chw, p, col);
+    gemm(
+      {
+        m: O,
+        n: ohw,
+        k: ckk,
+        a: w,
+        aOff: 0,
+        transA: false,
+        b: col,
+        bOff: direct ? n * chw : 0,
+        transB: false,
+        c: y,
+        cOff: n * O * ohw,
+        accumulate: false,
+      },
+      s.gemm,
+    );
+  }
+  return y;
+}
+
+export function conv2dBackwardInput(
+  dy: Float32Array,
+  w: Float32Array,
+  p: Conv2dParams,
+  s: ConvScratch,
+): Float32Array {
+  const { ckk, ohw, chw } = dims(p);
+  const O = p.outChannels;
+  const dx = new Float32Array(p.batch * chw);
+  if (dx.length === 0) return dx;
+  const direct = isPointwise(p);
+  const col = direct ? dx : s.columns(ckk * ohw);
+  for (let n = 0; n < p.batch; n++) {
+    // W is stored [O, CKK]; read transposed it is the [CKK, O] factor.
+    gemm(
+      {
+        m: ckk,
+        n: ohw,
+        k: O,
+        a: w,
+        aOff: 0,
+        transA: true,
+        b: dy,
+        bOff: n * O * ohw,
+        transB: false,
+        c: col,
+        cOff: direct ? n * chw : 0,
+        accumulate: false,
+      },
+      s.gemm,
+    );
+    if (!direct) col2im(col, p, dx, n * chw);
+  }
+  return dx;
+}
+
+export function conv2dBackwardFilter(
+  x: Float32Array,
+  dy: Float32Array,
+  p: Conv2dParams,
+  s: ConvScratch,
+): Float32Array {
+  const { ckk, ohw, chw } = dims(p);
+  const O = p.outChannels;
+  const dw = new Float32Array(O * ckk);
+  if (dw.length === 0) return dw;
+  const direct = isPointwise(p);
+  const col = direct ? x : s.columns(ckk * ohw);
+  for (let n = 0; n < p.batch; n++) {
+    if (!direct) im2col(x, n * chw, p, col);
+    // col is stored [CKK, OHW]; read transposed it is the [OHW, CKK] factor.
+    gemm(
+      {
+        m: O,
+        n: ckk,
+        k: ohw,
+        a: dy,
+        aOff: n * O * ohw,
+        transA: false,
+        b: col,
+        bOff: direct ? n * chw : 0,
+        transB: true,
+        c: dw,
+        cOff: 0,
+        accumulate: n > 0,
+      },
+      s.gemm,
+    );
+  }
+  return dw;
+}

@@ -1,0 +1,200 @@
+/**
+ * The CPU backend: buffers are typed arrays in the JS heap and every kernel
+ * runs synchronously on the calling thread. This file owns storage and
+ * accounting and dispatches to one file per kernel family.
+ */
+import type {
+  Backend,
+  BackendMemory,
+  BinaryOp,
+  Conv2dParams,
+  DataId,
+  DType,
+  MatmulParams,
+  ReduceOp,
+  StridedView,
+  TypedArray,
+  UnaryOp,
+} from '@nerve/core';
+import { typedArrayFor } from '@nerve/core';
+import { type CpuData, convertArray, f32Of, holds, valuesOf, wrap } from './buffers.js';
+import { binary } from './binary.js';
+import { conv2d, conv2dBackwardFilter, conv2dBackwardInput, ConvScratch } from './conv.js';
+import { copy, copyInto, where } from './elementwise.js';
+import { gather, scatterAdd } from './gather.js';
+import { GemmScratch } from './gemm.js';
+import { matmul } from './matmul.js';
+import { avgPool2d, avgPool2dBackward, maxPool2d } from './pool.js';
+import { reduce } from './reduce.js';
+import { softmax } from './softmax.js';
+import { unary } from './unary.js';
+
+export class CpuBackend implements Backend {
+  readonly name = 'cpu';
+  private liveBuffers = 0;
+  private liveBytes = 0;
+  /** Scratch reused across matmul and conv calls; a backend runs one kernel at a time. */
+  private readonly gemmScratch = new GemmScratch();
+  private readonly convScratch = new ConvScratch(this.gemmScratch);
+
+  /** Takes ownership of a freshly computed array and counts it as live. */
+  private own(values: TypedArray): DataId {
+    this.liveBuffers++;
+    this.liveBytes += values.byteLength;
+    return wrap(values);
+  }
+
+  // ---- storage --------------------------------------------------------------
+
+  upload(values: TypedArray, dtype: DType): DataId {
+    return this.own(convertArray(values, dtype));
+  }
+
+  fill(size: number, dtype: DType, value: number): DataId {
+    const out = typedArrayFor(dtype, size);
+    out.fill(dtype === 'bool' ? (value !== 0 ? 1 : 0) : value);
+    return this.own(out);
+  }
+
+  read(id: DataId, dtype: DType, size: number): Promise<TypedArray> {
+    // Reading synchronously first reports a freed buffer at the call site.
+    return Promise.resolve(this.readSync(id, dtype, size));
+  }
+
+  /** Returns a copy: callers may keep or mutate it without touching the buffer. */
+  readSync(id: DataId, dtype: DType, size: number): TypedArray {
+    const v = valuesOf(id, 'read');
+    if (size > v.length) {
+      throw new Error(`read: asked for ${size} elements of a ${v.length}-element buffer`);
+    }
+    const view = v.subarray(0, size);
+    return holds(v, dtype) ? view.slice() : convertArray(view, dtype);
+  }
+
+  free(id: DataId): void {
+    const d = id as Partial<CpuData>;
+    if (d.values === undefined || d.freed) return;
+    this.liveBuffers--;
+    this.liveBytes -= d.values.byteLength;
+    d.freed = true;
+    // Drop the array so the memory is reclaimable even if the handle lingers.
+    d.values = EMPTY;
+  }
+
+  memory(): BackendMemory {
+    return { buffers: this.liveBuffers, bytes: this.liveBytes };
+  }
+
+  // ---- required primitives --------------------------------------------------
+
+  unary(
+    op: UnaryOp,
+    x: StridedView,
+    shape: readonly number[],
+    _inDtype: DType,
+    outDtype: DType,
+    param?: number,
+  ): DataId {
+    return this.own(unary(op, x, shape, outDtype, param));
+  }
+
+  binary(
+    op: BinaryOp,
+    a: StridedView,
+    b: StridedView,
+    shape: readonly number[],
+    _inDtype: DType,
+    outDtype: DType,
+  ): DataId {
+    return this.own(binary(op, a, b, shape, outDtype));
+  }
+
+  where(
+    cond: StridedView,
+    a: StridedView,
+    b: StridedView,
+    shape: readonly number[],
+    dtype: DType,
+  ): DataId {
+    return this.own(where(cond, a, b, shape, dtype));
+  }
+
+  copy(x: StridedView, shape: readonly number[], inDtype: DType, outDtype: DType): DataId {
+    return this.own(copy(x, shape, inDtype, outDtype));
+  }
+
+  copyInto(dst: StridedView, src: StridedView, shape: readonly number[], dtype: DType): void {
+    copyInto(dst, src, shape, dtype);
+  }
+
+  reduce(op: ReduceOp, x: DataId, dtype: DType, outer: number, size: number, inner: number): DataId {
+    return this.own(reduce(op, valuesOf(x, 'reduce'), dtype, outer, size, inner));
+  }
+
+  matmul(a: DataId, b: DataId, p: MatmulParams): DataId {
+    return this.own(matmul(f32Of(a, 'matmul'), f32Of(b, 'matmul'), p, this.gemmScratch));
+  }
+
+  gather(
+    x: DataId,
+    dtype: DType,
+    index: StridedView,
+    outer: number,
+    n: number,
+    m: number,
+    inner: number,
+  ): DataId {
+    return this.own(gather(valuesOf(x, 'gather'), dtype, index, outer, n, m, inner));
+  }
+
+  scatterAdd(
+    index: StridedView,
+    src: DataId,
+    dtype: DType,
+    outer: number,
+    m: number,
+    n: number,
+    inner: number,
+  ): DataId {
+    return this.own(scatterAdd(index, valuesOf(src, 'scatterAdd'), dtype, outer, m, n, inner));
+  }
+
+  // ---- fused kernels --------------------------------------------------------
+
+  conv2d(x: DataId, w: DataId, p: Conv2dParams): DataId {
+    return this.own(conv2d(f32Of(x, 'conv2d'), f32Of(w, 'conv2d'), p, this.convScratch));
+  }
+
+  conv2dBackwardInput(dy: DataId, w: DataId, p: Conv2dParams): DataId {
+    const op = 'conv2dBackwardInput';
+    return this.own(conv2dBackwardInput(f32Of(dy, op), f32Of(w, op), p, this.convScratch));
+  }
+
+  conv2dBackwardFilter(x: DataId, dy: DataId, p: Conv2dParams): DataId {
+    const op = 'conv2dBackwardFilter';
+    return this.own(conv2dBackwardFilter(f32Of(x, op), f32Of(dy, op), p, this.convScratch));
+  }
+
+  maxPool2d(x: DataId, p: Conv2dParams): { out: DataId; indices: DataId } {
+    const { out, indices } = maxPool2d(f32Of(x, 'maxPool2d'), p);
+    return { out: this.own(out), indices: this.own(indices) };
+  }
+
+  avgPool2d(x: DataId, p: Conv2dParams): DataId {
+    return this.own(avgPool2d(f32Of(x, 'avgPool2d'), p));
+  }
+
+  avgPool2dBackward(dy: DataId, p: Conv2dParams): DataId {
+    return this.own(avgPool2dBackward(f32Of(dy, 'avgPool2dBackward'), p));
+  }
+
+  softmax(x: DataId, outer: number, n: number): DataId {
+    return this.own(softmax(f32Of(x, 'softmax'), outer, n, false));
+  }
+
+  logSoftmax(x: DataId, outer: number, n: number): DataId {
+    return this.own(softmax(f32Of(x, 'logSoftmax'), outer, n, true));
+  }
+}
+
+const EMPTY = new Float32Array(0);

@@ -1,0 +1,83 @@
+/**
+ * gather and its adjoint scatterAdd along the middle axis of [outer, n, inner].
+ * The index is an int32 view over [outer, m, inner] read through its strides,
+ * so a broadcast or transposed index needs no copy.
+ */
+import type { DType, StridedView, TypedArray } from '@nerve/core';
+import { typedArrayFor } from '@nerve/core';
+import { convertArray, valuesOf } from './buffers.js';
+
+function indexArray(view: StridedView, op: string): Int32Array {
+  const v = valuesOf(view.id, op);
+  if (!(v instanceof Int32Array)) {
+    throw new Error(`${op}: the index must be an int32 buffer, received ${v.constructor.name}`);
+  }
+  if (view.strides.length !== 3) {
+    throw new Error(
+      `${op}: the index view needs 3 strides for [outer, m, inner], received ${view.strides.length}`,
+    );
+  }
+  return v;
+}
+
+function outOfRange(op: string, k: number, n: number): Error {
+  return new Error(`${op}: index ${k} is out of range [0, ${n})`);
+}
+
+export function gather(
+  x: TypedArray,
+  dtype: DType,
+  index: StridedView,
+  outer: number,
+  n: number,
+  m: number,
+  inner: number,
+): TypedArray {
+  const out = typedArrayFor(dtype, outer * m * inner);
+  if (out.length === 0) return out;
+  const idx = indexArray(index, 'gather');
+  const [s0, s1, s2] = index.strides;
+  let o = 0;
+  for (let a = 0; a < outer; a++) {
+    const xb = a * n * inner;
+    for (let j = 0; j < m; j++) {
+      const ib = index.offset + a * s0 + j * s1;
+      for (let i = 0; i < inner; i++, o++) {
+        const k = idx[ib + i * s2];
+        if (k < 0 || k >= n) throw outOfRange('gather', k, n);
+        out[o] = x[xb + k * inner + i];
+      }
+    }
+  }
+  return out;
+}
+
+/** Sums in float64 so repeated indices do not round at every addition. */
+export function scatterAdd(
+  index: StridedView,
+  src: TypedArray,
+  dtype: DType,
+  outer: number,
+  m: number,
+  n: number,
+  inner: number,
+): TypedArray {
+  const acc = new Float64Array(outer * n * inner);
+  if (outer * m * inner > 0) {
+    const idx = indexArray(index, 'scatterAdd');
+    const [s0, s1, s2] = index.strides;
+    let o = 0;
+    for (let a = 0; a < outer; a++) {
+      const db = a * n * inner;
+      for (let j = 0; j < m; j++) {
+        const ib = index.offset + a * s0 + j * s1;
+        for (let i = 0; i < inner; i++, o++) {
+          const k = idx[ib + i * s2];
+          if (k < 0 || k >= n) throw outOfRange('scatterAdd', k, n);
+          acc[db + k * inner + i] += src[o];
+        }
+      }
+    }
+  }
+  return convertArray(acc, dtype);
+}

@@ -1,0 +1,93 @@
+/**
+ * 2-D max and average pooling over NCHW planes (outChannels = inChannels).
+ * Windows honour stride, padding and dilation like conv2d.
+ */
+import type { Conv2dParams } from '@nerve/core';
+
+/**
+ * Max pooling with implicit -∞ padding. `indices` holds the winning element's
+ * position in its H*W plane: the first maximum in row-major (kh, kw) order,
+ * and the first NaN if the window has one (NaN propagates, as in PyTorch).
+ * A window that lies wholly in the padding yields -∞ and index -1.
+ */
+export function maxPool2d(x: Float32Array, p: Conv2dParams): { out: Float32Array; indices: Int32Array } {
+  const { inHeight: H, inWidth: W, outHeight: OH, outWidth: OW } = p;
+  const planes = p.batch * p.inChannels;
+  const out = new Float32Array(planes * OH * OW);
+  const indices = new Int32Array(planes * OH * OW);
+  let o = 0;
+  for (let pl = 0; pl < planes; pl++) {
+    const base = pl * H * W;
+    for (let oh = 0; oh < OH; oh++) {
+      const h0 = oh * p.strideH - p.padH;
+      for (let ow = 0; ow < OW; ow++, o++) {
+        const w0 = ow * p.strideW - p.padW;
+        let best = Number.NEGATIVE_INFINITY;
+        let at = -1;
+        scan: for (let kh = 0; kh < p.kernelHeight; kh++) {
+          const ih = h0 + kh * p.dilationH;
+          if (ih < 0 || ih >= H) continue;
+          for (let kw = 0; kw < p.kernelWidth; kw++) {
+            const iw = w0 + kw * p.dilationW;
+            if (iw < 0 || iw >= W) continue;
+            const v = x[base + ih * W + iw];
+            if (v > best || at < 0 || v !== v) {
+              best = v;
+              at = ih * W + iw;
+              if (v !== v) break scan;
+            }
+          }
+        }
+        out[o] = best;
+        indices[o] = at;
+      }
+    }
+  }
+  return { out, indices };
+}
+
+/**
+ * Average pooling; padding counts in the divisor (kh*kw always, PyTorch's
+ * count_include_pad=True). With `backward`, spreads dy over each window
+ * instead: dx[window] += dy / (kh*kw).
+ */
+function avgPool(src: Float32Array, p: Conv2dParams, backward: boolean): Float32Array {
+  const { inHeight: H, inWidth: W, outHeight: OH, outWidth: OW } = p;
+  const { kernelHeight: KH, kernelWidth: KW, dilationH, dilationW } = p;
+  const planes = p.batch * p.inChannels;
+  const dst = new Float32Array(planes * (backward ? H * W : OH * OW));
+  const div = KH * KW;
+  let o = 0;
+  for (let pl = 0; pl < planes; pl++) {
+    const base = pl * H * W;
+    for (let oh = 0; oh < OH; oh++) {
+      const h0 = oh * p.strideH - p.padH;
+      for (let ow = 0; ow < OW; ow++, o++) {
+        const w0 = ow * p.strideW - p.padW;
+        const g = backward ? src[o] / div : 0;
+        let s = 0;
+        for (let kh = 0; kh < KH; kh++) {
+          const ih = h0 + kh * dilationH;
+          if (ih < 0 || ih >= H) continue;
+          const row = base + ih * W;
+          for (let kw = 0; kw < KW; kw++) {
+            const iw = w0 + kw * dilationW;
+            if (iw < 0 || iw >= W) continue;
+            if (backward) dst[row + iw] += g;
+            else s += src[row + iw];
+          }
+        }
+        if (!backward) dst[o] = s / div;
+      }
+    }
+  }
+  return dst;
+}
+
+export function avgPool2d(x: Float32Array, p: Conv2dParams): Float32Array {
+  return avgPool(x, p, false);
+}
+
+export function avgPool2dBackward(dy: Float32Array, p: Conv2dParams): Float32Array {
+  return avgPool(dy, p, true);
+}

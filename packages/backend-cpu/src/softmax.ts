@@ -1,0 +1,35 @@
+/**
+ * Softmax and log-softmax over the last axis of a contiguous [outer, n] buffer.
+ * Each row subtracts its maximum before exponentiating (so no exp overflows)
+ * and sums in float64.
+ */
+
+export function softmax(x: Float32Array, outer: number, n: number, log: boolean): Float32Array {
+  const out = new Float32Array(outer * n);
+  // Unrounded exponentials of the current row, so the division sees float64 values.
+  const e = new Float64Array(log ? 0 : n);
+  for (let r = 0; r < outer; r++) {
+    const base = r * n;
+    let max = Number.NEGATIVE_INFINITY;
+    for (let j = 0; j < n; j++) {
+      const v = x[base + j];
+      // NaN must win so the whole row becomes NaN, as in PyTorch.
+      if (v > max || v !== v) max = v;
+      if (max !== max) break;
+    }
+    let sum = 0;
+    if (log) {
+      for (let j = 0; j < n; j++) sum += Math.exp(x[base + j] - max);
+      const lse = Math.log(sum);
+      for (let j = 0; j < n; j++) out[base + j] = x[base + j] - max - lse;
+    } else {
+      for (let j = 0; j < n; j++) {
+        const v = Math.exp(x[base + j] - max);
+        e[j] = v;
+        sum += v;
+      }
+      for (let j = 0; j < n; j++) out[base + j] = e[j] / sum;
+    }
+  }
+  return out;
+}

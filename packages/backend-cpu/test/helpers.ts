@@ -1,0 +1,123 @@
+/**
+ * Test helpers: seeded data, independent strided reads and comparisons.
+ * Nothing here shares code with the kernels under test.
+ */
+import type { DataId, DType, StridedView, TypedArray } from '@nerve/core';
+import { expect } from 'vitest';
+import { CpuBackend } from '../src/cpu-backend.js';
+
+/** mulberry32: small, seeded, reproducible. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Float32-representable uniform values in [lo, hi). */
+export function randomF32(n: number, seed: number, lo = -1, hi = 1): Float32Array {
+  const r = rng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * r();
+  return out;
+}
+
+export function randomInts(n: number, seed: number, lo: number, hi: number): Int32Array {
+  const r = rng(seed);
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = lo + Math.floor(r() * (hi - lo));
+  return out;
+}
+
+export function numel(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** Multi-index of flat position `flat` in a row-major shape. */
+export function unravel(flat: number, shape: readonly number[]): number[] {
+  const idx = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    idx[d] = flat % shape[d];
+    flat = Math.floor(flat / shape[d]);
+  }
+  return idx;
+}
+
+/** Element offsets a view reads, in logical row-major order (the definition of a view). */
+export function viewOffsets(
+  view: { strides: readonly number[]; offset: number },
+  shape: readonly number[],
+): number[] {
+  const out: number[] = [];
+  for (let f = 0; f < numel(shape); f++) {
+    const idx = unravel(f, shape);
+    out.push(idx.reduce((acc, i, d) => acc + i * view.strides[d], view.offset));
+  }
+  return out;
+}
+
+export function readView(
+  values: ArrayLike<number>,
+  view: { strides: readonly number[]; offset: number },
+  shape: readonly number[],
+): number[] {
+  return viewOffsets(view, shape).map((o) => values[o]);
+}
+
+export function contiguous(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    s[d] = acc;
+    acc *= shape[d];
+  }
+  return s;
+}
+
+export function view(id: DataId, strides: readonly number[], offset = 0): StridedView {
+  return { id, strides, offset };
+}
+
+export function read(b: CpuBackend, id: DataId, dtype: DType, size: number): TypedArray {
+  return b.readSync(id, dtype, size);
+}
+
+/** Bitwise-style equality (Object.is per element: NaN equals NaN, -0 differs from 0). */
+export function expectSame(actual: ArrayLike<number>, expected: ArrayLike<number>, what = ''): void {
+  expect(actual.length, `${what} length`).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    if (!Object.is(actual[i], expected[i])) {
+      expect.fail(`${what} element ${i}: got ${actual[i]}, expected ${expected[i]}`);
+    }
+  }
+}
+
+/** |actual - expected| <= atol + rtol * scale[i] (scale defaults to |expected|). */
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  rtol: number,
+  atol: number,
+  what = '',
+  scale?: ArrayLike<number>,
+): void {
+  expect(actual.length, `${what} length`).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    const e = expected[i];
+    const a = actual[i];
+    if (Number.isNaN(e) && Number.isNaN(a)) continue;
+    if (e === a) continue;
+    const s = scale ? scale[i] : Math.abs(e);
+    if (!(Math.abs(a - e) <= atol + rtol * s)) {
+      expect.fail(`${what} element ${i}: got ${a}, expected ${e} (tol ${atol + rtol * s})`);
+    }
+  }
+}
+
+export function newBackend(): CpuBackend {
+  return new CpuBackend();
+}

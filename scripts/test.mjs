@@ -17,7 +17,13 @@ rmSync(report, { force: true });
 const vitest = join(root, 'node_modules', '.bin', 'vitest');
 const run = spawnSync(
   vitest,
-  ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)],
+  [
+    'run',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${report}`,
+    ...process.argv.slice(2),
+  ],
   { cwd: root, stdio: 'inherit' },
 );
 

@@ -19,7 +19,8 @@ import {
 } from '@nerve/core';
 import { describe, expect, it } from 'vitest';
 
-const vals = (t: { dataSync(): Iterable<number> }) => [...t.dataSync()].map((v) => Math.round(v * 1e5) / 1e5);
+const vals = (t: { dataSync(): Iterable<number> }) =>
+  [...t.dataSync()].map((v) => Math.round(v * 1e5) / 1e5);
 
 describe('backward', () => {
   it('computes d/dx of x·x + 3x as 2x + 3', () => {
@@ -36,7 +37,13 @@ describe('backward', () => {
   });
 
   it('flows through views: reshape, transpose and matmul', () => {
-    const w = tensor([[1, 2, 3], [4, 5, 6]], { requiresGrad: true });
+    const w = tensor(
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      { requiresGrad: true },
+    );
     const x = tensor([[1, 1]]);
     tidy(() => sum(matmul(x, reshape(transpose(transpose(w)), [2, 3]))).backward());
     expect(vals(w.grad!)).toEqual([1, 1, 1, 1, 1, 1]);
@@ -46,7 +53,9 @@ describe('backward', () => {
     const x = tensor([1, 2], { requiresGrad: true });
     tidy(() => {
       const y = mul(x, 2);
-      expect(() => y.backward()).toThrow(/backward: expected a one-element output, or an explicit gradient of the same shape, received output of shape \[2\]/);
+      expect(() => y.backward()).toThrow(
+        /backward: expected a one-element output, or an explicit gradient of the same shape, received output of shape \[2\]/,
+      );
       backward(y, tensor([1, 10]));
     });
     expect(vals(x.grad!)).toEqual([2, 20]);
@@ -75,7 +84,13 @@ describe('noGrad and detach', () => {
 
 describe('memory over steps', () => {
   it('forward and backward inside tidy leave only the gradients alive', () => {
-    const w = tensor([[0.5, -0.5], [1, 2]], { requiresGrad: true });
+    const w = tensor(
+      [
+        [0.5, -0.5],
+        [1, 2],
+      ],
+      { requiresGrad: true },
+    );
     tidy(() => sum(exp(matmul(w, w))).backward());
     const afterFirst = memory().numTensors;
     for (let i = 0; i < 50; i++) {

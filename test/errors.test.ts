@@ -81,7 +81,10 @@ describe('dtype errors', () => {
   it('gather with a float index', () => {
     const x = zeros([2, 2]);
     const i = zeros([2, 1]);
-    rejects(() => gather(x, 1, i), /gather: expected an int32 index tensor, received a float32 tensor/);
+    rejects(
+      () => gather(x, 1, i),
+      /gather: expected an int32 index tensor, received a float32 tensor/,
+    );
   });
 
   it('requiresGrad on an integer tensor', () => {
@@ -100,30 +103,54 @@ describe('dtype errors', () => {
 describe('axes, sizes and values', () => {
   it('an axis out of range', () => {
     const x = zeros([2, 3]);
-    rejects(() => sum(x, 2), /sum: expected an axis in \[-2, 1\] for a tensor of rank 2, received 2/);
+    rejects(
+      () => sum(x, 2),
+      /sum: expected an axis in \[-2, 1\] for a tensor of rank 2, received 2/,
+    );
     rejects(() => sum(x, -3), /sum: expected an axis in \[-2, 1\]/);
   });
 
   it('non-finite, negative and fractional sizes', () => {
-    rejects(() => zeros([2, Number.NaN]), /zeros: expected a shape of finite non-negative integers, received \[2,NaN\]/);
-    rejects(() => zeros([Number.POSITIVE_INFINITY]), /zeros: expected a shape of finite non-negative integers/);
-    rejects(() => ones([-1]), /ones: expected a shape of finite non-negative integers, received \[-1\]/);
+    rejects(
+      () => zeros([2, Number.NaN]),
+      /zeros: expected a shape of finite non-negative integers, received \[2,NaN\]/,
+    );
+    rejects(
+      () => zeros([Number.POSITIVE_INFINITY]),
+      /zeros: expected a shape of finite non-negative integers/,
+    );
+    rejects(
+      () => ones([-1]),
+      /ones: expected a shape of finite non-negative integers, received \[-1\]/,
+    );
     rejects(() => zeros([2.5]), /zeros: expected a shape/);
   });
 
   it('ragged nested arrays', () => {
-    rejects(() => tensor([[1, 2], [3]]), 'tensor: ragged nested array: expected length 2 at [1], received length 1');
+    rejects(
+      () => tensor([[1, 2], [3]]),
+      'tensor: ragged nested array: expected length 2 at [1], received length 1',
+    );
     rejects(() => tensor([[1, 2], 3] as never), /tensor: ragged nested array/);
-    rejects(() => tensor([1, 'a'] as never), /tensor: expected a number or boolean at \[1\], received string a/);
+    rejects(
+      () => tensor([1, 'a'] as never),
+      /tensor: expected a number or boolean at \[1\], received string a/,
+    );
   });
 
   it('flat values that do not fill the shape', () => {
-    rejects(() => tensor(new Float32Array(5), { shape: [2, 3] }), /tensor: shape \[2,3\] needs 6 values, received 5/);
+    rejects(
+      () => tensor(new Float32Array(5), { shape: [2, 3] }),
+      /tensor: shape \[2,3\] needs 6 values, received 5/,
+    );
   });
 
   it('class indices outside the range of oneHot', () => {
     const labels = tensor([0, 3], { dtype: 'int32' });
-    rejects(() => oneHot(labels, 3), /oneHot: expected class indices in \[0, 3\), received 3 at position 1/);
+    rejects(
+      () => oneHot(labels, 3),
+      /oneHot: expected class indices in \[0, 3\), received 3 at position 1/,
+    );
   });
 });
 
@@ -148,7 +175,9 @@ describe('disposed tensors', () => {
 describe('failed calls change nothing', () => {
   it('a failed assign keeps the old values', () => {
     const p = tensor([1, 2, 3]);
-    expect(() => p.assign(zeros([4]))).toThrow(/assign: expected a float32 tensor of shape \[3\], received a float32 tensor of shape \[4\]/);
+    expect(() => p.assign(zeros([4]))).toThrow(
+      /assign: expected a float32 tensor of shape \[3\], received a float32 tensor of shape \[4\]/,
+    );
     expect([...p.dataSync()]).toEqual([1, 2, 3]);
   });
 });

@@ -2,7 +2,19 @@
  * Memory: tidy scopes, keep, dispose, views sharing buffers, and counts per backend.
  */
 import '@nerve/backend-cpu';
-import { type Tensor, add, keep, memory, mul, ones, randn, slice, tensor, tidy, transpose } from '@nerve/core';
+import {
+  type Tensor,
+  add,
+  keep,
+  memory,
+  mul,
+  ones,
+  randn,
+  slice,
+  tensor,
+  tidy,
+  transpose,
+} from '@nerve/core';
 import { describe, expect, it } from 'vitest';
 
 describe('tidy', () => {
@@ -66,7 +78,9 @@ describe('tidy', () => {
 
   it('rejects async functions and leaks nothing', () => {
     const before = memory().numTensors;
-    expect(() => tidy((async () => ones([2])) as never)).toThrow(/tidy: expected a synchronous function/);
+    expect(() => tidy((async () => ones([2])) as never)).toThrow(
+      /tidy: expected a synchronous function/,
+    );
     expect(memory().numTensors).toBe(before);
   });
 });

@@ -23,7 +23,8 @@ function markdownFiles(): string[] {
     for (const n of names) files.push(join(root, dir, n, 'README.md'));
   }
   try {
-    for (const n of readdirSync(join(root, 'docs'))) if (n.endsWith('.md')) files.push(join(root, 'docs', n));
+    for (const n of readdirSync(join(root, 'docs')))
+      if (n.endsWith('.md')) files.push(join(root, 'docs', n));
   } catch {
     // no docs yet
   }

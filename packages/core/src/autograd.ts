@@ -87,7 +87,8 @@ export function backward(root: Tensor, gradient?: Tensor): void {
         try {
           inGrads = node.backward(g);
         } catch (e) {
-          if (e instanceof Error) e.message = `${e.message} (in the backward pass of '${node.name}')`;
+          if (e instanceof Error)
+            e.message = `${e.message} (in the backward pass of '${node.name}')`;
           throw e;
         }
         node.inputs.forEach((input, i) => {

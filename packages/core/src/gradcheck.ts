@@ -80,7 +80,12 @@ export async function gradCheck(
     leaf.requiresGrad = true;
     return leaf;
   });
-  const rT = wrap(inputs[0]?.backend ?? probe.backend, (inputs[0]?.backend ?? probe.backend).upload(Float32Array.from(r), 'float32'), outShape, 'float32');
+  const rT = wrap(
+    inputs[0]?.backend ?? probe.backend,
+    (inputs[0]?.backend ?? probe.backend).upload(Float32Array.from(r), 'float32'),
+    outShape,
+    'float32',
+  );
   tidy(() => {
     const loss = sum(mul(fn(...leaves), rT));
     if (loss.requiresGrad) loss.backward();

@@ -18,9 +18,21 @@ export type {
   UnaryOp,
 } from './backend.js';
 export { FUSED_KERNEL_NAMES } from './backend.js';
-export { type DType, type TypedArray, BYTES_PER_ELEMENT, DTYPES, promoteTypes, typedArrayFor } from './dtype.js';
+export {
+  type DType,
+  type TypedArray,
+  BYTES_PER_ELEMENT,
+  DTYPES,
+  promoteTypes,
+  typedArrayFor,
+} from './dtype.js';
 export { NerveError } from './errors.js';
-export { BINARY_SCALAR, UNARY_SCALAR, erf as erfScalar, sigmoid as sigmoidScalar } from './scalar-math.js';
+export {
+  BINARY_SCALAR,
+  UNARY_SCALAR,
+  erf as erfScalar,
+  sigmoid as sigmoidScalar,
+} from './scalar-math.js';
 export {
   registerBackend,
   setBackend,
@@ -29,7 +41,15 @@ export {
   listBackends,
   ready,
 } from './registry.js';
-export { type MemoryInfo, memory, tidy, keep, noGrad, isGradEnabled, withoutFusedKernels } from './engine.js';
+export {
+  type MemoryInfo,
+  memory,
+  tidy,
+  keep,
+  noGrad,
+  isGradEnabled,
+  withoutFusedKernels,
+} from './engine.js';
 export { Tensor, type GradNode, type NestedArray } from './tensor.js';
 export { backward } from './autograd.js';
 export { Generator, manualSeed, philox4x32 } from './random.js';
@@ -39,13 +59,37 @@ export { gradCheck, type GradCheckOptions, type GradCheckResult } from './gradch
 export * from './ops/creation.js';
 export * from './ops/random.js';
 export {
-  add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge, logicalAnd, logicalOr,
+  add,
+  sub,
+  mul,
+  div,
+  pow,
+  maximum,
+  minimum,
+  eq,
+  ne,
+  lt,
+  le,
+  gt,
+  ge,
+  logicalAnd,
+  logicalOr,
 } from './ops/binary.js';
 export * from './ops/unary.js';
 export { where, clamp } from './ops/where.js';
 export {
-  sum, prod, mean, max, min, argmax, argmin, variance, std, logSumExp,
-  type ReduceOptions, type VarianceOptions,
+  sum,
+  prod,
+  mean,
+  max,
+  min,
+  argmax,
+  argmin,
+  variance,
+  std,
+  logSumExp,
+  type ReduceOptions,
+  type VarianceOptions,
 } from './ops/reduce.js';
 export { matmul } from './ops/matmul.js';
 export * from './ops/views.js';

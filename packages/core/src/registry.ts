@@ -65,7 +65,7 @@ function entryFor(op: string, name: string): Entry {
   return e;
 }
 
-function instantiate(name: string, e: Entry): Backend {
+function instantiate(e: Entry): Backend {
   if (!e.instance) e.instance = e.factory();
   return e.instance;
 }
@@ -76,7 +76,7 @@ function instantiate(name: string, e: Entry): Backend {
  */
 export function setBackend(name: string): void {
   const e = entryFor('setBackend', name);
-  instantiate(name, e);
+  instantiate(e);
   activeName = name;
 }
 
@@ -84,7 +84,7 @@ export function setBackend(name: string): void {
 export function getBackend(name?: string): Backend {
   const n = name ?? activeName ?? defaultName();
   const e = entryFor('getBackend', n);
-  const b = instantiate(n, e);
+  const b = instantiate(e);
   if (b.init && !e.initDone) {
     throw new NerveError(
       'getBackend',
@@ -105,7 +105,7 @@ export function getBackendName(): string {
 export async function ready(name?: string): Promise<Backend> {
   const n = name ?? activeName ?? defaultName();
   const e = entryFor('ready', n);
-  const b = instantiate(n, e);
+  const b = instantiate(e);
   if (b.init && !e.initDone) {
     e.initialised ??= b.init().then(() => {
       e.initDone = true;

@@ -172,7 +172,11 @@ export class Tensor {
       );
     }
     if (value.backend !== this.backend) {
-      throw new NerveError('assign', `a tensor on backend '${this.backend.name}'`, value.backend.name);
+      throw new NerveError(
+        'assign',
+        `a tensor on backend '${this.backend.name}'`,
+        value.backend.name,
+      );
     }
     if (!value.isContiguous || value.offset !== 0 || !this.isContiguous || this.offset !== 0) {
       throw NerveError.raw('assign', 'both tensors must be contiguous (call .contiguous())');
@@ -231,13 +235,15 @@ export class Tensor {
 
   /** The single value of a one-element tensor. */
   async item(): Promise<number> {
-    if (this.size !== 1) throw new NerveError('item', 'a tensor with one element', fmtShape(this.shape));
+    if (this.size !== 1)
+      throw new NerveError('item', 'a tensor with one element', fmtShape(this.shape));
     return (await this.data())[0];
   }
 
   /** The single value of a one-element tensor, synchronously (cpu). */
   itemSync(): number {
-    if (this.size !== 1) throw new NerveError('item', 'a tensor with one element', fmtShape(this.shape));
+    if (this.size !== 1)
+      throw new NerveError('item', 'a tensor with one element', fmtShape(this.shape));
     return this.dataSync()[0];
   }
 

@@ -25,7 +25,10 @@ describe('philox4x32-10', () => {
   });
 
   it('matches the pi-digits known-answer vector', () => {
-    const out = philox4x32([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0]);
+    const out = philox4x32(
+      [0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344],
+      [0xa4093822, 0x299f31d0],
+    );
     expect(hex(out)).toEqual(['d16cfe09', '94fdcceb', '5001e420', '24126ea1']);
   });
 });

@@ -73,13 +73,7 @@ export function mul(a: TensorLike, b: TensorLike): Tensor {
 
 /** a / b, always true (float32) division, as in PyTorch. */
 export function div(a: TensorLike, b: TensorLike): Tensor {
-  return arith(
-    'div',
-    a,
-    b,
-    (x, y, _o, dy) => [div(dy, y), neg(div(mul(dy, x), square(y)))],
-    true,
-  );
+  return arith('div', a, b, (x, y, _o, dy) => [div(dy, y), neg(div(mul(dy, x), square(y)))], true);
 }
 
 /** aᵇ. The gradient with respect to b is taken as 0 where a ≤ 0. */

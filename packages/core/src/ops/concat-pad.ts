@@ -14,13 +14,19 @@ import { slice, unsqueeze } from './views.js';
 /** Joins tensors along an existing axis; other dimensions must match. */
 export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0) {
-    throw new NerveError('concat', 'a non-empty array of tensors', Array.isArray(tensors) ? 'an empty array' : String(tensors));
+    throw new NerveError(
+      'concat',
+      'a non-empty array of tensors',
+      Array.isArray(tensors) ? 'an empty array' : String(tensors),
+    );
   }
   const backend = backendOf('concat', ...tensors);
   const first = tensors[0];
   const a = normalizeAxis('concat', axis, first.rank);
   for (const t of tensors) {
-    const ok = t.rank === first.rank && t.shape.every((d: number, i: number) => i === a || d === first.shape[i]);
+    const ok =
+      t.rank === first.rank &&
+      t.shape.every((d: number, i: number) => i === a || d === first.shape[i]);
     if (!ok) {
       throw NerveError.raw(
         'concat',
@@ -39,7 +45,8 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
     const starts: number[] = [];
     for (const t of inputs) {
       starts.push(start);
-      if (t.size > 0) backend.copyInto({ id, strides, offset: start * strides[a] }, t.view(), t.shape, dtype);
+      if (t.size > 0)
+        backend.copyInto({ id, strides, offset: start * strides[a] }, t.view(), t.shape, dtype);
       start += t.shape[a];
     }
     const out = wrap(backend, id, shape, dtype);
@@ -59,24 +66,40 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
 /** Stacks tensors of one shape along a new axis. */
 export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0) {
-    throw new NerveError('stack', 'a non-empty array of tensors', Array.isArray(tensors) ? 'an empty array' : String(tensors));
+    throw new NerveError(
+      'stack',
+      'a non-empty array of tensors',
+      Array.isArray(tensors) ? 'an empty array' : String(tensors),
+    );
   }
   backendOf('stack', ...tensors);
   const s0 = tensors[0].shape;
   for (const t of tensors) {
     if (t.shape.join() !== s0.join()) {
-      throw NerveError.raw('stack', `all tensors must have one shape, received ${tensors.map((x) => fmtShape(x.shape)).join(', ')}`);
+      throw NerveError.raw(
+        'stack',
+        `all tensors must have one shape, received ${tensors.map((x) => fmtShape(x.shape)).join(', ')}`,
+      );
     }
   }
   const a = normalizeAxis('stack', axis, s0.length + 1);
-  return composite(tensors, () => concat(tensors.map((t) => unsqueeze(t, a)), a));
+  return composite(tensors, () =>
+    concat(
+      tensors.map((t) => unsqueeze(t, a)),
+      a,
+    ),
+  );
 }
 
 /**
  * Pads every dimension with `value`: paddings[i] = [before, after] for
  * dimension i (one pair per dimension, non-negative).
  */
-export function pad(x: Tensor, paddings: readonly (readonly [number, number])[], value = 0): Tensor {
+export function pad(
+  x: Tensor,
+  paddings: readonly (readonly [number, number])[],
+  value = 0,
+): Tensor {
   const backend = backendOf('pad', x);
   const valid =
     Array.isArray(paddings) &&

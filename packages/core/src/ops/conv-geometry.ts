@@ -26,8 +26,10 @@ export function convParams(
   dilation: [number, number],
 ): Conv2dParams {
   const [batch, inChannels, inHeight, inWidth] = xShape;
-  const outHeight = Math.floor((inHeight + 2 * padding[0] - dilation[0] * (kernel[0] - 1) - 1) / stride[0]) + 1;
-  const outWidth = Math.floor((inWidth + 2 * padding[1] - dilation[1] * (kernel[1] - 1) - 1) / stride[1]) + 1;
+  const outHeight =
+    Math.floor((inHeight + 2 * padding[0] - dilation[0] * (kernel[0] - 1) - 1) / stride[0]) + 1;
+  const outWidth =
+    Math.floor((inWidth + 2 * padding[1] - dilation[1] * (kernel[1] - 1) - 1) / stride[1]) + 1;
   if (outHeight < 1 || outWidth < 1) {
     throw NerveError.raw(
       op,

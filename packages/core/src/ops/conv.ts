@@ -86,7 +86,15 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
 /** The reference fallback: gather the windows into columns, then one matmul. */
 function conv2dByIm2col(x: Tensor, w: Tensor, p: ReturnType<typeof convParams>): Tensor {
   const { batch: n, inChannels: c, outChannels: o } = p;
-  const xp = p.padH || p.padW ? pad(x, [[0, 0], [0, 0], [p.padH, p.padH], [p.padW, p.padW]]) : x;
+  const xp =
+    p.padH || p.padW
+      ? pad(x, [
+          [0, 0],
+          [0, 0],
+          [p.padH, p.padH],
+          [p.padW, p.padW],
+        ])
+      : x;
   const flat = reshape(xp, [n, -1]);
   const idx = windowTensor(x, p, c);
   const cols = reshape(indexSelect(flat, 1, idx), [n, c * p.kernelHeight * p.kernelWidth, -1]);
@@ -94,9 +102,12 @@ function conv2dByIm2col(x: Tensor, w: Tensor, p: ReturnType<typeof convParams>):
   return reshape(y, [n, o, p.outHeight, p.outWidth]);
 }
 
-
 /** The window index (see windowIndex) as an int32 tensor on x's backend. */
-export function windowTensor(x: Tensor, p: ReturnType<typeof convParams>, channels: number): Tensor {
+export function windowTensor(
+  x: Tensor,
+  p: ReturnType<typeof convParams>,
+  channels: number,
+): Tensor {
   const idx = windowIndex(p, channels);
   return wrap(x.backend, x.backend.upload(idx, 'int32'), [idx.length], 'int32');
 }

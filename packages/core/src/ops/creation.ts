@@ -5,7 +5,7 @@ import { type DType, type TypedArray, isDType, typedArrayFor } from '../dtype.js
 import { NerveError } from '../errors.js';
 import { getBackend } from '../registry.js';
 import { sizeOf, validateShape } from '../shape.js';
-import { type NestedArray, Tensor } from '../tensor.js';
+import type { NestedArray, Tensor } from '../tensor.js';
 import { backendOf, describeValue, record, wrap } from './util.js';
 
 export interface CreateOptions {
@@ -50,7 +50,11 @@ function flatten(values: NestedArray): { shape: number[]; flat: (number | boolea
         );
       }
       if (typeof v !== 'number' && typeof v !== 'boolean') {
-        throw new NerveError('tensor', `a number or boolean at [${path.join(',')}]`, describeValue(v));
+        throw new NerveError(
+          'tensor',
+          `a number or boolean at [${path.join(',')}]`,
+          describeValue(v),
+        );
       }
       flat.push(v);
       return;
@@ -94,14 +98,21 @@ export function tensor(values: NestedArray | TypedArray, opts: TensorOptions = {
           : values instanceof Uint8Array
             ? 'bool'
             : 'float32';
-    if (!isTyped && (flat as unknown[]).some((v) => typeof v !== 'number' && typeof v !== 'boolean')) {
+    if (
+      !isTyped &&
+      (flat as unknown[]).some((v) => typeof v !== 'number' && typeof v !== 'boolean')
+    ) {
       throw new NerveError('tensor', 'numbers or booleans', 'other values');
     }
     host = typedArrayFor(dtype, flat.length);
     for (let i = 0; i < flat.length; i++) host[i] = Number(flat[i]);
   } else {
     if (typeof values !== 'number' && typeof values !== 'boolean' && !Array.isArray(values)) {
-      throw new NerveError('tensor', 'a number, boolean, nested array or typed array', describeValue(values));
+      throw new NerveError(
+        'tensor',
+        'a number, boolean, nested array or typed array',
+        describeValue(values),
+      );
     }
     const f = flatten(values);
     shape = f.shape;
@@ -109,7 +120,8 @@ export function tensor(values: NestedArray | TypedArray, opts: TensorOptions = {
       throw NerveError.raw('tensor', 'the shape option applies only to flat values');
     }
     const allBool = f.flat.length > 0 && f.flat.every((v) => typeof v === 'boolean');
-    dtype = opts.dtype !== undefined ? checkDType('tensor', opts.dtype) : allBool ? 'bool' : 'float32';
+    dtype =
+      opts.dtype !== undefined ? checkDType('tensor', opts.dtype) : allBool ? 'bool' : 'float32';
     host = typedArrayFor(dtype, f.flat.length);
     for (let i = 0; i < f.flat.length; i++) host[i] = Number(f.flat[i]);
   }
@@ -119,17 +131,30 @@ export function tensor(values: NestedArray | TypedArray, opts: TensorOptions = {
 }
 
 /** A tensor of `shape` filled with `value` (dtype: bool for booleans, else float32). */
-export function full(shape: readonly number[], value: number | boolean, opts: CreateOptions = {}): Tensor {
+export function full(
+  shape: readonly number[],
+  value: number | boolean,
+  opts: CreateOptions = {},
+): Tensor {
   return filled('full', shape, value, opts);
 }
 
-function filled(op: string, shape: readonly number[], value: number | boolean, opts: CreateOptions): Tensor {
+function filled(
+  op: string,
+  shape: readonly number[],
+  value: number | boolean,
+  opts: CreateOptions,
+): Tensor {
   const s = validateShape(op, shape);
   if (typeof value !== 'number' && typeof value !== 'boolean') {
     throw new NerveError(op, 'a number or boolean fill value', describeValue(value));
   }
   const dtype =
-    opts.dtype !== undefined ? checkDType(op, opts.dtype) : typeof value === 'boolean' ? 'bool' : 'float32';
+    opts.dtype !== undefined
+      ? checkDType(op, opts.dtype)
+      : typeof value === 'boolean'
+        ? 'bool'
+        : 'float32';
   const backend = getBackend();
   const v = dtype === 'bool' ? (value ? 1 : 0) : Number(value);
   return finish(wrap(backend, backend.fill(sizeOf(s), dtype, v), s, dtype), opts);
@@ -158,7 +183,11 @@ export function arange(start: number, stop?: number, step = 1, opts: CreateOptio
     stop = start;
     start = 0;
   }
-  for (const [name, v] of [['start', start], ['stop', stop], ['step', step]] as const) {
+  for (const [name, v] of [
+    ['start', start],
+    ['stop', stop],
+    ['step', step],
+  ] as const) {
     if (typeof v !== 'number' || !Number.isFinite(v)) {
       throw new NerveError('arange', `a finite ${name}`, describeValue(v));
     }
@@ -174,7 +203,12 @@ export function arange(start: number, stop?: number, step = 1, opts: CreateOptio
 }
 
 /** `num` evenly spaced float32 values from start to stop inclusive. */
-export function linspace(start: number, stop: number, num: number, opts: CreateOptions = {}): Tensor {
+export function linspace(
+  start: number,
+  stop: number,
+  num: number,
+  opts: CreateOptions = {},
+): Tensor {
   if (!Number.isFinite(start) || !Number.isFinite(stop)) {
     throw new NerveError('linspace', 'finite start and stop', `${start}, ${stop}`);
   }

@@ -8,7 +8,6 @@ import type { Tensor } from '../tensor.js';
 import { eq } from './binary.js';
 import { arange, cast } from './creation.js';
 import { backendOf, contiguousData, record, wrap } from './util.js';
-import { pad } from './concat-pad.js';
 import { slice, unsqueeze } from './views.js';
 
 function requireInt(op: string, index: Tensor): void {
@@ -115,7 +114,11 @@ export function oneHot(
     const v = indices.dataSync();
     for (let i = 0; i < v.length; i++) {
       if (v[i] < 0 || v[i] >= numClasses) {
-        throw new NerveError('oneHot', `class indices in [0, ${numClasses})`, `${v[i]} at position ${i}`);
+        throw new NerveError(
+          'oneHot',
+          `class indices in [0, ${numClasses})`,
+          `${v[i]} at position ${i}`,
+        );
       }
     }
   }
@@ -125,4 +128,3 @@ export function oneHot(
     return cast(hot, opts.dtype ?? 'float32');
   });
 }
-

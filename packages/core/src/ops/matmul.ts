@@ -51,7 +51,12 @@ function layout(t: Tensor, batchShape: readonly number[], rows: number, cols: nu
   }
   const b = t.backend;
   const id = b.copy({ id: t.storage.id, strides, offset: t.offset }, full, t.dtype, t.dtype);
-  return { id, trans: false, batchStride: sizeOf(batchShape) > 1 ? rows * cols : 0, release: () => b.free(id) };
+  return {
+    id,
+    trans: false,
+    batchStride: sizeOf(batchShape) > 1 ? rows * cols : 0,
+    release: () => b.free(id),
+  };
 }
 
 /** The batched product of operands of rank ≥ 2 (no vector promotion). */
@@ -100,8 +105,10 @@ function matmulNd(a: Tensor, b: Tensor): Tensor {
 export function matmul(a: Tensor, b: Tensor): Tensor {
   backendOf('matmul', a, b);
   for (const t of [a, b]) {
-    if (t.dtype !== 'float32') throw new NerveError('matmul', 'float32 tensors', `a ${t.dtype} tensor`);
-    if (t.rank === 0) throw new NerveError('matmul', 'tensors of rank ≥ 1', `a scalar ${fmtShape(t.shape)}`);
+    if (t.dtype !== 'float32')
+      throw new NerveError('matmul', 'float32 tensors', `a ${t.dtype} tensor`);
+    if (t.rank === 0)
+      throw new NerveError('matmul', 'tensors of rank ≥ 1', `a scalar ${fmtShape(t.shape)}`);
   }
   if (a.rank >= 2 && b.rank >= 2) return matmulNd(a, b);
   if (a.shape[a.rank - 1] !== b.shape[Math.max(b.rank - 2, 0)]) {

@@ -103,7 +103,21 @@ declare module '../tensor.js' {
 
 const P = Tensor.prototype as unknown as Record<string, unknown>;
 
-for (const name of ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const) {
+for (const name of [
+  'add',
+  'sub',
+  'mul',
+  'div',
+  'pow',
+  'maximum',
+  'minimum',
+  'eq',
+  'ne',
+  'lt',
+  'le',
+  'gt',
+  'ge',
+] as const) {
   const fn = b[name];
   P[name] = function (this: Tensor, other: TensorLike) {
     return fn(this, other);
@@ -111,8 +125,27 @@ for (const name of ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq
 }
 
 for (const name of [
-  'neg', 'abs', 'sign', 'exp', 'log', 'sqrt', 'rsqrt', 'reciprocal', 'square', 'sin', 'cos',
-  'tanh', 'sigmoid', 'relu', 'selu', 'gelu', 'silu', 'softplus', 'floor', 'ceil', 'round',
+  'neg',
+  'abs',
+  'sign',
+  'exp',
+  'log',
+  'sqrt',
+  'rsqrt',
+  'reciprocal',
+  'square',
+  'sin',
+  'cos',
+  'tanh',
+  'sigmoid',
+  'relu',
+  'selu',
+  'gelu',
+  'silu',
+  'softplus',
+  'floor',
+  'ceil',
+  'round',
 ] as const) {
   const fn = u[name];
   P[name] = function (this: Tensor) {
@@ -121,42 +154,114 @@ for (const name of [
 }
 
 Object.assign(P, {
-  leakyRelu(this: Tensor, s?: number) { return u.leakyRelu(this, s); },
-  elu(this: Tensor, a?: number) { return u.elu(this, a); },
-  clamp(this: Tensor, lo?: number, hi?: number) { return clamp(this, lo, hi); },
-  sum(this: Tensor, a?: Axes, o?: r.ReduceOptions) { return r.sum(this, a, o); },
-  mean(this: Tensor, a?: Axes, o?: r.ReduceOptions) { return r.mean(this, a, o); },
-  prod(this: Tensor, a?: Axes, o?: r.ReduceOptions) { return r.prod(this, a, o); },
-  max(this: Tensor, a?: Axes, o?: r.ReduceOptions) { return r.max(this, a, o); },
-  min(this: Tensor, a?: Axes, o?: r.ReduceOptions) { return r.min(this, a, o); },
-  argmax(this: Tensor, a?: number, o?: r.ReduceOptions) { return r.argmax(this, a, o); },
-  argmin(this: Tensor, a?: number, o?: r.ReduceOptions) { return r.argmin(this, a, o); },
-  var(this: Tensor, a?: Axes, o?: r.VarianceOptions) { return r.variance(this, a, o); },
-  std(this: Tensor, a?: Axes, o?: r.VarianceOptions) { return r.std(this, a, o); },
-  logSumExp(this: Tensor, a?: Axes, o?: r.ReduceOptions) { return r.logSumExp(this, a, o); },
-  softmax(this: Tensor, a?: number) { return softmax(this, a); },
-  logSoftmax(this: Tensor, a?: number) { return logSoftmax(this, a); },
-  matmul(this: Tensor, o: Tensor) { return matmul(this, o); },
-  reshape(this: Tensor, s: readonly number[]) { return v.reshape(this, s); },
-  flatten(this: Tensor, s?: number, e?: number) { return v.flatten(this, s, e); },
-  permute(this: Tensor, a: readonly number[]) { return v.permute(this, a); },
-  transpose(this: Tensor, d0?: number, d1?: number) { return v.transpose(this, d0, d1); },
-  expand(this: Tensor, s: readonly number[]) { return v.expand(this, s); },
-  slice(this: Tensor, bg: readonly number[], e?: readonly number[]) { return v.slice(this, bg, e); },
-  narrow(this: Tensor, a: number, s: number, l: number) { return v.narrow(this, a, s, l); },
-  squeeze(this: Tensor, a?: Axes) { return v.squeeze(this, a); },
-  unsqueeze(this: Tensor, a: number) { return v.unsqueeze(this, a); },
-  contiguous(this: Tensor) { return v.contiguous(this); },
-  detach(this: Tensor) { return v.detach(this); },
-  clone(this: Tensor) { return clone(this); },
-  cast(this: Tensor, d: DType) { return cast(this, d); },
-  pad(this: Tensor, p: readonly (readonly [number, number])[], val?: number) { return pad(this, p, val); },
-  gather(this: Tensor, a: number, i: Tensor) { return gather(this, a, i); },
-  indexSelect(this: Tensor, a: number, i: Tensor) { return indexSelect(this, a, i); },
-  conv2d(this: Tensor, w: Tensor, o?: Conv2dOptions) { return conv2d(this, w, o); },
-  maxPool2d(this: Tensor, k: Pair, o?: Pool2dOptions) { return maxPool2d(this, k, o); },
-  avgPool2d(this: Tensor, k: Pair, o?: Pool2dOptions) { return avgPool2d(this, k, o); },
-  backward(this: Tensor, g?: Tensor) { backward(this, g); },
+  leakyRelu(this: Tensor, s?: number) {
+    return u.leakyRelu(this, s);
+  },
+  elu(this: Tensor, a?: number) {
+    return u.elu(this, a);
+  },
+  clamp(this: Tensor, lo?: number, hi?: number) {
+    return clamp(this, lo, hi);
+  },
+  sum(this: Tensor, a?: Axes, o?: r.ReduceOptions) {
+    return r.sum(this, a, o);
+  },
+  mean(this: Tensor, a?: Axes, o?: r.ReduceOptions) {
+    return r.mean(this, a, o);
+  },
+  prod(this: Tensor, a?: Axes, o?: r.ReduceOptions) {
+    return r.prod(this, a, o);
+  },
+  max(this: Tensor, a?: Axes, o?: r.ReduceOptions) {
+    return r.max(this, a, o);
+  },
+  min(this: Tensor, a?: Axes, o?: r.ReduceOptions) {
+    return r.min(this, a, o);
+  },
+  argmax(this: Tensor, a?: number, o?: r.ReduceOptions) {
+    return r.argmax(this, a, o);
+  },
+  argmin(this: Tensor, a?: number, o?: r.ReduceOptions) {
+    return r.argmin(this, a, o);
+  },
+  var(this: Tensor, a?: Axes, o?: r.VarianceOptions) {
+    return r.variance(this, a, o);
+  },
+  std(this: Tensor, a?: Axes, o?: r.VarianceOptions) {
+    return r.std(this, a, o);
+  },
+  logSumExp(this: Tensor, a?: Axes, o?: r.ReduceOptions) {
+    return r.logSumExp(this, a, o);
+  },
+  softmax(this: Tensor, a?: number) {
+    return softmax(this, a);
+  },
+  logSoftmax(this: Tensor, a?: number) {
+    return logSoftmax(this, a);
+  },
+  matmul(this: Tensor, o: Tensor) {
+    return matmul(this, o);
+  },
+  reshape(this: Tensor, s: readonly number[]) {
+    return v.reshape(this, s);
+  },
+  flatten(this: Tensor, s?: number, e?: number) {
+    return v.flatten(this, s, e);
+  },
+  permute(this: Tensor, a: readonly number[]) {
+    return v.permute(this, a);
+  },
+  transpose(this: Tensor, d0?: number, d1?: number) {
+    return v.transpose(this, d0, d1);
+  },
+  expand(this: Tensor, s: readonly number[]) {
+    return v.expand(this, s);
+  },
+  slice(this: Tensor, bg: readonly number[], e?: readonly number[]) {
+    return v.slice(this, bg, e);
+  },
+  narrow(this: Tensor, a: number, s: number, l: number) {
+    return v.narrow(this, a, s, l);
+  },
+  squeeze(this: Tensor, a?: Axes) {
+    return v.squeeze(this, a);
+  },
+  unsqueeze(this: Tensor, a: number) {
+    return v.unsqueeze(this, a);
+  },
+  contiguous(this: Tensor) {
+    return v.contiguous(this);
+  },
+  detach(this: Tensor) {
+    return v.detach(this);
+  },
+  clone(this: Tensor) {
+    return clone(this);
+  },
+  cast(this: Tensor, d: DType) {
+    return cast(this, d);
+  },
+  pad(this: Tensor, p: readonly (readonly [number, number])[], val?: number) {
+    return pad(this, p, val);
+  },
+  gather(this: Tensor, a: number, i: Tensor) {
+    return gather(this, a, i);
+  },
+  indexSelect(this: Tensor, a: number, i: Tensor) {
+    return indexSelect(this, a, i);
+  },
+  conv2d(this: Tensor, w: Tensor, o?: Conv2dOptions) {
+    return conv2d(this, w, o);
+  },
+  maxPool2d(this: Tensor, k: Pair, o?: Pool2dOptions) {
+    return maxPool2d(this, k, o);
+  },
+  avgPool2d(this: Tensor, k: Pair, o?: Pool2dOptions) {
+    return avgPool2d(this, k, o);
+  },
+  backward(this: Tensor, g?: Tensor) {
+    backward(this, g);
+  },
 });
 
 Object.defineProperty(Tensor.prototype, 'mT', {

@@ -28,7 +28,11 @@ function poolParams(op: string, x: Tensor, kernelSize: Pair, opts: Pool2dOptions
   const k = pair(op, 'kernelSize', kernelSize, 1);
   const padding = pair(op, 'padding', opts.padding ?? 0, 0);
   if (padding[0] > k[0] / 2 || padding[1] > k[1] / 2) {
-    throw new NerveError(op, `padding at most half the kernel size ${k.join('×')}`, padding.join(','));
+    throw new NerveError(
+      op,
+      `padding at most half the kernel size ${k.join('×')}`,
+      padding.join(','),
+    );
   }
   return convParams(
     op,
@@ -44,7 +48,19 @@ function poolParams(op: string, x: Tensor, kernelSize: Pair, opts: Pool2dOptions
 /** Windows of every plane as [N·C, KH·KW, OH·OW], padded with `fill`. */
 function windows(x: Tensor, p: Conv2dParams, fill: number): Tensor {
   const planes = p.batch * p.inChannels;
-  const xp = p.padH || p.padW ? pad(x, [[0, 0], [0, 0], [p.padH, p.padH], [p.padW, p.padW]], fill) : x;
+  const xp =
+    p.padH || p.padW
+      ? pad(
+          x,
+          [
+            [0, 0],
+            [0, 0],
+            [p.padH, p.padH],
+            [p.padW, p.padW],
+          ],
+          fill,
+        )
+      : x;
   const cols = indexSelect(reshape(xp, [planes, -1]), 1, windowTensor(x, p, 1));
   return reshape(cols, [planes, p.kernelHeight * p.kernelWidth, p.outHeight * p.outWidth]);
 }
@@ -83,7 +99,11 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, opts: Pool2dOptions = {})
 export function avgPool2d(x: Tensor, kernelSize: Pair, opts: Pool2dOptions = {}): Tensor {
   const backend = backendOf('avgPool2d', x);
   if (opts.dilation !== undefined) {
-    throw new NerveError('avgPool2d', 'no dilation (average pooling has none)', JSON.stringify(opts.dilation));
+    throw new NerveError(
+      'avgPool2d',
+      'no dilation (average pooling has none)',
+      JSON.stringify(opts.dilation),
+    );
   }
   const p = poolParams('avgPool2d', x, kernelSize, opts);
   const fwd = fused(backend, 'avgPool2d');

@@ -21,7 +21,12 @@ function gen(opts: RandomOptions): Generator {
   return opts.seed !== undefined ? new Generator(opts.seed) : defaultGenerator;
 }
 
-function upload(op: string, shape: readonly number[], values: Float64Array, opts: RandomOptions): Tensor {
+function upload(
+  op: string,
+  shape: readonly number[],
+  values: Float64Array,
+  opts: RandomOptions,
+): Tensor {
   const s = validateShape(op, shape);
   const backend = getBackend();
   const t = wrap(backend, backend.upload(Float32Array.from(values), 'float32'), s, 'float32');

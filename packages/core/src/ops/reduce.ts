@@ -141,26 +141,26 @@ function extreme(op: 'max' | 'min', x: Tensor, axes: Axes, opts: ReduceOptions):
   const p = plan(x, ax);
   checkNonEmpty(op, x, p);
   return composite([x], () => {
-  const kept = reduceKernel(op, x, p, x.dtype);
-  record(kept, op, [x], (dy) => {
-    const idx = reduceKernel(op === 'max' ? 'argmax' : 'argmin', x, p, 'int32');
-    const backend = x.backend;
-    const dyc = contiguousData(dy);
-    const iv = { id: idx.storage.id, strides: [p.inner, p.inner, 1], offset: 0 };
-    const id = backend.scatterAdd(iv, dyc.id, dy.dtype, p.outer, 1, p.size, p.inner);
-    dyc.release();
-    idx.dispose();
-    // The scattered gradient is laid out like the (possibly permuted) input.
-    const layoutShape = p.perm ? p.perm.map((a) => x.shape[a]) : x.shape;
-    const g = wrap(backend, id, layoutShape, dy.dtype);
-    if (!p.perm) return [g];
-    const inverse = new Array<number>(x.rank);
-    p.perm.forEach((a, i) => {
-      inverse[a] = i;
+    const kept = reduceKernel(op, x, p, x.dtype);
+    record(kept, op, [x], (dy) => {
+      const idx = reduceKernel(op === 'max' ? 'argmax' : 'argmin', x, p, 'int32');
+      const backend = x.backend;
+      const dyc = contiguousData(dy);
+      const iv = { id: idx.storage.id, strides: [p.inner, p.inner, 1], offset: 0 };
+      const id = backend.scatterAdd(iv, dyc.id, dy.dtype, p.outer, 1, p.size, p.inner);
+      dyc.release();
+      idx.dispose();
+      // The scattered gradient is laid out like the (possibly permuted) input.
+      const layoutShape = p.perm ? p.perm.map((a) => x.shape[a]) : x.shape;
+      const g = wrap(backend, id, layoutShape, dy.dtype);
+      if (!p.perm) return [g];
+      const inverse = new Array<number>(x.rank);
+      p.perm.forEach((a, i) => {
+        inverse[a] = i;
+      });
+      return [permute(g, inverse)];
     });
-    return [permute(g, inverse)];
-  });
-  return finish(kept, p, opts.keepDims);
+    return finish(kept, p, opts.keepDims);
   });
 }
 
@@ -169,7 +169,12 @@ export const max = (x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor =>
 export const min = (x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor =>
   extreme('min', x, axes, opts);
 
-function argExtreme(op: 'argmax' | 'argmin', x: Tensor, axis?: number, opts: ReduceOptions = {}): Tensor {
+function argExtreme(
+  op: 'argmax' | 'argmin',
+  x: Tensor,
+  axis?: number,
+  opts: ReduceOptions = {},
+): Tensor {
   backendOf(op, x);
   if (axis === undefined) {
     // Over the flattened tensor, as PyTorch does without a dim.
@@ -220,7 +225,12 @@ export function logSumExp(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Ten
     // The shift is a constant for the gradient: d/dx is softmax either way.
     const m = noGrad(() => max(x, ax, { keepDims: true }));
     const r = add(log(sum(exp(sub(x, m)), ax, { keepDims: true })), m);
-    return opts.keepDims ? r : reshape(r, r.shape.filter((_, i) => !ax.includes(i)));
+    return opts.keepDims
+      ? r
+      : reshape(
+          r,
+          r.shape.filter((_, i) => !ax.includes(i)),
+        );
   });
 }
 

@@ -120,7 +120,11 @@ export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
   backendOf('expand', x);
   if (!Array.isArray(shape) || shape.length < x.rank) {
-    throw new NerveError('expand', `a shape of rank ≥ ${x.rank}`, Array.isArray(shape) ? fmtShape(shape) : String(shape));
+    throw new NerveError(
+      'expand',
+      `a shape of rank ≥ ${x.rank}`,
+      Array.isArray(shape) ? fmtShape(shape) : String(shape),
+    );
   }
   const off = shape.length - x.rank;
   const target = shape.map((d, i) => (d === -1 && i >= off ? x.shape[i - off] : d));
@@ -190,7 +194,11 @@ export function narrow(x: Tensor, axis: number, start: number, length: number): 
   const n = x.shape[a];
   const s = start < 0 ? start + n : start;
   if (!Number.isInteger(s) || !Number.isInteger(length) || s < 0 || length < 0 || s + length > n) {
-    throw new NerveError('narrow', `a range within [0, ${n}) of dimension ${a}`, `start ${start}, length ${length}`);
+    throw new NerveError(
+      'narrow',
+      `a range within [0, ${n}) of dimension ${a}`,
+      `start ${start}, length ${length}`,
+    );
   }
   const begin = x.shape.map(() => 0);
   const end = [...x.shape];
@@ -208,7 +216,11 @@ export function squeeze(x: Tensor, axes?: number | readonly number[]): Tensor {
       : normalizeAxes('squeeze', axes, x.rank);
   for (const a of drop) {
     if (x.shape[a] !== 1) {
-      throw new NerveError('squeeze', `dimension ${a} of size 1`, `size ${x.shape[a]} in ${fmtShape(x.shape)}`);
+      throw new NerveError(
+        'squeeze',
+        `dimension ${a} of size 1`,
+        `size ${x.shape[a]} in ${fmtShape(x.shape)}`,
+      );
     }
   }
   const keepIdx = x.shape.map((_, i) => i).filter((i) => !drop.includes(i));

@@ -25,7 +25,10 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
     if (x.dtype !== dtype) x = cast(x, dtype);
     if (y.dtype !== dtype) y = cast(y, dtype);
     const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, x.shape), y.shape);
-    const v = (t: Tensor) => ({ ...t.view(), strides: broadcastStrides(t.shape, t.strides, shape) });
+    const v = (t: Tensor) => ({
+      ...t.view(),
+      strides: broadcastStrides(t.shape, t.strides, shape),
+    });
     const out = wrap(backend, backend.where(v(cond), v(x), v(y), shape, dtype), shape, dtype);
     return record(out, 'where', [x, y], (dy) => [
       x.requiresGrad ? sumToShape(where(cond, dy, 0), x.shape) : null,

@@ -70,7 +70,15 @@ function matmulNd(a: Tensor, b: Tensor): Tensor {
       `${fmtShape(a.shape)} @ ${fmtShape(b.shape)}: inner dimensions ${k} and ${k2} differ`,
     );
   }
-  const batchShape = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
+  let batchShape: number[];
+  try {
+    batchShape = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
+  } catch {
+    throw NerveError.raw(
+      'matmul',
+      `${fmtShape(a.shape)} @ ${fmtShape(b.shape)}: batch dimensions ${fmtShape(a.shape.slice(0, -2))} and ${fmtShape(b.shape.slice(0, -2))} cannot be broadcast`,
+    );
+  }
   const batch = sizeOf(batchShape);
   const la = layout(a, batchShape, m, k);
   const lb = layout(b, batchShape, k, n);

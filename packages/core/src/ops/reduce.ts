@@ -12,9 +12,10 @@ import { composite } from '../engine.js';
 import { NerveError, fmtShape } from '../errors.js';
 import { normalizeAxes, normalizeAxis, shapesEqual, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { div, mul, sub } from './binary.js';
+import { div, lt, mul, sub } from './binary.js';
 import { cast } from './creation.js';
-import { log, exp, sqrt, square } from './unary.js';
+import { abs, exp, log, sqrt, square } from './unary.js';
+import { where } from './where.js';
 import { backendOf, contiguousData, record, wrap } from './util.js';
 import { expand, permute, reshape } from './views.js';
 import { noGrad } from '../engine.js';
@@ -223,7 +224,12 @@ export function logSumExp(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Ten
   const ax = normalizeAxes('logSumExp', axes, x.rank);
   return composite([x], () => {
     // The shift is a constant for the gradient: d/dx is softmax either way.
-    const m = noGrad(() => max(x, ax, { keepDims: true }));
+    // An infinite maximum is replaced by 0 (as PyTorch does), so rows of ±∞
+    // give ±∞ instead of ∞ − ∞ = NaN.
+    const m = noGrad(() => {
+      const mx = max(x, ax, { keepDims: true });
+      return where(lt(abs(mx), Number.POSITIVE_INFINITY), mx, 0);
+    });
     const r = add(log(sum(exp(sub(x, m)), ax, { keepDims: true })), m);
     return opts.keepDims
       ? r

@@ -9,6 +9,7 @@ import { mul, sub } from './binary.js';
 import { div } from './binary.js';
 import { max, sum, logSumExp } from './reduce.js';
 import { exp } from './unary.js';
+import { contiguousCopy } from './creation.js';
 import { backendOf, contiguousData, record, requireFloat, wrap } from './util.js';
 import { transpose } from './views.js';
 
@@ -29,6 +30,8 @@ function lastAxis(kind: Kind, x: Tensor): Tensor {
         : [sub(dy, mul(exp(y), sum(dy, -1, { keepDims: true })))],
     );
   }
+  // Nothing to normalise over an empty axis; the result is empty too.
+  if (x.size === 0) return contiguousCopy(x);
   if (kind === 'logSoftmax') return sub(x, logSumExp(x, -1, { keepDims: true }));
   const m = noGrad(() => max(x, -1, { keepDims: true }));
   const e = exp(sub(x, m));

@@ -23,7 +23,7 @@ interface UnaryDef {
   readonly grad: UnaryGrad | null;
 }
 
-const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 export const UNARY_OPS: Record<Exclude<UnaryOp, 'logicalNot'>, UnaryDef> = {
@@ -71,7 +71,8 @@ export const UNARY_OPS: Record<Exclude<UnaryOp, 'logicalNot'>, UnaryDef> = {
     },
   },
   softplus: { grad: (x, _y, dy) => where(gt(x, 20), dy, mul(dy, sigmoid(x))) },
-  erf: { grad: (x, _y, dy) => mul(dy, mul(exp(neg(square(x))), SQRT_2_OVER_PI)) },
+  // d/dx erf(x) = (2/√π) e^(−x²).
+  erf: { grad: (x, _y, dy) => mul(dy, mul(exp(neg(square(x))), TWO_OVER_SQRT_PI)) },
   floor: { intOk: true, grad: null },
   ceil: { intOk: true, grad: null },
   round: { intOk: true, grad: null },

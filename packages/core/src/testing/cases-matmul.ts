@@ -66,7 +66,10 @@ export const MATMUL_CASES: readonly MatmulCase[] = [
   },
   {
     name: 'A expanded over a batch (stride 0)',
-    a: op([3, 4], { t: (x) => x.expand([2, 3, 4]), h: (x) => ({ shape: [2, 3, 4], data: Float64Array.from([...x.data, ...x.data]) }) }),
+    a: op([3, 4], {
+      t: (x) => x.expand([2, 3, 4]),
+      h: (x) => ({ shape: [2, 3, 4], data: Float64Array.from([...x.data, ...x.data]) }),
+    }),
     b: op([2, 4, 5]),
   },
   { name: 'odd sizes [37,53]@[53,41]', a: op([37, 53]), b: op([53, 41]) },
@@ -86,27 +89,69 @@ export function registerMatmul(): void {
     check(`forward ${c.name}`, async () => {
       const a = operand(c.a, `mm a ${c.name}`);
       const b = operand(c.b, `mm b ${c.name}`);
-      expectClose(await run1(() => matmul(a.t(), b.t())), matmulRef(a.h, b.h), TOL.sums, c.name, 'float32');
+      expectClose(
+        await run1(() => matmul(a.t(), b.t())),
+        matmulRef(a.h, b.h),
+        TOL.sums,
+        c.name,
+        'float32',
+      );
       // The method form agrees.
-      expectClose(await run1(() => a.t().matmul(b.t())), matmulRef(a.h, b.h), TOL.sums, `${c.name} (method)`);
+      expectClose(
+        await run1(() => a.t().matmul(b.t())),
+        matmulRef(a.h, b.h),
+        TOL.sums,
+        `${c.name} (method)`,
+      );
     });
   }
 
   check('empty dimensions: k=0 gives zeros, m=0 / n=0 / batch 0 give empty results', async () => {
     const cases: [readonly number[], readonly number[], readonly number[]][] = [
-      [[2, 0], [0, 3], [2, 3]],
-      [[2, 2, 0], [2, 0, 3], [2, 2, 3]],
-      [[0, 4], [4, 3], [0, 3]],
-      [[2, 4], [4, 0], [2, 0]],
-      [[0, 2, 4], [4, 3], [0, 2, 3]],
+      [
+        [2, 0],
+        [0, 3],
+        [2, 3],
+      ],
+      [
+        [2, 2, 0],
+        [2, 0, 3],
+        [2, 2, 3],
+      ],
+      [
+        [0, 4],
+        [4, 3],
+        [0, 3],
+      ],
+      [
+        [2, 4],
+        [4, 0],
+        [2, 0],
+      ],
+      [
+        [0, 2, 4],
+        [4, 3],
+        [0, 2, 3],
+      ],
       [[0], [0], []],
     ];
     for (const [sa, sb, so] of cases) {
       const a = uniform(sa, -1, 1, 'empty a');
       const b = uniform(sb, -1, 1, 'empty b');
       const want = matmulRef(a, b);
-      expectClose(await run1(() => matmul(T(a), T(b))), want, TOL.exact, `[${sa}]@[${sb}]`, 'float32');
-      expectClose(want, { shape: so, data: new Float64Array(want.data.length) }, TOL.exact, `reference [${sa}]@[${sb}]`);
+      expectClose(
+        await run1(() => matmul(T(a), T(b))),
+        want,
+        TOL.exact,
+        `[${sa}]@[${sb}]`,
+        'float32',
+      );
+      expectClose(
+        want,
+        { shape: so, data: new Float64Array(want.data.length) },
+        TOL.exact,
+        `reference [${sa}]@[${sb}]`,
+      );
     }
   });
 

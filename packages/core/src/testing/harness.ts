@@ -61,7 +61,11 @@ export function uniform(
 }
 
 /** Values drawn from a small set (to create ties and exact comparisons). */
-export function choice(shape: readonly number[], values: readonly number[], seed: number | string): HostArray {
+export function choice(
+  shape: readonly number[],
+  values: readonly number[],
+  seed: number | string,
+): HostArray {
   const r = rng(seed);
   const out = new Float64Array(numel(shape));
   for (let i = 0; i < out.length; i++) out[i] = values[Math.floor(r() * values.length)];
@@ -69,7 +73,12 @@ export function choice(shape: readonly number[], values: readonly number[], seed
 }
 
 /** Integers in [lo, hi). */
-export function integers(shape: readonly number[], lo: number, hi: number, seed: number | string): HostArray {
+export function integers(
+  shape: readonly number[],
+  lo: number,
+  hi: number,
+  seed: number | string,
+): HostArray {
   const r = rng(seed);
   const out = new Float64Array(numel(shape));
   for (let i = 0; i < out.length; i++) out[i] = lo + Math.floor(r() * (hi - lo));
@@ -123,7 +132,11 @@ export async function run(fn: () => Tensor | readonly Tensor[]): Promise<Out[]> 
   });
   try {
     return await Promise.all(
-      outs.map(async (t) => ({ shape: [...t.shape], dtype: t.dtype, data: Float64Array.from(await t.data()) })),
+      outs.map(async (t) => ({
+        shape: [...t.shape],
+        dtype: t.dtype,
+        data: Float64Array.from(await t.data()),
+      })),
     );
   } finally {
     for (const t of outs) t.dispose();
@@ -182,7 +195,10 @@ export function expectClose(
       bad++;
     }
   }
-  expect(bad, `${label}: ${bad} of ${want.data.length} values outside rtol ${tol.rtol} / atol ${tol.atol}; ${first}`).toBe(0);
+  expect(
+    bad,
+    `${label}: ${bad} of ${want.data.length} values outside rtol ${tol.rtol} / atol ${tol.atol}; ${first}`,
+  ).toBe(0);
 }
 
 /** Asserts that two backend results agree with each other. */
@@ -208,10 +224,17 @@ export async function expectGrad(
   const xs = inputs.map((inp) => ('h' in inp ? T(inp.h, inp.dtype) : T(inp)));
   try {
     const res = await gradCheck(fn, xs, opts);
-    expect(res.ok, `${label}: gradient mismatch, worst ${JSON.stringify(res.worst)} (max |error| ${res.maxAbsError})`).toBe(true);
+    expect(
+      res.ok,
+      `${label}: gradient mismatch, worst ${JSON.stringify(res.worst)} (max |error| ${res.maxAbsError})`,
+    ).toBe(true);
     if (opts.zero) {
       for (const g of res.analytic) {
-        if (g) expect(g.some((v) => v !== 0), `${label}: analytic gradient should be all zeros`).toBe(false);
+        if (g)
+          expect(
+            g.some((v) => v !== 0),
+            `${label}: analytic gradient should be all zeros`,
+          ).toBe(false);
       }
     }
     return res;
@@ -231,8 +254,12 @@ export function check(name: string, body: () => Promise<void> | void): void {
     const before = memory();
     await body();
     const after = memory();
-    expect(after.numTensors, `${name}: tensors leaked (live before ${before.numTensors})`).toBe(before.numTensors);
-    expect(after.numBuffers, `${name}: buffers leaked (held before ${before.numBuffers})`).toBe(before.numBuffers);
+    expect(after.numTensors, `${name}: tensors leaked (live before ${before.numTensors})`).toBe(
+      before.numTensors,
+    );
+    expect(after.numBuffers, `${name}: buffers leaked (held before ${before.numBuffers})`).toBe(
+      before.numBuffers,
+    );
   });
 }
 

@@ -29,14 +29,16 @@ export function matmulRef(a: HostArray, b: HostArray): HostArray {
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < n; j++) {
         let s = 0;
-        for (let p = 0; p < k; p++) s += a2.data[ia * m * k + i * k + p] * b2.data[ib * k * n + p * n + j];
+        for (let p = 0; p < k; p++)
+          s += a2.data[ia * m * k + i * k + p] * b2.data[ib * k * n + p * n + j];
         out.data[bi * m * n + i * n + j] = s;
       }
     }
   }
   let shape = out.shape;
   if (b.shape.length === 1) shape = shape.slice(0, -1);
-  if (a.shape.length === 1) shape = b.shape.length === 1 ? shape.slice(0, -1) : [...shape.slice(0, -2), n];
+  if (a.shape.length === 1)
+    shape = b.shape.length === 1 ? shape.slice(0, -1) : [...shape.slice(0, -2), n];
   return host(out.data, shape);
 }
 
@@ -61,7 +63,12 @@ function outSize(size: number, k: number, s: number, p: number, d: number): numb
 }
 
 /** Cross-correlation, NCHW, zero padding: x [N,C,H,W], w [O,C,KH,KW], bias [O]. */
-export function conv2dRef(x: HostArray, w: HostArray, bias: HostArray | null, g: Window2d): HostArray {
+export function conv2dRef(
+  x: HostArray,
+  w: HostArray,
+  bias: HostArray | null,
+  g: Window2d,
+): HostArray {
   const [N, C, H, W] = x.shape;
   const [O, , KH, KW] = w.shape;
   const OH = outSize(H, KH, g.stride[0], g.padding[0], g.dilation[0]);
@@ -190,7 +197,11 @@ export function stackRef(xs: readonly HostArray[], axis: number): HostArray {
   return concatRef(expanded, a);
 }
 
-export function padRef(x: HostArray, pads: readonly (readonly [number, number])[], value: number): HostArray {
+export function padRef(
+  x: HostArray,
+  pads: readonly (readonly [number, number])[],
+  value: number,
+): HostArray {
   const shape = x.shape.map((d, i) => d + pads[i][0] + pads[i][1]);
   const out = host(new Array(numel(shape)).fill(value), shape);
   for (let i = 0; i < x.data.length; i++) {
@@ -204,4 +215,35 @@ export function oneHotRef(indices: HostArray, numClasses: number): HostArray {
   const out = zerosHost([...indices.shape, numClasses]);
   for (let i = 0; i < indices.data.length; i++) out.data[i * numClasses + indices.data[i]] = 1;
   return out;
+}
+
+/**
+ * Gradient of max pooling for an output gradient `dy`: each window sends its
+ * gradient to its first maximum in row-major window order (padding never wins).
+ */
+export function maxPool2dGradRef(
+  x: HostArray,
+  kernel: [number, number],
+  g: Window2d,
+  dy: HostArray,
+): HostArray {
+  const [N, C, H, W] = x.shape;
+  const [, , OH, OW] = dy.shape;
+  const dx = zerosHost(x.shape);
+  for (let n = 0; n < N; n++)
+    for (let c = 0; c < C; c++)
+      for (let oh = 0; oh < OH; oh++)
+        for (let ow = 0; ow < OW; ow++) {
+          let best = -1;
+          for (let a = 0; a < kernel[0]; a++)
+            for (let b = 0; b < kernel[1]; b++) {
+              const ih = oh * g.stride[0] - g.padding[0] + a * g.dilation[0];
+              const iw = ow * g.stride[1] - g.padding[1] + b * g.dilation[1];
+              if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+              const at = ravel([n, c, ih, iw], x.shape);
+              if (best < 0 || x.data[at] > x.data[best]) best = at;
+            }
+          dx.data[best] += dy.data[ravel([n, c, oh, ow], dy.shape)];
+        }
+  return dx;
 }

@@ -18,7 +18,9 @@ export function numel(shape: readonly number[]): number {
 
 export function host(data: ArrayLike<number>, shape: readonly number[]): HostArray {
   if (data.length !== numel(shape)) {
-    throw new Error(`host: shape [${shape.join(',')}] needs ${numel(shape)} values, got ${data.length}`);
+    throw new Error(
+      `host: shape [${shape.join(',')}] needs ${numel(shape)} values, got ${data.length}`,
+    );
   }
   return { shape: [...shape], data: Float64Array.from(data) };
 }
@@ -62,7 +64,8 @@ export function broadcastShapeRef(...shapes: (readonly number[])[]): number[] {
     for (const s of shapes) {
       const v = s[s.length - rank + i] ?? 1;
       if (v !== 1) {
-        if (d !== 1 && d !== v) throw new Error(`reference: cannot broadcast [${shapes.join('] [')}]`);
+        if (d !== 1 && d !== v)
+          throw new Error(`reference: cannot broadcast [${shapes.join('] [')}]`);
         d = v;
       }
     }
@@ -118,7 +121,11 @@ export function permuteRef(x: HostArray, perm: readonly number[]): HostArray {
 }
 
 /** Elements begin[d] ≤ j < end[d] along each dimension (no negative indices). */
-export function sliceRef(x: HostArray, begin: readonly number[], end: readonly number[]): HostArray {
+export function sliceRef(
+  x: HostArray,
+  begin: readonly number[],
+  end: readonly number[],
+): HostArray {
   const shape = x.shape.map((_, d) => end[d] - begin[d]);
   const out = zerosHost(shape);
   for (let i = 0; i < out.data.length; i++) {
@@ -147,7 +154,8 @@ export function reduceRef(
   reducer: Reducer,
 ): HostArray {
   const r = x.shape.length;
-  const list = axes === undefined ? x.shape.map((_, i) => i) : typeof axes === 'number' ? [axes] : axes;
+  const list =
+    axes === undefined ? x.shape.map((_, i) => i) : typeof axes === 'number' ? [axes] : axes;
   const red = new Set(list.map((a) => (a < 0 ? a + r : a)));
   const keptShape = x.shape.map((d, i) => (red.has(i) ? 1 : d));
   const groups: number[][] = Array.from({ length: numel(keptShape) }, () => []);
@@ -166,8 +174,10 @@ export const REDUCERS = {
   sum: (v: number[]) => v.reduce((a, b) => a + b, 0),
   prod: (v: number[]) => v.reduce((a, b) => a * b, 1),
   mean: (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length,
-  max: (v: number[]) => v.reduce((a, b) => (b > a || Number.isNaN(b) ? b : a), Number.NEGATIVE_INFINITY),
-  min: (v: number[]) => v.reduce((a, b) => (b < a || Number.isNaN(b) ? b : a), Number.POSITIVE_INFINITY),
+  max: (v: number[]) =>
+    v.reduce((a, b) => (b > a || Number.isNaN(b) ? b : a), Number.NEGATIVE_INFINITY),
+  min: (v: number[]) =>
+    v.reduce((a, b) => (b < a || Number.isNaN(b) ? b : a), Number.POSITIVE_INFINITY),
   /** Index of the first maximum. */
   argmax: (v: number[]) => v.reduce((best, b, i) => (b > v[best] ? i : best), 0),
   argmin: (v: number[]) => v.reduce((best, b, i) => (b < v[best] ? i : best), 0),

@@ -43,7 +43,12 @@ function dims(p: Conv2dParams) {
   };
 }
 
-export function conv2d(x: Float32Array, w: Float32Array, p: Conv2dParams, s: ConvScratch): Float32Array {
+export function conv2d(
+  x: Float32Array,
+  w: Float32Array,
+  p: Conv2dParams,
+  s: ConvScratch,
+): Float32Array {
   const { ckk, ohw, chw } = dims(p);
   const O = p.outChannels;
   const y = new Float32Array(p.batch * O * ohw);

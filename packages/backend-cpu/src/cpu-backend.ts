@@ -56,9 +56,8 @@ export class CpuBackend implements Backend {
     return this.own(out);
   }
 
-  read(id: DataId, dtype: DType, size: number): Promise<TypedArray> {
-    // Reading synchronously first reports a freed buffer at the call site.
-    return Promise.resolve(this.readSync(id, dtype, size));
+  async read(id: DataId, dtype: DType, size: number): Promise<TypedArray> {
+    return this.readSync(id, dtype, size);
   }
 
   /** Returns a copy: callers may keep or mutate it without touching the buffer. */
@@ -127,7 +126,14 @@ export class CpuBackend implements Backend {
     copyInto(dst, src, shape, dtype);
   }
 
-  reduce(op: ReduceOp, x: DataId, dtype: DType, outer: number, size: number, inner: number): DataId {
+  reduce(
+    op: ReduceOp,
+    x: DataId,
+    dtype: DType,
+    outer: number,
+    size: number,
+    inner: number,
+  ): DataId {
     return this.own(reduce(op, valuesOf(x, 'reduce'), dtype, outer, size, inner));
   }
 

@@ -71,10 +71,7 @@ export function gemm(g: GemmArgs, scratch: GemmScratch): void {
     return;
   }
   const kcMax = Math.min(KC, k);
-  scratch.ensure(
-    roundUp(Math.min(MC, m), MR) * kcMax,
-    roundUp(Math.min(NC, n), NR) * kcMax,
-  );
+  scratch.ensure(roundUp(Math.min(MC, m), MR) * kcMax, roundUp(Math.min(NC, n), NR) * kcMax);
   const ap = scratch.a;
   const bp = scratch.b;
   for (let jc = 0; jc < n; jc += NC) {
@@ -108,7 +105,8 @@ function gemmSmall(g: GemmArgs, aRs: number, aCs: number, bRs: number, bCs: numb
     const ci = g.cOff + i * n;
     for (let j = 0; j < n; j++) {
       let s = 0;
-      for (let p = 0, x = ai, y = g.bOff + j * bCs; p < k; p++, x += aCs, y += bRs) s += a[x] * b[y];
+      for (let p = 0, x = ai, y = g.bOff + j * bCs; p < k; p++, x += aCs, y += bRs)
+        s += a[x] * b[y];
       c[ci + j] = g.accumulate ? c[ci + j] + s : s;
     }
   }

@@ -9,7 +9,12 @@
 import type { Conv2dParams } from '@nerve/core';
 
 /** Output positions o in [lo, hi) with 0 <= o*stride + shift < size. */
-function validRange(shift: number, stride: number, size: number, outSize: number): [number, number] {
+function validRange(
+  shift: number,
+  stride: number,
+  size: number,
+  outSize: number,
+): [number, number] {
   const lo = shift >= 0 ? 0 : Math.ceil(-shift / stride);
   const hi = Math.min(outSize, Math.floor((size - 1 - shift) / stride) + 1);
   return [Math.min(lo, outSize), Math.max(hi, Math.min(lo, outSize))];

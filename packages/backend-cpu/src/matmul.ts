@@ -11,10 +11,10 @@ export function matmul(
   scratch: GemmScratch,
 ): Float32Array {
   const { batch, m, n, k, transA, transB, aBatchStride, bBatchStride } = p;
-  checkExtent('a', a.length, batch, aBatchStride, m * k);
-  checkExtent('b', b.length, batch, bBatchStride, k * n);
   const c = new Float32Array(batch * m * n);
   if (c.length === 0) return c;
+  checkExtent('a', a.length, batch, aBatchStride, m * k);
+  checkExtent('b', b.length, batch, bBatchStride, k * n);
   // A stack of row-major A matrices times one shared B is a single tall
   // product (the common [batch, seq, features] · weight case): one packing of
   // B instead of one per batch entry.

@@ -10,7 +10,10 @@ import type { Conv2dParams } from '@nerve/core';
  * and the first NaN if the window has one (NaN propagates, as in PyTorch).
  * A window that lies wholly in the padding yields -∞ and index -1.
  */
-export function maxPool2d(x: Float32Array, p: Conv2dParams): { out: Float32Array; indices: Int32Array } {
+export function maxPool2d(
+  x: Float32Array,
+  p: Conv2dParams,
+): { out: Float32Array; indices: Int32Array } {
   const { inHeight: H, inWidth: W, outHeight: OH, outWidth: OW } = p;
   const planes = p.batch * p.inChannels;
   const out = new Float32Array(planes * OH * OW);
@@ -31,10 +34,10 @@ export function maxPool2d(x: Float32Array, p: Conv2dParams): { out: Float32Array
             const iw = w0 + kw * p.dilationW;
             if (iw < 0 || iw >= W) continue;
             const v = x[base + ih * W + iw];
-            if (v > best || at < 0 || v !== v) {
+            if (v > best || at < 0 || Number.isNaN(v)) {
               best = v;
               at = ih * W + iw;
-              if (v !== v) break scan;
+              if (Number.isNaN(v)) break scan;
             }
           }
         }

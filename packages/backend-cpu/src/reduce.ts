@@ -105,9 +105,9 @@ function extreme(
     if (inner === 1) {
       let m = sign * x[base];
       let at = 0;
-      for (let j = 1; j < size && m === m; j++) {
+      for (let j = 1; j < size && !Number.isNaN(m); j++) {
         const v = sign * x[base + j];
-        if (v > m || v !== v) {
+        if (v > m || Number.isNaN(v)) {
           m = v;
           at = j;
         }
@@ -123,8 +123,8 @@ function extreme(
       for (let i = 0; i < inner; i++) {
         const m = res[r0 + i];
         const v = sign * x[row + i];
-        // m === m: once NaN is found it stays, with its first index.
-        if (m === m && (v > m || v !== v)) {
+        // Once NaN is found it stays, with its first index.
+        if (!Number.isNaN(m) && (v > m || Number.isNaN(v))) {
           res[r0 + i] = v;
           if (idx !== null) idx[r0 + i] = j;
         }

@@ -14,8 +14,8 @@ export function softmax(x: Float32Array, outer: number, n: number, log: boolean)
     for (let j = 0; j < n; j++) {
       const v = x[base + j];
       // NaN must win so the whole row becomes NaN, as in PyTorch.
-      if (v > max || v !== v) max = v;
-      if (max !== max) break;
+      if (v > max || Number.isNaN(v)) max = v;
+      if (Number.isNaN(max)) break;
     }
     let sum = 0;
     if (log) {

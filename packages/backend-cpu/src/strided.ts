@@ -83,7 +83,8 @@ export class RowIter {
     this.stride = strides[r];
     this.outerShape = dims.slice(0, r);
     this.outerStrides = [];
-    for (let d = 0; d < r; d++) for (let op = 0; op < ops; op++) this.outerStrides.push(strides[d][op]);
+    for (let d = 0; d < r; d++)
+      for (let op = 0; op < ops; op++) this.outerStrides.push(strides[d][op]);
     let rows = 1;
     for (let d = 0; d < r; d++) rows *= dims[d];
     this.rows = empty ? 0 : rows;
@@ -93,16 +94,17 @@ export class RowIter {
 
   /** Advances `base` to the next row (an odometer over the outer dims). */
   next(): void {
-    const { idx, outerShape, outerStrides, base, ops } = this;
-    for (let d = idx.length - 1; d >= 0; d--) {
+    const base = this.base;
+    const ops = this.ops;
+    for (let d = this.idx.length - 1; d >= 0; d--) {
       const k = d * ops;
-      if (++idx[d] < outerShape[d]) {
-        for (let op = 0; op < ops; op++) base[op] += outerStrides[k + op];
+      if (++this.idx[d] < this.outerShape[d]) {
+        for (let op = 0; op < ops; op++) base[op] += this.outerStrides[k + op];
         return;
       }
-      idx[d] = 0;
-      const back = outerShape[d] - 1;
-      for (let op = 0; op < ops; op++) base[op] -= outerStrides[k + op] * back;
+      this.idx[d] = 0;
+      const back = this.outerShape[d] - 1;
+      for (let op = 0; op < ops; op++) base[op] -= this.outerStrides[k + op] * back;
     }
   }
 }

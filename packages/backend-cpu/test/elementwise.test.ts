@@ -15,9 +15,27 @@ interface Layout {
 
 const LAYOUTS: Layout[] = [
   { name: 'contiguous', shape: [3, 4, 5], strides: [20, 5, 1], offset: 0, bufferSize: 60 },
-  { name: 'permuted (transpose of [5,4,3])', shape: [3, 4, 5], strides: [1, 3, 12], offset: 0, bufferSize: 60 },
-  { name: 'sliced with offset', shape: [3, 4, 5], strides: [50, 10, 2], offset: 7, bufferSize: 160 },
-  { name: 'broadcast leading dim', shape: [3, 4, 5], strides: [0, 5, 1], offset: 0, bufferSize: 20 },
+  {
+    name: 'permuted (transpose of [5,4,3])',
+    shape: [3, 4, 5],
+    strides: [1, 3, 12],
+    offset: 0,
+    bufferSize: 60,
+  },
+  {
+    name: 'sliced with offset',
+    shape: [3, 4, 5],
+    strides: [50, 10, 2],
+    offset: 7,
+    bufferSize: 160,
+  },
+  {
+    name: 'broadcast leading dim',
+    shape: [3, 4, 5],
+    strides: [0, 5, 1],
+    offset: 0,
+    bufferSize: 20,
+  },
   { name: 'broadcast inner dim', shape: [3, 4, 5], strides: [4, 1, 0], offset: 2, bufferSize: 14 },
   { name: 'scalar broadcast', shape: [3, 4, 5], strides: [0, 0, 0], offset: 3, bufferSize: 4 },
   { name: 'size-1 dims', shape: [1, 6, 1, 2], strides: [99, 2, 77, 1], offset: 1, bufferSize: 13 },
@@ -28,14 +46,32 @@ const LAYOUTS: Layout[] = [
 /** Values with the awkward cases mixed in: signed zeros, infinities, NaN, big and small. */
 function values(n: number, seed: number): Float32Array {
   const v = randomF32(n, seed, -4, 4);
-  const special = [0, -0, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 30, -30, 0.5];
+  const special = [
+    0,
+    -0,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    Number.NEGATIVE_INFINITY,
+    30,
+    -30,
+    0.5,
+  ];
   for (let i = 0; i < n; i += 5) v[i] = special[(i / 5) % special.length];
   return v;
 }
 
 const UNARY_OPS = Object.keys(UNARY_SCALAR) as UnaryOp[];
 const BINARY_OPS = Object.keys(BINARY_SCALAR) as BinaryOp[];
-const COMPARISONS = new Set<BinaryOp>(['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr']);
+const COMPARISONS = new Set<BinaryOp>([
+  'eq',
+  'ne',
+  'lt',
+  'le',
+  'gt',
+  'ge',
+  'logicalAnd',
+  'logicalOr',
+]);
 
 describe('unary', () => {
   for (const layout of LAYOUTS) {
@@ -47,7 +83,14 @@ describe('unary', () => {
       for (const op of UNARY_OPS) {
         const outDtype: DType = op === 'logicalNot' ? 'bool' : 'float32';
         const p = op === 'leakyRelu' ? 0.01 : 1;
-        const id = b.unary(op, view(x, layout.strides, layout.offset), layout.shape, 'float32', outDtype, p);
+        const id = b.unary(
+          op,
+          view(x, layout.strides, layout.offset),
+          layout.shape,
+          'float32',
+          outDtype,
+          p,
+        );
         const got = b.readSync(id, outDtype, numel(layout.shape));
         const f = UNARY_SCALAR[op];
         const want = xs.map((v) => (outDtype === 'bool' ? f(v, p) : Math.fround(f(v, p))));
@@ -107,15 +150,17 @@ describe('binary', () => {
 
   it('wraps int32 arithmetic like int32 hardware and compares ints exactly', () => {
     const b = new CpuBackend();
-    const a = b.upload(new Int32Array([2147483647, -5, 7, 46341]), 'int32');
-    const c = b.upload(new Int32Array([1, 3, 7, 46341 * 3]), 'int32');
+    const a = b.upload(new Int32Array([2147483647, -5, 7, 46341, -2147483647]), 'int32');
+    const c = b.upload(new Int32Array([1, 3, 7, 139023, -2147483647]), 'int32');
     const r = (op: BinaryOp, out: DType) =>
-      Array.from(b.readSync(b.binary(op, view(a, [1]), view(c, [1]), [4], 'int32', out), out, 4));
-    expect(r('add', 'int32')).toEqual([-2147483648, -2, 14, 46341 * 4]);
-    // 46341 * 139023 overflows int32; the wrapped product is the low 32 bits.
-    expect(r('mul', 'int32')).toEqual([2147483647, -15, 49, (46341 * 139023) | 0]);
-    expect(r('eq', 'bool')).toEqual([0, 0, 1, 0]);
-    expect(r('div', 'float32')).toEqual([2147483647, -5 / 3, 1, 1 / 3].map(Math.fround));
+      Array.from(b.readSync(b.binary(op, view(a, [1]), view(c, [1]), [5], 'int32', out), out, 5));
+    expect(r('add', 'int32')).toEqual([-2147483648, -2, 14, 185364, 2]);
+    // Overflowing products keep the low 32 bits; (2^31-1)^2 needs 62 bits, beyond float64.
+    expect(r('mul', 'int32')).toEqual([2147483647, -15, 49, (46341 * 139023) | 0, 1]);
+    expect(r('eq', 'bool')).toEqual([0, 0, 1, 0, 1]);
+    expect(r('div', 'float32')).toEqual(
+      [2147483647, -5 / 3, 1, 46341 / 139023, 1].map(Math.fround),
+    );
   });
 
   it('stores 0/1 when an arithmetic op produces bool', () => {
@@ -131,7 +176,7 @@ describe('where', () => {
   it('selects through independent strides for cond, a and b', () => {
     const b = new CpuBackend();
     const shape = [3, 4, 5];
-    const hc = new Uint8Array(20).map((_, i) => (i * 7) % 3 === 0 ? 1 : 0);
+    const hc = new Uint8Array(20).map((_, i) => ((i * 7) % 3 === 0 ? 1 : 0));
     const ha = randomF32(60, 1);
     const hb = randomF32(5, 2);
     const cond = view(b.upload(hc, 'bool'), [0, 5, 1]);
@@ -141,7 +186,10 @@ describe('where', () => {
     const cs = readView(hc, cond, shape);
     const as = readView(ha, a, shape);
     const bs = readView(hb, c, shape);
-    expectSame(got, cs.map((v, i) => (v ? as[i] : bs[i])));
+    expectSame(
+      got,
+      cs.map((v, i) => (v ? as[i] : bs[i])),
+    );
     expect(b.readSync(b.where(cond, a, c, [0, 5], 'float32'), 'float32', 0).length).toBe(0);
   });
 });
@@ -153,7 +201,11 @@ describe('copy', () => {
       const host = randomF32(layout.bufferSize, 5);
       const x = b.upload(host, 'float32');
       const id = b.copy(view(x, layout.strides, layout.offset), layout.shape, 'float32', 'float32');
-      expectSame(b.readSync(id, 'float32', numel(layout.shape)), readView(host, layout, layout.shape), layout.name);
+      expectSame(
+        b.readSync(id, 'float32', numel(layout.shape)),
+        readView(host, layout, layout.shape),
+        layout.name,
+      );
     }
   });
 
@@ -168,9 +220,13 @@ describe('copy', () => {
       1, 1, 0, 0, 1, 1,
     ]);
     const m = b.upload(new Uint8Array([1, 0, 1]), 'bool');
-    expect(Array.from(b.readSync(b.copy(view(m, [1]), [3], 'bool', 'float32'), 'float32', 3))).toEqual([1, 0, 1]);
+    expect(
+      Array.from(b.readSync(b.copy(view(m, [1]), [3], 'bool', 'float32'), 'float32', 3)),
+    ).toEqual([1, 0, 1]);
     const i = b.upload(new Int32Array([256, 0, -1]), 'int32');
-    expect(Array.from(b.readSync(b.copy(view(i, [1]), [3], 'int32', 'bool'), 'bool', 3))).toEqual([1, 0, 1]);
+    expect(Array.from(b.readSync(b.copy(view(i, [1]), [3], 'int32', 'bool'), 'bool', 3))).toEqual([
+      1, 0, 1,
+    ]);
   });
 
   it('copies long contiguous rows of every dtype', () => {
@@ -193,7 +249,8 @@ describe('copyInto', () => {
     b.copyInto(view(dst, [6, 1], 1 * 6 + 2), view(src, [1, 2]), [2, 3], 'float32');
     const got = b.readSync(dst, 'float32', 24);
     const want = new Array<number>(24).fill(-1);
-    for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) want[(1 + i) * 6 + 2 + j] = srcHost[j * 2 + i];
+    for (let i = 0; i < 2; i++)
+      for (let j = 0; j < 3; j++) want[(1 + i) * 6 + 2 + j] = srcHost[j * 2 + i];
     expectSame(got, want);
   });
 
@@ -212,10 +269,16 @@ describe('copyInto', () => {
     const shape = [3, 200];
     const dst = b.fill(3 * 300, 'float32', 0);
     const host = randomF32(600, 4);
-    b.copyInto(view(dst, [300, 1], 50), view(b.upload(host, 'float32'), contiguous(shape)), shape, 'float32');
+    b.copyInto(
+      view(dst, [300, 1], 50),
+      view(b.upload(host, 'float32'), contiguous(shape)),
+      shape,
+      'float32',
+    );
     const got = b.readSync(dst, 'float32', 900);
     const want = new Float32Array(900);
-    for (let r = 0; r < 3; r++) for (let c = 0; c < 200; c++) want[r * 300 + 50 + c] = host[r * 200 + c];
+    for (let r = 0; r < 3; r++)
+      for (let c = 0; c < 200; c++) want[r * 300 + 50 + c] = host[r * 200 + c];
     expectSame(got, want);
   });
 });

@@ -87,7 +87,11 @@ export function read(b: CpuBackend, id: DataId, dtype: DType, size: number): Typ
 }
 
 /** Bitwise-style equality (Object.is per element: NaN equals NaN, -0 differs from 0). */
-export function expectSame(actual: ArrayLike<number>, expected: ArrayLike<number>, what = ''): void {
+export function expectSame(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  what = '',
+): void {
   expect(actual.length, `${what} length`).toBe(expected.length);
   for (let i = 0; i < expected.length; i++) {
     if (!Object.is(actual[i], expected[i])) {

@@ -110,11 +110,12 @@ describe('memory accounting', () => {
     expect(b.memory()).toEqual({ buffers: 0, bytes: 0 });
   });
 
-  it('rejects use of a freed buffer instead of reading stale data', () => {
+  it('rejects use of a freed buffer instead of reading stale data', async () => {
     const b = new CpuBackend();
     const id = b.fill(2, 'float32', 1);
     b.free(id);
     expect(() => b.readSync(id, 'float32', 2)).toThrow(/freed/);
+    await expect(b.read(id, 'float32', 2)).rejects.toThrow(/freed/);
     expect(() => b.reduce('sum', id, 'float32', 1, 2, 1)).toThrow(/freed/);
   });
 

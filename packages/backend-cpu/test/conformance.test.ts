@@ -1,0 +1,4 @@
+import '@nerve/backend-cpu';
+import { runConformance } from '@nerve/core/testing';
+
+runConformance('cpu');

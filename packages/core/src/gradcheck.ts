@@ -62,6 +62,7 @@ export async function gradCheck(
   const probe = noGrad(() => tidy(() => fn(...inputs)));
   const outSize = probe.size;
   const outShape = probe.shape;
+  const backend = probe.backend;
   probe.dispose();
   const r = new Generator(opts.seed ?? 1234).normal(outSize);
   const objective = async (xs: Tensor[]): Promise<number> => {
@@ -80,12 +81,7 @@ export async function gradCheck(
     leaf.requiresGrad = true;
     return leaf;
   });
-  const rT = wrap(
-    inputs[0]?.backend ?? probe.backend,
-    (inputs[0]?.backend ?? probe.backend).upload(Float32Array.from(r), 'float32'),
-    outShape,
-    'float32',
-  );
+  const rT = wrap(backend, backend.upload(Float32Array.from(r), 'float32'), outShape, 'float32');
   tidy(() => {
     const loss = sum(mul(fn(...leaves), rT));
     if (loss.requiresGrad) loss.backward();

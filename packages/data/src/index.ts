@@ -1,0 +1,4 @@
+/**
+ * @nerve/data: Datasets, loaders, splits, preprocessing (centering, PCA, whitening) and built-in data for nerve.
+ */
+export {};

@@ -1,0 +1,5 @@
+/**
+ * @nerve/layers: modules, layers, activations (incl. Maxout), losses and
+ * safetensors state dicts.
+ */
+export * from './module.js';

@@ -1,0 +1,392 @@
+/**
+ * Module: the base of every layer and model. A module owns parameters
+ * (trainable tensors), buffers (state that is saved but not trained, such as
+ * BatchNorm's running statistics) and child modules, each registered by name,
+ * so that names compose into PyTorch-style dotted keys (`features.0.weight`).
+ *
+ * Implement `forward`; invoke a module with `call` (PyTorch's `module(x)`),
+ * which also runs the forward hooks that monitors attach.
+ */
+import { NerveError, type Tensor, keep, noGrad, tidy, zeros } from '@nerve/core';
+
+/** Called after a module's forward pass with its inputs and output. */
+export type ForwardHook = (module: Module, inputs: readonly Tensor[], output: Tensor) => void;
+
+export interface LoadStateDictOptions {
+  /** Reject missing and unexpected keys (default true). Shape mismatches are always rejected. */
+  strict?: boolean;
+}
+
+export interface LoadStateDictResult {
+  missingKeys: string[];
+  unexpectedKeys: string[];
+}
+
+/** A name pattern: exact dotted name, a glob with `*` (e.g. `features.*`), or a RegExp. */
+export type NamePattern = string | RegExp;
+
+export function matchesPattern(name: string, pattern: NamePattern): boolean {
+  if (pattern instanceof RegExp) return pattern.test(name);
+  if (!pattern.includes('*')) return name === pattern || name.startsWith(`${pattern}.`);
+  const re = new RegExp(`^${pattern.split('*').map(escapeRe).join('.*')}$`);
+  return re.test(name);
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+}
+
+export abstract class Module {
+  /** Training mode (true) or evaluation mode (false); see `train()` / `eval()`. */
+  training = true;
+  private readonly _parameters = new Map<string, Tensor>();
+  private readonly _buffers = new Map<string, Tensor>();
+  private readonly _children = new Map<string, Module>();
+  private readonly _hooks = new Set<ForwardHook>();
+
+  /** The computation. Call modules through `call` so hooks run. */
+  abstract forward(...inputs: Tensor[]): Tensor;
+
+  /** Runs `forward` and then every forward hook (PyTorch's `module(x)`). */
+  call(...inputs: Tensor[]): Tensor {
+    const out = this.forward(...inputs);
+    for (const h of this._hooks) h(this, inputs, out);
+    return out;
+  }
+
+  /** Adds a hook run after every `call`; returns a function that removes it. */
+  registerForwardHook(hook: ForwardHook): () => void {
+    this._hooks.add(hook);
+    return () => this._hooks.delete(hook);
+  }
+
+  /** Registers a trainable tensor under `name`; it is kept alive and requires grad. */
+  protected registerParameter(name: string, t: Tensor): Tensor {
+    this.checkName('registerParameter', name);
+    if (t.dtype !== 'float32') {
+      throw new NerveError(
+        'registerParameter',
+        'a float32 tensor',
+        `a ${t.dtype} tensor for '${name}'`,
+      );
+    }
+    t.requiresGrad = true;
+    keep(t);
+    this._parameters.set(name, t);
+    return t;
+  }
+
+  /** Registers a tensor that is saved in the state dict but not trained. */
+  protected registerBuffer(name: string, t: Tensor): Tensor {
+    this.checkName('registerBuffer', name);
+    keep(t);
+    this._buffers.set(name, t);
+    return t;
+  }
+
+  /** Registers a child module under `name`. */
+  protected registerModule<M extends Module>(name: string, m: M): M {
+    this.checkName('registerModule', name);
+    if (!(m instanceof Module)) throw new NerveError('registerModule', 'a Module', String(m));
+    this._children.set(name, m);
+    return m;
+  }
+
+  /** Replaces a registered child (e.g. a classifier head), disposing nothing. */
+  setModule(name: string, m: Module): void {
+    if (!this._children.has(name)) {
+      throw new NerveError(
+        'setModule',
+        `one of the children [${[...this._children.keys()].join(', ')}]`,
+        name,
+      );
+    }
+    this._children.set(name, m);
+  }
+
+  /** Replaces a buffer's tensor (the old one is disposed). */
+  protected setBuffer(name: string, t: Tensor): void {
+    const old = this._buffers.get(name);
+    this._buffers.set(name, keep(t));
+    if (old && old !== t) old.dispose();
+  }
+
+  /** A registered buffer by name. */
+  protected buffer(name: string): Tensor {
+    const b = this._buffers.get(name);
+    if (!b) throw NerveError.raw('buffer', `no buffer named '${name}'`);
+    return b;
+  }
+
+  private checkName(op: string, name: string): void {
+    if (typeof name !== 'string' || name === '' || name.includes('.')) {
+      throw new NerveError(op, 'a non-empty name without dots', JSON.stringify(name));
+    }
+    if (this._parameters.has(name) || this._buffers.has(name) || this._children.has(name)) {
+      throw NerveError.raw(op, `'${name}' is already registered`);
+    }
+  }
+
+  /** Direct children with their names. */
+  namedChildren(): [string, Module][] {
+    return [...this._children];
+  }
+
+  children(): Module[] {
+    return [...this._children.values()];
+  }
+
+  /** This module and all descendants, with dotted names ('' for this one). */
+  namedModules(prefix = ''): [string, Module][] {
+    const out: [string, Module][] = [[prefix, this]];
+    for (const [n, c] of this._children) out.push(...c.namedModules(prefix ? `${prefix}.${n}` : n));
+    return out;
+  }
+
+  modules(): Module[] {
+    return this.namedModules().map(([, m]) => m);
+  }
+
+  /** All parameters with dotted names, each tensor once (first name wins when shared). */
+  namedParameters(): [string, Tensor][] {
+    return this.collect((m) => m._parameters);
+  }
+
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, t]) => t);
+  }
+
+  /** Parameters that currently require grad (not frozen). */
+  trainableParameters(): Tensor[] {
+    return this.parameters().filter((p) => p.requiresGrad);
+  }
+
+  namedBuffers(): [string, Tensor][] {
+    return this.collect((m) => m._buffers);
+  }
+
+  buffers(): Tensor[] {
+    return this.namedBuffers().map(([, t]) => t);
+  }
+
+  private collect(pick: (m: Module) => Map<string, Tensor>): [string, Tensor][] {
+    const seen = new Set<Tensor>();
+    const out: [string, Tensor][] = [];
+    for (const [prefix, m] of this.namedModules()) {
+      for (const [n, t] of pick(m)) {
+        if (seen.has(t)) continue;
+        seen.add(t);
+        out.push([prefix ? `${prefix}.${n}` : n, t]);
+      }
+    }
+    return out;
+  }
+
+  /** Sets training mode on this module and its descendants. */
+  train(mode = true): this {
+    for (const m of this.modules()) m.setTraining(mode);
+    return this;
+  }
+
+  /** Evaluation mode (dropout off, BatchNorm uses running statistics). */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Hook for modules whose mode depends on more than the request (frozen BatchNorm). */
+  protected setTraining(mode: boolean): void {
+    this.training = mode;
+  }
+
+  /**
+   * Stops gradients for parameters: all of them, or those whose dotted name
+   * matches `pattern` (e.g. 'features', 'features.*', /conv/). A module whose
+   * parameters are all frozen is marked frozen (BatchNorm then stays in eval mode).
+   */
+  freeze(pattern?: NamePattern): this {
+    return this.setFrozen(true, pattern);
+  }
+
+  /** Undoes `freeze` for all parameters or those matching `pattern`. */
+  unfreeze(pattern?: NamePattern): this {
+    return this.setFrozen(false, pattern);
+  }
+
+  private setFrozen(frozen: boolean, pattern?: NamePattern): this {
+    let matched = 0;
+    for (const [prefix, m] of this.namedModules()) {
+      for (const [n, t] of m._parameters) {
+        const full = prefix ? `${prefix}.${n}` : n;
+        if (pattern === undefined || matchesPattern(full, pattern)) {
+          t.requiresGrad = !frozen;
+          matched++;
+        }
+      }
+    }
+    if (pattern !== undefined && matched === 0) {
+      throw new NerveError(
+        frozen ? 'freeze' : 'unfreeze',
+        `a pattern matching some of [${this.namedParameters()
+          .map(([n]) => n)
+          .join(', ')}]`,
+        String(pattern),
+      );
+    }
+    // Re-apply the mode so modules that must stay in eval when frozen do.
+    for (const m of this.modules()) m.setTraining(m.training);
+    return this;
+  }
+
+  /** True when the module has parameters and none of them requires grad. */
+  get frozen(): boolean {
+    const ps = [...this._parameters.values()];
+    return ps.length > 0 && ps.every((p) => !p.requiresGrad);
+  }
+
+  /** Parameters and buffers by dotted name (the tensors themselves, not copies). */
+  stateDict(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const [n, t] of this.namedParameters()) out[n] = t;
+    for (const [n, t] of this.namedBuffers()) out[n] = t;
+    return out;
+  }
+
+  /**
+   * Copies values from `dict` into this module's parameters and buffers.
+   * Every problem (missing keys, unexpected keys, shape or dtype mismatches)
+   * is collected and reported in one error, and nothing changes when it throws.
+   */
+  loadStateDict(
+    dict: Record<string, Tensor>,
+    opts: LoadStateDictOptions = {},
+  ): LoadStateDictResult {
+    const strict = opts.strict ?? true;
+    const own = this.stateDict();
+    const missingKeys = Object.keys(own).filter((k) => !(k in dict));
+    const unexpectedKeys = Object.keys(dict).filter((k) => !(k in own));
+    const problems: string[] = [];
+    for (const [k, t] of Object.entries(dict)) {
+      const target = own[k];
+      if (!target) continue;
+      if (!t || typeof t !== 'object' || (t as { isTensor?: boolean }).isTensor !== true) {
+        problems.push(`'${k}': expected a Tensor, received ${typeof t}`);
+      } else if (t.isDisposed) {
+        problems.push(`'${k}': the tensor was disposed`);
+      } else if (t.shape.join() !== target.shape.join()) {
+        problems.push(
+          `'${k}': shape [${t.shape.join(',')}] does not match the module's [${target.shape.join(',')}]`,
+        );
+      } else if (t.dtype !== target.dtype) {
+        problems.push(`'${k}': dtype ${t.dtype} does not match the module's ${target.dtype}`);
+      }
+    }
+    if (strict) {
+      for (const k of missingKeys) problems.push(`missing key '${k}'`);
+      for (const k of unexpectedKeys) problems.push(`unexpected key '${k}'`);
+    }
+    if (problems.length > 0) {
+      throw NerveError.raw(
+        'loadStateDict',
+        `rejected (nothing was loaded): ${problems.join('; ')}`,
+      );
+    }
+    noGrad(() => {
+      for (const [k, target] of Object.entries(own)) {
+        const src = dict[k];
+        if (!src) continue;
+        // A private copy: the caller may dispose or reuse its tensors.
+        target.assign(tidy(() => src.contiguous().clone()));
+      }
+    });
+    return { missingKeys, unexpectedKeys };
+  }
+
+  /** Clears the gradients of all parameters. */
+  zeroGrad(): void {
+    for (const p of this.parameters()) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
+  }
+
+  /** Number of parameter elements (trainable only, when asked). */
+  numParameters(trainableOnly = false): number {
+    return this.parameters()
+      .filter((p) => !trainableOnly || p.requiresGrad)
+      .reduce((s, p) => s + p.size, 0);
+  }
+
+  /**
+   * A table of layers, their output shapes for an input of `inputShape`
+   * (batch included) and their parameter counts. Runs one forward pass on zeros.
+   */
+  summary(inputShape: readonly number[]): string {
+    const rows: [string, string, string, string][] = [['name', 'type', 'output shape', 'params']];
+    const removers: (() => void)[] = [];
+    for (const [name, m] of this.namedModules()) {
+      if (m === this) continue;
+      removers.push(
+        m.registerForwardHook((mod, _inputs, out) => {
+          const own = [...mod._parameters.values()].reduce((s, p) => s + p.size, 0);
+          rows.push([name, mod.constructor.name, `[${out.shape.join(', ')}]`, String(own)]);
+        }),
+      );
+    }
+    const wasTraining = this.training;
+    try {
+      this.eval();
+      tidy(() => noGrad(() => this.call(zeros(inputShape))));
+    } finally {
+      for (const r of removers) r();
+      this.train(wasTraining);
+    }
+    const total = this.numParameters();
+    const trainable = this.numParameters(true);
+    const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+    const line = (r: string[]) => r.map((v, c) => v.padEnd(widths[c])).join('  ');
+    return [
+      `${this.constructor.name}`,
+      line(rows[0]),
+      ...rows.slice(1).map(line),
+      `total parameters: ${total} (trainable ${trainable}, frozen ${total - trainable})`,
+    ].join('\n');
+  }
+
+  /** Frees every parameter and buffer of this module and its descendants. */
+  dispose(): void {
+    for (const t of this.parameters()) t.dispose();
+    for (const t of this.buffers()) t.dispose();
+  }
+}
+
+/** Runs modules one after another; children are named '0', '1', … */
+export class Sequential extends Module {
+  constructor(...layers: Module[]) {
+    super();
+    layers.forEach((l, i) => this.registerModule(String(i), l));
+  }
+
+  forward(x: Tensor): Tensor {
+    let y = x;
+    for (const [, l] of this.namedChildren()) y = l.call(y);
+    return y;
+  }
+
+  /** The i-th layer (negative counts from the end). */
+  at(i: number): Module {
+    const kids = this.children();
+    const k = i < 0 ? kids.length + i : i;
+    if (!Number.isInteger(k) || k < 0 || k >= kids.length) {
+      throw new NerveError(
+        'Sequential.at',
+        `an index in [${-kids.length}, ${kids.length - 1}]`,
+        String(i),
+      );
+    }
+    return kids[k];
+  }
+
+  get length(): number {
+    return this.namedChildren().length;
+  }
+}

@@ -1,0 +1,4 @@
+/**
+ * @nerve/metrics: Metrics and training monitors (the babysitting toolkit) for nerve.
+ */
+export {};

@@ -1,0 +1,4 @@
+/**
+ * @nerve/norm: BatchNorm1d/2d, LayerNorm and GroupNorm for nerve.
+ */
+export {};

@@ -1,0 +1,4 @@
+/**
+ * @nerve/optim: Optimizers, param groups, learning-rate schedules and gradient clipping for nerve.
+ */
+export {};

@@ -363,7 +363,7 @@ export abstract class Module {
 export class Sequential extends Module {
   constructor(...layers: Module[]) {
     super();
-    layers.forEach((l, i) => this.registerModule(String(i), l));
+    for (const [i, l] of layers.entries()) this.registerModule(String(i), l);
   }
 
   forward(x: Tensor): Tensor {

@@ -1,4 +1,8 @@
 /**
- * @nerve/train: The fit/evaluate loop with callbacks and checkpoints for nerve.
+ * @nerve/train: the fit/evaluate loop, callbacks (progress, early stopping,
+ * checkpoints, NaN guard) and checkpoint files.
  */
-export {};
+export * from './callbacks.js';
+export * from './checkpoint.js';
+export * from './fit.js';
+export * from './progress.js';

@@ -1,0 +1,105 @@
+/**
+ * `nerve train`: builds the data, the model and the optimizer from flags,
+ * trains with a live progress display and the babysitting monitors, prints
+ * the diagnosis and the test accuracy, and optionally saves a checkpoint.
+ */
+import { manualSeed } from '@nerve/core';
+import { DataLoader } from '@nerve/data';
+import { crossEntropy } from '@nerve/layers';
+import { ActivationMonitor, type EpochRecord, UpdateRatioMonitor, diagnose } from '@nerve/metrics';
+import { createOptimizer } from '@nerve/optim';
+import { ProgressBar, evaluate, fit, formatEpoch, saveCheckpoint } from '@nerve/train';
+import type { TrainArgs } from './args.js';
+import { prepareData } from './datasets.js';
+import { type ModelSpec, buildModel, defaultHidden } from './models.js';
+
+export interface TrainResult {
+  dataset: string;
+  model: ModelSpec;
+  optimizer: string;
+  lr: number;
+  batchSize: number;
+  epochs: number;
+  testAccuracy: number;
+  testLoss: number;
+  seconds: number;
+  parameters: number;
+  history: EpochRecord[];
+  diagnosis: { code: string; severity: string; message: string }[];
+  stopReason?: string;
+  checkpoint?: string;
+}
+
+/** Trains as the flags say; progress goes to `log` (stderr under --json). */
+export async function runTrain(args: TrainArgs, log: (line: string) => void, progress: NodeJS.WriteStream): Promise<TrainResult> {
+  const started = performance.now();
+  manualSeed(args.seed);
+  const data = prepareData(args.dataset, { image: args.model === 'cnn', dataDir: args.dataDir, limit: args.limit });
+  const spec: ModelSpec = {
+    kind: args.model,
+    inputShape: data.inputShape,
+    classes: data.classes,
+    hidden: defaultHidden(args.model, data.inputShape.reduce((a, b) => a * b, 1)),
+    activation: args.activation,
+    batchnorm: args.batchnorm,
+    init: args.init,
+    seed: args.seed,
+  };
+  const model = buildModel(spec);
+  const optimizer = createOptimizer(args.optimizer, model.parameters(), { lr: args.lr });
+  log(`nerve train: ${args.model} on ${data.name} (${data.train.length} train / ${data.val.length} val / ${data.test.length} test), ${model.numParameters()} parameters, ${args.optimizer} lr ${args.lr}, batch ${args.batchSize}, ${args.epochs} epochs, seed ${args.seed}`);
+  const train = new DataLoader(data.train, { batchSize: args.batchSize, shuffle: true, seed: args.seed });
+  const val = new DataLoader(data.val, { batchSize: 512 });
+  const monitors = [new UpdateRatioMonitor({ every: 10 }), new ActivationMonitor()];
+  const ctxHolder: { stopReason?: string } = {};
+  const history = await fit(model, {
+    train,
+    val,
+    epochs: args.epochs,
+    optimizer,
+    loss: (out, y) => crossEntropy(out, y),
+    monitors,
+    callbacks: [
+      new ProgressBar({ stream: progress }),
+      { onTrainEnd: (ctx) => void (ctxHolder.stopReason = ctx.stopReason) },
+    ],
+  });
+  const test = await evaluate(model, new DataLoader(data.test, { batchSize: 512 }), {
+    loss: (out, y) => crossEntropy(out, y),
+  });
+  const diagnosis = diagnose(history);
+  let checkpoint: string | undefined;
+  if (args.out) {
+    await saveCheckpoint(args.out, model, { optimizer, metadata: { nerve: JSON.stringify({ spec, dataset: args.dataset }) } });
+    checkpoint = args.out;
+  }
+  return {
+    dataset: data.name,
+    model: spec,
+    optimizer: args.optimizer,
+    lr: args.lr,
+    batchSize: args.batchSize,
+    epochs: history.length,
+    testAccuracy: test.accuracy,
+    testLoss: test.loss,
+    seconds: (performance.now() - started) / 1000,
+    parameters: model.numParameters(),
+    history,
+    diagnosis,
+    stopReason: ctxHolder.stopReason,
+    checkpoint,
+  };
+}
+
+/** The human-readable end of a run. */
+export function formatResult(r: TrainResult): string {
+  const lines: string[] = [];
+  if (r.stopReason) lines.push(`stopped early: ${r.stopReason}`);
+  if (r.diagnosis.length === 0) lines.push('diagnosis: nothing unusual (loss fell, no large train/val gap, updates at a healthy scale)');
+  for (const d of r.diagnosis) lines.push(`diagnosis [${d.severity}] ${d.code}: ${d.message}`);
+  lines.push(`test accuracy ${(r.testAccuracy * 100).toFixed(2)}%  test loss ${r.testLoss.toFixed(4)}  (${r.epochs} epochs, ${r.seconds.toFixed(1)} s)`);
+  if (r.checkpoint) lines.push(`saved ${r.checkpoint}`);
+  return lines.join('\n');
+}
+
+export { formatEpoch };

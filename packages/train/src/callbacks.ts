@@ -1,0 +1,120 @@
+/**
+ * Callbacks: hooks into the training loop (Keras's idea, PyTorch Lightning's
+ * names). Each hook is optional; `fit` calls them in order.
+ */
+import { noGrad, tensor } from '@nerve/core';
+import type { Module } from '@nerve/layers';
+import type { EpochRecord } from '@nerve/metrics';
+import type { Optimizer } from '@nerve/optim';
+
+/** Shared state a callback may read or change (set `stop` to end training). */
+export interface TrainContext {
+  model: Module;
+  optimizer: Optimizer;
+  epochs: number;
+  /** Batches per training epoch. */
+  numBatches: number;
+  history: EpochRecord[];
+  /** Set by a callback to end training after the current batch or epoch. */
+  stop: boolean;
+  /** Why training stopped early, for the report. */
+  stopReason?: string;
+}
+
+export interface Callback {
+  onTrainBegin?(ctx: TrainContext): void | Promise<void>;
+  onEpochBegin?(epoch: number, ctx: TrainContext): void | Promise<void>;
+  /** After every optimizer step, with the batch loss read back to the host. */
+  onBatchEnd?(batch: number, loss: number, ctx: TrainContext): void | Promise<void>;
+  onEpochEnd?(record: EpochRecord, ctx: TrainContext): void | Promise<void>;
+  onTrainEnd?(ctx: TrainContext): void | Promise<void>;
+}
+
+/** Stops training as soon as the loss is NaN or infinite, and says why. */
+export class NaNGuard implements Callback {
+  onBatchEnd(batch: number, loss: number, ctx: TrainContext): void {
+    if (!Number.isFinite(loss)) {
+      ctx.stop = true;
+      ctx.stopReason = `loss became ${loss} at batch ${batch} of epoch ${ctx.history.length + 1}: the learning rate is probably too high (or the data has non-finite values)`;
+    }
+  }
+}
+
+export interface EarlyStoppingOptions {
+  /** Which record field to watch (default valLoss). */
+  monitor?: 'valLoss' | 'valAccuracy' | 'trainLoss' | 'trainAccuracy';
+  /** Epochs without improvement before stopping (default 5). */
+  patience?: number;
+  /** Smallest change that counts as an improvement (default 0). */
+  minDelta?: number;
+  /** Put back the weights of the best epoch when stopping (default true). */
+  restoreBest?: boolean;
+}
+
+/** Stops when the monitored value has not improved for `patience` epochs. */
+export class EarlyStopping implements Callback {
+  readonly monitor: NonNullable<EarlyStoppingOptions['monitor']>;
+  readonly patience: number;
+  readonly minDelta: number;
+  readonly restoreBest: boolean;
+  best = Number.NaN;
+  bestEpoch = 0;
+  private wait = 0;
+  private snapshot: Map<string, Float32Array | Int32Array | Uint8Array> | null = null;
+
+  constructor(opts: EarlyStoppingOptions = {}) {
+    this.monitor = opts.monitor ?? 'valLoss';
+    this.patience = opts.patience ?? 5;
+    this.minDelta = opts.minDelta ?? 0;
+    this.restoreBest = opts.restoreBest ?? true;
+  }
+
+  private better(v: number): boolean {
+    if (Number.isNaN(this.best)) return true;
+    return this.monitor.endsWith('Loss') ? v < this.best - this.minDelta : v > this.best + this.minDelta;
+  }
+
+  async onEpochEnd(record: EpochRecord, ctx: TrainContext): Promise<void> {
+    const v = record[this.monitor];
+    if (v === undefined || Number.isNaN(v)) return;
+    if (this.better(v)) {
+      this.best = v;
+      this.bestEpoch = record.epoch;
+      this.wait = 0;
+      if (this.restoreBest) {
+        this.snapshot = new Map();
+        for (const [k, t] of Object.entries(ctx.model.stateDict())) {
+          this.snapshot.set(k, (await t.data()) as Float32Array);
+        }
+      }
+      return;
+    }
+    if (++this.wait >= this.patience) {
+      ctx.stop = true;
+      ctx.stopReason = `${this.monitor} did not improve for ${this.patience} epochs (best ${this.best.toPrecision(4)} at epoch ${this.bestEpoch})`;
+    }
+  }
+
+  onTrainEnd(ctx: TrainContext): void {
+    if (!this.restoreBest || !this.snapshot || !ctx.stop) return;
+    restoreValues(ctx.model, this.snapshot);
+  }
+}
+
+
+/** Writes saved host values back into a model's parameters and buffers. */
+export function restoreValues(
+  model: Module,
+  values: Map<string, Float32Array | Int32Array | Uint8Array>,
+): void {
+  const state = model.stateDict();
+  noGrad(() => {
+    for (const [k, t] of Object.entries(state)) {
+      const v = values.get(k);
+      if (!v) continue;
+      const fresh = tensor(v, { shape: t.shape, dtype: t.dtype });
+      t.assign(fresh);
+      fresh.dispose();
+    }
+  });
+}

@@ -57,10 +57,7 @@ export abstract class BatchNormBase extends Module {
     checkPositiveInt(kind, 'numFeatures', numFeatures);
     const eps = checkEps(kind, opts.eps ?? 1e-5);
     const momentum = opts.momentum === undefined ? 0.1 : opts.momentum;
-    if (
-      momentum !== null &&
-      (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1))
-    ) {
+    if (momentum !== null && (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1))) {
       throw new NerveError(kind, 'momentum in [0, 1] or null', String(momentum));
     }
     this.numFeatures = numFeatures;

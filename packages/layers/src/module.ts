@@ -43,6 +43,7 @@ export abstract class Module {
   private readonly _buffers = new Map<string, Tensor>();
   private readonly _children = new Map<string, Module>();
   private readonly _hooks = new Set<ForwardHook>();
+  private _frozenByName = false;
 
   /** The computation. Call modules through `call` so hooks run. */
   abstract forward(...inputs: Tensor[]): Tensor;
@@ -213,34 +214,39 @@ export abstract class Module {
   }
 
   private setFrozen(frozen: boolean, pattern?: NamePattern): this {
-    let matched = 0;
+    const covers = (name: string) => pattern === undefined || matchesPattern(name, pattern);
+    const mods = this.namedModules().filter(([prefix]) => prefix !== '' && covers(prefix));
+    const params: Tensor[] = [];
     for (const [prefix, m] of this.namedModules()) {
-      for (const [n, t] of m._parameters) {
-        const full = prefix ? `${prefix}.${n}` : n;
-        if (pattern === undefined || matchesPattern(full, pattern)) {
-          t.requiresGrad = !frozen;
-          matched++;
-        }
-      }
+      for (const [n, t] of m._parameters) if (covers(prefix ? `${prefix}.${n}` : n)) params.push(t);
     }
-    if (pattern !== undefined && matched === 0) {
+    if (pattern !== undefined && params.length === 0 && mods.length === 0) {
       throw new NerveError(
         frozen ? 'freeze' : 'unfreeze',
-        `a pattern matching some of [${this.namedParameters()
+        `a pattern matching some of [${this.namedModules()
           .map(([n]) => n)
-          .join(', ')}]`,
+          .filter((n) => n !== '')
+          .join(', ')}] or their parameters`,
         String(pattern),
       );
     }
+    for (const t of params) t.requiresGrad = !frozen;
+    // Modules without parameters (an affine-free BatchNorm) are frozen by name.
+    for (const [, m] of mods) m._frozenByName = frozen;
+    if (pattern === undefined) this._frozenByName = frozen;
     // Re-apply the mode so modules that must stay in eval when frozen do.
     for (const m of this.modules()) m.setTraining(m.training);
     return this;
   }
 
-  /** True when the module has parameters and none of them requires grad. */
+  /**
+   * True when `freeze` covered this module, or when it has parameters and
+   * none of them requires grad.
+   */
   get frozen(): boolean {
     const ps = [...this._parameters.values()];
-    return ps.length > 0 && ps.every((p) => !p.requiresGrad);
+    if (ps.length === 0) return this._frozenByName;
+    return ps.every((p) => !p.requiresGrad);
   }
 
   /** Parameters and buffers by dotted name (the tensors themselves, not copies). */

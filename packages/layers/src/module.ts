@@ -300,8 +300,11 @@ export abstract class Module {
       for (const [k, target] of Object.entries(own)) {
         const src = dict[k];
         if (!src) continue;
-        // A private copy: the caller may dispose or reuse its tensors.
-        target.assign(tidy(() => src.contiguous().clone()));
+        // A private copy: the caller may dispose or reuse its tensors. The
+        // target takes over its buffer; the copy's own handle is released.
+        const copy = tidy(() => src.contiguous().clone());
+        target.assign(copy);
+        copy.dispose();
       }
     });
     return { missingKeys, unexpectedKeys };

@@ -1,0 +1,103 @@
+/**
+ * 2-D convolution layer (NCHW), initialised as PyTorch's nn.Conv2d.
+ */
+import { NerveError, type Pair, type Tensor, conv2d, pad } from '@nerve/core';
+import { Module } from './module.js';
+import { type LayerInit, defaultLayerInit } from './linear.js';
+import { initSource, initTensor, intArg, pairArg, requireInput, run } from './util.js';
+
+export interface Conv2dLayerOptions {
+  stride?: Pair;
+  /** Zero padding per side, or 'valid' (none) or 'same' (output size = input size; stride 1 only). */
+  padding?: Pair | 'valid' | 'same';
+  dilation?: Pair;
+  /** Learn a per-channel bias (default true). */
+  bias?: boolean;
+  init?: LayerInit;
+  /** Seeds this layer's own generator; otherwise the global generator is used. */
+  seed?: number;
+}
+
+/** Cross-correlation of [N, C, H, W] with weight [O, C, KH, KW] (+ bias [O]). */
+export class Conv2d extends Module {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly dilation: [number, number];
+  /** [top, bottom, left, right]: 'same' may pad one more at the bottom/right, as PyTorch does. */
+  readonly padding: [number, number, number, number];
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernelSize: Pair,
+    opts: Conv2dLayerOptions = {},
+  ) {
+    super();
+    const op = 'Conv2d';
+    this.inChannels = intArg(op, 'inChannels', inChannels, 1);
+    this.outChannels = intArg(op, 'outChannels', outChannels, 1);
+    this.kernelSize = pairArg(op, 'kernelSize', kernelSize, 1);
+    this.stride = pairArg(op, 'stride', opts.stride ?? 1, 1);
+    this.dilation = pairArg(op, 'dilation', opts.dilation ?? 1, 1);
+    const p = opts.padding ?? 0;
+    if (p === 'same') {
+      if (this.stride[0] !== 1 || this.stride[1] !== 1) {
+        throw new NerveError(op, "stride 1 with padding 'same'", `stride ${this.stride.join(',')}`);
+      }
+      const total = this.kernelSize.map((k, i) => this.dilation[i] * (k - 1));
+      const [th, tw] = total;
+      this.padding = [th >> 1, th - (th >> 1), tw >> 1, tw - (tw >> 1)];
+    } else if (p === 'valid') {
+      this.padding = [0, 0, 0, 0];
+    } else {
+      const [ph, pw] = pairArg(op, 'padding', p, 0);
+      this.padding = [ph, ph, pw, pw];
+    }
+    const [kh, kw] = this.kernelSize;
+    const src = initSource(op, opts.seed);
+    const def = defaultLayerInit(inChannels * kh * kw);
+    const shape = [outChannels, inChannels, kh, kw];
+    this.weight = this.registerParameter(
+      'weight',
+      initTensor(op, 'weight', opts.init?.weight ?? def.weight, shape, src),
+    );
+    this.bias =
+      opts.bias === false
+        ? null
+        : this.registerParameter(
+            'bias',
+            initTensor(op, 'bias', opts.init?.bias ?? def.bias, [outChannels], src),
+          );
+  }
+
+  forward(x: Tensor): Tensor {
+    requireInput(
+      'Conv2d',
+      x,
+      `[N, ${this.inChannels}, H, W]`,
+      (t) => t.rank === 4 && t.shape[1] === this.inChannels,
+    );
+    const [top, bottom, left, right] = this.padding;
+    const symmetric = top === bottom && left === right;
+    return run([x, this.weight, this.bias], () => {
+      const xp = symmetric
+        ? x
+        : pad(x, [
+            [0, 0],
+            [0, 0],
+            [top, bottom],
+            [left, right],
+          ]);
+      return conv2d(xp, this.weight, {
+        stride: this.stride,
+        padding: symmetric ? [top, left] : 0,
+        dilation: this.dilation,
+        ...(this.bias ? { bias: this.bias } : {}),
+      });
+    });
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * Pooling and reshaping layers: MaxPool2d, AvgPool2d, Flatten.
+ */
+import { NerveError, type Pair, type Tensor, avgPool2d, maxPool2d } from '@nerve/core';
+import { Module } from './module.js';
+import { pairArg, requireInput, run } from './util.js';
+
+export interface MaxPool2dOptions {
+  /** Defaults to the kernel size, as in PyTorch. */
+  stride?: Pair;
+  /** Padding with −∞, at most half the kernel. */
+  padding?: Pair;
+  dilation?: Pair;
+}
+
+function checkPadding(op: string, k: [number, number], p: [number, number]): void {
+  if (p[0] > k[0] / 2 || p[1] > k[1] / 2) {
+    throw new NerveError(op, `padding at most half the kernel size ${k.join('×')}`, p.join(','));
+  }
+}
+
+/** Maximum over each window of [N, C, H, W] (PyTorch's MaxPool2d, ceilMode false). */
+export class MaxPool2d extends Module {
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+  readonly dilation: [number, number];
+
+  constructor(kernelSize: Pair, opts: MaxPool2dOptions = {}) {
+    super();
+    this.kernelSize = pairArg('MaxPool2d', 'kernelSize', kernelSize, 1);
+    this.stride = pairArg('MaxPool2d', 'stride', opts.stride ?? this.kernelSize, 1);
+    this.padding = pairArg('MaxPool2d', 'padding', opts.padding ?? 0, 0);
+    this.dilation = pairArg('MaxPool2d', 'dilation', opts.dilation ?? 1, 1);
+    checkPadding('MaxPool2d', this.kernelSize, this.padding);
+  }
+
+  forward(x: Tensor): Tensor {
+    requireInput('MaxPool2d', x, '[N, C, H, W]', (t) => t.rank === 4);
+    return run([x], () =>
+      maxPool2d(x, this.kernelSize, {
+        stride: this.stride,
+        padding: this.padding,
+        dilation: this.dilation,
+      }),
+    );
+  }
+}
+
+export interface AvgPool2dOptions {
+  /** Defaults to the kernel size, as in PyTorch. */
+  stride?: Pair;
+  /** Zero padding, counted in the divisor (PyTorch's countIncludePad = true). */
+  padding?: Pair;
+}
+
+/** Mean over each window of [N, C, H, W] (PyTorch's AvgPool2d defaults). */
+export class AvgPool2d extends Module {
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+
+  constructor(kernelSize: Pair, opts: AvgPool2dOptions = {}) {
+    super();
+    this.kernelSize = pairArg('AvgPool2d', 'kernelSize', kernelSize, 1);
+    this.stride = pairArg('AvgPool2d', 'stride', opts.stride ?? this.kernelSize, 1);
+    this.padding = pairArg('AvgPool2d', 'padding', opts.padding ?? 0, 0);
+    checkPadding('AvgPool2d', this.kernelSize, this.padding);
+  }
+
+  forward(x: Tensor): Tensor {
+    requireInput('AvgPool2d', x, '[N, C, H, W]', (t) => t.rank === 4);
+    return run([x], () =>
+      avgPool2d(x, this.kernelSize, { stride: this.stride, padding: this.padding }),
+    );
+  }
+}
+
+/** Flattens dimensions startDim..endDim into one (a view; PyTorch's nn.Flatten). */
+export class Flatten extends Module {
+  readonly startDim: number;
+  readonly endDim: number;
+
+  constructor(startDim = 1, endDim = -1) {
+    super();
+    for (const [n, v] of [
+      ['startDim', startDim],
+      ['endDim', endDim],
+    ] as const) {
+      if (!Number.isInteger(v)) throw new NerveError('Flatten', `an integer ${n}`, String(v));
+    }
+    this.startDim = startDim;
+    this.endDim = endDim;
+  }
+
+  forward(x: Tensor): Tensor {
+    return x.flatten(this.startDim, this.endDim);
+  }
+}

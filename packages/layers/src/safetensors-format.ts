@@ -1,0 +1,237 @@
+/**
+ * The safetensors byte format (https://github.com/huggingface/safetensors):
+ * an 8-byte little-endian u64 header length N, N bytes of UTF-8 JSON
+ * `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__"?: {str: str}}`,
+ * then the data buffer (offsets relative to its start, little-endian, row-major).
+ * This file reads and validates the header; it never allocates data or tensors.
+ */
+import { type DType, NerveError } from '@nerve/core';
+
+/** The reference implementation's cap on the header (safetensors' MAX_HEADER_SIZE). */
+export const MAX_HEADER_BYTES = 100_000_000;
+
+/** Dtypes nerve reads, their element size and the nerve dtype they load as. */
+export const READABLE = {
+  F64: { itemsize: 8, dtype: 'float32' },
+  F32: { itemsize: 4, dtype: 'float32' },
+  F16: { itemsize: 2, dtype: 'float32' },
+  BF16: { itemsize: 2, dtype: 'float32' },
+  I64: { itemsize: 8, dtype: 'int32' },
+  I32: { itemsize: 4, dtype: 'int32' },
+  I16: { itemsize: 2, dtype: 'int32' },
+  I8: { itemsize: 1, dtype: 'int32' },
+  U8: { itemsize: 1, dtype: 'int32' },
+  BOOL: { itemsize: 1, dtype: 'bool' },
+} as const satisfies Record<string, { itemsize: number; dtype: DType }>;
+
+export type SafetensorsDType = keyof typeof READABLE;
+
+/** The safetensors dtype each nerve dtype is written as. */
+export const WRITE_DTYPE: Record<DType, SafetensorsDType> = {
+  float32: 'F32',
+  int32: 'I32',
+  bool: 'BOOL',
+};
+
+/** Rank in the reference's Dtype enum; it lays tensors out by descending rank so each is aligned. */
+export const WRITE_RANK: Record<string, number> = { BOOL: 0, I32: 1, F32: 2 };
+
+export interface HeaderEntry {
+  name: string;
+  dtype: SafetensorsDType;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+export interface ParsedHeader {
+  entries: HeaderEntry[];
+  metadata: Record<string, string>;
+  /** Byte offset of the data buffer in the file. */
+  dataStart: number;
+  dataLength: number;
+}
+
+const OP = 'parseSafetensors';
+export const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+const MAX_LISTED = 10;
+
+function fail(message: string): NerveError {
+  return NerveError.raw(OP, message);
+}
+
+/** One error listing every problem found (the first ten of them). */
+export function failAll(problems: string[]): NerveError {
+  const shown = problems.slice(0, MAX_LISTED).join('; ');
+  const more = problems.length > MAX_LISTED ? `; … and ${problems.length - MAX_LISTED} more` : '';
+  return fail(`invalid safetensors file (nothing was loaded): ${shown}${more}`);
+}
+
+/** A short description of a received value for error messages. */
+export function describe(x: unknown): string {
+  if (x === null) return 'null';
+  if (x === undefined) return 'undefined';
+  if (Array.isArray(x)) return 'an array';
+  if (typeof x === 'string') return JSON.stringify(x.length > 40 ? `${x.slice(0, 40)}…` : x);
+  return typeof x === 'object' ? 'an object' : `${typeof x} ${String(x)}`;
+}
+
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+const isCount = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
+
+/** Sets an own property, so that names like `__proto__` stay ordinary keys. */
+export function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** Reads and validates the header: lengths, JSON, dtypes, shapes, offsets, coverage. */
+export function parseHeader(bytes: Uint8Array): ParsedHeader {
+  if (bytes.length < 8) {
+    throw fail(`expected at least 8 bytes (the header length), received ${bytes.length} bytes`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // Compare as BigInt: a declared length of 2^64-1 must not be rounded or allocated.
+  const declared = view.getBigUint64(0, true);
+  const available = bytes.length - 8;
+  if (declared < 2n) {
+    throw fail(`expected a header length of at least 2 bytes ('{}'), received ${declared}`);
+  }
+  if (declared > BigInt(available)) {
+    throw fail(
+      `the header length is ${declared} bytes but only ${available} bytes follow it (truncated or not a safetensors file)`,
+    );
+  }
+  if (declared > BigInt(MAX_HEADER_BYTES)) {
+    throw fail(
+      `expected a header length of at most ${MAX_HEADER_BYTES} bytes, received ${declared}`,
+    );
+  }
+  const headerLength = Number(declared);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength));
+  } catch {
+    throw fail('expected a UTF-8 JSON header, received bytes that are not valid UTF-8');
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw fail(
+      `expected a JSON header, received text that does not parse (${(e as Error).message})`,
+    );
+  }
+  if (!isPlainObject(json)) {
+    throw fail(`expected the header to be a JSON object, received ${describe(json)}`);
+  }
+  const dataStart = 8 + headerLength;
+  const dataLength = bytes.length - dataStart;
+  const problems: string[] = [];
+  const metadata: Record<string, string> = {};
+  const entries: HeaderEntry[] = [];
+  for (const name of Object.keys(json)) {
+    const value = json[name];
+    if (name === '__metadata__') {
+      if (value === null) continue;
+      if (!isPlainObject(value)) {
+        problems.push(`'__metadata__' must be an object of strings, received ${describe(value)}`);
+        continue;
+      }
+      for (const k of Object.keys(value)) {
+        if (typeof value[k] === 'string') setOwn(metadata, k, value[k] as string);
+        else problems.push(`metadata '${k}' must be a string, received ${describe(value[k])}`);
+      }
+      continue;
+    }
+    const entry = checkEntry(name, value, dataLength, problems);
+    if (entry) entries.push(entry);
+  }
+  if (problems.length === 0) checkCoverage(entries, dataLength, problems);
+  if (problems.length > 0) throw failAll(problems);
+  return { entries, metadata, dataStart, dataLength };
+}
+
+function checkEntry(
+  name: string,
+  value: unknown,
+  dataLength: number,
+  problems: string[],
+): HeaderEntry | null {
+  const t = `tensor '${name}'`;
+  if (!isPlainObject(value)) {
+    problems.push(`${t}: expected {dtype, shape, data_offsets}, received ${describe(value)}`);
+    return null;
+  }
+  const { dtype, shape, data_offsets: offsets } = value;
+  const before = problems.length;
+  if (typeof dtype !== 'string' || !Object.hasOwn(READABLE, dtype)) {
+    problems.push(
+      `${t} has dtype ${describe(dtype)}; nerve reads ${Object.keys(READABLE).join(', ')}`,
+    );
+  }
+  if (!Array.isArray(shape) || !shape.every(isCount)) {
+    const got = Array.isArray(shape) ? `[${shape.map(String).join(',')}]` : describe(shape);
+    problems.push(`${t}: expected a shape of non-negative integers, received ${got}`);
+  }
+  if (
+    !Array.isArray(offsets) ||
+    offsets.length !== 2 ||
+    !offsets.every(isCount) ||
+    offsets[0] > offsets[1]
+  ) {
+    const got = Array.isArray(offsets) ? `[${offsets.map(String).join(', ')}]` : describe(offsets);
+    problems.push(
+      `${t}: expected data_offsets [begin, end] with 0 <= begin <= end, received ${got}`,
+    );
+  }
+  if (problems.length > before) return null;
+  const [begin, end] = offsets as [number, number];
+  const dims = shape as number[];
+  const d = dtype as SafetensorsDType;
+  if (end > dataLength) {
+    problems.push(
+      `${t} declares ${end - begin} bytes at [${begin}, ${end}] but the data section has ${dataLength}`,
+    );
+    return null;
+  }
+  // BigInt: [1e9, 1e9] has more elements than a double counts exactly.
+  const needed = dims.reduce((n, k) => n * BigInt(k), 1n) * BigInt(READABLE[d].itemsize);
+  if (needed !== BigInt(end - begin)) {
+    problems.push(
+      `${t} of shape [${dims.join(',')}] ${d} needs ${needed} bytes but data_offsets [${begin}, ${end}] hold ${end - begin}`,
+    );
+    return null;
+  }
+  return { name, dtype: d, shape: [...dims], begin, end };
+}
+
+/** The data buffer must be covered exactly once: no overlaps, no gaps (as the spec requires). */
+function checkCoverage(entries: HeaderEntry[], dataLength: number, problems: string[]): void {
+  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let cursor = 0;
+  let last: HeaderEntry | null = null;
+  for (const e of sorted) {
+    if (e.begin < cursor && last) {
+      problems.push(
+        `tensors '${last.name}' [${last.begin}, ${last.end}] and '${e.name}' [${e.begin}, ${e.end}] overlap`,
+      );
+    } else if (e.begin > cursor) {
+      const after = last ? ` (after '${last.name}')` : '';
+      problems.push(
+        `bytes [${cursor}, ${e.begin}) of the data section belong to no tensor${after}; expected '${e.name}' to start at ${cursor}`,
+      );
+    }
+    if (e.end >= cursor) {
+      cursor = e.end;
+      last = e;
+    }
+  }
+  if (cursor < dataLength) {
+    problems.push(
+      `bytes [${cursor}, ${dataLength}) at the end of the data section belong to no tensor`,
+    );
+  }
+}

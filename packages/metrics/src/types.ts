@@ -1,0 +1,50 @@
+/**
+ * The contract between monitors, `diagnose` and the training loop
+ * (`@nerve/train`'s `fit`), as fixed in docs/api-plan.md.
+ */
+import type { Tensor } from '@nerve/core';
+import type { Module } from '@nerve/layers';
+
+/** What one epoch of training produced; `fit` returns one per epoch. */
+export interface EpochRecord {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy?: number;
+  valLoss?: number;
+  valAccuracy?: number;
+  lr?: number;
+  stepLosses?: number[];
+  /** The union of every monitor's `endEpoch()` output (keys are already namespaced). */
+  monitors?: Record<string, number>;
+}
+
+/**
+ * What a monitor needs from an optimizer. `@nerve/optim`'s `Optimizer`
+ * satisfies it structurally, so this package does not depend on optim's code.
+ */
+export interface OptimizerLike {
+  paramGroups: { params: Tensor[]; lr: number }[];
+}
+
+/** A training-loop observer that turns hooks into numbers per epoch. */
+export interface Monitor {
+  /** Prefix of every key this monitor reports (`<name>/…`). */
+  readonly name: string;
+  /** Installs hooks on the model (and remembers the optimizer). */
+  attach(model: Module, optimizer?: OptimizerLike): void;
+  /** Called just before `optimizer.step()` (gradients are ready). */
+  beforeStep?(): void;
+  /** Called just after `optimizer.step()` with the step's loss. */
+  afterStep?(loss: number): void;
+  /** Numbers for the epoch that just ended; resets the per-epoch state. */
+  endEpoch(): Record<string, number>;
+  /** Removes every hook and frees what the monitor holds. */
+  detach(): void;
+}
+
+/** One thing `diagnose` noticed, with advice a practitioner can act on. */
+export interface Finding {
+  code: string;
+  severity: 'info' | 'warning' | 'error';
+  message: string;
+}

@@ -115,7 +115,7 @@ export function trainDefaults(
   const lr = sgdLike ? 0.05 : optimizer === 'adagrad' ? 0.05 : 1e-3;
   if (dataset === 'fashion-mnist') return { epochs: model === 'cnn' ? 4 : 10, lr, batchSize: 64 };
   if (dataset === 'spiral') return { epochs: 200, lr: sgdLike ? 0.5 : 1e-2, batchSize: 300 };
-  return { epochs: model === 'cnn' ? 30 : 40, lr: sgdLike ? lr : 3e-3, batchSize: 32 };
+  return { epochs: model === 'cnn' ? 20 : 40, lr: sgdLike ? lr : 3e-3, batchSize: 32 };
 }
 
 export interface EvalArgs {

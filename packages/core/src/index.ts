@@ -52,7 +52,7 @@ export {
 } from './engine.js';
 export { Tensor, type GradNode, type NestedArray } from './tensor.js';
 export { backward } from './autograd.js';
-export { Generator, manualSeed, philox4x32 } from './random.js';
+export { Generator, getDefaultGenerator, manualSeed, philox4x32 } from './random.js';
 export { broadcastShapes, sizeOf } from './shape.js';
 export { gradCheck, type GradCheckOptions, type GradCheckResult } from './gradcheck.js';
 

@@ -121,3 +121,8 @@ export const defaultGenerator = new Generator(0);
 export function manualSeed(seed: number): void {
   defaultGenerator.manualSeed(seed);
 }
+
+/** The global generator (what calls without a seed draw from). */
+export function getDefaultGenerator(): Generator {
+  return defaultGenerator;
+}

@@ -62,7 +62,7 @@ export function run(inputs: readonly (Tensor | null)[], fn: () => Tensor): Tenso
   return graph ? fn() : tidy(fn);
 }
 
-/** Throws unless `x` is a float32 tensor whose rank is in `ranks`. */
+/** Throws unless `x` is a float32 tensor that passes `ok`; `what` describes the expected shape. */
 export function requireInput(
   op: string,
   x: unknown,

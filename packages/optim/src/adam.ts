@@ -1,0 +1,110 @@
+/**
+ * Adam (Kingma & Ba 2015) with AMSGrad (Reddi et al. 2018), and AdamW with
+ * decoupled weight decay (Loshchilov & Hutter 2019): torch.optim.Adam's and
+ * torch.optim.AdamW's updates.
+ */
+import { NerveError, type Tensor, add, div, maximum, mul, sqrt, sub, zerosLike } from '@nerve/core';
+import {
+  type ParamGroup,
+  type ParamState,
+  type Params,
+  Optimizer,
+  type StateSpec,
+  stateTensor,
+} from './optimizer.js';
+import { checkBool, checkNumber, checkOptions, describe } from './validate.js';
+
+/** Adam and AdamW options (PyTorch's names, camelCased). */
+export interface AdamOptions {
+  lr?: number;
+  betas?: readonly [number, number];
+  eps?: number;
+  weightDecay?: number;
+  amsgrad?: boolean;
+}
+
+const KEYS = ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad'] as const;
+
+function checkBetas(op: string, betas: unknown): [number, number] {
+  if (!Array.isArray(betas) || betas.length !== 2) {
+    throw new NerveError(op, 'betas to be a pair [beta1, beta2]', describe(betas));
+  }
+  for (const [i, b] of betas.entries()) {
+    if (typeof b !== 'number' || !(b >= 0 && b < 1)) {
+      throw new NerveError(op, `betas[${i}] to be in [0, 1)`, describe(b));
+    }
+  }
+  return betas as [number, number];
+}
+
+/** The moment updates and step shared by Adam and AdamW. */
+abstract class AdamBase extends Optimizer {
+  protected override validateGroup(g: ParamGroup, op: string): void {
+    checkBetas(op, g.betas);
+    checkNumber(op, 'eps', g.eps);
+    checkBool(op, 'amsgrad', g.amsgrad);
+  }
+
+  protected override stateSpec(): StateSpec {
+    return { tensors: ['expAvg', 'expAvgSq'], numbers: ['step'], optional: ['maxExpAvgSq'] };
+  }
+
+  /** m ← β₁m + (1 − β₁)g; v ← β₂v + (1 − β₂)g²; p ← p − lr/(1 − β₁ᵗ) · m / (√v̂/√(1 − β₂ᵗ) + eps). */
+  protected adamStep(p: Tensor, d: Tensor, state: ParamState, g: ParamGroup): void {
+    const [beta1, beta2] = g.betas as [number, number];
+    const expAvg = stateTensor(state, 'expAvg', () => zerosLike(p));
+    const expAvgSq = stateTensor(state, 'expAvgSq', () => zerosLike(p));
+    const step = ((state.step as number | undefined) ?? 0) + 1;
+    state.step = step;
+    expAvg.assign(add(mul(expAvg, beta1), mul(d, 1 - beta1)));
+    expAvgSq.assign(add(mul(expAvgSq, beta2), mul(mul(d, 1 - beta2), d)));
+    const biasCorrection1 = 1 - beta1 ** step;
+    const biasCorrection2 = 1 - beta2 ** step;
+    const stepSize = g.lr / biasCorrection1;
+    let v = expAvgSq;
+    if (g.amsgrad) {
+      const maxSq = stateTensor(state, 'maxExpAvgSq', () => zerosLike(p));
+      v = maxSq.assign(maximum(maxSq, expAvgSq));
+    }
+    const denom = add(div(sqrt(v), Math.sqrt(biasCorrection2)), g.eps as number);
+    p.assign(sub(p, mul(div(expAvg, denom), stepSize)));
+  }
+}
+
+/** Adam; weightDecay adds wd·p to the gradient (L2), as torch.optim.Adam. */
+export class Adam extends AdamBase {
+  constructor(params: Params, opts: AdamOptions = {}) {
+    const o = checkOptions('Adam', opts, KEYS);
+    super(params, {
+      lr: o.lr ?? 1e-3,
+      betas: o.betas ?? [0.9, 0.999],
+      eps: o.eps ?? 1e-8,
+      weightDecay: o.weightDecay ?? 0,
+      amsgrad: o.amsgrad ?? false,
+    });
+  }
+
+  protected override update(p: Tensor, grad: Tensor, state: ParamState, g: ParamGroup): void {
+    const d = g.weightDecay !== 0 ? add(grad, mul(p, g.weightDecay)) : grad;
+    this.adamStep(p, d, state, g);
+  }
+}
+
+/** AdamW: p ← p·(1 − lr·wd) before the Adam step (decoupled weight decay; default wd 1e-2). */
+export class AdamW extends AdamBase {
+  constructor(params: Params, opts: AdamOptions = {}) {
+    const o = checkOptions('AdamW', opts, KEYS);
+    super(params, {
+      lr: o.lr ?? 1e-3,
+      betas: o.betas ?? [0.9, 0.999],
+      eps: o.eps ?? 1e-8,
+      weightDecay: o.weightDecay ?? 1e-2,
+      amsgrad: o.amsgrad ?? false,
+    });
+  }
+
+  protected override update(p: Tensor, grad: Tensor, state: ParamState, g: ParamGroup): void {
+    if (g.weightDecay !== 0) p.assign(mul(p, 1 - g.lr * g.weightDecay));
+    this.adamStep(p, grad, state, g);
+  }
+}

@@ -105,7 +105,11 @@ export function tensor(values: NestedArray | TypedArray, opts: TensorOptions = {
       throw new NerveError('tensor', 'numbers or booleans', 'other values');
     }
     host = typedArrayFor(dtype, flat.length);
-    for (let i = 0; i < flat.length; i++) host[i] = Number(flat[i]);
+    if (isTyped && dtype !== 'bool' && host.constructor === flat.constructor) {
+      host.set(flat as TypedArray);
+    } else {
+      for (let i = 0; i < flat.length; i++) host[i] = Number(flat[i]);
+    }
   } else {
     if (typeof values !== 'number' && typeof values !== 'boolean' && !Array.isArray(values)) {
       throw new NerveError(

@@ -1,0 +1,136 @@
+/**
+ * The shared shape of the preprocessing transforms: fit statistics on the
+ * training data only, then transform any split with them (so nothing of the
+ * validation or test data leaks into training), and save or restore the
+ * statistics as plain numbers and Float32Arrays.
+ */
+import { NerveError, type Tensor } from '@nerve/core';
+
+/** A preprocessor's saved statistics: numbers, strings and Float32Arrays only. */
+export type PreprocessorState = Record<string, number | string | Float32Array>;
+
+/** Base of ZeroCenter, Standardize, PCA, PCAWhiten and ZCAWhiten. */
+export abstract class Preprocessor {
+  /** The class name, used in error messages. */
+  protected abstract readonly name: string;
+
+  /** Computes the statistics from training data; returns this. */
+  abstract fit(x: Tensor): this;
+
+  /** Applies the fitted statistics; the result is a new tensor the caller owns. */
+  abstract transform(x: Tensor): Tensor;
+
+  /** Whether fit or loadStateDict has run. */
+  abstract get fitted(): boolean;
+
+  /** The fitted statistics, as copies. */
+  abstract stateDict(): PreprocessorState;
+
+  /** Restores statistics saved by stateDict; validates everything before changing state. */
+  abstract loadStateDict(state: PreprocessorState): void;
+
+  /** fit(x) then transform(x). */
+  fitTransform(x: Tensor): Tensor {
+    return this.fit(x).transform(x);
+  }
+
+  protected requireFitted(op: string): void {
+    if (!this.fitted) {
+      throw NerveError.raw(
+        `${this.name}.${op}`,
+        'not fitted yet: call fit(trainingData) or loadStateDict(state) first',
+      );
+    }
+  }
+}
+
+/** Throws unless x is a live float32 tensor [N, ...] with N ≥ minRows. */
+export function checkData(op: string, x: Tensor, minRows: number): void {
+  if (x === null || typeof x !== 'object' || (x as { isTensor?: unknown }).isTensor !== true) {
+    throw new NerveError(op, 'a Tensor', String(x));
+  }
+  x.assertAlive(op);
+  if (x.dtype !== 'float32') throw new NerveError(op, 'a float32 tensor', `a ${x.dtype} tensor`);
+  if (x.rank < 2) {
+    throw new NerveError(
+      op,
+      'samples along the first axis: [N, features...]',
+      `shape [${x.shape.join(',')}]`,
+    );
+  }
+  if (x.shape[0] < minRows) {
+    throw new NerveError(op, `at least ${minRows} sample(s)`, `shape [${x.shape.join(',')}]`);
+  }
+}
+
+/** Features per sample: the product of every dimension after the first. */
+export function featuresOf(x: Tensor): number {
+  return x.shape.slice(1).reduce((a, b) => a * b, 1);
+}
+
+/** Throws if any fitted statistic is NaN or infinite (bad training data). */
+export function checkFinite(op: string, values: ArrayLike<number>): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) {
+      throw NerveError.raw(
+        op,
+        'the training data produced non-finite statistics (NaN or ±Inf in x?)',
+      );
+    }
+  }
+}
+
+/** Reads a Float32Array entry of a state dict, checking its length. */
+export function stateArray(
+  op: string,
+  state: PreprocessorState,
+  key: string,
+  length?: number,
+): Float32Array {
+  const v = state?.[key];
+  if (!(v instanceof Float32Array)) {
+    throw new NerveError(op, `state.${key} a Float32Array`, describe(v));
+  }
+  if (length !== undefined && v.length !== length) {
+    throw new NerveError(op, `state.${key} of length ${length}`, `length ${v.length}`);
+  }
+  return v;
+}
+
+/** Reads a number entry of a state dict (positive integer unless `real`). */
+export function stateNumber(
+  op: string,
+  state: PreprocessorState,
+  key: string,
+  real = false,
+): number {
+  const v = state?.[key];
+  const ok = typeof v === 'number' && (real ? Number.isFinite(v) : Number.isInteger(v) && v > 0);
+  if (!ok) {
+    throw new NerveError(
+      op,
+      `state.${key} ${real ? 'a finite number' : 'a positive integer'}`,
+      describe(v),
+    );
+  }
+  return v as number;
+}
+
+/** Checks that a state entry equals this instance's configuration. */
+export function stateMatches(
+  op: string,
+  state: PreprocessorState,
+  key: string,
+  expected: number | string,
+): void {
+  const v = state?.[key];
+  if (v !== expected) {
+    throw new NerveError(op, `state.${key} = ${expected} (as constructed)`, describe(v));
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
+  return typeof v === 'string' ? `'${v}'` : String(v);
+}

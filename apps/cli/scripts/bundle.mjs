@@ -25,5 +25,8 @@ await build({
   },
   logLevel: 'warning',
 });
-copyFileSync(join(here, '..', '..', 'packages', 'data', 'assets', 'digits.csv.gz'), join(dist, 'assets', 'digits.csv.gz'));
+copyFileSync(
+  join(here, '..', '..', 'packages', 'data', 'assets', 'digits.csv.gz'),
+  join(dist, 'assets', 'digits.csv.gz'),
+);
 console.log(`bundled ${join(dist, 'nerve.mjs')}`);

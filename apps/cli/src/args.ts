@@ -10,9 +10,36 @@ export class UsageError extends Error {
 
 export const MODELS = ['mlp', 'cnn'] as const;
 export const DATASETS = ['digits', 'fashion-mnist', 'spiral'] as const;
-export const OPTIMIZERS = ['sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam', 'adamw'] as const;
-export const ACTIVATIONS = ['relu', 'leakyRelu', 'elu', 'selu', 'gelu', 'silu', 'tanh', 'sigmoid', 'maxout'] as const;
-export const INITS = ['default', 'small', 'xavier', 'xavierNormal', 'he', 'heUniform', 'lecun', 'orthogonal'] as const;
+export const OPTIMIZERS = [
+  'sgd',
+  'momentum',
+  'nesterov',
+  'adagrad',
+  'rmsprop',
+  'adam',
+  'adamw',
+] as const;
+export const ACTIVATIONS = [
+  'relu',
+  'leakyRelu',
+  'elu',
+  'selu',
+  'gelu',
+  'silu',
+  'tanh',
+  'sigmoid',
+  'maxout',
+] as const;
+export const INITS = [
+  'default',
+  'small',
+  'xavier',
+  'xavierNormal',
+  'he',
+  'heUniform',
+  'lecun',
+  'orthogonal',
+] as const;
 
 export interface TrainArgs {
   dataset: (typeof DATASETS)[number];
@@ -32,7 +59,12 @@ export interface TrainArgs {
   limit?: number;
 }
 
-function oneOf<T extends readonly string[]>(flag: string, v: string | undefined, allowed: T, fallback: T[number]): T[number] {
+function oneOf<T extends readonly string[]>(
+  flag: string,
+  v: string | undefined,
+  allowed: T,
+  fallback: T[number],
+): T[number] {
   if (v === undefined) return fallback;
   if (!(allowed as readonly string[]).includes(v)) {
     throw new UsageError(`--${flag}: expected one of ${allowed.join(', ')}, received '${v}'`);
@@ -40,10 +72,23 @@ function oneOf<T extends readonly string[]>(flag: string, v: string | undefined,
   return v as T[number];
 }
 
-function number(flag: string, v: string | undefined, fallback: number, min: number, max: number, integer: boolean): number {
+function number(
+  flag: string,
+  v: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+  integer: boolean,
+): number {
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
+  if (
+    v.trim() === '' ||
+    !Number.isFinite(n) ||
+    (integer && !Number.isInteger(n)) ||
+    n < min ||
+    n > max
+  ) {
     throw new UsageError(
       `--${flag}: expected ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], received '${v}'`,
     );
@@ -101,7 +146,8 @@ export function parseTrainArgs(argv: string[]): TrainArgs {
     out: s('out'),
     json: values.json === true,
     dataDir: s('data-dir'),
-    limit: s('limit') === undefined ? undefined : number('limit', s('limit'), 0, 1, 10_000_000, true),
+    limit:
+      s('limit') === undefined ? undefined : number('limit', s('limit'), 0, 1, 10_000_000, true),
   };
 }
 
@@ -142,7 +188,10 @@ export function parseEvalArgs(argv: string[]): EvalArgs {
     throw new UsageError((e as Error).message);
   }
   const checkpoint = values.checkpoint as string | undefined;
-  if (!checkpoint) throw new UsageError('--checkpoint: expected a path to a .safetensors file written by nerve train --out');
+  if (!checkpoint)
+    throw new UsageError(
+      '--checkpoint: expected a path to a .safetensors file written by nerve train --out',
+    );
   const ds = values.dataset as string | undefined;
   return {
     checkpoint,

@@ -43,7 +43,11 @@ export function prepareData(
     shape = [1, 28, 28];
   } else {
     const all = makeSpiral({ pointsPerClass: 100, classes: 3, seed: 0 });
-    ({ train: train, val: test } = trainValSplit(all, { valFraction: 0.2, seed: 0, stratify: all.tensors[1] }));
+    ({ train: train, val: test } = trainValSplit(all, {
+      valFraction: 0.2,
+      seed: 0,
+      stratify: all.tensors[1],
+    }));
     shape = [2];
     classes = 3;
   }
@@ -55,7 +59,9 @@ export function prepareData(
   const split = trainValSplit(train, { valFraction: 0.1, seed: 0, stratify: train.tensors[1] });
   const inputShape = opts.image && shape.length === 3 ? shape : [shape.reduce((a, b) => a * b, 1)];
   // Standardize with statistics of the training split (per channel for images).
-  const scaler = new Standardize({ mode: opts.image && shape.length === 3 ? 'perChannel' : 'perFeature' });
+  const scaler = new Standardize({
+    mode: opts.image && shape.length === 3 ? 'perChannel' : 'perFeature',
+  });
   const reshape = (x: Tensor) => x.reshape([x.shape[0], ...inputShape]);
   const prep = (ds: TensorDataset, fit: boolean) => {
     // tidy keeps what is returned in arrays, not inside class instances.

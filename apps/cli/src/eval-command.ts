@@ -20,12 +20,16 @@ async function readSpec(path: string): Promise<{ spec: ModelSpec; dataset: strin
     throw new UsageError(`--checkpoint: cannot read '${path}': ${(e as Error).message}`);
   }
   if (!meta.nerve) {
-    throw new UsageError(`--checkpoint: '${path}' has no nerve model description (was it written by nerve train --out?)`);
+    throw new UsageError(
+      `--checkpoint: '${path}' has no nerve model description (was it written by nerve train --out?)`,
+    );
   }
   return JSON.parse(meta.nerve);
 }
 
-export async function runEval(args: EvalArgs): Promise<{ testAccuracy: number; testLoss: number; dataset: string; count: number }> {
+export async function runEval(
+  args: EvalArgs,
+): Promise<{ testAccuracy: number; testLoss: number; dataset: string; count: number }> {
   const { spec, dataset } = await readSpec(args.checkpoint);
   const ds = (args.dataset ?? dataset) as 'digits' | 'fashion-mnist' | 'spiral';
   const model = buildModel(spec);

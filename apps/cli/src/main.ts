@@ -49,7 +49,10 @@ export async function main(argv: string[], io: Io = process): Promise<number> {
       const args = parseEvalArgs(rest);
       const r = await runEval(args);
       if (args.json) out(JSON.stringify(r));
-      else out(`test accuracy ${(r.testAccuracy * 100).toFixed(2)}%  test loss ${r.testLoss.toFixed(4)}  (${r.count} ${r.dataset} test examples)`);
+      else
+        out(
+          `test accuracy ${(r.testAccuracy * 100).toFixed(2)}%  test loss ${r.testLoss.toFixed(4)}  (${r.count} ${r.dataset} test examples)`,
+        );
       return 0;
     }
     throw new UsageError(`unknown command '${command}'`);
@@ -63,7 +66,8 @@ export async function main(argv: string[], io: Io = process): Promise<number> {
   }
 }
 
-const invokedDirectly = process.argv[1] !== undefined && /(main\.ts|nerve(\.mjs)?)$/.test(process.argv[1]);
+const invokedDirectly =
+  process.argv[1] !== undefined && /(main\.ts|nerve(\.mjs)?)$/.test(process.argv[1]);
 if (invokedDirectly) {
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;

@@ -57,7 +57,9 @@ export function buildModel(spec: ModelSpec): Sequential {
     return new Sequential(...layers);
   }
   if (spec.activation === 'maxout') {
-    throw new UsageError('--activation maxout: expected --model mlp (Maxout replaces dense layers)');
+    throw new UsageError(
+      '--activation maxout: expected --model mlp (Maxout replaces dense layers)',
+    );
   }
   let [channels, height, width] = spec.inputShape;
   for (const c of spec.hidden) {

@@ -31,15 +31,26 @@ export interface TrainResult {
 }
 
 /** Trains as the flags say; progress goes to `log` (stderr under --json). */
-export async function runTrain(args: TrainArgs, log: (line: string) => void, progress: NodeJS.WriteStream): Promise<TrainResult> {
+export async function runTrain(
+  args: TrainArgs,
+  log: (line: string) => void,
+  progress: NodeJS.WriteStream,
+): Promise<TrainResult> {
   const started = performance.now();
   manualSeed(args.seed);
-  const data = prepareData(args.dataset, { image: args.model === 'cnn', dataDir: args.dataDir, limit: args.limit });
+  const data = prepareData(args.dataset, {
+    image: args.model === 'cnn',
+    dataDir: args.dataDir,
+    limit: args.limit,
+  });
   const spec: ModelSpec = {
     kind: args.model,
     inputShape: data.inputShape,
     classes: data.classes,
-    hidden: defaultHidden(args.model, data.inputShape.reduce((a, b) => a * b, 1)),
+    hidden: defaultHidden(
+      args.model,
+      data.inputShape.reduce((a, b) => a * b, 1),
+    ),
     activation: args.activation,
     batchnorm: args.batchnorm,
     init: args.init,
@@ -47,8 +58,14 @@ export async function runTrain(args: TrainArgs, log: (line: string) => void, pro
   };
   const model = buildModel(spec);
   const optimizer = createOptimizer(args.optimizer, model.parameters(), { lr: args.lr });
-  log(`nerve train: ${args.model} on ${data.name} (${data.train.length} train / ${data.val.length} val / ${data.test.length} test), ${model.numParameters()} parameters, ${args.optimizer} lr ${args.lr}, batch ${args.batchSize}, ${args.epochs} epochs, seed ${args.seed}`);
-  const train = new DataLoader(data.train, { batchSize: args.batchSize, shuffle: true, seed: args.seed });
+  log(
+    `nerve train: ${args.model} on ${data.name} (${data.train.length} train / ${data.val.length} val / ${data.test.length} test), ${model.numParameters()} parameters, ${args.optimizer} lr ${args.lr}, batch ${args.batchSize}, ${args.epochs} epochs, seed ${args.seed}`,
+  );
+  const train = new DataLoader(data.train, {
+    batchSize: args.batchSize,
+    shuffle: true,
+    seed: args.seed,
+  });
   const val = new DataLoader(data.val, { batchSize: 512 });
   const monitors = [new UpdateRatioMonitor({ every: 10 }), new ActivationMonitor()];
   const ctxHolder: { stopReason?: string } = {};
@@ -70,7 +87,10 @@ export async function runTrain(args: TrainArgs, log: (line: string) => void, pro
   const diagnosis = diagnose(history);
   let checkpoint: string | undefined;
   if (args.out) {
-    await saveCheckpoint(args.out, model, { optimizer, metadata: { nerve: JSON.stringify({ spec, dataset: args.dataset }) } });
+    await saveCheckpoint(args.out, model, {
+      optimizer,
+      metadata: { nerve: JSON.stringify({ spec, dataset: args.dataset }) },
+    });
     checkpoint = args.out;
   }
   return {
@@ -95,9 +115,14 @@ export async function runTrain(args: TrainArgs, log: (line: string) => void, pro
 export function formatResult(r: TrainResult): string {
   const lines: string[] = [];
   if (r.stopReason) lines.push(`stopped early: ${r.stopReason}`);
-  if (r.diagnosis.length === 0) lines.push('diagnosis: nothing unusual (loss fell, no large train/val gap, updates at a healthy scale)');
+  if (r.diagnosis.length === 0)
+    lines.push(
+      'diagnosis: nothing unusual (loss fell, no large train/val gap, updates at a healthy scale)',
+    );
   for (const d of r.diagnosis) lines.push(`diagnosis [${d.severity}] ${d.code}: ${d.message}`);
-  lines.push(`test accuracy ${(r.testAccuracy * 100).toFixed(2)}%  test loss ${r.testLoss.toFixed(4)}  (${r.epochs} epochs, ${r.seconds.toFixed(1)} s)`);
+  lines.push(
+    `test accuracy ${(r.testAccuracy * 100).toFixed(2)}%  test loss ${r.testLoss.toFixed(4)}  (${r.epochs} epochs, ${r.seconds.toFixed(1)} s)`,
+  );
   if (r.checkpoint) lines.push(`saved ${r.checkpoint}`);
   return lines.join('\n');
 }

@@ -28,8 +28,16 @@ describe('flags', () => {
   it.each([
     [['train', '--epochs', '0'], /--epochs: expected an integer in \[1, 10000\], received '0'/],
     [['train', '--lr', 'fast'], /--lr: expected a number in/],
-    [['train', '--batch-size', '-3'], /--batch-size: expected an integer/],
-    [['train', '--model', 'transformer'], /--model: expected one of mlp, cnn, received 'transformer'/],
+    [
+      ['train', '--batch-size=-3'],
+      /--batch-size: expected an integer in \[1, 65536\], received '-3'/,
+    ],
+    [['train', '--batch-size', '0'], /--batch-size: expected an integer/],
+    [['train', '--epochs', '2.5'], /--epochs: expected an integer/],
+    [
+      ['train', '--model', 'transformer'],
+      /--model: expected one of mlp, cnn, received 'transformer'/,
+    ],
     [['train', '--wat'], /Unknown option '--wat'/],
     [['train', '--out', 'model.bin'], /--out: expected a path ending in .safetensors/],
     [['frobnicate'], /unknown command 'frobnicate'/],
@@ -54,7 +62,7 @@ describe('nerve train on the built-in digits', () => {
     expect(r.history[0]).toHaveProperty('trainLoss');
     expect(r.history[0]).toHaveProperty('valAccuracy');
     // Progress went to stderr, so stdout parsed as a single JSON document.
-    expect(c.err()).toMatch(/epoch 1\//);
+    expect(c.err()).toMatch(/epoch +1\/40/);
 
     const e = capture();
     expect(await main(['eval', '--checkpoint', out, '--json'], e.io)).toBe(0);
@@ -70,20 +78,24 @@ describe('nerve train on the built-in digits', () => {
   it('prints per-epoch lines, a diagnosis and the test accuracy without --json', async () => {
     const c = capture();
     expect(await main(['train', '--epochs', '2'], c.io)).toBe(0);
-    expect(c.out()).toMatch(/epoch 1\/2 .*train loss .*val loss/);
+    expect(c.out()).toMatch(/epoch 1\/2 +train loss .*val loss/);
     expect(c.out()).toMatch(/diagnosis/);
     expect(c.out()).toMatch(/test accuracy \d+\.\d+%/);
   });
 
   it('stops with a reason when the loss diverges', async () => {
     const c = capture();
-    expect(await main(['train', '--optimizer', 'sgd', '--lr', '10', '--epochs', '5', '--json'], c.io)).toBe(0);
+    expect(
+      await main(['train', '--optimizer', 'sgd', '--lr', '10', '--epochs', '5', '--json'], c.io),
+    ).toBe(0);
     const r = JSON.parse(c.out());
-    const finding = [r.stopReason ?? '', ...r.diagnosis.map((d: { code: string }) => d.code)].join(' ');
+    const finding = [r.stopReason ?? '', ...r.diagnosis.map((d: { code: string }) => d.code)].join(
+      ' ',
+    );
     expect(finding).toMatch(/loss became|loss-nan|loss-exploding/);
   });
 
-  it('rejects a checkpoint with the wrong shapes, naming every problem', async () => {
+  it('reports a checkpoint it cannot read with exit code 2', async () => {
     const c = capture();
     const out = join(dir, 'small.safetensors');
     expect(await main(['train', '--epochs', '1', '--out', out, '--json'], c.io)).toBe(0);

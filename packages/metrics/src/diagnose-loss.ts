@@ -67,6 +67,14 @@ function lossExploding(h: readonly EpochRecord[], o: Opts): Finding | null {
     }
   }
   const steps = h.flatMap((r) => r.stepLosses ?? []);
+  // A spike far above where training started, even if the loss came back down
+  // (often to chance level, with the network broken by the jump).
+  if (seen === null && steps.length >= 2 && steps[0] > 0) {
+    const peak = steps.reduce((a, b) => (b > a ? b : a), steps[0]);
+    if (peak > o.explodeFactor * 10 * steps[0]) {
+      seen = `a step loss reached ${fmt(peak)}, ×${fmt(peak / steps[0])} the first step's ${fmt(steps[0])}`;
+    }
+  }
   if (seen === null && steps.length >= MIN_STEPS) {
     const m = windowMeans(steps);
     const min = Math.min(...m);

@@ -138,6 +138,15 @@ function updateRatio(h: readonly EpochRecord[], o: Required<DiagnoseOptions>): F
       },
     ];
   }
+  if (m === 0) {
+    return [
+      {
+        code: 'update-ratio-low',
+        severity: 'warning',
+        message: `No parameter changed: ${over}. The gradients are zero, usually because every unit is dead (ReLUs pushed negative by a too-large step) or saturated; a higher learning rate will not help. Restart with a lower learning rate, He initialization, or LeakyReLU/ELU.`,
+      },
+    ];
+  }
   if (m < o.updateRatioLow) {
     return [
       {

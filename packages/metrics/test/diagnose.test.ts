@@ -74,6 +74,24 @@ describe('diagnose', () => {
     expect(codes(one)).toEqual(['loss-exploding']);
   });
 
+  it('loss-exploding: a step loss spike far above the first, even if it falls back', () => {
+    const h = healthy(3);
+    h[0].stepLosses![5] = 40 * h[0].stepLosses![0];
+    expect(codes(h)).toContain('loss-exploding');
+    h[0].stepLosses![5] = 20 * h[0].stepLosses![0];
+    expect(codes(h)).not.toContain('loss-exploding');
+  });
+
+  it('update-ratio-low with a zero ratio says the gradients vanished', () => {
+    const h = healthy(3).map((r) => ({
+      ...r,
+      monitors: { ...r.monitors, 'updateRatio/median': 0 },
+    }));
+    const f = diagnose(h).find((x) => x.code === 'update-ratio-low');
+    expect(f?.message).toMatch(/No parameter changed/);
+    expect(f?.message).not.toMatch(/Infinity/);
+  });
+
   it('loss-flat: less than 1% improvement over the first epochs', () => {
     const h = healthy(6).map((r, e) => ({
       ...r,

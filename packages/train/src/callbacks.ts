@@ -71,7 +71,9 @@ export class EarlyStopping implements Callback {
 
   private better(v: number): boolean {
     if (Number.isNaN(this.best)) return true;
-    return this.monitor.endsWith('Loss') ? v < this.best - this.minDelta : v > this.best + this.minDelta;
+    return this.monitor.endsWith('Loss')
+      ? v < this.best - this.minDelta
+      : v > this.best + this.minDelta;
   }
 
   async onEpochEnd(record: EpochRecord, ctx: TrainContext): Promise<void> {
@@ -100,7 +102,6 @@ export class EarlyStopping implements Callback {
     restoreValues(ctx.model, this.snapshot);
   }
 }
-
 
 /** Writes saved host values back into a model's parameters and buffers. */
 export function restoreValues(

@@ -11,7 +11,7 @@ import type { Callback, TrainContext } from './callbacks.js';
 
 /** The optimizer file that goes with a checkpoint: `model.safetensors` → `model.optim.safetensors`. */
 export function optimizerPath(path: string): string {
-  return path.replace(/\.safetensors$/, '') + '.optim.safetensors';
+  return `${path.replace(/\.safetensors$/, '')}.optim.safetensors`;
 }
 
 export interface SaveCheckpointOptions {
@@ -21,7 +21,11 @@ export interface SaveCheckpointOptions {
 }
 
 /** Saves model weights (and optimizer state when given), each file atomically. */
-export async function saveCheckpoint(path: string, model: Module, opts: SaveCheckpointOptions = {}): Promise<void> {
+export async function saveCheckpoint(
+  path: string,
+  model: Module,
+  opts: SaveCheckpointOptions = {},
+): Promise<void> {
   await saveSafetensors(path, model.stateDict(), opts.metadata);
   if (!opts.optimizer) return;
   const sd = opts.optimizer.stateDict();
@@ -67,9 +71,16 @@ export async function loadCheckpoint(
         const [, index, key] = k.split('.');
         (state[Number(index)] ??= {})[key] = t;
       }
-      const scalars = JSON.parse(o.metadata.scalars ?? '{}') as Record<string, Record<string, number>>;
-      for (const [index, entries] of Object.entries(scalars)) Object.assign((state[Number(index)] ??= {}), entries);
-      opts.optimizer.loadStateDict({ state, paramGroups: JSON.parse(o.metadata.paramGroups ?? '[]') });
+      const scalars = JSON.parse(o.metadata.scalars ?? '{}') as Record<
+        string,
+        Record<string, number>
+      >;
+      for (const [index, entries] of Object.entries(scalars))
+        Object.assign((state[Number(index)] ??= {}), entries);
+      opts.optimizer.loadStateDict({
+        state,
+        paramGroups: JSON.parse(o.metadata.paramGroups ?? '[]'),
+      });
     } finally {
       for (const t of Object.values(o.tensors)) t.dispose();
     }
@@ -82,7 +93,6 @@ export interface ModelCheckpointOptions {
   /** Keep only the best epoch by this record field (default: save every epoch). */
   monitor?: 'valLoss' | 'valAccuracy';
 }
-
 
 /** Saves a checkpoint after every epoch, or only when the monitored value improves. */
 export class ModelCheckpoint implements Callback {

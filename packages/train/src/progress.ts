@@ -56,7 +56,9 @@ export class ProgressBar implements Callback {
     const filled = Math.round(frac * this.width);
     const bar = `${'█'.repeat(filled)}${'░'.repeat(this.width - filled)}`;
     const epoch = ctx.history.length + 1;
-    this.stream.write(`\r\x1b[2Kepoch ${epoch}/${ctx.epochs} ${bar} ${batch}/${ctx.numBatches}  loss ${loss.toFixed(4)}`);
+    this.stream.write(
+      `\r\x1b[2Kepoch ${epoch}/${ctx.epochs} ${bar} ${batch}/${ctx.numBatches}  loss ${loss.toFixed(4)}`,
+    );
   }
 
   onEpochEnd(record: EpochRecord, ctx: TrainContext): void {

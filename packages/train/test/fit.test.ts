@@ -35,7 +35,8 @@ function blobs(n: number, seed: number): TensorDataset {
   return new TensorDataset(x, tensor(labels));
 }
 
-const net = (seed: number) => new Sequential(new Linear(4, 16, { seed }), new ReLU(), new Linear(16, 2, { seed: seed + 1 }));
+const net = (seed: number) =>
+  new Sequential(new Linear(4, 16, { seed }), new ReLU(), new Linear(16, 2, { seed: seed + 1 }));
 const ce = (out: Tensor, y: Tensor) => crossEntropy(out, y);
 
 describe('fit', () => {
@@ -111,7 +112,9 @@ describe('fit', () => {
       callbacks: [stopper],
     });
     expect(history.length).toBeLessThan(50);
-    const restored = await evaluate(model, new DataLoader(blobs(64, 8), { batchSize: 64 }), { loss: ce });
+    const restored = await evaluate(model, new DataLoader(blobs(64, 8), { batchSize: 64 }), {
+      loss: ce,
+    });
     expect(restored.loss).toBeCloseTo(stopper.best, 4);
   });
 

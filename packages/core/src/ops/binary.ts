@@ -14,7 +14,6 @@ import { type TensorLike, backendOf, record, toTensor, wrap } from './util.js';
 import { where } from './where.js';
 import { Tensor as TensorClass } from '../tensor.js';
 
-
 /** Resolves operands: tensors or scalars, same backend, promoted dtype. */
 export function operands(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor, DType] {
   const ta = a instanceof TensorClass ? a : null;
@@ -122,4 +121,3 @@ export const gt = (a: TensorLike, b: TensorLike): Tensor => compare('gt', a, b);
 export const ge = (a: TensorLike, b: TensorLike): Tensor => compare('ge', a, b);
 export const logicalAnd = (a: TensorLike, b: TensorLike): Tensor => compare('logicalAnd', a, b);
 export const logicalOr = (a: TensorLike, b: TensorLike): Tensor => compare('logicalOr', a, b);
-

@@ -3,6 +3,7 @@
  * the 1,797-image copy scikit-learn ships): 8×8 images with values 0..16.
  * See assets/README.md for provenance.
  */
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NerveError, type Tensor, tensor } from '@nerve/core';
 import { TensorDataset } from './dataset.js';
@@ -13,12 +14,21 @@ import { trainValSplit } from './split.js';
 const ROWS = 1797;
 const PIXELS = 64;
 
-// src/digits.ts and dist/digits.js both sit one level below the package root.
-const ASSET = fileURLToPath(new URL('../assets/digits.csv.gz', import.meta.url));
+/**
+ * Where the shipped copy is: src/digits.ts and dist/digits.js sit one level
+ * below the package root; the bundled CLI carries it in assets/ beside itself.
+ */
+function assetPath(): string {
+  const candidates = ['../assets/digits.csv.gz', './assets/digits.csv.gz'].map((rel) =>
+    fileURLToPath(new URL(rel, import.meta.url)),
+  );
+  return candidates.find((p) => existsSync(p)) ?? candidates[0];
+}
 
 /** The digits: x float32 [1797, 64] with values 0..16, y int32 [1797] with labels 0..9. */
 export function loadDigits(): { x: Tensor; y: Tensor } {
   const op = 'loadDigits';
+  const ASSET = assetPath();
   const text = new TextDecoder().decode(readMaybeGzip(op, ASSET));
   const p = parseCsv(op, text, ASSET, { numClasses: 10 });
   if (p.features !== PIXELS || p.rows !== ROWS) {

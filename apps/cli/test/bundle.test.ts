@@ -1,0 +1,57 @@
+/**
+ * The bundled CLI is one file (plus the digits asset) that runs with plain
+ * `node` outside the monorepo, where no workspace package can be resolved.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const cli = join(dirname(fileURLToPath(import.meta.url)), '..');
+const outside = mkdtempSync(join(tmpdir(), 'nerve-bundle-'));
+afterAll(() => rmSync(outside, { recursive: true, force: true }));
+
+describe('bundled CLI', () => {
+  it('builds and trains from a folder outside the repository', () => {
+    execFileSync(process.execPath, [join(cli, 'scripts', 'bundle.mjs')], {
+      cwd: cli,
+      stdio: 'pipe',
+    });
+    cpSync(join(cli, 'dist'), join(outside, 'dist'), { recursive: true });
+    const out = execFileSync(
+      process.execPath,
+      [join(outside, 'dist', 'nerve.mjs'), 'train', '--epochs', '2', '--json'],
+      {
+        cwd: outside,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        encoding: 'utf8',
+      },
+    );
+    const r = JSON.parse(out);
+    expect(r.epochs).toBe(2);
+    expect(r.testAccuracy).toBeGreaterThan(0.9);
+  });
+
+  it('exits with 2 on a bad flag', () => {
+    let status = 0;
+    let stderr = '';
+    try {
+      execFileSync(
+        process.execPath,
+        [join(outside, 'dist', 'nerve.mjs'), 'train', '--epochs', 'many'],
+        {
+          cwd: outside,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          encoding: 'utf8',
+        },
+      );
+    } catch (e) {
+      status = (e as { status: number }).status;
+      stderr = String((e as { stderr: string }).stderr);
+    }
+    expect(status).toBe(2);
+    expect(stderr).toMatch(/--epochs: expected an integer/);
+  });
+});

@@ -2,13 +2,11 @@
  * The spiral dataset and a two-layer network trained on it with raw core
  * ops: no layers, no optimizer package, just tensors and autograd.
  *
- * The data is the classic three-armed spiral: for class k, points at radius
- * r ∈ [0, 1] and angle t = 4k + 4r + noise. A linear classifier reaches
- * about 50% on it; one hidden ReLU layer separates it.
+ * The data is the classic three-armed spiral (see @nerve/data's makeSpiral).
+ * A linear classifier reaches about 50% on it; one hidden ReLU layer separates it.
  */
 import {
   type Tensor,
-  Generator,
   add,
   argmax,
   eq,
@@ -23,12 +21,12 @@ import {
   relu,
   sub,
   sum,
-  tensor,
   tidy,
   unsqueeze,
   zeros,
 } from '@nerve/core';
 import '@nerve/backend-cpu';
+import { makeSpiral as makeSpiralDataset } from '@nerve/data';
 
 export interface SpiralData {
   /** Points [classes·pointsPerClass, 2]. */
@@ -37,25 +35,10 @@ export interface SpiralData {
   y: Tensor;
 }
 
-/** Generates the spiral with a seed: the same seed gives the same points. */
+/** The spiral from @nerve/data, as two plain tensors: the same seed gives the same points. */
 export function makeSpiral(pointsPerClass = 100, classes = 3, seed = 0): SpiralData {
-  const noise = new Generator(seed).normal(pointsPerClass * classes);
-  const xs = new Float32Array(pointsPerClass * classes * 2);
-  const ys = new Int32Array(pointsPerClass * classes);
-  for (let k = 0; k < classes; k++) {
-    for (let i = 0; i < pointsPerClass; i++) {
-      const j = k * pointsPerClass + i;
-      const r = i / (pointsPerClass - 1);
-      const t = k * 4 + (4 * i) / (pointsPerClass - 1) + noise[j] * 0.2;
-      xs[2 * j] = r * Math.sin(t);
-      xs[2 * j + 1] = r * Math.cos(t);
-      ys[j] = k;
-    }
-  }
-  return {
-    x: tensor(xs, { shape: [pointsPerClass * classes, 2] }),
-    y: tensor(ys),
-  };
+  const [x, y] = makeSpiralDataset({ pointsPerClass, classes, seed }).tensors;
+  return { x, y };
 }
 
 export interface SpiralOptions {

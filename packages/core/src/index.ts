@@ -31,6 +31,7 @@ export {
   BINARY_SCALAR,
   UNARY_SCALAR,
   erf as erfScalar,
+  erfc as erfcScalar,
   sigmoid as sigmoidScalar,
 } from './scalar-math.js';
 export {

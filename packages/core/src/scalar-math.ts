@@ -11,10 +11,11 @@ const SELU_ALPHA = 1.6732632423543772;
 const SELU_SCALE = 1.0507009873554805;
 
 /**
- * The error function, to about 1.2e-7 relative error: the Chebyshev fit of
- * erfc from Numerical Recipes (Press et al., 3rd ed., §6.2), enough for float32.
+ * The complementary error function, to about 1.2e-7 relative error: the
+ * Chebyshev fit of Numerical Recipes (Press et al., 3rd ed., §6.2), enough
+ * for float32. Computed directly, not as 1 − erf, so the tails keep precision.
  */
-export function erf(x: number): number {
+export function erfc(x: number): number {
   const z = Math.abs(x);
   const t = 1 / (1 + 0.5 * z);
   const r =
@@ -36,7 +37,12 @@ export function erf(x: number): number {
                               (-1.13520398 +
                                 t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
     );
-  return x >= 0 ? 1 - r : r - 1;
+  return x >= 0 ? r : 2 - r;
+}
+
+/** The error function, as 1 − erfc(x). */
+export function erf(x: number): number {
+  return 1 - erfc(x);
 }
 
 /** Logistic sigmoid, written so neither branch overflows. */

@@ -1,37 +1,9 @@
 /**
- * Float64 host functions for the truncated normal: erfc, the normal CDF and
- * its inverse.
+ * Float64 host functions for the truncated normal: the normal CDF and its
+ * inverse (erfc comes from core's scalar math).
  */
 
-/**
- * The complementary error function with relative error below 1.2e-7
- * everywhere (the Chebyshev fit of Press et al., Numerical Recipes, §6.2).
- * Computed directly (not as 1 − erf) so the lower tail keeps its precision.
- */
-export function erfc(x: number): number {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r =
-    t *
-    Math.exp(
-      -z * z -
-        1.26551223 +
-        t *
-          (1.00002368 +
-            t *
-              (0.37409196 +
-                t *
-                  (0.09678418 +
-                    t *
-                      (-0.18628806 +
-                        t *
-                          (0.27886807 +
-                            t *
-                              (-1.13520398 +
-                                t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-    );
-  return x >= 0 ? r : 2 - r;
-}
+import { erfcScalar as erfc } from '@nerve/core';
 
 /** The standard normal CDF Φ(x) = ½·erfc(−x/√2). */
 export function normalCdf(x: number): number {

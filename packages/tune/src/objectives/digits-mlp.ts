@@ -1,0 +1,97 @@
+/**
+ * A real objective: an MLP on the bundled UCI digits, prepared the way
+ * `nerve train` prepares them (80/20 stratified train/test split with seed 0,
+ * 10% of train held out for validation, standardized with training
+ * statistics). Trials are judged on the validation split; the test split is
+ * never touched while tuning. Everything a trial creates is disposed.
+ */
+import { type Tensor, tidy } from '@nerve/core';
+import { DataLoader, Standardize, TensorDataset, digitsSplit, trainValSplit } from '@nerve/data';
+import { Linear, ReLU, Sequential, crossEntropy } from '@nerve/layers';
+import { type OptimizerName, createOptimizer } from '@nerve/optim';
+import { fit } from '@nerve/train';
+import { reportingCallback } from '../callback.js';
+import type { ObjectiveRef } from '../pool.js';
+import type { Reporter } from '../trial.js';
+
+/** What a digits trial can tune. */
+export interface DigitsMlpConfig {
+  lr: number;
+  /** L2 weight decay (default 0). */
+  weightDecay?: number;
+  /** Hidden units of the single hidden layer (default 64). */
+  hidden?: number;
+  /** Mini-batch size (default 32). */
+  batchSize?: number;
+  /** Epochs (default 10). */
+  epochs?: number;
+  /** Optimizer name for createOptimizer (default 'adam'). */
+  optimizer?: OptimizerName;
+  /** SGD momentum, when the optimizer takes one. */
+  momentum?: number;
+}
+
+/** Train/validation data of the digits, standardized; the caller disposes both. */
+export function digitsTrainVal(): { train: TensorDataset; val: TensorDataset } {
+  const { train: all, test } = digitsSplit({ seed: 0, testFraction: 0.2 });
+  test.dispose();
+  const split = trainValSplit(all, { valFraction: 0.1, seed: 0, stratify: all.tensors[1] });
+  all.dispose();
+  const scaler = new Standardize();
+  const [xt, xv] = tidy((): Tensor[] => [
+    scaler.fitTransform(split.train.tensors[0]),
+    scaler.transform(split.val.tensors[0]),
+  ]);
+  split.train.tensors[0].dispose();
+  split.val.tensors[0].dispose();
+  return {
+    train: new TensorDataset(xt, split.train.tensors[1]),
+    val: new TensorDataset(xv, split.val.tensors[1]),
+  };
+}
+
+/**
+ * Trains a 64–hidden–10 ReLU MLP with `config` and reports valLoss,
+ * valAccuracy, trainLoss and trainAccuracy every epoch; the study's metric
+ * (best valLoss by default) is the trial's objective.
+ */
+export async function digitsMlp(config: DigitsMlpConfig, reporter: Reporter): Promise<void> {
+  const {
+    lr,
+    weightDecay = 0,
+    hidden = 64,
+    batchSize = 32,
+    epochs = 10,
+    optimizer = 'adam',
+  } = config;
+  const seed = reporter.seed;
+  const { train, val } = digitsTrainVal();
+  const model = new Sequential(
+    new Linear(64, hidden, { seed }),
+    new ReLU(),
+    new Linear(hidden, 10, { seed: seed + 1 }),
+  );
+  const extra = config.momentum === undefined ? {} : { momentum: config.momentum };
+  const opt = createOptimizer(optimizer, model.parameters(), { lr, weightDecay, ...extra });
+  try {
+    await fit(model, {
+      train: new DataLoader(train, { batchSize, shuffle: true, seed }),
+      val: new DataLoader(val, { batchSize: 512 }),
+      epochs,
+      optimizer: opt,
+      loss: (out, y) => crossEntropy(out, y),
+      callbacks: [reportingCallback(reporter)],
+    });
+  } finally {
+    opt.disposeState();
+    model.dispose();
+    train.dispose();
+    val.dispose();
+  }
+}
+
+/** digitsMlp as a module reference, for parallel studies (and `nerve tune`). */
+export const digitsMlpObjective: ObjectiveRef = {
+  module: import.meta.url,
+  exportName: 'digitsMlp',
+};

@@ -5,7 +5,9 @@
 import '@nerve/backend-cpu';
 import { UsageError, parseEvalArgs, parseTrainArgs } from './args.js';
 import { runEval } from './eval-command.js';
+import { formatLrFind, parseLrFindArgs, runLrFind } from './lr-find-command.js';
 import { formatResult, runTrain } from './train-command.js';
+import { formatStudy, parseTuneArgs, runTune, tuneJson } from './tune-command.js';
 
 export const USAGE = `usage: nerve <command> [flags]
 
@@ -18,6 +20,14 @@ commands:
           --seed N  --out model.safetensors  --data-dir DIR  --limit N  --json
   eval    evaluate a checkpoint on its data set's test split
           --checkpoint model.safetensors  [--dataset NAME]  [--data-dir DIR]  [--json]
+  tune    hyperparameter search for the digits MLP
+          --search random|grid|coarse-to-fine  --trials N  --workers N  --study FILE.jsonl
+          --halving  --patience N  --epochs N  --seed N  --json  --space FILE.json
+          --lr LOW:HIGH  --weight-decay LOW:HIGH  --hidden LOW:HIGH  --batch-size 32,64
+          --optimizer adam,sgd,...
+  lr-find the learning-rate range test
+          --dataset NAME  --model mlp|cnn  --optimizer NAME  --start-lr X  --end-lr X
+          --steps N  --batch-size N  --seed N  --json
 `;
 
 export interface Io {
@@ -53,6 +63,22 @@ export async function main(argv: string[], io: Io = process): Promise<number> {
         out(
           `test accuracy ${(r.testAccuracy * 100).toFixed(2)}%  test loss ${r.testLoss.toFixed(4)}  (${r.count} ${r.dataset} test examples)`,
         );
+      return 0;
+    }
+    if (command === 'tune') {
+      const args = parseTuneArgs(rest);
+      const r = await runTune(args, args.json ? err : out);
+      out(
+        args.json
+          ? tuneJson(r)
+          : `${formatStudy(r, { top: 20 })}\nwall time ${r.wallSeconds.toFixed(1)} s`,
+      );
+      return 0;
+    }
+    if (command === 'lr-find') {
+      const args = parseLrFindArgs(rest);
+      const r = await runLrFind(args);
+      out(args.json ? JSON.stringify(r) : formatLrFind(r));
       return 0;
     }
     throw new UsageError(`unknown command '${command}'`);

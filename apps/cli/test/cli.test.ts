@@ -105,3 +105,49 @@ describe('nerve train on the built-in digits', () => {
     expect(e.err()).toMatch(/cannot read/);
   });
 });
+
+describe('nerve tune and nerve lr-find', () => {
+  it('runs a small random search, writes the study file and resumes it', async () => {
+    const study = join(dir, 'study.jsonl');
+    const c = capture();
+    expect(
+      await main(['tune', '--trials', '3', '--epochs', '2', '--study', study, '--json'], c.io),
+    ).toBe(0);
+    const r = JSON.parse(c.out());
+    expect(r.trials).toHaveLength(3);
+    expect(r.best.config).toHaveProperty('lr');
+    const again = capture();
+    expect(
+      await main(['tune', '--trials', '4', '--epochs', '2', '--study', study, '--json'], again.io),
+    ).toBe(0);
+    const r2 = JSON.parse(again.out());
+    expect(r2.trials).toHaveLength(4);
+    // The first three trials were read back, not re-run: identical records.
+    expect(r2.trials.slice(0, 3)).toEqual(r.trials);
+    expect(again.err()).toMatch(/trial +3 /);
+    expect(again.err()).not.toMatch(/trial +0 /);
+  });
+
+  it.each([
+    [
+      ['tune', '--lr', '0.1:0.01'],
+      /--lr: expected a range low:high with low < high, received '0.1:0.01'/,
+    ],
+    [['tune', '--search', 'bayes'], /--search: expected one of random, grid, coarse-to-fine/],
+    [['tune', '--workers', '0'], /--workers: expected an integer in \[1, 64\]/],
+    [['lr-find', '--start-lr', '1', '--end-lr', '0.1'], /--start-lr: expected less than --end-lr/],
+  ])('%j exits with 2', async (argv, message) => {
+    const c = capture();
+    expect(await main(argv as string[], c.io)).toBe(2);
+    expect(c.err()).toMatch(message);
+  });
+
+  it('lr-find suggests a learning rate inside the swept range', async () => {
+    const c = capture();
+    expect(await main(['lr-find', '--steps', '60', '--json'], c.io)).toBe(0);
+    const r = JSON.parse(c.out());
+    expect(r.suggestion).toBeGreaterThan(1e-6);
+    expect(r.suggestion).toBeLessThan(10);
+    expect(r.lrs.length).toBeGreaterThan(10);
+  });
+});

@@ -6,3 +6,8 @@ export * from './callbacks.js';
 export * from './checkpoint.js';
 export * from './fit.js';
 export * from './progress.js';
+export * from './transfer.js';
+export * from './transfer-features.js';
+export * from './transfer-io.js';
+export * from './transfer-unfreeze.js';
+export * from './transfer-demo.js';

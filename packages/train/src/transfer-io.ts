@@ -1,0 +1,139 @@
+/**
+ * Pretrained models as files: the weights as safetensors (PyTorch's key
+ * names) and, in the header's metadata under the key 'nerve', a JSON
+ * description of the architecture, so the network can be rebuilt before
+ * its weights are loaded. `nerve train --out` writes the same layout with
+ * `{ spec, dataset }` as the description.
+ */
+import { NerveError } from '@nerve/core';
+import { type KeyMap, MAX_HEADER_BYTES, Module, load, save } from '@nerve/layers';
+import { describe } from './transfer-util.js';
+
+/** The metadata key holding the architecture JSON. */
+export const ARCHITECTURE_KEY = 'nerve';
+
+/**
+ * Saves `model`'s state dict to `path` (atomically) with `architecture`
+ * (any JSON-able object) in the metadata; `metadata` adds other strings.
+ */
+export async function saveModel(
+  path: string,
+  model: Module,
+  architecture: object,
+  metadata: Record<string, string> = {},
+): Promise<void> {
+  const op = 'saveModel';
+  if (!(model instanceof Module)) throw new NerveError(op, 'a Module', describe(model));
+  if (architecture === null || typeof architecture !== 'object') {
+    throw new NerveError(op, 'the architecture as a JSON-able object', describe(architecture));
+  }
+  let json: string;
+  try {
+    json = JSON.stringify(architecture);
+  } catch (e) {
+    throw NerveError.raw(op, `the architecture is not JSON-able: ${(e as Error).message}`);
+  }
+  if (Object.hasOwn(metadata, ARCHITECTURE_KEY)) {
+    throw NerveError.raw(op, `metadata key '${ARCHITECTURE_KEY}' is reserved for the architecture`);
+  }
+  await save(model, path, { ...metadata, [ARCHITECTURE_KEY]: json });
+}
+
+// A variable specifier keeps browser bundlers away from node:fs (as in @nerve/layers).
+const FS_MODULE = 'node:fs/promises';
+
+/** The metadata of a safetensors file, read from its header alone. */
+export async function readMetadata(path: string): Promise<Record<string, string>> {
+  const op = 'readMetadata';
+  if (typeof path !== 'string' || path === '')
+    throw new NerveError(op, 'a file path', describe(path));
+  const fs: typeof import('node:fs/promises') = await import(/* @vite-ignore */ FS_MODULE);
+  const fh = await fs.open(path, 'r');
+  try {
+    const head = new Uint8Array(8);
+    const { bytesRead } = await fh.read(head, 0, 8, 0);
+    if (bytesRead < 8) throw NerveError.raw(op, `${path}: too short for a safetensors file`);
+    const n = new DataView(head.buffer).getBigUint64(0, true);
+    if (n > BigInt(MAX_HEADER_BYTES)) {
+      throw NerveError.raw(op, `${path}: header length ${n} exceeds ${MAX_HEADER_BYTES} bytes`);
+    }
+    const text = new Uint8Array(Number(n));
+    const got = (await fh.read(text, 0, text.length, 8)).bytesRead;
+    if (got < text.length) throw NerveError.raw(op, `${path}: the header is cut short`);
+    let header: unknown;
+    try {
+      header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(text));
+    } catch (e) {
+      throw NerveError.raw(op, `${path}: the header is not JSON: ${(e as Error).message}`);
+    }
+    const meta = (header as Record<string, unknown> | null)?.__metadata__;
+    return meta !== null && typeof meta === 'object' ? { ...(meta as Record<string, string>) } : {};
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The architecture description `saveModel` (or `nerve train --out`) stored in `path`. */
+export async function readArchitecture<A = unknown>(path: string): Promise<A> {
+  const meta = await readMetadata(path);
+  const json = meta[ARCHITECTURE_KEY];
+  if (json === undefined) {
+    throw NerveError.raw(
+      'readArchitecture',
+      `${path} has no '${ARCHITECTURE_KEY}' metadata (was it written by saveModel or nerve train --out?)`,
+    );
+  }
+  try {
+    return JSON.parse(json) as A;
+  } catch (e) {
+    throw NerveError.raw(
+      'readArchitecture',
+      `${path}: '${ARCHITECTURE_KEY}' metadata is not JSON: ${(e as Error).message}`,
+    );
+  }
+}
+
+export interface LoadPretrainedOptions {
+  /** Reject missing and unexpected keys (default true); shape mismatches are always rejected. */
+  strict?: boolean;
+  /** Renames the file's keys (e.g. `pytorchKeyMap({ features: '' })`). */
+  keyMap?: KeyMap;
+}
+
+/** What `loadPretrained` returns: the model with its weights and the stored description. */
+export interface Pretrained<M extends Module, A> {
+  model: M;
+  architecture: A;
+  missingKeys: string[];
+  unexpectedKeys: string[];
+  metadata: Record<string, string>;
+}
+
+/**
+ * Rebuilds a saved model: reads the architecture from the file's metadata,
+ * calls `build(architecture)` and loads the weights into the result. A file
+ * whose weights do not fit the built network is rejected with every
+ * mismatched key named (nothing is loaded, and the built model is disposed).
+ */
+export async function loadPretrained<M extends Module, A = unknown>(
+  path: string,
+  build: (architecture: A) => M,
+  opts: LoadPretrainedOptions = {},
+): Promise<Pretrained<M, A>> {
+  const op = 'loadPretrained';
+  if (typeof build !== 'function') {
+    throw new NerveError(op, 'build as a function (architecture) => Module', describe(build));
+  }
+  const architecture = await readArchitecture<A>(path);
+  const model = build(architecture);
+  if (!(model instanceof Module)) {
+    throw new NerveError(op, 'build to return a Module', describe(model));
+  }
+  try {
+    const r = await load(model, path, { strict: opts.strict, keyMap: opts.keyMap });
+    return { model, architecture, ...r };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+}

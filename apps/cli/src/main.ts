@@ -5,6 +5,7 @@
 import '@nerve/backend-cpu';
 import { UsageError, parseEvalArgs, parseTrainArgs } from './args.js';
 import { runEval } from './eval-command.js';
+import { formatFinetune, parseFinetuneArgs, runFinetune } from './finetune-command.js';
 import { formatLrFind, parseLrFindArgs, runLrFind } from './lr-find-command.js';
 import { formatResult, runTrain } from './train-command.js';
 import { formatStudy, parseTuneArgs, runTune, tuneJson } from './tune-command.js';
@@ -28,6 +29,11 @@ commands:
   lr-find the learning-rate range test
           --dataset NAME  --model mlp|cnn  --optimizer NAME  --start-lr X  --end-lr X
           --steps N  --batch-size N  --seed N  --json
+  finetune  transfer learning on Fashion-MNIST: pretrain on classes 0-4 (or --from FILE),
+          finetune to 5-9 from a few labelled images, compare with training from scratch
+          --from FILE.safetensors  --save-pretrained FILE.safetensors  --freeze backbone|none
+          --new-classes 5-9  --seeds 0,1,2  --shots N  --epochs N  --pretrain-images N
+          --data-dir DIR  --json
 `;
 
 export interface Io {
@@ -79,6 +85,12 @@ export async function main(argv: string[], io: Io = process): Promise<number> {
       const args = parseLrFindArgs(rest);
       const r = await runLrFind(args);
       out(args.json ? JSON.stringify(r) : formatLrFind(r));
+      return 0;
+    }
+    if (command === 'finetune') {
+      const args = parseFinetuneArgs(rest);
+      const r = await runFinetune(args, args.json ? err : out);
+      out(args.json ? JSON.stringify(r) : formatFinetune(r, args.methods));
       return 0;
     }
     throw new UsageError(`unknown command '${command}'`);

@@ -2,7 +2,7 @@
  * The `nerve` command, run in-process: flags, exit codes, JSON output, the
  * accuracy the defaults reach on the built-in digits, and checkpoints.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -150,4 +150,48 @@ describe('nerve tune and nerve lr-find', () => {
     expect(r.suggestion).toBeLessThan(10);
     expect(r.lrs.length).toBeGreaterThan(10);
   });
+});
+
+describe('nerve finetune', () => {
+  it.each([
+    [['finetune', '--freeze', 'head'], /--freeze: expected backbone .* or none/],
+    [['finetune', '--new-classes', '0-4'], /--new-classes: expected 5-9/],
+    [['finetune', '--seeds', '1,1'], /--seeds: expected distinct non-negative integers/],
+    [['finetune', '--from', 'model.pt'], /--from: expected a path ending in .safetensors/],
+  ])('%j exits with 2', async (argv, message) => {
+    const c = capture();
+    expect(await main(argv as string[], c.io)).toBe(2);
+    expect(c.err()).toMatch(message);
+  });
+
+  const pretrained = join(
+    import.meta.dirname,
+    '..',
+    '..',
+    '..',
+    'packages',
+    'train',
+    'test',
+    'fixtures',
+    'fmnist_cnn_classes0-4.safetensors',
+  );
+  it.runIf(existsSync('/usr/share/datasets/fashion-mnist'))(
+    'finetunes the pretrained CNN with a frozen backbone and beats scratch on one seed',
+    async () => {
+      const c = capture();
+      const argv = [
+        'finetune',
+        '--from',
+        pretrained,
+        '--freeze',
+        'backbone',
+        '--seeds',
+        '1',
+        '--json',
+      ];
+      expect(await main(argv, c.io)).toBe(0);
+      const r = JSON.parse(c.out());
+      expect(r.accuracy.frozen[0]).toBeGreaterThan(r.accuracy.scratch[0]);
+    },
+  );
 });

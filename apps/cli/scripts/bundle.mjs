@@ -20,6 +20,8 @@ await build({
   format: 'esm',
   target: 'node20',
   conditions: ['@nerve/source'],
+  // Lets the CLI know it runs as one file (no worker entry beside it yet).
+  define: { 'process.env.NERVE_BUNDLED': '"1"' },
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __nerveRequire } from 'node:module'; const require = __nerveRequire(import.meta.url);",
   },

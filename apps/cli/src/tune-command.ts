@@ -165,10 +165,16 @@ export function parseTuneArgs(argv: string[]): TuneArgs {
     }
     params.optimizer = choice(names);
   }
+  const workers = int('workers', s('workers'), 1, 1, 64);
+  if (workers > 1 && process.env.NERVE_BUNDLED === '1') {
+    throw new UsageError(
+      '--workers: the single-file bundle runs trials in-process only; use --workers 1, or the workspace CLI (pnpm nerve tune) for worker threads',
+    );
+  }
   return {
     search,
     trials: int('trials', s('trials'), 20, 1, 10_000),
-    workers: int('workers', s('workers'), 1, 1, 64),
+    workers,
     study: s('study'),
     halving: values.halving === true,
     patience: s('patience') === undefined ? undefined : int('patience', s('patience'), 3, 1, 1000),

@@ -34,6 +34,24 @@ describe('bundled CLI', () => {
     expect(r.testAccuracy).toBeGreaterThan(0.9);
   });
 
+  it('explains that worker threads need the workspace CLI', () => {
+    let stderr = '';
+    try {
+      execFileSync(
+        process.execPath,
+        [join(outside, 'dist', 'nerve.mjs'), 'tune', '--workers', '2'],
+        {
+          cwd: outside,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          encoding: 'utf8',
+        },
+      );
+    } catch (e) {
+      stderr = String((e as { stderr: string }).stderr);
+    }
+    expect(stderr).toMatch(/--workers: the single-file bundle runs trials in-process only/);
+  });
+
   it('exits with 2 on a bad flag', () => {
     let status = 0;
     let stderr = '';

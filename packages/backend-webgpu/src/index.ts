@@ -1,1 +1,14 @@
-export {};
+/**
+ * @nerve/backend-webgpu — the WebGPU backend: WGSL kernels in browsers
+ * (navigator.gpu) and in Node (Dawn, through the optional `webgpu` package).
+ * Importing this package registers it as 'webgpu' with priority 0, so the CPU
+ * backend stays the default: `await ready('webgpu'); setBackend('webgpu')`.
+ */
+import { registerBackend } from '@nerve/core';
+import { WebGpuBackend } from './webgpu-backend.js';
+
+registerBackend('webgpu', () => new WebGpuBackend(), 0);
+
+export { WebGpuBackend, type WebGpuBackendOptions } from './webgpu-backend.js';
+export { type AdapterDescription, type DeviceOptions, probe } from './device.js';
+export type { PoolStats } from './pool.js';

@@ -7,8 +7,8 @@ import { normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { mul, sub } from './binary.js';
 import { div } from './binary.js';
-import { max, sum, logSumExp } from './reduce.js';
-import { exp } from './unary.js';
+import { max, sum } from './reduce.js';
+import { exp, log } from './unary.js';
 import { contiguousCopy } from './creation.js';
 import { backendOf, contiguousData, record, requireFloat, wrap } from './util.js';
 import { transpose } from './views.js';
@@ -32,9 +32,13 @@ function lastAxis(kind: Kind, x: Tensor): Tensor {
   }
   // Nothing to normalise over an empty axis; the result is empty too.
   if (x.size === 0) return contiguousCopy(x);
-  if (kind === 'logSoftmax') return sub(x, logSumExp(x, -1, { keepDims: true }));
+  // The shift is a constant for the gradient. logSoftmax is written as
+  // (x − m) − log Σ exp(x − m): adding m back (x − logSumExp) would round away
+  // digits when |x| is large.
   const m = noGrad(() => max(x, -1, { keepDims: true }));
-  const e = exp(sub(x, m));
+  const shifted = sub(x, m);
+  const e = exp(shifted);
+  if (kind === 'logSoftmax') return sub(shifted, log(sum(e, -1, { keepDims: true })));
   return div(e, sum(e, -1, { keepDims: true }));
 }
 

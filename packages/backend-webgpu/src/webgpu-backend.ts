@@ -1,0 +1,276 @@
+/**
+ * The WebGPU backend: buffers live in GPU memory (a size-bucketed pool),
+ * every kernel is a WGSL compute shader recorded into one command encoder
+ * and submitted in batches, and `read` is the only point that waits.
+ *
+ * There is no `readSync`: a GPU cannot be read synchronously without
+ * blocking the thread, so core's `dataSync()` throws its "use await data()"
+ * error on this backend.
+ */
+import type {
+  Backend,
+  BackendMemory,
+  BinaryOp,
+  Conv2dParams,
+  DataId,
+  DType,
+  MatmulParams,
+  ReduceOp,
+  StridedView,
+  TypedArray,
+  UnaryOp,
+} from '@nerve/core';
+import { NerveError } from '@nerve/core';
+import { GpuContext, type GpuData } from './context.js';
+import { type AdapterDescription, createDevice, type DeviceOptions } from './device.js';
+import { binary, copy, copyInto, fillWords, unary, where, wordOf } from './kernels/elementwise.js';
+import { conv2d, conv2dBackwardFilter, conv2dBackwardInput } from './kernels/conv.js';
+import { gather, scatterAdd } from './kernels/gather.js';
+import { matmul } from './kernels/matmul.js';
+import { avgPool2d, avgPool2dBackward, maxPool2d } from './kernels/pool.js';
+import { reduce } from './kernels/reduce.js';
+import { logSoftmax, softmax } from './kernels/softmax.js';
+import type { PoolStats } from './pool.js';
+import { Readback } from './readback.js';
+
+/** Options of the WebGPU backend (how to find the adapter). */
+export type WebGpuBackendOptions = DeviceOptions;
+
+export class WebGpuBackend implements Backend {
+  readonly name = 'webgpu';
+  private ctxOrNull: GpuContext | null = null;
+  private adapterInfo: AdapterDescription | null = null;
+  private readback: Readback | null = null;
+  private readonly freed = new WeakSet<GpuData>();
+
+  constructor(private readonly options: WebGpuBackendOptions = {}) {}
+
+  /** Creates the adapter and device; called once by core's `ready('webgpu')`. */
+  async init(): Promise<void> {
+    if (this.ctxOrNull) return;
+    const d = await createDevice(this.options);
+    this.ctxOrNull = new GpuContext(d.device, d.limits, d.features);
+    this.adapterInfo = d.adapter;
+    this.readback = new Readback(this.ctxOrNull);
+  }
+
+  /** The kernel context (throws until `init()` has resolved). */
+  get ctx(): GpuContext {
+    if (this.ctxOrNull === null) {
+      throw NerveError.raw(
+        'webgpu',
+        'the webgpu backend is not initialised; call \'await ready("webgpu")\' first',
+      );
+    }
+    return this.ctxOrNull;
+  }
+
+  /** The adapter in use (vendor, architecture, device, description, features, limits). */
+  describe(): AdapterDescription {
+    if (this.adapterInfo === null) this.ctx;
+    return this.adapterInfo!;
+  }
+
+  /** Buffer pool counts: live, pending, free and total buffers and bytes. */
+  poolStats(): PoolStats {
+    return this.ctx.stats();
+  }
+
+  /** Destroys the pool's free buffers (after a large workload, to give memory back). */
+  trim(): void {
+    this.ctx.flush();
+    this.ctx.pool.trim();
+  }
+
+  /** Submits all recorded work now (reads do this themselves). */
+  flush(): void {
+    this.ctx.flush();
+  }
+
+  /** Destroys every pooled buffer and the device; the backend cannot be used afterwards. */
+  destroy(): void {
+    this.readback?.destroy();
+    this.ctxOrNull?.destroy();
+  }
+
+  // ---- storage --------------------------------------------------------------
+
+  upload(values: TypedArray, dtype: DType): DataId {
+    const ctx = this.ctx;
+    ctx.check('upload');
+    const n = values.length;
+    const d = ctx.alloc(n, dtype);
+    if (n === 0) return d;
+    let words: Float32Array | Int32Array | Uint32Array;
+    if (dtype === 'float32') {
+      words = values instanceof Float32Array ? values : Float32Array.from(values);
+    } else if (dtype === 'int32') {
+      // Int32Array conversion is ToInt32, as the CPU backend's.
+      words = values instanceof Int32Array ? values : new Int32Array(n);
+      if (words !== values) words.set(values);
+    } else {
+      words = new Uint32Array(n);
+      for (let i = 0; i < n; i++) words[i] = values[i] !== 0 ? 1 : 0;
+    }
+    ctx.device.queue.writeBuffer(d.buffer, 0, words as Float32Array<ArrayBuffer>, 0, n);
+    return d;
+  }
+
+  fill(size: number, dtype: DType, value: number): DataId {
+    return fillWords(this.ctx, size, dtype, wordOf(dtype, value));
+  }
+
+  async read(id: DataId, dtype: DType, size: number): Promise<TypedArray> {
+    const ctx = this.ctx;
+    ctx.check('read');
+    const d = this.data(id, 'read');
+    if (size > d.elements) {
+      throw new NerveError('read', `at most ${d.elements} elements`, String(size));
+    }
+    return this.readback!.read(d, dtype, size);
+  }
+
+  free(id: DataId): void {
+    const d = id as GpuData;
+    if (this.freed.has(d)) return;
+    this.freed.add(d);
+    this.ctx.release(d);
+  }
+
+  memory(): BackendMemory {
+    const s = this.ctx.stats();
+    return { buffers: s.live, bytes: s.liveBytes };
+  }
+
+  // ---- required primitives --------------------------------------------------
+
+  unary(
+    op: UnaryOp,
+    x: StridedView,
+    shape: readonly number[],
+    inDtype: DType,
+    outDtype: DType,
+    param?: number,
+  ): DataId {
+    return unary(this.ctx, op, x, shape, inDtype, outDtype, param);
+  }
+
+  binary(
+    op: BinaryOp,
+    a: StridedView,
+    b: StridedView,
+    shape: readonly number[],
+    inDtype: DType,
+    outDtype: DType,
+  ): DataId {
+    return binary(this.ctx, op, a, b, shape, inDtype, outDtype);
+  }
+
+  where(
+    cond: StridedView,
+    a: StridedView,
+    b: StridedView,
+    shape: readonly number[],
+    dtype: DType,
+  ): DataId {
+    return where(this.ctx, cond, a, b, shape, dtype);
+  }
+
+  copy(x: StridedView, shape: readonly number[], inDtype: DType, outDtype: DType): DataId {
+    return copy(this.ctx, x, shape, inDtype, outDtype);
+  }
+
+  copyInto(dst: StridedView, src: StridedView, shape: readonly number[], dtype: DType): void {
+    copyInto(this.ctx, dst, src, shape, dtype);
+  }
+
+  reduce(
+    op: ReduceOp,
+    x: DataId,
+    dtype: DType,
+    outer: number,
+    size: number,
+    inner: number,
+  ): DataId {
+    return reduce(this.ctx, op, this.data(x, 'reduce'), dtype, outer, size, inner);
+  }
+
+  matmul(a: DataId, b: DataId, p: MatmulParams): DataId {
+    return matmul(this.ctx, this.data(a, 'matmul'), this.data(b, 'matmul'), p);
+  }
+
+  gather(
+    x: DataId,
+    dtype: DType,
+    index: StridedView,
+    outer: number,
+    n: number,
+    m: number,
+    inner: number,
+  ): DataId {
+    this.data(index.id, 'gather');
+    return gather(this.ctx, this.data(x, 'gather'), dtype, index, outer, n, m, inner);
+  }
+
+  scatterAdd(
+    index: StridedView,
+    src: DataId,
+    dtype: DType,
+    outer: number,
+    m: number,
+    n: number,
+    inner: number,
+  ): DataId {
+    this.data(index.id, 'scatterAdd');
+    return scatterAdd(this.ctx, index, this.data(src, 'scatterAdd'), dtype, outer, m, n, inner);
+  }
+
+  // ---- fused kernels --------------------------------------------------------
+
+  conv2d(x: DataId, w: DataId, p: Conv2dParams): DataId {
+    return conv2d(this.ctx, this.data(x, 'conv2d'), this.data(w, 'conv2d'), p);
+  }
+
+  conv2dBackwardInput(dy: DataId, w: DataId, p: Conv2dParams): DataId {
+    const op = 'conv2dBackwardInput';
+    return conv2dBackwardInput(this.ctx, this.data(dy, op), this.data(w, op), p);
+  }
+
+  conv2dBackwardFilter(x: DataId, dy: DataId, p: Conv2dParams): DataId {
+    const op = 'conv2dBackwardFilter';
+    return conv2dBackwardFilter(this.ctx, this.data(x, op), this.data(dy, op), p);
+  }
+
+  maxPool2d(x: DataId, p: Conv2dParams): { out: DataId; indices: DataId } {
+    return maxPool2d(this.ctx, this.data(x, 'maxPool2d'), p);
+  }
+
+  avgPool2d(x: DataId, p: Conv2dParams): DataId {
+    return avgPool2d(this.ctx, this.data(x, 'avgPool2d'), p);
+  }
+
+  avgPool2dBackward(dy: DataId, p: Conv2dParams): DataId {
+    return avgPool2dBackward(this.ctx, this.data(dy, 'avgPool2dBackward'), p);
+  }
+
+  softmax(x: DataId, outer: number, n: number): DataId {
+    return softmax(this.ctx, this.data(x, 'softmax'), outer, n);
+  }
+
+  logSoftmax(x: DataId, outer: number, n: number): DataId {
+    return logSoftmax(this.ctx, this.data(x, 'logSoftmax'), outer, n);
+  }
+
+  // ---- internals ------------------------------------------------------------
+
+  private data(id: DataId, op: string): GpuData {
+    const d = id as Partial<GpuData>;
+    if (d.buffer === undefined) {
+      throw new NerveError(op, 'a buffer created by the webgpu backend', 'a foreign handle');
+    }
+    if (this.freed.has(d as GpuData)) {
+      throw new NerveError(op, 'a live buffer', 'a buffer that was already freed');
+    }
+    return d as GpuData;
+  }
+}

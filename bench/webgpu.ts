@@ -64,9 +64,9 @@ function put(lib: string, key: string, v: number) {
 async function benchNerve() {
   const core = await import('@nerve/core');
   await import('@nerve/backend-webgpu');
-  const backend = (await core.ready('webgpu')) as unknown as { describe?: () => string };
+  const backend = (await core.ready('webgpu')) as unknown as { describe?: () => unknown };
   core.setBackend('webgpu');
-  console.log(`nerve webgpu adapter: ${backend.describe?.() ?? 'unknown'}`);
+  console.log(`nerve webgpu adapter: ${JSON.stringify(backend.describe?.() ?? 'unknown')}`);
   for (const [m, k, n] of [...square, ...training]) {
     const a = core.randn([m, k], { seed: 1 });
     const b = core.randn([k, n], { seed: 2 });
@@ -114,7 +114,6 @@ async function benchNerve() {
     quick ? 1 : 4,
   );
   put('nerve', 'MLP 784-256-128-10 b128 steps/s', steps);
-  core.setBackend('cpu');
 }
 
 async function benchTfjs() {

@@ -11,7 +11,14 @@ const packageProjects = ['packages', 'apps'].flatMap((dir) =>
         .filter((name) => existsSync(`${dir}/${name}/package.json`))
         .map((name) => ({
           extends: true as const,
-          test: { name, include: [`${dir}/${name}/**/*.test.ts`], exclude: ['**/node_modules/**'] },
+          test: {
+            name,
+            include: [`${dir}/${name}/**/*.test.ts`],
+            exclude: ['**/node_modules/**'],
+            // Software Vulkan compiles every new pipeline on the CPU; under a loaded
+            // machine a conv test can take most of a minute.
+            ...(name === 'backend-webgpu' ? { testTimeout: 240_000, hookTimeout: 120_000 } : {}),
+          },
         }))
     : [],
 );

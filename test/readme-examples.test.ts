@@ -6,7 +6,9 @@
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import '@nerve/backend-cpu';
+import { setBackend } from '@nerve/core';
+import { afterEach, describe, expect, it } from 'vitest';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, 'test', '.generated');
@@ -50,6 +52,9 @@ for (const file of markdownFiles()) {
 }
 
 describe('documentation examples run', () => {
+  // An example may switch the global backend (the WebGPU README does); the next starts on cpu.
+  afterEach(() => setBackend('cpu'));
+
   it('finds examples to run', () => {
     expect(blocks.length).toBeGreaterThan(0);
   });

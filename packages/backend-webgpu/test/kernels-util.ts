@@ -1,44 +1,18 @@
 /**
- * Test harness for the kernel files: one Dawn device per test file, wrapped
- * in the backend's own GpuContext, plus upload/read helpers and float64
- * references shared by the kernels-*.test.ts files.
+ * Test harness for the kernel files: a device per test file, made by the
+ * backend's own device code and wrapped in its GpuContext, so the kernels are
+ * called directly (below the Backend contract), plus upload/read helpers and
+ * random inputs shared by the kernels-*.test.ts files.
  */
 import type { DType } from '@nerve/core';
 import { GpuContext, type GpuData } from '../src/context.js';
+import { createDevice } from '../src/device.js';
 
-/**
- * The Dawn instance. It must stay reachable: once the GPU object that
- * `create()` returns is garbage-collected, Dawn's event processing uses freed
- * memory and the process aborts at the next mapAsync.
- */
-let instance: GPU | null = null;
-
+/** A context on the backend's own device setup (adapter limits, optional features). */
 async function makeContext(): Promise<GpuContext | null> {
   try {
-    const { create, globals } = await import('webgpu');
-    Object.assign(globalThis, globals);
-    instance = create([]);
-    const adapter = await instance.requestAdapter();
-    if (!adapter) return null;
-    const wanted = (['subgroups', 'shader-f16', 'timestamp-query'] as const).filter((f) =>
-      adapter.features.has(f),
-    );
-    const device = await adapter.requestDevice({ requiredFeatures: wanted });
-    const l = device.limits;
-    return new GpuContext(
-      device,
-      {
-        maxWorkgroupSize: l.maxComputeInvocationsPerWorkgroup,
-        maxWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
-        maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
-        maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
-      },
-      {
-        subgroups: device.features.has('subgroups'),
-        shaderF16: device.features.has('shader-f16'),
-        timestampQuery: device.features.has('timestamp-query'),
-      },
-    );
+    const d = await createDevice();
+    return new GpuContext(d.device, d.limits, d.features);
   } catch {
     return null;
   }
@@ -62,9 +36,11 @@ export function upload(values: ArrayLike<number>, dtype: DType): GpuData {
   return d;
 }
 
-/** Reads a GpuData back (waits for the work recorded so far) and releases it. */
-export async function read(d: GpuData): Promise<Float32Array | Int32Array | Uint32Array> {
-  const c = ctx!;
+/** Reads a GpuData back (waits for the work recorded so far) and releases it to `c`'s pool. */
+export async function read(
+  d: GpuData,
+  c: GpuContext = ctx!,
+): Promise<Float32Array | Int32Array | Uint32Array> {
   c.flush();
   const bytes = Math.max(16, d.elements * 4);
   const staging = c.device.createBuffer({ size: bytes, usage: 0x1 | 0x8 });

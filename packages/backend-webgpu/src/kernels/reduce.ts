@@ -16,16 +16,16 @@
 import type { DType, ReduceOp } from '@nerve/core';
 import { type GpuContext, type GpuData, flatIndexWgsl, wgslType } from '../context.js';
 
-/** Invocations per workgroup of the tree kernel. */
+/** Invocations per workgroup of the tree kernel (fewer where the device allows fewer). */
 const TREE_WG = 256;
 /** An axis at least this long (with few outputs) is reduced by a workgroup, not an invocation. */
 const TREE_MIN_SIZE = 128;
 /** Outputs below which a long axis gets whole workgroups even when inner > 1. */
 const TREE_MAX_OUTPUTS = 2048;
 /** Elements a workgroup reduces per chunk when a long axis is split across workgroups. */
-const CHUNK = 8192;
+const CHUNK = 4096;
 /** Workgroups to aim for when splitting a long axis over few outputs. */
-const TARGET_GROUPS = 512;
+const TARGET_GROUPS = 1024;
 
 /**
  * WGSL: `isNan` on the bit pattern (immune to fast-math assumptions), and
@@ -83,6 +83,7 @@ function reduceStep(
     });
     return out;
   }
+  const wg = Math.min(TREE_WG, 2 ** Math.floor(Math.log2(ctx.limits.maxWorkgroupSize)));
   const chunks =
     count < TARGET_GROUPS && size > 2 * CHUNK
       ? Math.min(Math.ceil(size / CHUNK), Math.ceil(TARGET_GROUPS / count))
@@ -94,8 +95,8 @@ function reduceStep(
   const idx = arg && chunks > 1 ? ctx.alloc(groups, 'int32') : null;
   const outputs = arg && chunks > 1 ? [vals, idx!] : [vals];
   ctx.run({
-    key: `reduce.tree.${op}.${dtype}.${pos !== null}.${outputs.length}`,
-    code: () => treeCode(op, dtype, pos !== null, outputs.length === 2),
+    key: `reduce.tree.${op}.${dtype}.${pos !== null}.${outputs.length}.${wg}`,
+    code: () => treeCode(op, dtype, pos !== null, outputs.length === 2, wg),
     inputs: pos === null ? [x] : [x, pos],
     outputs,
     uniforms: new Uint32Array([outer, size, inner, chunks, chunkLen, groups]).buffer,
@@ -176,7 +177,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
  * in order, then the tree combines pairs; for the selecting ops a tie (or two
  * NaNs) keeps the smaller position, which restores "first wins".
  */
-function treeCode(op: ReduceOp, dtype: DType, hasPos: boolean, writePos: boolean): string {
+function treeCode(
+  op: ReduceOp,
+  dtype: DType,
+  hasPos: boolean,
+  writePos: boolean,
+  wg: number,
+): string {
   const t = wgslType(dtype);
   const arg = op === 'argmax' || op === 'argmin';
   const o = opWgsl(op, t);
@@ -191,7 +198,7 @@ function treeCode(op: ReduceOp, dtype: DType, hasPos: boolean, writePos: boolean
   let result: string;
   if (o.init !== null) {
     fold = `var a = ${o.init};
-  for (var j = j0 + lid; j < j1; j += ${TREE_WG}u) { let v = x[base + j * P.inner]; a = ${o.fold}; }
+  for (var j = j0 + lid; j < j1; j += ${wg}u) { let v = x[base + j * P.inner]; a = ${o.fold}; }
   sv[lid] = a;`;
     combine = `let a = sv[lid]; let v = sv[lid + s]; sv[lid] = ${o.fold};`;
     result = 'vals[g] = sv[0];';
@@ -199,7 +206,7 @@ function treeCode(op: ReduceOp, dtype: DType, hasPos: boolean, writePos: boolean
     const equal = float ? '(v == a || (isNan(v) && isNan(a)))' : '(v == a)';
     fold = `var a = ${t}(0);
   var at = ${EMPTY};
-  for (var j = j0 + lid; j < j1; j += ${TREE_WG}u) {
+  for (var j = j0 + lid; j < j1; j += ${wg}u) {
     let v = x[base + j * P.inner];
     if (at == ${EMPTY} || ${o.better}) { a = v; at = ${posOf('j', 'base + j * P.inner')}; }
   }
@@ -222,9 +229,9 @@ ${outDecls}
 struct Params { outer: u32, size: u32, inner: u32, chunks: u32, chunkLen: u32, groups: u32 }
 @group(0) @binding(${bind}) var<uniform> P: Params;
 ${IS_NAN_WGSL}
-var<workgroup> sv: array<${t}, ${TREE_WG}>;
-var<workgroup> sp: array<u32, ${TREE_WG}>;
-@compute @workgroup_size(${TREE_WG})
+var<workgroup> sv: array<${t}, ${wg}>;
+var<workgroup> sp: array<u32, ${wg}>;
+@compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let g = wid.x + wid.y * nwg.x;
@@ -236,7 +243,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let j1 = min(P.size, j0 + P.chunkLen);
   ${fold}
   workgroupBarrier();
-  for (var s = ${TREE_WG / 2}u; s > 0u; s >>= 1u) {
+  for (var s = ${wg / 2}u; s > 0u; s >>= 1u) {
     if (lid < s) {
       ${combine}
     }

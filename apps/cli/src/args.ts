@@ -59,7 +59,8 @@ export interface TrainArgs {
   limit?: number;
 }
 
-function oneOf<T extends readonly string[]>(
+/** A flag whose value must be one of `allowed`. */
+export function oneOf<T extends readonly string[]>(
   flag: string,
   v: string | undefined,
   allowed: T,
@@ -72,7 +73,8 @@ function oneOf<T extends readonly string[]>(
   return v as T[number];
 }
 
-function number(
+/** A numeric flag within [min, max] (an integer when asked). */
+export function numberFlag(
   flag: string,
   v: string | undefined,
   fallback: number,
@@ -96,34 +98,39 @@ function number(
   return n;
 }
 
-/** Parses `nerve train` flags; defaults train an MLP on the built-in digits. */
-export function parseTrainArgs(argv: string[]): TrainArgs {
-  let values: Record<string, string | boolean | undefined>;
+type FlagSpec = Record<string, { type: 'string' | 'boolean' }>;
+
+/** Parses flags strictly; an unknown or malformed flag is a UsageError. */
+export function parseFlags(
+  argv: string[],
+  options: FlagSpec,
+): Record<string, string | boolean | undefined> {
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        dataset: { type: 'string' },
-        model: { type: 'string' },
-        epochs: { type: 'string' },
-        lr: { type: 'string' },
-        'batch-size': { type: 'string' },
-        optimizer: { type: 'string' },
-        init: { type: 'string' },
-        activation: { type: 'string' },
-        batchnorm: { type: 'boolean' },
-        seed: { type: 'string' },
-        out: { type: 'string' },
-        json: { type: 'boolean' },
-        'data-dir': { type: 'string' },
-        limit: { type: 'string' },
-      },
-    }));
+    return parseArgs({ args: argv, strict: true, allowPositionals: false, options })
+      .values as Record<string, string | boolean | undefined>;
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+}
+
+/** Parses `nerve train` flags; defaults train an MLP on the built-in digits. */
+export function parseTrainArgs(argv: string[]): TrainArgs {
+  const values = parseFlags(argv, {
+    dataset: { type: 'string' },
+    model: { type: 'string' },
+    epochs: { type: 'string' },
+    lr: { type: 'string' },
+    'batch-size': { type: 'string' },
+    optimizer: { type: 'string' },
+    init: { type: 'string' },
+    activation: { type: 'string' },
+    batchnorm: { type: 'boolean' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
+    json: { type: 'boolean' },
+    'data-dir': { type: 'string' },
+    limit: { type: 'string' },
+  });
   const s = (k: string) => values[k] as string | undefined;
   const dataset = oneOf('dataset', s('dataset'), DATASETS, 'digits');
   const model = oneOf('model', s('model'), MODELS, 'mlp');
@@ -136,18 +143,20 @@ export function parseTrainArgs(argv: string[]): TrainArgs {
     dataset,
     model,
     optimizer,
-    epochs: number('epochs', s('epochs'), defaults.epochs, 1, 10_000, true),
-    lr: number('lr', s('lr'), defaults.lr, Number.MIN_VALUE, 10, false),
-    batchSize: number('batch-size', s('batch-size'), defaults.batchSize, 1, 65_536, true),
+    epochs: numberFlag('epochs', s('epochs'), defaults.epochs, 1, 10_000, true),
+    lr: numberFlag('lr', s('lr'), defaults.lr, Number.MIN_VALUE, 10, false),
+    batchSize: numberFlag('batch-size', s('batch-size'), defaults.batchSize, 1, 65_536, true),
     init: oneOf('init', s('init'), INITS, 'default'),
     activation: oneOf('activation', s('activation'), ACTIVATIONS, 'relu'),
     batchnorm: values.batchnorm === true,
-    seed: number('seed', s('seed'), 0, 0, 2 ** 32 - 1, true),
+    seed: numberFlag('seed', s('seed'), 0, 0, 2 ** 32 - 1, true),
     out: s('out'),
     json: values.json === true,
     dataDir: s('data-dir'),
     limit:
-      s('limit') === undefined ? undefined : number('limit', s('limit'), 0, 1, 10_000_000, true),
+      s('limit') === undefined
+        ? undefined
+        : numberFlag('limit', s('limit'), 0, 1, 10_000_000, true),
   };
 }
 
@@ -172,21 +181,12 @@ export interface EvalArgs {
 }
 
 export function parseEvalArgs(argv: string[]): EvalArgs {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        checkpoint: { type: 'string' },
-        dataset: { type: 'string' },
-        json: { type: 'boolean' },
-        'data-dir': { type: 'string' },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const values = parseFlags(argv, {
+    checkpoint: { type: 'string' },
+    dataset: { type: 'string' },
+    json: { type: 'boolean' },
+    'data-dir': { type: 'string' },
+  });
   const checkpoint = values.checkpoint as string | undefined;
   if (!checkpoint)
     throw new UsageError(

@@ -4,9 +4,8 @@
  * finetuned to classes 5–9 from a few labelled images per class, and compared
  * with the same network trained from scratch on the same images, over seeds.
  */
-import { parseArgs } from 'node:util';
 import { type TransferDemoResult, type TransferMethod, runTransferDemo } from '@nerve/train';
-import { UsageError } from './args.js';
+import { UsageError, numberFlag, parseFlags } from './args.js';
 
 export interface FinetuneArgs {
   from?: string;
@@ -22,44 +21,20 @@ export interface FinetuneArgs {
   json: boolean;
 }
 
-function int(
-  flag: string,
-  v: string | undefined,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`--${flag}: expected an integer in [${min}, ${max}], received '${v}'`);
-  }
-  return n;
-}
-
 export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        from: { type: 'string' },
-        'save-pretrained': { type: 'string' },
-        freeze: { type: 'string' },
-        'new-classes': { type: 'string' },
-        seeds: { type: 'string' },
-        shots: { type: 'string' },
-        epochs: { type: 'string' },
-        'pretrain-images': { type: 'string' },
-        'pretrain-epochs': { type: 'string' },
-        'data-dir': { type: 'string' },
-        json: { type: 'boolean' },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const values = parseFlags(argv, {
+    from: { type: 'string' },
+    'save-pretrained': { type: 'string' },
+    freeze: { type: 'string' },
+    'new-classes': { type: 'string' },
+    seeds: { type: 'string' },
+    shots: { type: 'string' },
+    epochs: { type: 'string' },
+    'pretrain-images': { type: 'string' },
+    'pretrain-epochs': { type: 'string' },
+    'data-dir': { type: 'string' },
+    json: { type: 'boolean' },
+  });
   const s = (k: string) => values[k] as string | undefined;
   const freeze = s('freeze');
   if (freeze !== undefined && freeze !== 'backbone' && freeze !== 'none') {
@@ -96,10 +71,10 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
           ? ['finetune']
           : ['frozen', 'finetune'],
     seeds,
-    shots: int('shots', s('shots'), 20, 1, 5000),
-    epochs: int('epochs', s('epochs'), 20, 1, 1000),
-    pretrainImages: int('pretrain-images', s('pretrain-images'), 10_000, 100, 30_000),
-    pretrainEpochs: int('pretrain-epochs', s('pretrain-epochs'), 2, 1, 100),
+    shots: numberFlag('shots', s('shots'), 20, 1, 5000, true),
+    epochs: numberFlag('epochs', s('epochs'), 20, 1, 1000, true),
+    pretrainImages: numberFlag('pretrain-images', s('pretrain-images'), 10_000, 100, 30_000, true),
+    pretrainEpochs: numberFlag('pretrain-epochs', s('pretrain-epochs'), 2, 1, 100, true),
     dataDir: s('data-dir'),
     json: values.json === true,
   };

@@ -3,13 +3,21 @@
  * data `nerve train` would use. Prints the loss curve, the suggestion, and
  * leaves no trace: the weights are restored afterwards.
  */
-import { parseArgs } from 'node:util';
 import { manualSeed } from '@nerve/core';
 import { DataLoader } from '@nerve/data';
 import { crossEntropy } from '@nerve/layers';
 import { type OptimizerName, createOptimizer } from '@nerve/optim';
 import { type LrFindResult, formatNumber, lrFind } from '@nerve/tune';
-import { ACTIVATIONS, DATASETS, MODELS, OPTIMIZERS, UsageError } from './args.js';
+import {
+  ACTIVATIONS,
+  DATASETS,
+  MODELS,
+  OPTIMIZERS,
+  UsageError,
+  numberFlag,
+  oneOf,
+  parseFlags,
+} from './args.js';
 import { prepareData } from './datasets.js';
 import { buildModel, defaultHidden } from './models.js';
 
@@ -28,79 +36,39 @@ export interface LrFindArgs {
   dataDir?: string;
 }
 
-function pick<T extends readonly string[]>(
-  flag: string,
-  v: string | undefined,
-  allowed: T,
-  fallback: T[number],
-): T[number] {
-  if (v === undefined) return fallback;
-  if (!(allowed as readonly string[]).includes(v)) {
-    throw new UsageError(`--${flag}: expected one of ${allowed.join(', ')}, received '${v}'`);
-  }
-  return v as T[number];
-}
-
-function num(
-  flag: string,
-  v: string | undefined,
-  fallback: number,
-  min: number,
-  max: number,
-  integer = false,
-): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-    throw new UsageError(
-      `--${flag}: expected ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], received '${v}'`,
-    );
-  }
-  return n;
-}
-
 export function parseLrFindArgs(argv: string[]): LrFindArgs {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        dataset: { type: 'string' },
-        model: { type: 'string' },
-        optimizer: { type: 'string' },
-        activation: { type: 'string' },
-        batchnorm: { type: 'boolean' },
-        'start-lr': { type: 'string' },
-        'end-lr': { type: 'string' },
-        steps: { type: 'string' },
-        'batch-size': { type: 'string' },
-        seed: { type: 'string' },
-        json: { type: 'boolean' },
-        'data-dir': { type: 'string' },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const values = parseFlags(argv, {
+    dataset: { type: 'string' },
+    model: { type: 'string' },
+    optimizer: { type: 'string' },
+    activation: { type: 'string' },
+    batchnorm: { type: 'boolean' },
+    'start-lr': { type: 'string' },
+    'end-lr': { type: 'string' },
+    steps: { type: 'string' },
+    'batch-size': { type: 'string' },
+    seed: { type: 'string' },
+    json: { type: 'boolean' },
+    'data-dir': { type: 'string' },
+  });
   const s = (k: string) => values[k] as string | undefined;
-  const startLr = num('start-lr', s('start-lr'), 1e-6, Number.MIN_VALUE, 100);
-  const endLr = num('end-lr', s('end-lr'), 10, Number.MIN_VALUE, 1000);
+  const startLr = numberFlag('start-lr', s('start-lr'), 1e-6, Number.MIN_VALUE, 100, false);
+  const endLr = numberFlag('end-lr', s('end-lr'), 10, Number.MIN_VALUE, 1000, false);
   if (!(startLr < endLr))
     throw new UsageError(
       `--start-lr: expected less than --end-lr (${endLr}), received '${startLr}'`,
     );
   return {
-    dataset: pick('dataset', s('dataset'), DATASETS, 'digits'),
-    model: pick('model', s('model'), MODELS, 'mlp'),
-    optimizer: pick('optimizer', s('optimizer'), OPTIMIZERS, 'momentum'),
-    activation: pick('activation', s('activation'), ACTIVATIONS, 'relu'),
+    dataset: oneOf('dataset', s('dataset'), DATASETS, 'digits'),
+    model: oneOf('model', s('model'), MODELS, 'mlp'),
+    optimizer: oneOf('optimizer', s('optimizer'), OPTIMIZERS, 'momentum'),
+    activation: oneOf('activation', s('activation'), ACTIVATIONS, 'relu'),
     batchnorm: values.batchnorm === true,
     startLr,
     endLr,
-    steps: num('steps', s('steps'), 200, 10, 100_000, true),
-    batchSize: num('batch-size', s('batch-size'), 32, 1, 65_536, true),
-    seed: num('seed', s('seed'), 0, 0, 2 ** 32 - 1, true),
+    steps: numberFlag('steps', s('steps'), 200, 10, 100_000, true),
+    batchSize: numberFlag('batch-size', s('batch-size'), 32, 1, 65_536, true),
+    seed: numberFlag('seed', s('seed'), 0, 0, 2 ** 32 - 1, true),
     json: values.json === true,
     dataDir: s('data-dir'),
   };

@@ -5,7 +5,6 @@
  * to the study file the moment it ends, and a rerun resumes the study.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import {
   type Param,
   type StudyResult,
@@ -25,7 +24,7 @@ import {
   uniform,
 } from '@nerve/tune';
 import { digitsMlpObjective } from '@nerve/tune/objectives/digits-mlp';
-import { OPTIMIZERS, UsageError } from './args.js';
+import { OPTIMIZERS, UsageError, numberFlag, parseFlags } from './args.js';
 
 export interface TuneArgs {
   search: 'random' | 'grid' | 'coarse-to-fine';
@@ -38,21 +37,6 @@ export interface TuneArgs {
   seed: number;
   json: boolean;
   params: Record<string, Param>;
-}
-
-function int(
-  flag: string,
-  v: string | undefined,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`--${flag}: expected an integer in [${min}, ${max}], received '${v}'`);
-  }
-  return n;
 }
 
 /** `a:b` → a numeric range; fails with the flag's name. */
@@ -92,32 +76,23 @@ const DEFAULT_SPACE = () => ({
 });
 
 export function parseTuneArgs(argv: string[]): TuneArgs {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        search: { type: 'string' },
-        trials: { type: 'string' },
-        workers: { type: 'string' },
-        study: { type: 'string' },
-        halving: { type: 'boolean' },
-        patience: { type: 'string' },
-        epochs: { type: 'string' },
-        seed: { type: 'string' },
-        json: { type: 'boolean' },
-        space: { type: 'string' },
-        lr: { type: 'string' },
-        'weight-decay': { type: 'string' },
-        hidden: { type: 'string' },
-        'batch-size': { type: 'string' },
-        optimizer: { type: 'string' },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const values = parseFlags(argv, {
+    search: { type: 'string' },
+    trials: { type: 'string' },
+    workers: { type: 'string' },
+    study: { type: 'string' },
+    halving: { type: 'boolean' },
+    patience: { type: 'string' },
+    epochs: { type: 'string' },
+    seed: { type: 'string' },
+    json: { type: 'boolean' },
+    space: { type: 'string' },
+    lr: { type: 'string' },
+    'weight-decay': { type: 'string' },
+    hidden: { type: 'string' },
+    'batch-size': { type: 'string' },
+    optimizer: { type: 'string' },
+  });
   const s = (k: string) => values[k] as string | undefined;
   const search = (s('search') ?? 'random') as TuneArgs['search'];
   if (!['random', 'grid', 'coarse-to-fine'].includes(search)) {
@@ -165,7 +140,7 @@ export function parseTuneArgs(argv: string[]): TuneArgs {
     }
     params.optimizer = choice(names);
   }
-  const workers = int('workers', s('workers'), 1, 1, 64);
+  const workers = numberFlag('workers', s('workers'), 1, 1, 64, true);
   if (workers > 1 && process.env.NERVE_BUNDLED === '1') {
     throw new UsageError(
       '--workers: the single-file bundle runs trials in-process only; use --workers 1, or the workspace CLI (pnpm nerve tune) for worker threads',
@@ -173,13 +148,16 @@ export function parseTuneArgs(argv: string[]): TuneArgs {
   }
   return {
     search,
-    trials: int('trials', s('trials'), 20, 1, 10_000),
+    trials: numberFlag('trials', s('trials'), 20, 1, 10_000, true),
     workers,
     study: s('study'),
     halving: values.halving === true,
-    patience: s('patience') === undefined ? undefined : int('patience', s('patience'), 3, 1, 1000),
-    epochs: int('epochs', s('epochs'), 10, 1, 1000),
-    seed: int('seed', s('seed'), 0, 0, 2 ** 32 - 1),
+    patience:
+      s('patience') === undefined
+        ? undefined
+        : numberFlag('patience', s('patience'), 3, 1, 1000, true),
+    epochs: numberFlag('epochs', s('epochs'), 10, 1, 1000, true),
+    seed: numberFlag('seed', s('seed'), 0, 0, 2 ** 32 - 1, true),
     json: values.json === true,
     params,
   };

@@ -19,32 +19,10 @@ import {
   trainHead,
   trainLinearHead,
 } from '../src/index.js';
+import { values, expectNerveRejection, images } from './transfer-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nerve-transfer-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const values = (t: Tensor) => Array.from(t.dataSync() as Float32Array);
-
-async function expectNerveRejection(p: Promise<unknown>, pattern: RegExp): Promise<void> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(NerveError);
-  expect((e as Error).message).toMatch(pattern);
-}
-
-/** [N, 1, 8, 8] images with labels from the sign of two pixel sums (3 classes). */
-function images(n: number, seed: number): TensorDataset {
-  const x = randn([n, 1, 8, 8], { seed });
-  const xs = x.dataSync();
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const a = xs[64 * i] + xs[64 * i + 9];
-    y[i] = a > 0.5 ? 2 : a > -0.5 ? 1 : 0;
-  }
-  return new TensorDataset(x, tensor(y));
-}
 
 describe('feature extraction', () => {
   /** Linear(4, 3) → ReLU → Dropout: dropout must be off while extracting. */

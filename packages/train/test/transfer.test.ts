@@ -3,24 +3,16 @@
  * stays in eval mode), replacing the head and discriminative learning rates.
  */
 import '@nerve/backend-cpu';
-import { NerveError, type Tensor, randn, tensor, tidy } from '@nerve/core';
-import { DataLoader, TensorDataset } from '@nerve/data';
-import {
-  Conv2d,
-  Flatten,
-  Linear,
-  type Module,
-  ReLU,
-  Sequential,
-  crossEntropy,
-} from '@nerve/layers';
-import { BatchNorm1d, BatchNorm2d } from '@nerve/norm';
+import { NerveError, type Tensor, randn, tidy } from '@nerve/core';
+import { DataLoader } from '@nerve/data';
+import { Linear, type Module, ReLU, Sequential, crossEntropy } from '@nerve/layers';
+import type { BatchNorm1d, BatchNorm2d } from '@nerve/norm';
 import { Adam, SGD } from '@nerve/optim';
 import { describe, expect, it } from 'vitest';
 import { discriminativeParamGroups, fit, replaceHead } from '../src/index.js';
+import { values, images, bnNet } from './transfer-helpers.js';
 
 const ce = (out: Tensor, y: Tensor) => crossEntropy(out, y);
-const values = (t: Tensor) => Array.from(t.dataSync() as Float32Array);
 
 function expectNerveError(fn: () => unknown, pattern: RegExp): void {
   let caught: unknown;
@@ -32,31 +24,6 @@ function expectNerveError(fn: () => unknown, pattern: RegExp): void {
   expect(caught).toBeInstanceOf(NerveError);
   expect((caught as Error).message).toMatch(pattern);
 }
-
-/** [N, 1, 8, 8] images with labels from the sign of two pixel sums (3 classes). */
-function images(n: number, seed: number): TensorDataset {
-  const x = randn([n, 1, 8, 8], { seed });
-  const xs = x.dataSync();
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const a = xs[64 * i] + xs[64 * i + 9];
-    y[i] = a > 0.5 ? 2 : a > -0.5 ? 1 : 0;
-  }
-  return new TensorDataset(x, tensor(y));
-}
-
-/** conv → BN → ReLU → flatten → linear → BN → ReLU → linear head. */
-const bnNet = (seed: number) =>
-  new Sequential(
-    new Conv2d(1, 4, 3, { seed }),
-    new BatchNorm2d(4),
-    new ReLU(),
-    new Flatten(),
-    new Linear(4 * 6 * 6, 8, { seed: seed + 1 }),
-    new BatchNorm1d(8),
-    new ReLU(),
-    new Linear(8, 3, { seed: seed + 2 }),
-  );
 
 /** Records each module's `training` flag as it runs. */
 function recordModes(model: Sequential, names: string[]): Map<string, boolean[]> {

@@ -57,6 +57,42 @@ fn sqrt_f(x: f32) -> f32 {
   return sqrt(x);
 }
 `,
+  // sin and cos by reduction to |r| ≤ π/4 around the nearest multiple of π/2
+  // (π/2 split in three parts, Cody & Waite, exact products for |k| < 2^13)
+  // and short odd/even polynomials on r. The builtins are only promised to
+  // 2^-11 absolute accuracy on [−π, π] (SwiftShader is ~2e-4 off); this is
+  // within a few ulp there. Non-finite inputs give NaN, as in the reference.
+  trig: `
+fn trig_reduce(x: f32) -> vec2<f32> {
+  let k = round(x * 0.6366197723675814);
+  let r = ((x - k * 1.5703125) - k * 4.837512969970703e-4) - k * 7.549789948768648e-8;
+  return vec2<f32>(r, k);
+}
+fn sin_poly(r: f32) -> f32 {
+  let z = r * r;
+  return r + r * z * ((-1.9515295891e-4 * z + 8.3321608736e-3) * z - 1.6666654611e-1);
+}
+fn cos_poly(r: f32) -> f32 {
+  let z = r * r;
+  return 1.0 - 0.5 * z + z * z * ((2.443315711809948e-5 * z - 1.388731625493765e-3) * z + 4.166664568298827e-2);
+}
+fn sin_f(x: f32) -> f32 {
+  if (isnan_f(x) || isinf_f(x)) { return nan_f(); }
+  let rk = trig_reduce(x);
+  let q = i32(rk.y) & 3;
+  let s = sin_poly(rk.x);
+  let c = cos_poly(rk.x);
+  return select(select(select(-c, -s, q == 2), c, q == 1), s, q == 0);
+}
+fn cos_f(x: f32) -> f32 {
+  if (isnan_f(x) || isinf_f(x)) { return nan_f(); }
+  let rk = trig_reduce(x);
+  let q = i32(rk.y) & 3;
+  let s = sin_poly(rk.x);
+  let c = cos_poly(rk.x);
+  return select(select(select(s, -c, q == 2), -s, q == 1), c, q == 0);
+}
+`,
   // tanh(|x|) = −m / (2 + m) with m = expm1(−2|x|): no overflow at ±∞, no cancellation near 0.
   tanh: `
 fn tanh_f(x: f32) -> f32 {
@@ -144,6 +180,7 @@ const HELPER_DEPS: Record<string, string[]> = {
   log1p: ['log'],
   sqrt: ['consts'],
   tanh: ['expm1'],
+  trig: ['consts'],
   sigmoid: [],
   erf: [],
   pow: ['consts'],
@@ -190,8 +227,8 @@ export const UNARY_F32: Record<Exclude<UnaryOp, 'logicalNot'>, OpExpr> = {
   rsqrt: e('1.0 / sqrt_f(x)', 'sqrt'),
   reciprocal: e('1.0 / x'),
   square: e('x * x'),
-  sin: e('sin(x)'),
-  cos: e('cos(x)'),
+  sin: e('sin_f(x)', 'trig'),
+  cos: e('cos_f(x)', 'trig'),
   tanh: e('tanh_f(x)', 'tanh'),
   sigmoid: e('sigmoid_f(x)', 'sigmoid'),
   // NaN > 0 is false, so relu(NaN) = 0 as in the reference.

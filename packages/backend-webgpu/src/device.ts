@@ -19,6 +19,12 @@ export interface DeviceOptions {
   dawnFlags?: string[];
   /** An existing GPU object (navigator.gpu or Dawn's create()) to use instead. */
   gpu?: GPU;
+  /**
+   * Request the `subgroups` feature when the adapter has it (default true).
+   * false keeps the kernels on their workgroup-memory paths: for tests and
+   * benchmarks that compare the two, or to rule subgroups out when debugging.
+   */
+  subgroups?: boolean;
 }
 
 /** The adapter in use, for messages, logs and benchmarks. */
@@ -30,6 +36,13 @@ export interface AdapterDescription {
   isFallbackAdapter: boolean;
   features: string[];
   limits: GpuLimits;
+  /**
+   * Subgroup sizes the adapter may use (WebGPU's adapter.info; 0 when it
+   * does not say). Kernels never assume one: a pipeline's size can be any
+   * value in this range, and lavapipe reports 8, NVIDIA 32, AMD 32–64.
+   */
+  subgroupMinSize: number;
+  subgroupMaxSize: number;
 }
 
 export interface GpuDevice {
@@ -84,6 +97,18 @@ const LIMIT_NAMES = [
 
 const FEATURES = ['subgroups', 'shader-f16', 'timestamp-query'] as const;
 
+/** Subgroup size range per device, for kernels that size their work by it (see subgroupSizes). */
+const subgroupRanges = new WeakMap<GPUDevice, { min: number; max: number }>();
+
+/**
+ * The subgroup sizes `device`'s adapter reported, or 32..32 when unknown (a
+ * device not made by createDevice): a hint for work division only, never
+ * for correctness.
+ */
+export function subgroupSizes(device: GPUDevice): { min: number; max: number } {
+  return subgroupRanges.get(device) ?? { min: 32, max: 32 };
+}
+
 /** Requests an adapter and a device with the adapter's limits and the useful features. */
 export async function createDevice(opts: DeviceOptions = {}): Promise<GpuDevice> {
   const gpu = await getGpu(opts);
@@ -102,7 +127,9 @@ export async function createDevice(opts: DeviceOptions = {}): Promise<GpuDevice>
     const v = (adapter.limits as unknown as Record<string, number | undefined>)[name];
     if (typeof v === 'number') requiredLimits[name] = v;
   }
-  const requiredFeatures = FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
+  const requiredFeatures = FEATURES.filter(
+    (f) => adapter.features.has(f) && (f !== 'subgroups' || opts.subgroups !== false),
+  ) as GPUFeatureName[];
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   const l = device.limits;
   const limits: GpuLimits = {
@@ -116,7 +143,16 @@ export async function createDevice(opts: DeviceOptions = {}): Promise<GpuDevice>
     shaderF16: device.features.has('shader-f16'),
     timestampQuery: device.features.has('timestamp-query'),
   };
-  const info = adapter.info;
+  const info = adapter.info as GPUAdapterInfo & {
+    subgroupMinSize?: number;
+    subgroupMaxSize?: number;
+    isFallbackAdapter?: boolean;
+  };
+  const subgroupMinSize = info?.subgroupMinSize ?? 0;
+  const subgroupMaxSize = info?.subgroupMaxSize ?? 0;
+  if (subgroupMinSize > 0 && subgroupMaxSize >= subgroupMinSize) {
+    subgroupRanges.set(device, { min: subgroupMinSize, max: subgroupMaxSize });
+  }
   return {
     device,
     limits,
@@ -126,9 +162,11 @@ export async function createDevice(opts: DeviceOptions = {}): Promise<GpuDevice>
       architecture: info?.architecture ?? '',
       device: info?.device ?? '',
       description: info?.description ?? '',
-      isFallbackAdapter: Boolean((info as { isFallbackAdapter?: boolean })?.isFallbackAdapter),
+      isFallbackAdapter: Boolean(info?.isFallbackAdapter),
       features: [...device.features].sort(),
       limits,
+      subgroupMinSize,
+      subgroupMaxSize,
     },
   };
 }

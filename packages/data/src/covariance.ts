@@ -2,11 +2,11 @@
  * The sample mean and covariance of training data, for PCA and whitening.
  * The N×D×D product runs on the backend (float32 matmul of the centred
  * data); the D×D result is read back and symmetrised in float64 for the
- * host eigensolver.
+ * host eigensolver. `covarianceEigenAsync` reads with one `await` (webgpu).
  */
-import { type Tensor, div, matmul, mean, reshape, sub, tidy, transpose } from '@nerve/core';
+import { type Tensor, div, matmul, mean, reshape, sub, transpose } from '@nerve/core';
 import { type SymmetricEigen, symmetricEigen } from './eigen.js';
-import { checkFinite, featuresOf } from './preprocess.js';
+import { checkFinite, featuresOf, readStats, readStatsSync } from './preprocess.js';
 
 /** Mean [D] and eigendecomposition of the covariance (divisor N − 1, as scikit-learn's PCA). */
 export interface CovarianceEigen extends SymmetricEigen {
@@ -16,15 +16,29 @@ export interface CovarianceEigen extends SymmetricEigen {
 
 /** Fits mean and covariance eigenpairs of x [N, ...] flattened to [N, D]; N ≥ 2. */
 export function covarianceEigen(op: string, x: Tensor): CovarianceEigen {
+  return eigenFrom(
+    op,
+    featuresOf(x),
+    readStatsSync(op, () => covarianceStats(x)),
+  );
+}
+
+/** covarianceEigen on every backend: the mean and covariance are read with one `await`. */
+export async function covarianceEigenAsync(op: string, x: Tensor): Promise<CovarianceEigen> {
+  return eigenFrom(op, featuresOf(x), await readStats(() => covarianceStats(x)));
+}
+
+/** [mean [D], covariance [D, D]] on x's backend. */
+function covarianceStats(x: Tensor): Tensor[] {
   const n = x.shape[0];
   const d = featuresOf(x);
-  const [mu, cov32] = tidy(() => {
-    const flat = reshape(x, [n, d]);
-    const m = mean(flat, 0);
-    const centred = sub(flat, m);
-    const c = div(matmul(transpose(centred), centred), n - 1);
-    return [m.dataSync(), c.dataSync()];
-  }) as [Float32Array, Float32Array];
+  const flat = reshape(x, [n, d]);
+  const m = mean(flat, 0);
+  const centred = sub(flat, m);
+  return [m, div(matmul(transpose(centred), centred), n - 1)];
+}
+
+function eigenFrom(op: string, d: number, [mu, cov32]: Float32Array[]): CovarianceEigen {
   checkFinite(op, mu);
   checkFinite(op, cov32);
   const cov = new Float64Array(d * d);

@@ -5,7 +5,7 @@
  * covariance, and for whitening divide each coordinate by √(λ + eps).
  */
 import { NerveError, type Tensor, matmul, reshape, sub, tensor, tidy } from '@nerve/core';
-import { covarianceEigen } from './covariance.js';
+import { type CovarianceEigen, covarianceEigen, covarianceEigenAsync } from './covariance.js';
 import {
   Preprocessor,
   type PreprocessorState,
@@ -51,11 +51,27 @@ export class PCA extends Preprocessor {
 
   fit(x: Tensor): this {
     const op = `${this.name}.fit`;
+    this.checkFit(op, x);
+    return this.fitFrom(covarianceEigen(op, x));
+  }
+
+  async fitAsync(x: Tensor): Promise<this> {
+    const op = `${this.name}.fitAsync`;
+    this.checkFit(op, x);
+    return this.fitFrom(await covarianceEigenAsync(op, x));
+  }
+
+  private checkFit(op: string, x: Tensor): void {
     checkData(op, x, 2);
     const d = featuresOf(x);
+    if (this.components > d) {
+      throw new NerveError(op, `components ≤ ${d} features`, `${this.components}`);
+    }
+  }
+
+  private fitFrom(eig: CovarianceEigen): this {
+    const d = eig.features;
     const k = this.components;
-    if (k > d) throw new NerveError(op, `components ≤ ${d} features`, `${k}`);
-    const eig = covarianceEigen(op, x);
     const vectors = new Float32Array(k * d);
     const values = new Float32Array(k);
     for (let j = 0; j < k; j++) {

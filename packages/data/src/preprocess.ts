@@ -4,7 +4,7 @@
  * validation or test data leaks into training), and save or restore the
  * statistics as plain numbers and Float32Arrays.
  */
-import { NerveError, type Tensor } from '@nerve/core';
+import { NerveError, type Tensor, tidy } from '@nerve/core';
 
 /** A preprocessor's saved statistics: numbers, strings and Float32Arrays only. */
 export type PreprocessorState = Record<string, number | string | Float32Array>;
@@ -14,8 +14,18 @@ export abstract class Preprocessor {
   /** The class name, used in error messages. */
   protected abstract readonly name: string;
 
-  /** Computes the statistics from training data; returns this. */
+  /**
+   * Computes the statistics from training data; returns this. Reads the
+   * statistics synchronously, so only on a backend that can (cpu); use
+   * `fitAsync` on webgpu.
+   */
   abstract fit(x: Tensor): this;
+
+  /**
+   * `fit` for every backend: the statistics are computed on x's backend and
+   * read back with one `await` (webgpu cannot read synchronously).
+   */
+  abstract fitAsync(x: Tensor): Promise<this>;
 
   /** Applies the fitted statistics; the result is a new tensor the caller owns. */
   abstract transform(x: Tensor): Tensor;
@@ -32,6 +42,11 @@ export abstract class Preprocessor {
   /** fit(x) then transform(x). */
   fitTransform(x: Tensor): Tensor {
     return this.fit(x).transform(x);
+  }
+
+  /** fitAsync(x) then transform(x), on every backend. */
+  async fitTransformAsync(x: Tensor): Promise<Tensor> {
+    return (await this.fitAsync(x)).transform(x);
   }
 
   protected requireFitted(op: string): void {
@@ -133,4 +148,35 @@ function describe(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
   return typeof v === 'string' ? `'${v}'` : String(v);
+}
+
+/**
+ * Host copies of statistics a fit computes on the backend (`stats` runs in a
+ * tidy), read synchronously; on a backend that cannot, a NerveError that
+ * names the async method to call instead.
+ */
+export function readStatsSync(op: string, stats: () => Tensor[]): Float32Array[] {
+  const ts = tidy(stats);
+  try {
+    const b = ts[0]?.backend;
+    if (b && !b.readSync) {
+      throw NerveError.raw(
+        op,
+        `backend '${b.name}' cannot read the statistics synchronously; use 'await ${op}Async(x)' (or fitTransformAsync)`,
+      );
+    }
+    return ts.map((t) => t.dataSync() as Float32Array);
+  } finally {
+    for (const t of ts) t.dispose();
+  }
+}
+
+/** readStatsSync for every backend: one `await` for all the statistics. */
+export async function readStats(stats: () => Tensor[]): Promise<Float32Array[]> {
+  const ts = tidy(stats);
+  try {
+    return (await Promise.all(ts.map((t) => t.data()))) as Float32Array[];
+  } finally {
+    for (const t of ts) t.dispose();
+  }
 }

@@ -62,6 +62,13 @@ export function readLabels(op: string, labels: Tensor, n: number): Int32Array {
       `${labels.dtype} [${labels.shape.join(',')}]`,
     );
   }
+  if (!labels.backend.readSync) {
+    throw new NerveError(
+      op,
+      'stratify labels on a backend that reads synchronously (cpu): the split is computed on the host',
+      `labels on '${labels.backend.name}' (copy them with tensor(await labels.data()) on the cpu)`,
+    );
+  }
   const y = labels.dataSync() as Int32Array;
   for (let i = 0; i < n; i++) {
     if (y[i] < 0) throw new NerveError(op, 'non-negative class labels', `${y[i]} at index ${i}`);

@@ -20,6 +20,8 @@ import {
   checkData,
   checkFinite,
   featuresOf,
+  readStats,
+  readStatsSync,
   stateArray,
   stateMatches,
 } from './preprocess.js';
@@ -68,19 +70,34 @@ export class Standardize extends Preprocessor {
   fit(x: Tensor): this {
     const op = 'Standardize.fit';
     checkData(op, x, 1);
-    const [mu, v] = tidy(() => {
-      let view: Tensor;
-      let axes: number[];
-      if (this.mode === 'perFeature') {
-        view = reshape(x, [x.shape[0], featuresOf(x)]);
-        axes = [0];
-      } else {
-        const { channels, inner } = channelLayout(op, x, this.channels);
-        view = reshape(x, [x.shape[0], channels, inner]);
-        axes = [0, 2];
-      }
-      return [mean(view, axes).dataSync(), variance(view, axes, { correction: 0 }).dataSync()];
-    }) as [Float32Array, Float32Array];
+    return this.fitFrom(
+      op,
+      readStatsSync(op, () => this.stats(op, x)),
+    );
+  }
+
+  async fitAsync(x: Tensor): Promise<this> {
+    const op = 'Standardize.fitAsync';
+    checkData(op, x, 1);
+    return this.fitFrom(op, await readStats(() => this.stats(op, x)));
+  }
+
+  /** [μ, σ²] on x's backend. */
+  private stats(op: string, x: Tensor): Tensor[] {
+    let view: Tensor;
+    let axes: number[];
+    if (this.mode === 'perFeature') {
+      view = reshape(x, [x.shape[0], featuresOf(x)]);
+      axes = [0];
+    } else {
+      const { channels, inner } = channelLayout(op, x, this.channels);
+      view = reshape(x, [x.shape[0], channels, inner]);
+      axes = [0, 2];
+    }
+    return [mean(view, axes), variance(view, axes, { correction: 0 })];
+  }
+
+  private fitFrom(op: string, [mu, v]: Float32Array[]): this {
     checkFinite(op, mu);
     checkFinite(op, v);
     const scale = new Float32Array(v.length);

@@ -6,7 +6,7 @@
  * look like images).
  */
 import { NerveError, type Tensor, matmul, reshape, sub, tensor, tidy } from '@nerve/core';
-import { covarianceEigen } from './covariance.js';
+import { type CovarianceEigen, covarianceEigen, covarianceEigenAsync } from './covariance.js';
 import {
   Preprocessor,
   type PreprocessorState,
@@ -48,7 +48,16 @@ export class ZCAWhiten extends Preprocessor {
   fit(x: Tensor): this {
     const op = 'ZCAWhiten.fit';
     checkData(op, x, 2);
-    const { mean: mu, features: d, values, vectors } = covarianceEigen(op, x);
+    return this.fitFrom(covarianceEigen(op, x));
+  }
+
+  async fitAsync(x: Tensor): Promise<this> {
+    const op = 'ZCAWhiten.fitAsync';
+    checkData(op, x, 2);
+    return this.fitFrom(await covarianceEigenAsync(op, x));
+  }
+
+  private fitFrom({ mean: mu, features: d, values, vectors }: CovarianceEigen): this {
     // W = (U·S)·Uᵀ with S = diag(1/√(λ+eps)); both factors read by rows.
     const us = new Float64Array(d * d);
     for (let a = 0; a < d; a++) {

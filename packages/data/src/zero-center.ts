@@ -10,6 +10,8 @@ import {
   checkData,
   checkFinite,
   featuresOf,
+  readStats,
+  readStatsSync,
   stateArray,
   stateMatches,
 } from './preprocess.js';
@@ -46,12 +48,26 @@ export class ZeroCenter extends Preprocessor {
   fit(x: Tensor): this {
     const op = 'ZeroCenter.fit';
     checkData(op, x, 1);
-    const mu = tidy(() => {
-      if (this.mode === 'meanImage')
-        return mean(reshape(x, [x.shape[0], featuresOf(x)]), 0).dataSync();
-      const { channels, inner } = channelLayout(op, x, this.channels);
-      return mean(reshape(x, [x.shape[0], channels, inner]), [0, 2]).dataSync();
-    }) as Float32Array;
+    return this.fitFrom(
+      op,
+      readStatsSync(op, () => this.stats(op, x)),
+    );
+  }
+
+  async fitAsync(x: Tensor): Promise<this> {
+    const op = 'ZeroCenter.fitAsync';
+    checkData(op, x, 1);
+    return this.fitFrom(op, await readStats(() => this.stats(op, x)));
+  }
+
+  /** [μ] on x's backend. */
+  private stats(op: string, x: Tensor): Tensor[] {
+    if (this.mode === 'meanImage') return [mean(reshape(x, [x.shape[0], featuresOf(x)]), 0)];
+    const { channels, inner } = channelLayout(op, x, this.channels);
+    return [mean(reshape(x, [x.shape[0], channels, inner]), [0, 2])];
+  }
+
+  private fitFrom(op: string, [mu]: Float32Array[]): this {
     checkFinite(op, mu);
     this.mu = mu;
     return this;

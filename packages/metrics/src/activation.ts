@@ -2,12 +2,17 @@
  * Activation statistics per layer from forward hooks: mean, std, a
  * fixed-bin histogram, saturation (sigmoid/tanh) and dead units (ReLU
  * family). Each training-mode call's output is read to the host with
- * `dataSync` and summarized at once, so no tensor is kept.
+ * `dataSync` and summarized at once, so no tensor is kept. On a backend that
+ * cannot read synchronously (webgpu) the hook keeps a device copy of the
+ * output instead, read and summarized by `flush()` (the same host code, so
+ * the same numbers); that copies whole activations to the host, so sample
+ * with `every` on large layers.
  */
-import { NerveError } from '@nerve/core';
+import { NerveError, noGrad } from '@nerve/core';
 import type { Module } from '@nerve/layers';
 import { type ActivationSummary, LayerStats, defaultRange } from './layer-stats.js';
 import type { Monitor } from './types.js';
+import { DeferredReads, readsSync } from './deferred.js';
 import { checkEvery } from './util.js';
 
 export interface ActivationMonitorOptions {
@@ -33,8 +38,8 @@ interface Watched {
  * `activation/layer/L/mean`, `…/std`, `…/hist/<i>` (fraction of elements in
  * bin i), `…/hist/under`, `…/hist/over`, `…/saturated` (sigmoid/tanh),
  * `…/dead` (ReLU family); across layers `activation/saturatedMax` and
- * `activation/deadMax`. Eval-mode calls are ignored. Needs a backend that
- * reads synchronously (cpu), since hooks and `endEpoch` are synchronous.
+ * `activation/deadMax`. Eval-mode calls are ignored. On a backend that
+ * cannot read synchronously, `await flush()` before `endEpoch()` (fit does).
  */
 export class ActivationMonitor implements Monitor {
   readonly name = 'activation';
@@ -45,6 +50,7 @@ export class ActivationMonitor implements Monitor {
   private readonly bins: number;
   private watched: Watched[] = [];
   private attached = false;
+  private readonly reads = new DeferredReads();
 
   constructor(opts: ActivationMonitorOptions = {}) {
     const bins = opts.bins ?? 20;
@@ -78,7 +84,16 @@ export class ActivationMonitor implements Monitor {
       };
       w.remove = m.registerForwardHook((mod, _inputs, out) => {
         if (!mod.training || w.calls++ % this.every !== 0) return;
-        w.stats.add(out.dataSync(), out.shape);
+        if (readsSync(out)) {
+          w.stats.add(out.dataSync(), out.shape);
+        } else {
+          const shape = [...out.shape];
+          // A copy: the output itself belongs to the forward pass (and its tidy).
+          this.reads.push(
+            noGrad(() => out.clone()),
+            (v) => w.stats.add(v, shape),
+          );
+        }
       });
       this.watched.push(w);
     }
@@ -113,7 +128,13 @@ export class ActivationMonitor implements Monitor {
     return found;
   }
 
+  /** Reads and summarizes the outputs kept on the device since the last flush. */
+  flush(): Promise<void> {
+    return this.reads.flush();
+  }
+
   endEpoch(): Record<string, number> {
+    this.reads.assertFlushed('ActivationMonitor.endEpoch');
     const out: Record<string, number> = {};
     this.lastEpoch = {};
     let deadMax: number | undefined;
@@ -144,6 +165,7 @@ export class ActivationMonitor implements Monitor {
   }
 
   detach(): void {
+    this.reads.dispose();
     for (const w of this.watched) w.remove();
     this.watched = [];
     this.attached = false;

@@ -5,6 +5,7 @@
 import { NerveError, noGrad, stack, tidy } from '@nerve/core';
 import type { Module } from '@nerve/layers';
 import type { Monitor, OptimizerLike } from './types.js';
+import { DeferredReads, readsSync } from './deferred.js';
 import { EpochMeans, checkEvery, namedTargets } from './util.js';
 
 export interface GradNormMonitorOptions {
@@ -16,7 +17,9 @@ export interface GradNormMonitorOptions {
  * Keys (per epoch, means over the measured steps): `gradNorm/total`,
  * `gradNorm/totalMax` (the largest total of a single step) and
  * `gradNorm/param/<dotted name>`. Gradients are read as they are when
- * `beforeStep` runs, i.e. after any clipping the loop does before it.
+ * `beforeStep` runs, i.e. after any clipping the loop does before it. On a
+ * backend that cannot read synchronously the norms stay on the device until
+ * `flush()`.
  */
 export class GradNormMonitor implements Monitor {
   readonly name = 'gradNorm';
@@ -26,6 +29,7 @@ export class GradNormMonitor implements Monitor {
   private steps = 0;
   private readonly norms = new EpochMeans();
   private totalMax = Number.NEGATIVE_INFINITY;
+  private readonly reads = new DeferredReads();
 
   constructor(opts: GradNormMonitorOptions = {}) {
     this.every = checkEvery('GradNormMonitor', opts.every);
@@ -44,15 +48,26 @@ export class GradNormMonitor implements Monitor {
       ([, p]) => !p.isDisposed && p.requiresGrad && p.grad !== null && !p.grad.isDisposed,
     );
     if (withGrad.length === 0) return;
-    const norms = tidy(() =>
-      noGrad(() =>
-        stack(withGrad.map(([, p]) => p.grad!.square().sum()))
-          .sqrt()
-          .dataSync(),
-      ),
-    );
+    const norms = () => noGrad(() => stack(withGrad.map(([, p]) => p.grad!.square().sum())).sqrt());
+    const names = withGrad.map(([name]) => name);
+    if (readsSync(withGrad[0][1])) {
+      this.record(
+        names,
+        tidy(() => norms().dataSync()),
+      );
+    } else {
+      this.reads.push(tidy(norms), (v) => this.record(names, v));
+    }
+  }
+
+  /** Reads the norms measured on the device since the last flush. */
+  flush(): Promise<void> {
+    return this.reads.flush();
+  }
+
+  private record(names: string[], norms: ArrayLike<number>): void {
     let sq = 0;
-    for (const [i, [name]] of withGrad.entries()) {
+    for (const [i, name] of names.entries()) {
       this.norms.add(`gradNorm/param/${name}`, norms[i]);
       sq += norms[i] * norms[i];
     }
@@ -63,6 +78,7 @@ export class GradNormMonitor implements Monitor {
   }
 
   endEpoch(): Record<string, number> {
+    this.reads.assertFlushed('GradNormMonitor.endEpoch');
     const means = this.norms.means();
     const out: Record<string, number> = {};
     if (means.has('gradNorm/total')) {
@@ -76,6 +92,7 @@ export class GradNormMonitor implements Monitor {
   }
 
   detach(): void {
+    this.reads.dispose();
     this.norms.clear();
     this.totalMax = Number.NEGATIVE_INFINITY;
     this.model = null;

@@ -36,6 +36,14 @@ export interface Monitor {
   beforeStep?(): void;
   /** Called just after `optimizer.step()` with the step's loss. */
   afterStep?(loss: number): void;
+  /**
+   * Reads what the monitor measured on the device and has not read yet. On a
+   * backend that cannot read synchronously (webgpu) monitors keep one small
+   * tensor per measured step instead of reading it at once; the loop awaits
+   * this together with its own reads of the step, and always before
+   * `endEpoch`. On the cpu there is nothing to read and it resolves at once.
+   */
+  flush?(): Promise<void>;
   /** Numbers for the epoch that just ended; resets the per-epoch state. */
   endEpoch(): Record<string, number>;
   /** Removes every hook and frees what the monitor holds. */

@@ -8,6 +8,7 @@
 import { NerveError, type Tensor, keep, noGrad, stack, tidy } from '@nerve/core';
 import type { Module } from '@nerve/layers';
 import type { Monitor, OptimizerLike } from './types.js';
+import { DeferredReads, readsSync } from './deferred.js';
 import { EpochMeans, checkEvery, finiteMax, median, namedTargets } from './util.js';
 
 export interface UpdateRatioMonitorOptions {
@@ -19,7 +20,9 @@ export interface UpdateRatioMonitorOptions {
  * Keys (per epoch, each per-parameter value the mean over the measured steps):
  * `updateRatio/param/<dotted name>`, and across parameters
  * `updateRatio/median` and `updateRatio/max`. A step is measured only for
- * parameters that require grad, have a gradient and a nonzero norm.
+ * parameters that require grad, have a gradient and a nonzero norm. On a
+ * backend that cannot read synchronously the norms stay on the device until
+ * `flush()`.
  */
 export class UpdateRatioMonitor implements Monitor {
   readonly name = 'updateRatio';
@@ -29,6 +32,7 @@ export class UpdateRatioMonitor implements Monitor {
   private steps = 0;
   private snapshot: { name: string; param: Tensor; before: Tensor }[] | null = null;
   private readonly ratios = new EpochMeans();
+  private readonly reads = new DeferredReads();
 
   constructor(opts: UpdateRatioMonitorOptions = {}) {
     this.every = checkEvery('UpdateRatioMonitor', opts.every);
@@ -62,25 +66,33 @@ export class UpdateRatioMonitor implements Monitor {
       const live = snap.filter((s) => !s.param.isDisposed);
       if (live.length === 0) return;
       // One read: [‖Δw₀‖, ‖w₀‖, ‖Δw₁‖, ‖w₁‖, …].
-      const norms = tidy(() =>
+      const norms = () =>
         noGrad(() =>
           stack(
             live.flatMap((s) => [s.param.sub(s.before).square().sum(), s.before.square().sum()]),
-          )
-            .sqrt()
-            .dataSync(),
-        ),
-      );
-      for (const [i, s] of live.entries()) {
-        const w = norms[2 * i + 1];
-        if (w > 0) this.ratios.add(s.name, norms[2 * i] / w);
-      }
+          ).sqrt(),
+        );
+      const names = live.map((s) => s.name);
+      const record = (v: ArrayLike<number>) => {
+        for (const [i, name] of names.entries()) {
+          const w = v[2 * i + 1];
+          if (w > 0) this.ratios.add(name, v[2 * i] / w);
+        }
+      };
+      if (readsSync(live[0].param)) record(tidy(() => norms().dataSync()));
+      else this.reads.push(tidy(norms), record);
     } finally {
       for (const s of snap) s.before.dispose();
     }
   }
 
+  /** Reads the norms measured on the device since the last flush. */
+  flush(): Promise<void> {
+    return this.reads.flush();
+  }
+
   endEpoch(): Record<string, number> {
+    this.reads.assertFlushed('UpdateRatioMonitor.endEpoch');
     const means = this.ratios.means();
     this.ratios.clear();
     if (means.size === 0) return {};
@@ -95,6 +107,7 @@ export class UpdateRatioMonitor implements Monitor {
 
   detach(): void {
     this.dropSnapshot();
+    this.reads.dispose();
     this.ratios.clear();
     this.model = null;
     this.optimizer = undefined;

@@ -43,6 +43,13 @@ function correctCount(out: Tensor, target: Tensor): Tensor {
   return sum(eq(argmax(out, -1), target));
 }
 
+/** Pending device reads of the monitors that defer them (none on the cpu). */
+function flushes(monitors: readonly Monitor[]): Promise<void>[] {
+  const out: Promise<void>[] = [];
+  for (const m of monitors) if (m.flush) out.push(m.flush());
+  return out;
+}
+
 /** Trains `model` and returns one record per finished epoch. */
 export async function fit(model: Module, opts: FitOptions): Promise<EpochRecord[]> {
   checkFit(opts);
@@ -81,10 +88,17 @@ export async function fit(model: Module, opts: FitOptions): Promise<EpochRecord[
           return [l.detach(), withAccuracy ? noGrad(() => correctCount(out, y)) : null] as const;
         });
         for (const t of tensors) t.dispose();
-        const lossValue = (await lossT.data())[0];
+        // One wait per step for everything it measured: the loss, the
+        // accuracy count, and what monitors kept on the device (webgpu).
+        const [lossData, correctData] = await Promise.all([
+          lossT.data(),
+          correctT?.data(),
+          ...flushes(monitors),
+        ]);
+        const lossValue = lossData[0];
         lossT.dispose();
         if (correctT) {
-          correct += (await correctT.data())[0];
+          correct += correctData![0];
           correctT.dispose();
         }
         const n = x.shape[0];
@@ -108,6 +122,7 @@ export async function fit(model: Module, opts: FitOptions): Promise<EpochRecord[
         record.valLoss = v.loss;
         if (withAccuracy) record.valAccuracy = v.accuracy;
       }
+      await Promise.all(flushes(monitors));
       const monitorValues: Record<string, number> = {};
       for (const m of monitors) Object.assign(monitorValues, m.endEpoch());
       if (monitors.length > 0) record.monitors = monitorValues;

@@ -15,9 +15,14 @@
  *
  * n ≤ 4 < m is the same problem transposed: Cᵀ = op(B)ᵀ · op(A)ᵀ, written
  * back transposed, so no copy is made either way.
+ *
+ * With the `subgroups` feature and a contiguous K axis, the per-column sum
+ * runs in registers through subgroupAdd instead (matmul-small-subgroups.ts).
  */
 import type { MatmulParams } from '@nerve/core';
 import type { GpuContext, GpuData } from '../context.js';
+import { subgroupSizes } from '../device.js';
+import { smallSubgroupCode, subgroupColumns } from './matmul-small-subgroups.js';
 import { reduce } from './reduce.js';
 
 /** Largest small side handled here. */
@@ -33,16 +38,45 @@ const TARGET_GROUPS = 512;
 /** Fewest k values one invocation should walk per split. */
 const MIN_K_PER_INVOCATION = 32;
 
-export function matmulSmall(ctx: GpuContext, a: GpuData, b: GpuData, p: MatmulParams): GpuData {
+/** Overrides of matmulSmall's own choices, for tests. */
+export interface SmallForce {
+  /** Use (or avoid) the subgroup variant; default: when the device has subgroups and K is contiguous. */
+  subgroups?: boolean;
+  /** Invocations per workgroup (a size that is no multiple of the subgroup size leaves a partial subgroup). */
+  wg?: number;
+}
+
+/** Which kernel matmulSmall runs for `p` on `ctx` (for tests and benchmarks). */
+export function smallVariant(
+  ctx: GpuContext,
+  p: MatmulParams,
+  force: SmallForce = {},
+): 'subgroups' | 'workgroup' {
+  const kFast = p.m > SMALL_SIDE ? !p.transA : p.transB;
+  return ctx.features.subgroups && kFast && force.subgroups !== false ? 'subgroups' : 'workgroup';
+}
+
+export function matmulSmall(
+  ctx: GpuContext,
+  a: GpuData,
+  b: GpuData,
+  p: MatmulParams,
+  force: SmallForce = {},
+): GpuData {
   const swap = p.m > SMALL_SIDE;
   const rows = swap ? p.n : p.m;
   const cols = swap ? p.m : p.n;
   // Whether the long operand's k axis is contiguous in memory.
   const kFast = swap ? !p.transA : p.transB;
-  const wg = Math.min(256, pow2Floor(ctx.limits.maxWorkgroupSize));
+  const sg = smallVariant(ctx, p, force) === 'subgroups';
+  const wg = force.wg ?? Math.min(256, pow2Floor(ctx.limits.maxWorkgroupSize));
   // Few columns: split K more finely instead (strided reads of a narrow matrix stay close).
-  const cb = Math.min(kFast || cols < 64 ? 8 : 64, wg);
-  const spl = wg / cb;
+  // With subgroups, one column per subgroup of the smallest reported size.
+  const cb = sg
+    ? subgroupColumns(wg, subgroupSizes(ctx.device).min)
+    : Math.min(kFast || cols < 64 ? 8 : 64, wg);
+  // Invocations that share one column's K (for the split heuristic below).
+  const spl = Math.max(1, Math.floor(wg / cb));
   const blocks = Math.ceil(cols / cb) * p.batch;
   const splits = Math.max(
     1,
@@ -56,8 +90,13 @@ export function matmulSmall(ctx: GpuContext, a: GpuData, b: GpuData, p: MatmulPa
   const count = p.batch * p.m * p.n;
   const out = ctx.alloc(count * splits, 'float32');
   ctx.run({
-    key: `matmul.small.${cb}.${spl}.${swap}.${p.transA}.${p.transB}.${kFast}`,
-    code: () => smallCode(cb, spl, swap, p.transA, p.transB, kFast),
+    key: sg
+      ? `matmul.small.sg.${wg}.${cb}.${swap}.${p.transA}.${p.transB}`
+      : `matmul.small.${cb}.${spl}.${swap}.${p.transA}.${p.transB}.${kFast}`,
+    code: () =>
+      sg
+        ? smallSubgroupCode(wg, cb, swap, p.transA, p.transB)
+        : smallCode(cb, spl, swap, p.transA, p.transB, kFast),
     inputs: [a, b],
     outputs: [out],
     uniforms: new Uint32Array([
@@ -143,9 +182,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
     ${stash}
     workgroupBarrier();
-    if (li < CB * S) {
-      let c2 = li / S;
-      let r = li % S;
+    // A workgroup smaller than CB·S outputs (CB = 64 on devices limited to
+    // 128 invocations) loops, so every output is written.
+    for (var o = li; o < CB * S; o += CB * SPL) {
+      let c2 = o / S;
+      let r = o % S;
       var s = 0.0;
       for (var q = 0u; q < SPL; q++) { s += red[(q * CB + c2) * S + r]; }
       let cc = wid.x * CB + c2;

@@ -9,6 +9,7 @@ import '../storage.test.js';
 import '../context.test.js';
 import '../training.test.js';
 import '../cpu-agreement.test.js';
+import '../subgroups-matmul.test.js';
 import { add, getBackend, randn } from '@nerve/core';
 import * as vitest from 'vitest';
 import type { WebGpuBackend } from '../../src/index.js';

@@ -46,6 +46,8 @@ export interface GpuData {
   dtype: DType;
   /** Bytes requested: elements * 4 (the buffer itself may be larger). */
   bytes: number;
+  /** A handle to a shared constant (see constants.ts): never released, never written. */
+  shared?: boolean;
 }
 
 /** One compute dispatch. */
@@ -105,6 +107,12 @@ export class GpuContext {
   private lastKey = '';
   /** Dispatches recorded since the context was created (for tests and stats). */
   dispatches = 0;
+  /** Command buffers submitted since the context was created. */
+  submits = 0;
+  /** Buffer-to-buffer copies recorded (reads' staging copies included). */
+  copies = 0;
+  /** Dispatches per kernel key, counted only while `byKernel` is a Map (see traceKernels). */
+  byKernel: Map<string, number> | null = null;
 
   constructor(device: GPUDevice, limits: GpuLimits, features: GpuFeatures) {
     this.device = device;
@@ -188,6 +196,7 @@ export class GpuContext {
     this.pass.dispatchWorkgroups(x, y, z);
     this.lastKey = k.key;
     this.dispatches++;
+    if (this.byKernel !== null) this.byKernel.set(k.key, (this.byKernel.get(k.key) ?? 0) + 1);
     if (++this.recorded >= BATCH_DISPATCHES) this.flush();
   }
 
@@ -203,6 +212,7 @@ export class GpuContext {
     this.endPass();
     this.encoder ??= this.device.createCommandEncoder();
     this.encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+    this.copies++;
   }
 
   /**
@@ -226,6 +236,7 @@ export class GpuContext {
       }
       this.device.queue.submit([this.encoder.finish()]);
       this.encoder = null;
+      this.submits++;
     }
     this.recorded = 0;
     this.uniformUsed = 0;

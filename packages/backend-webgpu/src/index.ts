@@ -9,6 +9,6 @@ import { WebGpuBackend } from './webgpu-backend.js';
 
 registerBackend('webgpu', () => new WebGpuBackend(), 0);
 
-export { WebGpuBackend, type WebGpuBackendOptions } from './webgpu-backend.js';
+export { WebGpuBackend, type WebGpuBackendOptions, type WebGpuStats } from './webgpu-backend.js';
 export { type AdapterDescription, type DeviceOptions, probe } from './device.js';
 export type { PoolStats } from './pool.js';

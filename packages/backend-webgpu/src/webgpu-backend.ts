@@ -8,25 +8,36 @@
  * error on this backend.
  */
 import type {
+  AdamUpdateParams,
+  AdamUpdateResult,
   Backend,
   BackendMemory,
+  BatchNormParams,
   BinaryOp,
   Conv2dParams,
   DataId,
   DType,
   MatmulParams,
   ReduceOp,
+  RunningStatsUpdate,
+  SgdUpdateParams,
+  SoftmaxCrossEntropyParams,
   StridedView,
   TypedArray,
   UnaryOp,
 } from '@nerve/core';
 import { NerveError } from '@nerve/core';
+import { ConstantCache } from './constants.js';
 import { GpuContext, type GpuData } from './context.js';
 import { type AdapterDescription, createDevice, type DeviceOptions } from './device.js';
 import { binary, copy, copyInto, fillWords, unary, where, wordOf } from './kernels/elementwise.js';
+import { batchNormBackward, batchNormForward } from './kernels/batchnorm.js';
+import { batchNormStats } from './kernels/batchnorm-stats.js';
 import { conv2d, conv2dBackwardFilter, conv2dBackwardInput } from './kernels/conv.js';
+import { softmaxCrossEntropy, softmaxCrossEntropyBackward } from './kernels/cross-entropy.js';
 import { gather, scatterAdd } from './kernels/gather.js';
 import { matmul } from './kernels/matmul.js';
+import { adamUpdate, sgdUpdate } from './kernels/optim.js';
 import { avgPool2d, avgPool2dBackward, maxPool2d } from './kernels/pool.js';
 import { reduce } from './kernels/reduce.js';
 import { logSoftmax, softmax } from './kernels/softmax.js';
@@ -36,12 +47,35 @@ import { Readback } from './readback.js';
 /** Options of the WebGPU backend (how to find the adapter). */
 export type WebGpuBackendOptions = DeviceOptions;
 
+/**
+ * Work counters since the backend was initialised. Small-model training is
+ * bound by per-dispatch and per-read overhead, so these are the numbers to
+ * watch (diff two snapshots to count one training step).
+ */
+export interface WebGpuStats {
+  /** Compute dispatches recorded. */
+  readonly dispatches: number;
+  /** Command buffers submitted to the queue. */
+  readonly submits: number;
+  /** Reads back to the host (each one waits for the GPU). */
+  readonly reads: number;
+  /** Host-to-GPU uploads (queue.writeBuffer of tensor data). */
+  readonly uploads: number;
+  /** Buffer-to-buffer copies recorded (including each read's staging copy). */
+  readonly copies: number;
+  /** Dispatches per kernel, only while `traceKernels(true)` is on (else empty). */
+  readonly byKernel: Readonly<Record<string, number>>;
+}
+
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu';
   private ctxOrNull: GpuContext | null = null;
   private adapterInfo: AdapterDescription | null = null;
   private readback: Readback | null = null;
+  private constants: ConstantCache | null = null;
   private readonly freed = new WeakSet<GpuData>();
+  private reads = 0;
+  private uploads = 0;
 
   constructor(private readonly options: WebGpuBackendOptions = {}) {}
 
@@ -52,6 +86,7 @@ export class WebGpuBackend implements Backend {
     this.ctxOrNull = new GpuContext(d.device, d.limits, d.features);
     this.adapterInfo = d.adapter;
     this.readback = new Readback(this.ctxOrNull);
+    this.constants = new ConstantCache(this.ctxOrNull);
   }
 
   /** The kernel context (throws until `init()` has resolved). */
@@ -76,6 +111,24 @@ export class WebGpuBackend implements Backend {
     return this.ctx.stats();
   }
 
+  /** Dispatch, submit, read, upload and copy counts since `init()`. */
+  stats(): WebGpuStats {
+    const c = this.ctx;
+    return {
+      dispatches: c.dispatches,
+      submits: c.submits,
+      reads: this.reads,
+      uploads: this.uploads,
+      copies: c.copies,
+      byKernel: Object.fromEntries(c.byKernel ?? []),
+    };
+  }
+
+  /** Starts (clearing earlier counts) or stops counting dispatches per kernel in `stats().byKernel`. */
+  traceKernels(on: boolean): void {
+    this.ctx.byKernel = on ? new Map() : null;
+  }
+
   /** Destroys the pool's free buffers (after a large workload, to give memory back). */
   trim(): void {
     this.ctx.flush();
@@ -90,6 +143,7 @@ export class WebGpuBackend implements Backend {
   /** Destroys every pooled buffer and the device; the backend cannot be used afterwards. */
   destroy(): void {
     this.readback?.destroy();
+    this.constants?.destroy();
     this.ctxOrNull?.destroy();
   }
 
@@ -101,6 +155,7 @@ export class WebGpuBackend implements Backend {
     const n = values.length;
     const d = ctx.alloc(n, dtype);
     if (n === 0) return d;
+    this.uploads++;
     let words: Float32Array | Int32Array | Uint32Array;
     if (dtype === 'float32') {
       words = values instanceof Float32Array ? values : Float32Array.from(values);
@@ -117,7 +172,10 @@ export class WebGpuBackend implements Backend {
   }
 
   fill(size: number, dtype: DType, value: number): DataId {
-    return fillWords(this.ctx, size, dtype, wordOf(dtype, value));
+    const word = wordOf(dtype, value);
+    // Scalars (size 1) are shared constants: no dispatch per `mul(x, 0.5)`.
+    const shared = size === 1 ? this.constants!.get(dtype, word) : null;
+    return shared ?? fillWords(this.ctx, size, dtype, word);
   }
 
   async read(id: DataId, dtype: DType, size: number): Promise<TypedArray> {
@@ -127,6 +185,7 @@ export class WebGpuBackend implements Backend {
     if (size > d.elements) {
       throw new NerveError('read', `at most ${d.elements} elements`, String(size));
     }
+    this.reads++;
     return this.readback!.read(d, dtype, size);
   }
 
@@ -134,7 +193,7 @@ export class WebGpuBackend implements Backend {
     const d = id as GpuData;
     if (this.freed.has(d)) return;
     this.freed.add(d);
-    this.ctx.release(d);
+    if (d.shared !== true) this.ctx.release(d);
   }
 
   memory(): BackendMemory {
@@ -181,6 +240,7 @@ export class WebGpuBackend implements Backend {
   }
 
   copyInto(dst: StridedView, src: StridedView, shape: readonly number[], dtype: DType): void {
+    this.constants!.privatize(this.data(dst.id, 'copyInto'));
     copyInto(this.ctx, dst, src, shape, dtype);
   }
 
@@ -259,6 +319,94 @@ export class WebGpuBackend implements Backend {
 
   logSoftmax(x: DataId, outer: number, n: number): DataId {
     return logSoftmax(this.ctx, this.data(x, 'logSoftmax'), outer, n);
+  }
+
+  softmaxCrossEntropy(logits: DataId, labels: DataId, p: SoftmaxCrossEntropyParams): DataId {
+    const op = 'softmaxCrossEntropy';
+    return softmaxCrossEntropy(this.ctx, this.data(logits, op), this.data(labels, op), p);
+  }
+
+  softmaxCrossEntropyBackward(
+    logits: DataId,
+    labels: DataId,
+    dy: DataId,
+    p: SoftmaxCrossEntropyParams,
+  ): DataId {
+    const op = 'softmaxCrossEntropyBackward';
+    const [x, y, g] = [logits, labels, dy].map((id) => this.data(id, op));
+    return softmaxCrossEntropyBackward(this.ctx, x, y, g, p);
+  }
+
+  batchNormStats(
+    x: DataId,
+    outer: number,
+    channels: number,
+    inner: number,
+    correction: number,
+    running: RunningStatsUpdate | null = null,
+  ): { mean: DataId; variance: DataId; runningMean?: DataId; runningVariance?: DataId } {
+    const op = 'batchNormStats';
+    const d = this.data(x, op);
+    const r = running && {
+      mean: this.data(running.mean, op),
+      variance: this.data(running.variance, op),
+      momentum: running.momentum,
+    };
+    return batchNormStats(this.ctx, d, outer, channels, inner, correction, r);
+  }
+
+  batchNormForward(
+    x: DataId,
+    mean: DataId,
+    variance: DataId,
+    weight: DataId | null,
+    bias: DataId | null,
+    p: BatchNormParams,
+  ): DataId {
+    const op = 'batchNormForward';
+    const [a, m, v] = [x, mean, variance].map((id) => this.data(id, op));
+    const w = weight === null ? null : this.data(weight, op);
+    const b = bias === null ? null : this.data(bias, op);
+    return batchNormForward(this.ctx, a, m, v, w, b, p);
+  }
+
+  batchNormBackward(
+    x: DataId,
+    dy: DataId,
+    mean: DataId,
+    variance: DataId,
+    weight: DataId | null,
+    p: BatchNormParams,
+  ): { dx: DataId; dweight: DataId; dbias: DataId } {
+    const op = 'batchNormBackward';
+    const [a, g, m, v] = [x, dy, mean, variance].map((id) => this.data(id, op));
+    const w = weight === null ? null : this.data(weight, op);
+    return batchNormBackward(this.ctx, a, g, m, v, w, p);
+  }
+
+  sgdUpdate(
+    param: DataId,
+    grad: DataId,
+    momentumBuffer: DataId | null,
+    p: SgdUpdateParams,
+  ): { param: DataId; momentumBuffer: DataId | null } {
+    const op = 'sgdUpdate';
+    const b = momentumBuffer === null ? null : this.data(momentumBuffer, op);
+    return sgdUpdate(this.ctx, this.data(param, op), this.data(grad, op), b, p);
+  }
+
+  adamUpdate(
+    param: DataId,
+    grad: DataId,
+    expAvg: DataId,
+    expAvgSq: DataId,
+    maxExpAvgSq: DataId | null,
+    p: AdamUpdateParams,
+  ): AdamUpdateResult {
+    const op = 'adamUpdate';
+    const [w, g, m, v] = [param, grad, expAvg, expAvgSq].map((id) => this.data(id, op));
+    const vMax = maxExpAvgSq === null ? null : this.data(maxExpAvgSq, op);
+    return adamUpdate(this.ctx, w, g, m, v, vMax, p);
   }
 
   // ---- internals ------------------------------------------------------------

@@ -9,9 +9,13 @@
  * primitives, each parameterised by an op name from a table in core) so a new
  * backend is quick to write and cannot silently lack a gradient.
  *
- * Optional fused kernels (conv2d, pooling, softmax) have reference fallbacks
+ * Optional fused kernels (conv2d, pooling, softmax, softmax cross-entropy,
+ * batch-norm statistics, optimizer updates) have reference fallbacks
  * composed from primitives in core; a backend without them still trains,
  * only slower. The conformance suite (`@nerve/core/testing`) checks both.
+ * On a GPU, small-model training is bound by dispatches, not FLOPs: each of
+ * these replaces a chain of primitive kernels (and the scalar fills their
+ * constants need) with one or two dispatches.
  *
  * Conventions shared by every method:
  * - Sizes, strides and offsets count elements, not bytes.
@@ -131,6 +135,78 @@ export interface BackendMemory {
   readonly bytes: number;
 }
 
+/** How per-row losses are combined: kept ([rows]), summed or averaged (one element). */
+export type LossReduction = 'none' | 'sum' | 'mean';
+
+/** Softmax cross-entropy of float32 logits [rows, classes] against int32 labels [rows]. */
+export interface SoftmaxCrossEntropyParams {
+  readonly rows: number;
+  readonly classes: number;
+  /** ε in [0, 1]: the target is (1 − ε)·onehot + ε/classes. */
+  readonly labelSmoothing: number;
+  readonly reduction: LossReduction;
+}
+
+/** Geometry of batch normalization over contiguous [outer, channels, inner]. */
+export interface BatchNormParams {
+  readonly outer: number;
+  readonly channels: number;
+  readonly inner: number;
+  readonly eps: number;
+}
+
+/**
+ * Running averages that batchNormStats updates in the same pass (PyTorch's
+ * rule): runningMean·(1 − m) + mean·m and
+ * runningVariance·(1 − m) + (variance·count/(count − 1))·m, with the
+ * variance of this batch (correction 0) made unbiased.
+ */
+export interface RunningStatsUpdate {
+  readonly mean: DataId;
+  readonly variance: DataId;
+  readonly momentum: number;
+}
+
+/**
+ * SGD hyperparameters of one update of `size` elements (torch.optim.SGD):
+ * d = g + wd·p; b = μ·b + (1 − dampening)·d (b = d on the first step);
+ * d = d + μ·b (Nesterov) or b; p = p − lr·d. momentum 0: no buffer.
+ */
+export interface SgdUpdateParams {
+  readonly size: number;
+  readonly lr: number;
+  readonly momentum: number;
+  readonly dampening: number;
+  readonly weightDecay: number;
+  readonly nesterov: boolean;
+}
+
+/**
+ * Adam hyperparameters of one update of `size` elements (torch.optim.Adam and
+ * AdamW): step is the 1-based step count after this update, used for the
+ * bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ.
+ */
+export interface AdamUpdateParams {
+  readonly size: number;
+  readonly lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  /** AdamW: p ← p·(1 − lr·wd) first, instead of adding wd·p to the gradient. */
+  readonly decoupledWeightDecay: boolean;
+  readonly amsgrad: boolean;
+  readonly step: number;
+}
+
+/** New buffers of one Adam update (null where the setting keeps no such state). */
+export interface AdamUpdateResult {
+  param: DataId;
+  expAvg: DataId;
+  expAvgSq: DataId;
+  maxExpAvgSq: DataId | null;
+}
+
 /** Optional fused kernels. The core falls back to compositions of primitives when absent. */
 export interface FusedKernels {
   /** x [N,C,H,W] float32, w [O,C,KH,KW] → y [N,O,OH,OW]. */
@@ -153,6 +229,83 @@ export interface FusedKernels {
   softmax?(x: DataId, outer: number, n: number): DataId;
   /** Log-softmax over the last axis of a contiguous [outer, n] float32 buffer. */
   logSoftmax?(x: DataId, outer: number, n: number): DataId;
+  /**
+   * Softmax cross-entropy per row, −(1 − ε)·log p[y] − (ε/C)·Σ_c log p[c]
+   * with p = softmax(logits row): [rows] for reduction 'none', else one
+   * element (sum, or sum / rows). A label outside [0, classes) gives NaN.
+   */
+  softmaxCrossEntropy?(logits: DataId, labels: DataId, p: SoftmaxCrossEntropyParams): DataId;
+  /**
+   * Its gradient with respect to the logits, [rows, classes]:
+   * g_i·(softmax(x_i) − q_i) with q = (1 − ε)·onehot + ε/C and g_i = dy[i]
+   * ('none'), dy[0] ('sum') or dy[0] / rows ('mean').
+   */
+  softmaxCrossEntropyBackward?(
+    logits: DataId,
+    labels: DataId,
+    dy: DataId,
+    p: SoftmaxCrossEntropyParams,
+  ): DataId;
+  /**
+   * Per-channel mean and variance of contiguous [outer, channels, inner]
+   * float32 (batch norm's statistics over N and H·W): both [channels]; the
+   * variance divides by count − correction (0: biased, 1: unbiased). With
+   * `running`, also the updated running averages (see RunningStatsUpdate).
+   */
+  batchNormStats?(
+    x: DataId,
+    outer: number,
+    channels: number,
+    inner: number,
+    correction: number,
+    running?: RunningStatsUpdate | null,
+  ): { mean: DataId; variance: DataId; runningMean?: DataId; runningVariance?: DataId };
+  /**
+   * Batch normalization with given statistics, [outer, channels, inner]:
+   * y = (x − mean[c])·rsqrt(variance[c] + eps)·weight[c] + bias[c]
+   * (weight and bias may be null: 1 and 0).
+   */
+  batchNormForward?(
+    x: DataId,
+    mean: DataId,
+    variance: DataId,
+    weight: DataId | null,
+    bias: DataId | null,
+    p: BatchNormParams,
+  ): DataId;
+  /**
+   * The gradient of training-mode batch normalization, whose mean and biased
+   * variance are the batch's own (Ioffe & Szegedy 2015, section 3):
+   * dx = w·σ⁻¹/M·(M·dy − Σdy − x̂·Σ(dy·x̂)), dweight = Σ(dy·x̂), dbias = Σdy,
+   * with x̂ = (x − mean)·σ⁻¹, σ⁻¹ = rsqrt(variance + eps), sums per channel.
+   */
+  batchNormBackward?(
+    x: DataId,
+    dy: DataId,
+    mean: DataId,
+    variance: DataId,
+    weight: DataId | null,
+    p: BatchNormParams,
+  ): { dx: DataId; dweight: DataId; dbias: DataId };
+  /**
+   * One SGD update (see SgdUpdateParams): new param and, when momentum ≠ 0,
+   * the new momentum buffer (`momentumBuffer` null on the first step).
+   */
+  sgdUpdate?(
+    param: DataId,
+    grad: DataId,
+    momentumBuffer: DataId | null,
+    p: SgdUpdateParams,
+  ): { param: DataId; momentumBuffer: DataId | null };
+  /** One Adam/AdamW update (see AdamUpdateParams); maxExpAvgSq only with amsgrad. */
+  adamUpdate?(
+    param: DataId,
+    grad: DataId,
+    expAvg: DataId,
+    expAvgSq: DataId,
+    maxExpAvgSq: DataId | null,
+    p: AdamUpdateParams,
+  ): AdamUpdateResult;
 }
 
 /** Names of the optional fused kernels, for tests that switch them off. */
@@ -165,6 +318,13 @@ export const FUSED_KERNEL_NAMES = [
   'avgPool2dBackward',
   'softmax',
   'logSoftmax',
+  'softmaxCrossEntropy',
+  'softmaxCrossEntropyBackward',
+  'batchNormStats',
+  'batchNormForward',
+  'batchNormBackward',
+  'sgdUpdate',
+  'adamUpdate',
 ] as const satisfies readonly (keyof FusedKernels)[];
 
 export interface Backend extends FusedKernels {

@@ -6,14 +6,21 @@
 import './ops/methods.js';
 
 export type {
+  AdamUpdateParams,
+  AdamUpdateResult,
   Backend,
   BackendMemory,
+  BatchNormParams,
   BinaryOp,
   Conv2dParams,
   DataId,
   FusedKernels,
+  LossReduction,
   MatmulParams,
   ReduceOp,
+  RunningStatsUpdate,
+  SgdUpdateParams,
+  SoftmaxCrossEntropyParams,
   StridedView,
   UnaryOp,
 } from './backend.js';
@@ -58,6 +65,11 @@ export { broadcastShapes, sizeOf } from './shape.js';
 export { gradCheck, type GradCheckOptions, type GradCheckResult } from './gradcheck.js';
 
 export * from './ops/creation.js';
+// Ops backed by optional fused kernels (with fallbacks composed from primitives).
+export * from './ops/cross-entropy.js';
+export * from './ops/optim-update.js';
+export * from './ops/batchnorm-stats.js';
+export * from './ops/batchnorm.js';
 export * from './ops/random.js';
 export {
   add,

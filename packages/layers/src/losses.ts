@@ -2,7 +2,17 @@
  * Classification losses: cross-entropy, negative log-likelihood and the
  * multiclass hinge (SVM) loss, with PyTorch's definitions and reductions.
  */
-import { NerveError, type Tensor, gather, logSoftmax, mul, oneHot, relu, sub } from '@nerve/core';
+import {
+  NerveError,
+  type Tensor,
+  gather,
+  logSoftmax,
+  mul,
+  oneHot,
+  relu,
+  softmaxCrossEntropy,
+  sub,
+} from '@nerve/core';
 import {
   type Reduction,
   checkReduction,
@@ -53,19 +63,16 @@ export function crossEntropy(
       `a float32 tensor [${t.shape.join(',')}]`,
     );
   }
-  if (!probs) classTarget(op, t, n, c);
+  if (!probs) {
+    classTarget(op, t, n, c);
+    // Core's fused kernel where the backend has one (one dispatch forward,
+    // one backward), else log-softmax, gather and the reduction.
+    return run([x], () => softmaxCrossEntropy(x, t, { labelSmoothing: eps, reduction }));
+  }
   return run([x], () => {
     const logp = logSoftmax(x, 1);
-    let loss: Tensor;
-    if (probs) {
-      const q = eps > 0 ? mul(t, 1 - eps).add(eps / c) : t;
-      loss = mul(q, logp).sum(1).neg();
-    } else {
-      loss = pickedNll(logp, t);
-      // (1 − ε)·nll + ε·mean_c(−log p), PyTorch's form of the smoothed target.
-      if (eps > 0) loss = mul(loss, 1 - eps).sub(mul(logp.sum(1), eps / c));
-    }
-    return reduce(loss, reduction);
+    const q = eps > 0 ? mul(t, 1 - eps).add(eps / c) : t;
+    return reduce(mul(q, logp).sum(1).neg(), reduction);
   });
 }
 

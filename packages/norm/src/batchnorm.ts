@@ -7,6 +7,7 @@ import {
   NerveError,
   type Tensor,
   add,
+  batchNormTrain,
   cast,
   div,
   mul,
@@ -19,7 +20,7 @@ import {
   zeros,
 } from '@nerve/core';
 import { Module } from '@nerve/layers';
-import { checkEps, checkFloat, checkPositiveInt, fmt, forwardScope, normalize } from './util.js';
+import { checkEps, checkFloat, checkPositiveInt, fmt, forwardScope } from './util.js';
 
 /** Options of `BatchNorm1d` / `BatchNorm2d` (PyTorch's names and defaults). */
 export interface BatchNormOptions {
@@ -124,20 +125,41 @@ export abstract class BatchNormBase extends Module {
     }
     // Statistics have shape [1, C, 1, …] so they broadcast over the input.
     const statShape = x.shape.map((d, i) => (i === 1 ? d : 1));
-    const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
     return forwardScope([x, this.weight, this.bias], () => {
-      let y: Tensor;
       if (useBatchStats) {
-        const n = normalize(x, axes, this.eps);
-        if (this.training && this.trackRunningStats) {
-          this.updateRunningStats(n.mean, n.variance, perChannel);
+        // Core's fused batch norm where the backend has it (statistics,
+        // normalize and one backward dispatch), else the composition.
+        const track = this.training && this.trackRunningStats;
+        // A fixed momentum lets the statistics pass update the running
+        // averages too; the cumulative average (null) needs the batch count.
+        const running =
+          track && this.momentum !== null
+            ? {
+                mean: this.buffer('running_mean'),
+                variance: this.buffer('running_var'),
+                momentum: this.momentum,
+              }
+            : null;
+        const r = batchNormTrain(x, this.weight, this.bias, this.eps, running);
+        if (running && r.runningMean && r.runningVariance) {
+          const { runningMean, runningVariance } = r;
+          noGrad(() => {
+            const count = this.buffer('num_batches_tracked');
+            tidy(() => count.assign(add(count, 1)));
+            running.mean.assign(runningMean);
+            running.variance.assign(runningVariance);
+          });
+          // The buffers now hold the new values; the results are not needed.
+          runningMean.dispose();
+          runningVariance.dispose();
+        } else if (track) {
+          this.updateRunningStats(r.mean, r.variance, perChannel);
         }
-        y = n.y;
-      } else {
-        const rm = reshape(this.buffer('running_mean'), statShape);
-        const rv = reshape(this.buffer('running_var'), statShape);
-        y = mul(sub(x, rm), rsqrt(add(rv, this.eps)));
+        return r.y;
       }
+      const rm = reshape(this.buffer('running_mean'), statShape);
+      const rv = reshape(this.buffer('running_var'), statShape);
+      let y = mul(sub(x, rm), rsqrt(add(rv, this.eps)));
       if (this.weight && this.bias) {
         y = add(mul(y, reshape(this.weight, statShape)), reshape(this.bias, statShape));
       }

@@ -3,7 +3,7 @@
  * decoupled weight decay (Loshchilov & Hutter 2019): torch.optim.Adam's and
  * torch.optim.AdamW's updates.
  */
-import { NerveError, type Tensor, add, div, maximum, mul, sqrt, sub, zerosLike } from '@nerve/core';
+import { NerveError, type Tensor, adamUpdate, zerosLike } from '@nerve/core';
 import {
   type ParamGroup,
   type ParamState,
@@ -49,25 +49,36 @@ abstract class AdamBase extends Optimizer {
     return { tensors: ['expAvg', 'expAvgSq'], numbers: ['step'], optional: ['maxExpAvgSq'] };
   }
 
-  /** m ← β₁m + (1 − β₁)g; v ← β₂v + (1 − β₂)g²; p ← p − lr/(1 − β₁ᵗ) · m / (√v̂/√(1 − β₂ᵗ) + eps). */
-  protected adamStep(p: Tensor, d: Tensor, state: ParamState, g: ParamGroup): void {
-    const [beta1, beta2] = g.betas as [number, number];
+  /**
+   * m ← β₁m + (1 − β₁)g; v ← β₂v + (1 − β₂)g²; p ← p − lr/(1 − β₁ᵗ) · m / (√v̂/√(1 − β₂ᵗ) + eps),
+   * with weight decay as L2 (Adam) or decoupled (AdamW): one fused dispatch
+   * per parameter where the backend has it.
+   */
+  protected adamStep(
+    p: Tensor,
+    grad: Tensor,
+    state: ParamState,
+    g: ParamGroup,
+    decoupled: boolean,
+  ): void {
     const expAvg = stateTensor(state, 'expAvg', () => zerosLike(p));
     const expAvgSq = stateTensor(state, 'expAvgSq', () => zerosLike(p));
+    const maxSq = g.amsgrad ? stateTensor(state, 'maxExpAvgSq', () => zerosLike(p)) : null;
     const step = ((state.step as number | undefined) ?? 0) + 1;
+    const r = adamUpdate(p, grad, expAvg, expAvgSq, maxSq, {
+      lr: g.lr,
+      betas: g.betas as [number, number],
+      eps: g.eps as number,
+      weightDecay: g.weightDecay,
+      decoupledWeightDecay: decoupled,
+      amsgrad: g.amsgrad as boolean,
+      step,
+    });
     state.step = step;
-    expAvg.assign(add(mul(expAvg, beta1), mul(d, 1 - beta1)));
-    expAvgSq.assign(add(mul(expAvgSq, beta2), mul(mul(d, 1 - beta2), d)));
-    const biasCorrection1 = 1 - beta1 ** step;
-    const biasCorrection2 = 1 - beta2 ** step;
-    const stepSize = g.lr / biasCorrection1;
-    let v = expAvgSq;
-    if (g.amsgrad) {
-      const maxSq = stateTensor(state, 'maxExpAvgSq', () => zerosLike(p));
-      v = maxSq.assign(maximum(maxSq, expAvgSq));
-    }
-    const denom = add(div(sqrt(v), Math.sqrt(biasCorrection2)), g.eps as number);
-    p.assign(sub(p, mul(div(expAvg, denom), stepSize)));
+    expAvg.assign(r.expAvg);
+    expAvgSq.assign(r.expAvgSq);
+    if (maxSq !== null && r.maxExpAvgSq !== null) maxSq.assign(r.maxExpAvgSq);
+    p.assign(r.param);
   }
 }
 
@@ -85,8 +96,7 @@ export class Adam extends AdamBase {
   }
 
   protected override update(p: Tensor, grad: Tensor, state: ParamState, g: ParamGroup): void {
-    const d = g.weightDecay !== 0 ? add(grad, mul(p, g.weightDecay)) : grad;
-    this.adamStep(p, d, state, g);
+    this.adamStep(p, grad, state, g, false);
   }
 }
 
@@ -104,7 +114,6 @@ export class AdamW extends AdamBase {
   }
 
   protected override update(p: Tensor, grad: Tensor, state: ParamState, g: ParamGroup): void {
-    if (g.weightDecay !== 0) p.assign(mul(p, 1 - g.lr * g.weightDecay));
-    this.adamStep(p, grad, state, g);
+    this.adamStep(p, grad, state, g, true);
   }
 }

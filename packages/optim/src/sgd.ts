@@ -2,7 +2,7 @@
  * Stochastic gradient descent with momentum, dampening, Nesterov momentum
  * (Sutskever et al. 2013) and L2 weight decay: torch.optim.SGD's update.
  */
-import { NerveError, type Tensor, add, clone, mul, sub } from '@nerve/core';
+import { NerveError, type Tensor, sgdUpdate } from '@nerve/core';
 import {
   type ParamGroup,
   type ParamState,
@@ -56,19 +56,20 @@ export class SGD extends Optimizer {
   }
 
   protected override update(p: Tensor, grad: Tensor, state: ParamState, g: ParamGroup): void {
-    const momentum = g.momentum as number;
-    let d = g.weightDecay !== 0 ? add(grad, mul(p, g.weightDecay)) : grad;
-    if (momentum !== 0) {
-      const buf = state.momentumBuffer as Tensor | undefined;
-      let b: Tensor;
-      if (buf === undefined) {
-        b = clone(d).keep();
-        state.momentumBuffer = b;
-      } else {
-        b = buf.assign(add(mul(buf, momentum), mul(d, 1 - (g.dampening as number))));
-      }
-      d = g.nesterov ? add(d, mul(b, momentum)) : b;
+    // One fused dispatch per parameter where the backend has it (core composes
+    // the same formula from elementwise ops otherwise).
+    const buf = (state.momentumBuffer as Tensor | undefined) ?? null;
+    const r = sgdUpdate(p, grad, buf, {
+      lr: g.lr,
+      momentum: g.momentum as number,
+      dampening: g.dampening as number,
+      weightDecay: g.weightDecay,
+      nesterov: g.nesterov as boolean,
+    });
+    if (r.momentumBuffer !== null) {
+      if (buf === null) state.momentumBuffer = r.momentumBuffer.keep();
+      else buf.assign(r.momentumBuffer);
     }
-    p.assign(sub(p, mul(d, g.lr)));
+    p.assign(r.param);
   }
 }

@@ -9,6 +9,7 @@ import { registerBroadcast } from './cases-broadcast.js';
 import { registerConv } from './cases-conv.js';
 import { registerCreation, registerRandom } from './cases-creation.js';
 import { registerFallbacks } from './cases-fallback.js';
+import { registerFused } from './cases-fused.js';
 import { registerIndexing } from './cases-indexing.js';
 import { registerMatmul } from './cases-matmul.js';
 import { registerMemory } from './cases-memory.js';
@@ -38,6 +39,7 @@ export const CONFORMANCE_GROUPS: Readonly<Record<string, () => void>> = {
   matmul: registerMatmul,
   conv: registerConv,
   fallback: registerFallbacks,
+  fused: registerFused,
   views: registerViews,
   indexing: registerIndexing,
   broadcast: registerBroadcast,

@@ -1,0 +1,28 @@
+/**
+ * Runs an op on the backend's fused path and inside withoutFusedKernels, and
+ * checks both against a float64 reference and each other.
+ */
+import { type Tensor, noGrad, withoutFusedKernels } from '../index.js';
+import { type Out, type Tol, expectAgree, expectClose, run } from './harness.js';
+import type { HostArray } from './reference.js';
+
+/** Runs `fn` on the fused path and on the fallback path. */
+export async function bothPaths(fn: () => Tensor[]): Promise<[Out[], Out[]]> {
+  const fusedOut = await run(() => noGrad(fn));
+  const fallbackOut = await run(() => noGrad(() => withoutFusedKernels(fn)));
+  return [fusedOut, fallbackOut];
+}
+
+export function expectBoth(
+  [f, b]: [Out[], Out[]],
+  want: readonly (HostArray | null)[],
+  tol: Tol,
+  label: string,
+): void {
+  want.forEach((w, i) => {
+    if (w === null) return;
+    expectClose(f[i], w, tol, `${label} output ${i} (fused path)`, 'float32');
+    expectClose(b[i], w, tol, `${label} output ${i} (fallback path)`, 'float32');
+    expectAgree(b[i], f[i], tol, `${label} output ${i}: fallback vs fused`);
+  });
+}

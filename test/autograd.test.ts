@@ -7,6 +7,7 @@ import {
   backward,
   detach,
   exp,
+  getBackend,
   matmul,
   memory,
   mul,
@@ -98,5 +99,100 @@ describe('memory over steps', () => {
     }
     expect(memory().numTensors).toBe(afterFirst);
     expect(w.grad).not.toBeNull();
+  });
+});
+
+describe('leaf gradients own their buffers', () => {
+  it('two leaves handed the same gradient tensor get separate buffers', () => {
+    const a = tensor([1, 2, 3], { requiresGrad: true });
+    const b = tensor([4, 5, 6], { requiresGrad: true });
+    // add's backward passes one tensor to both inputs.
+    tidy(() => backward(add(a, b), tensor([1, 2, 3])));
+    expect(a.grad!.storage).not.toBe(b.grad!.storage);
+    a.grad!.dispose();
+    expect(vals(b.grad!)).toEqual([1, 2, 3]);
+  });
+
+  it('a leaf given the caller gradient directly copies it', () => {
+    const x = tensor([1, 2], { requiresGrad: true });
+    const seed = tensor([7, 8]);
+    backward(x, seed);
+    expect(x.grad!.storage).not.toBe(seed.storage);
+    seed.dispose();
+    expect(vals(x.grad!)).toEqual([7, 8]);
+  });
+
+  it('a gradient that is a view of another buffer is copied, not adopted', () => {
+    const x = tensor([1, 2, 3, 4, 5, 6], { requiresGrad: true });
+    const y = reshape(x, [2, 3]);
+    const g = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    tidy(() => backward(y, g));
+    // reshape's backward returns a view of g: the leaf must not share g's buffer.
+    expect(x.grad!.storage).not.toBe(g.storage);
+    g.dispose();
+    expect(vals(x.grad!)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('a fresh contiguous gradient is adopted without a copy', () => {
+    const w = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { requiresGrad: true },
+    );
+    const x = tensor([
+      [1, 0],
+      [2, 1],
+    ]);
+    const be = getBackend() as unknown as { copy: (...a: unknown[]) => unknown };
+    const original = be.copy;
+    let copies = 0;
+    be.copy = function (this: unknown, ...a: unknown[]) {
+      copies++;
+      return original.apply(this, a);
+    };
+    try {
+      // d/dw of x·w against G is xᵀ·G: a matmul result, contiguous and unshared.
+      tidy(() =>
+        backward(
+          matmul(x, w),
+          tensor([
+            [1, 1],
+            [1, 1],
+          ]),
+        ),
+      );
+    } finally {
+      be.copy = original;
+    }
+    expect(copies).toBe(0);
+    expect(vals(w.grad!)).toEqual([3, 3, 1, 1]);
+  });
+
+  it('the live tensor count is the same after repeated backward passes', () => {
+    const w = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { requiresGrad: true },
+    );
+    const x = tensor([
+      [1, 0],
+      [0, 1],
+    ]);
+    const step = () => {
+      w.grad?.dispose();
+      w.grad = null;
+      tidy(() => sum(exp(matmul(x, w))).backward());
+    };
+    step();
+    const before = memory().numTensors;
+    for (let i = 0; i < 20; i++) step();
+    expect(memory().numTensors).toBe(before);
   });
 });

@@ -5,7 +5,8 @@
  * backend never implements a gradient. `backward` walks the graph once in
  * reverse topological order and accumulates into the leaves' `.grad`.
  */
-import { keep, noGrad, tidy } from './engine.js';
+import { BYTES_PER_ELEMENT } from './dtype.js';
+import { engine, keep, noGrad, tidy } from './engine.js';
 import { NerveError, fmtShape } from './errors.js';
 import { shapesEqual } from './shape.js';
 import type { Tensor } from './tensor.js';
@@ -72,6 +73,8 @@ export function backward(root: Tensor, gradient?: Tensor): void {
   const order = topoOrder(root);
   noGrad(() =>
     tidy(() => {
+      const scope = engine.scopes[engine.scopes.length - 1];
+      const adopted = new Set<Tensor>();
       const grads = new Map<Tensor, Tensor>();
       grads.set(root, gradient ?? onesLike(root));
       for (const t of order) {
@@ -80,7 +83,7 @@ export function backward(root: Tensor, gradient?: Tensor): void {
         grads.delete(t);
         const node = t.gradFn;
         if (node === null) {
-          accumulateLeaf(t, g);
+          accumulateLeaf(t, g, scope, adopted);
           continue;
         }
         let inGrads: (Tensor | null)[];
@@ -108,11 +111,33 @@ export function backward(root: Tensor, gradient?: Tensor): void {
   );
 }
 
-function accumulateLeaf(leaf: Tensor, g: Tensor): void {
-  // The gradient may be a view shared with another leaf's gradient (add's
-  // backward hands the same tensor to both inputs), so a leaf always gets a
-  // buffer of its own.
-  const own = leaf.grad ? add(leaf.grad, g) : contiguous(g, true);
-  if (leaf.grad) leaf.grad.dispose();
-  leaf.grad = keep(own);
+function accumulateLeaf(
+  leaf: Tensor,
+  g: Tensor,
+  scope: Set<Tensor> | undefined,
+  adopted: Set<Tensor>,
+): void {
+  if (leaf.grad) {
+    const sum = add(leaf.grad, g);
+    leaf.grad.dispose();
+    leaf.grad = keep(sum);
+    return;
+  }
+  // A leaf's gradient needs a buffer of its own: the same tensor may go to
+  // two leaves (add's backward hands one tensor to both inputs) or be a view
+  // of another tensor's buffer, or be the caller's seed gradient. A
+  // contiguous intermediate this pass created, whose buffer nothing else
+  // shares and that no other leaf took, is adopted as is: one copy fewer
+  // per parameter per step.
+  const ownable =
+    scope !== undefined &&
+    g.scope === scope &&
+    !adopted.has(g) &&
+    g.dtype === leaf.dtype &&
+    g.isContiguous &&
+    g.offset === 0 &&
+    g.storage.refs === 1 &&
+    g.storage.bytes === g.size * BYTES_PER_ELEMENT[g.dtype];
+  if (ownable) adopted.add(g);
+  leaf.grad = keep(ownable ? g : contiguous(g, true));
 }

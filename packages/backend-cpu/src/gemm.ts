@@ -6,8 +6,15 @@
  * blocks into contiguous panels, so the micro-kernel streams both operands in
  * order whatever their original layout. Transposition is absorbed by the
  * packing routines; all four layouts then run the same inner kernel.
+ *
+ * From WASM_MIN multiply-adds on, and unless the kernel mode is 'scalar',
+ * the same algorithm runs as generated WebAssembly SIMD (./wasm/, float32
+ * sums); this file's JavaScript version (float64 sums) is the fallback and
+ * the path for tiny products.
  */
 import { MR, microKernel, NR } from './gemm-kernel.js';
+import { gemmWasm } from './wasm/gemm-wasm.js';
+import { getWasmRuntime } from './wasm/runtime.js';
 
 /** Depth of a packed block: the kc×(MR+NR) doubles a micro-kernel streams (16 KiB) fit L1. */
 const KC = 256;
@@ -17,6 +24,15 @@ const MC = 128;
 const NC = 512;
 /** Below this many multiply-adds, packing costs more than it saves. */
 const SMALL = 16 * 16 * 16;
+/**
+ * From this many multiply-adds (m·n·k) on, the wasm kernels run (when the
+ * mode allows). Measured (scripts/switch-point.ts, relaxed, per call): the
+ * wasm call costs ~0.5 µs fixed, so JS wins up to ~6³ (0.4 vs 0.7 µs) and
+ * 1×16·16×16; wasm wins from ~12³ (1.2 vs 2.8 µs for TN/NT), 1×32·32×32
+ * (0.9 vs 1.5 µs), and on every thin-k (64×k·k×64, k ≥ 1) and thin-n
+ * (128×128·128×n, n ≥ 1) shape tried. README has the table.
+ */
+export const WASM_MIN = 2048;
 
 /**
  * Packing buffers, grown on demand and reused across calls. They hold float64
@@ -69,6 +85,13 @@ export function gemm(g: GemmArgs, scratch: GemmScratch): void {
   if (m * n * k <= SMALL) {
     gemmSmall(g, aRs, aCs, bRs, bCs);
     return;
+  }
+  if (m * n * k >= WASM_MIN) {
+    const rt = getWasmRuntime();
+    if (rt) {
+      gemmWasm(g, rt);
+      return;
+    }
   }
   const kcMax = Math.min(KC, k);
   scratch.ensure(roundUp(Math.min(MC, m), MR) * kcMax, roundUp(Math.min(NC, n), NR) * kcMax);

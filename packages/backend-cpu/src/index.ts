@@ -3,7 +3,16 @@
  */
 import { registerBackend } from '@nerve/core';
 import { CpuBackend } from './cpu-backend.js';
+import { setThreads } from './threads/config.js';
 
 export { CpuBackend };
+export { getKernelMode, type KernelMode, setKernelMode } from './wasm/runtime.js';
+export { getThreads, setThreads, threadsReady } from './threads/config.js';
+export { threadsSupported } from './threads/platform.js';
 
 registerBackend('cpu', () => new CpuBackend(), 1);
+
+// Matmul and conv use every core by default, as PyTorch does. Threads give
+// bit-identical results to one thread; where SharedArrayBuffer is missing (a
+// page that is not cross-origin isolated) this stays at 1.
+setThreads();

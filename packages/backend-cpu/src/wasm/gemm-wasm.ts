@@ -1,0 +1,133 @@
+/**
+ * Runs one `GemmArgs` product on the wasm kernels.
+ *
+ * Memory layout of a call (byte offsets, each region 64-byte aligned):
+ *
+ *   A     m·k floats, copied verbatim (TypedArray.set) in its stored layout
+ *   B     k·n floats, likewise
+ *   C     mPad × nPad floats (mPad, nPad: m, n rounded up to the register
+ *         tile), so the micro-kernel always writes whole tiles; copied in
+ *         only when accumulating, copied out in one `set` (or per row when
+ *         n is not a multiple of the tile width)
+ *   Bp    packed B, nPad·k floats (packB tasks, once per call)
+ *   A~    A panels, mPad·min(k, kb) floats per column block: each task
+ *         (row block × column block) packs into its own slice, so tasks
+ *         never share scratch
+ *
+ * Packing happens inside wasm: copying with TypedArray.set runs at memcpy
+ * speed and the wasm packers beat a JS packing loop into the memory.
+ */
+import type { GemmArgs } from '../gemm.js';
+import type { WasmRuntime } from './runtime.js';
+
+/**
+ * Rows of C per task (rounded up to the register tile: 66 for 6×8): a
+ * 64×256 packed A block (64 KiB) stays in L2 while B panels stream past.
+ * Measured at 1024³: 24, 66 and 132 rows ran within noise of each other.
+ */
+export const MC = 64;
+/**
+ * Most k per packed block: a 256×8 B panel (8 KiB) and a 6×256 A panel stay
+ * in L1 through a micro-kernel call. k is cut into equal blocks of at most
+ * KC (784 → 4×196, not 3×256 + 16), which depends on k alone, so the
+ * summation order is the same for any task split.
+ */
+export const KC = 256;
+
+const ALIGN = 64;
+
+function roundUp(x: number, to: number): number {
+  return Math.ceil(x / to) * to;
+}
+
+export function gemmWasm(g: GemmArgs, rt: WasmRuntime): void {
+  const { m, n, k } = g;
+  const { mr, nr } = rt.tile;
+  const kb = Math.ceil(k / Math.ceil(k / KC));
+  const mPad = roundUp(m, mr);
+  const nPad = roundUp(n, nr);
+  const aAddr = ALIGN;
+  const bAddr = roundUp(aAddr + 4 * m * k, ALIGN);
+  const cAddr = roundUp(bAddr + 4 * k * n, ALIGN);
+  const bpAddr = roundUp(cAddr + 4 * mPad * nPad, ALIGN);
+  const scratch = roundUp(bpAddr + 4 * nPad * k, ALIGN);
+  const kcMax = Math.min(k, kb);
+  const threads = rt.runner.threads;
+  // Row blocks of at most MC, and at least one per thread when m allows;
+  // when m is too short for that (conv's 16-row weights), C's columns are
+  // split too, and every column block packs its own copy of A.
+  const rowsPerTask = Math.min(roundUp(MC, mr), roundUp(Math.ceil(m / threads), mr));
+  const rowBlocks = Math.ceil(m / rowsPerTask);
+  const colBlocks = Math.min(Math.ceil(threads / rowBlocks), nPad / nr);
+  rt.ensure(scratch + 4 * mPad * kcMax * colBlocks);
+  const mem = rt.f32();
+
+  mem.set(g.a.subarray(g.aOff, g.aOff + m * k), aAddr >> 2);
+  mem.set(g.b.subarray(g.bOff, g.bOff + k * n), bAddr >> 2);
+  if (g.accumulate) copyC(g.c, g.cOff, mem, cAddr >> 2, m, n, nPad, true);
+
+  const bRs = g.transB ? 1 : n;
+  const bCs = g.transB ? k : 1;
+  rt.runner.run(
+    'packB',
+    split(nPad, nr, threads).map(([j0, j1]) => [bAddr, bRs, bCs, k, kb, n, nPad, j0, j1, bpAddr]),
+  );
+
+  const aRs = g.transA ? 1 : k;
+  const aCs = g.transA ? m : 1;
+  const acc = g.accumulate ? 1 : 0;
+  const tasks: number[][] = [];
+  split(nPad, nr, colBlocks).forEach(([j0, j1], cb) => {
+    for (let i0 = 0; i0 < m; i0 += rowsPerTask) {
+      const i1 = Math.min(m, i0 + rowsPerTask);
+      const taskScratch = scratch + 4 * kcMax * (cb * mPad + i0);
+      tasks.push([aAddr, aRs, aCs, bpAddr, nPad, k, kb, cAddr, i0, i1, j0, j1, acc, taskScratch]);
+    }
+  });
+  rt.runner.run('gemmRows', tasks);
+
+  copyC(g.c, g.cOff, rt.f32(), cAddr >> 2, m, n, nPad, false);
+}
+
+/** [lo, hi) chunks of [0, total) in multiples of `step`, about one per thread. */
+function split(total: number, step: number, threads: number): [number, number][] {
+  const size = roundUp(Math.ceil(total / threads), step);
+  const out: [number, number][] = [];
+  for (let lo = 0; lo < total; lo += size) out.push([lo, Math.min(total, lo + size)]);
+  return out;
+}
+
+/**
+ * Copies C between its JS array (row length n) and wasm (row length nPad).
+ * Each subarray + set pair costs ~0.1 µs, so short rows are copied by a
+ * loop (128×128·128×1 went from ~15 µs to ~3 µs).
+ */
+function copyC(
+  c: Float32Array,
+  cOff: number,
+  mem: Float32Array,
+  at: number,
+  m: number,
+  n: number,
+  nPad: number,
+  toWasm: boolean,
+): void {
+  if (n === nPad) {
+    if (toWasm) mem.set(c.subarray(cOff, cOff + m * n), at);
+    else c.set(mem.subarray(at, at + m * n), cOff);
+    return;
+  }
+  if (n < 64) {
+    for (let i = 0; i < m; i++) {
+      const x = cOff + i * n;
+      const y = at + i * nPad;
+      if (toWasm) for (let j = 0; j < n; j++) mem[y + j] = c[x + j];
+      else for (let j = 0; j < n; j++) c[x + j] = mem[y + j];
+    }
+    return;
+  }
+  for (let i = 0; i < m; i++) {
+    if (toWasm) mem.set(c.subarray(cOff + i * n, cOff + (i + 1) * n), at + i * nPad);
+    else c.set(mem.subarray(at + i * nPad, at + i * nPad + n), cOff + i * n);
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The WebAssembly runtime behind the CPU GEMM: kernel mode, the compiled
+ * module, its memory and the task runner.
+ *
+ * For the worker pool (../threads/) and `setThreads(n)`:
+ *
+ * - `getWasmRuntime()` returns `{ module, memory, instance, runner, mode, tile }`
+ *   for the effective mode, or undefined in 'scalar' mode. The module imports
+ *   exactly one thing, `env.memory`, and has no globals, tables or start
+ *   function, so a worker instantiates the same `module` against the same
+ *   `memory` (both can be posted to a worker when the memory is shared) with
+ *   `new WebAssembly.Instance(module, { env: { memory } })`.
+ * - `setRunnerFactory(factory, { sharedMemory: true })` plugs a pool in: the
+ *   current runtime is dropped, and the next GEMM builds a new one with a
+ *   shared memory (`maximum` = MAX_PAGES) and calls `factory(runtimeParts)` to
+ *   get its runner. The factory is called again whenever the runtime is
+ *   rebuilt (a kernel-mode change compiles another module, so workers must
+ *   instantiate it). `setRunnerFactory(undefined)` goes back to one thread.
+ * - Tasks never overlap in what they write (see gemm-kernels.ts), and any
+ *   split gives bit-identical results, so a runner may order them freely.
+ * - Memory grows from the calling thread (`memory.grow`) between runs, never
+ *   during one; wasm code in workers sees the new size without any action.
+ */
+import { NerveError } from '@nerve/core';
+import { detectSimd } from './detect.js';
+import { gemmModule, type SimdMode } from './gemm-kernels.js';
+import { SingleThreadRunner, type WasmTaskRunner } from './runner.js';
+
+/** Which GEMM kernels run: 'relaxed' (f32x4.relaxed_madd), 'simd' (f32x4 mul+add) or 'scalar' (plain JS). */
+export type KernelMode = 'relaxed' | 'simd' | 'scalar';
+
+/** Register tile of the wasm micro-kernel per mode (measured: README and gemm-kernels.ts). */
+export const TILES: Readonly<Record<SimdMode, { mr: number; nr: number }>> = {
+  relaxed: { mr: 6, nr: 8 },
+  simd: { mr: 5, nr: 8 },
+};
+
+/** 4 GiB, the wasm32 limit; a shared memory reserves its maximum up front as address space only. */
+export const MAX_PAGES = 65536;
+
+/** What a runner factory is given to build a runner. */
+export interface RuntimeParts {
+  readonly module: WebAssembly.Module;
+  readonly memory: WebAssembly.Memory;
+  readonly instance: WebAssembly.Instance;
+  readonly mode: SimdMode;
+  /** The register tile the module was generated with. */
+  readonly tile: { readonly mr: number; readonly nr: number };
+}
+
+export type RunnerFactory = (parts: RuntimeParts) => WasmTaskRunner;
+
+export interface WasmRuntime extends RuntimeParts {
+  readonly runner: WasmTaskRunner;
+  /** A Float32Array over the whole memory, re-created after the memory grew. */
+  f32(): Float32Array;
+  /** Grows the memory to at least `bytes`. */
+  ensure(bytes: number): void;
+}
+
+let requested: KernelMode | 'auto' = 'auto';
+let runnerFactory: RunnerFactory | undefined;
+let sharedMemory = false;
+let current: WasmRuntime | undefined;
+
+/** The modes this runtime supports, fastest first; 'scalar' always. */
+export function supportedKernelModes(): KernelMode[] {
+  const { simd, relaxed } = detectSimd();
+  return [...(relaxed ? ['relaxed' as const] : []), ...(simd ? ['simd' as const] : []), 'scalar'];
+}
+
+/**
+ * Chooses the GEMM kernels for matmul and conv: 'auto' (the default) picks
+ * the fastest supported, the others force one and throw if unsupported.
+ */
+export function setKernelMode(mode: KernelMode | 'auto'): void {
+  const all = ['auto', 'relaxed', 'simd', 'scalar'];
+  if (!all.includes(mode)) {
+    throw new NerveError('setKernelMode', `one of ${all.join(', ')}`, JSON.stringify(mode));
+  }
+  const supported = supportedKernelModes();
+  if (mode !== 'auto' && !supported.includes(mode)) {
+    throw new NerveError(
+      'setKernelMode',
+      `a mode this runtime supports (${['auto', ...supported].join(', ')})`,
+      `'${mode}'`,
+    );
+  }
+  requested = mode;
+  if (current && current.mode !== getKernelMode()) current = undefined;
+}
+
+/** The kernels matmul and conv use now (what 'auto' resolved to). */
+export function getKernelMode(): KernelMode {
+  return requested === 'auto' ? supportedKernelModes()[0] : requested;
+}
+
+/** Plugs in a runner (a worker pool); see the file comment. */
+export function setRunnerFactory(
+  factory: RunnerFactory | undefined,
+  opts: { sharedMemory?: boolean } = {},
+): void {
+  runnerFactory = factory;
+  sharedMemory = factory !== undefined && opts.sharedMemory === true;
+  current = undefined;
+}
+
+/** The runtime for the effective mode, built on first use; undefined in 'scalar' mode. */
+export function getWasmRuntime(): WasmRuntime | undefined {
+  const mode = getKernelMode();
+  if (mode === 'scalar') return undefined;
+  if (current?.mode === mode) return current;
+  current = build(mode);
+  return current;
+}
+
+function build(mode: SimdMode): WasmRuntime {
+  const initial = 16; // 1 MiB; grown on demand
+  const memory = new WebAssembly.Memory(
+    sharedMemory ? { initial, maximum: MAX_PAGES, shared: true } : { initial, maximum: MAX_PAGES },
+  );
+  const bytes = gemmModule({
+    mode,
+    ...TILES[mode],
+    memory: { initial, maximum: MAX_PAGES, shared: sharedMemory },
+  });
+  const module = new WebAssembly.Module(bytes);
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const parts: RuntimeParts = { module, memory, instance, mode, tile: TILES[mode] };
+  const runner = runnerFactory ? runnerFactory(parts) : new SingleThreadRunner(instance.exports);
+  let view = new Float32Array(memory.buffer);
+  return {
+    ...parts,
+    runner,
+    f32() {
+      if (view.buffer !== memory.buffer) view = new Float32Array(memory.buffer);
+      return view;
+    },
+    ensure(need: number) {
+      const have = memory.buffer.byteLength;
+      if (need <= have) return;
+      const pages = Math.ceil((need - have) / 65536);
+      if (have / 65536 + pages > MAX_PAGES) {
+        throw NerveError.raw('matmul', `needs ${need} bytes of wasm memory, over the 4 GiB limit`);
+      }
+      // Grow by at least half again so a sequence of growing calls grows rarely.
+      memory.grow(Math.min(MAX_PAGES - have / 65536, Math.max(pages, Math.ceil(have / 131072))));
+    },
+  };
+}

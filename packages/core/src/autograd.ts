@@ -6,7 +6,7 @@
  * reverse topological order and accumulates into the leaves' `.grad`.
  */
 import { BYTES_PER_ELEMENT } from './dtype.js';
-import { engine, keep, noGrad, tidy } from './engine.js';
+import { engine, keep, noGrad, type Storage, tidy } from './engine.js';
 import { NerveError, fmtShape } from './errors.js';
 import { shapesEqual } from './shape.js';
 import type { Tensor } from './tensor.js';
@@ -74,7 +74,7 @@ export function backward(root: Tensor, gradient?: Tensor): void {
   noGrad(() =>
     tidy(() => {
       const scope = engine.scopes[engine.scopes.length - 1];
-      const adopted = new Set<Tensor>();
+      const adopted = new Set<Storage>();
       const grads = new Map<Tensor, Tensor>();
       grads.set(root, gradient ?? onesLike(root));
       for (const t of order) {
@@ -115,7 +115,7 @@ function accumulateLeaf(
   leaf: Tensor,
   g: Tensor,
   scope: Set<Tensor> | undefined,
-  adopted: Set<Tensor>,
+  adopted: Set<Storage>,
 ): void {
   if (leaf.grad) {
     const sum = add(leaf.grad, g);
@@ -124,20 +124,26 @@ function accumulateLeaf(
     return;
   }
   // A leaf's gradient needs a buffer of its own: the same tensor may go to
-  // two leaves (add's backward hands one tensor to both inputs) or be a view
-  // of another tensor's buffer, or be the caller's seed gradient. A
-  // contiguous intermediate this pass created, whose buffer nothing else
-  // shares and that no other leaf took, is adopted as is: one copy fewer
-  // per parameter per step.
+  // two leaves (add's backward hands one tensor to both inputs), be a view of
+  // a buffer something outside this pass holds, or be the caller's seed
+  // gradient. A contiguous gradient whose buffer only this pass's temporaries
+  // refer to (they are disposed when it ends) and that no other leaf took is
+  // adopted as is: one copy fewer per parameter per step.
   const ownable =
     scope !== undefined &&
-    g.scope === scope &&
-    !adopted.has(g) &&
+    !adopted.has(g.storage) &&
     g.dtype === leaf.dtype &&
     g.isContiguous &&
     g.offset === 0 &&
-    g.storage.refs === 1 &&
-    g.storage.bytes === g.size * BYTES_PER_ELEMENT[g.dtype];
-  if (ownable) adopted.add(g);
+    g.storage.bytes === g.size * BYTES_PER_ELEMENT[g.dtype] &&
+    referencesIn(scope, g.storage) === g.storage.refs;
+  if (ownable) adopted.add(g.storage);
   leaf.grad = keep(ownable ? g : contiguous(g, true));
+}
+
+/** How many tensors of `scope` share `storage`. */
+function referencesIn(scope: Set<Tensor>, storage: Storage): number {
+  let n = 0;
+  for (const t of scope) if (t.storage === storage) n++;
+  return n;
 }

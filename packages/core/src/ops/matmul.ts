@@ -99,9 +99,24 @@ function matmulNd(a: Tensor, b: Tensor): Tensor {
     lb.release();
   }
   const out = wrap(backend, id, [...batchShape, m, n], 'float32');
+  // An operand stored transposed (a weight used as W.mT, as Linear does) gets
+  // its gradient computed in its storage layout, (dyᵀ·a)ᵀ instead of aᵀ·dy:
+  // the same product, but the transpose view's own backward then hands the
+  // leaf a contiguous buffer it can adopt without a copy.
+  const plain = a.rank === 2 && b.rank === 2;
+  const aTrans = plain && la.trans;
+  const bTrans = plain && lb.trans;
   return record(out, 'matmul', [a, b], (dy) => [
-    a.requiresGrad ? sumToShape(matmulNd(dy, transpose(b)), a.shape) : null,
-    b.requiresGrad ? sumToShape(matmulNd(transpose(a), dy), b.shape) : null,
+    !a.requiresGrad
+      ? null
+      : aTrans
+        ? transpose(matmulNd(b, transpose(dy)))
+        : sumToShape(matmulNd(dy, transpose(b)), a.shape),
+    !b.requiresGrad
+      ? null
+      : bTrans
+        ? transpose(matmulNd(transpose(dy), a))
+        : sumToShape(matmulNd(transpose(a), dy), b.shape),
   ]);
 }
 

@@ -181,3 +181,43 @@ describe('failed calls change nothing', () => {
     expect([...p.dataSync()]).toEqual([1, 2, 3]);
   });
 });
+
+describe('backends', () => {
+  it('a backend that cannot start says why and names the registered alternatives', async () => {
+    const core = await import('@nerve/core');
+    let attempts = 0;
+    core.registerBackend(
+      'test-broken',
+      () =>
+        ({
+          name: 'test-broken',
+          init: async () => {
+            attempts++;
+            throw new Error('no adapter here');
+          },
+        }) as unknown as import('@nerve/core').Backend,
+      -10,
+    );
+    await expect(core.ready('test-broken')).rejects.toThrow(
+      /ready: backend 'test-broken' could not start: no adapter here; backends registered here: .*cpu/,
+    );
+    // Not cached: a second call tries again.
+    await expect(core.ready('test-broken')).rejects.toThrow(/could not start/);
+    expect(attempts).toBe(2);
+  });
+
+  it('mixing backends in one op is refused; toBackend moves a tensor explicitly', async () => {
+    const core = await import('@nerve/core');
+    const { CpuBackend } = await import('@nerve/backend-cpu');
+    core.registerBackend('test-cpu2', () => new CpuBackend(), -10);
+    const a = core.tensor([1, 2, 3]);
+    const b = await core.toBackend(a, 'test-cpu2');
+    expect(b.backend.name).toBe('cpu');
+    expect(b.backend).not.toBe(a.backend);
+    expect([...(await b.data())]).toEqual([1, 2, 3]);
+    expect(b.shape).toEqual([3]);
+    expect(() => core.add(a, b)).toThrow(/add: all tensors must be on one backend/);
+    a.dispose();
+    b.dispose();
+  });
+});

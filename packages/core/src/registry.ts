@@ -107,9 +107,23 @@ export async function ready(name?: string): Promise<Backend> {
   const e = entryFor('ready', n);
   const b = instantiate(e);
   if (b.init && !e.initDone) {
-    e.initialised ??= b.init().then(() => {
-      e.initDone = true;
-    });
+    e.initialised ??= b.init().then(
+      () => {
+        e.initDone = true;
+      },
+      (err: unknown) => {
+        // Not cached: a later ready() tries again (a device may appear).
+        e.initialised = undefined;
+        const others = listBackends().filter((o) => o !== n);
+        const why = err instanceof Error ? err.message : String(err);
+        const error = NerveError.raw(
+          'ready',
+          `backend '${n}' could not start: ${why}; ${others.length > 0 ? `backends registered here: ${others.join(', ')} (setBackend('${others[0]}'))` : 'no other backend is registered'}`,
+        );
+        (error as Error & { cause?: unknown }).cause = err;
+        throw error;
+      },
+    );
     await e.initialised;
   }
   return b;

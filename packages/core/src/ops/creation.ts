@@ -7,6 +7,7 @@ import { getBackend } from '../registry.js';
 import { sizeOf, validateShape } from '../shape.js';
 import type { NestedArray, Tensor } from '../tensor.js';
 import { backendOf, describeValue, record, wrap } from './util.js';
+import { ready } from '../registry.js';
 
 export interface CreateOptions {
   dtype?: DType;
@@ -258,3 +259,16 @@ export function contiguousCopy(x: Tensor): Tensor {
 
 /** A copy of `x` with its own buffer (PyTorch's `clone`). */
 export const clone = contiguousCopy;
+
+/**
+ * A copy of `t` on the backend `name` (PyTorch's `t.to(device)`): the values
+ * are read once (the only wait) and uploaded there. Gradients do not flow
+ * across the move; the copy is a new leaf. Ops refuse tensors of two
+ * backends, so this is the explicit way between them.
+ */
+export async function toBackend(t: Tensor, name: string): Promise<Tensor> {
+  backendOf('toBackend', t);
+  const target = await ready(name);
+  const values = await t.data();
+  return wrap(target, target.upload(values, t.dtype), t.shape, t.dtype);
+}

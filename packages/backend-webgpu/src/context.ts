@@ -125,7 +125,14 @@ export class GpuContext {
     });
     device.addEventListener('uncapturederror', (ev) => {
       const e = (ev as GPUUncapturedErrorEvent).error;
-      this.failure ??= `WebGPU error after kernel '${this.lastKey}': ${e.message}`;
+      // Out-of-memory is named as such: the fix (smaller batches, fewer live
+      // tensors) differs from a validation error's (a bug to report).
+      const kind =
+        e?.constructor?.name === 'GPUOutOfMemoryError'
+          ? 'the GPU is out of memory'
+          : `WebGPU ${e?.constructor?.name ?? 'error'}`;
+      const after = this.lastKey ? ` (reported after kernel '${this.lastKey}')` : '';
+      this.failure ??= `${kind}${after}: ${e.message}`;
     });
   }
 

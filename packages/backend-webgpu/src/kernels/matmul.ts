@@ -7,6 +7,7 @@
  */
 import type { MatmulParams } from '@nerve/core';
 import type { GpuContext, GpuData } from '../context.js';
+import { fillWords } from './elementwise.js';
 import { type GemmOperands, gemm } from './matmul-gemm.js';
 import { isSmallMatmul, matmulSmall } from './matmul-small.js';
 
@@ -16,7 +17,9 @@ export function matmul(ctx: GpuContext, a: GpuData, b: GpuData, p: MatmulParams)
   checkExtent('a', a.elements, batch, p.aBatchStride, m * k);
   checkExtent('b', b.elements, batch, p.bBatchStride, k * n);
   if (batch * m * n === 0) return ctx.alloc(0, 'float32');
-  if (isSmallMatmul(p) && k > 0) return matmulSmall(ctx, a, b, p);
+  // An empty inner dimension: the product is all zeros, a fill, not a GEMM.
+  if (k === 0) return fillWords(ctx, batch * m * n, 'float32', 0);
+  if (isSmallMatmul(p)) return matmulSmall(ctx, a, b, p);
   return gemm(ctx, matmulOperands(a, b, p));
 }
 

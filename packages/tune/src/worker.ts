@@ -3,7 +3,7 @@
  * objective module, then runs trials the parent sends, forwarding every
  * report and waiting for the parent's stop decision.
  */
-import '@nerve/backend-cpu';
+import { setThreads } from '@nerve/backend-cpu';
 import { parentPort, workerData } from 'node:worker_threads';
 import { manualSeed } from '@nerve/core';
 import type { Config } from './space.js';
@@ -20,6 +20,10 @@ export type FromWorker =
   | { type: 'load-error'; message: string }
   | { type: 'report'; trialId: number; seq: number; epoch: number; metrics: unknown }
   | { type: 'done'; trialId: number; value?: unknown; error?: string };
+
+// Trials are the parallelism here: each worker's kernels stay on its own
+// thread instead of every worker starting a pool of its own.
+setThreads(1);
 
 const port = parentPort;
 const waiting = new Map<number, { resolve: (stop: boolean) => void; reject: (e: Error) => void }>();

@@ -2,7 +2,8 @@
  * Buffer handles and dtype conversion shared by every kernel file.
  */
 import type { DataId, DType, TypedArray } from '@nerve/core';
-import { NerveError, typedArrayFor } from '@nerve/core';
+import { NerveError } from '@nerve/core';
+import { alloc } from './alloc.js';
 
 /** What a CPU `DataId` really is: a typed array the backend owns. */
 export interface CpuData {
@@ -48,7 +49,7 @@ export function f32Of(id: DataId, op: string): Float32Array {
  */
 export function convertArray(src: ArrayLike<number>, dtype: DType): TypedArray {
   const n = src.length;
-  const out = typedArrayFor(dtype, n);
+  const out = alloc(dtype, n, true);
   if (dtype === 'bool') {
     for (let i = 0; i < n; i++) out[i] = src[i] !== 0 ? 1 : 0;
   } else if (ArrayBuffer.isView(src)) {

@@ -7,6 +7,7 @@
  *   filter:   dW    = Σ_n dy[n] · col(x[n])ᵀ
  */
 import type { Conv2dParams } from '@nerve/core';
+import { allocF32 } from './alloc.js';
 import { gemm, type GemmScratch } from './gemm.js';
 import { col2im, im2col } from './im2col.js';
 
@@ -51,7 +52,7 @@ export function conv2d(
 ): Float32Array {
   const { ckk, ohw, chw } = dims(p);
   const O = p.outChannels;
-  const y = new Float32Array(p.batch * O * ohw);
+  const y = allocF32(p.batch * O * ohw);
   if (y.length === 0) return y;
   const direct = isPointwise(p);
   const col = direct ? x : s.columns(ckk * ohw);
@@ -86,7 +87,7 @@ export function conv2dBackwardInput(
 ): Float32Array {
   const { ckk, ohw, chw } = dims(p);
   const O = p.outChannels;
-  const dx = new Float32Array(p.batch * chw);
+  const dx = allocF32(p.batch * chw);
   if (dx.length === 0) return dx;
   const direct = isPointwise(p);
   const col = direct ? dx : s.columns(ckk * ohw);
@@ -122,7 +123,7 @@ export function conv2dBackwardFilter(
 ): Float32Array {
   const { ckk, ohw, chw } = dims(p);
   const O = p.outChannels;
-  const dw = new Float32Array(O * ckk);
+  const dw = allocF32(O * ckk);
   if (dw.length === 0) return dw;
   const direct = isPointwise(p);
   const col = direct ? x : s.columns(ckk * ohw);

@@ -4,6 +4,8 @@
  * accounting and dispatches to one file per kernel family.
  */
 import type {
+  AdamUpdateParams,
+  AdamUpdateResult,
   Backend,
   BackendMemory,
   BinaryOp,
@@ -12,11 +14,12 @@ import type {
   DType,
   MatmulParams,
   ReduceOp,
+  SgdUpdateParams,
   StridedView,
   TypedArray,
   UnaryOp,
 } from '@nerve/core';
-import { typedArrayFor } from '@nerve/core';
+import { alloc, recycle } from './alloc.js';
 import { type CpuData, convertArray, f32Of, holds, valuesOf, wrap } from './buffers.js';
 import { binary } from './binary.js';
 import { conv2d, conv2dBackwardFilter, conv2dBackwardInput, ConvScratch } from './conv.js';
@@ -24,6 +27,7 @@ import { copy, copyInto, where } from './elementwise.js';
 import { gather, scatterAdd } from './gather.js';
 import { GemmScratch } from './gemm.js';
 import { matmul } from './matmul.js';
+import { adamUpdate, sgdUpdate } from './optim.js';
 import { avgPool2d, avgPool2dBackward, maxPool2d } from './pool.js';
 import { reduce } from './reduce.js';
 import { softmax } from './softmax.js';
@@ -51,7 +55,7 @@ export class CpuBackend implements Backend {
   }
 
   fill(size: number, dtype: DType, value: number): DataId {
-    const out = typedArrayFor(dtype, size);
+    const out = alloc(dtype, size, true);
     out.fill(dtype === 'bool' ? (value !== 0 ? 1 : 0) : value);
     return this.own(out);
   }
@@ -73,11 +77,15 @@ export class CpuBackend implements Backend {
   free(id: DataId): void {
     const d = id as Partial<CpuData>;
     if (d.values === undefined || d.freed) return;
+    const values = d.values;
     this.liveBuffers--;
-    this.liveBytes -= d.values.byteLength;
+    this.liveBytes -= values.byteLength;
     d.freed = true;
-    // Drop the array so the memory is reclaimable even if the handle lingers.
+    // Drop the array from the handle, then give it to the pool: nothing else
+    // refers to it, and the next kernel output of its size reuses it instead
+    // of paying for a fresh zeroed allocation (page faults, GC).
     d.values = EMPTY;
+    recycle(values);
   }
 
   memory(): BackendMemory {
@@ -200,6 +208,47 @@ export class CpuBackend implements Backend {
 
   logSoftmax(x: DataId, outer: number, n: number): DataId {
     return this.own(softmax(f32Of(x, 'logSoftmax'), outer, n, true));
+  }
+
+  sgdUpdate(
+    param: DataId,
+    grad: DataId,
+    momentumBuffer: DataId | null,
+    p: SgdUpdateParams,
+  ): { param: DataId; momentumBuffer: DataId | null } {
+    const op = 'sgdUpdate';
+    const buf = momentumBuffer === null ? null : f32Of(momentumBuffer, op);
+    const r = sgdUpdate(f32Of(param, op), f32Of(grad, op), buf, p);
+    return {
+      param: this.own(r.param),
+      momentumBuffer: r.momentumBuffer === null ? null : this.own(r.momentumBuffer),
+    };
+  }
+
+  adamUpdate(
+    param: DataId,
+    grad: DataId,
+    expAvg: DataId,
+    expAvgSq: DataId,
+    maxExpAvgSq: DataId | null,
+    p: AdamUpdateParams,
+  ): AdamUpdateResult {
+    const op = 'adamUpdate';
+    const vMax = maxExpAvgSq === null ? null : f32Of(maxExpAvgSq, op);
+    const r = adamUpdate(
+      f32Of(param, op),
+      f32Of(grad, op),
+      f32Of(expAvg, op),
+      f32Of(expAvgSq, op),
+      vMax,
+      p,
+    );
+    return {
+      param: this.own(r.param),
+      expAvg: this.own(r.expAvg),
+      expAvgSq: this.own(r.expAvgSq),
+      maxExpAvgSq: r.maxExpAvgSq === null ? null : this.own(r.maxExpAvgSq),
+    };
   }
 }
 

@@ -4,8 +4,8 @@
  * so a broadcast or transposed index needs no copy.
  */
 import type { DType, StridedView, TypedArray } from '@nerve/core';
-import { typedArrayFor } from '@nerve/core';
-import { convertArray, valuesOf } from './buffers.js';
+import { alloc, allocFrom } from './alloc.js';
+import { valuesOf } from './buffers.js';
 
 function indexArray(view: StridedView, op: string): Int32Array {
   const v = valuesOf(view.id, op);
@@ -33,7 +33,8 @@ export function gather(
   m: number,
   inner: number,
 ): TypedArray {
-  const out = typedArrayFor(dtype, outer * m * inner);
+  // Every element is written below (or the call throws).
+  const out = alloc(dtype, outer * m * inner, true);
   if (out.length === 0) return out;
   const idx = indexArray(index, 'gather');
   const [s0, s1, s2] = index.strides;
@@ -79,5 +80,5 @@ export function scatterAdd(
       }
     }
   }
-  return convertArray(acc, dtype);
+  return allocFrom(acc, dtype);
 }

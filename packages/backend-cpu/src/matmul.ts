@@ -2,6 +2,7 @@
  * The backend's batched matmul on top of the blocked gemm.
  */
 import type { MatmulParams } from '@nerve/core';
+import { allocF32 } from './alloc.js';
 import { gemm, type GemmScratch } from './gemm.js';
 
 export function matmul(
@@ -11,7 +12,8 @@ export function matmul(
   scratch: GemmScratch,
 ): Float32Array {
   const { batch, m, n, k, transA, transB, aBatchStride, bBatchStride } = p;
-  const c = new Float32Array(batch * m * n);
+  // Zeroed: the k = 0 product is all zeros, and the fill is cheap next to the product.
+  const c = allocF32(batch * m * n);
   if (c.length === 0) return c;
   checkExtent('a', a.length, batch, aBatchStride, m * k);
   checkExtent('b', b.length, batch, bBatchStride, k * n);

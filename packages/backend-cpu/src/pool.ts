@@ -3,6 +3,7 @@
  * Windows honour stride, padding and dilation like conv2d.
  */
 import type { Conv2dParams } from '@nerve/core';
+import { alloc, allocF32 } from './alloc.js';
 
 /**
  * Max pooling with implicit -∞ padding. `indices` holds the winning element's
@@ -16,8 +17,9 @@ export function maxPool2d(
 ): { out: Float32Array; indices: Int32Array } {
   const { inHeight: H, inWidth: W, outHeight: OH, outWidth: OW } = p;
   const planes = p.batch * p.inChannels;
-  const out = new Float32Array(planes * OH * OW);
-  const indices = new Int32Array(planes * OH * OW);
+  // Every output position gets a value and an index below.
+  const out = allocF32(planes * OH * OW, true);
+  const indices = alloc('int32', planes * OH * OW, true) as Int32Array;
   let o = 0;
   for (let pl = 0; pl < planes; pl++) {
     const base = pl * H * W;
@@ -58,7 +60,8 @@ function avgPool(src: Float32Array, p: Conv2dParams, backward: boolean): Float32
   const { inHeight: H, inWidth: W, outHeight: OH, outWidth: OW } = p;
   const { kernelHeight: KH, kernelWidth: KW, dilationH, dilationW } = p;
   const planes = p.batch * p.inChannels;
-  const dst = new Float32Array(planes * (backward ? H * W : OH * OW));
+  // The backward pass accumulates into dst, so only it needs zeros.
+  const dst = allocF32(planes * (backward ? H * W : OH * OW), !backward);
   const div = KH * KW;
   let o = 0;
   for (let pl = 0; pl < planes; pl++) {

@@ -7,7 +7,7 @@
  * reading memory in order instead of striding down each column.
  */
 import type { DType, ReduceOp, TypedArray } from '@nerve/core';
-import { convertArray } from './buffers.js';
+import { alloc, allocFrom } from './alloc.js';
 
 export function reduce(
   op: ReduceOp,
@@ -25,18 +25,19 @@ export function reduce(
   const res = new Float64Array(count);
   switch (op) {
     case 'sum':
-      sum(x, outer, size, inner, res);
-      return convertArray(res, dtype);
+      if (x instanceof Float32Array) sumF32(x, outer, size, inner, res);
+      else sum(x, outer, size, inner, res);
+      return allocFrom(res, dtype);
     case 'prod':
       prod(x, outer, size, inner, res, dtype === 'int32');
-      return convertArray(res, dtype);
+      return allocFrom(res, dtype);
     case 'max':
     case 'min':
       extreme(x, outer, size, inner, op === 'max' ? 1 : -1, res, null);
-      return convertArray(res, dtype);
+      return allocFrom(res, dtype);
     case 'argmax':
     case 'argmin': {
-      const idx = new Int32Array(count);
+      const idx = alloc('int32', count) as Int32Array;
       extreme(x, outer, size, inner, op === 'argmax' ? 1 : -1, res, idx);
       return idx;
     }
@@ -46,6 +47,34 @@ export function reduce(
 }
 
 function sum(x: TypedArray, outer: number, size: number, inner: number, res: Float64Array): void {
+  for (let o = 0; o < outer; o++) {
+    const base = o * size * inner;
+    if (inner === 1) {
+      let s = 0;
+      for (let j = 0; j < size; j++) s += x[base + j];
+      res[o] = s;
+      continue;
+    }
+    const r0 = o * inner;
+    for (let j = 0; j < size; j++) {
+      const row = base + j * inner;
+      for (let i = 0; i < inner; i++) res[r0 + i] += x[row + i];
+    }
+  }
+}
+
+/**
+ * `sum` again, only ever called with a Float32Array: bias gradients sum float32
+ * every step, and sharing one function with int32/bool inputs makes its loads
+ * polymorphic (see binary.ts).
+ */
+function sumF32(
+  x: Float32Array,
+  outer: number,
+  size: number,
+  inner: number,
+  res: Float64Array,
+): void {
   for (let o = 0; o < outer; o++) {
     const base = o * size * inner;
     if (inner === 1) {

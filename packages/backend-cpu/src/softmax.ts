@@ -3,9 +3,11 @@
  * Each row subtracts its maximum before exponentiating (so no exp overflows)
  * and sums in float64.
  */
+import { allocF32 } from './alloc.js';
 
 export function softmax(x: Float32Array, outer: number, n: number, log: boolean): Float32Array {
-  const out = new Float32Array(outer * n);
+  // Every row is written in full.
+  const out = allocF32(outer * n, true);
   // Unrounded exponentials of the current row, so the division sees float64 values.
   const e = new Float64Array(log ? 0 : n);
   for (let r = 0; r < outer; r++) {

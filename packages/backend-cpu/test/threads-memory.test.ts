@@ -23,6 +23,11 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ThreadPool } from '../src/threads/pool.js';
 import { getWasmRuntime } from '../src/wasm/runtime.js';
+import { setMinMacsPerThread } from '../src/wasm/gemm-wasm.js';
+
+// Every product goes to the pool here, however small: these tests are about
+// splitting, which production does only above a work threshold.
+setMinMacsPerThread(0);
 
 const defaultThreads = getThreads();
 

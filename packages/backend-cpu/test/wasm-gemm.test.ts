@@ -16,6 +16,11 @@ import {
   supportedKernelModes,
 } from '../src/wasm/runtime.js';
 import { expectClose, expectSame, randomF32 } from './helpers.js';
+import { setMinMacsPerThread } from '../src/wasm/gemm-wasm.js';
+
+// Every product goes to the pool here, however small: these tests are about
+// splitting, which production does only above a work threshold.
+setMinMacsPerThread(0);
 
 const MODES = supportedKernelModes();
 

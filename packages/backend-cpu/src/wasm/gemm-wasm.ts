@@ -40,6 +40,21 @@ function roundUp(x: number, to: number): number {
   return Math.ceil(x / to) * to;
 }
 
+/**
+ * Multiply-adds per thread below which a product is not split. Measured on 2
+ * cores (docs/performance.md): splitting the MLP's 25.7 M-MAC products in two
+ * made training slower (two hand-offs per product, packing and the product),
+ * while 1024³ ran 1.9–2.1× faster on two threads.
+ */
+let minMacsPerThread = 16_000_000;
+
+/** Changes the split threshold (tests set 0 to force every product onto the pool); returns the old value. */
+export function setMinMacsPerThread(macs: number): number {
+  const old = minMacsPerThread;
+  minMacsPerThread = macs;
+  return old;
+}
+
 export function gemmWasm(g: GemmArgs, rt: WasmRuntime): void {
   const { m, n, k } = g;
   const { mr, nr } = rt.tile;
@@ -52,7 +67,16 @@ export function gemmWasm(g: GemmArgs, rt: WasmRuntime): void {
   const bpAddr = roundUp(cAddr + 4 * mPad * nPad, ALIGN);
   const scratch = roundUp(bpAddr + 4 * nPad * k, ALIGN);
   const kcMax = Math.min(k, kb);
-  const threads = rt.runner.threads;
+  // Threads only where each gets enough work to pay for the hand-off (a
+  // wake-up costs ~5-60 µs, 0.2-3 M multiply-adds at 45 GFLOP/s): smaller
+  // products run as one task on the calling thread.
+  const threads = Math.max(
+    1,
+    Math.min(
+      rt.runner.threads,
+      minMacsPerThread > 0 ? Math.floor((m * n * k) / minMacsPerThread) : rt.runner.threads,
+    ),
+  );
   // Row blocks of at most MC, and at least one per thread when m allows;
   // when m is too short for that (conv's 16-row weights), C's columns are
   // split too, and every column block packs its own copy of A.

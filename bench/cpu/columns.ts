@@ -81,7 +81,9 @@ export function allColumns(nerve: NerveControls): Column[] {
       id: `torch-${t}t`,
       command: PYTHON,
       args: [path.join(here, 'torch_cpu.py'), '--threads', String(t)],
-      env,
+      // torch.set_num_threads does not reach a BLAS it only knows as libblas.so.3
+      // (Debian's alternatives): OpenBLAS's pthreads take their count from here.
+      env: { ...env, OPENBLAS_NUM_THREADS: String(t), OMP_NUM_THREADS: String(t) },
     });
   }
   return cols;

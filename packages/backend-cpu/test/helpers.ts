@@ -6,17 +6,10 @@ import type { DataId, DType, StridedView, TypedArray } from '@nerve/core';
 import { expect } from 'vitest';
 import { CpuBackend } from '../src/cpu-backend.js';
 
-/** mulberry32: small, seeded, reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: small, seeded, reproducible (the conformance suite's generator). */
+import { rng } from '@nerve/core/testing';
+
+export { rng };
 
 /** Float32-representable uniform values in [lo, hi). */
 export function randomF32(n: number, seed: number, lo = -1, hi = 1): Float32Array {

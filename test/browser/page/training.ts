@@ -6,21 +6,11 @@
 import { memory, ready, setBackend, tensor, tidy } from '@nerve/core';
 import { Linear, Sequential, Tanh, crossEntropy } from '@nerve/layers';
 import { SGD } from '@nerve/optim';
+// mulberry32: the toy data come from the host, identical for every backend.
+import { rng } from '@nerve/core/testing';
 
 const N = 64;
 const CLASSES = 3;
-
-/** mulberry32: the toy data come from the host, identical for every backend. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** N points in [-1, 1)², labelled by the sector of their angle (3 classes). */
 function toyProblem(): { x: Float32Array; y: Int32Array } {

@@ -63,22 +63,70 @@ export function scatterAdd(
   n: number,
   inner: number,
 ): TypedArray {
-  const acc = new Float64Array(outer * n * inner);
+  const size = outer * n * inner;
+  // The float64 accumulator is scratch reused across calls: a fresh one
+  // (6 MB for a max-pool gradient of [64,16,28,28]) cost more in page faults
+  // than the scatter itself.
+  if (accScratch.length < size) accScratch = new Float64Array(size);
+  const acc = accScratch.subarray(0, size);
+  acc.fill(0);
   if (outer * m * inner > 0) {
     const idx = indexArray(index, 'scatterAdd');
-    const [s0, s1, s2] = index.strides;
-    let o = 0;
-    for (let a = 0; a < outer; a++) {
-      const db = a * n * inner;
-      for (let j = 0; j < m; j++) {
-        const ib = index.offset + a * s0 + j * s1;
-        for (let i = 0; i < inner; i++, o++) {
-          const k = idx[ib + i * s2];
-          if (k < 0 || k >= n) throw outOfRange('scatterAdd', k, n);
-          acc[db + k * inner + i] += src[o];
-        }
+    if (src instanceof Float32Array) scatterF32(acc, idx, index, src, outer, m, n, inner);
+    else scatterAny(acc, idx, index, src, outer, m, n, inner);
+  }
+  return allocFrom(acc, dtype);
+}
+
+let accScratch = new Float64Array(0);
+
+/** The float32 case (max-pool and embedding gradients) in a loop of its own, so its loads stay monomorphic. */
+function scatterF32(
+  acc: Float64Array,
+  idx: Int32Array,
+  index: StridedView,
+  src: Float32Array,
+  outer: number,
+  m: number,
+  n: number,
+  inner: number,
+): void {
+  const [s0, s1, s2] = index.strides;
+  let o = 0;
+  for (let a = 0; a < outer; a++) {
+    const db = a * n * inner;
+    for (let j = 0; j < m; j++) {
+      const ib = index.offset + a * s0 + j * s1;
+      for (let i = 0; i < inner; i++, o++) {
+        const k = idx[ib + i * s2];
+        if (k < 0 || k >= n) throw outOfRange('scatterAdd', k, n);
+        acc[db + k * inner + i] += src[o];
       }
     }
   }
-  return allocFrom(acc, dtype);
+}
+
+function scatterAny(
+  acc: Float64Array,
+  idx: Int32Array,
+  index: StridedView,
+  src: TypedArray,
+  outer: number,
+  m: number,
+  n: number,
+  inner: number,
+): void {
+  const [s0, s1, s2] = index.strides;
+  let o = 0;
+  for (let a = 0; a < outer; a++) {
+    const db = a * n * inner;
+    for (let j = 0; j < m; j++) {
+      const ib = index.offset + a * s0 + j * s1;
+      for (let i = 0; i < inner; i++, o++) {
+        const k = idx[ib + i * s2];
+        if (k < 0 || k >= n) throw outOfRange('scatterAdd', k, n);
+        acc[db + k * inner + i] += src[o];
+      }
+    }
+  }
 }

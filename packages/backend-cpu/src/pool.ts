@@ -20,6 +20,10 @@ export function maxPool2d(
   // Every output position gets a value and an index below.
   const out = allocF32(planes * OH * OW, true);
   const indices = alloc('int32', planes * OH * OW, true) as Int32Array;
+  if (isPlain2x2(p)) {
+    maxPool2x2(x, out, indices, planes, H, W, OH, OW);
+    return { out, indices };
+  }
   let o = 0;
   for (let pl = 0; pl < planes; pl++) {
     const base = pl * H * W;
@@ -49,6 +53,74 @@ export function maxPool2d(
     }
   }
   return { out, indices };
+}
+
+/** The CNN's usual window: 2×2, stride 2, no padding or dilation. */
+function isPlain2x2(p: Conv2dParams): boolean {
+  return (
+    p.kernelHeight === 2 &&
+    p.kernelWidth === 2 &&
+    p.strideH === 2 &&
+    p.strideW === 2 &&
+    p.padH === 0 &&
+    p.padW === 0 &&
+    p.dilationH === 1 &&
+    p.dilationW === 1
+  );
+}
+
+/**
+ * maxPool2d for the plain 2×2 window, unrolled: the same result as the
+ * general loop (first maximum in window order, the first NaN wins), without
+ * its bounds tests and inner loops (~4× faster on [64,16,28,28]).
+ */
+function maxPool2x2(
+  x: Float32Array,
+  out: Float32Array,
+  indices: Int32Array,
+  planes: number,
+  H: number,
+  W: number,
+  OH: number,
+  OW: number,
+): void {
+  let o = 0;
+  for (let pl = 0; pl < planes; pl++) {
+    const base = pl * H * W;
+    for (let oh = 0; oh < OH; oh++) {
+      const row = 2 * oh * W;
+      for (let ow = 0; ow < OW; ow++, o++) {
+        const at0 = row + 2 * ow;
+        const i = base + at0;
+        let best = x[i];
+        let at = at0;
+        // A NaN wins and stops the scan.
+        if (!Number.isNaN(best)) {
+          const v1 = x[i + 1];
+          if (v1 > best || Number.isNaN(v1)) {
+            best = v1;
+            at = at0 + 1;
+          }
+          if (!Number.isNaN(best)) {
+            const v2 = x[i + W];
+            if (v2 > best || Number.isNaN(v2)) {
+              best = v2;
+              at = at0 + W;
+            }
+            if (!Number.isNaN(best)) {
+              const v3 = x[i + W + 1];
+              if (v3 > best || Number.isNaN(v3)) {
+                best = v3;
+                at = at0 + W + 1;
+              }
+            }
+          }
+        }
+        out[o] = best;
+        indices[o] = at;
+      }
+    }
+  }
 }
 
 /**

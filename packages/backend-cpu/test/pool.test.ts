@@ -179,3 +179,55 @@ describe('avgPool2d', () => {
     expect(b.readSync(b.maxPool2d(e, p).out, 'float32', 0).length).toBe(0);
   });
 });
+
+describe('maxPool2d, the unrolled 2×2 stride-2 path', () => {
+  it('matches the window-order rule (first maximum, first NaN wins) on ties, NaN and odd sizes', () => {
+    const b = new CpuBackend();
+    const r = rng(7);
+    for (const [h, w] of [
+      [6, 6],
+      [5, 7],
+      [2, 2],
+    ]) {
+      const p = poolParams(2, 3, h, w, [2, 2], [2, 2], [0, 0]);
+      const n = 2 * 3 * h * w;
+      // Few distinct values, so ties are common; some NaN and ±∞.
+      const x = Float32Array.from({ length: n }, () => {
+        const u = r();
+        if (u < 0.08) return Number.NaN;
+        if (u < 0.12) return u < 0.1 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+        return Math.floor(r() * 3);
+      });
+      const { out, indices } = b.maxPool2d(b.upload(x, 'float32'), p);
+      const got = b.readSync(out, 'float32', 6 * p.outHeight * p.outWidth) as Float32Array;
+      const at = b.readSync(indices, 'int32', 6 * p.outHeight * p.outWidth) as Int32Array;
+      let o = 0;
+      for (let pl = 0; pl < 6; pl++) {
+        for (let oh = 0; oh < p.outHeight; oh++) {
+          for (let ow = 0; ow < p.outWidth; ow++, o++) {
+            let best = Number.NEGATIVE_INFINITY;
+            let where = -1;
+            for (const [dh, dw] of [
+              [0, 0],
+              [0, 1],
+              [1, 0],
+              [1, 1],
+            ]) {
+              const k = (2 * oh + dh) * w + 2 * ow + dw;
+              const v = x[pl * h * w + k];
+              if (where < 0 || v > best || Number.isNaN(v)) {
+                best = v;
+                where = k;
+                if (Number.isNaN(v)) break;
+              }
+            }
+            expect(at[o], `index at output ${o} of ${h}×${w}`).toBe(where);
+            expect(Object.is(got[o], best) || (Number.isNaN(got[o]) && Number.isNaN(best))).toBe(
+              true,
+            );
+          }
+        }
+      }
+    }
+  });
+});

@@ -41,10 +41,11 @@ function roundUp(x: number, to: number): number {
 }
 
 /**
- * Multiply-adds per thread below which a product is not split. Measured on 2
- * cores (docs/performance.md): splitting the MLP's 25.7 M-MAC products in two
- * made training slower (two hand-offs per product, packing and the product),
- * while 1024³ ran 1.9–2.1× faster on two threads.
+ * Multiply-adds per thread below which a product is not cut into extra tasks
+ * for the threads (its natural 128-row blocks are still spread over the
+ * pool). Measured on 2 cores (docs/performance.md): cutting the MLP's
+ * 128-row, 25.7 M-MAC products in two made training slower (two hand-offs
+ * per product), while 1024³ ran 1.7–1.8× faster on two threads.
  */
 let minMacsPerThread = 16_000_000;
 

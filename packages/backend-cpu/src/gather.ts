@@ -72,41 +72,15 @@ export function scatterAdd(
   acc.fill(0);
   if (outer * m * inner > 0) {
     const idx = indexArray(index, 'scatterAdd');
-    if (src instanceof Float32Array) scatterF32(acc, idx, index, src, outer, m, n, inner);
-    else scatterAny(acc, idx, index, src, outer, m, n, inner);
+    scatterInto(acc, idx, index, src, outer, m, n, inner);
   }
   return allocFrom(acc, dtype);
 }
 
 let accScratch = new Float64Array(0);
 
-/** The float32 case (max-pool and embedding gradients) in a loop of its own, so its loads stay monomorphic. */
-function scatterF32(
-  acc: Float64Array,
-  idx: Int32Array,
-  index: StridedView,
-  src: Float32Array,
-  outer: number,
-  m: number,
-  n: number,
-  inner: number,
-): void {
-  const [s0, s1, s2] = index.strides;
-  let o = 0;
-  for (let a = 0; a < outer; a++) {
-    const db = a * n * inner;
-    for (let j = 0; j < m; j++) {
-      const ib = index.offset + a * s0 + j * s1;
-      for (let i = 0; i < inner; i++, o++) {
-        const k = idx[ib + i * s2];
-        if (k < 0 || k >= n) throw outOfRange('scatterAdd', k, n);
-        acc[db + k * inner + i] += src[o];
-      }
-    }
-  }
-}
-
-function scatterAny(
+/** acc[a, index[a, j, i], i] += src[a, j, i], with the index range checked. */
+function scatterInto(
   acc: Float64Array,
   idx: Int32Array,
   index: StridedView,

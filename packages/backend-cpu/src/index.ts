@@ -2,6 +2,7 @@
  * @nerve/backend-cpu: importing this module registers the `cpu` backend.
  */
 import { registerBackend } from '@nerve/core';
+import { bufferPool } from './alloc.js';
 import { CpuBackend } from './cpu-backend.js';
 import { setThreads } from './threads/config.js';
 
@@ -9,6 +10,19 @@ export { CpuBackend };
 export { getKernelMode, type KernelMode, setKernelMode } from './wasm/runtime.js';
 export { getThreads, setThreads, threadsReady } from './threads/config.js';
 export { threadsSupported } from './threads/platform.js';
+
+/**
+ * Freed buffers the CPU backend keeps for reuse (up to 256 MiB; they are not
+ * in `memory()`): how many bytes, and a way to hand them back to the
+ * allocator (PyTorch's `empty_cache`), e.g. after training before a long idle.
+ */
+export function cachedBufferBytes(): number {
+  return bufferPool.pooledBytes;
+}
+
+export function releaseCachedBuffers(): void {
+  bufferPool.clear();
+}
 
 registerBackend('cpu', () => new CpuBackend(), 1);
 

@@ -98,3 +98,20 @@ describe('module pool', () => {
     expect(allocFrom(src, 'float32')[2]).toBe(Math.fround(0.1));
   });
 });
+
+describe('the package-level cache controls', () => {
+  it('report the bytes the backend keeps for reuse and release them', async () => {
+    const { CpuBackend, cachedBufferBytes, releaseCachedBuffers } = await import(
+      '@nerve/backend-cpu'
+    );
+    const b = new CpuBackend();
+    releaseCachedBuffers();
+    expect(cachedBufferBytes()).toBe(0);
+    const id = b.fill(1000, 'float32', 1);
+    b.free(id);
+    expect(cachedBufferBytes()).toBe(4000);
+    expect(b.memory()).toEqual({ buffers: 0, bytes: 0 });
+    releaseCachedBuffers();
+    expect(cachedBufferBytes()).toBe(0);
+  });
+});

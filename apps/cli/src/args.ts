@@ -57,7 +57,13 @@ export interface TrainArgs {
   dataDir?: string;
   /** Use only the first N training images (for quick runs on big data sets). */
   limit?: number;
+  /** Where the network trains: the CPU backend or WebGPU. */
+  backend: (typeof BACKENDS)[number];
+  /** CPU backend threads for matmul and conv (default: one per core). */
+  threads?: number;
 }
+
+export const BACKENDS = ['cpu', 'webgpu'] as const;
 
 /** A flag whose value must be one of `allowed`. */
 export function oneOf<T extends readonly string[]>(
@@ -130,6 +136,8 @@ export function parseTrainArgs(argv: string[]): TrainArgs {
     json: { type: 'boolean' },
     'data-dir': { type: 'string' },
     limit: { type: 'string' },
+    backend: { type: 'string' },
+    threads: { type: 'string' },
   });
   const s = (k: string) => values[k] as string | undefined;
   const dataset = oneOf('dataset', s('dataset'), DATASETS, 'digits');
@@ -157,6 +165,9 @@ export function parseTrainArgs(argv: string[]): TrainArgs {
       s('limit') === undefined
         ? undefined
         : numberFlag('limit', s('limit'), 0, 1, 10_000_000, true),
+    backend: oneOf('backend', s('backend'), BACKENDS, 'cpu'),
+    threads:
+      s('threads') === undefined ? undefined : numberFlag('threads', s('threads'), 1, 1, 240, true),
   };
 }
 

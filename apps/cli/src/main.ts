@@ -19,6 +19,7 @@ commands:
           --init default|small|xavier|xavierNormal|he|heUniform|lecun|orthogonal
           --activation relu|leakyRelu|elu|selu|gelu|silu|tanh|sigmoid|maxout  --batchnorm
           --seed N  --out model.safetensors  --data-dir DIR  --limit N  --json
+          --backend cpu|webgpu  --threads N (CPU matmul/conv threads; default: one per core)
   eval    evaluate a checkpoint on its data set's test split
           --checkpoint model.safetensors  [--dataset NAME]  [--data-dir DIR]  [--json]
   tune    hyperparameter search for the digits MLP

@@ -3,18 +3,20 @@
  * trains with a live progress display and the babysitting monitors, prints
  * the diagnosis and the test accuracy, and optionally saves a checkpoint.
  */
-import { manualSeed } from '@nerve/core';
-import { DataLoader } from '@nerve/data';
+import { setThreads } from '@nerve/backend-cpu';
+import { getBackendName, manualSeed, ready, setBackend, toBackend } from '@nerve/core';
+import { DataLoader, TensorDataset } from '@nerve/data';
 import { crossEntropy } from '@nerve/layers';
 import { ActivationMonitor, type EpochRecord, UpdateRatioMonitor, diagnose } from '@nerve/metrics';
 import { createOptimizer } from '@nerve/optim';
 import { ProgressBar, evaluate, fit, formatEpoch, saveCheckpoint } from '@nerve/train';
 import type { TrainArgs } from './args.js';
-import { prepareData } from './datasets.js';
+import { type PreparedData, prepareData } from './datasets.js';
 import { type ModelSpec, buildModel, defaultHidden } from './models.js';
 
 export interface TrainResult {
   dataset: string;
+  backend: string;
   model: ModelSpec;
   optimizer: string;
   lr: number;
@@ -37,12 +39,37 @@ export async function runTrain(
   progress: NodeJS.WriteStream,
 ): Promise<TrainResult> {
   const started = performance.now();
+  if (args.threads !== undefined) setThreads(args.threads);
+  const previousBackend = getBackendName();
+  try {
+    return await trainOn(args, log, progress, started);
+  } finally {
+    setBackend(previousBackend);
+  }
+}
+
+/**
+ * Data are loaded and standardized on the CPU (host-side work), then moved to
+ * the training backend; the model is built there, from the same seeded
+ * generator, so a webgpu run starts from the same weights as a cpu run.
+ */
+async function trainOn(
+  args: TrainArgs,
+  log: (line: string) => void,
+  progress: NodeJS.WriteStream,
+  started: number,
+): Promise<TrainResult> {
   manualSeed(args.seed);
-  const data = prepareData(args.dataset, {
+  let data = prepareData(args.dataset, {
     image: args.model === 'cnn',
     dataDir: args.dataDir,
     limit: args.limit,
   });
+  if (args.backend !== 'cpu') {
+    await loadBackend(args.backend);
+    data = await moveData(data, args.backend);
+    setBackend(args.backend);
+  }
   const spec: ModelSpec = {
     kind: args.model,
     inputShape: data.inputShape,
@@ -59,7 +86,7 @@ export async function runTrain(
   const model = buildModel(spec);
   const optimizer = createOptimizer(args.optimizer, model.parameters(), { lr: args.lr });
   log(
-    `nerve train: ${args.model} on ${data.name} (${data.train.length} train / ${data.val.length} val / ${data.test.length} test), ${model.numParameters()} parameters, ${args.optimizer} lr ${args.lr}, batch ${args.batchSize}, ${args.epochs} epochs, seed ${args.seed}`,
+    `nerve train: ${args.model} on ${data.name} on ${getBackendName()} (${data.train.length} train / ${data.val.length} val / ${data.test.length} test), ${model.numParameters()} parameters, ${args.optimizer} lr ${args.lr}, batch ${args.batchSize}, ${args.epochs} epochs, seed ${args.seed}`,
   );
   const train = new DataLoader(data.train, {
     batchSize: args.batchSize,
@@ -95,6 +122,7 @@ export async function runTrain(
   }
   return {
     dataset: data.name,
+    backend: args.backend,
     model: spec,
     optimizer: args.optimizer,
     lr: args.lr,
@@ -108,6 +136,35 @@ export async function runTrain(
     diagnosis,
     stopReason: ctxHolder.stopReason,
     checkpoint,
+  };
+}
+
+/** Registers a backend package that is not imported by default and waits until it is up. */
+async function loadBackend(name: TrainArgs['backend']): Promise<void> {
+  if (name === 'webgpu') {
+    try {
+      await import('@nerve/backend-webgpu');
+    } catch (e) {
+      throw new Error(
+        `--backend webgpu: @nerve/backend-webgpu could not be loaded (${(e as Error).message})`,
+      );
+    }
+  }
+  // Says why when the backend cannot start (no adapter) and names the alternatives.
+  await ready(name);
+}
+
+async function moveData(data: PreparedData, backend: string): Promise<PreparedData> {
+  const move = async (ds: TensorDataset) => {
+    const moved = await Promise.all(ds.tensors.map((t) => toBackend(t, backend)));
+    for (const t of ds.tensors) t.dispose();
+    return new TensorDataset(...moved);
+  };
+  return {
+    ...data,
+    train: await move(data.train),
+    val: await move(data.val),
+    test: await move(data.test),
   };
 }
 

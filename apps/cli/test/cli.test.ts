@@ -40,6 +40,8 @@ describe('flags', () => {
     ],
     [['train', '--wat'], /Unknown option '--wat'/],
     [['train', '--out', 'model.bin'], /--out: expected a path ending in .safetensors/],
+    [['train', '--backend', 'tpu'], /--backend: expected one of cpu, webgpu, received 'tpu'/],
+    [['train', '--threads', '0'], /--threads: expected an integer in \[1, 240\], received '0'/],
     [['frobnicate'], /unknown command 'frobnicate'/],
     [['eval'], /--checkpoint: expected a path/],
   ])('%j exits with 2 and says why', async (argv, message) => {
@@ -103,6 +105,29 @@ describe('nerve train on the built-in digits', () => {
     const e = capture();
     expect(await main(['eval', '--checkpoint', join(dir, 'missing.safetensors')], e.io)).toBe(2);
     expect(e.err()).toMatch(/cannot read/);
+  });
+});
+
+// Whether a WebGPU adapter exists here (lavapipe in CI); the backend package says.
+const { probe } = await import('@nerve/backend-webgpu');
+const gpu = await probe();
+if (!gpu) console.warn('apps/cli: --backend webgpu test skipped: no WebGPU adapter here');
+
+describe.runIf(gpu)('nerve train --backend webgpu', () => {
+  it('trains the digits MLP on webgpu to the same test accuracy as on cpu, from the same seed', async () => {
+    const runs: Record<string, { testAccuracy: number; history: { trainLoss: number }[] }> = {};
+    for (const backend of ['cpu', 'webgpu']) {
+      const c = capture();
+      const argv = ['train', '--json', '--epochs', '3', '--backend', backend];
+      expect(await main(argv, c.io), c.err()).toBe(0);
+      runs[backend] = JSON.parse(c.out());
+      expect(c.err()).toMatch(new RegExp(`on ${backend} \\(`));
+    }
+    // Same seed, same data, same initial weights: the two agree to float32 rounding.
+    expect(Math.abs(runs.webgpu.testAccuracy - runs.cpu.testAccuracy)).toBeLessThanOrEqual(1 / 360);
+    expect(runs.webgpu.testAccuracy).toBeGreaterThan(0.9);
+    const first = (r: (typeof runs)[string]) => r.history[0].trainLoss;
+    expect(Math.abs(first(runs.webgpu) - first(runs.cpu))).toBeLessThan(1e-3 * first(runs.cpu));
   });
 });
 

@@ -28,5 +28,10 @@ registerBackend('cpu', () => new CpuBackend(), 1);
 
 // Matmul and conv use every core by default, as PyTorch does. Threads give
 // bit-identical results to one thread; where SharedArrayBuffer is missing (a
-// page that is not cross-origin isolated) this stays at 1.
-setThreads();
+// page that is not cross-origin isolated) this stays at 1, and where workers
+// cannot be started the backend runs on one thread instead of failing to load.
+try {
+  setThreads();
+} catch {
+  // setThreads has gone back to one thread; an explicit setThreads(n) reports why.
+}

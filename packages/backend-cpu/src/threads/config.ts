@@ -42,8 +42,19 @@ export function setThreads(n: number = defaultThreadCount()): void {
     },
     { sharedMemory: true },
   );
-  // Build the runtime now (not at the first matmul) so the workers start at once.
-  getWasmRuntime();
+  // Build the runtime now (not at the first matmul) so the workers start at
+  // once. If workers cannot be created here (e.g. a page whose CSP forbids
+  // blob: workers), go back to one thread before reporting it, so later
+  // kernels still run.
+  try {
+    getWasmRuntime();
+  } catch (e) {
+    (pool as ThreadPool | undefined)?.terminate();
+    pool = undefined;
+    threads = 1;
+    setRunnerFactory(undefined);
+    throw e;
+  }
 }
 
 /** The number of threads matmul and conv use (1 unless `setThreads` chose more and the host allows it). */

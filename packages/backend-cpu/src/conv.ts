@@ -6,7 +6,7 @@
  *   input:    dx[n] = col2im(Wᵀ · dy[n])
  *   filter:   dW    = Σ_n dy[n] · col(x[n])ᵀ
  */
-import type { Conv2dParams } from '@nerve/core';
+import { type Conv2dParams, isPointwiseConv } from '@nerve/core';
 import { allocF32 } from './alloc.js';
 import { gemm, type GemmScratch } from './gemm.js';
 import { col2im, im2col } from './im2col.js';
@@ -20,20 +20,6 @@ export class ConvScratch {
     if (this.col.length < size) this.col = new Float32Array(size);
     return this.col;
   }
-}
-
-/** A 1×1 kernel with unit stride and no padding reads x itself as the column matrix. */
-function isPointwise(p: Conv2dParams): boolean {
-  return (
-    p.kernelHeight === 1 &&
-    p.kernelWidth === 1 &&
-    p.strideH === 1 &&
-    p.strideW === 1 &&
-    p.padH === 0 &&
-    p.padW === 0 &&
-    p.outHeight === p.inHeight &&
-    p.outWidth === p.inWidth
-  );
 }
 
 function dims(p: Conv2dParams) {
@@ -54,7 +40,7 @@ export function conv2d(
   const O = p.outChannels;
   const y = allocF32(p.batch * O * ohw);
   if (y.length === 0) return y;
-  const direct = isPointwise(p);
+  const direct = isPointwiseConv(p);
   const col = direct ? x : s.columns(ckk * ohw);
   for (let n = 0; n < p.batch; n++) {
     if (!direct) im2col(x, n * chw, p, col);
@@ -89,7 +75,7 @@ export function conv2dBackwardInput(
   const O = p.outChannels;
   const dx = allocF32(p.batch * chw);
   if (dx.length === 0) return dx;
-  const direct = isPointwise(p);
+  const direct = isPointwiseConv(p);
   const col = direct ? dx : s.columns(ckk * ohw);
   for (let n = 0; n < p.batch; n++) {
     // W is stored [O, CKK]; read transposed it is the [CKK, O] factor.
@@ -125,7 +111,7 @@ export function conv2dBackwardFilter(
   const O = p.outChannels;
   const dw = allocF32(O * ckk);
   if (dw.length === 0) return dw;
-  const direct = isPointwise(p);
+  const direct = isPointwiseConv(p);
   const col = direct ? x : s.columns(ckk * ohw);
   for (let n = 0; n < p.batch; n++) {
     if (!direct) im2col(x, n * chw, p, col);

@@ -8,6 +8,8 @@
  * Kernels then loop over rows and run the innermost dimension as a tight loop.
  */
 
+import { contiguousStrides } from '@nerve/core';
+
 export interface ViewLike {
   readonly strides: readonly number[];
   readonly offset: number;
@@ -18,17 +20,6 @@ export function sizeOf(shape: readonly number[]): number {
   let n = 1;
   for (let i = 0; i < shape.length; i++) n *= shape[i];
   return n;
-}
-
-/** Row-major strides of a contiguous shape. */
-export function contiguousStrides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i];
-  }
-  return s;
 }
 
 /** A contiguous, offset-0 view over `shape`: the layout of every kernel output. */

@@ -6,7 +6,7 @@
 import type { DataId, DType, StridedView, TypedArray } from '@nerve/core';
 import { BINARY_SCALAR, UNARY_SCALAR } from '@nerve/core';
 import { describe, expect, it } from 'vitest';
-import { denseStrides } from '../src/kernels/strided.js';
+import { contiguousStrides } from '@nerve/core';
 import type { WebGpuBackend } from '../src/index.js';
 import { available, useWebGpu } from './gpu.js';
 
@@ -14,7 +14,7 @@ describe.runIf(available)('webgpu elementwise kernels', async () => {
   const b = available ? await useWebGpu() : (null as unknown as WebGpuBackend);
   const view = (id: DataId, shape: readonly number[], offset = 0): StridedView => ({
     id,
-    strides: denseStrides(shape),
+    strides: contiguousStrides(shape),
     offset,
   });
   async function readFree(id: DataId, dtype: DType, n: number): Promise<TypedArray> {

@@ -14,7 +14,7 @@
  * The filter gradient folds the batch into K, so one GEMM (split over K when
  * its output is small) sums over images and positions.
  */
-import type { Conv2dParams } from '@nerve/core';
+import { type Conv2dParams, isPointwiseConv } from '@nerve/core';
 import type { GpuContext, GpuData } from '../context.js';
 import { type GemmField, gemm } from './matmul-gemm.js';
 
@@ -66,20 +66,6 @@ function geometry(p: Conv2dParams, macs: number, pw: boolean, wgsl: string) {
   return { key: `${pw}.uniform`, wgsl: () => wgsl.replace(GEOMETRY_NAMES, 'P.$1'), fields };
 }
 
-/** A 1×1 kernel with unit stride and no padding reads x itself as the column matrix. */
-function isPointwise(p: Conv2dParams): boolean {
-  return (
-    p.kernelHeight === 1 &&
-    p.kernelWidth === 1 &&
-    p.strideH === 1 &&
-    p.strideW === 1 &&
-    p.padH === 0 &&
-    p.padW === 0 &&
-    p.outHeight === p.inHeight &&
-    p.outWidth === p.inWidth
-  );
-}
-
 /**
  * WGSL: `im2col(n, row, col)` = x[n] at kernel row `row` = (c, kh, kw) and
  * output position `col` = (oh, ow), 0 in the padding.
@@ -115,7 +101,7 @@ function macs(p: Conv2dParams): number {
 
 /** x [N,C,H,W], w [O,C,KH,KW] → y [N,O,OH,OW]. */
 export function conv2d(ctx: GpuContext, x: GpuData, w: GpuData, p: Conv2dParams): GpuData {
-  const pw = isPointwise(p);
+  const pw = isPointwiseConv(p);
   const g = geometry(
     p,
     macs(p),
@@ -148,7 +134,7 @@ export function conv2dBackwardInput(
   w: GpuData,
   p: Conv2dParams,
 ): GpuData {
-  const pw = isPointwise(p);
+  const pw = isPointwiseConv(p);
   const loadB = pw
     ? 'return DY[(b * outC + k) * outH * outW + c];'
     : `let kk = kH * kW;
@@ -201,7 +187,7 @@ export function conv2dBackwardFilter(
   dy: GpuData,
   p: Conv2dParams,
 ): GpuData {
-  const pw = isPointwise(p);
+  const pw = isPointwiseConv(p);
   const g = geometry(
     p,
     macs(p),

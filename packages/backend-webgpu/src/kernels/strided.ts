@@ -10,6 +10,7 @@
  * into coordinates. Rank and those flags are part of the pipeline key; the
  * sizes, strides and offsets are uniforms, so shapes do not recompile.
  */
+import { contiguousStrides } from '@nerve/core';
 import { type GpuContext, type GpuData, flatIndexWgsl } from '../context.js';
 
 /** Where an operand is read or written: offset + Σ i_k * strides[k]. */
@@ -47,20 +48,9 @@ export interface StridedKernel {
 export const elementwiseWorkgroup = (ctx: GpuContext): number =>
   Math.min(256, ctx.limits.maxWorkgroupSize);
 
-/** Row-major strides of a contiguous shape. */
-export function denseStrides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i];
-  }
-  return s;
-}
-
 /** The layout of a kernel output: contiguous from element 0. */
 export function dense(shape: readonly number[]): Layout {
-  return { strides: denseStrides(shape), offset: 0 };
+  return { strides: contiguousStrides(shape), offset: 0 };
 }
 
 /** Drops size-1 dims and merges dims contiguous for every operand; returns the merged shape and strides. */
@@ -97,7 +87,7 @@ export function runStrided(ctx: GpuContext, k: StridedKernel): void {
     operands.map((o) => o.layout),
   );
   const rank = merged.shape.length;
-  const denseMerged = denseStrides(merged.shape);
+  const denseMerged = contiguousStrides(merged.shape);
   const contiguous = merged.strides.map((s) => s.every((v, d) => v === denseMerged[d]));
   const flags = contiguous.map((c) => (c ? 'c' : 'g')).join('');
   const types = operands.map((o) => o.type).join(',');

@@ -84,3 +84,20 @@ export function requireNCHW(op: string, name: string, shape: readonly number[]):
     throw new NerveError(op, `a 4-D ${name} [N, C, H, W]`, `shape ${fmtShape(shape)}`);
   }
 }
+
+/**
+ * A 1×1 convolution with unit stride and no padding: the input [C, H·W] of
+ * each image is itself the column matrix, so backends skip im2col.
+ */
+export function isPointwiseConv(p: Conv2dParams): boolean {
+  return (
+    p.kernelHeight === 1 &&
+    p.kernelWidth === 1 &&
+    p.strideH === 1 &&
+    p.strideW === 1 &&
+    p.padH === 0 &&
+    p.padW === 0 &&
+    p.outHeight === p.inHeight &&
+    p.outWidth === p.inWidth
+  );
+}

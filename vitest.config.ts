@@ -1,14 +1,21 @@
 import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+
+// Paths are taken from this file's folder, not the working directory, so a
+// package's own `pnpm test` (which runs vitest with `--root ../..`) finds
+// the same projects as the root runner.
+const root = fileURLToPath(new URL('.', import.meta.url));
 
 // Workspace packages resolve to their TypeScript sources through the
 // `@nerve/source` export condition, so tests never need a build first.
 // One test project per package (named after its folder), plus the
 // integration tests in test/ and the runnable examples.
 const packageProjects = ['packages', 'apps'].flatMap((dir) =>
-  existsSync(dir)
-    ? readdirSync(dir)
-        .filter((name) => existsSync(`${dir}/${name}/package.json`))
+  existsSync(join(root, dir))
+    ? readdirSync(join(root, dir))
+        .filter((name) => existsSync(join(root, dir, name, 'package.json')))
         .map((name) => ({
           extends: true as const,
           test: {

@@ -8,6 +8,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '@nerve/backend-cpu';
 import { setBackend } from '@nerve/core';
+import { probe } from '@nerve/backend-webgpu';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -51,6 +52,18 @@ for (const file of markdownFiles()) {
   }
 }
 
+// Examples that use WebGPU need an adapter. Without one they are skipped with
+// one line saying so, unless NERVE_REQUIRE_WEBGPU=1 (as CI sets it).
+const webgpuRequired = process.env.NERVE_REQUIRE_WEBGPU === '1';
+const webgpuAvailable = webgpuRequired || (await probe());
+const usesWebGpu = (code: string) => code.includes('@nerve/backend-webgpu');
+const skippedForWebGpu = blocks.filter((b) => usesWebGpu(b.code)).map((b) => b.name);
+if (!webgpuAvailable && skippedForWebGpu.length > 0) {
+  console.warn(
+    `test/readme-examples: skipped ${skippedForWebGpu.join(', ')}: no WebGPU adapter here (in Node on Linux: mesa-vulkan-drivers from bookworm-backports, see README; NERVE_REQUIRE_WEBGPU=1 makes this a failure)`,
+  );
+}
+
 describe('documentation examples run', () => {
   // An example may switch the global backend (the WebGPU README does); the next starts on cpu.
   afterEach(() => setBackend('cpu'));
@@ -60,7 +73,8 @@ describe('documentation examples run', () => {
   });
 
   for (const [k, block] of blocks.entries()) {
-    it(block.name, async () => {
+    const skip = !webgpuAvailable && usesWebGpu(block.code);
+    it.skipIf(skip)(block.name, async () => {
       mkdirSync(outDir, { recursive: true });
       const path = join(outDir, `example-${k}.ts`);
       writeFileSync(path, `${block.code}\nexport {};\n`);

@@ -13,6 +13,10 @@ export const available = await probe();
 export const SKIP_REASON =
   'no WebGPU adapter here (in Node on Linux: mesa-vulkan-drivers from bookworm-backports; see README)';
 
+// CI installs the driver and sets NERVE_REQUIRE_WEBGPU=1: there a missing adapter fails.
+if (!available && process.env.NERVE_REQUIRE_WEBGPU === '1') {
+  throw new Error(`@nerve/backend-webgpu: NERVE_REQUIRE_WEBGPU=1, but ${SKIP_REASON}`);
+}
 if (!available) console.warn(`@nerve/backend-webgpu: tests skipped: ${SKIP_REASON}`);
 
 /** Initialises the registered 'webgpu' backend and makes it the active one. */

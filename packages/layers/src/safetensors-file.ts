@@ -134,7 +134,12 @@ async function readExactly(
     let bytesRead: number;
     try {
       // At most 1 GiB per call: larger reads are refused by some platforms.
-      ({ bytesRead } = await fh.read(out, done, Math.min(out.length - done, 2 ** 30), position + done));
+      ({ bytesRead } = await fh.read(
+        out,
+        done,
+        Math.min(out.length - done, 2 ** 30),
+        position + done,
+      ));
     } catch (e) {
       throw NerveError.raw(op, `cannot read ${describeFsError(e, path)}`);
     }

@@ -27,7 +27,9 @@ async function corpus(): Promise<Uint8Array[]> {
   for (const t of [a, b, c, s]) t.dispose();
   files.push(handBuilt({ h: { dtype: 'F16', shape: [2], data_offsets: [0, 4] } }, 4));
   files.push(handBuilt({ l: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, 8));
-  files.push(handBuilt({ u: { dtype: 'U8', shape: [3], data_offsets: [0, 3] }, __metadata__: {} }, 3));
+  files.push(
+    handBuilt({ u: { dtype: 'U8', shape: [3], data_offsets: [0, 3] }, __metadata__: {} }, 3),
+  );
   return files;
 }
 
@@ -76,21 +78,72 @@ const jsonValue = fc.oneof(
 
 /** One edit of a header object (in place on a copy). */
 const headerEdit = fc.oneof(
-  fc.record({ kind: fc.constant('dtype' as const), v: fc.oneof(fc.constantFrom('F32', 'F64', 'F16', 'BF16', 'I64', 'I32', 'I16', 'I8', 'U8', 'BOOL', 'F8_E4M3', 'f32'), fc.string()) }),
-  fc.record({ kind: fc.constant('shape' as const), v: fc.oneof(fc.array(huge, { maxLength: 5 }), jsonValue) }),
-  fc.record({ kind: fc.constant('offsets' as const), v: fc.oneof(fc.tuple(huge, huge), fc.array(huge, { maxLength: 3 }), jsonValue) }),
-  fc.record({ kind: fc.constant('add' as const), key: oddKey, v: fc.oneof(jsonValue, fc.record({ dtype: fc.constant('F32'), shape: fc.array(huge, { maxLength: 3 }), data_offsets: fc.tuple(huge, huge) })) }),
+  fc.record({
+    kind: fc.constant('dtype' as const),
+    v: fc.oneof(
+      fc.constantFrom(
+        'F32',
+        'F64',
+        'F16',
+        'BF16',
+        'I64',
+        'I32',
+        'I16',
+        'I8',
+        'U8',
+        'BOOL',
+        'F8_E4M3',
+        'f32',
+      ),
+      fc.string(),
+    ),
+  }),
+  fc.record({
+    kind: fc.constant('shape' as const),
+    v: fc.oneof(fc.array(huge, { maxLength: 5 }), jsonValue),
+  }),
+  fc.record({
+    kind: fc.constant('offsets' as const),
+    v: fc.oneof(fc.tuple(huge, huge), fc.array(huge, { maxLength: 3 }), jsonValue),
+  }),
+  fc.record({
+    kind: fc.constant('add' as const),
+    key: oddKey,
+    v: fc.oneof(
+      jsonValue,
+      fc.record({
+        dtype: fc.constant('F32'),
+        shape: fc.array(huge, { maxLength: 3 }),
+        data_offsets: fc.tuple(huge, huge),
+      }),
+    ),
+  }),
   fc.record({ kind: fc.constant('delete' as const) }),
   fc.record({ kind: fc.constant('metadata' as const), v: jsonValue }),
 );
 
 const mutation = fc.oneof(
-  fc.record({ kind: fc.constant('flips' as const), at: fc.array(fc.tuple(fc.nat(), fc.nat(7)), { minLength: 1, maxLength: 8 }) }),
+  fc.record({
+    kind: fc.constant('flips' as const),
+    at: fc.array(fc.tuple(fc.nat(), fc.nat(7)), { minLength: 1, maxLength: 8 }),
+  }),
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('length' as const), v: fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.bigInt({ min: 0n, max: 200n })) }),
+  fc.record({
+    kind: fc.constant('length' as const),
+    v: fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.bigInt({ min: 0n, max: 200n })),
+  }),
   fc.record({ kind: fc.constant('append' as const), bytes: fc.uint8Array({ maxLength: 64 }) }),
-  fc.record({ kind: fc.constant('header' as const), edits: fc.array(headerEdit, { minLength: 1, maxLength: 3 }), lengthDelta: fc.integer({ min: -3, max: 3 }), pick: fc.nat() }),
-  fc.record({ kind: fc.constant('raw' as const), text: fc.string({ maxLength: 80 }), data: fc.uint8Array({ maxLength: 32 }) }),
+  fc.record({
+    kind: fc.constant('header' as const),
+    edits: fc.array(headerEdit, { minLength: 1, maxLength: 3 }),
+    lengthDelta: fc.integer({ min: -3, max: 3 }),
+    pick: fc.nat(),
+  }),
+  fc.record({
+    kind: fc.constant('raw' as const),
+    text: fc.string({ maxLength: 80 }),
+    data: fc.uint8Array({ maxLength: 32 }),
+  }),
 );
 
 type Mutation = typeof mutation extends fc.Arbitrary<infer M> ? M : never;
@@ -121,7 +174,13 @@ function mutate(file: Uint8Array, m: Mutation): Uint8Array {
       for (const e of m.edits) {
         const name = names.length > 0 ? names[m.pick % names.length] : undefined;
         const entry = name ? (header[name] as Record<string, unknown>) : undefined;
-        if (e.kind === 'add') Object.defineProperty(header, e.key, { value: e.v, enumerable: true, configurable: true, writable: true });
+        if (e.kind === 'add')
+          Object.defineProperty(header, e.key, {
+            value: e.v,
+            enumerable: true,
+            configurable: true,
+            writable: true,
+          });
         else if (e.kind === 'metadata') header.__metadata__ = e.v;
         else if (e.kind === 'delete' && name) delete header[name];
         else if (entry && typeof entry === 'object') {
@@ -156,7 +215,10 @@ fc.assert(
       accepted++;
     } catch (e) {
       if (e instanceof NerveError) rejected++;
-      else if (unexpected.length < 20) unexpected.push(`${(e as Error)?.name}: ${(e as Error)?.message} (mutation ${JSON.stringify(m, (_, v) => (typeof v === 'bigint' ? String(v) : v))})`);
+      else if (unexpected.length < 20)
+        unexpected.push(
+          `${(e as Error)?.name}: ${(e as Error)?.message} (mutation ${JSON.stringify(m, (_, v) => (typeof v === 'bigint' ? String(v) : v))})`,
+        );
     }
     return true;
   }),

@@ -20,6 +20,10 @@ import {
 export { MAX_HEADER_BYTES } from './safetensors-format.js';
 export { removeStaleTemporaries } from './safetensors-atomic.js';
 export { readSafetensorsHeader } from './safetensors-file.js';
+export type {
+  HeaderEntry as SafetensorsEntry,
+  ParsedHeader as SafetensorsHeader,
+} from './safetensors-format.js';
 
 /** Tensors and string metadata read from a safetensors file. */
 export interface Safetensors {

@@ -9,7 +9,7 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { NerveError } from '@nerve/core';
-import { describeFsError, nodeFs } from './safetensors-file.js';
+import { nodeFs } from './safetensors-file.js';
 
 const TEMP_PATTERN = /^\..+\.nerve-tmp-(\d+)-[0-9a-z]{8}$/;
 /** A live writer touches its temporary continuously; an hour of silence means it is orphaned. */
@@ -65,17 +65,26 @@ export async function removeStaleTemporaries(dir: string): Promise<string[]> {
   return removed;
 }
 
-/** A file error during a write, in words that name `path`. */
+const WRITE_REASONS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EISDIR: 'it is a directory',
+  ENOTDIR: 'a parent is not a directory',
+  EMFILE: 'too many open files',
+};
+
+/** A file error during a write, in words that name `path` (never the temporary). */
 function writeError(op: string, e: unknown, path: string, dir: string): NerveError {
   if (e instanceof NerveError) return e;
   const code = (e as NodeJS.ErrnoException | null)?.code;
-  if (code === 'ENOENT') {
-    return NerveError.raw(
-      op,
-      `cannot write '${path}': its directory '${dir}' does not exist (ENOENT)`,
-    );
-  }
-  return NerveError.raw(op, `cannot write ${describeFsError(e, path)}`);
+  const reason =
+    code === 'ENOENT'
+      ? `its directory '${dir}' does not exist`
+      : ((code && WRITE_REASONS[code]) ?? 'the write failed');
+  return NerveError.raw(op, `cannot write '${path}': ${reason} (${code ?? String(e)})`);
 }
 
 /**

@@ -42,8 +42,8 @@ function kindOf(st: import('node:fs').Stats): string {
   return 'not a regular file';
 }
 
-/** A Node file error as words that name the user's path (never a temporary). */
-export function describeFsError(e: unknown, path: string): string {
+/** A Node file error while reading, in words that name the path. */
+function describeFsError(e: unknown, path: string): string {
   const code = (e as NodeJS.ErrnoException | null)?.code;
   switch (code) {
     case 'ENOENT':
@@ -55,12 +55,6 @@ export function describeFsError(e: unknown, path: string): string {
       return `'${path}' is a directory (EISDIR)`;
     case 'ENOTDIR':
       return `a parent of '${path}' is not a directory (ENOTDIR)`;
-    case 'ENOSPC':
-      return `no space left on the device while writing '${path}' (ENOSPC)`;
-    case 'EDQUOT':
-      return `disk quota exceeded while writing '${path}' (EDQUOT)`;
-    case 'EROFS':
-      return `'${path}' is on a read-only file system (EROFS)`;
     default:
       return `'${path}': ${code ?? (e as Error)?.message ?? String(e)}`;
   }

@@ -4,7 +4,7 @@
  * into that directory, while everything else there is left alone.
  */
 import '@nerve/backend-cpu';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
   mkdirSync,
   mkdtempSync,
@@ -18,7 +18,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { NerveError, tensor } from '@nerve/core';
+import { NerveError, tensor, zeros } from '@nerve/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadSafetensors, removeStaleTemporaries, saveSafetensors } from '../src/index.js';
 
@@ -75,11 +75,53 @@ describe('atomic writes name the user path', () => {
     chmodSync(d, 0o555);
     const t = tensor([1]);
     const e = await errorOf(saveSafetensors(join(d, 'm.safetensors'), { t }));
-    expect(e.message).toMatch(/permission denied for '.*readonly\/m\.safetensors' \(EACCES\)/);
+    expect(e.message).toMatch(
+      /cannot write '.*readonly\/m\.safetensors': permission denied \(EACCES\)/,
+    );
     expect(e.message).not.toMatch(TEMP);
     chmodSync(d, 0o755);
     t.dispose();
   });
+});
+
+/** A 64 KiB tmpfs to fill, where this process may mount one (root on Linux); null elsewhere. */
+function smallDisk(): string | null {
+  const mnt = join(dir, 'tiny');
+  mkdirSync(mnt);
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt], { stdio: 'ignore' });
+    return mnt;
+  } catch {
+    return null;
+  }
+}
+
+describe('a full disk', () => {
+  const disk = process.platform === 'linux' && process.getuid?.() === 0 ? smallDisk() : null;
+  afterAll(() => {
+    if (disk) execFileSync('umount', [disk]);
+  });
+
+  it.skipIf(disk === null)(
+    'ENOSPC names the path, keeps the old file and leaves no temporary',
+    async () => {
+      const d = disk as string;
+      const target = join(d, 'model.safetensors');
+      const small = tensor([1, 2, 3]);
+      await saveSafetensors(target, { small });
+      const big = zeros([64 * 1024]);
+      const e = await errorOf(saveSafetensors(target, { big }));
+      expect(e.message).toBe(
+        `saveSafetensors: cannot write '${target}': no space left on the device (ENOSPC)`,
+      );
+      expect(readdirSync(d)).toEqual(['model.safetensors']);
+      const { tensors } = await loadSafetensors(target);
+      expect([...tensors.small.dataSync()]).toEqual([1, 2, 3]);
+      tensors.small.dispose();
+      small.dispose();
+      big.dispose();
+    },
+  );
 });
 
 describe('stale temporaries', () => {

@@ -6,7 +6,7 @@
  * model's tensors again, the optimizer, the LR schedulers, epoch and step,
  * and the RNG positions. Resuming reads only that file, so a crash between
  * the two writes can never pair weights of one save with optimizer state of
- * another (see docs/design.md, "Checkpoints").
+ * another (see docs/design.md, "Checkpoints and safetensors files").
  */
 import { NerveError, type Tensor, getDefaultGenerator } from '@nerve/core';
 import { type Module, loadSafetensors, saveSafetensors } from '@nerve/layers';

@@ -1,40 +1,156 @@
 /**
  * `nerve eval --checkpoint file.safetensors`: rebuilds the network from the
  * spec stored in the checkpoint, loads the weights and reports test accuracy.
+ * The spec is checked against the tensors the file's header declares (names,
+ * shapes, dtypes; the header itself against the file's size) before anything
+ * is built, so no allocation follows metadata that the file's bytes do not
+ * back. A bad checkpoint is a runtime error (NerveError), not a usage error.
  */
+import { NerveError } from '@nerve/core';
 import { DataLoader } from '@nerve/data';
-import { crossEntropy, loadSafetensors } from '@nerve/layers';
+import { type SafetensorsHeader, crossEntropy, readSafetensorsHeader } from '@nerve/layers';
 import { evaluate, loadCheckpoint } from '@nerve/train';
-import { UsageError, type EvalArgs } from './args.js';
+import { ACTIVATIONS, DATASETS, type EvalArgs, INITS, MODELS } from './args.js';
 import { prepareData } from './datasets.js';
-import { type ModelSpec, buildModel } from './models.js';
+import { type ModelSpec, buildModel, expectedState } from './models.js';
 
-/** Reads the architecture spec from a checkpoint's header without loading tensors. */
-async function readSpec(path: string): Promise<{ spec: ModelSpec; dataset: string }> {
-  let meta: Record<string, string>;
-  try {
-    const loaded = await loadSafetensors(path);
-    for (const t of Object.values(loaded.tensors)) t.dispose();
-    meta = loaded.metadata;
-  } catch (e) {
-    throw new UsageError(`--checkpoint: cannot read '${path}': ${(e as Error).message}`);
-  }
-  if (!meta.nerve) {
-    throw new UsageError(
-      `--checkpoint: '${path}' has no nerve model description (was it written by nerve train --out?)`,
+const OP = 'nerve eval';
+type Dataset = (typeof DATASETS)[number];
+
+const isPositive = (x: unknown) => Number.isSafeInteger(x) && (x as number) > 0;
+const oneOf = (list: readonly string[], x: unknown) => typeof x === 'string' && list.includes(x);
+const own = (o: Record<string, unknown>, k: string) => (Object.hasOwn(o, k) ? o[k] : undefined);
+
+/** The spec and data set a checkpoint's `nerve` metadata describes, every field checked. */
+export function parseSpec(
+  path: string,
+  text: string | undefined,
+): { spec: ModelSpec; dataset: Dataset } {
+  const bad = (what: string) =>
+    NerveError.raw(OP, `checkpoint '${path}' has an invalid nerve model description: ${what}`);
+  if (text === undefined) {
+    throw NerveError.raw(
+      OP,
+      `checkpoint '${path}' has no nerve model description (was it written by nerve train --out?)`,
     );
   }
-  return JSON.parse(meta.nerve);
+  let meta: unknown;
+  try {
+    meta = JSON.parse(text);
+  } catch (e) {
+    throw bad(`not JSON (${(e as Error).message})`);
+  }
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) throw bad('not an object');
+  const m = meta as Record<string, unknown>;
+  const s = own(m, 'spec') as Record<string, unknown> | undefined;
+  if (typeof s !== 'object' || s === null || Array.isArray(s)) throw bad("no 'spec' object");
+  const problems: string[] = [];
+  const dataset = own(m, 'dataset');
+  if (!oneOf(DATASETS, dataset)) {
+    problems.push(`dataset ${JSON.stringify(dataset)} is not one of ${DATASETS.join(', ')}`);
+  }
+  const kind = own(s, 'kind');
+  if (!oneOf(MODELS, kind))
+    problems.push(`kind ${JSON.stringify(kind)} is not one of ${MODELS.join(', ')}`);
+  const inputShape = own(s, 'inputShape');
+  const dims = kind === 'cnn' ? [3] : [1, 2, 3];
+  if (
+    !Array.isArray(inputShape) ||
+    !dims.includes(inputShape.length) ||
+    !inputShape.every(isPositive)
+  ) {
+    problems.push(
+      `inputShape ${JSON.stringify(inputShape)} is not ${dims.join(' or ')} positive integers`,
+    );
+  }
+  const hidden = own(s, 'hidden');
+  if (!Array.isArray(hidden) || !hidden.every(isPositive)) {
+    problems.push(`hidden ${JSON.stringify(hidden)} is not a list of positive integers`);
+  }
+  if (!isPositive(own(s, 'classes'))) problems.push('classes is not a positive integer');
+  if (!oneOf(ACTIVATIONS, own(s, 'activation'))) {
+    problems.push(
+      `activation ${JSON.stringify(own(s, 'activation'))} is not one of ${ACTIVATIONS.join(', ')}`,
+    );
+  }
+  if (kind === 'cnn' && own(s, 'activation') === 'maxout') problems.push('maxout needs kind mlp');
+  if (typeof own(s, 'batchnorm') !== 'boolean') problems.push('batchnorm is not a boolean');
+  if (!oneOf(INITS, own(s, 'init')))
+    problems.push(`init ${JSON.stringify(own(s, 'init'))} is not one of ${INITS.join(', ')}`);
+  const seed = own(s, 'seed');
+  if (!Number.isSafeInteger(seed) || (seed as number) < 0)
+    problems.push('seed is not a non-negative integer');
+  if (problems.length > 0) throw bad(problems.join('; '));
+  const spec: ModelSpec = {
+    kind: kind as ModelSpec['kind'],
+    inputShape: [...(inputShape as number[])],
+    classes: own(s, 'classes') as number,
+    hidden: [...(hidden as number[])],
+    activation: own(s, 'activation') as string,
+    batchnorm: own(s, 'batchnorm') as boolean,
+    init: own(s, 'init') as string,
+    seed: seed as number,
+  };
+  return { spec, dataset: dataset as Dataset };
+}
+
+const NERVE_DTYPE: Record<string, string> = {
+  F64: 'float32',
+  F32: 'float32',
+  F16: 'float32',
+  BF16: 'float32',
+  I64: 'int32',
+  I32: 'int32',
+  I16: 'int32',
+  I8: 'int32',
+  U8: 'int32',
+  BOOL: 'bool',
+};
+
+/** Checks the tensors the header declares against the spec's state dict, without building it. */
+export function checkTensors(path: string, spec: ModelSpec, header: SafetensorsHeader): void {
+  const expected = expectedState(spec);
+  const problems: string[] = [];
+  const declared = new Map(header.entries.map((e) => [e.name, e]));
+  for (const [name, want] of expected) {
+    const e = declared.get(name);
+    if (!e) problems.push(`missing '${name}' [${want.shape.join(',')}]`);
+    else if (e.shape.join() !== want.shape.join() || NERVE_DTYPE[e.dtype] !== want.dtype) {
+      problems.push(
+        `'${name}' is ${e.dtype} [${e.shape.join(',')}] where the description needs ${want.dtype} [${want.shape.join(',')}]`,
+      );
+    }
+  }
+  for (const name of declared.keys())
+    if (!expected.has(name)) problems.push(`unexpected '${name}'`);
+  if (problems.length > 0) {
+    const shown = problems.slice(0, 8).join('; ');
+    const more = problems.length > 8 ? `; … and ${problems.length - 8} more` : '';
+    throw NerveError.raw(
+      OP,
+      `checkpoint '${path}' does not hold the network its description names (nothing was built): ${shown}${more}`,
+    );
+  }
 }
 
 export async function runEval(
   args: EvalArgs,
 ): Promise<{ testAccuracy: number; testLoss: number; dataset: string; count: number }> {
-  const { spec, dataset } = await readSpec(args.checkpoint);
-  const ds = (args.dataset ?? dataset) as 'digits' | 'fashion-mnist' | 'spiral';
+  // Bounded: reads at most the 8-byte length and the (capped) header.
+  const header = await readSafetensorsHeader(args.checkpoint);
+  const nerve = Object.hasOwn(header.metadata, 'nerve') ? header.metadata.nerve : undefined;
+  const { spec, dataset } = parseSpec(args.checkpoint, nerve);
+  checkTensors(args.checkpoint, spec, header);
+  const ds = args.dataset ?? dataset;
+  const data = prepareData(ds, { image: spec.kind === 'cnn', dataDir: args.dataDir });
+  if (data.inputShape.join() !== spec.inputShape.join() || data.classes !== spec.classes) {
+    throw NerveError.raw(
+      OP,
+      `checkpoint '${args.checkpoint}' expects inputs of shape [${spec.inputShape.join(',')}] in ${spec.classes} classes, but ${ds} gives [${data.inputShape.join(',')}] in ${data.classes}`,
+    );
+  }
   const model = buildModel(spec);
   await loadCheckpoint(args.checkpoint, model);
-  const data = prepareData(ds, { image: spec.kind === 'cnn', dataDir: args.dataDir });
   const r = await evaluate(model, new DataLoader(data.test, { batchSize: 512 }), {
     loss: (out, y) => crossEntropy(out, y),
   });

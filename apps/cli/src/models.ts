@@ -35,26 +35,33 @@ function layerInit(spec: ModelSpec) {
   return { weight: getInitializer(spec.init), bias: zerosInit };
 }
 
-/** Builds the network a spec describes. */
-export function buildModel(spec: ModelSpec): Sequential {
-  const init = layerInit(spec);
+/** One layer of a spec's network, with its sizes (pure data: nothing allocated). */
+type LayerPlan =
+  | { kind: 'flatten' | 'pool' }
+  | { kind: 'activation'; name: string }
+  | { kind: 'linear' | 'maxout'; inFeatures: number; outFeatures: number; seed: number }
+  | { kind: 'conv'; inChannels: number; outChannels: number; seed: number }
+  | { kind: 'bn1d' | 'bn2d'; features: number };
+
+/** The layers a spec describes, in order, sized but not built. */
+export function planModel(spec: ModelSpec): LayerPlan[] {
   let seed = spec.seed;
-  const layers: Module[] = [];
+  const plan: LayerPlan[] = [];
   if (spec.kind === 'mlp') {
     let width = spec.inputShape.reduce((a, b) => a * b, 1);
-    layers.push(new Flatten());
+    plan.push({ kind: 'flatten' });
     for (const h of spec.hidden) {
       if (spec.activation === 'maxout') {
-        layers.push(new Maxout(width, h, 2, { seed: seed++ }));
+        plan.push({ kind: 'maxout', inFeatures: width, outFeatures: h, seed: seed++ });
       } else {
-        layers.push(new Linear(width, h, { init, seed: seed++ }));
-        if (spec.batchnorm) layers.push(new BatchNorm1d(h));
-        layers.push(activationModule(spec.activation));
+        plan.push({ kind: 'linear', inFeatures: width, outFeatures: h, seed: seed++ });
+        if (spec.batchnorm) plan.push({ kind: 'bn1d', features: h });
+        plan.push({ kind: 'activation', name: spec.activation });
       }
       width = h;
     }
-    layers.push(new Linear(width, spec.classes, { init, seed: seed++ }));
-    return new Sequential(...layers);
+    plan.push({ kind: 'linear', inFeatures: width, outFeatures: spec.classes, seed: seed++ });
+    return plan;
   }
   if (spec.activation === 'maxout') {
     throw new UsageError(
@@ -63,17 +70,84 @@ export function buildModel(spec: ModelSpec): Sequential {
   }
   let [channels, height, width] = spec.inputShape;
   for (const c of spec.hidden) {
-    layers.push(new Conv2d(channels, c, 3, { padding: 1, init, seed: seed++ }));
-    if (spec.batchnorm) layers.push(new BatchNorm2d(c));
-    layers.push(activationModule(spec.activation));
-    layers.push(new MaxPool2d(2));
+    plan.push({ kind: 'conv', inChannels: channels, outChannels: c, seed: seed++ });
+    if (spec.batchnorm) plan.push({ kind: 'bn2d', features: c });
+    plan.push({ kind: 'activation', name: spec.activation }, { kind: 'pool' });
     channels = c;
     height = Math.floor(height / 2);
     width = Math.floor(width / 2);
   }
-  layers.push(new Flatten());
-  layers.push(new Linear(channels * height * width, spec.classes, { init, seed: seed++ }));
+  plan.push({ kind: 'flatten' });
+  const flat = channels * height * width;
+  plan.push({ kind: 'linear', inFeatures: flat, outFeatures: spec.classes, seed: seed++ });
+  return plan;
+}
+
+/** Builds the network a spec describes. */
+export function buildModel(spec: ModelSpec): Sequential {
+  const init = layerInit(spec);
+  const layers = planModel(spec).map((l) => buildLayer(l, init));
   return new Sequential(...layers);
+}
+
+function buildLayer(l: LayerPlan, init: ReturnType<typeof layerInit>): Module {
+  switch (l.kind) {
+    case 'flatten':
+      return new Flatten();
+    case 'pool':
+      return new MaxPool2d(2);
+    case 'activation':
+      return activationModule(l.name);
+    case 'linear':
+      return new Linear(l.inFeatures, l.outFeatures, { init, seed: l.seed });
+    case 'maxout':
+      return new Maxout(l.inFeatures, l.outFeatures, 2, { seed: l.seed });
+    case 'conv':
+      return new Conv2d(l.inChannels, l.outChannels, 3, { padding: 1, init, seed: l.seed });
+    case 'bn1d':
+      return new BatchNorm1d(l.features);
+    case 'bn2d':
+      return new BatchNorm2d(l.features);
+  }
+}
+
+/** A state-dict entry as a checkpoint must hold it. */
+export interface ExpectedTensor {
+  shape: number[];
+  dtype: 'float32' | 'int32';
+}
+
+/**
+ * The state dict `buildModel(spec)` would have (names, shapes, dtypes),
+ * computed without building it, so a checkpoint can be checked first.
+ */
+export function expectedState(spec: ModelSpec): Map<string, ExpectedTensor> {
+  const out = new Map<string, ExpectedTensor>();
+  const f = (shape: number[]): ExpectedTensor => ({ shape, dtype: 'float32' });
+  for (const [i, l] of planModel(spec).entries()) {
+    if (l.kind === 'linear' || l.kind === 'maxout') {
+      const prefix = l.kind === 'maxout' ? `${i}.linear` : `${i}`;
+      const out2 = l.kind === 'maxout' ? l.outFeatures * 2 : l.outFeatures;
+      out.set(`${prefix}.weight`, f([out2, l.inFeatures]));
+      out.set(`${prefix}.bias`, f([out2]));
+    } else if (l.kind === 'conv') {
+      out.set(`${i}.weight`, f([l.outChannels, l.inChannels, 3, 3]));
+      out.set(`${i}.bias`, f([l.outChannels]));
+    } else if (l.kind === 'bn1d' || l.kind === 'bn2d') {
+      for (const k of ['weight', 'bias', 'running_mean', 'running_var']) {
+        out.set(`${i}.${k}`, f([l.features]));
+      }
+      out.set(`${i}.num_batches_tracked`, { shape: [], dtype: 'int32' });
+    } else if (l.kind === 'activation') {
+      // An activation's parameters (PReLU's slope) do not depend on the spec's sizes.
+      const act = activationModule(l.name);
+      for (const [k, t] of Object.entries(act.stateDict())) {
+        out.set(`${i}.${k}`, { shape: [...t.shape], dtype: t.dtype as 'float32' | 'int32' });
+      }
+      act.dispose();
+    }
+  }
+  return out;
 }
 
 /** Hidden sizes per data set: small for the 8×8 digits, larger for 28×28 images. */

@@ -60,7 +60,13 @@ export {
 } from './engine.js';
 export { Tensor, type GradNode, type NestedArray } from './tensor.js';
 export { backward } from './autograd.js';
-export { Generator, getDefaultGenerator, manualSeed, philox4x32 } from './random.js';
+export {
+  Generator,
+  type GeneratorState,
+  getDefaultGenerator,
+  manualSeed,
+  philox4x32,
+} from './random.js';
 export { broadcastShapes, contiguousStrides, sizeOf } from './shape.js';
 export { isPointwiseConv } from './ops/conv-geometry.js';
 export { gradCheck, type GradCheckOptions, type GradCheckResult } from './gradcheck.js';

@@ -7,6 +7,7 @@
  * block can be computed independently (a GPU kernel can reproduce them).
  * The numbers are generated here on the host and uploaded.
  */
+import { NerveError } from './errors.js';
 
 const M0 = 0xd2511f53;
 const M1 = 0xcd9e8d57;
@@ -55,6 +56,12 @@ export function philox4x32(
   return out;
 }
 
+/** A generator's position: the Philox key (from the seed) and the next block counter. */
+export interface GeneratorState {
+  key: [number, number];
+  block: number;
+}
+
 /** A stream of random bits: a key from the seed and a block counter that advances. */
 export class Generator {
   private key: [number, number];
@@ -68,6 +75,34 @@ export class Generator {
   manualSeed(seed: number): void {
     this.key = seedToKey(seed);
     this.block = 0;
+  }
+
+  /** Where the stream stands (key and next block), to save in a checkpoint. */
+  getState(): GeneratorState {
+    return { key: [this.key[0], this.key[1]], block: this.block };
+  }
+
+  /** Puts the stream back where `getState` found it; checked before anything changes. */
+  setState(state: GeneratorState): void {
+    const u32 = (x: unknown) =>
+      Number.isInteger(x) && (x as number) >= 0 && (x as number) < 2 ** 32;
+    const key = (state as { key?: unknown } | null)?.key;
+    const block = (state as { block?: unknown } | null)?.block;
+    if (
+      !Array.isArray(key) ||
+      key.length !== 2 ||
+      !key.every(u32) ||
+      !Number.isSafeInteger(block) ||
+      (block as number) < 0
+    ) {
+      throw new NerveError(
+        'Generator.setState',
+        '{ key: [u32, u32], block: a non-negative integer }',
+        JSON.stringify(state) ?? String(state),
+      );
+    }
+    this.key = [key[0], key[1]];
+    this.block = block as number;
   }
 
   /** `n` uint32 values: blocks `block, block+1, …`, four values each. */

@@ -267,14 +267,20 @@ export abstract class Module {
     opts: LoadStateDictOptions = {},
   ): LoadStateDictResult {
     const strict = opts.strict ?? true;
-    const own = this.stateDict();
-    const missingKeys = Object.keys(own).filter((k) => !(k in dict));
-    const unexpectedKeys = Object.keys(dict).filter((k) => !(k in own));
+    if (typeof dict !== 'object' || dict === null || Array.isArray(dict)) {
+      throw new NerveError('loadStateDict', 'an object of tensors by name', typeof dict);
+    }
+    // Maps of own keys only: a file's names such as `__proto__`, `constructor`
+    // or `toString` must not reach Object.prototype.
+    const own = new Map(Object.entries(this.stateDict()));
+    const given = new Map<string, unknown>(Object.keys(dict).map((k) => [k, ownValue(dict, k)]));
+    const missingKeys = [...own.keys()].filter((k) => !given.has(k));
+    const unexpectedKeys = [...given.keys()].filter((k) => !own.has(k));
     const problems: string[] = [];
-    for (const [k, t] of Object.entries(dict)) {
-      const target = own[k];
+    for (const [k, t] of given) {
+      const target = own.get(k);
       if (!target) continue;
-      if (!t || typeof t !== 'object' || (t as { isTensor?: boolean }).isTensor !== true) {
+      if (!isLiveTensorLike(t)) {
         problems.push(`'${k}': expected a Tensor, received ${typeof t}`);
       } else if (t.isDisposed) {
         problems.push(`'${k}': the tensor was disposed`);
@@ -297,8 +303,8 @@ export abstract class Module {
       );
     }
     noGrad(() => {
-      for (const [k, target] of Object.entries(own)) {
-        const src = dict[k];
+      for (const [k, target] of own) {
+        const src = given.get(k) as Tensor | undefined;
         if (!src) continue;
         // A private copy: the caller may dispose or reuse its tensors. The
         // target takes over its buffer; the copy's own handle is released.
@@ -366,6 +372,15 @@ export abstract class Module {
     for (const t of this.parameters()) t.dispose();
     for (const t of this.buffers()) t.dispose();
   }
+}
+
+/** `obj[key]` only when `key` is the object's own property (never an inherited one). */
+function ownValue(obj: object, key: string): unknown {
+  return Object.getOwnPropertyDescriptor(obj, key)?.value;
+}
+
+function isLiveTensorLike(t: unknown): t is Tensor {
+  return !!t && typeof t === 'object' && (t as { isTensor?: boolean }).isTensor === true;
 }
 
 /** Runs modules one after another; children are named '0', '1', … */

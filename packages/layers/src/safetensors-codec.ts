@@ -14,9 +14,19 @@ import {
   failAll,
 } from './safetensors-format.js';
 
-/** Converts one entry's bytes to the typed array nerve holds (float32, int32 or bool). */
+/** Converts one entry's bytes, in a file's bytes, to the typed array nerve holds. */
 export function decodeEntry(bytes: Uint8Array, header: ParsedHeader, e: HeaderEntry): TypedArray {
-  const start = bytes.byteOffset + header.dataStart + e.begin;
+  const start = header.dataStart + e.begin;
+  return decodeSlice(bytes.subarray(start, start + e.end - e.begin), e);
+}
+
+/**
+ * Converts one entry's own bytes (exactly `e.end - e.begin` of them) to the
+ * typed array nerve holds (float32, int32 or bool); F32, I32 and BOOL are
+ * views on `bytes` where alignment allows.
+ */
+export function decodeSlice(bytes: Uint8Array, e: HeaderEntry): TypedArray {
+  const start = bytes.byteOffset;
   const n = (e.end - e.begin) / READABLE[e.dtype].itemsize;
   const view = new DataView(bytes.buffer, start, e.end - e.begin);
   switch (e.dtype) {

@@ -87,15 +87,18 @@ export function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
   Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
-/** Reads and validates the header: lengths, JSON, dtypes, shapes, offsets, coverage. */
-export function parseHeader(bytes: Uint8Array): ParsedHeader {
-  if (bytes.length < 8) {
-    throw fail(`expected at least 8 bytes (the header length), received ${bytes.length} bytes`);
+/**
+ * The header length from the first 8 bytes, checked against the `available`
+ * bytes that follow them and against the reference's cap, before anything is
+ * read or allocated for it.
+ */
+export function readHeaderLength(prefix: Uint8Array, available: number): number {
+  if (prefix.length < 8) {
+    throw fail(`expected at least 8 bytes (the header length), received ${prefix.length} bytes`);
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const view = new DataView(prefix.buffer, prefix.byteOffset, 8);
   // Compare as BigInt: a declared length of 2^64-1 must not be rounded or allocated.
   const declared = view.getBigUint64(0, true);
-  const available = bytes.length - 8;
   if (declared < 2n) {
     throw fail(`expected a header length of at least 2 bytes ('{}'), received ${declared}`);
   }
@@ -109,10 +112,24 @@ export function parseHeader(bytes: Uint8Array): ParsedHeader {
       `expected a header length of at most ${MAX_HEADER_BYTES} bytes, received ${declared}`,
     );
   }
-  const headerLength = Number(declared);
+  return Number(declared);
+}
+
+/** Reads and validates the header of in-memory bytes (see `parseHeaderJson`). */
+export function parseHeader(bytes: Uint8Array): ParsedHeader {
+  const headerLength = readHeaderLength(bytes.subarray(0, 8), bytes.length - 8);
+  const dataStart = 8 + headerLength;
+  return parseHeaderJson(bytes.subarray(8, dataStart), bytes.length - dataStart);
+}
+
+/**
+ * Validates the JSON header (UTF-8, JSON, dtypes, shapes, offsets) against
+ * a data section of `dataLength` bytes, which it must cover exactly.
+ */
+export function parseHeaderJson(headerBytes: Uint8Array, dataLength: number): ParsedHeader {
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
   } catch {
     throw fail('expected a UTF-8 JSON header, received bytes that are not valid UTF-8');
   }
@@ -127,9 +144,9 @@ export function parseHeader(bytes: Uint8Array): ParsedHeader {
   if (!isPlainObject(json)) {
     throw fail(`expected the header to be a JSON object, received ${describe(json)}`);
   }
-  const dataStart = 8 + headerLength;
-  const dataLength = bytes.length - dataStart;
+  const dataStart = 8 + headerBytes.length;
   const problems: string[] = [];
+  // Keys are set as own properties (setOwn): `__proto__` stays a plain key.
   const metadata: Record<string, string> = {};
   const entries: HeaderEntry[] = [];
   for (const name of Object.keys(json)) {

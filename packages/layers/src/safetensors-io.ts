@@ -7,9 +7,23 @@
 import type { FileHandle } from 'node:fs/promises';
 import { NerveError, type Tensor, type TypedArray, tensor } from '@nerve/core';
 import { type WriteItem, decodeEntry, layout, littleEndianBytes } from './safetensors-codec.js';
-import { WRITE_DTYPE, describe, parseHeader, setOwn } from './safetensors-format.js';
+import { writeAtomically } from './safetensors-atomic.js';
+import { readSafetensorsFile } from './safetensors-file.js';
+import {
+  type HeaderEntry,
+  WRITE_DTYPE,
+  describe,
+  parseHeader,
+  setOwn,
+} from './safetensors-format.js';
 
 export { MAX_HEADER_BYTES } from './safetensors-format.js';
+export { removeStaleTemporaries } from './safetensors-atomic.js';
+export { readSafetensorsHeader } from './safetensors-file.js';
+export type {
+  HeaderEntry as SafetensorsEntry,
+  ParsedHeader as SafetensorsHeader,
+} from './safetensors-format.js';
 
 /** Tensors and string metadata read from a safetensors file. */
 export interface Safetensors {
@@ -107,31 +121,7 @@ export function parseSafetensors(bytes: Uint8Array | ArrayBuffer): Safetensors {
   }
   const header = parseHeader(bytes);
   const host = header.entries.map((e) => decodeEntry(bytes, header, e));
-  const tensors: Record<string, Tensor> = {};
-  const made: Tensor[] = [];
-  try {
-    for (const [i, e] of header.entries.entries()) {
-      const t = tensor(host[i], { shape: e.shape });
-      made.push(t);
-      setOwn(tensors, e.name, t);
-    }
-  } catch (err) {
-    for (const t of made) t.dispose();
-    throw err;
-  }
-  return { tensors, metadata: header.metadata };
-}
-
-// Specifiers in variables: bundlers targeting browsers then leave these
-// imports alone (only the file functions run them, and only under Node).
-const FS_MODULE = 'node:fs/promises';
-const PATH_MODULE = 'node:path';
-
-async function nodeFs(): Promise<[typeof import('node:fs/promises'), typeof import('node:path')]> {
-  return Promise.all([
-    import(/* @vite-ignore */ FS_MODULE),
-    import(/* @vite-ignore */ PATH_MODULE),
-  ]);
+  return { tensors: makeTensors(header.entries, host), metadata: header.metadata };
 }
 
 async function writeAll(fh: FileHandle, bytes: Uint8Array): Promise<void> {
@@ -145,7 +135,9 @@ async function writeAll(fh: FileHandle, bytes: Uint8Array): Promise<void> {
 /**
  * Writes `tensors` to `path` atomically: into a temporary file in the same
  * directory, fsync, rename over `path`, fsync the directory. On failure the
- * temporary file is removed and an existing `path` is left as it was.
+ * temporary file is removed, an existing `path` is left as it was, and the
+ * error names `path`. Stale temporaries of killed writers in that directory
+ * are removed first (see `removeStaleTemporaries`).
  */
 export async function saveSafetensors(
   path: string,
@@ -156,54 +148,45 @@ export async function saveSafetensors(
   if (typeof path !== 'string' || path === '')
     throw new NerveError(op, 'a file path', describe(path));
   const p = plan(op, tensors, metadata);
-  const [fs, nodePath] = await nodeFs();
-  const dir = nodePath.dirname(path);
-  const suffix = `${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
-  const tmp = nodePath.join(dir, `.${nodePath.basename(path)}.${suffix}.tmp`);
-  let fh: FileHandle | null = null;
-  let created = false;
-  try {
-    fh = await fs.open(tmp, 'wx');
-    created = true;
+  await writeAtomically(op, path, async (fh) => {
     await writeAll(fh, p.header);
     // One tensor at a time, so a large model is never held twice on the host.
     for (const item of p.items) await writeAll(fh, await readBytes(op, item));
-    await fh.sync();
-    await fh.close();
-    fh = null;
-    await fs.rename(tmp, path);
-    created = false;
-  } catch (e) {
-    await fh?.close().catch(() => {});
-    if (created) await fs.rm(tmp, { force: true }).catch(() => {});
-    throw e;
-  }
-  // Makes the rename itself durable; not every platform can open a directory.
-  try {
-    const d = await fs.open(dir, 'r');
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
-  } catch {
-    // best effort
-  }
+  });
 }
 
-/** Reads and parses a safetensors file (see `parseSafetensors`). */
+/**
+ * Reads and parses a safetensors file (see `parseSafetensors`) with bounded
+ * memory: the header is read and checked against the file's size first, then
+ * exactly the bytes it declares. Directories, devices and FIFOs are refused.
+ */
 export async function loadSafetensors(path: string): Promise<Safetensors> {
+  const op = 'loadSafetensors';
   if (typeof path !== 'string' || path === '') {
-    throw new NerveError('loadSafetensors', 'a file path', describe(path));
+    throw new NerveError(op, 'a file path', describe(path));
   }
-  const [fs] = await nodeFs();
-  const bytes = await fs.readFile(path);
+  const { header, values } = await readSafetensorsFile(op, path);
+  return { tensors: makeTensors(header.entries, values), metadata: header.metadata };
+}
+
+/**
+ * Tensors from decoded values, all or none on failure. Names are own
+ * properties (`setOwn`), so `__proto__` or `constructor` stay plain keys.
+ */
+function makeTensors(entries: HeaderEntry[], values: TypedArray[]): Record<string, Tensor> {
+  const tensors: Record<string, Tensor> = {};
+  const made: Tensor[] = [];
   try {
-    return parseSafetensors(bytes);
-  } catch (e) {
-    if (e instanceof Error) e.message = `${e.message} (file '${path}')`;
-    throw e;
+    for (const [i, e] of entries.entries()) {
+      const t = tensor(values[i], { shape: e.shape });
+      made.push(t);
+      setOwn(tensors, e.name, t);
+    }
+  } catch (err) {
+    for (const t of made) t.dispose();
+    throw err;
   }
+  return tensors;
 }
 
 function isTensor(x: unknown): x is Tensor {

@@ -6,7 +6,7 @@
  * `{ spec, dataset }` as the description.
  */
 import { NerveError } from '@nerve/core';
-import { type KeyMap, MAX_HEADER_BYTES, Module, load, save } from '@nerve/layers';
+import { type KeyMap, Module, load, readSafetensorsHeader, save } from '@nerve/layers';
 import { describe } from './transfer-util.js';
 
 /** The metadata key holding the architecture JSON. */
@@ -39,38 +39,16 @@ export async function saveModel(
   await save(model, path, { ...metadata, [ARCHITECTURE_KEY]: json });
 }
 
-// A variable specifier keeps browser bundlers away from node:fs (as in @nerve/layers).
-const FS_MODULE = 'node:fs/promises';
-
-/** The metadata of a safetensors file, read from its header alone. */
+/**
+ * The metadata of a safetensors file, read from its header alone (bounded:
+ * the header is checked against the file's size, and directories, devices
+ * and FIFOs are refused by name).
+ */
 export async function readMetadata(path: string): Promise<Record<string, string>> {
   const op = 'readMetadata';
   if (typeof path !== 'string' || path === '')
     throw new NerveError(op, 'a file path', describe(path));
-  const fs: typeof import('node:fs/promises') = await import(/* @vite-ignore */ FS_MODULE);
-  const fh = await fs.open(path, 'r');
-  try {
-    const head = new Uint8Array(8);
-    const { bytesRead } = await fh.read(head, 0, 8, 0);
-    if (bytesRead < 8) throw NerveError.raw(op, `${path}: too short for a safetensors file`);
-    const n = new DataView(head.buffer).getBigUint64(0, true);
-    if (n > BigInt(MAX_HEADER_BYTES)) {
-      throw NerveError.raw(op, `${path}: header length ${n} exceeds ${MAX_HEADER_BYTES} bytes`);
-    }
-    const text = new Uint8Array(Number(n));
-    const got = (await fh.read(text, 0, text.length, 8)).bytesRead;
-    if (got < text.length) throw NerveError.raw(op, `${path}: the header is cut short`);
-    let header: unknown;
-    try {
-      header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(text));
-    } catch (e) {
-      throw NerveError.raw(op, `${path}: the header is not JSON: ${(e as Error).message}`);
-    }
-    const meta = (header as Record<string, unknown> | null)?.__metadata__;
-    return meta !== null && typeof meta === 'object' ? { ...(meta as Record<string, string>) } : {};
-  } finally {
-    await fh.close();
-  }
+  return (await readSafetensorsHeader(path)).metadata;
 }
 
 /** The architecture description `saveModel` (or `nerve train --out`) stored in `path`. */

@@ -181,7 +181,7 @@ describe('checkpoints', () => {
       callbacks: [new ModelCheckpoint({ path, monitor: 'valLoss' })],
     });
     const best = history.reduce((a, b) => ((b.valLoss ?? 1e9) < (a.valLoss ?? 1e9) ? b : a));
-    const meta = await loadCheckpoint(path, net(0));
-    expect(meta.epoch).toBe(String(best.epoch));
+    const { metadata } = await loadCheckpoint(path, net(0));
+    expect(metadata.epoch).toBe(String(best.epoch));
   });
 });

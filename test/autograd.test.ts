@@ -50,7 +50,7 @@ describe('backward', () => {
       expect(vals(x.grad!)).toEqual(first);
       // A new graph over the same leaves is fine (gradients accumulate, as in PyTorch).
       sum(mul(exp(x), 2)).backward();
-      vals(x.grad!).forEach((v, i) => expect(v).toBeCloseTo(2 * first[i], 4));
+      for (const [i, v] of vals(x.grad!).entries()) expect(v).toBeCloseTo(2 * first[i], 4);
     });
   });
 

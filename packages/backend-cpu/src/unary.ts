@@ -48,7 +48,7 @@ const ROWS: Partial<Record<UnaryOp, UnaryRow>> = {
   relu: (o, oi, os, x, xi, xs, n) => {
     for (let t = 0; t < n; t++, oi += os, xi += xs) {
       const v = x[xi];
-      o[oi] = v > 0 || v !== v ? v : 0;
+      o[oi] = v > 0 || Number.isNaN(v) ? v : 0;
     }
   },
   tanh: (o, oi, os, x, xi, xs, n) => {

@@ -61,7 +61,7 @@ export {
 export { Tensor, type GradNode, type NestedArray } from './tensor.js';
 export { backward, type BackwardOptions } from './autograd.js';
 export { Generator, getDefaultGenerator, manualSeed, philox4x32 } from './random.js';
-export { broadcastShapes, contiguousStrides, sizeOf } from './shape.js';
+export { MAX_ELEMENTS, broadcastShapes, contiguousStrides, sizeOf } from './shape.js';
 export { isPointwiseConv } from './ops/conv-geometry.js';
 export { gradCheck, type GradCheckOptions, type GradCheckResult } from './gradcheck.js';
 

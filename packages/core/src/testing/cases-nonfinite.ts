@@ -102,21 +102,24 @@ export function registerNonFinite(): void {
     }
   });
 
-  check('relu keeps NaN of either sign, contiguous and strided (the float32 bit path)', async () => {
-    // Quiet and signalling NaN payloads with the sign bit set and clear, among ordinary values.
-    const bits = Uint32Array.from([
-      0x7fc00000, 0xffc00000, 0x7f800001, 0xff800001, 0x3f800000, 0xbf800000, 0x80000000, 0,
-      0x7f800000, 0xff800000, 0xffffffff, 0x7fffffff,
-    ]);
-    const values = new Float32Array(bits.buffer);
-    // PyTorch's relu, written out: x where x > 0 or x is NaN, else 0.
-    const want = Array.from(values, (v) => (v > 0 || Number.isNaN(v) ? v : 0));
-    const got = await run1(() => relu(tensor(values, { shape: [3, 4] })));
-    expectClose(got, host(want, [3, 4]), TOL.exact, 'relu(bit patterns)', 'float32');
-    const gotT = await run1(() => relu(tensor(values, { shape: [3, 4] }).mT));
-    const wantT = Array.from({ length: 12 }, (_, k) => want[(k % 3) * 4 + Math.floor(k / 3)]);
-    expectClose(gotT, host(wantT, [4, 3]), TOL.exact, 'relu(transposed bit patterns)', 'float32');
-  });
+  check(
+    'relu keeps NaN of either sign, contiguous and strided (the float32 bit path)',
+    async () => {
+      // Quiet and signalling NaN payloads with the sign bit set and clear, among ordinary values.
+      const bits = Uint32Array.from([
+        0x7fc00000, 0xffc00000, 0x7f800001, 0xff800001, 0x3f800000, 0xbf800000, 0x80000000, 0,
+        0x7f800000, 0xff800000, 0xffffffff, 0x7fffffff,
+      ]);
+      const values = new Float32Array(bits.buffer);
+      // PyTorch's relu, written out: x where x > 0 or x is NaN, else 0.
+      const want = Array.from(values, (v) => (v > 0 || Number.isNaN(v) ? v : 0));
+      const got = await run1(() => relu(tensor(values, { shape: [3, 4] })));
+      expectClose(got, host(want, [3, 4]), TOL.exact, 'relu(bit patterns)', 'float32');
+      const gotT = await run1(() => relu(tensor(values, { shape: [3, 4] }).mT));
+      const wantT = Array.from({ length: 12 }, (_, k) => want[(k % 3) * 4 + Math.floor(k / 3)]);
+      expectClose(gotT, host(wantT, [4, 3]), TOL.exact, 'relu(transposed bit patterns)', 'float32');
+    },
+  );
 
   check('maximum and minimum propagate NaN: contiguous, broadcast scalar, strided', async () => {
     const a = host([nan, 1, nan, -inf, 2, 0], [2, 3]);
@@ -132,7 +135,12 @@ export function registerNonFinite(): void {
       expectClose(await run1(() => fn(T(a), T(s))), allNan, TOL.exact, `${name}(x, NaN scalar)`);
       expectClose(await run1(() => fn(T(s), T(a))), allNan, TOL.exact, `${name}(NaN scalar, x)`);
       expectClose(await run1(() => fn(T(a), nan)), allNan, TOL.exact, `${name}(x, NaN number)`);
-      expectClose(await run1(() => fn(T(a), 0.5)), map1(a, (v) => f(v, 0.5)), TOL.exact, name);
+      expectClose(
+        await run1(() => fn(T(a), 0.5)),
+        map1(a, (v) => f(v, 0.5)),
+        TOL.exact,
+        name,
+      );
       const at = host([nan, 2, 1, 0, nan, -inf], [3, 2]);
       const want = mapN([a, host([nan, 1, nan, 2, 0, -inf], [2, 3])], f);
       expectClose(await run1(() => fn(T(a), T(at).mT)), want, TOL.exact, `${name}(x, view)`);
@@ -142,15 +150,18 @@ export function registerNonFinite(): void {
   check('comparisons with NaN are false, except ne; broadcast scalars too', async () => {
     const a = host([nan, 1, nan, -inf, inf, 0], [6]);
     const b = host([1, nan, nan, -inf, nan, -0], [6]);
-    const ops: [string, (x: TensorLike, y: TensorLike) => Tensor, (x: number, y: number) => boolean][] =
-      [
-        ['eq', eq, (x, y) => x === y],
-        ['ne', ne, (x, y) => x !== y],
-        ['lt', lt, (x, y) => x < y],
-        ['le', le, (x, y) => x <= y],
-        ['gt', gt, (x, y) => x > y],
-        ['ge', ge, (x, y) => x >= y],
-      ];
+    const ops: [
+      string,
+      (x: TensorLike, y: TensorLike) => Tensor,
+      (x: number, y: number) => boolean,
+    ][] = [
+      ['eq', eq, (x, y) => x === y],
+      ['ne', ne, (x, y) => x !== y],
+      ['lt', lt, (x, y) => x < y],
+      ['le', le, (x, y) => x <= y],
+      ['gt', gt, (x, y) => x > y],
+      ['ge', ge, (x, y) => x >= y],
+    ];
     for (const [name, fn, f] of ops) {
       const want = mapN([a, b], (x, y) => +f(x, y));
       expectClose(await run1(() => fn(T(a), T(b))), want, TOL.exact, name, 'bool');
@@ -191,7 +202,18 @@ export function registerNonFinite(): void {
       ['leakyRelu(0.1)', (x) => leakyRelu(x, 0.1), [0.1, 0.1, 0.1, 1, 0.1, 1]],
       // elu_backward also tests x ≤ 0: the positive branch at NaN.
       ['elu', (x) => elu(x), [1, e1, 1, 1, 0, 1]],
-      ['selu', selu, [1.0507009873554805, 1.7580993408473766 * e1, 1.7580993408473766, 1.0507009873554805, 0, 1.0507009873554805]],
+      [
+        'selu',
+        selu,
+        [
+          1.0507009873554805,
+          1.7580993408473766 * e1,
+          1.7580993408473766,
+          1.0507009873554805,
+          0,
+          1.0507009873554805,
+        ],
+      ],
       // abs' gradient is sign(x)·dy and torch.sign(nan) = 0.
       ['abs', abs, [0, -1, 0, 1, -1, 1]],
     ];

@@ -5,6 +5,7 @@
  * values on the same inputs are quoted where the reference is not obvious.
  */
 import {
+  adamUpdate,
   argmax,
   argmin,
   logSoftmax,
@@ -14,12 +15,13 @@ import {
   mean,
   min,
   softmax,
+  sgdUpdate,
   softmaxCrossEntropy,
   sum,
 } from '../index.js';
 import { TOL, T, check, expectClose, run1, uniform } from './harness.js';
 import { bothPaths, expectBoth } from './fused-paths.js';
-import { crossEntropyRef } from './reference-fused.js';
+import { adamRef, crossEntropyRef, sgdRef } from './reference-fused.js';
 import { type Window2d, matmulRef, pool2dRef, softmaxRef } from './reference-nn.js';
 import { type HostArray, host, reduceRef } from './reference.js';
 
@@ -156,6 +158,61 @@ export function registerNonFiniteNn(): void {
       expectClose(await run1(() => matmul(T(a), T(b))), want, TOL.sums, `matmul ${m}×${k}×${n}`);
     }
   });
+
+  check(
+    'sgdUpdate and adamUpdate (AMSGrad too) carry a NaN gradient or state, on both paths',
+    async () => {
+      const shape = [2, 3];
+      const p = uniform(shape, -1, 1, 'nan opt p');
+      const g = withNaN(shape, 'nan opt g', [1]);
+      const m = uniform(shape, -0.5, 0.5, 'nan opt m');
+      const v = uniform(shape, 0, 0.5, 'nan opt v');
+      // torch.maximum keeps a NaN in the running maximum of AMSGrad.
+      const vMax = withNaN(shape, 'nan opt vmax', [4]);
+      const [sgdP, sgdB] = sgdRef(p, g, m, {
+        lr: 0.1,
+        momentum: 0.9,
+        dampening: 0,
+        weightDecay: 0,
+        nesterov: false,
+      });
+      expectBoth(
+        await bothPaths(() => {
+          const r = sgdUpdate(T(p), T(g), T(m), { lr: 0.1, momentum: 0.9 });
+          return [r.param, r.momentumBuffer!];
+        }),
+        [sgdP, sgdB],
+        TOL.transcendental,
+        'sgdUpdate with a NaN gradient',
+      );
+      for (const amsgrad of [false, true]) {
+        const o = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
+        const want = adamRef(p, g, m, v, amsgrad ? vMax : null, {
+          ...o,
+          decoupled: false,
+          amsgrad,
+          step: 3,
+        });
+        const f = () => {
+          const r = adamUpdate(T(p), T(g), T(m), T(v), amsgrad ? T(vMax) : null, {
+            lr: o.lr,
+            betas: [o.beta1, o.beta2],
+            eps: o.eps,
+            amsgrad,
+            step: 3,
+          });
+          const outs = [r.param, r.expAvg, r.expAvgSq];
+          return r.maxExpAvgSq ? [...outs, r.maxExpAvgSq] : outs;
+        };
+        expectBoth(
+          await bothPaths(f),
+          amsgrad ? want : want.slice(0, 3),
+          TOL.transcendental,
+          `adamUpdate amsgrad ${amsgrad}`,
+        );
+      }
+    },
+  );
 
   check('softmaxCrossEntropy: one NaN logit makes the mean loss NaN, on both paths', async () => {
     // torch.nn.functional.cross_entropy([[nan, 1, 2], [1, 2, 3]], [0, 1]) is nan.

@@ -37,6 +37,47 @@ describe('backward', () => {
     expect(vals(x.grad!)).toEqual([5, 5]);
   });
 
+  it('refuses a second backward through one graph instead of doubling the gradients', () => {
+    const x = tensor([1, 2], { requiresGrad: true });
+    tidy(() => {
+      const loss = sum(mul(exp(x), 2));
+      loss.backward();
+      const first = vals(x.grad!);
+      expect(() => loss.backward()).toThrow(
+        /backward: trying to backward through the graph a second time \(through '\w+'\).*backward\(\{ retainGraph: true \}\)/,
+      );
+      // The refused pass changed nothing.
+      expect(vals(x.grad!)).toEqual(first);
+      // A new graph over the same leaves is fine (gradients accumulate, as in PyTorch).
+      sum(mul(exp(x), 2)).backward();
+      for (const [i, v] of vals(x.grad!).entries()) expect(v).toBeCloseTo(2 * first[i], 4);
+    });
+  });
+
+  it('refuses a second pass that shares only part of the spent graph', () => {
+    const x = tensor([1, 2], { requiresGrad: true });
+    tidy(() => {
+      const h = mul(x, 3);
+      sum(h).backward();
+      expect(() => sum(exp(h)).backward()).toThrow(/second time \(through 'mul'\)/);
+    });
+  });
+
+  it('backward({ retainGraph: true }) keeps the graph for another pass, as retain_graph=True', () => {
+    const x = tensor([1, 2], { requiresGrad: true });
+    tidy(() => {
+      const loss = sum(mul(x, x));
+      loss.backward({ retainGraph: true });
+      expect(vals(x.grad!)).toEqual([2, 4]);
+      loss.backward({ retainGraph: true });
+      expect(vals(x.grad!)).toEqual([4, 8]);
+      // The last pass without the option spends it.
+      backward(loss, tensor(1), {});
+      expect(vals(x.grad!)).toEqual([6, 12]);
+      expect(() => loss.backward()).toThrow(/second time/);
+    });
+  });
+
   it('flows through views: reshape, transpose and matmul', () => {
     const w = tensor(
       [

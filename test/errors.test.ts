@@ -5,7 +5,14 @@
 import '@nerve/backend-cpu';
 import {
   add,
+  arange,
   concat,
+  eye,
+  full,
+  linspace,
+  rand,
+  randint,
+  randn,
   conv2d,
   gather,
   matmul,
@@ -124,6 +131,51 @@ describe('axes, sizes and values', () => {
       /ones: expected a shape of finite non-negative integers, received \[-1\]/,
     );
     rejects(() => zeros([2.5]), /zeros: expected a shape/);
+  });
+
+  it('a tensor too large to allocate is refused by name before anything is allocated', () => {
+    const limit =
+      /at most 2147483647 \(2\^31 − 1\) elements in one tensor, received shape \[1000000,1000000\], 1\.000e\+12 elements/;
+    for (const [op, fn] of [
+      ['zeros', () => zeros([1e6, 1e6])],
+      ['ones', () => ones([1e6, 1e6])],
+      ['full', () => full([1e6, 1e6], 2)],
+      ['rand', () => rand([1e6, 1e6])],
+      ['randn', () => randn([1e6, 1e6])],
+      ['randint', () => randint(0, 3, [1e6, 1e6])],
+      ['eye', () => eye(1e6)],
+    ] as const) {
+      rejects(fn, new RegExp(`^${op}: expected ${limit.source}`));
+    }
+    rejects(
+      () => arange(0, 1e12),
+      /arange: expected at most 2147483647 .* received shape \[1000000000000\]/,
+    );
+    rejects(() => linspace(0, 1, 2 ** 31), /linspace: expected at most 2147483647/);
+    // Broadcasting two existing tensors into one too large.
+    const a = zeros([1e5, 1]);
+    const b = zeros([1, 1e5]);
+    rejects(
+      () => add(a, b),
+      /add: expected at most 2147483647 .* received shape \[100000,100000\]/,
+    );
+    a.dispose();
+    b.dispose();
+    // A kernel output the core did not size up front: the cpu backend refuses it by name.
+    const col = zeros([1e5, 1]);
+    const row = zeros([1, 1e5]);
+    rejects(
+      () => matmul(col, row),
+      /cpu alloc: expected at most 2147483647 .* received 10000000000 float32 elements/,
+    );
+    col.dispose();
+    row.dispose();
+    // A view allocates nothing, so it may be larger.
+    const s = zeros([1, 1]);
+    const big = s.expand([1e5, 1e5]);
+    expect(big.shape).toEqual([1e5, 1e5]);
+    big.dispose();
+    s.dispose();
   });
 
   it('ragged nested arrays', () => {

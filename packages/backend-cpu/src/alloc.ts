@@ -12,7 +12,7 @@
  * recycles an array after free() has detached it from its handle. Pooled
  * arrays are not live buffers and do not count in the backend's memory().
  */
-import type { DType, TypedArray } from '@nerve/core';
+import { type DType, MAX_ELEMENTS, NerveError, type TypedArray } from '@nerve/core';
 
 /** Default cap on pooled bytes. */
 export const DEFAULT_POOL_BYTES = 256 * 1024 * 1024;
@@ -34,6 +34,15 @@ function codeOfArray(v: TypedArray): number {
 }
 
 function create(dtype: DType, n: number): TypedArray {
+  // The core refuses such shapes by name first; this catches any kernel
+  // output it did not, instead of a bare RangeError from the typed array.
+  if (n > MAX_ELEMENTS) {
+    throw new NerveError(
+      'cpu alloc',
+      `at most ${MAX_ELEMENTS} (2^31 − 1) elements in one buffer`,
+      `${n} ${dtype} elements`,
+    );
+  }
   if (dtype === 'float32') return new Float32Array(n);
   if (dtype === 'int32') return new Int32Array(n);
   return new Uint8Array(n);

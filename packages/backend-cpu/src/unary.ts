@@ -48,7 +48,7 @@ const ROWS: Partial<Record<UnaryOp, UnaryRow>> = {
   relu: (o, oi, os, x, xi, xs, n) => {
     for (let t = 0; t < n; t++, oi += os, xi += xs) {
       const v = x[xi];
-      o[oi] = v > 0 ? v : 0;
+      o[oi] = v > 0 || Number.isNaN(v) ? v : 0;
     }
   },
   tanh: (o, oi, os, x, xi, xs, n) => {
@@ -136,9 +136,11 @@ const squareF32: F32Row = (o, oi, os, x, xi, xs, n) => {
 /**
  * ReLU on the float32 bit patterns, without a branch: `v > 0 ? v : 0` as a
  * ternary mispredicts on every other element of random-signed activations
- * (~1.3 ms instead of ~0.3 ms on [784, 256]). Bits i stand for a float v > 0
- * exactly when i > 0 (sign clear, not ±0) and i ≤ 0x7f800000 (not NaN); the
- * mask keeps i there and gives +0 elsewhere, as UNARY_SCALAR.relu does.
+ * (~1.3 ms instead of ~0.3 ms on [784, 256]). The bits i are kept when the
+ * float is > 0 (i > 0 as an int32: sign clear, not ±0) or NaN of either sign
+ * (|i| above the infinity pattern), as in PyTorch; the rest give +0, as
+ * UNARY_SCALAR.relu does. `0x7f800000 − (i & 0x7fffffff)` stays within int32,
+ * so its sign bit is exactly the NaN test.
  */
 function reluBits(
   o: Int32Array,
@@ -151,7 +153,7 @@ function reluBits(
 ): void {
   for (let t = 0; t < n; t++, oi += os, xi += xs) {
     const i = x[xi];
-    o[oi] = i & ((~i & -i) >> 31) & ~((0x7f800000 - i) >> 31);
+    o[oi] = i & (((~i & -i) | (0x7f800000 - (i & 0x7fffffff))) >> 31);
   }
 }
 

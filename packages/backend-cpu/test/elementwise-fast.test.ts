@@ -8,7 +8,7 @@
  */
 import type { BinaryOp, StridedView, TypedArray, UnaryOp } from '@nerve/core';
 import { BINARY_SCALAR, UNARY_SCALAR } from '@nerve/core';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { binary } from '../src/binary.js';
 import { wrap } from '../src/buffers.js';
 import { copy, where } from '../src/elementwise.js';
@@ -120,7 +120,7 @@ describe('float32 unary fast paths', () => {
     });
   }
 
-  it('relu keeps NaNs of either sign out and returns +0 for -0', () => {
+  it('relu passes NaNs of either sign through, payload and all (PyTorch), and returns +0 for -0', () => {
     const x = new Float32Array([
       Number.NaN,
       -Number.NaN,
@@ -134,16 +134,9 @@ describe('float32 unary fast paths', () => {
     const bits = new Uint32Array(x.buffer);
     bits[1] = 0xffc00001; // a negative NaN with a payload
     const v = operand(x, [1]);
-    expectSame(unary('relu', v.view, [8], 'float32'), [
-      0,
-      0,
-      0,
-      0,
-      Math.fround(1e-45),
-      0,
-      Infinity,
-      0,
-    ]);
+    const out = unary('relu', v.view, [8], 'float32');
+    expectSame(out, [Number.NaN, Number.NaN, 0, 0, Math.fround(1e-45), 0, Infinity, 0]);
+    expect(new Uint32Array(out.buffer, out.byteOffset, 8)[1]).toBe(0xffc00001);
   });
 });
 

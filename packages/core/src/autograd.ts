@@ -39,13 +39,38 @@ function topoOrder(root: Tensor): Tensor[] {
   return order.reverse();
 }
 
+/** Options of `backward`. */
+export interface BackwardOptions {
+  /**
+   * Keep the graph usable for another backward pass (PyTorch's retain_graph).
+   * Without it, a second pass through any node of this graph throws instead
+   * of adding the same gradients again.
+   */
+  retainGraph?: boolean;
+}
+
+/**
+ * Nodes a backward pass has gone through without retainGraph. Marked, not
+ * torn down: the tensors a node refers to belong to tidy scopes and owners,
+ * which free them; the mark only refuses a second pass.
+ */
+const spent = new WeakSet<object>();
+
 /**
  * Computes gradients of `root` with respect to every leaf that requires them
  * and adds them to the leaves' `.grad` (PyTorch's accumulation semantics: call
  * `zeroGrad`/dispose grads between steps). `root` must hold one element unless
- * `gradient` (same shape as root) is given.
+ * `gradient` (same shape as root) is given. A graph takes one backward pass
+ * unless `retainGraph` is set, as in PyTorch: a second pass throws.
  */
-export function backward(root: Tensor, gradient?: Tensor): void {
+export function backward(
+  root: Tensor,
+  gradientOrOptions?: Tensor | BackwardOptions,
+  options: BackwardOptions = {},
+): void {
+  const isOptions = gradientOrOptions !== undefined && !isTensor(gradientOrOptions);
+  const gradient = isOptions ? undefined : (gradientOrOptions as Tensor | undefined);
+  const opts = isOptions ? (gradientOrOptions as BackwardOptions) : options;
   root.assertAlive('backward');
   if (!root.requiresGrad) {
     throw NerveError.raw(
@@ -71,6 +96,15 @@ export function backward(root: Tensor, gradient?: Tensor): void {
     }
   }
   const order = topoOrder(root);
+  // Checked before any gradient is touched, so a refused pass changes nothing.
+  for (const t of order) {
+    if (t.gradFn !== null && spent.has(t.gradFn)) {
+      throw NerveError.raw(
+        'backward',
+        `trying to backward through the graph a second time (through '${t.gradFn.name}'): the first backward() spent it; pass backward({ retainGraph: true }) to the first call to backward twice`,
+      );
+    }
+  }
   noGrad(() =>
     tidy(() => {
       const scope = engine.scopes[engine.scopes.length - 1];
@@ -109,6 +143,11 @@ export function backward(root: Tensor, gradient?: Tensor): void {
       }
     }),
   );
+  if (!opts.retainGraph) for (const t of order) if (t.gradFn !== null) spent.add(t.gradFn);
+}
+
+function isTensor(v: unknown): v is Tensor {
+  return typeof v === 'object' && v !== null && (v as { isTensor?: unknown }).isTensor === true;
 }
 
 function accumulateLeaf(

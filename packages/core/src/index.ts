@@ -59,7 +59,7 @@ export {
   withoutFusedKernels,
 } from './engine.js';
 export { Tensor, type GradNode, type NestedArray } from './tensor.js';
-export { backward } from './autograd.js';
+export { backward, type BackwardOptions } from './autograd.js';
 export {
   Generator,
   type GeneratorState,
@@ -67,7 +67,7 @@ export {
   manualSeed,
   philox4x32,
 } from './random.js';
-export { broadcastShapes, contiguousStrides, sizeOf } from './shape.js';
+export { MAX_ELEMENTS, broadcastShapes, contiguousStrides, sizeOf } from './shape.js';
 export { isPointwiseConv } from './ops/conv-geometry.js';
 export { gradCheck, type GradCheckOptions, type GradCheckResult } from './gradcheck.js';
 

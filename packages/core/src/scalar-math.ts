@@ -62,7 +62,8 @@ export function roundHalfEven(x: number): number {
 export const UNARY_SCALAR: Record<UnaryOp, (x: number, p: number) => number> = {
   neg: (x) => -x,
   abs: (x) => Math.abs(x),
-  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : Number.NaN),
+  // sign(NaN) is 0 in PyTorch ((0 < x) − (x < 0)), not NaN as in NumPy.
+  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0),
   exp: (x) => Math.exp(x),
   expm1: (x) => Math.expm1(x),
   log: (x) => Math.log(x),
@@ -75,7 +76,9 @@ export const UNARY_SCALAR: Record<UnaryOp, (x: number, p: number) => number> = {
   cos: (x) => Math.cos(x),
   tanh: (x) => Math.tanh(x),
   sigmoid,
-  relu: (x) => (x > 0 ? x : 0),
+  // NaN passes through every activation, as in PyTorch: relu(NaN) = NaN,
+  // never 0, so a NaN input cannot hide behind a dead unit.
+  relu: (x) => (x > 0 || Number.isNaN(x) ? x : 0),
   leakyRelu: (x, p) => (x > 0 ? x : p * x),
   elu: (x, p) => (x > 0 ? x : p * Math.expm1(x)),
   selu: (x) => SELU_SCALE * (x > 0 ? x : SELU_ALPHA * Math.expm1(x)),

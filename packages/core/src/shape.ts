@@ -51,6 +51,35 @@ export function validateShape(op: string, shape: unknown): number[] {
   return [...shape] as number[];
 }
 
+/**
+ * The most elements one tensor may hold: 2³¹ − 1, because indices into a
+ * tensor are int32 (argmax, gather, max-pool indices) and typed arrays and
+ * GPU buffers give out before that anyway on the memory of one machine.
+ */
+export const MAX_ELEMENTS = 2 ** 31 - 1;
+
+/**
+ * Throws a NerveError naming `op` and the shape when `shape` (already
+ * validated) holds more than MAX_ELEMENTS, before anything is allocated.
+ */
+export function checkElementCount(op: string, shape: Shape): void {
+  const n = sizeOf(shape);
+  if (n > MAX_ELEMENTS) {
+    throw new NerveError(
+      op,
+      `at most ${MAX_ELEMENTS} (2^31 − 1) elements in one tensor`,
+      `shape ${fmtShape(shape)}, ${n.toExponential(3)} elements`,
+    );
+  }
+}
+
+/** validateShape, then checkElementCount: for shapes a new buffer is allocated for. */
+export function validateNewShape(op: string, shape: unknown): number[] {
+  const s = validateShape(op, shape);
+  checkElementCount(op, s);
+  return s;
+}
+
 function describe(x: unknown): string {
   if (x === null) return 'null';
   if (Array.isArray(x)) return `[${x.join(',')}]`;
@@ -72,6 +101,8 @@ export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
     }
     out[i] = da === 1 ? db : da;
   }
+  // The result of broadcasting gets a buffer of its own.
+  checkElementCount(op, out);
   return out;
 }
 

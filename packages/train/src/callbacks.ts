@@ -19,6 +19,12 @@ export interface TrainContext {
   stop: boolean;
   /** Why training stopped early, for the report. */
   stopReason?: string;
+  /**
+   * After each step: the name (as in model.namedParameters()) of the first
+   * parameter whose gradient held a NaN or ±∞ in that step, else undefined.
+   * fit reads it with the loss, in the same device read.
+   */
+  nonFiniteGradient?: string;
 }
 
 export interface Callback {
@@ -30,12 +36,27 @@ export interface Callback {
   onTrainEnd?(ctx: TrainContext): void | Promise<void>;
 }
 
-/** Stops training as soon as the loss is NaN or infinite, and says why. */
+/**
+ * Stops training as soon as a gradient or the loss is NaN or infinite, and
+ * says why, naming the first parameter (in model order) whose gradient went
+ * bad: a non-finite gradient poisons the weights even while the loss still
+ * looks finite.
+ */
 export class NaNGuard implements Callback {
   onBatchEnd(batch: number, loss: number, ctx: TrainContext): void {
+    const epoch = ctx.history.length + 1;
+    const hint = 'the learning rate is probably too high, or the data has non-finite values';
+    const grad =
+      ctx.nonFiniteGradient !== undefined
+        ? `non-finite gradient in ${ctx.nonFiniteGradient} at epoch ${epoch} step ${batch}`
+        : undefined;
     if (!Number.isFinite(loss)) {
       ctx.stop = true;
-      ctx.stopReason = `loss became ${loss} at batch ${batch} of epoch ${ctx.history.length + 1}: the learning rate is probably too high (or the data has non-finite values)`;
+      const where = grad !== undefined ? ` (${grad})` : '';
+      ctx.stopReason = `loss became ${loss} at batch ${batch} of epoch ${epoch}${where}: ${hint}`;
+    } else if (grad !== undefined) {
+      ctx.stop = true;
+      ctx.stopReason = `${grad}, while the loss was still ${loss}: ${hint}`;
     }
   }
 }

@@ -4,7 +4,7 @@
  * rate schedule, feeds the monitors and the callbacks, and returns the
  * per-epoch history. `evaluate` and `predict` run the model without gradients.
  */
-import { type Tensor, argmax, concat, eq, noGrad, sum, tidy } from '@nerve/core';
+import { type Tensor, argmax, cast, concat, eq, noGrad, reshape, sum, tidy } from '@nerve/core';
 import type { DataLoader } from '@nerve/data';
 import type { Module } from '@nerve/layers';
 import type { EpochRecord, Monitor } from '@nerve/metrics';
@@ -43,6 +43,28 @@ function correctCount(out: Tensor, target: Tensor): Tensor {
   return sum(eq(argmax(out, -1), target));
 }
 
+/**
+ * One float32 vector of what a step measured, so the step reads the device
+ * once: [loss…, correct count?, one probe per parameter gradient]. A probe
+ * is sum(grad), which is NaN or ±∞ exactly when the gradient holds a NaN or
+ * ±∞ (or, for finite values, when their sum overflows float32: also a
+ * gradient gone bad), at the cost of one reduction per parameter.
+ */
+function stepReadout(loss: Tensor, correct: Tensor | null, grads: readonly Tensor[]): Tensor {
+  const parts = [reshape(loss.detach(), [loss.size])];
+  if (correct) parts.push(reshape(cast(correct, 'float32'), [1]));
+  for (const g of grads) parts.push(reshape(sum(g), [1]));
+  return concat(parts);
+}
+
+/** The name of the first parameter whose probe in `values` (from `from` on) is not finite. */
+function firstNonFinite(values: ArrayLike<number>, from: number, names: readonly string[]) {
+  for (let i = 0; i < names.length; i++) {
+    if (!Number.isFinite(values[from + i])) return names[i];
+  }
+  return undefined;
+}
+
 /** Pending device reads of the monitors that defer them (none on the cpu). */
 function flushes(monitors: readonly Monitor[]): Promise<void>[] {
   const out: Promise<void>[] = [];
@@ -64,6 +86,7 @@ export async function fit(model: Module, opts: FitOptions): Promise<EpochRecord[
     history: [],
     stop: false,
   };
+  const named = model.namedParameters();
   for (const m of monitors) m.attach(model, optimizer);
   try {
     for (const cb of callbacks) await cb.onTrainBegin?.(ctx);
@@ -78,29 +101,40 @@ export async function fit(model: Module, opts: FitOptions): Promise<EpochRecord[
       for (const tensors of opts.train) {
         const [x, y] = tensors;
         batch++;
-        const [lossT, correctT] = tidy(() => {
+        // Parameters that received a gradient this step, in model order.
+        const probed: string[] = [];
+        let lossSize = 1;
+        const readT = tidy(() => {
           const out = model.call(x);
           const l = lossFn(out, y);
           l.backward();
+          const grads: Tensor[] = [];
+          for (const [name, p] of named) {
+            if (p.grad === null) continue;
+            probed.push(name);
+            grads.push(p.grad);
+          }
+          const probes = stepReadout(
+            l,
+            withAccuracy ? noGrad(() => correctCount(out, y)) : null,
+            grads,
+          );
           for (const m of monitors) m.beforeStep?.();
           optimizer.step();
           optimizer.zeroGrad();
-          return [l.detach(), withAccuracy ? noGrad(() => correctCount(out, y)) : null] as const;
+          lossSize = l.size;
+          return probes;
         });
         for (const t of tensors) t.dispose();
         // One wait per step for everything it measured: the loss, the
-        // accuracy count, and what monitors kept on the device (webgpu).
-        const [lossData, correctData] = await Promise.all([
-          lossT.data(),
-          correctT?.data(),
-          ...flushes(monitors),
-        ]);
-        const lossValue = lossData[0];
-        lossT.dispose();
-        if (correctT) {
-          correct += correctData![0];
-          correctT.dispose();
-        }
+        // accuracy count and the gradient probes in one buffer, and what
+        // monitors kept on the device (webgpu).
+        const [values] = await Promise.all([readT.data(), ...flushes(monitors)]);
+        readT.dispose();
+        const lossValue = values[0];
+        if (withAccuracy) correct += values[lossSize];
+        const from = lossSize + (withAccuracy ? 1 : 0);
+        ctx.nonFiniteGradient = firstNonFinite(values, from, probed);
         const n = x.shape[0];
         seen += n;
         lossSum += lossValue * n;

@@ -218,7 +218,8 @@ const ALPHA = 1.6732632423543772;
 export const UNARY_F32: Record<Exclude<UnaryOp, 'logicalNot'>, OpExpr> = {
   neg: e('-x'),
   abs: e('abs(x)'),
-  sign: e('select(select(select(nan_f(), 0.0, x == 0.0), -1.0, x < 0.0), 1.0, x > 0.0)', 'consts'),
+  // NaN > 0 and NaN < 0 are both false: sign(NaN) = 0, as in PyTorch.
+  sign: e('select(select(0.0, -1.0, x < 0.0), 1.0, x > 0.0)'),
   exp: e('exp(x)'),
   expm1: e('expm1_f(x)', 'expm1'),
   log: e('log_f(x)', 'log'),
@@ -231,15 +232,21 @@ export const UNARY_F32: Record<Exclude<UnaryOp, 'logicalNot'>, OpExpr> = {
   cos: e('cos_f(x)', 'trig'),
   tanh: e('tanh_f(x)', 'tanh'),
   sigmoid: e('sigmoid_f(x)', 'sigmoid'),
-  // NaN > 0 is false, so relu(NaN) = 0 as in the reference.
-  relu: e('select(0.0, x, x > 0.0)'),
-  leakyRelu: e('select(p * x, x, x > 0.0)'),
-  elu: e('select(p * expm1_f(x), x, x > 0.0)', 'expm1'),
-  selu: e(`${SCALE} * select(${ALPHA} * expm1_f(x), x, x > 0.0)`, 'expm1'),
+  // The piecewise activations pass NaN through (PyTorch's relu(NaN) is NaN),
+  // chosen on the bit pattern rather than left to NaN arithmetic, which WGSL
+  // does not promise.
+  relu: e('select(0.0, x, x > 0.0 || isnan_f(x))', 'consts'),
+  leakyRelu: e('select(p * x, x, x > 0.0 || isnan_f(x))', 'consts'),
+  elu: e('select(p * expm1_f(x), x, x > 0.0 || isnan_f(x))', 'expm1', 'consts'),
+  selu: e(
+    `select(${SCALE} * select(${ALPHA} * expm1_f(x), x, x > 0.0), x, isnan_f(x))`,
+    'expm1',
+    'consts',
+  ),
   // 1 + erf(x/√2) = erfc(−x/√2), without the cancellation for x ≪ 0.
-  gelu: e('0.5 * x * erfc_f(x * -0.7071067811865476)', 'erf'),
-  silu: e('x * sigmoid_f(x)', 'sigmoid'),
-  softplus: e('select(log1p_f(exp(x)), x, x > 20.0)', 'log1p'),
+  gelu: e('select(0.5 * x * erfc_f(x * -0.7071067811865476), x, isnan_f(x))', 'erf', 'consts'),
+  silu: e('select(x * sigmoid_f(x), x, isnan_f(x))', 'sigmoid', 'consts'),
+  softplus: e('select(log1p_f(exp(x)), x, x > 20.0 || isnan_f(x))', 'log1p', 'consts'),
   erf: e('erf_f(x)', 'erf'),
   floor: e('floor(x)'),
   ceil: e('ceil(x)'),

@@ -15,6 +15,7 @@
  */
 import type { AdamUpdateParams, AdamUpdateResult, SgdUpdateParams } from '@nerve/core';
 import { type GpuContext, type GpuData, flatIndexWgsl } from '../context.js';
+import { IS_NAN_WGSL } from './reduce.js';
 
 const WG = 256;
 
@@ -31,7 +32,7 @@ function binds(inputs: readonly string[], outputs: readonly string[]): string {
 
 function kernel(params: string, bindings: string, body: string): string {
   return `struct Params { ${params} }
-${bindings}${flatIndexWgsl(WG)}
+${bindings}${IS_NAN_WGSL}${flatIndexWgsl(WG)}
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = flatIndex(gid, nwg);
@@ -152,7 +153,8 @@ export function adamUpdate(
       kernel(
         params,
         binds(['p', 'g', 'v', 'vMax'], ['outV', 'outMax']),
-        `${grad_}${secondMoment}\n  outV[i] = v2;\n  outMax[i] = max(vMax[i], v2);`,
+        // WGSL's max() may drop a NaN; torch.maximum keeps it, and so does the reference.
+        `${grad_}${secondMoment}\n  outV[i] = v2;\n  let vm = vMax[i];\n  outMax[i] = select(select(max(vm, v2), v2, isNan(v2)), vm, isNan(vm));`,
       ),
     inputs: [param, grad, v, vMax],
     outputs: [outV, outMax],

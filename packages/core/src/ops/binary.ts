@@ -82,22 +82,26 @@ export function pow(a: TensorLike, b: TensorLike): Tensor {
   ]);
 }
 
-/** Elementwise maximum; on ties each input receives half the gradient (as PyTorch). */
+/** Elementwise maximum (NaN if either is NaN); on ties each input receives half the gradient (as PyTorch). */
 export function maximum(a: TensorLike, b: TensorLike): Tensor {
-  return arith('maximum', a, b, (x, y, _o, dy) => splitTies(x, y, dy, 'gt'));
+  return arith('maximum', a, b, (x, y, _o, dy) => splitTies(x, y, dy, 'lt'));
 }
 
-/** Elementwise minimum; on ties each input receives half the gradient (as PyTorch). */
+/** Elementwise minimum (NaN if either is NaN); on ties each input receives half the gradient (as PyTorch). */
 export function minimum(a: TensorLike, b: TensorLike): Tensor {
-  return arith('minimum', a, b, (x, y, _o, dy) => splitTies(x, y, dy, 'lt'));
+  return arith('minimum', a, b, (x, y, _o, dy) => splitTies(x, y, dy, 'gt'));
 }
 
-function splitTies(x: Tensor, y: Tensor, dy: Tensor, wins: 'gt' | 'lt'): [Tensor, Tensor] {
-  const half = mul(dy, 0.5);
-  const tie = eq(x, y);
-  const xWins = wins === 'gt' ? gt(x, y) : lt(x, y);
-  const yWins = wins === 'gt' ? lt(x, y) : gt(x, y);
-  return [where(xWins, dy, where(tie, half, 0)), where(yWins, dy, where(tie, half, 0))];
+/**
+ * PyTorch's rule: an input gets dy, half of it on a tie, and nothing where it
+ * loses (`loses` compares it with the other input). Where either is NaN no
+ * comparison holds, so both get the whole dy, as in PyTorch.
+ */
+function splitTies(x: Tensor, y: Tensor, dy: Tensor, loses: 'gt' | 'lt'): [Tensor, Tensor] {
+  const shared = where(eq(x, y), mul(dy, 0.5), dy);
+  const xLoses = loses === 'gt' ? gt(x, y) : lt(x, y);
+  const yLoses = loses === 'gt' ? lt(x, y) : gt(x, y);
+  return [where(xLoses, 0, shared), where(yLoses, 0, shared)];
 }
 
 function compare(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor {

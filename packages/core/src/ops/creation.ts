@@ -4,7 +4,7 @@
 import { type DType, type TypedArray, isDType, typedArrayFor } from '../dtype.js';
 import { NerveError } from '../errors.js';
 import { getBackend } from '../registry.js';
-import { sizeOf, validateShape } from '../shape.js';
+import { checkElementCount, sizeOf, validateNewShape, validateShape } from '../shape.js';
 import type { NestedArray, Tensor } from '../tensor.js';
 import { backendOf, describeValue, record, wrap } from './util.js';
 import { ready } from '../registry.js';
@@ -150,7 +150,7 @@ function filled(
   value: number | boolean,
   opts: CreateOptions,
 ): Tensor {
-  const s = validateShape(op, shape);
+  const s = validateNewShape(op, shape);
   if (typeof value !== 'number' && typeof value !== 'boolean') {
     throw new NerveError(op, 'a number or boolean fill value', describeValue(value));
   }
@@ -199,6 +199,7 @@ export function arange(start: number, stop?: number, step = 1, opts: CreateOptio
   }
   if (step === 0) throw new NerveError('arange', 'a non-zero step', '0');
   const n = Math.max(0, Math.ceil((stop - start) / step));
+  checkElementCount('arange', [n]);
   const isInt = Number.isInteger(start) && Number.isInteger(stop) && Number.isInteger(step);
   const dtype = opts.dtype ?? (isInt ? 'int32' : 'float32');
   const host = typedArrayFor(checkDType('arange', dtype), n);
@@ -220,6 +221,7 @@ export function linspace(
   if (!Number.isInteger(num) || num < 0) {
     throw new NerveError('linspace', 'a non-negative integer count', String(num));
   }
+  checkElementCount('linspace', [num]);
   const host = new Float32Array(num);
   const step = num > 1 ? (stop - start) / (num - 1) : 0;
   for (let i = 0; i < num; i++) host[i] = i === num - 1 && num > 1 ? stop : start + i * step;
@@ -229,7 +231,7 @@ export function linspace(
 
 /** The n×m identity matrix (m defaults to n). */
 export function eye(n: number, m = n, opts: CreateOptions = {}): Tensor {
-  validateShape('eye', [n, m]);
+  validateNewShape('eye', [n, m]);
   const dtype = checkDType('eye', opts.dtype ?? 'float32');
   const host = typedArrayFor(dtype, n * m);
   for (let i = 0; i < Math.min(n, m); i++) host[i * m + i] = 1;

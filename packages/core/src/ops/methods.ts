@@ -3,7 +3,7 @@
  * the functional and the chained style work. Declaration merging tells
  * TypeScript about them.
  */
-import { backward } from '../autograd.js';
+import { type BackwardOptions, backward } from '../autograd.js';
 import type { DType } from '../dtype.js';
 import { Tensor } from '../tensor.js';
 import * as b from './binary.js';
@@ -94,8 +94,8 @@ declare module '../tensor.js' {
     conv2d(weight: Tensor, opts?: Conv2dOptions): Tensor;
     maxPool2d(kernelSize: Pair, opts?: Pool2dOptions): Tensor;
     avgPool2d(kernelSize: Pair, opts?: Pool2dOptions): Tensor;
-    /** Backpropagates from this tensor (see `backward`). */
-    backward(gradient?: Tensor): void;
+    /** Backpropagates from this tensor (see `backward`); `{ retainGraph: true }` allows a second pass. */
+    backward(gradient?: Tensor | BackwardOptions, options?: BackwardOptions): void;
     /** The matrix transpose (last two dimensions). */
     readonly mT: Tensor;
   }
@@ -259,8 +259,8 @@ Object.assign(P, {
   avgPool2d(this: Tensor, k: Pair, o?: Pool2dOptions) {
     return avgPool2d(this, k, o);
   },
-  backward(this: Tensor, g?: Tensor) {
-    backward(this, g);
+  backward(this: Tensor, g?: Tensor | BackwardOptions, o?: BackwardOptions) {
+    backward(this, g, o);
   },
 });
 

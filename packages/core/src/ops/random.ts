@@ -4,7 +4,7 @@
 import { NerveError } from '../errors.js';
 import { getBackend } from '../registry.js';
 import { Generator, defaultGenerator } from '../random.js';
-import { sizeOf, validateShape } from '../shape.js';
+import { sizeOf, validateNewShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { wrap } from './util.js';
 
@@ -27,7 +27,7 @@ function upload(
   values: Float64Array,
   opts: RandomOptions,
 ): Tensor {
-  const s = validateShape(op, shape);
+  const s = validateNewShape(op, shape);
   const backend = getBackend();
   const t = wrap(backend, backend.upload(Float32Array.from(values), 'float32'), s, 'float32');
   if (opts.requiresGrad) t.requiresGrad = true;
@@ -39,7 +39,7 @@ export function rand(
   shape: readonly number[],
   opts: RandomOptions & { low?: number; high?: number } = {},
 ): Tensor {
-  const s = validateShape('rand', shape);
+  const s = validateNewShape('rand', shape);
   const low = opts.low ?? 0;
   const high = opts.high ?? 1;
   if (!Number.isFinite(low) || !Number.isFinite(high) || low > high) {
@@ -55,7 +55,7 @@ export function randn(
   shape: readonly number[],
   opts: RandomOptions & { mean?: number; std?: number } = {},
 ): Tensor {
-  const s = validateShape('randn', shape);
+  const s = validateNewShape('randn', shape);
   const mean = opts.mean ?? 0;
   const std = opts.std ?? 1;
   if (!Number.isFinite(mean) || !Number.isFinite(std) || std < 0) {
@@ -73,7 +73,7 @@ export function randint(
   shape: readonly number[],
   opts: Omit<RandomOptions, 'requiresGrad'> = {},
 ): Tensor {
-  const s = validateShape('randint', shape);
+  const s = validateNewShape('randint', shape);
   if (!Number.isInteger(low) || !Number.isInteger(high) || low >= high) {
     throw new NerveError('randint', 'integers with low < high', `low ${low}, high ${high}`);
   }

@@ -8,7 +8,7 @@ import type { DType } from '../dtype.js';
 import { SELU_CONSTANTS } from '../scalar-math.js';
 import { tidy } from '../engine.js';
 import type { Tensor } from '../tensor.js';
-import { add, div, gt, mul, sub } from './binary.js';
+import { add, div, gt, le, mul, sub } from './binary.js';
 import { backendOf, record, wrap } from './util.js';
 import { where } from './where.js';
 import { cast, zerosLike } from './creation.js';
@@ -42,17 +42,19 @@ export const UNARY_OPS: Record<Exclude<UnaryOp, 'logicalNot'>, UnaryDef> = {
   cos: { grad: (x, _y, dy) => neg(mul(dy, sin(x))) },
   tanh: { grad: (_x, y, dy) => mul(dy, sub(1, square(y))) },
   sigmoid: { grad: (_x, y, dy) => mul(dy, mul(y, sub(1, y))) },
-  // The derivative at exactly 0 is taken as 0, as PyTorch does.
-  relu: { intOk: true, grad: (x, _y, dy) => where(gt(x, 0), dy, 0) },
+  // The derivative at exactly 0 is taken as 0, as PyTorch does. The mask is
+  // x ≤ 0 (PyTorch's threshold_backward), so at NaN the gradient passes.
+  relu: { intOk: true, grad: (x, _y, dy) => where(le(x, 0), 0, dy) },
   leakyRelu: { grad: (x, _y, dy, p) => where(gt(x, 0), dy, mul(dy, p)) },
-  // For x ≤ 0, y = α(eˣ − 1), so dy/dx = y + α.
-  elu: { grad: (x, y, dy, p) => where(gt(x, 0), dy, mul(dy, add(y, p))) },
+  // For x ≤ 0, y = α(eˣ − 1), so dy/dx = y + α. At NaN the positive branch
+  // is taken, as PyTorch's elu_backward does (its test is x ≤ 0).
+  elu: { grad: (x, y, dy, p) => where(le(x, 0), mul(dy, add(y, p)), dy) },
   selu: {
     grad: (x, y, dy) =>
       where(
-        gt(x, 0),
-        mul(dy, SELU_CONSTANTS.scale),
+        le(x, 0),
         mul(dy, add(y, SELU_CONSTANTS.scale * SELU_CONSTANTS.alpha)),
+        mul(dy, SELU_CONSTANTS.scale),
       ),
   },
   // d/dx [x Φ(x)] = Φ(x) + x φ(x).

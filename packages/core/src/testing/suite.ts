@@ -13,6 +13,7 @@ import { registerFused } from './cases-fused.js';
 import { registerIndexing } from './cases-indexing.js';
 import { registerMatmul } from './cases-matmul.js';
 import { registerMemory } from './cases-memory.js';
+import { registerNonFinite } from './cases-nonfinite.js';
 import { registerReduce } from './cases-reduce.js';
 import { registerSelect } from './cases-select.js';
 import { registerSoftmax } from './cases-softmax.js';
@@ -44,6 +45,7 @@ export const CONFORMANCE_GROUPS: Readonly<Record<string, () => void>> = {
   indexing: registerIndexing,
   broadcast: registerBroadcast,
   memory: registerMemory,
+  nonfinite: registerNonFinite,
 };
 
 /**

@@ -8,6 +8,7 @@ import { type TransferDemoResult, type TransferMethod, runTransferDemo } from '@
 import { UsageError } from './args.js';
 import { FINETUNE } from './commands.js';
 import { parseCommand } from './flags.js';
+import { checkWritable } from './out-path.js';
 
 export interface FinetuneArgs {
   from?: string;
@@ -71,6 +72,8 @@ export function runFinetune(
   args: FinetuneArgs,
   log: (line: string) => void,
 ): Promise<TransferDemoResult> {
+  // Before pretraining: a save that would fail at the end fails now.
+  if (args.savePretrained) checkWritable('save-pretrained', args.savePretrained);
   log(
     `nerve finetune: ${args.from ? `pretrained ${args.from}` : `pretraining on ${args.pretrainImages} images of classes 0–4`}, ${args.shots} labelled images per new class, ${args.epochs} epochs, seeds ${args.seeds.join(',')}, comparing scratch with ${args.methods.join(' and ')}`,
   );

@@ -28,6 +28,7 @@ import { digitsMlpObjective } from '@nerve/tune/objectives/digits-mlp';
 import { OPTIMIZERS, UsageError } from './args.js';
 import { TUNE } from './commands.js';
 import { parseCommand, suggestion } from './flags.js';
+import { checkWritable } from './out-path.js';
 
 export interface TuneArgs {
   search: 'random' | 'grid' | 'coarse-to-fine';
@@ -194,6 +195,7 @@ export async function runTune(
   onTrial?: (trial: TrialRecord) => void,
 ): Promise<StudyResult & { wallSeconds: number }> {
   const started = performance.now();
+  if (args.study !== undefined) checkWritable('study', args.study);
   let sp: ReturnType<typeof space>;
   try {
     // Every trial trains for the same number of epochs: a fixed, not searched, value.

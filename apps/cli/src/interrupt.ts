@@ -39,3 +39,23 @@ export function watchInterrupt(
     dispose: () => void process.off('SIGINT', handler),
   };
 }
+
+/**
+ * Lets pending signals be handled. Training runs as a chain of resolved
+ * promises (microtasks), and Node delivers a signal only from the event
+ * loop: without this, Ctrl-C would wait for the whole run to end.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** An onBatchEnd body: yields to the event loop at most every `ms` milliseconds. */
+export function periodicYield(ms = 100): () => Promise<void> | undefined {
+  let last = performance.now();
+  return () => {
+    const now = performance.now();
+    if (now - last < ms) return undefined;
+    last = now;
+    return yieldToEventLoop();
+  };
+}

@@ -13,7 +13,7 @@ import { createOptimizer } from '@nerve/optim';
 import { ProgressBar, evaluate, fit, formatEpoch, saveCheckpoint } from '@nerve/train';
 import type { TrainArgs } from './args.js';
 import { type PreparedData, prepareData } from './datasets.js';
-import { type InterruptWatch, Interrupted, watchInterrupt } from './interrupt.js';
+import { type InterruptWatch, Interrupted, periodicYield, watchInterrupt } from './interrupt.js';
 import { type ModelSpec, buildModel, defaultHidden } from './models.js';
 import { checkWritable } from './out-path.js';
 
@@ -90,6 +90,7 @@ async function trainOn(
   interrupt: InterruptWatch,
 ): Promise<TrainResult> {
   const { log, progress } = output;
+  const letSignalsIn = periodicYield();
   manualSeed(args.seed);
   let data = prepareData(args.dataset, {
     image: args.model === 'cnn',
@@ -137,7 +138,8 @@ async function trainOn(
     callbacks: [
       new ProgressBar({ stream: progress }),
       {
-        onBatchEnd: (_batch, _loss, ctx) => {
+        onBatchEnd: async (_batch, _loss, ctx) => {
+          await letSignalsIn();
           if (interrupt.requested) ctx.stop = true;
         },
         onEpochEnd: (record) => output.onEpoch?.(record, args.epochs),
@@ -147,7 +149,7 @@ async function trainOn(
   });
   if (interrupt.requested) {
     throw new Interrupted(
-      `interrupted during epoch ${history.length + 1} of ${args.epochs}; ${args.out ? `nothing written to ${args.out}` : 'nothing saved'}`,
+      `interrupted in epoch ${Math.max(history.length, 1)} of ${args.epochs}; ${args.out ? `nothing written to ${args.out}` : 'nothing saved'}`,
     );
   }
   const test = await evaluate(model, new DataLoader(data.test, { batchSize: 512 }), {

@@ -28,6 +28,7 @@ import { digitsMlpObjective } from '@nerve/tune/objectives/digits-mlp';
 import { OPTIMIZERS, UsageError } from './args.js';
 import { TUNE } from './commands.js';
 import { parseCommand, suggestion } from './flags.js';
+import { yieldToEventLoop } from './interrupt.js';
 import { checkWritable } from './out-path.js';
 
 export interface TuneArgs {
@@ -246,7 +247,12 @@ export async function runTune(
 
 async function localObjective() {
   const { digitsMlp } = await import('@nerve/tune/objectives/digits-mlp');
-  return digitsMlp as never;
+  // In-process trials never reach the event loop on their own: yield before
+  // each, so Ctrl-C (a signal, delivered from the event loop) is seen.
+  return (async (config: never, reporter: never) => {
+    await yieldToEventLoop();
+    return digitsMlp(config, reporter);
+  }) as never;
 }
 
 /** The last JSON line of `nerve tune --json`: the study's summary. */

@@ -68,9 +68,11 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
   };
 }
 
+/** Runs the comparison; progress lines go to `log`, each finished seed to `onSeed`. */
 export function runFinetune(
   args: FinetuneArgs,
   log: (line: string) => void,
+  onSeed?: (seed: number, accuracy: Partial<Record<TransferMethod, number>>) => void,
 ): Promise<TransferDemoResult> {
   // Before pretraining: a save that would fail at the end fails now.
   if (args.savePretrained) checkWritable('save-pretrained', args.savePretrained);
@@ -88,6 +90,7 @@ export function runFinetune(
     dataDir: args.dataDir,
     methods: args.methods.filter((m) => m !== 'scratch') as ('frozen' | 'finetune')[],
     log,
+    onSeed,
   });
 }
 

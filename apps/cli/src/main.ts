@@ -79,7 +79,11 @@ async function run(command: string, rest: string[], io: Io, o: Out): Promise<num
   }
   if (command === 'finetune') {
     const args = parseFinetuneArgs(rest);
-    const r = await runFinetune(args, args.json ? err : out);
+    const r = await runFinetune(
+      args,
+      args.json ? err : out,
+      args.json ? (seed, accuracy) => event({ event: 'seed', seed, accuracy }) : undefined,
+    );
     if (args.json) event({ event: 'summary', ...r });
     else out(formatFinetune(r, args.methods));
     return 0;

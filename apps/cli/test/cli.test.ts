@@ -241,6 +241,12 @@ describe('nerve finetune', () => {
       expect(r.accuracy.frozen[0]).toBeGreaterThan(r.accuracy.scratch[0]);
       // --freeze backbone runs and logs only the frozen method beside scratch.
       expect(r.accuracy.finetune).toEqual([]);
+      // One JSON line per seed before the summary.
+      expect(c.lines()[0]).toEqual({
+        event: 'seed',
+        seed: 1,
+        accuracy: { scratch: r.accuracy.scratch[0], frozen: r.accuracy.frozen[0] },
+      });
       expect(c.err()).toMatch(/seed 1: scratch [\d.]+, frozen [\d.]+\n/);
       expect(c.err()).not.toMatch(/finetune \d/);
     },

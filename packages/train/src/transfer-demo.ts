@@ -62,6 +62,8 @@ export interface TransferDemoOptions {
    * out is not run: its accuracies are [] and its summary NaN.
    */
   methods?: readonly Exclude<TransferMethod, 'scratch'>[];
+  /** Called after each seed with the test accuracy of each method run (a progress event). */
+  onSeed?: (seed: number, accuracy: Partial<Record<TransferMethod, number>>) => void;
 }
 
 /** The methods compared. */
@@ -86,7 +88,7 @@ export interface TransferDemoResult {
 type Settings = Required<
   Omit<
     TransferDemoOptions,
-    'pretrained' | 'savePretrained' | 'testImages' | 'dataDir' | 'log' | 'methods'
+    'pretrained' | 'savePretrained' | 'testImages' | 'dataDir' | 'log' | 'methods' | 'onSeed'
   >
 > &
   TransferDemoOptions;
@@ -191,6 +193,7 @@ export async function runTransferDemo(opts: TransferDemoOptions = {}): Promise<T
         });
         for (const m of run) accuracy[m].push(r[m]);
         log(`seed ${seed}: ${run.map((m) => `${m} ${r[m].toFixed(4)}`).join(', ')}`);
+        o.onSeed?.(seed, Object.fromEntries(run.map((m) => [m, r[m]])));
       } finally {
         shots.x.dispose();
         shots.y.dispose();

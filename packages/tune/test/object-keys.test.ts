@@ -16,6 +16,7 @@ import {
   runStudy,
   space,
 } from '../src/index.js';
+import { TrialRun } from '../src/trial.js';
 
 const NAMES = ['__proto__', 'constructor', 'toString'];
 const dir = mkdtempSync(join(tmpdir(), 'nerve-keys-'));
@@ -83,5 +84,22 @@ describe('prototype names as parameter names', () => {
     expect(c2f.stages).toHaveLength(2);
     expect(own(c2f.stages[1].ranges)).toEqual([...NAMES].sort());
     for (const t of c2f.trials) expect(own(t.config)).toEqual([...NAMES].sort());
+  });
+});
+
+describe('prototype names as metric names', () => {
+  it("a study's metric named 'toString' must be reported, and '__proto__' is a metric like any other", async () => {
+    const decided: number[] = [];
+    const decide = async (_e: number, v: number) => {
+      decided.push(v);
+      return { stop: false };
+    };
+    await expect(
+      new TrialRun(0, 'toString', decide as never).report(1, { valLoss: 1 }),
+    ).rejects.toThrow(/the study's metric 'toString' among the metrics/);
+    const run = new TrialRun(1, '__proto__', decide as never);
+    await run.report(1, JSON.parse('{"__proto__": 0.25}'));
+    expect(decided).toEqual([0.25]);
+    expect(Object.getOwnPropertyDescriptor(run.history[0].metrics, '__proto__')?.value).toBe(0.25);
   });
 });

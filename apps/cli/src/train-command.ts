@@ -13,7 +13,13 @@ import { createOptimizer } from '@nerve/optim';
 import { ProgressBar, evaluate, fit, formatEpoch, saveCheckpoint } from '@nerve/train';
 import type { TrainArgs } from './args.js';
 import { type PreparedData, prepareData } from './datasets.js';
-import { type InterruptWatch, Interrupted, periodicYield, watchInterrupt } from './interrupt.js';
+import {
+  type InterruptWatch,
+  Interrupted,
+  periodicYield,
+  watchInterrupt,
+  yieldToEventLoop,
+} from './interrupt.js';
 import { type ModelSpec, buildModel, defaultHidden } from './models.js';
 import { checkWritable } from './out-path.js';
 
@@ -147,14 +153,19 @@ async function trainOn(
       },
     ],
   });
-  if (interrupt.requested) {
+  const stopIfInterrupted = (when: string) => {
+    if (!interrupt.requested) return;
     throw new Interrupted(
-      `interrupted in epoch ${Math.max(history.length, 1)} of ${args.epochs}; ${args.out ? `nothing written to ${args.out}` : 'nothing saved'}`,
+      `interrupted ${when}; ${args.out ? `nothing written to ${args.out}` : 'nothing saved'}`,
     );
-  }
+  };
+  stopIfInterrupted(`in epoch ${Math.max(history.length, 1)} of ${args.epochs}`);
   const test = await evaluate(model, new DataLoader(data.test, { batchSize: 512 }), {
     loss: (out, y) => crossEntropy(out, y),
   });
+  // Once the save has begun it finishes (one atomic write): Ctrl-C is only honoured before it.
+  await yieldToEventLoop();
+  stopIfInterrupted('after training, before saving');
   const diagnosis = diagnose(history);
   let checkpoint: string | undefined;
   if (args.out) {

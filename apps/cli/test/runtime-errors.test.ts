@@ -85,6 +85,21 @@ describe('--out is checked before training', () => {
   });
 });
 
+describe('runtime errors', () => {
+  it('a missing --from file: exit 1 and one line naming it, not the usage text', async () => {
+    const from = join(dir, 'missing', 'pretrained.safetensors');
+    const c = capture();
+    expect(await main(['finetune', '--from', from, '--json'], c.io)).toBe(1);
+    const err = c.err().trimEnd().split('\n');
+    // The run's opening line (stderr under --json), then exactly one error line.
+    expect(err).toHaveLength(2);
+    expect(err[1]).toMatch(/^nerve: .*ENOENT/);
+    expect(err[1]).toContain(from);
+    expect(c.err()).not.toMatch(/usage:/);
+    expect(c.last()).toMatchObject({ event: 'error', exitCode: 1 });
+  });
+});
+
 describe('--threads above the core count', () => {
   it('warns on stderr in one line and uses the core count', async () => {
     const before = getThreads();

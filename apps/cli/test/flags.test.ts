@@ -89,6 +89,15 @@ describe('nerve <command> --help', () => {
     expect(text).toMatch(/--lr X[^\n]*\n[^\n]*a number > 0 and ≤ 10/);
   });
 
+  it("lists exactly the flags lr-find's own parser declares", () => {
+    // lr-find parses with parseFlags(argv, {...}) in its own file: compare that list with the table.
+    const source = readFileSync(new URL('../src/lr-find-command.ts', import.meta.url), 'utf8');
+    const spec = source.match(/parseFlags\(argv, \{([\s\S]*?)\}\);/)?.[1] ?? '';
+    const declared = [...spec.matchAll(/'?([a-z][a-z-]*)'?: \{ type:/g)].map((m) => m[1]);
+    expect(declared.length).toBeGreaterThan(5);
+    expect(LR_FIND.flags.map((f) => f.name).sort()).toEqual(declared.sort());
+  });
+
   it("takes lr-find's defaults from its parser", async () => {
     const text = await help(LR_FIND);
     const d = parseLrFindArgs([]);

@@ -2,7 +2,8 @@
  * Ctrl-C in a real child process: `nerve train` stops after the current
  * batch, exits 130 with a message and writes nothing to --out (no temporary
  * file either); `nerve tune` exits 130, keeps the finished trials in a study
- * file that still loads, and removes its lock.
+ * file that still loads, and removes its lock. A second `nerve tune` on a
+ * study file in use is refused, naming the first one's pid.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -12,6 +13,8 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { readStudyFile } from '@nerve/tune';
 import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../src/main.js';
+import { capture } from './helpers.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -19,8 +22,15 @@ const mainTs = join(root, 'apps', 'cli', 'src', 'main.ts');
 const dir = mkdtempSync(join(tmpdir(), 'nerve-sigint-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Starts `nerve <argv>`, sends SIGINT once stdout matches `when`, resolves to how it ended. */
-function interruptWhen(argv: string[], when: RegExp) {
+/**
+ * Starts `nerve <argv>`; once stdout matches `when`, awaits `meanwhile`
+ * (given the child's pid) and sends SIGINT. Resolves to how it ended.
+ */
+function interruptWhen(
+  argv: string[],
+  when: RegExp,
+  meanwhile: (pid: number) => Promise<void> = async () => {},
+) {
   const child: ChildProcess = spawn(
     process.execPath,
     ['--import', tsx, '--conditions=@nerve/source', mainTs, ...argv],
@@ -33,7 +43,7 @@ function interruptWhen(argv: string[], when: RegExp) {
     stdout += d;
     if (!sent && when.test(stdout)) {
       sent = true;
-      child.kill('SIGINT');
+      meanwhile(child.pid as number).finally(() => child.kill('SIGINT'));
     }
   });
   child.stderr?.on('data', (d) => (stderr += d));
@@ -58,16 +68,24 @@ describe('Ctrl-C', () => {
     expect(readdirSync(dir).filter((f) => f.startsWith('model'))).toEqual([]);
   }, 120_000);
 
-  it('nerve tune: exit 130, finished trials kept in a study file that loads, lock removed', async () => {
+  it('nerve tune: a second run on the study is refused naming the first; Ctrl-C exits 130, keeps the trials, removes the lock', async () => {
     const study = join(dir, 'study.jsonl');
-    const r = await interruptWhen(
-      ['tune', '--trials', '40', '--epochs', '1', '--study', study],
-      /trial +0 /,
-    );
+    const argv = ['tune', '--trials', '40', '--epochs', '1', '--study', study];
+    let second = { code: -1, err: '', pid: 0 };
+    const r = await interruptWhen(argv, /trial +0 /, async (pid) => {
+      const c = capture();
+      second = { code: await main(argv, c.io), err: c.err(), pid };
+    });
+    expect(second.err).toMatch(new RegExp(`in use by process ${second.pid} on `));
+    // The second run was refused before running anything: exit 1, one line.
+    expect(second.code, second.err).toBe(1);
+    expect(second.err.trimEnd().split('\n')).toHaveLength(1);
     expect(r.sent, r.stderr).toBe(true);
     expect(r.code, r.stderr).toBe(130);
     expect(r.stderr).toMatch(`nerve: interrupted; finished trials are kept in ${study}`);
     const trials = readStudyFile(study).trials;
+    // Each trial once (two runs on one file used to write every id twice).
+    expect(new Set(trials.map((t) => t.id)).size).toBe(trials.length);
     expect(trials.length).toBeGreaterThanOrEqual(1);
     expect(trials.length).toBeLessThan(40);
     expect(existsSync(`${study}.lock`)).toBe(false);

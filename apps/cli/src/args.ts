@@ -1,45 +1,20 @@
 /**
- * Command-line flags: parsing and validation. Every problem is a UsageError,
- * which the CLI prints with the usage line and exits with code 2.
+ * Flags of `nerve train` and `nerve eval`, parsed from the tables in
+ * commands.ts, plus the helpers other commands' parsers use. Every problem
+ * is a UsageError: the CLI prints it with a usage hint and exits with code 2.
  */
-import { parseArgs } from 'node:util';
+import { EVAL, TRAIN } from './commands.js';
+import {
+  type FlagDef,
+  UsageError,
+  choiceValue,
+  numericValue,
+  parseCommand,
+  parseRaw,
+} from './flags.js';
+import { ACTIVATIONS, BACKENDS, DATASETS, INITS, MODELS, OPTIMIZERS } from './names.js';
 
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
-export const MODELS = ['mlp', 'cnn'] as const;
-export const DATASETS = ['digits', 'fashion-mnist', 'spiral'] as const;
-export const OPTIMIZERS = [
-  'sgd',
-  'momentum',
-  'nesterov',
-  'adagrad',
-  'rmsprop',
-  'adam',
-  'adamw',
-] as const;
-export const ACTIVATIONS = [
-  'relu',
-  'leakyRelu',
-  'elu',
-  'selu',
-  'gelu',
-  'silu',
-  'tanh',
-  'sigmoid',
-  'maxout',
-] as const;
-export const INITS = [
-  'default',
-  'small',
-  'xavier',
-  'xavierNormal',
-  'he',
-  'heUniform',
-  'lecun',
-  'orthogonal',
-] as const;
+export { UsageError, ACTIVATIONS, BACKENDS, DATASETS, INITS, MODELS, OPTIMIZERS };
 
 export interface TrainArgs {
   dataset: (typeof DATASETS)[number];
@@ -63,8 +38,6 @@ export interface TrainArgs {
   threads?: number;
 }
 
-export const BACKENDS = ['cpu', 'webgpu'] as const;
-
 /** A flag whose value must be one of `allowed`. */
 export function oneOf<T extends readonly string[]>(
   flag: string,
@@ -72,11 +45,7 @@ export function oneOf<T extends readonly string[]>(
   allowed: T,
   fallback: T[number],
 ): T[number] {
-  if (v === undefined) return fallback;
-  if (!(allowed as readonly string[]).includes(v)) {
-    throw new UsageError(`--${flag}: expected one of ${allowed.join(', ')}, received '${v}'`);
-  }
-  return v as T[number];
+  return v === undefined ? fallback : (choiceValue(flag, v, allowed) as T[number]);
 }
 
 /** A numeric flag within [min, max] (an integer when asked). */
@@ -89,85 +58,63 @@ export function numberFlag(
   integer: boolean,
 ): number {
   if (v === undefined) return fallback;
-  const n = Number(v);
-  if (
-    v.trim() === '' ||
-    !Number.isFinite(n) ||
-    (integer && !Number.isInteger(n)) ||
-    n < min ||
-    n > max
-  ) {
-    throw new UsageError(
-      `--${flag}: expected ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], received '${v}'`,
-    );
-  }
-  return n;
+  // Number.MIN_VALUE as the lower bound means "positive": say so, not 5e-324.
+  const positive = min === Number.MIN_VALUE;
+  const def: FlagDef = {
+    name: flag,
+    kind: integer ? 'int' : 'number',
+    description: '',
+    min: positive ? 0 : min,
+    exclusiveMin: positive,
+    max,
+  };
+  return numericValue(def, v);
 }
 
 type FlagSpec = Record<string, { type: 'string' | 'boolean' }>;
 
-/** Parses flags strictly; an unknown or malformed flag is a UsageError. */
+/**
+ * Parses flags strictly; an unknown or malformed flag is a UsageError (with
+ * a suggestion), and a negative number is taken as a value, not a flag.
+ */
 export function parseFlags(
   argv: string[],
   options: FlagSpec,
 ): Record<string, string | boolean | undefined> {
-  try {
-    return parseArgs({ args: argv, strict: true, allowPositionals: false, options })
-      .values as Record<string, string | boolean | undefined>;
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  return parseRaw(argv, Object.fromEntries(Object.entries(options).map(([k, o]) => [k, o.type])));
 }
 
 /** Parses `nerve train` flags; defaults train an MLP on the built-in digits. */
 export function parseTrainArgs(argv: string[]): TrainArgs {
-  const values = parseFlags(argv, {
-    dataset: { type: 'string' },
-    model: { type: 'string' },
-    epochs: { type: 'string' },
-    lr: { type: 'string' },
-    'batch-size': { type: 'string' },
-    optimizer: { type: 'string' },
-    init: { type: 'string' },
-    activation: { type: 'string' },
-    batchnorm: { type: 'boolean' },
-    seed: { type: 'string' },
-    out: { type: 'string' },
-    json: { type: 'boolean' },
-    'data-dir': { type: 'string' },
-    limit: { type: 'string' },
-    backend: { type: 'string' },
-    threads: { type: 'string' },
-  });
-  const s = (k: string) => values[k] as string | undefined;
-  const dataset = oneOf('dataset', s('dataset'), DATASETS, 'digits');
-  const model = oneOf('model', s('model'), MODELS, 'mlp');
-  const optimizer = oneOf('optimizer', s('optimizer'), OPTIMIZERS, 'adam');
+  const v = parseCommand(TRAIN, argv);
+  const dataset = v.dataset as TrainArgs['dataset'];
+  const model = v.model as TrainArgs['model'];
+  const optimizer = v.optimizer as TrainArgs['optimizer'];
   const defaults = trainDefaults(dataset, model, optimizer);
-  if (s('out') !== undefined && !String(s('out')).endsWith('.safetensors')) {
-    throw new UsageError(`--out: expected a path ending in .safetensors, received '${s('out')}'`);
+  const out = v.out as string | undefined;
+  if (out !== undefined && !out.endsWith('.safetensors')) {
+    throw new UsageError(
+      `--out: expected a path ending in .safetensors, received '${out}'`,
+      'train',
+    );
   }
   return {
     dataset,
     model,
     optimizer,
-    epochs: numberFlag('epochs', s('epochs'), defaults.epochs, 1, 10_000, true),
-    lr: numberFlag('lr', s('lr'), defaults.lr, Number.MIN_VALUE, 10, false),
-    batchSize: numberFlag('batch-size', s('batch-size'), defaults.batchSize, 1, 65_536, true),
-    init: oneOf('init', s('init'), INITS, 'default'),
-    activation: oneOf('activation', s('activation'), ACTIVATIONS, 'relu'),
-    batchnorm: values.batchnorm === true,
-    seed: numberFlag('seed', s('seed'), 0, 0, 2 ** 32 - 1, true),
-    out: s('out'),
-    json: values.json === true,
-    dataDir: s('data-dir'),
-    limit:
-      s('limit') === undefined
-        ? undefined
-        : numberFlag('limit', s('limit'), 0, 1, 10_000_000, true),
-    backend: oneOf('backend', s('backend'), BACKENDS, 'cpu'),
-    threads:
-      s('threads') === undefined ? undefined : numberFlag('threads', s('threads'), 1, 1, 240, true),
+    epochs: (v.epochs as number | undefined) ?? defaults.epochs,
+    lr: (v.lr as number | undefined) ?? defaults.lr,
+    batchSize: (v['batch-size'] as number | undefined) ?? defaults.batchSize,
+    init: v.init as TrainArgs['init'],
+    activation: v.activation as TrainArgs['activation'],
+    batchnorm: v.batchnorm === true,
+    seed: v.seed as number,
+    out,
+    json: v.json === true,
+    dataDir: v['data-dir'] as string | undefined,
+    limit: v.limit as number | undefined,
+    backend: v.backend as TrainArgs['backend'],
+    threads: v.threads as number | undefined,
   };
 }
 
@@ -191,23 +138,20 @@ export interface EvalArgs {
   dataDir?: string;
 }
 
+/** Parses `nerve eval` flags; --checkpoint is required. */
 export function parseEvalArgs(argv: string[]): EvalArgs {
-  const values = parseFlags(argv, {
-    checkpoint: { type: 'string' },
-    dataset: { type: 'string' },
-    json: { type: 'boolean' },
-    'data-dir': { type: 'string' },
-  });
-  const checkpoint = values.checkpoint as string | undefined;
-  if (!checkpoint)
+  const v = parseCommand(EVAL, argv);
+  const checkpoint = v.checkpoint as string | undefined;
+  if (!checkpoint) {
     throw new UsageError(
       '--checkpoint: expected a path to a .safetensors file written by nerve train --out',
+      'eval',
     );
-  const ds = values.dataset as string | undefined;
+  }
   return {
     checkpoint,
-    dataset: ds === undefined ? undefined : oneOf('dataset', ds, DATASETS, 'digits'),
-    json: values.json === true,
-    dataDir: values['data-dir'] as string | undefined,
+    dataset: v.dataset as TrainArgs['dataset'] | undefined,
+    json: v.json === true,
+    dataDir: v['data-dir'] as string | undefined,
   };
 }

@@ -5,7 +5,10 @@
  * with the same network trained from scratch on the same images, over seeds.
  */
 import { type TransferDemoResult, type TransferMethod, runTransferDemo } from '@nerve/train';
-import { UsageError, numberFlag, parseFlags } from './args.js';
+import { UsageError } from './args.js';
+import { FINETUNE } from './commands.js';
+import { parseCommand } from './flags.js';
+import { checkWritable } from './out-path.js';
 
 export interface FinetuneArgs {
   from?: string;
@@ -21,43 +24,28 @@ export interface FinetuneArgs {
   json: boolean;
 }
 
+/** Parses `nerve finetune` flags (table: FINETUNE in commands.ts). */
 export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
-  const values = parseFlags(argv, {
-    from: { type: 'string' },
-    'save-pretrained': { type: 'string' },
-    freeze: { type: 'string' },
-    'new-classes': { type: 'string' },
-    seeds: { type: 'string' },
-    shots: { type: 'string' },
-    epochs: { type: 'string' },
-    'pretrain-images': { type: 'string' },
-    'pretrain-epochs': { type: 'string' },
-    'data-dir': { type: 'string' },
-    json: { type: 'boolean' },
-  });
-  const s = (k: string) => values[k] as string | undefined;
+  const v = parseCommand(FINETUNE, argv);
+  const s = (k: string) => v[k] as string | undefined;
+  const fail = (message: string) => new UsageError(message, 'finetune');
   const freeze = s('freeze');
-  if (freeze !== undefined && freeze !== 'backbone' && freeze !== 'none') {
-    throw new UsageError(
-      `--freeze: expected backbone (train a new head on frozen convolutions) or none (finetune everything), received '${freeze}'`,
-    );
-  }
   const classes = s('new-classes');
-  if (classes !== undefined && classes !== '5-9' && classes !== '5,6,7,8,9') {
-    throw new UsageError(
+  if (classes !== '5-9' && classes !== '5,6,7,8,9') {
+    throw fail(
       `--new-classes: expected 5-9 (the pretrained network knows classes 0-4 of Fashion-MNIST), received '${classes}'`,
     );
   }
   for (const flag of ['from', 'save-pretrained']) {
-    const v = s(flag);
-    if (v !== undefined && !v.endsWith('.safetensors')) {
-      throw new UsageError(`--${flag}: expected a path ending in .safetensors, received '${v}'`);
+    const p = s(flag);
+    if (p !== undefined && !p.endsWith('.safetensors')) {
+      throw fail(`--${flag}: expected a path ending in .safetensors, received '${p}'`);
     }
   }
-  const seedText = s('seeds') ?? '0,1,2,3,4';
+  const seedText = s('seeds') as string;
   const seeds = seedText.split(',').map(Number);
   if (!seeds.every((x) => Number.isInteger(x) && x >= 0) || new Set(seeds).size !== seeds.length) {
-    throw new UsageError(
+    throw fail(
       `--seeds: expected distinct non-negative integers separated by commas, received '${seedText}'`,
     );
   }
@@ -71,21 +59,25 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
           ? ['finetune']
           : ['frozen', 'finetune'],
     seeds,
-    shots: numberFlag('shots', s('shots'), 20, 1, 5000, true),
-    epochs: numberFlag('epochs', s('epochs'), 20, 1, 1000, true),
-    pretrainImages: numberFlag('pretrain-images', s('pretrain-images'), 10_000, 100, 30_000, true),
-    pretrainEpochs: numberFlag('pretrain-epochs', s('pretrain-epochs'), 2, 1, 100, true),
+    shots: v.shots as number,
+    epochs: v.epochs as number,
+    pretrainImages: v['pretrain-images'] as number,
+    pretrainEpochs: v['pretrain-epochs'] as number,
     dataDir: s('data-dir'),
-    json: values.json === true,
+    json: v.json === true,
   };
 }
 
+/** Runs the comparison; progress lines go to `log`, each finished seed to `onSeed`. */
 export function runFinetune(
   args: FinetuneArgs,
   log: (line: string) => void,
+  onSeed?: (seed: number, accuracy: Partial<Record<TransferMethod, number>>) => void,
 ): Promise<TransferDemoResult> {
+  // Before pretraining: a save that would fail at the end fails now.
+  if (args.savePretrained) checkWritable('save-pretrained', args.savePretrained);
   log(
-    `nerve finetune: ${args.from ? `pretrained ${args.from}` : `pretraining on ${args.pretrainImages} images of classes 0–4`}, ${args.shots} labelled images per new class, ${args.epochs} epochs, seeds ${args.seeds.join(',')}`,
+    `nerve finetune: ${args.from ? `pretrained ${args.from}` : `pretraining on ${args.pretrainImages} images of classes 0–4`}, ${args.shots} labelled images per new class, ${args.epochs} epochs, seeds ${args.seeds.join(',')}, comparing scratch with ${args.methods.join(' and ')}`,
   );
   return runTransferDemo({
     pretrained: args.from,
@@ -96,7 +88,9 @@ export function runFinetune(
     pretrainImages: args.pretrainImages,
     pretrainEpochs: args.pretrainEpochs,
     dataDir: args.dataDir,
+    methods: args.methods.filter((m) => m !== 'scratch') as ('frozen' | 'finetune')[],
     log,
+    onSeed,
   });
 }
 

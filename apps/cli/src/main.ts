@@ -1,107 +1,137 @@
 /**
  * The `nerve` command. `main` takes the arguments and output streams so tests
  * run it in-process; the bottom of the file runs it when executed directly.
+ *
+ * Exit codes: 0 done, 1 a runtime error (one line `nerve: <message>`),
+ * 2 a usage error (the message and a hint at the command's help),
+ * 130 interrupted by Ctrl-C. Under --json, stdout carries JSON Lines only
+ * (events, then the summary or {"event":"error"} last); the rest goes to stderr.
  */
 import '@nerve/backend-cpu';
-import { UsageError, parseEvalArgs, parseTrainArgs } from './args.js';
+import { parseEvalArgs, parseTrainArgs } from './args.js';
+import { COMMANDS, LR_FIND } from './commands.js';
 import { runEval } from './eval-command.js';
 import { formatFinetune, parseFinetuneArgs, runFinetune } from './finetune-command.js';
+import { UsageError, suggestion, wantsHelp } from './flags.js';
+import { formatHelp, formatUsage, usageHint } from './help.js';
+import { Interrupted } from './interrupt.js';
 import { formatLrFind, parseLrFindArgs, runLrFind } from './lr-find-command.js';
 import { formatResult, runTrain } from './train-command.js';
-import { formatStudy, parseTuneArgs, runTune, tuneJson } from './tune-command.js';
+import { runTuneCommand } from './tune-main.js';
+import { cliVersion } from './version.js';
 
-export const USAGE = `usage: nerve <command> [flags]
-
-commands:
-  train   train a network (default: an MLP on the built-in digits)
-          --dataset digits|fashion-mnist|spiral  --model mlp|cnn  --epochs N  --lr X
-          --batch-size N  --optimizer sgd|momentum|nesterov|adagrad|rmsprop|adam|adamw
-          --init default|small|xavier|xavierNormal|he|heUniform|lecun|orthogonal
-          --activation relu|leakyRelu|elu|selu|gelu|silu|tanh|sigmoid|maxout  --batchnorm
-          --seed N  --out model.safetensors  --data-dir DIR  --limit N  --json
-          --backend cpu|webgpu  --threads N (CPU matmul/conv threads; default: one per core)
-  eval    evaluate a checkpoint on its data set's test split
-          --checkpoint model.safetensors  [--dataset NAME]  [--data-dir DIR]  [--json]
-  tune    hyperparameter search for the digits MLP
-          --search random|grid|coarse-to-fine  --trials N  --workers N  --study FILE.jsonl
-          --halving  --patience N  --epochs N  --seed N  --json  --space FILE.json
-          --lr LOW:HIGH  --weight-decay LOW:HIGH  --hidden LOW:HIGH  --batch-size 32,64
-          --optimizer adam,sgd,...
-  lr-find the learning-rate range test
-          --dataset NAME  --model mlp|cnn  --optimizer NAME  --start-lr X  --end-lr X
-          --steps N  --batch-size N  --seed N  --json
-  finetune  transfer learning on Fashion-MNIST: pretrain on classes 0-4 (or --from FILE),
-          finetune to 5-9 from a few labelled images, compare with training from scratch
-          --from FILE.safetensors  --save-pretrained FILE.safetensors  --freeze backbone|none
-          --new-classes 5-9  --seeds 0,1,2  --shots N  --epochs N  --pretrain-images N
-          --data-dir DIR  --json
-`;
+/** The general help (`nerve --help`). */
+export const USAGE = formatUsage();
 
 export interface Io {
   stdout: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean };
   stderr: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean };
 }
 
-/** Runs the CLI; resolves to the exit code (0 ok, 1 failure, 2 bad usage). */
+/** Line writers for stdout and stderr, and the JSON Lines writer. */
+export interface Out {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  /** One JSON event on stdout. */
+  event: (e: object) => void;
+}
+
+/** lr-find's defaults, read from its parser so the help cannot disagree with it. */
+function lrFindDefaults(): Record<string, unknown> {
+  const d = parseLrFindArgs([]) as unknown as Record<string, unknown>;
+  const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  return Object.fromEntries(Object.entries(d).map(([k, v]) => [kebab(k), v]));
+}
+
+async function run(command: string, rest: string[], io: Io, o: Out): Promise<number> {
+  const { out, err, event } = o;
+  if (command === 'train') {
+    const args = parseTrainArgs(rest);
+    const result = await runTrain(args, {
+      log: args.json ? err : out,
+      warn: err,
+      progress: args.json ? io.stderr : io.stdout,
+      onEpoch: args.json
+        ? (record, epochs) => event({ event: 'epoch', epochs, ...record })
+        : undefined,
+    });
+    if (args.json) event({ event: 'summary', ...result });
+    else out(formatResult(result));
+    return 0;
+  }
+  if (command === 'eval') {
+    const args = parseEvalArgs(rest);
+    const r = await runEval(args);
+    if (args.json) event({ event: 'summary', ...r });
+    else
+      out(
+        `test accuracy ${(r.testAccuracy * 100).toFixed(2)}%  test loss ${r.testLoss.toFixed(4)}  (${r.count} ${r.dataset} test examples)`,
+      );
+    return 0;
+  }
+  if (command === 'tune') return runTuneCommand(rest, o);
+  if (command === 'lr-find') {
+    const args = parseLrFindArgs(rest);
+    const r = await runLrFind(args);
+    if (args.json) event({ event: 'summary', ...r });
+    else out(formatLrFind(r));
+    return 0;
+  }
+  if (command === 'finetune') {
+    const args = parseFinetuneArgs(rest);
+    const r = await runFinetune(
+      args,
+      args.json ? err : out,
+      args.json ? (seed, accuracy) => event({ event: 'seed', seed, accuracy }) : undefined,
+    );
+    if (args.json) event({ event: 'summary', ...r });
+    else out(formatFinetune(r, args.methods));
+    return 0;
+  }
+  const names = [...COMMANDS.map((c) => c.name), 'help', 'version'];
+  throw new UsageError(
+    `unknown command '${command}'${suggestion(command, names)} (commands: ${COMMANDS.map((c) => c.name).join(', ')})`,
+  );
+}
+
+/** Runs the CLI; resolves to the exit code (0 ok, 1 failure, 2 bad usage, 130 Ctrl-C). */
 export async function main(argv: string[], io: Io = process): Promise<number> {
   const [command, ...rest] = argv;
-  const out = (s: string) => io.stdout.write(`${s}\n`);
-  const err = (s: string) => io.stderr.write(`${s}\n`);
+  const json = rest.includes('--json');
+  const o: Out = {
+    out: (s) => void io.stdout.write(`${s}\n`),
+    err: (s) => void io.stderr.write(`${s}\n`),
+    event: (e) => void io.stdout.write(`${JSON.stringify(e)}\n`),
+  };
+  const def = COMMANDS.find((c) => c.name === command);
   try {
-    if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-      out(USAGE);
-      return command === undefined ? 2 : 0;
-    }
-    if (command === 'train') {
-      const args = parseTrainArgs(rest);
-      // Under --json, stdout carries exactly one JSON object; the rest goes to stderr.
-      const log = args.json ? err : out;
-      const progress = (args.json ? io.stderr : io.stdout) as NodeJS.WriteStream;
-      const result = await runTrain(args, log, progress);
-      if (args.json) out(JSON.stringify(result));
-      else out(formatResult(result));
-      return 0;
-    }
-    if (command === 'eval') {
-      const args = parseEvalArgs(rest);
-      const r = await runEval(args);
-      if (args.json) out(JSON.stringify(r));
-      else
-        out(
-          `test accuracy ${(r.testAccuracy * 100).toFixed(2)}%  test loss ${r.testLoss.toFixed(4)}  (${r.count} ${r.dataset} test examples)`,
-        );
-      return 0;
-    }
-    if (command === 'tune') {
-      const args = parseTuneArgs(rest);
-      const r = await runTune(args, args.json ? err : out);
-      out(
-        args.json
-          ? tuneJson(r)
-          : `${formatStudy(r, { top: 20 })}\nwall time ${r.wallSeconds.toFixed(1)} s`,
-      );
-      return 0;
-    }
-    if (command === 'lr-find') {
-      const args = parseLrFindArgs(rest);
-      const r = await runLrFind(args);
-      out(args.json ? JSON.stringify(r) : formatLrFind(r));
-      return 0;
-    }
-    if (command === 'finetune') {
-      const args = parseFinetuneArgs(rest);
-      const r = await runFinetune(args, args.json ? err : out);
-      out(args.json ? JSON.stringify(r) : formatFinetune(r, args.methods));
-      return 0;
-    }
-    throw new UsageError(`unknown command '${command}'`);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      err(`nerve: ${e.message}\n\n${USAGE}`);
+    if (command === undefined) {
+      o.err(USAGE);
       return 2;
     }
-    err(`nerve: ${(e as Error).message}`);
-    return 1;
+    if (command === 'help' || command === '--help' || command === '-h') {
+      const target = COMMANDS.find((c) => c.name === rest[0]);
+      o.out(target ? formatHelp(target, target === LR_FIND ? lrFindDefaults() : {}) : USAGE);
+      return 0;
+    }
+    if (command === 'version' || command === '--version') {
+      o.out(cliVersion());
+      return 0;
+    }
+    if (def && wantsHelp(rest)) {
+      o.out(formatHelp(def, def === LR_FIND ? lrFindDefaults() : {}));
+      return 0;
+    }
+    return await run(command, rest, io, o);
+  } catch (e) {
+    const usage = e instanceof UsageError;
+    const code = e instanceof Interrupted ? 130 : usage ? 2 : 1;
+    // One line: a multi-line message is joined, and no stack or usage text for runtime errors.
+    const message = String((e as Error)?.message ?? e).replace(/\s*\n\s*/g, ' ');
+    o.err(`nerve: ${message}`);
+    if (usage) o.err(usageHint(e.command ?? def?.name));
+    if (json) o.event({ event: 'error', message, exitCode: code });
+    return code;
   }
 }
 

@@ -3,6 +3,7 @@
  * trains with a live progress display and the babysitting monitors, prints
  * the diagnosis and the test accuracy, and optionally saves a checkpoint.
  */
+import { availableParallelism } from 'node:os';
 import { setThreads } from '@nerve/backend-cpu';
 import { getBackendName, manualSeed, ready, setBackend, toBackend } from '@nerve/core';
 import { DataLoader, TensorDataset } from '@nerve/data';
@@ -12,7 +13,15 @@ import { createOptimizer } from '@nerve/optim';
 import { ProgressBar, evaluate, fit, formatEpoch, saveCheckpoint } from '@nerve/train';
 import type { TrainArgs } from './args.js';
 import { type PreparedData, prepareData } from './datasets.js';
+import {
+  type InterruptWatch,
+  Interrupted,
+  periodicYield,
+  watchInterrupt,
+  yieldToEventLoop,
+} from './interrupt.js';
 import { type ModelSpec, buildModel, defaultHidden } from './models.js';
+import { checkWritable } from './out-path.js';
 
 export interface TrainResult {
   dataset: string;
@@ -32,20 +41,47 @@ export interface TrainResult {
   checkpoint?: string;
 }
 
-/** Trains as the flags say; progress goes to `log` (stderr under --json). */
-export async function runTrain(
-  args: TrainArgs,
-  log: (line: string) => void,
-  progress: NodeJS.WriteStream,
-): Promise<TrainResult> {
+/** Where `runTrain` reports. */
+export interface TrainOutput {
+  /** Progress lines (stderr under --json). */
+  log: (line: string) => void;
+  /** Warnings: always stderr. */
+  warn: (line: string) => void;
+  /** The progress bar's stream. */
+  progress: { write(s: string): unknown; isTTY?: boolean };
+  /** Called after each epoch (the --json event stream). */
+  onEpoch?: (record: EpochRecord, epochs: number) => void;
+}
+
+/**
+ * Trains as the flags say. Everything that can be checked before training
+ * is (the --out folder, the thread count); Ctrl-C stops after the current
+ * batch and throws Interrupted without writing --out.
+ */
+export async function runTrain(args: TrainArgs, output: TrainOutput): Promise<TrainResult> {
   const started = performance.now();
-  if (args.threads !== undefined) setThreads(args.threads);
+  if (args.out) checkWritable('out', args.out);
+  if (args.threads !== undefined) setThreads(cappedThreads(args.threads, output.warn));
   const previousBackend = getBackendName();
+  const interrupt = watchInterrupt(() =>
+    output.warn('nerve: stopping after the current batch (Ctrl-C again to quit at once)'),
+  );
   try {
-    return await trainOn(args, log, progress, started);
+    return await trainOn(args, output, started, interrupt);
   } finally {
+    interrupt.dispose();
     setBackend(previousBackend);
   }
+}
+
+/** More threads than cores only cost memory (a stack and buffers each): warn and cap. */
+export function cappedThreads(requested: number, warn: (line: string) => void): number {
+  const cores = availableParallelism();
+  if (requested <= cores) return requested;
+  warn(
+    `nerve: --threads ${requested} is more than the ${cores} cores here; using ${cores} (extra threads add memory, not speed)`,
+  );
+  return cores;
 }
 
 /**
@@ -55,10 +91,12 @@ export async function runTrain(
  */
 async function trainOn(
   args: TrainArgs,
-  log: (line: string) => void,
-  progress: NodeJS.WriteStream,
+  output: TrainOutput,
   started: number,
+  interrupt: InterruptWatch,
 ): Promise<TrainResult> {
+  const { log, progress } = output;
+  const letSignalsIn = periodicYield();
   manualSeed(args.seed);
   let data = prepareData(args.dataset, {
     image: args.model === 'cnn',
@@ -105,12 +143,29 @@ async function trainOn(
     monitors,
     callbacks: [
       new ProgressBar({ stream: progress }),
-      { onTrainEnd: (ctx) => void (ctxHolder.stopReason = ctx.stopReason) },
+      {
+        onBatchEnd: async (_batch, _loss, ctx) => {
+          await letSignalsIn();
+          if (interrupt.requested) ctx.stop = true;
+        },
+        onEpochEnd: (record) => output.onEpoch?.(record, args.epochs),
+        onTrainEnd: (ctx) => void (ctxHolder.stopReason = ctx.stopReason),
+      },
     ],
   });
+  const stopIfInterrupted = (when: string) => {
+    if (!interrupt.requested) return;
+    throw new Interrupted(
+      `interrupted ${when}; ${args.out ? `nothing written to ${args.out}` : 'nothing saved'}`,
+    );
+  };
+  stopIfInterrupted(`in epoch ${Math.max(history.length, 1)} of ${args.epochs}`);
   const test = await evaluate(model, new DataLoader(data.test, { batchSize: 512 }), {
     loss: (out, y) => crossEntropy(out, y),
   });
+  // Once the save has begun it finishes (one atomic write): Ctrl-C is only honoured before it.
+  await yieldToEventLoop();
+  stopIfInterrupted('after training, before saving');
   const diagnosis = diagnose(history);
   let checkpoint: string | undefined;
   if (args.out) {

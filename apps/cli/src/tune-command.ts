@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import {
   type Param,
   type StudyResult,
+  type TrialRecord,
   asha,
   choice,
   coarseToFine,
@@ -24,11 +25,17 @@ import {
   uniform,
 } from '@nerve/tune';
 import { digitsMlpObjective } from '@nerve/tune/objectives/digits-mlp';
-import { OPTIMIZERS, UsageError, numberFlag, parseFlags } from './args.js';
+import { OPTIMIZERS, UsageError } from './args.js';
+import { TUNE } from './commands.js';
+import { parseCommand, suggestion } from './flags.js';
+import { yieldToEventLoop } from './interrupt.js';
+import { checkWritable } from './out-path.js';
 
 export interface TuneArgs {
   search: 'random' | 'grid' | 'coarse-to-fine';
   trials: number;
+  /** Grid search: values per numeric parameter. */
+  gridSteps: number;
   workers: number;
   study?: string;
   halving: boolean;
@@ -75,47 +82,14 @@ const DEFAULT_SPACE = () => ({
   batchSize: choice([32, 64]),
 });
 
+/** Parses `nerve tune` flags (table: TUNE in commands.ts). */
 export function parseTuneArgs(argv: string[]): TuneArgs {
-  const values = parseFlags(argv, {
-    search: { type: 'string' },
-    trials: { type: 'string' },
-    workers: { type: 'string' },
-    study: { type: 'string' },
-    halving: { type: 'boolean' },
-    patience: { type: 'string' },
-    epochs: { type: 'string' },
-    seed: { type: 'string' },
-    json: { type: 'boolean' },
-    space: { type: 'string' },
-    lr: { type: 'string' },
-    'weight-decay': { type: 'string' },
-    hidden: { type: 'string' },
-    'batch-size': { type: 'string' },
-    optimizer: { type: 'string' },
-  });
-  const s = (k: string) => values[k] as string | undefined;
-  const search = (s('search') ?? 'random') as TuneArgs['search'];
-  if (!['random', 'grid', 'coarse-to-fine'].includes(search)) {
-    throw new UsageError(
-      `--search: expected one of random, grid, coarse-to-fine, received '${search}'`,
-    );
-  }
+  const v = parseCommand(TUNE, argv);
+  const s = (k: string) => v[k] as string | undefined;
+  const fail = (message: string) => new UsageError(message, 'tune');
+  const search = v.search as TuneArgs['search'];
   let params: Record<string, Param> = DEFAULT_SPACE();
-  if (s('space') !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(s('space')!, 'utf8');
-    } catch (e) {
-      throw new UsageError(`--space: cannot read '${s('space')}': ${(e as Error).message}`);
-    }
-    let json: Record<string, unknown>;
-    try {
-      json = JSON.parse(text);
-    } catch (e) {
-      throw new UsageError(`--space: '${s('space')}' is not valid JSON: ${(e as Error).message}`);
-    }
-    params = Object.fromEntries(Object.entries(json).map(([k, d]) => [k, paramFromJson(k, d)]));
-  }
+  if (s('space') !== undefined) params = readSpaceFile(s('space') as string);
   if (s('lr')) params.lr = logUniform(...range('lr', s('lr')!));
   if (s('weight-decay'))
     params.weightDecay = logUniform(...range('weight-decay', s('weight-decay')!));
@@ -123,7 +97,7 @@ export function parseTuneArgs(argv: string[]): TuneArgs {
   if (s('batch-size')) {
     const sizes = s('batch-size')!.split(',').map(Number);
     if (!sizes.every((b) => Number.isInteger(b) && b > 0)) {
-      throw new UsageError(
+      throw fail(
         `--batch-size: expected positive integers separated by commas, received '${s('batch-size')}'`,
       );
     }
@@ -133,61 +107,123 @@ export function parseTuneArgs(argv: string[]): TuneArgs {
     const names = s('optimizer')!.split(',');
     for (const n of names) {
       if (!(OPTIMIZERS as readonly string[]).includes(n)) {
-        throw new UsageError(
-          `--optimizer: expected names from ${OPTIMIZERS.join(', ')}, received '${n}'`,
+        throw fail(
+          `--optimizer: expected names from ${OPTIMIZERS.join(', ')}, received '${n}'${suggestion(n, OPTIMIZERS)}`,
         );
       }
     }
     params.optimizer = choice(names);
   }
-  const workers = numberFlag('workers', s('workers'), 1, 1, 64, true);
+  const workers = v.workers as number;
   if (workers > 1 && process.env.NERVE_BUNDLED === '1') {
-    throw new UsageError(
+    throw fail(
       '--workers: the single-file bundle runs trials in-process only; use --workers 1, or the workspace CLI (pnpm nerve tune) for worker threads',
     );
   }
+  const gridSteps = v['grid-steps'] as number;
+  if (
+    search !== 'grid' &&
+    argv.some((a) => a === '--grid-steps' || a.startsWith('--grid-steps='))
+  ) {
+    throw fail(`--grid-steps: only with --search grid (received --search ${search})`);
+  }
+  const epochs = v.epochs as number;
+  const trials = v.trials as number | undefined;
+  if (search === 'grid' && trials !== undefined) {
+    // A grid runs all its points: a --trials that disagrees is refused, not silently ignored.
+    const size = gridSize(params, epochs, gridSteps);
+    if (size !== undefined && size !== trials) {
+      throw fail(
+        `--trials: grid search runs every point of its grid, here ${size} (${gridSteps} steps per numeric parameter), not ${trials}; set the grid with --grid-steps, or use --search random for ${trials} trials`,
+      );
+    }
+  }
   return {
     search,
-    trials: numberFlag('trials', s('trials'), 20, 1, 10_000, true),
+    trials: trials ?? 20,
+    gridSteps,
     workers,
     study: s('study'),
-    halving: values.halving === true,
-    patience:
-      s('patience') === undefined
-        ? undefined
-        : numberFlag('patience', s('patience'), 3, 1, 1000, true),
-    epochs: numberFlag('epochs', s('epochs'), 10, 1, 1000, true),
-    seed: numberFlag('seed', s('seed'), 0, 0, 2 ** 32 - 1, true),
-    json: values.json === true,
+    halving: v.halving === true,
+    patience: v.patience as number | undefined,
+    epochs,
+    seed: v.seed as number,
+    json: v.json === true,
     params,
   };
 }
 
-/** Runs the study; progress lines go to `log`. */
+function readSpaceFile(path: string): Record<string, Param> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`--space: cannot read '${path}': ${(e as Error).message}`, 'tune');
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`--space: '${path}' is not valid JSON: ${(e as Error).message}`, 'tune');
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    throw new UsageError(`--space: '${path}' must hold a JSON object of parameters`, 'tune');
+  }
+  // Keys from the file become parameter names: a null-prototype object keeps
+  // '__proto__' an ordinary name instead of a prototype change.
+  const params: Record<string, Param> = Object.create(null);
+  for (const [k, d] of Object.entries(json)) params[k] = paramFromJson(k, d);
+  return params;
+}
+
+/** The number of grid points, or undefined when the space is invalid (runTune says why). */
+function gridSize(
+  params: Record<string, Param>,
+  epochs: number,
+  steps: number,
+): number | undefined {
+  try {
+    return space({ ...params, epochs: choice([epochs]) }).grid(steps).length;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs the study; progress lines go to `log`, each finished trial to `onTrial`. */
 export async function runTune(
   args: TuneArgs,
   log: (line: string) => void,
+  onTrial?: (trial: TrialRecord) => void,
 ): Promise<StudyResult & { wallSeconds: number }> {
   const started = performance.now();
+  if (args.study !== undefined) checkWritable('study', args.study);
   let sp: ReturnType<typeof space>;
   try {
     // Every trial trains for the same number of epochs: a fixed, not searched, value.
     sp = space({ ...args.params, epochs: choice([args.epochs]) });
   } catch (e) {
-    throw new UsageError(`invalid search space: ${(e as Error).message}`);
+    throw new UsageError(`invalid search space: ${(e as Error).message}`, 'tune');
   }
+  const stages = [Math.ceil(args.trials / 2), Math.floor(args.trials / 2) || 1];
   const searcher =
     args.search === 'grid'
-      ? gridSearch({ steps: 3 })
+      ? gridSearch({ steps: args.gridSteps })
       : args.search === 'coarse-to-fine'
-        ? coarseToFine({ stages: [Math.ceil(args.trials / 2), Math.floor(args.trials / 2) || 1] })
+        ? coarseToFine({ stages })
         : randomSearch({ trials: args.trials });
+  // What will actually run: the whole grid, or both coarse-to-fine stages.
+  const planned =
+    args.search === 'grid'
+      ? `${sp.grid(args.gridSteps).length} trials (the full grid, ${args.gridSteps} steps per numeric parameter)`
+      : args.search === 'coarse-to-fine'
+        ? `${stages[0] + stages[1]} trials (stages of ${stages.join(' + ')})`
+        : `${args.trials} trials`;
   const pruners = [
     ...(args.halving ? [asha({ minEpochs: 1, reductionFactor: 3, maxEpochs: args.epochs })] : []),
     ...(args.patience !== undefined ? [patience({ patience: args.patience })] : []),
   ];
   log(
-    `nerve tune: ${args.search} search on digits (MLP), ${args.trials} trials, ${args.workers} worker(s), ${args.epochs} epochs each, seed ${args.seed}${args.study ? `, study ${args.study}` : ''}${args.halving ? ', ASHA' : ''}`,
+    `nerve tune: ${args.search} search on digits (MLP), ${planned}, ${args.workers} worker(s), ${args.epochs} epochs each, seed ${args.seed}${args.study ? `, study ${args.study}` : ''}${args.halving ? ', ASHA' : ''}`,
   );
   const result = await runStudy({
     space: sp,
@@ -199,21 +235,30 @@ export async function runTune(
     pruners,
     workers: args.workers,
     storage: args.study,
-    onTrialEnd: (t, p) =>
+    onTrialEnd: (t, p) => {
       log(
         `trial ${String(t.id).padStart(3)} ${t.status.padEnd(9)} valLoss ${formatNumber(t.objective)}  (${p.done}/${p.total}, ${t.seconds.toFixed(1)} s)  ${JSON.stringify(t.config)}`,
-      ),
+      );
+      onTrial?.(t);
+    },
   });
   return Object.assign(result, { wallSeconds: (performance.now() - started) / 1000 });
 }
 
 async function localObjective() {
   const { digitsMlp } = await import('@nerve/tune/objectives/digits-mlp');
-  return digitsMlp as never;
+  // In-process trials never reach the event loop on their own: yield before
+  // each, so Ctrl-C (a signal, delivered from the event loop) is seen.
+  return (async (config: never, reporter: never) => {
+    await yieldToEventLoop();
+    return digitsMlp(config, reporter);
+  }) as never;
 }
 
+/** The last JSON line of `nerve tune --json`: the study's summary. */
 export function tuneJson(r: StudyResult & { wallSeconds: number }): string {
   return JSON.stringify({
+    event: 'summary',
     best: r.best,
     metric: r.metric,
     mode: r.mode,

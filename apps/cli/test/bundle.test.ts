@@ -3,7 +3,7 @@
  * `node` outside the monorepo, where no workspace package can be resolved.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,9 +29,22 @@ describe('bundled CLI', () => {
         encoding: 'utf8',
       },
     );
-    const r = JSON.parse(out);
+    // JSON Lines: one event per epoch, the summary last.
+    const lines = out.trimEnd().split('\n');
+    expect(lines).toHaveLength(3);
+    const r = JSON.parse(lines[2]);
+    expect(r.event).toBe('summary');
     expect(r.epochs).toBe(2);
     expect(r.testAccuracy).toBeGreaterThan(0.9);
+  });
+
+  it('prints the @nerve/cli version, baked in at bundle time', () => {
+    const { version } = JSON.parse(readFileSync(join(cli, 'package.json'), 'utf8'));
+    const out = execFileSync(process.execPath, [join(outside, 'dist', 'nerve.mjs'), '--version'], {
+      cwd: outside,
+      encoding: 'utf8',
+    });
+    expect(out).toBe(`${version}\n`);
   });
 
   it('explains that worker threads need the workspace CLI', () => {

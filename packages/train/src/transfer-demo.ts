@@ -57,6 +57,13 @@ export interface TransferDemoOptions {
   dataDir?: string;
   /** Progress lines. */
   log?: (line: string) => void;
+  /**
+   * Transfer methods to compare with scratch (default both). A method left
+   * out is not run: its accuracies are [] and its summary NaN.
+   */
+  methods?: readonly Exclude<TransferMethod, 'scratch'>[];
+  /** Called after each seed with the test accuracy of each method run (a progress event). */
+  onSeed?: (seed: number, accuracy: Partial<Record<TransferMethod, number>>) => void;
 }
 
 /** The methods compared. */
@@ -79,7 +86,10 @@ export interface TransferDemoResult {
 }
 
 type Settings = Required<
-  Omit<TransferDemoOptions, 'pretrained' | 'savePretrained' | 'testImages' | 'dataDir' | 'log'>
+  Omit<
+    TransferDemoOptions,
+    'pretrained' | 'savePretrained' | 'testImages' | 'dataDir' | 'log' | 'methods' | 'onSeed'
+  >
 > &
   TransferDemoOptions;
 
@@ -153,6 +163,9 @@ export async function runTransferDemo(opts: TransferDemoOptions = {}): Promise<T
   };
   checkSettings(o);
   const log = o.log ?? (() => {});
+  const run = TRANSFER_METHODS.filter(
+    (m) => m === 'scratch' || (o.methods ?? ['frozen', 'finetune']).includes(m),
+  );
   // A pretrained model brings the input normalization it was trained with.
   const norm = o.pretrained ? await readArchitecture<TransferCnnSpec>(o.pretrained) : undefined;
   const data = loadDemoData({ ...o, pretrainImages: norm ? 0 : o.pretrainImages, norm });
@@ -174,9 +187,13 @@ export async function runTransferDemo(opts: TransferDemoOptions = {}): Promise<T
     for (const seed of o.seeds) {
       const shots = fewShot(data.pool, o.shots, seed);
       try {
-        const r = await compareOnce(pretrained, backbone, shots, testFeatures, data.test, seed, o);
-        for (const m of TRANSFER_METHODS) accuracy[m].push(r[m]);
-        log(`seed ${seed}: ${TRANSFER_METHODS.map((m) => `${m} ${r[m].toFixed(4)}`).join(', ')}`);
+        const r = await compareOnce(pretrained, backbone, shots, testFeatures, data.test, seed, {
+          ...o,
+          run,
+        });
+        for (const m of run) accuracy[m].push(r[m]);
+        log(`seed ${seed}: ${run.map((m) => `${m} ${r[m].toFixed(4)}`).join(', ')}`);
+        o.onSeed?.(seed, Object.fromEntries(run.map((m) => [m, r[m]])));
       } finally {
         shots.x.dispose();
         shots.y.dispose();
@@ -188,8 +205,8 @@ export async function runTransferDemo(opts: TransferDemoOptions = {}): Promise<T
       accuracy,
       summary: {
         scratch: meanStd(accuracy.scratch),
-        frozen: meanStd(accuracy.frozen),
-        finetune: meanStd(accuracy.finetune),
+        frozen: run.includes('frozen') ? meanStd(accuracy.frozen) : { mean: NaN, std: NaN },
+        finetune: run.includes('finetune') ? meanStd(accuracy.finetune) : { mean: NaN, std: NaN },
       },
       pretrainAccuracy,
       counts: { pretrain: pre.images, shots: o.shots * 5, test: data.test.x.shape[0] },
@@ -215,7 +232,7 @@ async function compareOnce(
   testFeatures: Tensor,
   test: TaskData,
   seed: number,
-  o: Settings,
+  o: Settings & { run: readonly TransferMethod[] },
 ): Promise<Record<TransferMethod, number>> {
   const loader = () =>
     new DataLoader(new TensorDataset(shots.x, shots.y), {
@@ -235,17 +252,22 @@ async function compareOnce(
   scratch.dispose();
 
   // (b) Frozen convolutions: a new dense head trained on the extracted features.
-  const feats = extractFeatures(backbone, shots.x);
-  const { head } = await trainHead(feats, shots.y, {
-    head: new Sequential(...denseHead(5, init + 2)),
-    epochs: o.epochs,
-    lr: o.lr,
-    batchSize: o.batchSize,
-    seed,
-  });
-  feats.dispose();
-  const frozenAcc = await accuracyOf(head, { x: testFeatures, y: test.y });
-  head.dispose();
+  let frozenAcc = Number.NaN;
+  if (o.run.includes('frozen')) {
+    const feats = extractFeatures(backbone, shots.x);
+    const { head } = await trainHead(feats, shots.y, {
+      head: new Sequential(...denseHead(5, init + 2)),
+      epochs: o.epochs,
+      lr: o.lr,
+      batchSize: o.batchSize,
+      seed,
+    });
+    feats.dispose();
+    frozenAcc = await accuracyOf(head, { x: testFeatures, y: test.y });
+    head.dispose();
+  }
+  if (!o.run.includes('finetune'))
+    return { scratch: scratchAcc, frozen: frozenAcc, finetune: Number.NaN };
 
   // (c) Finetune all: pretrained convolutions (at backboneLr), new dense head.
   const model = transferCnn({ classes: 5, seed: init });

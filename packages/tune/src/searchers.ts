@@ -141,11 +141,12 @@ function narrowRange(p: BaseParam, values: number[], margin: number): BaseParam 
 /** The space of the next coarse-to-fine stage, around `top` (the best configurations, best first). */
 export function narrowSpace(sp: Space, top: Config[], margin: number): Space {
   if (top.length === 0) return sp;
-  const params: Record<string, Param> = {};
+  // Null prototype: parameter names such as '__proto__' stay ordinary keys.
+  const params: Record<string, Param> = Object.create(null);
   for (const key of sp.keys) {
     const p = sp.params[key];
     const base = sp.base(key);
-    const used = top.filter((c) => key in c).map((c) => c[key]);
+    const used = top.filter((c) => Object.hasOwn(c, key)).map((c) => c[key]);
     let narrowed: BaseParam = base;
     if (used.length > 0) {
       if (base.kind === 'choice') {

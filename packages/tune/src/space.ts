@@ -44,6 +44,15 @@ function configStream(studySeed: number, id: number): Generator {
   return new Generator((b[0] >>> 11) * 2 ** 32 + b[1]);
 }
 
+/**
+ * Sets `obj[key]` as an own data property. Parameter names come from files
+ * (search spaces, study files): a plain assignment of '__proto__' would
+ * change the prototype instead of adding a parameter.
+ */
+export function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** A uniform in [0, 1) with 53 random bits. */
 function uniform53(gen: Generator): number {
   const [a, b] = gen.uint32(2);
@@ -132,7 +141,7 @@ export class Space<T extends Record<string, Param> = Record<string, Param>> {
   isActive(key: string, config: Config): boolean {
     const p = this.params[key];
     if (p.kind !== 'conditional') return true;
-    return p.parent in config && p.values.includes(config[p.parent]);
+    return Object.hasOwn(config, p.parent) && p.values.includes(config[p.parent]);
   }
 
   /** Trial `id`'s configuration for a study seeded with `seed`. */
@@ -142,7 +151,7 @@ export class Space<T extends Record<string, Param> = Record<string, Param>> {
     for (const key of this.keys) {
       // Draw for every parameter, active or not, so a condition never shifts the others.
       const u = uniform53(gen);
-      if (this.isActive(key, config)) config[key] = drawValue(this.base(key), u);
+      if (this.isActive(key, config)) setOwn(config, key, drawValue(this.base(key), u));
     }
     return config as ConfigOf<Space<T>>;
   }
@@ -164,7 +173,7 @@ export class Space<T extends Record<string, Param> = Record<string, Param>> {
         return;
       }
       for (const v of values.get(key) ?? []) {
-        config[key] = v;
+        setOwn(config, key, v);
         walk(i + 1, config);
       }
       delete config[key];
@@ -183,14 +192,17 @@ export class Space<T extends Record<string, Param> = Record<string, Param>> {
     const out: Record<string, RangeSummary> = {};
     for (const k of this.keys) {
       const p = this.base(k);
-      out[k] =
+      setOwn(
+        out,
+        k,
         p.kind === 'choice'
           ? { values: [...p.values] }
           : {
               low: p.low,
               high: p.high,
               log: p.kind === 'logUniform' || (p.kind === 'intUniform' && p.log === true),
-            };
+            },
+      );
     }
     return out;
   }

@@ -17,6 +17,7 @@ import {
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { NerveError } from '@nerve/core';
+import { acquireStudyLock, releaseStudyLock } from './study-lock.js';
 import { type TrialRecord, decodeTrial, encodeTrial } from './trial.js';
 
 /** What the first line of a study file records. */
@@ -150,15 +151,28 @@ export class StudyFile {
   private constructor(
     readonly path: string,
     fd: number,
+    private readonly lock: string,
   ) {
     this.fd = fd;
   }
 
   /**
-   * Opens `path` for `header`: creates it, or reads the trials already
-   * there (dropping a torn last line). Refuses a file of another study.
+   * Opens `path` for `header`: locks it (refusing when another process has
+   * it open), then creates it, or reads the trials already there (dropping
+   * a torn last line). Refuses a file of another study.
    */
   static open(path: string, header: StudyHeader): { file: StudyFile; trials: TrialRecord[] } {
+    const lock = acquireStudyLock(path);
+    try {
+      const trials = StudyFile.load(path, header);
+      return { file: new StudyFile(path, openSync(path, 'a'), lock), trials };
+    } catch (e) {
+      releaseStudyLock(lock);
+      throw e;
+    }
+  }
+
+  private static load(path: string, header: StudyHeader): TrialRecord[] {
     let trials: TrialRecord[] = [];
     if (existsSync(path)) {
       const c = readStudyFile(path, { repair: false });
@@ -174,7 +188,7 @@ export class StudyFile {
     } else {
       writeAtomic(path, `${JSON.stringify(header)}\n`);
     }
-    return { file: new StudyFile(path, openSync(path, 'a')), trials };
+    return trials;
   }
 
   /** Appends one trial line durably: one write, then fsync. */
@@ -184,9 +198,13 @@ export class StudyFile {
     fsyncSync(this.fd);
   }
 
-  /** Closes the file. */
+  /** Closes the file and releases its lock. */
   close(): void {
-    if (this.fd !== null) closeSync(this.fd);
-    this.fd = null;
+    try {
+      if (this.fd !== null) closeSync(this.fd);
+    } finally {
+      this.fd = null;
+      releaseStudyLock(this.lock);
+    }
   }
 }

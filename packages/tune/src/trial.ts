@@ -5,7 +5,7 @@
  */
 import { NerveError } from '@nerve/core';
 import type { Decision } from './pruning.js';
-import type { Config } from './space.js';
+import { type Config, setOwn } from './space.js';
 
 /** Metrics of one epoch, e.g. { valLoss, valAccuracy }. */
 export type Metrics = Record<string, number>;
@@ -150,9 +150,10 @@ export class TrialRun {
     for (const [k, v] of Object.entries(metrics)) {
       if (v === undefined) continue;
       if (typeof v !== 'number') throw new NerveError(op, `metric '${k}' a number`, String(v));
-      m[k] = v;
+      // Metric names are an objective's keys: '__proto__' must stay a name.
+      setOwn(m, k, v);
     }
-    if (!(this.metric in m)) {
+    if (!Object.hasOwn(m, this.metric)) {
       throw new NerveError(
         op,
         `the study's metric '${this.metric}' among the metrics`,

@@ -1,0 +1,13 @@
+/**
+ * Every command's flags, declared once as tables (flags-train.ts,
+ * flags-tune.ts, shared ones in flags-common.ts). Parsing, validation,
+ * "did you mean" and `nerve <command> --help` are generated from them.
+ */
+import type { CommandDef } from './flags.js';
+import { EVAL, TRAIN } from './flags-train.js';
+import { FINETUNE, LR_FIND, TUNE } from './flags-tune.js';
+
+export { EVAL, FINETUNE, LR_FIND, TRAIN, TUNE };
+
+/** All commands, in the order the general help lists them. */
+export const COMMANDS: readonly CommandDef[] = [TRAIN, EVAL, TUNE, LR_FIND, FINETUNE];

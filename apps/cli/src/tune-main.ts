@@ -1,0 +1,36 @@
+/**
+ * `nerve tune` as the CLI runs it: the --json event stream (one line per
+ * finished trial, the summary last) and Ctrl-C, which exits at once with 130.
+ * Exiting at once is safe: each trial line is appended with one synchronous
+ * write (a signal handler cannot run in the middle of it), and the study
+ * file's lock is released by its exit hook.
+ */
+import type { Out } from './main.js';
+import { watchInterrupt } from './interrupt.js';
+import { formatStudy, parseTuneArgs, runTune, tuneJson } from './tune-command.js';
+
+/** Parses, runs and reports `nerve tune`; resolves to the exit code. */
+export async function runTuneCommand(argv: string[], o: Out): Promise<number> {
+  const args = parseTuneArgs(argv);
+  const watch = watchInterrupt(() => {
+    const message = `interrupted; ${args.study ? `finished trials are kept in ${args.study}, and running the same command again resumes` : 'finished trials were not kept (no --study file)'}`;
+    o.err(`nerve: ${message}`);
+    if (args.json) o.event({ event: 'error', message, exitCode: 130 });
+    process.exit(130);
+  });
+  try {
+    const r = await runTune(
+      args,
+      args.json ? o.err : o.out,
+      args.json ? (t) => o.event({ event: 'trial', ...t }) : undefined,
+    );
+    o.out(
+      args.json
+        ? tuneJson(r)
+        : `${formatStudy(r, { top: 20 })}\nwall time ${r.wallSeconds.toFixed(1)} s`,
+    );
+    return 0;
+  } finally {
+    watch.dispose();
+  }
+}

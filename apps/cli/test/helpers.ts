@@ -1,0 +1,25 @@
+/** In-process capture of the CLI's stdout and stderr. */
+export function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    io: {
+      stdout: { write: (s: string) => out.push(s), isTTY: false },
+      stderr: { write: (s: string) => err.push(s), isTTY: false },
+    },
+    out: () => out.join(''),
+    err: () => err.join(''),
+    /** Stdout as JSON Lines, one object per line. */
+    lines: () =>
+      out
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l)),
+    /** The last JSON line: the summary (or the error) under --json. */
+    last: () => {
+      const ls = out.join('').trimEnd().split('\n');
+      return JSON.parse(ls[ls.length - 1]);
+    },
+  };
+}

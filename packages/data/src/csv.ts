@@ -1,10 +1,19 @@
 /**
  * Numeric CSV files with one integer label column: comma-separated numbers,
  * optionally a header row, optionally gzipped. No quoting (the files this
- * reads hold numbers only); blank lines are skipped.
+ * reads hold numbers only); blank lines are skipped. Reads are bounded
+ * (`maxBytes`, also for the inflated text of a gzipped file), and cells are
+ * read strictly (see csv-cells.ts): no hexadecimal, no non-finite features
+ * unless asked for, labels plain decimal integers within int32.
  */
 import { NerveError, type Tensor, tensor } from '@nerve/core';
-import { readMaybeGzip } from './files.js';
+import { parseFeature, parseLabel } from './csv-cells.js';
+import { readDataFile } from './files.js';
+
+/** The default of CsvOptions.maxBytes: 256 MiB, twice MNIST's training set as CSV. */
+export const CSV_DEFAULT_MAX_BYTES = 256 * 2 ** 20;
+/** The largest maxBytes: V8's longest string (2²⁹ − 24 characters on 64-bit). */
+const CSV_MAX_BYTES_LIMIT = 2 ** 29 - 24;
 
 /** Options of loadCsv. */
 export interface CsvOptions {
@@ -14,6 +23,10 @@ export interface CsvOptions {
   header?: boolean;
   /** When given, labels must lie in 0..numClasses-1. */
   numClasses?: number;
+  /** Keep NaN and ±Infinity features (nan, inf, 1e39…) instead of refusing them (default false). */
+  allowNonFinite?: boolean;
+  /** The most bytes read, before and after gunzip (default 256 MiB, at most 2²⁹ − 24). */
+  maxBytes?: number;
 }
 
 /** Parsed rows: features row-major, labels, and the row and feature counts. */
@@ -26,19 +39,23 @@ export interface ParsedCsv {
 
 /** Loads a numeric CSV: x float32 [rows, columns − 1], y int32 [rows]. */
 export function loadCsv(path: string, opts: CsvOptions = {}): { x: Tensor; y: Tensor } {
-  const bytes = readMaybeGzip('loadCsv', path);
-  const p = parseCsv('loadCsv', new TextDecoder().decode(bytes), path, opts);
+  const op = 'loadCsv';
+  const { maxBytes = CSV_DEFAULT_MAX_BYTES } = opts;
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1 || maxBytes > CSV_MAX_BYTES_LIMIT) {
+    throw new NerveError(
+      op,
+      `maxBytes an integer in [1, ${CSV_MAX_BYTES_LIMIT}]`,
+      String(maxBytes),
+    );
+  }
+  checkOptions(op, opts);
+  const text = new TextDecoder().decode(readDataFile(op, path, maxBytes));
+  const p = parseCsv(op, text, path, opts);
   return { x: tensor(p.x, { shape: [p.rows, p.features] }), y: tensor(p.y) };
 }
 
-/** Parses CSV text; errors name `op`, `source` and the 1-based line and column. */
-export function parseCsv(
-  op: string,
-  text: string,
-  source: string,
-  opts: CsvOptions = {},
-): ParsedCsv {
-  const { labelColumn = 'last', header = false, numClasses } = opts;
+function checkOptions(op: string, opts: CsvOptions): void {
+  const { labelColumn = 'last', numClasses } = opts;
   if (numClasses !== undefined && (!Number.isInteger(numClasses) || numClasses < 1)) {
     throw new NerveError(op, 'numClasses a positive integer', String(numClasses));
   }
@@ -49,22 +66,53 @@ export function parseCsv(
   ) {
     throw new NerveError(op, "labelColumn 'last', 'first' or an integer", String(labelColumn));
   }
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+}
+
+/** Counts the commas and line breaks: an upper bound on the cells, so storage is sized once. */
+function countCells(text: string): { cells: number; lines: number } {
+  let commas = 0;
+  let lines = 1;
+  for (let i = text.indexOf(','); i !== -1; i = text.indexOf(',', i + 1)) commas++;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines++;
+  return { cells: commas + lines, lines };
+}
+
+/**
+ * Parses CSV text; errors name `op`, `source` and the 1-based line and
+ * column. Features are stored as float32 as they are read, never as a
+ * JavaScript array of all values.
+ */
+export function parseCsv(
+  op: string,
+  text: string,
+  source: string,
+  opts: CsvOptions = {},
+): ParsedCsv {
+  checkOptions(op, opts);
+  const { labelColumn = 'last', header = false, numClasses, allowNonFinite = false } = opts;
+  const start = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  const bound = countCells(text);
+  let values = new Float32Array(0);
+  const labels = new Int32Array(bound.lines);
+  let rows = 0;
+  let nValues = 0;
   let width = -1;
   let firstLine = 0;
   let labelAt = 0;
   let headerSkipped = !header;
-  const values: number[] = [];
-  const labels: number[] = [];
-  for (let li = 0; li < lines.length; li++) {
-    const line = lines[li];
+  let lineNo = 0;
+  for (let pos = start; pos <= text.length; ) {
+    let end = text.indexOf('\n', pos);
+    if (end === -1) end = text.length;
+    lineNo++;
+    const line = text.slice(pos, end > pos && text.charCodeAt(end - 1) === 13 ? end - 1 : end);
+    pos = end + 1;
     if (line.trim() === '') continue;
     if (!headerSkipped) {
       headerSkipped = true;
       continue;
     }
     const cells = line.split(',');
-    const lineNo = li + 1;
     if (width < 0) {
       width = cells.length;
       firstLine = lineNo;
@@ -75,6 +123,8 @@ export function parseCsv(
         );
       }
       labelAt = labelIndex(op, source, labelColumn, width);
+      // Every later row has `width` cells, so the cells counted bound the rows.
+      values = new Float32Array(Math.floor(bound.cells / width) * (width - 1));
     } else if (cells.length !== width) {
       throw NerveError.raw(
         op,
@@ -83,30 +133,30 @@ export function parseCsv(
     }
     for (let c = 0; c < width; c++) {
       const cell = cells[c].trim();
-      const v = cell === '' ? Number.NaN : Number(cell);
-      if (!Number.isFinite(v)) {
-        const shown = cell === '' ? 'an empty value' : `non-numeric value '${cell.slice(0, 40)}'`;
-        throw NerveError.raw(op, `${source}: ${shown} at line ${lineNo}, column ${c + 1}`);
+      const at = `at line ${lineNo}, column ${c + 1}`;
+      if (c === labelAt) {
+        const r = parseLabel(cell);
+        if (!('value' in r)) throw NerveError.raw(op, `${source}: ${r.what} ${at}${r.why}`);
+        if (numClasses !== undefined && r.value >= numClasses) {
+          throw NerveError.raw(
+            op,
+            `${source}: label ${r.value} ${at} is outside 0..${numClasses - 1}`,
+          );
+        }
+        labels[rows] = r.value;
+      } else {
+        const r = parseFeature(cell, allowNonFinite);
+        if (!('value' in r)) throw NerveError.raw(op, `${source}: ${r.what} ${at}${r.why}`);
+        values[nValues++] = r.value;
       }
-      if (c !== labelAt) {
-        values.push(v);
-        continue;
-      }
-      if (!Number.isInteger(v) || v < 0 || (numClasses !== undefined && v >= numClasses)) {
-        const range = numClasses !== undefined ? `0..${numClasses - 1}` : 'a non-negative integer';
-        throw NerveError.raw(
-          op,
-          `${source}: label ${cell} at line ${lineNo}, column ${c + 1} is outside ${range}`,
-        );
-      }
-      labels.push(v);
     }
+    rows++;
   }
   if (width < 0) throw NerveError.raw(op, `${source}: no data rows`);
   return {
-    x: Float32Array.from(values),
-    y: Int32Array.from(labels),
-    rows: labels.length,
+    x: values.subarray(0, nValues),
+    y: labels.subarray(0, rows),
+    rows,
     features: width - 1,
   };
 }

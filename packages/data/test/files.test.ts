@@ -272,7 +272,7 @@ describe('loadCsv', () => {
     expectNerveError(
       () => loadCsv(frac),
       'loadCsv',
-      /label 0\.5 at line 1, column 3 is outside a non-negative integer/,
+      /label '0\.5' at line 1, column 3 is not a non-negative decimal integer/,
     );
     const none = write('none.csv', 'h1,h2\n');
     expectNerveError(() => loadCsv(none, { header: true }), 'loadCsv', /no data rows/);

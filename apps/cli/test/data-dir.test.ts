@@ -30,7 +30,7 @@ function idx(dims: number[], payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(4 + 4 * dims.length + payload.length);
   const view = new DataView(out.buffer);
   out.set([0, 0, 0x08, dims.length]);
-  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+  for (const [i, d] of dims.entries()) view.setUint32(4 + 4 * i, d, false);
   out.set(payload, 4 + 4 * dims.length);
   return out;
 }

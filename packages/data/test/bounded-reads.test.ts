@@ -14,6 +14,7 @@ import { NerveError } from '@nerve/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCsv, loadIdx } from '../src/index.js';
 import { loadInChild } from './child.js';
+import { idxBytes } from './idx-bytes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nerve-bounded-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,11 +24,7 @@ const MiB = 2 ** 20;
 const SMALL_PEAK = 64 * MiB;
 
 function idxHeader(dims: number[]): Uint8Array {
-  const out = new Uint8Array(4 + 4 * dims.length);
-  const view = new DataView(out.buffer);
-  out.set([0, 0, 0x08, dims.length]);
-  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
-  return out;
+  return idxBytes(dims);
 }
 
 /**

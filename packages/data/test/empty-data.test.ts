@@ -9,18 +9,12 @@ import { join } from 'node:path';
 import { NerveError, memory, tensor } from '@nerve/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataLoader, TensorDataset, loadIdx, loadMnistFormat } from '../src/index.js';
+import { idxBytes } from './idx-bytes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nerve-empty-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function idx(dims: number[], payload: number[] = []): Uint8Array {
-  const out = new Uint8Array(4 + 4 * dims.length + payload.length);
-  const view = new DataView(out.buffer);
-  out.set([0, 0, 0x08, dims.length]);
-  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
-  out.set(payload, 4 + 4 * dims.length);
-  return out;
-}
+const idx = (dims: number[]) => idxBytes(dims);
 
 function expectRefusal(fn: () => unknown, re: RegExp): void {
   let err: unknown;

@@ -15,7 +15,7 @@ import { NerveError } from '@nerve/core';
 export const MAX_DEFLATE_RATIO = 1032;
 
 /** The most output one prefix inflation may hold while looking for a header. */
-const PREFIX_OUTPUT_CAP = 1 << 20;
+const PREFIX_OUTPUT_CAP = 1 << 16;
 
 /** True when the bytes start with the gzip magic 1f 8b. */
 export function isGzip(bytes: Uint8Array): boolean {
@@ -48,7 +48,7 @@ function inflatePrefixOf(compressed: Uint8Array, k: number): Uint8Array {
 
 /**
  * At least the first `want` inflated bytes (fewer only when the whole
- * stream is shorter), holding at most 1 MiB of output: prefixes of the
+ * stream is shorter), holding at most 64 KiB of output: prefixes of the
  * compressed bytes are inflated, doubling while the output is too short
  * and bisecting when it would pass the cap, since output grows with input.
  */
@@ -60,7 +60,7 @@ export function inflateHead(
 ): Uint8Array {
   let lo = 0; // a prefix known to yield fewer than `want` bytes
   let hi = Number.POSITIVE_INFINITY; // a prefix known to yield more than the cap
-  let k = Math.min(compressed.length, 4096);
+  let k = Math.min(compressed.length, 64);
   for (;;) {
     let out: Uint8Array | null = null;
     try {
@@ -86,7 +86,7 @@ export function inflateHead(
       hi === Number.POSITIVE_INFINITY
         ? Math.min(2 * k, compressed.length)
         : lo + Math.floor((hi - lo) / 2);
-    // One compressed byte yields at most ~1 KiB, so lo and hi never meet on a
+    // One compressed byte yields at most ~2 KiB, so lo and hi never meet on a
     // readable stream; guard anyway rather than loop.
     if (next <= lo) {
       throw NerveError.raw(op, `${source}: the gzip stream could not be read incrementally`);

@@ -125,10 +125,8 @@ if (kind === 'csv') loadCsvCase({});
 baseline = rssNow();
 highWater = peakRss();
 const started = performance.now();
-const result = fc.check(kind === 'csv' ? csvProperty : idxProperty, {
-  numRuns: Number(runsArg),
-  seed: Number(seedArg),
-});
+const params = { numRuns: Number(runsArg), seed: Number(seedArg) };
+const result = kind === 'csv' ? fc.check(csvProperty, params) : fc.check(idxProperty, params);
 rmSync(dir, { recursive: true, force: true });
 process.stdout.write(
   `${JSON.stringify({

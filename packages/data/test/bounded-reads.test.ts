@@ -31,8 +31,9 @@ function idxHeader(dims: number[]): Uint8Array {
  * A gzip bomb: one gzip member with `head`, then `members` copies of a
  * member holding 16 MiB of zeros (about 16 KiB each; gunzip joins members).
  */
+let zeros: Uint8Array | undefined;
 function bomb(head: Uint8Array, members: number): Uint8Array {
-  const zeros = gzipSync(new Uint8Array(16 * MiB), { level: 9 });
+  zeros ??= gzipSync(new Uint8Array(16 * MiB), { level: 9 });
   return Buffer.concat([gzipSync(head), ...new Array<Uint8Array>(members).fill(zeros)]);
 }
 

@@ -2,7 +2,8 @@
  * The data sets `nerve train` knows, loaded and preprocessed the same way
  * for training and evaluation: statistics are fitted on the training split only.
  */
-import { type Tensor, tidy } from '@nerve/core';
+import { statSync } from 'node:fs';
+import { NerveError, type Tensor, tidy } from '@nerve/core';
 import {
   Standardize,
   TensorDataset,
@@ -23,9 +24,27 @@ export interface PreparedData {
 }
 
 /**
+ * Refuses an explicit --data-dir that is missing or not a folder: it must
+ * never fall back silently to another copy of the data.
+ */
+function checkDataDir(dir: string): void {
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    const why = code === 'ENOENT' ? 'does not exist' : `cannot be read (${(e as Error).message})`;
+    throw NerveError.raw('--data-dir', `${dir} ${why}`);
+  }
+  if (!isDir) throw NerveError.raw('--data-dir', `${dir} is not a directory`);
+}
+
+/**
  * Loads and preprocesses a data set. `image` gives examples as [C, H, W]
  * (for CNNs) instead of flat vectors. The test split is fixed (seed 0), so
- * results from different training seeds are comparable.
+ * results from different training seeds are comparable. An explicit
+ * `dataDir` must exist, and for Fashion-MNIST it is the only place read
+ * (the system copy is not).
  */
 export function prepareData(
   name: 'digits' | 'fashion-mnist' | 'spiral',
@@ -35,6 +54,7 @@ export function prepareData(
   let test: TensorDataset;
   let shape: number[];
   let classes = 10;
+  if (opts.dataDir !== undefined) checkDataDir(opts.dataDir);
   if (name === 'digits') {
     ({ train, test } = digitsSplit({ seed: 0, testFraction: 0.2 }));
     shape = [1, 8, 8];

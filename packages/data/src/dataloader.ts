@@ -50,6 +50,14 @@ export class DataLoader implements Iterable<Tensor[]> {
     this.seed = checkSeed(op, seed);
     this.dropLast = dropLast;
     const n = dataset.length;
+    // An epoch without batches would report a loss of 0 and look like success.
+    if (n === 0) throw new NerveError(op, 'a dataset with at least one example', 'an empty one');
+    if (dropLast && n < batchSize) {
+      throw NerveError.raw(
+        op,
+        `dropLast with ${n} examples and batchSize ${batchSize} leaves no batch; lower batchSize or set dropLast: false`,
+      );
+    }
     this.numBatches = dropLast ? Math.floor(n / batchSize) : Math.ceil(n / batchSize);
   }
 

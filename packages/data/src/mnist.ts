@@ -80,22 +80,24 @@ export function loadMnistFormat(dir: string, opts: { train: boolean }): { x: Ten
 
 /** Options of loadFashionMnist. */
 export interface FashionMnistOptions {
-  /** A folder with the four IDX files, searched after the system folder. */
+  /**
+   * A folder with the four IDX files. When given, only it is read: the
+   * system folder is not a fallback, and a missing folder is an error.
+   */
   dataDir?: string;
 }
 
 /**
  * Fashion-MNIST (Xiao, Rasul & Vollgraf 2017; MIT licence): 60,000 training
- * and 10,000 test images [N, 1, 28, 28] in [0, 1], labels 0..9. Looks in
- * /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist) first,
- * then in `dataDir`.
+ * and 10,000 test images [N, 1, 28, 28] in [0, 1], labels 0..9. Reads
+ * `dataDir` when given, else /usr/share/datasets/fashion-mnist (Debian's
+ * dataset-fashion-mnist): an explicit folder always wins.
  */
 export function loadFashionMnist(opts: FashionMnistOptions = {}): {
   train: TensorDataset;
   test: TensorDataset;
 } {
-  const dirs = [FASHION_MNIST_SYSTEM_DIR];
-  if (opts.dataDir !== undefined) dirs.push(opts.dataDir);
+  const dirs = opts.dataDir !== undefined ? [opts.dataDir] : [FASHION_MNIST_SYSTEM_DIR];
   return loadMnistFrom('loadFashionMnist', dirs, FASHION_MNIST_HELP);
 }
 

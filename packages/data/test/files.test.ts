@@ -188,11 +188,27 @@ describe('loadFashionMnist', () => {
     );
   });
 
+  it('an explicit dataDir is the only folder read: it wins over the system copy', () => {
+    const m = mnistDir('fm-explicit', 3);
+    const { train, test } = loadFashionMnist({ dataDir: m.path });
+    expect(train.tensors[0].shape).toEqual([3, 1, 2, 3]);
+    train.dispose();
+    test.dispose();
+  });
+
+  it('a missing explicit dataDir is an error naming it, with no fallback', () => {
+    expectNerveError(
+      () => loadFashionMnist({ dataDir: join(dir, 'absent') }),
+      'loadFashionMnist',
+      /data not found; looked in .*absent \(does not exist\)\. Install/,
+    );
+  });
+
   it.runIf(!existsSync(FASHION_MNIST_SYSTEM_DIR))(
     'without the system copy, the error explains how to get it',
     () => {
       expectNerveError(
-        () => loadFashionMnist({ dataDir: join(dir, 'absent') }),
+        () => loadFashionMnist(),
         'loadFashionMnist',
         /\/usr\/share\/datasets\/fashion-mnist \(does not exist\).*dataset-fashion-mnist.*zalandoresearch/,
       );
@@ -272,7 +288,7 @@ describe('loadCsv', () => {
     expectNerveError(
       () => loadCsv(frac),
       'loadCsv',
-      /label 0\.5 at line 1, column 3 is outside a non-negative integer/,
+      /label '0\.5' at line 1, column 3 is not a non-negative decimal integer/,
     );
     const none = write('none.csv', 'h1,h2\n');
     expectNerveError(() => loadCsv(none, { header: true }), 'loadCsv', /no data rows/);

@@ -171,6 +171,9 @@ async function trainOn(
   if (args.out) {
     await saveCheckpoint(args.out, model, {
       optimizer,
+      // The training state records where training stopped, so a resume knows its epoch.
+      epoch: history.length,
+      step: history.length * train.numBatches,
       metadata: { nerve: JSON.stringify({ spec, dataset: args.dataset }) },
     });
     checkpoint = args.out;

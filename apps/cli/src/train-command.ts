@@ -111,7 +111,7 @@ async function trainOn(
   const test = await evaluate(model, new DataLoader(data.test, { batchSize: 512 }), {
     loss: (out, y) => crossEntropy(out, y),
   });
-  const diagnosis = diagnose(history);
+  const diagnosis = diagnose(history, { classes: data.classes });
   let checkpoint: string | undefined;
   if (args.out) {
     await saveCheckpoint(args.out, model, {
@@ -172,7 +172,7 @@ async function moveData(data: PreparedData, backend: string): Promise<PreparedDa
 export function formatResult(r: TrainResult): string {
   const lines: string[] = [];
   if (r.stopReason) lines.push(`stopped early: ${r.stopReason}`);
-  if (r.diagnosis.length === 0)
+  if (r.diagnosis.every((d) => d.severity === 'info'))
     lines.push(
       'diagnosis: nothing unusual (loss fell, no large train/val gap, updates at a healthy scale)',
     );

@@ -41,7 +41,7 @@ export function initialLoss(
   const expected = Math.log(classes);
   const ratio = first / expected;
   const details = { initialLoss: first, expected, ratio };
-  const seen = `The first step's loss is ${fmt(first)}; softmax cross-entropy over ${classes} classes at a small initialization gives ln ${classes} = ${fmt(expected)} (×${fmt(ratio)})`;
+  const seen = `the first step's loss is ${fmt(first)}; softmax cross-entropy over ${classes} classes at a small initialization gives ln ${classes} = ${fmt(expected)} (×${fmt(ratio)})`;
   if (ratio > band.initialLossHigh) {
     return {
       code: 'initial-loss',

@@ -73,15 +73,17 @@ export const DIAGNOSE_DEFAULTS: Required<DiagnoseOptions> = {
  * Once the loss exploded or went NaN the network is broken: advice about
  * capacity, overfitting or a flat loss no longer applies. Dead or saturated
  * units explain a flat loss and a low accuracy better than a small rate or
- * a small model; too-large updates explain a low accuracy. And a flat loss
- * or tiny updates mean the model has not been given a chance, so capacity
- * advice would be premature. On top of this table, no finding that says to
- * raise the learning rate survives one that says to lower it.
+ * a small model; too-large updates explain a flat loss. A flat loss or tiny
+ * updates mean the model has not been given a chance, so capacity advice
+ * would be premature. (Too-large updates do not drop underfitting: Adam at
+ * healthy rates often has a ratio above 1e-2, and a small model stays small.)
+ * On top of this table, no finding that says to raise the learning rate
+ * survives one that says to lower it.
  */
 export const OVERRULES: Readonly<Record<string, readonly string[]>> = {
   'loss-nan': ['loss-flat', 'overfitting', 'underfitting', 'update-ratio-low'],
   'loss-exploding': ['loss-flat', 'overfitting', 'underfitting', 'update-ratio-low'],
-  'update-ratio-high': ['loss-flat', 'underfitting', 'update-ratio-low'],
+  'update-ratio-high': ['loss-flat', 'update-ratio-low'],
   'dead-relu': ['loss-flat', 'underfitting'],
   saturation: ['loss-flat', 'underfitting'],
   'loss-flat': ['underfitting'],

@@ -110,6 +110,20 @@ describe('diagnose: no contradictions', () => {
     expect(codes(diagnose(h))).toEqual(['loss-flat']);
   });
 
+  it('too-large updates leave underfitting standing when the loss falls', () => {
+    // A small model with Adam: the loss falls, accuracy plateaus low, the
+    // ratio is Adam-high. Lowering the rate alone would not fix it.
+    const h: EpochRecord[] = [1.0, 0.9, 0.85, 0.83].map((loss, e) => ({
+      epoch: e + 1,
+      trainLoss: loss,
+      valLoss: loss,
+      trainAccuracy: 0.6,
+      valAccuracy: 0.58,
+      monitors: { 'updateRatio/median': 0.02 },
+    }));
+    expect(codes(diagnose(h, { classes: 3 }))).toEqual(['underfitting', 'update-ratio-high']);
+  });
+
   it('OVERRULES only names codes diagnose emits', () => {
     const known = [
       'loss-nan',

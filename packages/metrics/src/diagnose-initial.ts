@@ -29,15 +29,18 @@ export interface InitialLossBand {
 /**
  * 'initial-loss' for a C-class softmax cross-entropy history whose first
  * step loss is known: an 'info' finding when it lies in the band, a
- * 'warning' when not; null without classes or a finite first step loss.
+ * 'warning' when not; null without classes or a finite first step loss,
+ * and for a history that starts after epoch 1.
  */
 export function initialLoss(
   h: readonly EpochRecord[],
   classes: number,
   band: InitialLossBand,
 ): Finding | null {
-  const first = h[0]?.stepLosses?.[0];
-  if (!(classes >= 2) || typeof first !== 'number' || !Number.isFinite(first)) return null;
+  // A history that starts later (resumed from a checkpoint) has no loss at init.
+  if (!(classes >= 2) || h.length === 0 || h[0].epoch > 1) return null;
+  const first = h[0].stepLosses?.[0];
+  if (typeof first !== 'number' || !Number.isFinite(first)) return null;
   const expected = Math.log(classes);
   const ratio = first / expected;
   const details = { initialLoss: first, expected, ratio };

@@ -174,5 +174,8 @@ describe('diagnose: initial loss against ln C', () => {
     const noSteps = run(2.3).map((r) => ({ ...r, stepLosses: undefined }));
     expect(codes(diagnose(noSteps, { classes: 10 }))).not.toContain('initial-loss');
     expect(codes(diagnose(run(Number.NaN), { classes: 10 }))).toEqual(['loss-nan']);
+    // Resumed at epoch 5: its first step is not the loss at init.
+    const resumed = run(0.3).map((r) => ({ ...r, epoch: r.epoch + 4 }));
+    expect(codes(diagnose(resumed, { classes: 10 }))).not.toContain('initial-loss');
   });
 });

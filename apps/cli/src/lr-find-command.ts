@@ -1,7 +1,9 @@
 /**
- * `nerve lr-find`: the learning-rate range test (Smith 2017) on the model and
- * data `nerve train` would use. Prints the loss curve, the suggestion, and
- * leaves no trace: the weights are restored afterwards.
+ * `nerve lr-find`: the learning-rate range test (Smith 2017) on the model,
+ * data, optimizer and batch size `nerve train` would use (the same defaults),
+ * since a rate found with one optimizer means little for another. Prints the
+ * loss curve, the suggestion with the optimizer it holds for, and the
+ * `nerve train` command that trains with it; the weights are restored.
  */
 import { manualSeed } from '@nerve/core';
 import { DataLoader } from '@nerve/data';
@@ -17,10 +19,12 @@ import {
   numberFlag,
   oneOf,
   parseFlags,
+  trainDefaults,
 } from './args.js';
 import { prepareData } from './datasets.js';
 import { buildModel, defaultHidden } from './models.js';
 
+/** The flags of `nerve lr-find`. */
 export interface LrFindArgs {
   dataset: (typeof DATASETS)[number];
   model: (typeof MODELS)[number];
@@ -36,6 +40,15 @@ export interface LrFindArgs {
   dataDir?: string;
 }
 
+/** What `nerve lr-find` found, with the optimizer's flag name and the command to train with it. */
+export interface LrFindReport extends LrFindResult {
+  /** The `--optimizer` the sweep ran with. */
+  optimizer: string;
+  /** `pnpm nerve train …` with the suggestion and the flags that shaped the sweep. */
+  command: string;
+}
+
+/** Parses `nerve lr-find` flags; defaults follow `nerve train`'s. */
 export function parseLrFindArgs(argv: string[]): LrFindArgs {
   const values = parseFlags(argv, {
     dataset: { type: 'string' },
@@ -58,23 +71,30 @@ export function parseLrFindArgs(argv: string[]): LrFindArgs {
     throw new UsageError(
       `--start-lr: expected less than --end-lr (${endLr}), received '${startLr}'`,
     );
+  const dataset = oneOf('dataset', s('dataset'), DATASETS, 'digits');
+  const model = oneOf('model', s('model'), MODELS, 'mlp');
+  // nerve train's default optimizer (parseTrainArgs): a rate found with
+  // another one would not fit a bare `nerve train`.
+  const optimizer = oneOf('optimizer', s('optimizer'), OPTIMIZERS, 'adam');
+  const defaults = trainDefaults(dataset, model, optimizer);
   return {
-    dataset: oneOf('dataset', s('dataset'), DATASETS, 'digits'),
-    model: oneOf('model', s('model'), MODELS, 'mlp'),
-    optimizer: oneOf('optimizer', s('optimizer'), OPTIMIZERS, 'momentum'),
+    dataset,
+    model,
+    optimizer,
     activation: oneOf('activation', s('activation'), ACTIVATIONS, 'relu'),
     batchnorm: values.batchnorm === true,
     startLr,
     endLr,
     steps: numberFlag('steps', s('steps'), 200, 10, 100_000, true),
-    batchSize: numberFlag('batch-size', s('batch-size'), 32, 1, 65_536, true),
+    batchSize: numberFlag('batch-size', s('batch-size'), defaults.batchSize, 1, 65_536, true),
     seed: numberFlag('seed', s('seed'), 0, 0, 2 ** 32 - 1, true),
     json: values.json === true,
     dataDir: s('data-dir'),
   };
 }
 
-export async function runLrFind(args: LrFindArgs): Promise<LrFindResult> {
+/** Runs the range test as the flags say. */
+export async function runLrFind(args: LrFindArgs): Promise<LrFindReport> {
   manualSeed(args.seed);
   const data = prepareData(args.dataset, { image: args.model === 'cnn', dataDir: args.dataDir });
   const model = buildModel({
@@ -90,7 +110,7 @@ export async function runLrFind(args: LrFindArgs): Promise<LrFindResult> {
     init: 'default',
     seed: args.seed,
   });
-  return lrFind(
+  const r = await lrFind(
     model,
     new DataLoader(data.train, { batchSize: args.batchSize, shuffle: true, seed: args.seed }),
     {
@@ -102,10 +122,27 @@ export async function runLrFind(args: LrFindArgs): Promise<LrFindResult> {
       steps: args.steps,
     },
   );
+  return { ...r, optimizer: args.optimizer, command: trainCommand(args, r.suggestion) };
+}
+
+/** The `nerve train` command for `lr`, with the lr-find flags that change what trains. */
+export function trainCommand(args: LrFindArgs, lr: number): string {
+  const flags = [
+    `--dataset ${args.dataset}`,
+    `--model ${args.model}`,
+    `--optimizer ${args.optimizer}`,
+    `--lr ${Number(lr.toPrecision(2))}`,
+    `--batch-size ${args.batchSize}`,
+  ];
+  if (args.activation !== 'relu') flags.push(`--activation ${args.activation}`);
+  if (args.batchnorm) flags.push('--batchnorm');
+  if (args.seed !== 0) flags.push(`--seed ${args.seed}`);
+  if (args.dataDir !== undefined) flags.push(`--data-dir ${JSON.stringify(args.dataDir)}`);
+  return `pnpm nerve train ${flags.join(' ')}`;
 }
 
 /** A small text plot of the smoothed loss against log10(lr). */
-export function formatLrFind(r: LrFindResult): string {
+export function formatLrFind(r: LrFindResult & { command?: string }): string {
   const rows = 12;
   const cols = Math.min(60, r.lrs.length);
   const finite = r.smoothed.filter(Number.isFinite);
@@ -127,7 +164,8 @@ export function formatLrFind(r: LrFindResult): string {
     `${' '.repeat(11)}lr ${formatNumber(r.lrs[0])} … ${formatNumber(r.lrs[r.lrs.length - 1])} (log scale)${r.diverged ? ', stopped when the loss diverged' : ''}`,
   );
   lines.push(
-    `suggested learning rate: ${formatNumber(r.suggestion)} (steepest descent ${formatNumber(r.steepest)}, minimum/10 ${formatNumber(r.minOver10)})`,
+    `suggested learning rate for ${r.optimizer}: ${formatNumber(r.suggestion)} (the smaller of steepest descent ${formatNumber(r.steepest)} and minimum/10 ${formatNumber(r.minOver10)}); it holds for this optimizer and batch size only`,
   );
+  if (r.command) lines.push(`train with it: ${r.command}`);
   return lines.join('\n');
 }

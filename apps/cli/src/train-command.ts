@@ -166,7 +166,7 @@ async function trainOn(
   // Once the save has begun it finishes (one atomic write): Ctrl-C is only honoured before it.
   await yieldToEventLoop();
   stopIfInterrupted('after training, before saving');
-  const diagnosis = diagnose(history);
+  const diagnosis = diagnose(history, { classes: data.classes });
   let checkpoint: string | undefined;
   if (args.out) {
     await saveCheckpoint(args.out, model, {
@@ -230,7 +230,7 @@ async function moveData(data: PreparedData, backend: string): Promise<PreparedDa
 export function formatResult(r: TrainResult): string {
   const lines: string[] = [];
   if (r.stopReason) lines.push(`stopped early: ${r.stopReason}`);
-  if (r.diagnosis.length === 0)
+  if (r.diagnosis.every((d) => d.severity === 'info'))
     lines.push(
       'diagnosis: nothing unusual (loss fell, no large train/val gap, updates at a healthy scale)',
     );

@@ -10,6 +10,7 @@ type Opts = Required<DiagnoseOptions>;
 /** Step-level checks need at least this many step losses (ten windows of two). */
 const MIN_STEPS = 20;
 
+/** loss-nan, else loss-exploding, else loss-flat (at most one of them). */
 export function lossFindings(h: readonly EpochRecord[], o: Opts): Finding[] {
   const nan = lossNaN(h);
   if (nan) return [nan];
@@ -33,11 +34,21 @@ function lossNaN(h: readonly EpochRecord[]): Finding | null {
       return {
         code: 'loss-nan',
         severity: 'error',
+        learningRate: 'lower',
         message: `Loss became ${where}. The learning rate is probably too high (lower it 3–10×, or clip gradients with clipGradNorm), or there is a numerical problem: log(0) or division by zero (compute crossEntropy/bceWithLogits from logits, not log of softmax/sigmoid), NaN or Infinity in the inputs, or an overflowing exp.`,
       };
     }
   }
   return null;
+}
+
+/**
+ * The loss gave back more than half of what it had gained (start − min).
+ * Near zero a ratio to the minimum alone is noise: a run that fell from 4.7
+ * to 0.05 and has a last window of 0.2 (one bad minibatch) is not exploding.
+ */
+function gaveBack(start: number, min: number, last: number): boolean {
+  return last - min > 0.5 * Math.max(0, start - min);
 }
 
 /** Means of ten equal windows of `v` (the last window ends at the last value). */
@@ -52,18 +63,36 @@ function windowMeans(v: readonly number[]): number[] {
 
 /**
  * The last epoch's train loss above explodeFactor × the minimum over epochs;
- * or, over all step losses in ten windows, the last window's mean above
- * explodeFactor × the smallest window mean (windows smooth minibatch noise).
- * Only for positive minima (a ratio to 0 or a negative loss means nothing).
+ * or an epoch's mean train loss above riseFactor × the first step's loss
+ * (the loss at init: training that works never averages above where it
+ * started, and a rate too high to train often jumps early, then settles,
+ * so the first test alone misses it); or, over all step losses in ten
+ * windows, the last window's mean above explodeFactor × the smallest window
+ * mean (windows smooth minibatch noise). Only for positive minima (a ratio
+ * to 0 or a negative loss means nothing).
  */
 function lossExploding(h: readonly EpochRecord[], o: Opts): Finding | null {
   const epochs = h.filter((r) => Number.isFinite(r.trainLoss));
   let seen: string | null = null;
-  if (epochs.length >= 2) {
+  const initial = h[0].stepLosses?.[0];
+  if (typeof initial === 'number' && initial > 0) {
+    const worst = epochs.reduce<EpochRecord | null>(
+      (a, b) => (a === null || b.trainLoss > a.trainLoss ? b : a),
+      null,
+    );
+    if (worst && worst.trainLoss > o.riseFactor * initial) {
+      seen = `the mean train loss of epoch ${worst.epoch} is ${fmt(worst.trainLoss)}, ×${fmt(worst.trainLoss / initial)} the loss at the first step (${fmt(initial)}, more than ×${o.riseFactor})`;
+    }
+  }
+  if (seen === null && epochs.length >= 2) {
     const min = epochs.reduce((a, b) => (b.trainLoss < a.trainLoss ? b : a));
     const last = epochs[epochs.length - 1];
-    if (min.trainLoss > 0 && last.trainLoss > o.explodeFactor * min.trainLoss) {
-      seen = `the train loss rose to ${fmt(last.trainLoss)} at epoch ${last.epoch} from its minimum ${fmt(min.trainLoss)} at epoch ${min.epoch} (×${fmt(last.trainLoss / min.trainLoss)})`;
+    if (
+      min.trainLoss > 0 &&
+      last.trainLoss > o.explodeFactor * min.trainLoss &&
+      gaveBack(epochs[0].trainLoss, min.trainLoss, last.trainLoss)
+    ) {
+      seen = `the train loss rose to ${fmt(last.trainLoss)} at epoch ${last.epoch} from its minimum ${fmt(min.trainLoss)} at epoch ${min.epoch} (×${fmt(last.trainLoss / min.trainLoss)}, more than ×${o.explodeFactor})`;
     }
   }
   const steps = h.flatMap((r) => r.stepLosses ?? []);
@@ -72,22 +101,23 @@ function lossExploding(h: readonly EpochRecord[], o: Opts): Finding | null {
   if (seen === null && steps.length >= 2 && steps[0] > 0) {
     const peak = steps.reduce((a, b) => (b > a ? b : a), steps[0]);
     if (peak > o.explodeFactor * 10 * steps[0]) {
-      seen = `a step loss reached ${fmt(peak)}, ×${fmt(peak / steps[0])} the first step's ${fmt(steps[0])}`;
+      seen = `a step loss reached ${fmt(peak)}, ×${fmt(peak / steps[0])} the first step's ${fmt(steps[0])} (more than ×${o.explodeFactor * 10})`;
     }
   }
   if (seen === null && steps.length >= MIN_STEPS) {
     const m = windowMeans(steps);
     const min = Math.min(...m);
     const last = m[m.length - 1];
-    if (min > 0 && last > o.explodeFactor * min) {
-      seen = `the mean step loss of the last tenth of the steps is ${fmt(last)}, ×${fmt(last / min)} its smallest tenth (${fmt(min)})`;
+    if (min > 0 && last > o.explodeFactor * min && gaveBack(m[0], min, last)) {
+      seen = `the mean step loss of the last tenth of the steps is ${fmt(last)}, ×${fmt(last / min)} its smallest tenth (${fmt(min)}, more than ×${o.explodeFactor})`;
     }
   }
   if (seen === null) return null;
   return {
     code: 'loss-exploding',
     severity: 'error',
-    message: `Loss is exploding: ${seen} (more than ×${o.explodeFactor}). Lower the learning rate (3–10×), add learning-rate warmup, or clip gradients (clipGradNorm).`,
+    learningRate: 'lower',
+    message: `Loss is exploding: ${seen}. Lower the learning rate (3–10×), add learning-rate warmup, or clip gradients (clipGradNorm).`,
   };
 }
 
@@ -119,6 +149,7 @@ function lossFlat(h: readonly EpochRecord[], o: Opts): Finding | null {
   return {
     code: 'loss-flat',
     severity: 'warning',
+    learningRate: 'raise',
     message: `Loss is flat: it improved by ${fmt(improvement * 100)}% (< ${o.flatTolerance * 100}%) over ${span} (${fmt(start)} → best ${fmt(best)}). The learning rate is probably too low (raise it about 10×; aim for an update ratio near 1e-3), or the initialization is bad (all-zero or tiny weights, saturated or dead units); check that gradients reach the parameters.`,
   };
 }

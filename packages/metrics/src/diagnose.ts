@@ -3,14 +3,27 @@
  * monitors' numbers) and names what it sees, with advice. Every threshold is
  * an option; the defaults are documented on DiagnoseOptions.
  */
+import { initialLoss } from './diagnose-initial.js';
 import { lossFindings } from './diagnose-loss.js';
 import type { EpochRecord, Finding } from './types.js';
 import { fmt, median } from './util.js';
 
 /** Thresholds of `diagnose` (defaults in brackets). */
 export interface DiagnoseOptions {
+  /**
+   * Classes of a softmax cross-entropy loss [0: unknown]. With it, the first
+   * step's loss is checked against ln C ('initial-loss') and overfitting
+   * needs train accuracy clearly above chance (1/C + maxGap).
+   */
+  classes?: number;
+  /** initial-loss: a first loss below initialLossLow × ln C is flagged [0.5]. */
+  initialLossLow?: number;
+  /** initial-loss: a first loss above initialLossHigh × ln C is flagged [2]. */
+  initialLossHigh?: number;
   /** loss-exploding: the loss rose above explodeFactor × its minimum [3]. */
   explodeFactor?: number;
+  /** loss-exploding: an epoch's mean loss above riseFactor × the first step's loss [1.5]. */
+  riseFactor?: number;
   /** loss-flat: how many of the first epochs are examined [3]. */
   flatEpochs?: number;
   /** loss-flat: relative improvement over those epochs below this [0.01, i.e. 1%]. */
@@ -37,7 +50,11 @@ export interface DiagnoseOptions {
 
 /** The default thresholds of `diagnose`. */
 export const DIAGNOSE_DEFAULTS: Required<DiagnoseOptions> = {
+  classes: 0,
+  initialLossLow: 0.5,
+  initialLossHigh: 2,
   explodeFactor: 3,
+  riseFactor: 1.5,
   flatEpochs: 3,
   flatTolerance: 0.01,
   maxGap: 0.1,
@@ -52,9 +69,33 @@ export const DIAGNOSE_DEFAULTS: Required<DiagnoseOptions> = {
 };
 
 /**
- * Codes: 'loss-nan', 'loss-exploding' (errors); 'loss-flat', 'overfitting',
+ * Findings that make others wrong or misleading, and the codes they drop.
+ * Once the loss exploded or went NaN the network is broken: advice about
+ * capacity, overfitting or a flat loss no longer applies. Dead or saturated
+ * units explain a flat loss and a low accuracy better than a small rate or
+ * a small model; too-large updates explain a flat loss. A flat loss or tiny
+ * updates mean the model has not been given a chance, so capacity advice
+ * would be premature. (Too-large updates do not drop underfitting: Adam at
+ * healthy rates often has a ratio above 1e-2, and a small model stays small.)
+ * On top of this table, no finding that says to raise the learning rate
+ * survives one that says to lower it.
+ */
+export const OVERRULES: Readonly<Record<string, readonly string[]>> = {
+  'loss-nan': ['loss-flat', 'overfitting', 'underfitting', 'update-ratio-low'],
+  'loss-exploding': ['loss-flat', 'overfitting', 'underfitting', 'update-ratio-low'],
+  'update-ratio-high': ['loss-flat', 'update-ratio-low'],
+  'dead-relu': ['loss-flat', 'underfitting'],
+  saturation: ['loss-flat', 'underfitting'],
+  'loss-flat': ['underfitting'],
+  'update-ratio-low': ['underfitting'],
+};
+
+/**
+ * Codes: 'loss-nan', 'loss-exploding' (errors); 'initial-loss' (info, or a
+ * warning when off; only with `classes`), 'loss-flat', 'overfitting',
  * 'underfitting', 'update-ratio-high', 'update-ratio-low', 'dead-relu',
- * 'saturation' (warnings). Monitor keys are found exactly or behind a prefix
+ * 'saturation' (warnings). The findings never contradict each other (see
+ * OVERRULES). Monitor keys are found exactly or behind a prefix
  * ending in '.', '/' or ':' (e.g. `monitors.updateRatio/median`):
  * `updateRatio/median` (the median over epochs is judged, so one epoch of a
  * decaying schedule does not decide), `activation/layer/<L>/dead` and
@@ -63,22 +104,35 @@ export const DIAGNOSE_DEFAULTS: Required<DiagnoseOptions> = {
 export function diagnose(history: readonly EpochRecord[], opts: DiagnoseOptions = {}): Finding[] {
   const o = { ...DIAGNOSE_DEFAULTS, ...opts };
   if (history.length === 0) return [];
-  const findings = lossFindings(history, o);
-  const broken = findings.some((f) => f.severity === 'error');
+  const findings: Finding[] = [];
+  const init = initialLoss(history, o.classes, o);
+  if (init) findings.push(init);
+  findings.push(...lossFindings(history, o));
   const over = overfitting(history, o);
   if (over) findings.push(over);
-  if (!broken && !over) {
+  else {
     const under = underfitting(history, o);
     if (under) findings.push(under);
   }
   findings.push(...updateRatio(history, o), ...activations(history, o));
-  return findings;
+  return reconcile(findings);
+}
+
+/** Drops what OVERRULES says, then any raise-the-rate advice beside lower-the-rate advice. */
+function reconcile(findings: Finding[]): Finding[] {
+  const dropped = new Set(findings.flatMap((f) => OVERRULES[f.code] ?? []));
+  const kept = findings.filter((f) => !dropped.has(f.code));
+  const lower = kept.some((f) => f.learningRate === 'lower');
+  return lower ? kept.filter((f) => f.learningRate !== 'raise') : kept;
 }
 
 function overfitting(h: readonly EpochRecord[], o: Required<DiagnoseOptions>): Finding | null {
   const last = h[h.length - 1];
   const reasons: string[] = [];
   let best: EpochRecord | null = null;
+  // A model at chance on its own training data has fitted nothing.
+  if (o.classes >= 2 && isNum(last.trainAccuracy) && last.trainAccuracy < 1 / o.classes + o.maxGap)
+    return null;
   if (
     isNum(last.trainAccuracy) &&
     isNum(last.valAccuracy) &&
@@ -93,7 +147,14 @@ function overfitting(h: readonly EpochRecord[], o: Required<DiagnoseOptions>): F
     best = withVal.reduce((a, b) => (b.valLoss! < a.valLoss! ? b : a));
     const rose =
       best !== last && best.valLoss! > 0 && last.valLoss! > best.valLoss! * (1 + o.valLossRise);
-    if (rose && last.trainLoss < best.trainLoss) {
+    // Overfitting is val loss rising while train loss keeps falling: the last
+    // train loss must lie within a tenth of its fall (since the best val
+    // epoch) of its lowest. A train loss that bounced back up with the val
+    // loss is a rate too high (Adam at 0.1 on the digits), not overfitting.
+    const since = withVal.filter((r) => r.epoch >= best!.epoch);
+    const low = Math.min(...since.map((r) => r.trainLoss));
+    const falling = last.trainLoss <= low + 0.1 * (best.trainLoss - low);
+    if (rose && last.trainLoss < best.trainLoss && falling) {
       reasons.push(
         `val loss rose from ${fmt(best.valLoss!)} (epoch ${best.epoch}) to ${fmt(last.valLoss!)} while train loss fell from ${fmt(best.trainLoss)} to ${fmt(last.trainLoss)}`,
       );
@@ -134,6 +195,7 @@ function updateRatio(h: readonly EpochRecord[], o: Required<DiagnoseOptions>): F
       {
         code: 'update-ratio-high',
         severity: 'warning',
+        learningRate: 'lower',
         message: `Updates too large: ${over}. Lower the learning rate (about ${factor(m / 1e-3)}× lower brings it to 1e-3).`,
       },
     ];
@@ -143,6 +205,7 @@ function updateRatio(h: readonly EpochRecord[], o: Required<DiagnoseOptions>): F
       {
         code: 'update-ratio-low',
         severity: 'warning',
+        learningRate: 'lower',
         message: `No parameter changed: ${over}. The gradients are zero, usually because every unit is dead (ReLUs pushed negative by a too-large step) or saturated; a higher learning rate will not help. Restart with a lower learning rate, He initialization, or LeakyReLU/ELU.`,
       },
     ];
@@ -152,6 +215,7 @@ function updateRatio(h: readonly EpochRecord[], o: Required<DiagnoseOptions>): F
       {
         code: 'update-ratio-low',
         severity: 'warning',
+        learningRate: 'raise',
         message: `Updates too small: ${over}. Raise the learning rate (about ${factor(1e-3 / m)}× higher brings it to 1e-3); a tiny ratio at the end of a decaying schedule is expected.`,
       },
     ];
@@ -167,6 +231,7 @@ function activations(h: readonly EpochRecord[], o: Required<DiagnoseOptions>): F
     out.push({
       code: 'dead-relu',
       severity: 'warning',
+      learningRate: 'lower',
       message: `Dead ReLUs in epoch ${dead.epoch}: ${describeLayers(badDead)} of units never output a positive value (> ${pct(o.deadFraction)}); they get no gradient and do not recover. Lower the learning rate, use He initialization with zero or small positive biases, check the input scale, or use LeakyReLU/ELU.`,
     });
   }
@@ -176,6 +241,7 @@ function activations(h: readonly EpochRecord[], o: Required<DiagnoseOptions>): F
     out.push({
       code: 'saturation',
       severity: 'warning',
+      learningRate: 'lower',
       message: `Saturated sigmoid/tanh units in epoch ${sat.epoch}: ${describeLayers(badSat)} of outputs lie within 0.02 of the asymptotes (> ${pct(o.saturationFraction)}), where gradients vanish. Normalize the inputs, use Xavier/Glorot initialization, lower the learning rate, add BatchNorm, or switch to ReLU.`,
     });
   }

@@ -25,4 +25,4 @@ export {
   SATURATION_MARGIN,
 } from './layer-stats.js';
 export { LossHistoryMonitor } from './loss-history.js';
-export { DIAGNOSE_DEFAULTS, type DiagnoseOptions, diagnose } from './diagnose.js';
+export { DIAGNOSE_DEFAULTS, type DiagnoseOptions, OVERRULES, diagnose } from './diagnose.js';

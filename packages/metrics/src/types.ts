@@ -55,4 +55,8 @@ export interface Finding {
   code: string;
   severity: 'info' | 'warning' | 'error';
   message: string;
+  /** Which way the finding's advice moves the learning rate, if it does. */
+  learningRate?: 'raise' | 'lower';
+  /** The numbers behind the finding (e.g. initialLoss and expected), for programs. */
+  details?: Record<string, number>;
 }

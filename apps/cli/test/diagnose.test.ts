@@ -7,14 +7,14 @@ import { describe, expect, it } from 'vitest';
 import { parseTrainArgs } from '../src/args.js';
 import { formatResult, runTrain } from '../src/train-command.js';
 
-const silent = { write: () => true, isTTY: false } as unknown as NodeJS.WriteStream;
+const silent = { log: () => {}, warn: () => {}, progress: { write: () => true, isTTY: false } };
 
 describe('nerve train diagnosis', () => {
   it.each([
     ['--optimizer', 'momentum', '--lr', '10'],
     ['--optimizer', 'sgd', '--lr', '3'],
   ])('%s %s %s %s: the loss blew up, and nothing else is advised', async (...flags) => {
-    const r = await runTrain(parseTrainArgs([...flags, '--epochs', '5']), () => {}, silent);
+    const r = await runTrain(parseTrainArgs([...flags, '--epochs', '5']), silent);
     const codes = r.diagnosis.map((d) => d.code);
     expect(codes.some((c) => c === 'loss-exploding' || c === 'loss-nan')).toBe(true);
     for (const c of ['overfitting', 'underfitting', 'loss-flat', 'update-ratio-low'])

@@ -11,11 +11,11 @@ import { formatLrFind, parseLrFindArgs, runLrFind } from '../src/lr-find-command
 import { main } from '../src/main.js';
 import { runTrain } from '../src/train-command.js';
 
-const silent = { write: () => true, isTTY: false } as unknown as NodeJS.WriteStream;
+const silent = { log: () => {}, warn: () => {}, progress: { write: () => true, isTTY: false } };
 
 /** Test accuracy of `nerve train <argv>`. */
 async function testAccuracy(argv: string[]): Promise<number> {
-  const r = await runTrain(parseTrainArgs(argv), () => {}, silent);
+  const r = await runTrain(parseTrainArgs(argv), silent);
   return r.testAccuracy;
 }
 

@@ -49,7 +49,7 @@ if (values.lrs) {
 if (values.lr) lrs.push(...values.lr.split(',').map(Number));
 const seeds = values.seeds.split(',').map(Number);
 
-const silent = { write: () => true, isTTY: false } as unknown as NodeJS.WriteStream;
+const silent = { log: () => {}, warn: () => {}, progress: { write: () => true, isTTY: false } };
 
 async function trainAt(lr: number, seed: number): Promise<{ bestVal: number; test: number }> {
   const r = await runTrain(
@@ -67,7 +67,6 @@ async function trainAt(lr: number, seed: number): Promise<{ bestVal: number; tes
       json: false,
       backend: 'cpu',
     },
-    () => {},
     silent,
   );
   const bestVal = Math.max(...r.history.map((h) => h.valAccuracy ?? 0));

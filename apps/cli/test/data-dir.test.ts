@@ -9,19 +9,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../src/main.js';
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: {
-      stdout: { write: (s: string) => out.push(s), isTTY: false },
-      stderr: { write: (s: string) => err.push(s), isTTY: false },
-    },
-    all: () => out.join('') + err.join(''),
-    err: () => err.join(''),
-  };
-}
+import { capture } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nerve-cli-data-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

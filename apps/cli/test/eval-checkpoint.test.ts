@@ -12,23 +12,11 @@ import { memory } from '@nerve/core';
 import { loadSafetensors, save, saveSafetensors } from '@nerve/layers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../src/main.js';
+import { capture } from './helpers.js';
 import { type ModelSpec, buildModel, expectedState } from '../src/models.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nerve-eval-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: {
-      stdout: { write: (s: string) => out.push(s), isTTY: false },
-      stderr: { write: (s: string) => err.push(s), isTTY: false },
-    },
-    out: () => out.join(''),
-    err: () => err.join(''),
-  };
-}
 
 const SPIRAL: ModelSpec = {
   kind: 'mlp',

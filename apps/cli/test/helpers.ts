@@ -9,6 +9,8 @@ export function capture() {
     },
     out: () => out.join(''),
     err: () => err.join(''),
+    /** Stdout and stderr together. */
+    all: () => out.join('') + err.join(''),
     /** Stdout as JSON Lines, one object per line. */
     lines: () =>
       out

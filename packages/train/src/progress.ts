@@ -42,9 +42,11 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
 
-/** Steps per second with three significant digits. */
-function rate(steps: number, seconds: number): string {
-  return seconds > 0 ? `${(steps / seconds).toPrecision(3)} steps/s` : '? steps/s';
+/** Steps per second with three significant digits (whole numbers from 1000 on, never 1.23e+3). */
+export function rate(steps: number, seconds: number): string {
+  if (!(seconds > 0)) return '? steps/s';
+  const r = steps / seconds;
+  return `${r >= 1000 ? Math.round(r) : r.toPrecision(3)} steps/s`;
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { TrainContext } from '../src/callbacks.js';
-import { ProgressBar, formatDuration } from '../src/progress.js';
+import { ProgressBar, formatDuration, rate } from '../src/progress.js';
 
 function setup(isTTY: boolean) {
   let t = 0;
@@ -69,5 +69,14 @@ describe('ProgressBar', () => {
     [Number.NaN, '?'],
   ])('formats %s s as %s', (s, text) => {
     expect(formatDuration(s)).toBe(text);
+  });
+});
+
+describe('rate', () => {
+  it('reads as a plain number at every scale', () => {
+    expect(rate(2, 1)).toBe('2.00 steps/s');
+    expect(rate(123.4, 1)).toBe('123 steps/s');
+    expect(rate(1234, 1)).toBe('1234 steps/s');
+    expect(rate(12, 0)).toBe('? steps/s');
   });
 });

@@ -12,9 +12,14 @@ import type {
   Conv2dParams,
   DataId,
   DType,
+  GatherParams,
   MatmulParams,
+  MaxPoolResult,
   ReduceOp,
+  ReduceParams,
   SgdUpdateParams,
+  SgdUpdateResult,
+  SoftmaxParams,
   StridedView,
   TypedArray,
   UnaryOp,
@@ -134,43 +139,20 @@ export class CpuBackend implements Backend {
     copyInto(dst, src, shape, dtype);
   }
 
-  reduce(
-    op: ReduceOp,
-    x: DataId,
-    dtype: DType,
-    outer: number,
-    size: number,
-    inner: number,
-  ): DataId {
-    return this.own(reduce(op, valuesOf(x, 'reduce'), dtype, outer, size, inner));
+  reduce(op: ReduceOp, x: DataId, p: ReduceParams): DataId {
+    return this.own(reduce(op, valuesOf(x, 'reduce'), p.dtype, p.outer, p.size, p.inner));
   }
 
   matmul(a: DataId, b: DataId, p: MatmulParams): DataId {
     return this.own(matmul(f32Of(a, 'matmul'), f32Of(b, 'matmul'), p, this.gemmScratch));
   }
 
-  gather(
-    x: DataId,
-    dtype: DType,
-    index: StridedView,
-    outer: number,
-    n: number,
-    m: number,
-    inner: number,
-  ): DataId {
-    return this.own(gather(valuesOf(x, 'gather'), dtype, index, outer, n, m, inner));
+  gather(x: DataId, index: StridedView, p: GatherParams): DataId {
+    return this.own(gather(valuesOf(x, 'gather'), index, p));
   }
 
-  scatterAdd(
-    index: StridedView,
-    src: DataId,
-    dtype: DType,
-    outer: number,
-    m: number,
-    n: number,
-    inner: number,
-  ): DataId {
-    return this.own(scatterAdd(index, valuesOf(src, 'scatterAdd'), dtype, outer, m, n, inner));
+  scatterAdd(index: StridedView, src: DataId, p: GatherParams): DataId {
+    return this.own(scatterAdd(index, valuesOf(src, 'scatterAdd'), p));
   }
 
   // ---- fused kernels --------------------------------------------------------
@@ -189,7 +171,7 @@ export class CpuBackend implements Backend {
     return this.own(conv2dBackwardFilter(f32Of(x, op), f32Of(dy, op), p, this.convScratch));
   }
 
-  maxPool2d(x: DataId, p: Conv2dParams): { out: DataId; indices: DataId } {
+  maxPool2d(x: DataId, p: Conv2dParams): MaxPoolResult {
     const { out, indices } = maxPool2d(f32Of(x, 'maxPool2d'), p);
     return { out: this.own(out), indices: this.own(indices) };
   }
@@ -202,12 +184,12 @@ export class CpuBackend implements Backend {
     return this.own(avgPool2dBackward(f32Of(dy, 'avgPool2dBackward'), p));
   }
 
-  softmax(x: DataId, outer: number, n: number): DataId {
-    return this.own(softmax(f32Of(x, 'softmax'), outer, n, false));
+  softmax(x: DataId, p: SoftmaxParams): DataId {
+    return this.own(softmax(f32Of(x, 'softmax'), p.outer, p.size, false));
   }
 
-  logSoftmax(x: DataId, outer: number, n: number): DataId {
-    return this.own(softmax(f32Of(x, 'logSoftmax'), outer, n, true));
+  logSoftmax(x: DataId, p: SoftmaxParams): DataId {
+    return this.own(softmax(f32Of(x, 'logSoftmax'), p.outer, p.size, true));
   }
 
   sgdUpdate(
@@ -215,7 +197,7 @@ export class CpuBackend implements Backend {
     grad: DataId,
     momentumBuffer: DataId | null,
     p: SgdUpdateParams,
-  ): { param: DataId; momentumBuffer: DataId | null } {
+  ): SgdUpdateResult {
     const op = 'sgdUpdate';
     const buf = momentumBuffer === null ? null : f32Of(momentumBuffer, op);
     const r = sgdUpdate(f32Of(param, op), f32Of(grad, op), buf, p);

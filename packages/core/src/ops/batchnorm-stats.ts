@@ -46,7 +46,7 @@ export function batchNormStats(x: Tensor, opts: BatchNormStatsOptions = {}): Bat
   const kernel = fused(backend, 'batchNormStats');
   if (!kernel || x.size === 0) return composedStats(x, correction);
   const xc = contiguousData(x);
-  const r = kernel(xc.id, outer, c, inner, correction);
+  const r = kernel(xc.id, { outer, channels: c, inner, correction });
   xc.release();
   const mu = wrap(backend, r.mean, [c], 'float32');
   const statShape = x.shape.map((d, i) => (i === 1 ? d : 1));

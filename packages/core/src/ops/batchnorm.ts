@@ -82,10 +82,7 @@ export function batchNormTrain(
   const rv = running ? contiguousData(running.variance) : null;
   const s = statsK(
     xc.id,
-    p.outer,
-    c,
-    p.inner,
-    0,
+    { outer: p.outer, channels: c, inner: p.inner, correction: 0 },
     running ? { mean: rm!.id, variance: rv!.id, momentum: running.momentum } : null,
   );
   rm?.release();

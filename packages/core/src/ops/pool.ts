@@ -88,7 +88,13 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, opts: Pool2dOptions = {})
       idx.assertAlive('maxPool2d backward');
       const dyc = contiguousData(dy);
       const iv = { id: idx.storage.id, strides: [m, 1, 0], offset: 0 };
-      const g = backend.scatterAdd(iv, dyc.id, 'float32', planes, m, p.inHeight * p.inWidth, 1);
+      const g = backend.scatterAdd(iv, dyc.id, {
+        dtype: 'float32',
+        outer: planes,
+        axisSize: p.inHeight * p.inWidth,
+        indexSize: m,
+        inner: 1,
+      });
       dyc.release();
       return [wrap(backend, g, x.shape, 'float32')];
     });

@@ -21,7 +21,7 @@ function lastAxis(kind: Kind, x: Tensor): Tensor {
   const n = x.shape[x.rank - 1] ?? 1;
   if (kernel && x.size > 0) {
     const c = contiguousData(x);
-    const id = kernel(c.id, x.size / n, n);
+    const id = kernel(c.id, { outer: x.size / n, size: n });
     c.release();
     const y = wrap(backend, id, x.shape, 'float32');
     return record(y, kind, [x], (dy) =>

@@ -18,7 +18,7 @@ import type {
   ReduceOp,
   ReduceParams,
   SgdUpdateParams,
-  SgdUpdateResult,
+  SgdUpdateBuffers,
   SoftmaxParams,
   StridedView,
   TypedArray,
@@ -197,7 +197,7 @@ export class CpuBackend implements Backend {
     grad: DataId,
     momentumBuffer: DataId | null,
     p: SgdUpdateParams,
-  ): SgdUpdateResult {
+  ): SgdUpdateBuffers {
     const op = 'sgdUpdate';
     const buf = momentumBuffer === null ? null : f32Of(momentumBuffer, op);
     const r = sgdUpdate(f32Of(param, op), f32Of(grad, op), buf, p);

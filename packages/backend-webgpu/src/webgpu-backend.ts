@@ -27,7 +27,7 @@ import type {
   ReduceParams,
   RunningStatsUpdate,
   SgdUpdateParams,
-  SgdUpdateResult,
+  SgdUpdateBuffers,
   SoftmaxCrossEntropyParams,
   SoftmaxParams,
   StridedView,
@@ -371,7 +371,7 @@ export class WebGpuBackend implements Backend {
     grad: DataId,
     momentumBuffer: DataId | null,
     p: SgdUpdateParams,
-  ): SgdUpdateResult {
+  ): SgdUpdateBuffers {
     const op = 'sgdUpdate';
     const b = momentumBuffer === null ? null : this.data(momentumBuffer, op);
     return sgdUpdate(this.ctx, this.data(param, op), this.data(grad, op), b, p);

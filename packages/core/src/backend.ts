@@ -42,7 +42,7 @@ import type {
   ReduceParams,
   RunningStatsUpdate,
   SgdUpdateParams,
-  SgdUpdateResult,
+  SgdUpdateBuffers,
   SoftmaxCrossEntropyParams,
   SoftmaxParams,
 } from './kernel-params.js';
@@ -199,7 +199,7 @@ export interface FusedKernels {
     grad: DataId,
     momentumBuffer: DataId | null,
     p: SgdUpdateParams,
-  ): SgdUpdateResult;
+  ): SgdUpdateBuffers;
   /** One Adam/AdamW update (see AdamUpdateParams); maxExpAvgSq only with amsgrad. */
   adamUpdate?(
     param: DataId,

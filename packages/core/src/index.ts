@@ -26,7 +26,7 @@ export type {
   ReduceParams,
   RunningStatsUpdate,
   SgdUpdateParams,
-  SgdUpdateResult,
+  SgdUpdateBuffers,
   SoftmaxCrossEntropyParams,
   SoftmaxParams,
   StridedView,

@@ -189,7 +189,7 @@ export interface BatchNormBackwardResult {
 }
 
 /** Result of sgdUpdate: new param and momentum buffer (null when momentum is 0). */
-export interface SgdUpdateResult {
+export interface SgdUpdateBuffers {
   param: DataId;
   momentumBuffer: DataId | null;
 }

@@ -5,16 +5,8 @@
  *   POOL=1 FUSED=1 node --import tsx --conditions=@nerve/source packages/backend-cpu/scripts/ew-mlp.ts
  */
 import '@nerve/backend-cpu';
-import {
-  getBackend,
-  type MatmulParams,
-  randn,
-  registerBackend,
-  setBackend,
-  type TypedArray,
-  tensor,
-  tidy,
-} from '@nerve/core';
+import { getBackend, randn, setBackend, tensor, tidy } from '@nerve/core';
+import { type MatmulParams, registerBackend, type TypedArray } from '@nerve/core/backend';
 import { crossEntropy, Linear, ReLU, Sequential } from '@nerve/layers';
 import { SGD } from '@nerve/optim';
 import { execSync } from 'node:child_process';

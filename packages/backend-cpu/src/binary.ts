@@ -4,8 +4,8 @@
  * a broadcast scalar on either side (bias adds, `x * 0.5`), the most common
  * shapes in training.
  */
-import type { BinaryOp, DType, StridedView, TypedArray } from '@nerve/core';
-import { BINARY_SCALAR } from '@nerve/core';
+import type { BinaryOp, DType, StridedView, TypedArray } from '@nerve/core/backend';
+import { BINARY_SCALAR } from '@nerve/core/backend';
 import { alloc } from './alloc.js';
 import { valuesOf } from './buffers.js';
 import { denseView, RowIter, sizeOf } from './strided.js';

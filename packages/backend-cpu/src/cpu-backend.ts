@@ -23,7 +23,7 @@ import type {
   StridedView,
   TypedArray,
   UnaryOp,
-} from '@nerve/core';
+} from '@nerve/core/backend';
 import { alloc, recycle } from './alloc.js';
 import { type CpuData, convertArray, f32Of, holds, valuesOf, wrap } from './buffers.js';
 import { binary } from './binary.js';

@@ -4,7 +4,7 @@
  * [outer, indexSize, inner] read through its strides,
  * so a broadcast or transposed index needs no copy.
  */
-import type { GatherParams, StridedView, TypedArray } from '@nerve/core';
+import type { GatherParams, StridedView, TypedArray } from '@nerve/core/backend';
 import { alloc, allocFrom } from './alloc.js';
 import { valuesOf } from './buffers.js';
 

@@ -1,7 +1,7 @@
 /**
  * The backend's batched matmul on top of the blocked gemm.
  */
-import type { MatmulParams } from '@nerve/core';
+import type { MatmulParams } from '@nerve/core/backend';
 import { allocF32 } from './alloc.js';
 import { gemm, type GemmScratch } from './gemm.js';
 

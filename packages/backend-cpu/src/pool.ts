@@ -2,7 +2,7 @@
  * 2-D max and average pooling over NCHW planes (outChannels = inChannels).
  * Windows honour stride, padding and dilation like conv2d.
  */
-import type { Conv2dParams } from '@nerve/core';
+import type { Conv2dParams } from '@nerve/core/backend';
 import { alloc, allocF32 } from './alloc.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { MatmulParams } from '@nerve/core';
+import type { MatmulParams } from '@nerve/core/backend';
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/cpu-backend.js';
 import { gemm, GemmScratch } from '../src/gemm.js';

@@ -1,4 +1,4 @@
-import type { DType, ReduceOp } from '@nerve/core';
+import type { DType, ReduceOp } from '@nerve/core/backend';
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/cpu-backend.js';
 import { expectClose, expectSame, randomF32, randomInts, rng } from './helpers.js';

@@ -2,7 +2,7 @@
  * The GEMM in every kernel mode this runtime supports, against a float64
  * reference written out from the definition (no code shared with the kernels).
  */
-import { NerveError } from '@nerve/core';
+import { NerveError } from '@nerve/core/backend';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/cpu-backend.js';
 import { type GemmArgs, gemm, GemmScratch, WASM_MIN } from '../src/gemm.js';

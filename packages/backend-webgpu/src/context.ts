@@ -34,8 +34,8 @@
  *   device loss, or once an uncaptured WebGPU error), `stats()`, `pool`,
  *   `destroy()` and the `dispatches` counter.
  */
-import type { DType } from '@nerve/core';
-import { NerveError } from '@nerve/core';
+import type { DType } from '@nerve/core/backend';
+import { NerveError } from '@nerve/core/backend';
 import { STAGE_COMPUTE, USAGE } from './gpu-constants.js';
 import { BufferPool, type PoolStats } from './pool.js';
 

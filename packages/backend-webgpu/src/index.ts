@@ -4,7 +4,7 @@
  * Importing this package registers it as 'webgpu' with priority 0, so the CPU
  * backend stays the default: `await ready('webgpu'); setBackend('webgpu')`.
  */
-import { registerBackend } from '@nerve/core';
+import { registerBackend } from '@nerve/core/backend';
 import { WebGpuBackend } from './webgpu-backend.js';
 
 registerBackend('webgpu', () => new WebGpuBackend(), 0);

@@ -3,8 +3,8 @@
  * MAP_READ staging buffer, map it, and convert the 32-bit words to the
  * dtype's typed array (bool → Uint8Array). Staging buffers are reused.
  */
-import type { DType, TypedArray } from '@nerve/core';
-import { NerveError } from '@nerve/core';
+import type { DType, TypedArray } from '@nerve/core/backend';
+import { NerveError } from '@nerve/core/backend';
 import type { GpuContext, GpuData } from './context.js';
 import { MAP_READ, USAGE } from './gpu-constants.js';
 

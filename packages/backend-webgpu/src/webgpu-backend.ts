@@ -33,8 +33,8 @@ import type {
   StridedView,
   TypedArray,
   UnaryOp,
-} from '@nerve/core';
-import { NerveError } from '@nerve/core';
+} from '@nerve/core/backend';
+import { NerveError } from '@nerve/core/backend';
 import { ConstantCache } from './constants.js';
 import { GpuContext, type GpuData } from './context.js';
 import { type AdapterDescription, createDevice, type DeviceOptions } from './device.js';

@@ -9,13 +9,14 @@
  * primitives, each parameterised by an op name from a table in core) so a new
  * backend is quick to write and cannot silently lack a gradient.
  *
- * Optional fused kernels (conv2d, pooling, softmax, softmax cross-entropy,
- * batch-norm statistics, optimizer updates) have reference fallbacks
- * composed from primitives in core; a backend without them still trains,
- * only slower. The conformance suite (`@nerve/core/testing`) checks both.
- * On a GPU, small-model training is bound by dispatches, not FLOPs: each of
- * these replaces a chain of primitive kernels (and the scalar fills their
- * constants need) with one or two dispatches.
+ * Optional kernels (conv2d, pooling, softmax, softmax cross-entropy,
+ * batch-norm statistics, optimizer updates; see optional-kernels.ts) each
+ * have a fallback composed from primitives in core, named beside the kernel;
+ * a backend without them still trains, only slower. The conformance suite
+ * (`@nerve/core/testing`) checks both paths. On a GPU, small-model training
+ * is bound by dispatches, not FLOPs: each of these replaces a chain of
+ * primitive kernels (and the scalar fills their constants need) with one or
+ * two dispatches.
  *
  * Conventions shared by every method:
  * - Sizes, strides and offsets count elements, not bytes.
@@ -27,27 +28,18 @@
  * - Sizes may be 0; a kernel over an empty tensor returns an empty buffer.
  */
 import type { DType, TypedArray } from './dtype.js';
-import type {
-  AdamUpdateParams,
-  AdamUpdateResult,
-  BatchNormBackwardResult,
-  BatchNormParams,
-  BatchNormStatsParams,
-  BatchNormStatsResult,
-  Conv2dParams,
-  DataId,
-  GatherParams,
-  MatmulParams,
-  MaxPoolResult,
-  ReduceParams,
-  RunningStatsUpdate,
-  SgdUpdateParams,
-  SgdUpdateBuffers,
-  SoftmaxCrossEntropyParams,
-  SoftmaxParams,
-} from './kernel-params.js';
+import type { OptionalKernels } from './optional-kernels.js';
+import type { DataId, GatherParams, MatmulParams, ReduceParams } from './kernel-params.js';
 
 export type * from './kernel-params.js';
+export {
+  FUSED_KERNEL_NAMES,
+  type FusedKernels,
+  OPTIONAL_KERNEL_FALLBACKS,
+  OPTIONAL_KERNEL_NAMES,
+  type OptionalKernelName,
+  type OptionalKernels,
+} from './optional-kernels.js';
 
 /** A read of a buffer through explicit strides (the core's view of a tensor). */
 export interface StridedView {
@@ -56,7 +48,7 @@ export interface StridedView {
   readonly offset: number;
 }
 
-/** Elementwise unary ops; the core's table (ops/unary-table.ts) defines each one. */
+/** Elementwise unary ops; UNARY_OPS in core's ops/unary.ts defines each one's gradient, scalar-math.ts its value. */
 export type UnaryOp =
   | 'neg'
   | 'abs'
@@ -113,124 +105,11 @@ export interface BackendMemory {
   readonly bytes: number;
 }
 
-/** Optional fused kernels. The core falls back to compositions of primitives when absent. */
-export interface FusedKernels {
-  /** x [N,C,H,W] float32, w [O,C,KH,KW] → y [N,O,OH,OW]. */
-  conv2d?(x: DataId, w: DataId, p: Conv2dParams): DataId;
-  /** dy [N,O,OH,OW], w [O,C,KH,KW] → dx [N,C,H,W]. */
-  conv2dBackwardInput?(dy: DataId, w: DataId, p: Conv2dParams): DataId;
-  /** x [N,C,H,W], dy [N,O,OH,OW] → dw [O,C,KH,KW]. */
-  conv2dBackwardFilter?(x: DataId, dy: DataId, p: Conv2dParams): DataId;
-  /**
-   * Max pooling with implicit -∞ padding. Returns the output [N,C,OH,OW] and,
-   * per output, the int32 index of the winning input element within its
-   * [H*W] plane (first maximum in window order on ties).
-   */
-  maxPool2d?(x: DataId, p: Conv2dParams): MaxPoolResult;
-  /** Average pooling; padded elements count in the divisor (PyTorch's default). */
-  avgPool2d?(x: DataId, p: Conv2dParams): DataId;
-  /** Gradient of avgPool2d: dy [N,C,OH,OW] → dx [N,C,H,W]. */
-  avgPool2dBackward?(dy: DataId, p: Conv2dParams): DataId;
-  /** Softmax over the last axis of a contiguous [outer, n] float32 buffer. */
-  softmax?(x: DataId, p: SoftmaxParams): DataId;
-  /** Log-softmax over the last axis of a contiguous [outer, n] float32 buffer. */
-  logSoftmax?(x: DataId, p: SoftmaxParams): DataId;
-  /**
-   * Softmax cross-entropy per row, −(1 − ε)·log p[y] − (ε/C)·Σ_c log p[c]
-   * with p = softmax(logits row): [rows] for reduction 'none', else one
-   * element (sum, or sum / rows). A label outside [0, classes) gives NaN.
-   */
-  softmaxCrossEntropy?(logits: DataId, labels: DataId, p: SoftmaxCrossEntropyParams): DataId;
-  /**
-   * Its gradient with respect to the logits, [rows, classes]:
-   * g_i·(softmax(x_i) − q_i) with q = (1 − ε)·onehot + ε/C and g_i = dy[i]
-   * ('none'), dy[0] ('sum') or dy[0] / rows ('mean').
-   */
-  softmaxCrossEntropyBackward?(
-    logits: DataId,
-    labels: DataId,
-    dy: DataId,
-    p: SoftmaxCrossEntropyParams,
-  ): DataId;
-  /**
-   * Per-channel mean and variance of contiguous [outer, channels, inner]
-   * float32 (batch norm's statistics over N and H·W): both [channels] (see
-   * BatchNormStatsParams). With `running`, also the updated running averages
-   * (see RunningStatsUpdate).
-   */
-  batchNormStats?(
-    x: DataId,
-    p: BatchNormStatsParams,
-    running?: RunningStatsUpdate | null,
-  ): BatchNormStatsResult;
-  /**
-   * Batch normalization with given statistics, [outer, channels, inner]:
-   * y = (x − mean[c])·rsqrt(variance[c] + eps)·weight[c] + bias[c]
-   * (weight and bias may be null: 1 and 0).
-   */
-  batchNormForward?(
-    x: DataId,
-    mean: DataId,
-    variance: DataId,
-    weight: DataId | null,
-    bias: DataId | null,
-    p: BatchNormParams,
-  ): DataId;
-  /**
-   * The gradient of training-mode batch normalization, whose mean and biased
-   * variance are the batch's own (Ioffe & Szegedy 2015, section 3):
-   * dx = w·σ⁻¹/M·(M·dy − Σdy − x̂·Σ(dy·x̂)), dweight = Σ(dy·x̂), dbias = Σdy,
-   * with x̂ = (x − mean)·σ⁻¹, σ⁻¹ = rsqrt(variance + eps), sums per channel.
-   */
-  batchNormBackward?(
-    x: DataId,
-    dy: DataId,
-    mean: DataId,
-    variance: DataId,
-    weight: DataId | null,
-    p: BatchNormParams,
-  ): BatchNormBackwardResult;
-  /**
-   * One SGD update (see SgdUpdateParams): new param and, when momentum ≠ 0,
-   * the new momentum buffer (`momentumBuffer` null on the first step).
-   */
-  sgdUpdate?(
-    param: DataId,
-    grad: DataId,
-    momentumBuffer: DataId | null,
-    p: SgdUpdateParams,
-  ): SgdUpdateBuffers;
-  /** One Adam/AdamW update (see AdamUpdateParams); maxExpAvgSq only with amsgrad. */
-  adamUpdate?(
-    param: DataId,
-    grad: DataId,
-    expAvg: DataId,
-    expAvgSq: DataId,
-    maxExpAvgSq: DataId | null,
-    p: AdamUpdateParams,
-  ): AdamUpdateResult;
-}
-
-/** Names of the optional fused kernels, for tests that switch them off. */
-export const FUSED_KERNEL_NAMES = [
-  'conv2d',
-  'conv2dBackwardInput',
-  'conv2dBackwardFilter',
-  'maxPool2d',
-  'avgPool2d',
-  'avgPool2dBackward',
-  'softmax',
-  'logSoftmax',
-  'softmaxCrossEntropy',
-  'softmaxCrossEntropyBackward',
-  'batchNormStats',
-  'batchNormForward',
-  'batchNormBackward',
-  'sgdUpdate',
-  'adamUpdate',
-] as const satisfies readonly (keyof FusedKernels)[];
-
-export interface Backend extends FusedKernels {
+/**
+ * What a backend implements: storage, the required primitives below, and any
+ * of the optional kernels (see OptionalKernels, each with its fallback in core).
+ */
+export interface Backend extends OptionalKernels {
   /** Registry name, e.g. `cpu` or `webgpu`. */
   readonly name: string;
   /** Async initialisation (adapter and device for GPUs). Called once by `ready()`. */

@@ -18,6 +18,8 @@ export type {
   Conv2dParams,
   DataId,
   FusedKernels,
+  OptionalKernelName,
+  OptionalKernels,
   GatherParams,
   LossReduction,
   MatmulParams,
@@ -32,7 +34,7 @@ export type {
   StridedView,
   UnaryOp,
 } from './backend.js';
-export { FUSED_KERNEL_NAMES } from './backend.js';
+export { FUSED_KERNEL_NAMES, OPTIONAL_KERNEL_FALLBACKS, OPTIONAL_KERNEL_NAMES } from './backend.js';
 export {
   type DType,
   type TypedArray,
@@ -65,6 +67,7 @@ export {
   noGrad,
   isGradEnabled,
   withoutFusedKernels,
+  withoutOptionalKernels,
 } from './engine.js';
 export { Tensor, type GradNode, type NestedArray } from './tensor.js';
 export { backward, type BackwardOptions } from './autograd.js';
@@ -80,7 +83,7 @@ export { isPointwiseConv } from './ops/conv-geometry.js';
 export { gradCheck, type GradCheckOptions, type GradCheckResult } from './gradcheck.js';
 
 export * from './ops/creation.js';
-// Ops backed by optional fused kernels (with fallbacks composed from primitives).
+// Ops backed by optional kernels (with fallbacks composed from primitives).
 export * from './ops/cross-entropy.js';
 export * from './ops/optim-update.js';
 export * from './ops/batchnorm-stats.js';

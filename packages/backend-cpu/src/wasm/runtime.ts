@@ -21,7 +21,7 @@
  * - Memory grows from the calling thread (`memory.grow`) between runs, never
  *   during one; wasm code in workers sees the new size without any action.
  */
-import { NerveError } from '@nerve/core';
+import { NerveError } from '@nerve/core/backend';
 import { detectSimd } from './detect.js';
 import { gemmModule, type SimdMode } from './gemm-kernels.js';
 import { SingleThreadRunner, type WasmTaskRunner } from './runner.js';

@@ -16,7 +16,7 @@
  *   the order of additions, and so the last bits of a sum over repeated
  *   indices, may differ between runs. int32 uses atomicAdd (exact).
  */
-import type { DType, GatherParams, StridedView } from '@nerve/core';
+import type { GatherParams, StridedView } from '@nerve/core/backend';
 import { type GpuContext, type GpuData, flatIndexWgsl, wgslType } from '../context.js';
 
 /** Work (outputs × m) up to which scatterAdd uses the deterministic per-output kernel. */

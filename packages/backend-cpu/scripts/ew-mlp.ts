@@ -11,8 +11,8 @@ import { crossEntropy, Linear, ReLU, Sequential } from '@nerve/layers';
 import { SGD } from '@nerve/optim';
 import { execSync } from 'node:child_process';
 import { allocF32, bufferPool, recycle } from '../src/alloc.js';
-import { gemm, type GemmScratch } from '../src/gemm.js';
-import { sgdUpdate } from '../src/optim.js';
+import { gemm, type GemmScratch } from '../src/kernels/gemm-blocked.js';
+import { sgdUpdate } from '../src/kernels/optim.js';
 import { setThreads } from '../src/threads/config.js';
 
 interface Patchable {

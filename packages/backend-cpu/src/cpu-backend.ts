@@ -26,17 +26,17 @@ import type {
 } from '@nerve/core/backend';
 import { alloc, recycle } from './alloc.js';
 import { type CpuData, convertArray, f32Of, holds, valuesOf, wrap } from './buffers.js';
-import { binary } from './binary.js';
-import { conv2d, conv2dBackwardFilter, conv2dBackwardInput, ConvScratch } from './conv.js';
-import { copy, copyInto, where } from './elementwise.js';
-import { gather, scatterAdd } from './gather.js';
-import { GemmScratch } from './gemm.js';
-import { matmul } from './matmul.js';
-import { adamUpdate, sgdUpdate } from './optim.js';
-import { avgPool2d, avgPool2dBackward, maxPool2d } from './pool.js';
-import { reduce } from './reduce.js';
-import { softmax } from './softmax.js';
-import { unary } from './unary.js';
+import { binary } from './kernels/binary.js';
+import { conv2d, conv2dBackwardFilter, conv2dBackwardInput, ConvScratch } from './kernels/conv.js';
+import { copy, copyInto, where } from './kernels/elementwise.js';
+import { gather, scatterAdd } from './kernels/gather.js';
+import { GemmScratch } from './kernels/gemm-blocked.js';
+import { matmul } from './kernels/matmul.js';
+import { adamUpdate, sgdUpdate } from './kernels/optim.js';
+import { avgPool2d, avgPool2dBackward, maxPool2d } from './kernels/pooling.js';
+import { reduce } from './kernels/reduce.js';
+import { softmax } from './kernels/softmax.js';
+import { unary } from './kernels/unary.js';
 
 export class CpuBackend implements Backend {
   readonly name = 'cpu';

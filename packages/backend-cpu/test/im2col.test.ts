@@ -4,7 +4,7 @@
  */
 import type { Conv2dParams } from '@nerve/core/backend';
 import { describe, it } from 'vitest';
-import { col2im, im2col } from '../src/im2col.js';
+import { col2im, im2col } from '../src/kernels/im2col.js';
 import { expectSame, randomF32 } from './helpers.js';
 
 function params(

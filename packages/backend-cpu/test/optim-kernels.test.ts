@@ -15,7 +15,7 @@ import {
   withoutOptionalKernels,
 } from '@nerve/core';
 import { describe, expect, it } from 'vitest';
-import { adamUpdate, sgdUpdate } from '../src/optim.js';
+import { adamUpdate, sgdUpdate } from '../src/kernels/optim.js';
 import { rng } from './helpers.js';
 
 const N = 257;

@@ -11,4 +11,4 @@ registerBackend('webgpu', () => new WebGpuBackend(), 0);
 
 export { WebGpuBackend, type WebGpuBackendOptions, type WebGpuStats } from './webgpu-backend.js';
 export { type AdapterDescription, type DeviceOptions, probe } from './device.js';
-export type { PoolStats } from './pool.js';
+export type { PoolStats } from './buffer-pool.js';

@@ -35,7 +35,7 @@ import type {
   UnaryOp,
 } from '@nerve/core/backend';
 import { NerveError } from '@nerve/core/backend';
-import { ConstantCache } from './constants.js';
+import { ConstantCache } from './shared-constants.js';
 import { GpuContext, type GpuData } from './context.js';
 import { type AdapterDescription, createDevice, type DeviceOptions } from './device.js';
 import { binary, copy, copyInto, fillWords, unary, where, wordOf } from './kernels/elementwise.js';
@@ -46,10 +46,10 @@ import { softmaxCrossEntropy, softmaxCrossEntropyBackward } from './kernels/cros
 import { gather, scatterAdd } from './kernels/gather.js';
 import { matmul } from './kernels/matmul.js';
 import { adamUpdate, sgdUpdate } from './kernels/optim.js';
-import { avgPool2d, avgPool2dBackward, maxPool2d } from './kernels/pool.js';
+import { avgPool2d, avgPool2dBackward, maxPool2d } from './kernels/pooling.js';
 import { reduce } from './kernels/reduce.js';
 import { logSoftmax, softmax } from './kernels/softmax.js';
-import type { PoolStats } from './pool.js';
+import type { PoolStats } from './buffer-pool.js';
 import { Readback } from './readback.js';
 
 /** Options of the WebGPU backend (how to find the adapter). */

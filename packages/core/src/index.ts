@@ -128,6 +128,6 @@ export { concat, stack, pad } from './ops/concat-pad.js';
 export { gather, indexSelect, oneHot } from './ops/indexing.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { conv2d, type Conv2dOptions } from './ops/conv.js';
-export { maxPool2d, avgPool2d, type Pool2dOptions } from './ops/pool.js';
+export { maxPool2d, avgPool2d, type Pool2dOptions } from './ops/pooling.js';
 export type { Pair } from './ops/conv-geometry.js';
 export { describeValue, type TensorLike } from './ops/util.js';

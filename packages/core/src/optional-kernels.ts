@@ -46,17 +46,17 @@ export interface OptionalKernels {
    * Max pooling with implicit -∞ padding. Returns the output [N,C,OH,OW] and,
    * per output, the int32 index of the winning input element within its
    * [H*W] plane (first maximum in window order on ties).
-   * Fallback: max over windows() in ops/pool.ts.
+   * Fallback: max over windows() in ops/pooling.ts.
    */
   maxPool2d?(x: DataId, p: Conv2dParams): MaxPoolResult;
   /**
    * Average pooling; padded elements count in the divisor (PyTorch's default).
-   * Fallback: mean over windows() in ops/pool.ts; used only with avgPool2dBackward.
+   * Fallback: mean over windows() in ops/pooling.ts; used only with avgPool2dBackward.
    */
   avgPool2d?(x: DataId, p: Conv2dParams): DataId;
   /**
    * Gradient of avgPool2d: dy [N,C,OH,OW] → dx [N,C,H,W].
-   * Fallback: autograd through mean over windows() (ops/pool.ts); used only with avgPool2d.
+   * Fallback: autograd through mean over windows() (ops/pooling.ts); used only with avgPool2d.
    */
   avgPool2dBackward?(dy: DataId, p: Conv2dParams): DataId;
   /**
@@ -167,9 +167,10 @@ export const OPTIONAL_KERNEL_FALLBACKS: { readonly [K in OptionalKernelName]-?: 
     'autograd through conv2dByIm2col (ops/conv.ts); used only with conv2d and conv2dBackwardFilter',
   conv2dBackwardFilter:
     'autograd through conv2dByIm2col (ops/conv.ts); used only with conv2d and conv2dBackwardInput',
-  maxPool2d: 'max over windows() in ops/pool.ts',
-  avgPool2d: 'mean over windows() in ops/pool.ts; used only with avgPool2dBackward',
-  avgPool2dBackward: 'autograd through mean over windows() (ops/pool.ts); used only with avgPool2d',
+  maxPool2d: 'max over windows() in ops/pooling.ts',
+  avgPool2d: 'mean over windows() in ops/pooling.ts; used only with avgPool2dBackward',
+  avgPool2dBackward:
+    'autograd through mean over windows() (ops/pooling.ts); used only with avgPool2d',
   softmax: 'lastAxis() in ops/softmax.ts: exp(x − max) / Σ exp(x − max)',
   logSoftmax: 'lastAxis() in ops/softmax.ts: (x − max) − log Σ exp(x − max)',
   softmaxCrossEntropy:

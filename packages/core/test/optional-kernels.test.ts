@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   FUSED_KERNEL_NAMES,
@@ -13,7 +14,10 @@ describe('optional kernels', () => {
   it('names a fallback in core for every optional kernel', () => {
     expect(OPTIONAL_KERNEL_NAMES.length).toBeGreaterThan(0);
     for (const name of OPTIONAL_KERNEL_NAMES) {
-      expect(OPTIONAL_KERNEL_FALLBACKS[name]).toMatch(/ops\/[a-z-]+\.ts/);
+      const file = OPTIONAL_KERNEL_FALLBACKS[name].match(/ops\/[a-z-]+\.ts/)?.[0];
+      expect(file, name).toBeDefined();
+      // The file it names exists, so the table cannot go stale after a rename.
+      expect(existsSync(new URL(`../src/${file}`, import.meta.url)), `${name}: ${file}`).toBe(true);
     }
   });
 

@@ -9,7 +9,7 @@ import { NerveError } from '@nerve/core/backend';
 import { getWasmRuntime, setRunnerFactory } from '../wasm/runtime.js';
 import { MAX_THREADS } from './layout.js';
 import { defaultThreadCount, threadsSupported } from './platform.js';
-import { createThreadPool, type ThreadPool } from './pool.js';
+import { createThreadPool, type ThreadPool } from './thread-pool.js';
 
 let threads = 1;
 let pool: ThreadPool | undefined;

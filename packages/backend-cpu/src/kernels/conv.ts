@@ -7,8 +7,8 @@
  *   filter:   dW    = Σ_n dy[n] · col(x[n])ᵀ
  */
 import { type Conv2dParams, isPointwiseConv } from '@nerve/core/backend';
-import { allocF32 } from './alloc.js';
-import { gemm, type GemmScratch } from './gemm.js';
+import { allocF32 } from '../alloc.js';
+import { gemm, type GemmScratch } from './gemm-blocked.js';
 import { col2im, im2col } from './im2col.js';
 
 /** Scratch shared by the conv kernels: the packing buffers and one column matrix. */

@@ -5,8 +5,8 @@
  * so a broadcast or transposed index needs no copy.
  */
 import type { GatherParams, StridedView, TypedArray } from '@nerve/core/backend';
-import { alloc, allocFrom } from './alloc.js';
-import { valuesOf } from './buffers.js';
+import { alloc, allocFrom } from '../alloc.js';
+import { valuesOf } from '../buffers.js';
 
 function indexArray(view: StridedView, op: string): Int32Array {
   const v = valuesOf(view.id, op);

@@ -6,8 +6,8 @@
  */
 import type { BinaryOp, DType, StridedView, TypedArray } from '@nerve/core/backend';
 import { BINARY_SCALAR } from '@nerve/core/backend';
-import { alloc } from './alloc.js';
-import { valuesOf } from './buffers.js';
+import { alloc } from '../alloc.js';
+import { valuesOf } from '../buffers.js';
 import { denseView, RowIter, sizeOf } from './strided.js';
 
 /** Writes `n` outputs at o[oi + t*os] from a[ai + t*as] and b[bi + t*bs]. */

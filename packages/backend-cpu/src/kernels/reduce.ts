@@ -7,7 +7,7 @@
  * reading memory in order instead of striding down each column.
  */
 import type { DType, ReduceOp, TypedArray } from '@nerve/core/backend';
-import { alloc, allocFrom } from './alloc.js';
+import { alloc, allocFrom } from '../alloc.js';
 
 export function reduce(
   op: ReduceOp,

@@ -5,8 +5,8 @@
  */
 import type { DType, StridedView, TypedArray, UnaryOp } from '@nerve/core/backend';
 import { UNARY_SCALAR } from '@nerve/core/backend';
-import { alloc } from './alloc.js';
-import { valuesOf } from './buffers.js';
+import { alloc } from '../alloc.js';
+import { valuesOf } from '../buffers.js';
 import { denseView, RowIter, sizeOf } from './strided.js';
 
 /** Writes `n` outputs at o[oi + t*os] from x[xi + t*xs]. */

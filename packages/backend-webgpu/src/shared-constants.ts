@@ -13,7 +13,7 @@
  */
 import type { DType } from '@nerve/core/backend';
 import type { GpuContext, GpuData } from './context.js';
-import { USAGE } from './gpu-constants.js';
+import { USAGE } from './gpu-flags.js';
 
 /** Distinct constants kept; later ones take the ordinary fill path. */
 const MAX_CONSTANTS = 1024;

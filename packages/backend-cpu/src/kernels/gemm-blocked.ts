@@ -12,9 +12,9 @@
  * sums); this file's JavaScript version (float64 sums) is the fallback and
  * the path for tiny products.
  */
-import { MR, microKernel, NR } from './gemm-kernel.js';
-import { gemmWasm } from './wasm/gemm-wasm.js';
-import { getWasmRuntime } from './wasm/runtime.js';
+import { MR, microKernel, NR } from './gemm-microkernel.js';
+import { gemmWasm } from '../wasm/gemm-wasm.js';
+import { getWasmRuntime } from '../wasm/runtime.js';
 
 /** Depth of a packed block: the kc×(MR+NR) doubles a micro-kernel streams (16 KiB) fit L1. */
 const KC = 256;

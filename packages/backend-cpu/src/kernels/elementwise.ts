@@ -3,8 +3,8 @@
  * copyInto. All of them walk strided views through RowIter.
  */
 import type { DType, StridedView, TypedArray } from '@nerve/core/backend';
-import { alloc } from './alloc.js';
-import { valuesOf } from './buffers.js';
+import { alloc } from '../alloc.js';
+import { valuesOf } from '../buffers.js';
 import { denseView, RowIter, sizeOf } from './strided.js';
 
 export function where(

@@ -3,7 +3,7 @@
  * Windows honour stride, padding and dilation like conv2d.
  */
 import type { Conv2dParams } from '@nerve/core/backend';
-import { alloc, allocF32 } from './alloc.js';
+import { alloc, allocF32 } from '../alloc.js';
 
 /**
  * Max pooling with implicit -∞ padding. `indices` holds the winning element's

@@ -9,7 +9,7 @@
  * the first `p.size` elements are read.
  */
 import type { AdamUpdateParams, SgdUpdateParams } from '@nerve/core/backend';
-import { allocF32 } from './alloc.js';
+import { allocF32 } from '../alloc.js';
 
 /** New parameter and momentum buffer (null without momentum) of one SGD step. */
 export interface SgdUpdateArrays {

@@ -5,6 +5,8 @@
  */
 import './ops/methods.js';
 
+// The contract's types stay here for existing code; backend authors import
+// them (and the helpers below) from '@nerve/core/backend' (backend-api.ts).
 export type {
   AdamUpdateParams,
   AdamUpdateResult,

@@ -12,7 +12,6 @@ import {
   exp,
   getBackend,
   gt,
-  registerBackend,
   mul,
   randn,
   relu,
@@ -20,12 +19,12 @@ import {
   sigmoid,
   sub,
   sum,
-  type TypedArray,
   tanh,
   tidy,
   transpose,
   where,
 } from '@nerve/core';
+import { registerBackend, type TypedArray } from '@nerve/core/backend';
 import { execSync } from 'node:child_process';
 import { recycle } from '../src/alloc.js';
 

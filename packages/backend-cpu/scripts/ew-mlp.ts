@@ -5,22 +5,14 @@
  *   POOL=1 FUSED=1 node --import tsx --conditions=@nerve/source packages/backend-cpu/scripts/ew-mlp.ts
  */
 import '@nerve/backend-cpu';
-import {
-  getBackend,
-  type MatmulParams,
-  randn,
-  registerBackend,
-  setBackend,
-  type TypedArray,
-  tensor,
-  tidy,
-} from '@nerve/core';
+import { getBackend, randn, setBackend, tensor, tidy } from '@nerve/core';
+import { type MatmulParams, registerBackend, type TypedArray } from '@nerve/core/backend';
 import { crossEntropy, Linear, ReLU, Sequential } from '@nerve/layers';
 import { SGD } from '@nerve/optim';
 import { execSync } from 'node:child_process';
 import { allocF32, bufferPool, recycle } from '../src/alloc.js';
-import { gemm, type GemmScratch } from '../src/gemm.js';
-import { sgdUpdate } from '../src/optim.js';
+import { gemm, type GemmScratch } from '../src/kernels/gemm-blocked.js';
+import { sgdUpdate } from '../src/kernels/optim.js';
 import { setThreads } from '../src/threads/config.js';
 
 interface Patchable {

@@ -1,6 +1,6 @@
 /** Fused sgdUpdate / adamUpdate alone on 200 704 elements (median ms). */
 import { recycle } from '../src/alloc.js';
-import { adamUpdate, sgdUpdate } from '../src/optim.js';
+import { adamUpdate, sgdUpdate } from '../src/kernels/optim.js';
 
 const n = 200704;
 const p = new Float32Array(n).map(() => Math.random());

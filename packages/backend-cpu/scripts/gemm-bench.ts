@@ -8,7 +8,7 @@
  * each cell prints the median over all reps and the best rep.
  */
 import { loadavg } from 'node:os';
-import { type GemmArgs, gemm, GemmScratch } from '../src/gemm.js';
+import { type GemmArgs, gemm, GemmScratch } from '../src/kernels/gemm-blocked.js';
 import { type KernelMode, setKernelMode } from '../src/wasm/runtime.js';
 
 /** Square sizes, plus `fc1` / `fc2` for the MLP training shapes. */

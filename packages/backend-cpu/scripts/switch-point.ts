@@ -4,7 +4,7 @@
  *   npx tsx --conditions=@nerve/source packages/backend-cpu/scripts/switch-point.ts
  */
 import { loadavg } from 'node:os';
-import { type GemmArgs, gemm, GemmScratch } from '../src/gemm.js';
+import { type GemmArgs, gemm, GemmScratch } from '../src/kernels/gemm-blocked.js';
 import { gemmWasm } from '../src/wasm/gemm-wasm.js';
 import { getWasmRuntime, setKernelMode, supportedKernelModes } from '../src/wasm/runtime.js';
 

@@ -12,7 +12,7 @@
  * recycles an array after free() has detached it from its handle. Pooled
  * arrays are not live buffers and do not count in the backend's memory().
  */
-import { type DType, MAX_ELEMENTS, NerveError, type TypedArray } from '@nerve/core';
+import { type DType, MAX_ELEMENTS, NerveError, type TypedArray } from '@nerve/core/backend';
 
 /** Default cap on pooled bytes. */
 export const DEFAULT_POOL_BYTES = 256 * 1024 * 1024;

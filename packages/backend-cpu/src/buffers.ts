@@ -1,8 +1,8 @@
 /**
  * Buffer handles and dtype conversion shared by every kernel file.
  */
-import type { DataId, DType, TypedArray } from '@nerve/core';
-import { NerveError } from '@nerve/core';
+import type { DataId, DType, TypedArray } from '@nerve/core/backend';
+import { NerveError } from '@nerve/core/backend';
 import { alloc } from './alloc.js';
 
 /** What a CPU `DataId` really is: a typed array the backend owns. */

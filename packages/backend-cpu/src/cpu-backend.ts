@@ -12,26 +12,31 @@ import type {
   Conv2dParams,
   DataId,
   DType,
+  GatherParams,
   MatmulParams,
+  MaxPoolResult,
   ReduceOp,
+  ReduceParams,
   SgdUpdateParams,
+  SgdUpdateBuffers,
+  SoftmaxParams,
   StridedView,
   TypedArray,
   UnaryOp,
-} from '@nerve/core';
+} from '@nerve/core/backend';
 import { alloc, recycle } from './alloc.js';
 import { type CpuData, convertArray, f32Of, holds, valuesOf, wrap } from './buffers.js';
-import { binary } from './binary.js';
-import { conv2d, conv2dBackwardFilter, conv2dBackwardInput, ConvScratch } from './conv.js';
-import { copy, copyInto, where } from './elementwise.js';
-import { gather, scatterAdd } from './gather.js';
-import { GemmScratch } from './gemm.js';
-import { matmul } from './matmul.js';
-import { adamUpdate, sgdUpdate } from './optim.js';
-import { avgPool2d, avgPool2dBackward, maxPool2d } from './pool.js';
-import { reduce } from './reduce.js';
-import { softmax } from './softmax.js';
-import { unary } from './unary.js';
+import { binary } from './kernels/binary.js';
+import { conv2d, conv2dBackwardFilter, conv2dBackwardInput, ConvScratch } from './kernels/conv.js';
+import { copy, copyInto, where } from './kernels/elementwise.js';
+import { gather, scatterAdd } from './kernels/gather.js';
+import { GemmScratch } from './kernels/gemm-blocked.js';
+import { matmul } from './kernels/matmul.js';
+import { adamUpdate, sgdUpdate } from './kernels/optim.js';
+import { avgPool2d, avgPool2dBackward, maxPool2d } from './kernels/pooling.js';
+import { reduce } from './kernels/reduce.js';
+import { softmax } from './kernels/softmax.js';
+import { unary } from './kernels/unary.js';
 
 export class CpuBackend implements Backend {
   readonly name = 'cpu';
@@ -134,43 +139,20 @@ export class CpuBackend implements Backend {
     copyInto(dst, src, shape, dtype);
   }
 
-  reduce(
-    op: ReduceOp,
-    x: DataId,
-    dtype: DType,
-    outer: number,
-    size: number,
-    inner: number,
-  ): DataId {
-    return this.own(reduce(op, valuesOf(x, 'reduce'), dtype, outer, size, inner));
+  reduce(op: ReduceOp, x: DataId, p: ReduceParams): DataId {
+    return this.own(reduce(op, valuesOf(x, 'reduce'), p.dtype, p.outer, p.size, p.inner));
   }
 
   matmul(a: DataId, b: DataId, p: MatmulParams): DataId {
     return this.own(matmul(f32Of(a, 'matmul'), f32Of(b, 'matmul'), p, this.gemmScratch));
   }
 
-  gather(
-    x: DataId,
-    dtype: DType,
-    index: StridedView,
-    outer: number,
-    n: number,
-    m: number,
-    inner: number,
-  ): DataId {
-    return this.own(gather(valuesOf(x, 'gather'), dtype, index, outer, n, m, inner));
+  gather(x: DataId, index: StridedView, p: GatherParams): DataId {
+    return this.own(gather(valuesOf(x, 'gather'), index, p));
   }
 
-  scatterAdd(
-    index: StridedView,
-    src: DataId,
-    dtype: DType,
-    outer: number,
-    m: number,
-    n: number,
-    inner: number,
-  ): DataId {
-    return this.own(scatterAdd(index, valuesOf(src, 'scatterAdd'), dtype, outer, m, n, inner));
+  scatterAdd(index: StridedView, src: DataId, p: GatherParams): DataId {
+    return this.own(scatterAdd(index, valuesOf(src, 'scatterAdd'), p));
   }
 
   // ---- fused kernels --------------------------------------------------------
@@ -189,7 +171,7 @@ export class CpuBackend implements Backend {
     return this.own(conv2dBackwardFilter(f32Of(x, op), f32Of(dy, op), p, this.convScratch));
   }
 
-  maxPool2d(x: DataId, p: Conv2dParams): { out: DataId; indices: DataId } {
+  maxPool2d(x: DataId, p: Conv2dParams): MaxPoolResult {
     const { out, indices } = maxPool2d(f32Of(x, 'maxPool2d'), p);
     return { out: this.own(out), indices: this.own(indices) };
   }
@@ -202,12 +184,12 @@ export class CpuBackend implements Backend {
     return this.own(avgPool2dBackward(f32Of(dy, 'avgPool2dBackward'), p));
   }
 
-  softmax(x: DataId, outer: number, n: number): DataId {
-    return this.own(softmax(f32Of(x, 'softmax'), outer, n, false));
+  softmax(x: DataId, p: SoftmaxParams): DataId {
+    return this.own(softmax(f32Of(x, 'softmax'), p.outer, p.size, false));
   }
 
-  logSoftmax(x: DataId, outer: number, n: number): DataId {
-    return this.own(softmax(f32Of(x, 'logSoftmax'), outer, n, true));
+  logSoftmax(x: DataId, p: SoftmaxParams): DataId {
+    return this.own(softmax(f32Of(x, 'logSoftmax'), p.outer, p.size, true));
   }
 
   sgdUpdate(
@@ -215,7 +197,7 @@ export class CpuBackend implements Backend {
     grad: DataId,
     momentumBuffer: DataId | null,
     p: SgdUpdateParams,
-  ): { param: DataId; momentumBuffer: DataId | null } {
+  ): SgdUpdateBuffers {
     const op = 'sgdUpdate';
     const buf = momentumBuffer === null ? null : f32Of(momentumBuffer, op);
     const r = sgdUpdate(f32Of(param, op), f32Of(grad, op), buf, p);

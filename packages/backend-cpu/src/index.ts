@@ -1,7 +1,7 @@
 /**
  * @nerve/backend-cpu: importing this module registers the `cpu` backend.
  */
-import { registerBackend } from '@nerve/core';
+import { registerBackend } from '@nerve/core/backend';
 import { bufferPool } from './alloc.js';
 import { CpuBackend } from './cpu-backend.js';
 import { setThreads } from './threads/config.js';

@@ -1,4 +1,4 @@
-import type { Conv2dParams } from '@nerve/core';
+import type { Conv2dParams } from '@nerve/core/backend';
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/cpu-backend.js';
 import { expectClose, randomF32 } from './helpers.js';

@@ -6,13 +6,13 @@
  * contiguous, a broadcast scalar on either side, row and column broadcasts
  * and a transposed operand.
  */
-import type { BinaryOp, StridedView, TypedArray, UnaryOp } from '@nerve/core';
-import { BINARY_SCALAR, UNARY_SCALAR } from '@nerve/core';
+import type { BinaryOp, StridedView, TypedArray, UnaryOp } from '@nerve/core/backend';
+import { BINARY_SCALAR, UNARY_SCALAR } from '@nerve/core/backend';
 import { describe, expect, it } from 'vitest';
-import { binary } from '../src/binary.js';
+import { binary } from '../src/kernels/binary.js';
 import { wrap } from '../src/buffers.js';
-import { copy, where } from '../src/elementwise.js';
-import { unary } from '../src/unary.js';
+import { copy, where } from '../src/kernels/elementwise.js';
+import { unary } from '../src/kernels/unary.js';
 import { expectSame, readView, rng } from './helpers.js';
 
 const SPECIALS = [

@@ -1,5 +1,5 @@
-import type { BinaryOp, DType, UnaryOp } from '@nerve/core';
-import { BINARY_SCALAR, UNARY_SCALAR } from '@nerve/core';
+import type { BinaryOp, DType, UnaryOp } from '@nerve/core/backend';
+import { BINARY_SCALAR, UNARY_SCALAR } from '@nerve/core/backend';
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/cpu-backend.js';
 import { contiguous, expectSame, numel, randomF32, readView, view } from './helpers.js';

@@ -18,12 +18,8 @@ describe('gather', () => {
           want.push(hx[(o * n + idx[(o * m + j) * inner + i]) * inner + i]);
     const id = b.gather(
       b.upload(hx, 'float32'),
-      'float32',
       { id: b.upload(store, 'int32'), strides, offset: 0 },
-      outer,
-      n,
-      m,
-      inner,
+      { dtype: 'float32', outer, axisSize: n, indexSize: m, inner },
     );
     expectSame(b.readSync(id, 'float32', outer * m * inner), want);
   });
@@ -37,13 +33,25 @@ describe('gather', () => {
       offset: 1,
     };
     const xi = b.upload(new Int32Array([10, 11, 20, 21, 30, 31]), 'int32');
-    expect(Array.from(b.readSync(b.gather(xi, 'int32', index, 1, 3, 3, 2), 'int32', 6))).toEqual([
-      30, 31, 30, 31, 10, 11,
-    ]);
+    expect(
+      Array.from(
+        b.readSync(
+          b.gather(xi, index, { dtype: 'int32', outer: 1, axisSize: 3, indexSize: 3, inner: 2 }),
+          'int32',
+          6,
+        ),
+      ),
+    ).toEqual([30, 31, 30, 31, 10, 11]);
     const xb = b.upload(new Uint8Array([1, 0, 0, 1, 1, 1]), 'bool');
-    expect(Array.from(b.readSync(b.gather(xb, 'bool', index, 1, 3, 3, 2), 'bool', 6))).toEqual([
-      1, 1, 1, 1, 1, 0,
-    ]);
+    expect(
+      Array.from(
+        b.readSync(
+          b.gather(xb, index, { dtype: 'bool', outer: 1, axisSize: 3, indexSize: 3, inner: 2 }),
+          'bool',
+          6,
+        ),
+      ),
+    ).toEqual([1, 1, 1, 1, 1, 0]);
   });
 
   it('rejects out-of-range indices with the index and valid range in the message', () => {
@@ -54,8 +62,12 @@ describe('gather', () => {
       strides: [2, 1, 0],
       offset: 0,
     });
-    expect(() => b.gather(x, 'float32', bad(3), 1, 3, 2, 1)).toThrow(/gather.*3.*\[0, 3\)/);
-    expect(() => b.gather(x, 'float32', bad(-1), 1, 3, 2, 1)).toThrow(/gather.*-1.*\[0, 3\)/);
+    expect(() =>
+      b.gather(x, bad(3), { dtype: 'float32', outer: 1, axisSize: 3, indexSize: 2, inner: 1 }),
+    ).toThrow(/gather.*3.*\[0, 3\)/);
+    expect(() =>
+      b.gather(x, bad(-1), { dtype: 'float32', outer: 1, axisSize: 3, indexSize: 2, inner: 1 }),
+    ).toThrow(/gather.*-1.*\[0, 3\)/);
   });
 
   it('returns an empty buffer for empty shapes', () => {
@@ -64,7 +76,11 @@ describe('gather', () => {
     const x = b.upload(new Float32Array(6), 'float32');
     expect(
       b.readSync(
-        b.gather(x, 'float32', { id: e, strides: [0, 1, 1], offset: 0 }, 2, 3, 0, 1),
+        b.gather(
+          x,
+          { id: e, strides: [0, 1, 1], offset: 0 },
+          { dtype: 'float32', outer: 2, axisSize: 3, indexSize: 0, inner: 1 },
+        ),
         'float32',
         0,
       ).length,
@@ -86,7 +102,13 @@ describe('scatterAdd', () => {
         for (let i = 0; i < inner; i++, s++) want[(o * n + store[s]) * inner + i] += hsrc[s];
     const index = { id: b.upload(store, 'int32'), strides: [m * inner, inner, 1], offset: 0 };
     const got = b.readSync(
-      b.scatterAdd(index, b.upload(hsrc, 'float32'), 'float32', outer, m, n, inner),
+      b.scatterAdd(index, b.upload(hsrc, 'float32'), {
+        dtype: 'float32',
+        outer,
+        axisSize: n,
+        indexSize: m,
+        inner,
+      }),
       'float32',
       want.length,
     );
@@ -95,7 +117,13 @@ describe('scatterAdd', () => {
     const hx = randomF32(outer * n * inner, 5);
     const g = Array.from(
       b.readSync(
-        b.gather(b.upload(hx, 'float32'), 'float32', index, outer, n, m, inner),
+        b.gather(b.upload(hx, 'float32'), index, {
+          dtype: 'float32',
+          outer,
+          axisSize: n,
+          indexSize: m,
+          inner,
+        }),
         'float32',
         hsrc.length,
       ),
@@ -110,7 +138,11 @@ describe('scatterAdd', () => {
     const m = 10_000;
     const index = { id: b.upload(new Int32Array(1), 'int32'), strides: [0, 0, 0], offset: 0 };
     const src = b.upload(new Float32Array(m).fill(0.1), 'float32');
-    const got = b.readSync(b.scatterAdd(index, src, 'float32', 1, m, 2, 1), 'float32', 2);
+    const got = b.readSync(
+      b.scatterAdd(index, src, { dtype: 'float32', outer: 1, axisSize: 2, indexSize: m, inner: 1 }),
+      'float32',
+      2,
+    );
     expect(got[0]).toBe(Math.fround(Math.fround(0.1) * m));
     expect(got[1]).toBe(0);
     const srcI = b.upload(new Int32Array([5, -7, 1 << 20]), 'int32');
@@ -120,7 +152,19 @@ describe('scatterAdd', () => {
       offset: 0,
     };
     expect(
-      Array.from(b.readSync(b.scatterAdd(idxI, srcI, 'int32', 1, 3, 2, 1), 'int32', 2)),
+      Array.from(
+        b.readSync(
+          b.scatterAdd(idxI, srcI, {
+            dtype: 'int32',
+            outer: 1,
+            axisSize: 2,
+            indexSize: 3,
+            inner: 1,
+          }),
+          'int32',
+          2,
+        ),
+      ),
     ).toEqual([1 << 20, -2]);
   });
 
@@ -128,7 +172,13 @@ describe('scatterAdd', () => {
     const b = new CpuBackend();
     const index = { id: b.upload(new Int32Array([4]), 'int32'), strides: [1, 1, 1], offset: 0 };
     expect(() =>
-      b.scatterAdd(index, b.upload(new Float32Array(1), 'float32'), 'float32', 1, 1, 4, 1),
+      b.scatterAdd(index, b.upload(new Float32Array(1), 'float32'), {
+        dtype: 'float32',
+        outer: 1,
+        axisSize: 4,
+        indexSize: 1,
+        inner: 1,
+      }),
     ).toThrow(/scatterAdd.*4.*\[0, 4\)/);
   });
 
@@ -138,11 +188,7 @@ describe('scatterAdd', () => {
     const got = b.scatterAdd(
       { id: e, strides: [0, 1, 1], offset: 0 },
       b.upload(new Float32Array(0), 'float32'),
-      'float32',
-      2,
-      0,
-      3,
-      1,
+      { dtype: 'float32', outer: 2, axisSize: 3, indexSize: 0, inner: 1 },
     );
     expect(Array.from(b.readSync(got, 'float32', 6))).toEqual([0, 0, 0, 0, 0, 0]);
   });

@@ -2,7 +2,7 @@
  * Test helpers: seeded data, independent strided reads and comparisons.
  * Nothing here shares code with the kernels under test.
  */
-import type { DataId, DType, StridedView, TypedArray } from '@nerve/core';
+import type { DataId, DType, StridedView, TypedArray } from '@nerve/core/backend';
 import { expect } from 'vitest';
 import { CpuBackend } from '../src/cpu-backend.js';
 

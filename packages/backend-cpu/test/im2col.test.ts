@@ -2,9 +2,9 @@
  * im2col / col2im (both the general loops and the aligned fast path for unit
  * stride with "same" width) against their definitions, written out naively.
  */
-import type { Conv2dParams } from '@nerve/core';
+import type { Conv2dParams } from '@nerve/core/backend';
 import { describe, it } from 'vitest';
-import { col2im, im2col } from '../src/im2col.js';
+import { col2im, im2col } from '../src/kernels/im2col.js';
 import { expectSame, randomF32 } from './helpers.js';
 
 function params(

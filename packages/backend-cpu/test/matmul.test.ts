@@ -1,7 +1,7 @@
-import type { MatmulParams } from '@nerve/core';
+import type { MatmulParams } from '@nerve/core/backend';
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/cpu-backend.js';
-import { gemm, GemmScratch } from '../src/gemm.js';
+import { gemm, GemmScratch } from '../src/kernels/gemm-blocked.js';
 import { expectClose, randomF32 } from './helpers.js';
 
 /**

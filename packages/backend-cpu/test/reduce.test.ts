@@ -1,4 +1,4 @@
-import type { DType, ReduceOp } from '@nerve/core';
+import type { DType, ReduceOp } from '@nerve/core/backend';
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/cpu-backend.js';
 import { expectClose, expectSame, randomF32, randomInts, rng } from './helpers.js';
@@ -67,7 +67,7 @@ describe('reduce', () => {
       for (const op of ['sum', 'prod', 'max', 'min', 'argmax', 'argmin'] as ReduceOp[]) {
         const outDtype: DType = op.startsWith('arg') ? 'int32' : 'float32';
         const got = b.readSync(
-          b.reduce(op, x, 'float32', outer, size, inner),
+          b.reduce(op, x, { dtype: 'float32', outer, size, inner }),
           outDtype,
           outer * inner,
         );
@@ -84,7 +84,7 @@ describe('reduce', () => {
     const n = 100_000;
     const host = new Float32Array(n).fill(0.1);
     const got = b.readSync(
-      b.reduce('sum', b.upload(host, 'float32'), 'float32', 1, n, 1),
+      b.reduce('sum', b.upload(host, 'float32'), { dtype: 'float32', outer: 1, size: n, inner: 1 }),
       'float32',
       1,
     );
@@ -95,16 +95,30 @@ describe('reduce', () => {
     const b = new CpuBackend();
     const host = randomInts(2 * 50 * 3, 3, -1_000_000, 1_000_000);
     const x = b.upload(host, 'int32');
-    const sum = b.readSync(b.reduce('sum', x, 'int32', 2, 50, 3), 'int32', 6);
+    const sum = b.readSync(
+      b.reduce('sum', x, { dtype: 'int32', outer: 2, size: 50, inner: 3 }),
+      'int32',
+      6,
+    );
     expect(sum).toBeInstanceOf(Int32Array);
     expectSame(sum, reference('sum', host, 2, 50, 3));
-    const max = b.readSync(b.reduce('max', x, 'int32', 2, 50, 3), 'int32', 6);
+    const max = b.readSync(
+      b.reduce('max', x, { dtype: 'int32', outer: 2, size: 50, inner: 3 }),
+      'int32',
+      6,
+    );
     expectSame(max, reference('max', host, 2, 50, 3));
     // Products wrap modulo 2^32 like int32 arithmetic: 65536^2 = 2^32 → 0, 3 * 65536^2 + ... stays exact.
     const p = b.upload(new Int32Array([65536, 65536, 3, 7, -5, 11]), 'int32');
-    expect(Array.from(b.readSync(b.reduce('prod', p, 'int32', 3, 2, 1), 'int32', 3))).toEqual([
-      0, 21, -55,
-    ]);
+    expect(
+      Array.from(
+        b.readSync(
+          b.reduce('prod', p, { dtype: 'int32', outer: 3, size: 2, inner: 1 }),
+          'int32',
+          3,
+        ),
+      ),
+    ).toEqual([0, 21, -55]);
   });
 
   it('propagates NaN through max/min and argmax/argmin return the first NaN', () => {
@@ -117,14 +131,18 @@ describe('reduce', () => {
     ];
     const x = b.upload(Float32Array.from(rows.flat()), 'float32');
     const r = (op: ReduceOp, dtype: DType) =>
-      Array.from(b.readSync(b.reduce(op, x, 'float32', 2, 4, 1), dtype, 2));
+      Array.from(
+        b.readSync(b.reduce(op, x, { dtype: 'float32', outer: 2, size: 4, inner: 1 }), dtype, 2),
+      );
     expect(r('max', 'float32')).toEqual([nan, 9]);
     expect(r('min', 'float32')).toEqual([nan, 2]);
     expect(r('argmax', 'int32')).toEqual([1, 1]);
     expect(r('argmin', 'int32')).toEqual([1, 3]);
     const cols = b.upload(Float32Array.from([1, 3, nan, 9, 5, 9, nan, 2]), 'float32');
     const c = (op: ReduceOp, dtype: DType) =>
-      Array.from(b.readSync(b.reduce(op, cols, 'float32', 1, 4, 2), dtype, 2));
+      Array.from(
+        b.readSync(b.reduce(op, cols, { dtype: 'float32', outer: 1, size: 4, inner: 2 }), dtype, 2),
+      );
     expect(c('max', 'float32')).toEqual([nan, 9]);
     expect(c('argmax', 'int32')).toEqual([1, 1]);
     expect(c('argmin', 'int32')).toEqual([1, 3]);
@@ -141,7 +159,11 @@ describe('reduce', () => {
     const x = b.upload(host, 'float32');
     for (const op of ['max', 'min', 'argmax', 'argmin'] as ReduceOp[]) {
       const dtype: DType = op.startsWith('arg') ? 'int32' : 'float32';
-      const got = b.readSync(b.reduce(op, x, 'float32', 5, 6, 2), dtype, 10);
+      const got = b.readSync(
+        b.reduce(op, x, { dtype: 'float32', outer: 5, size: 6, inner: 2 }),
+        dtype,
+        10,
+      );
       const want = reference(op, host, 5, 6, 2);
       // Math.max(-0, 0) is 0 while the first-wins kernel may keep -0; compare by value.
       expect(Array.from(got).map((v) => v + 0)).toEqual(want.map((v) => v + 0));
@@ -151,20 +173,41 @@ describe('reduce', () => {
   it('reduces a size-0 axis: sum → 0, prod → 1, others throw naming the op', () => {
     const b = new CpuBackend();
     const x = b.upload(new Float32Array(0), 'float32');
-    expect(Array.from(b.readSync(b.reduce('sum', x, 'float32', 2, 0, 3), 'float32', 6))).toEqual([
-      0, 0, 0, 0, 0, 0,
-    ]);
-    expect(Array.from(b.readSync(b.reduce('prod', x, 'float32', 2, 0, 3), 'float32', 6))).toEqual([
-      1, 1, 1, 1, 1, 1,
-    ]);
+    expect(
+      Array.from(
+        b.readSync(
+          b.reduce('sum', x, { dtype: 'float32', outer: 2, size: 0, inner: 3 }),
+          'float32',
+          6,
+        ),
+      ),
+    ).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(
+      Array.from(
+        b.readSync(
+          b.reduce('prod', x, { dtype: 'float32', outer: 2, size: 0, inner: 3 }),
+          'float32',
+          6,
+        ),
+      ),
+    ).toEqual([1, 1, 1, 1, 1, 1]);
     const xi = b.upload(new Int32Array(0), 'int32');
-    expect(Array.from(b.readSync(b.reduce('sum', xi, 'int32', 1, 0, 2), 'int32', 2))).toEqual([
-      0, 0,
-    ]);
+    expect(
+      Array.from(
+        b.readSync(
+          b.reduce('sum', xi, { dtype: 'int32', outer: 1, size: 0, inner: 2 }),
+          'int32',
+          2,
+        ),
+      ),
+    ).toEqual([0, 0]);
     for (const op of ['max', 'min', 'argmax', 'argmin'] as ReduceOp[]) {
-      expect(() => b.reduce(op, x, 'float32', 2, 0, 3)).toThrow(op);
+      expect(() => b.reduce(op, x, { dtype: 'float32', outer: 2, size: 0, inner: 3 })).toThrow(op);
       // An empty output has nothing to reduce, so it is not an error.
-      expect(b.readSync(b.reduce(op, x, 'float32', 0, 0, 3), 'float32', 0).length).toBe(0);
+      expect(
+        b.readSync(b.reduce(op, x, { dtype: 'float32', outer: 0, size: 0, inner: 3 }), 'float32', 0)
+          .length,
+      ).toBe(0);
     }
   });
 });

@@ -37,14 +37,14 @@ describe('softmax / logSoftmax', () => {
       const x = b.upload(hx, 'float32');
       const { sm, lsm } = reference(hx, outer, n);
       expectClose(
-        b.readSync(b.softmax(x, outer, n), 'float32', outer * n),
+        b.readSync(b.softmax(x, { outer, size: n }), 'float32', outer * n),
         sm,
         1e-6,
         1e-9,
         'softmax',
       );
       expectClose(
-        b.readSync(b.logSoftmax(x, outer, n), 'float32', outer * n),
+        b.readSync(b.logSoftmax(x, { outer, size: n }), 'float32', outer * n),
         lsm,
         1e-6,
         1e-6,
@@ -57,23 +57,37 @@ describe('softmax / logSoftmax', () => {
     const b = new CpuBackend();
     const x = b.upload(new Float32Array([1000, 1001, 1002, -1000, -1001, -1002]), 'float32');
     const { sm, lsm } = reference([1000, 1001, 1002, -1000, -1001, -1002], 2, 3);
-    expectClose(b.readSync(b.softmax(x, 2, 3), 'float32', 6), sm, 1e-6, 1e-9, 'softmax');
-    expectClose(b.readSync(b.logSoftmax(x, 2, 3), 'float32', 6), lsm, 1e-6, 1e-6, 'logSoftmax');
+    expectClose(
+      b.readSync(b.softmax(x, { outer: 2, size: 3 }), 'float32', 6),
+      sm,
+      1e-6,
+      1e-9,
+      'softmax',
+    );
+    expectClose(
+      b.readSync(b.logSoftmax(x, { outer: 2, size: 3 }), 'float32', 6),
+      lsm,
+      1e-6,
+      1e-6,
+      'logSoftmax',
+    );
   });
 
   it('rows sum to 1 and -∞ logits get probability 0', () => {
     const b = new CpuBackend();
     const x = b.upload(new Float32Array([0, Number.NEGATIVE_INFINITY, 2, 5]), 'float32');
-    const got = Array.from(b.readSync(b.softmax(x, 1, 4), 'float32', 4));
+    const got = Array.from(b.readSync(b.softmax(x, { outer: 1, size: 4 }), 'float32', 4));
     expect(got[1]).toBe(0);
     expect(Math.abs(got.reduce((s, v) => s + v, 0) - 1)).toBeLessThan(1e-6);
-    expect(b.readSync(b.logSoftmax(x, 1, 4), 'float32', 4)[1]).toBe(Number.NEGATIVE_INFINITY);
+    expect(b.readSync(b.logSoftmax(x, { outer: 1, size: 4 }), 'float32', 4)[1]).toBe(
+      Number.NEGATIVE_INFINITY,
+    );
   });
 
   it('turns a row containing NaN into NaN and leaves other rows alone', () => {
     const b = new CpuBackend();
     const x = b.upload(new Float32Array([1, Number.NaN, 3, 1, 2, 3]), 'float32');
-    const got = b.readSync(b.softmax(x, 2, 3), 'float32', 6);
+    const got = b.readSync(b.softmax(x, { outer: 2, size: 3 }), 'float32', 6);
     expect(Array.from(got.subarray(0, 3)).every(Number.isNaN)).toBe(true);
     expectClose(got.subarray(3), reference([1, 2, 3], 1, 3).sm, 1e-6, 1e-9);
   });

@@ -86,7 +86,7 @@ describe('memory accounting', () => {
     const b = new CpuBackend();
     const x = b.upload(new Float32Array([1, 2, 3, 4]), 'float32');
     const y = b.unary('neg', { id: x, strides: [1], offset: 0 }, [4], 'float32', 'float32');
-    const s = b.reduce('argmax', x, 'float32', 1, 4, 1);
+    const s = b.reduce('argmax', x, { dtype: 'float32', outer: 1, size: 4, inner: 1 });
     expect(b.memory()).toEqual({ buffers: 3, bytes: 16 + 16 + 4 });
     const p = b.maxPool2d(x, {
       batch: 1,
@@ -116,7 +116,9 @@ describe('memory accounting', () => {
     b.free(id);
     expect(() => b.readSync(id, 'float32', 2)).toThrow(/freed/);
     await expect(b.read(id, 'float32', 2)).rejects.toThrow(/freed/);
-    expect(() => b.reduce('sum', id, 'float32', 1, 2, 1)).toThrow(/freed/);
+    expect(() => b.reduce('sum', id, { dtype: 'float32', outer: 1, size: 2, inner: 1 })).toThrow(
+      /freed/,
+    );
   });
 
   it('keeps separate counts per backend instance', () => {

@@ -13,12 +13,13 @@ import { describe, expect, it } from 'vitest';
 import { CHROMIUM, haveChromium, launchChromium } from '../../../test/browser/chromium.js';
 
 const src = (p: string) => fileURLToPath(new URL(`../src/threads/${p}`, import.meta.url));
+const support = (p: string) => fileURLToPath(new URL(`./support/${p}`, import.meta.url));
 
 // Runs on the page's main thread, where Atomics.wait throws: the pool must spin instead.
 const ENTRY = `
-import { createThreadPool } from ${JSON.stringify(src('pool.ts'))};
+import { createThreadPool } from ${JSON.stringify(src('thread-pool.ts'))};
 import { threadsSupported } from ${JSON.stringify(src('platform.ts'))};
-import { lcgReference, testModuleBytes } from ${JSON.stringify(src('test-module.ts'))};
+import { lcgReference, testModuleBytes } from ${JSON.stringify(support('thread-test-module.ts'))};
 window.result = (async () => {
   const out = { supported: threadsSupported(), isolated: globalThis.crossOriginIsolated === true };
   if (!out.supported) return out;

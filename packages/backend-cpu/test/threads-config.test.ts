@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { type GemmArgs, GemmScratch, gemm } from '../src/gemm.js';
+import { type GemmArgs, GemmScratch, gemm } from '../src/kernels/gemm-blocked.js';
 import { getThreads, setThreads, threadsReady } from '../src/threads/config.js';
 import { threadsSupported } from '../src/threads/platform.js';
-import type { ThreadPool } from '../src/threads/pool.js';
+import type { ThreadPool } from '../src/threads/thread-pool.js';
 import { getWasmRuntime } from '../src/wasm/runtime.js';
 import { setMinMacsPerThread } from '../src/wasm/gemm-wasm.js';
 

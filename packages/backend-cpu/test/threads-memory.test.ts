@@ -21,7 +21,7 @@ import {
   type Tensor,
 } from '@nerve/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ThreadPool } from '../src/threads/pool.js';
+import type { ThreadPool } from '../src/threads/thread-pool.js';
 import { getWasmRuntime } from '../src/wasm/runtime.js';
 import { setMinMacsPerThread } from '../src/wasm/gemm-wasm.js';
 

@@ -1,7 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultThreadCount, threadsSupported } from '../src/threads/platform.js';
-import { createThreadPool, type ThreadPool, type ThreadPoolOptions } from '../src/threads/pool.js';
-import { lcgReference, testModuleBytes } from '../src/threads/test-module.js';
+import {
+  createThreadPool,
+  type ThreadPool,
+  type ThreadPoolOptions,
+} from '../src/threads/thread-pool.js';
+import { lcgReference, testModuleBytes } from './support/thread-test-module.js';
 
 const PAGE = 65536;
 const module = new WebAssembly.Module(testModuleBytes(1, 1024));

@@ -11,11 +11,12 @@ const dir = mkdtempSync(join(tmpdir(), 'nerve-threads-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const src = (p: string) => fileURLToPath(new URL(`../src/threads/${p}`, import.meta.url));
+const support = (p: string) => fileURLToPath(new URL(`./support/${p}`, import.meta.url));
 
 // A script that starts a pool, uses it, and then just returns: no terminate().
 const ENTRY = `
-import { createThreadPool } from ${JSON.stringify(src('pool.ts'))};
-import { testModuleBytes } from ${JSON.stringify(src('test-module.ts'))};
+import { createThreadPool } from ${JSON.stringify(src('thread-pool.ts'))};
+import { testModuleBytes } from ${JSON.stringify(support('thread-test-module.ts'))};
 const module = new WebAssembly.Module(testModuleBytes(1, 64));
 const memory = new WebAssembly.Memory({ initial: 1, maximum: 64, shared: true });
 const pool = createThreadPool(module, memory, 3);

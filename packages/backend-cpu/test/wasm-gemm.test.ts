@@ -2,10 +2,10 @@
  * The GEMM in every kernel mode this runtime supports, against a float64
  * reference written out from the definition (no code shared with the kernels).
  */
-import { NerveError } from '@nerve/core';
+import { NerveError } from '@nerve/core/backend';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/cpu-backend.js';
-import { type GemmArgs, gemm, GemmScratch, WASM_MIN } from '../src/gemm.js';
+import { type GemmArgs, gemm, GemmScratch, WASM_MIN } from '../src/kernels/gemm-blocked.js';
 import type { WasmTaskRunner } from '../src/wasm/runner.js';
 import {
   getKernelMode,
@@ -208,7 +208,7 @@ function fakePool(threads: number): (parts: { instance: WebAssembly.Instance }) 
   });
 }
 
-/** Byte ranges a task may write, from its arguments (see gemm-kernels.ts). */
+/** Byte ranges a task may write, from its arguments (see gemm-codegen.ts). */
 function allowedWrites(fn: string, t: readonly number[], mr: number): [number, number][] {
   const up = (x: number, to: number) => Math.ceil(x / to) * to;
   if (fn === 'packB') {

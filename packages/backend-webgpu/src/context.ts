@@ -34,10 +34,10 @@
  *   device loss, or once an uncaptured WebGPU error), `stats()`, `pool`,
  *   `destroy()` and the `dispatches` counter.
  */
-import type { DType } from '@nerve/core';
-import { NerveError } from '@nerve/core';
-import { STAGE_COMPUTE, USAGE } from './gpu-constants.js';
-import { BufferPool, type PoolStats } from './pool.js';
+import type { DType } from '@nerve/core/backend';
+import { NerveError } from '@nerve/core/backend';
+import { STAGE_COMPUTE, USAGE } from './gpu-flags.js';
+import { BufferPool, type PoolStats } from './buffer-pool.js';
 
 /** The DataId of this backend: a pooled GPU buffer. bool is stored as one u32 per element. */
 export interface GpuData {
@@ -46,7 +46,7 @@ export interface GpuData {
   dtype: DType;
   /** Bytes requested: elements * 4 (the buffer itself may be larger). */
   bytes: number;
-  /** A handle to a shared constant (see constants.ts): never released, never written. */
+  /** A handle to a shared constant (see shared-constants.ts): never released, never written. */
   shared?: boolean;
 }
 

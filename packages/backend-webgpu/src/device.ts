@@ -6,7 +6,7 @@
  * what real adapters allow: 128 MiB bindings, 256 invocations per workgroup)
  * and for the optional features the kernels can use.
  */
-import { NerveError } from '@nerve/core';
+import { NerveError } from '@nerve/core/backend';
 import type { GpuFeatures, GpuLimits } from './context.js';
 
 /** How to obtain the adapter. */

@@ -4,11 +4,11 @@
  * Importing this package registers it as 'webgpu' with priority 0, so the CPU
  * backend stays the default: `await ready('webgpu'); setBackend('webgpu')`.
  */
-import { registerBackend } from '@nerve/core';
+import { registerBackend } from '@nerve/core/backend';
 import { WebGpuBackend } from './webgpu-backend.js';
 
 registerBackend('webgpu', () => new WebGpuBackend(), 0);
 
 export { WebGpuBackend, type WebGpuBackendOptions, type WebGpuStats } from './webgpu-backend.js';
 export { type AdapterDescription, type DeviceOptions, probe } from './device.js';
-export type { PoolStats } from './pool.js';
+export type { PoolStats } from './buffer-pool.js';

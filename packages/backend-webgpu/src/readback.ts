@@ -3,10 +3,10 @@
  * MAP_READ staging buffer, map it, and convert the 32-bit words to the
  * dtype's typed array (bool → Uint8Array). Staging buffers are reused.
  */
-import type { DType, TypedArray } from '@nerve/core';
-import { NerveError } from '@nerve/core';
+import type { DType, TypedArray } from '@nerve/core/backend';
+import { NerveError } from '@nerve/core/backend';
 import type { GpuContext, GpuData } from './context.js';
-import { MAP_READ, USAGE } from './gpu-constants.js';
+import { MAP_READ, USAGE } from './gpu-flags.js';
 
 /** Staging buffers above this size are destroyed after a read rather than kept. */
 const KEEP_MAX_BYTES = 16 * 1024 * 1024;

@@ -12,22 +12,30 @@ import type {
   AdamUpdateResult,
   Backend,
   BackendMemory,
+  BatchNormBackwardResult,
   BatchNormParams,
+  BatchNormStatsParams,
+  BatchNormStatsResult,
   BinaryOp,
   Conv2dParams,
   DataId,
   DType,
+  GatherParams,
   MatmulParams,
+  MaxPoolResult,
   ReduceOp,
+  ReduceParams,
   RunningStatsUpdate,
   SgdUpdateParams,
+  SgdUpdateBuffers,
   SoftmaxCrossEntropyParams,
+  SoftmaxParams,
   StridedView,
   TypedArray,
   UnaryOp,
-} from '@nerve/core';
-import { NerveError } from '@nerve/core';
-import { ConstantCache } from './constants.js';
+} from '@nerve/core/backend';
+import { NerveError } from '@nerve/core/backend';
+import { ConstantCache } from './shared-constants.js';
 import { GpuContext, type GpuData } from './context.js';
 import { type AdapterDescription, createDevice, type DeviceOptions } from './device.js';
 import { binary, copy, copyInto, fillWords, unary, where, wordOf } from './kernels/elementwise.js';
@@ -38,10 +46,10 @@ import { softmaxCrossEntropy, softmaxCrossEntropyBackward } from './kernels/cros
 import { gather, scatterAdd } from './kernels/gather.js';
 import { matmul } from './kernels/matmul.js';
 import { adamUpdate, sgdUpdate } from './kernels/optim.js';
-import { avgPool2d, avgPool2dBackward, maxPool2d } from './kernels/pool.js';
+import { avgPool2d, avgPool2dBackward, maxPool2d } from './kernels/pooling.js';
 import { reduce } from './kernels/reduce.js';
 import { logSoftmax, softmax } from './kernels/softmax.js';
-import type { PoolStats } from './pool.js';
+import type { PoolStats } from './buffer-pool.js';
 import { Readback } from './readback.js';
 
 /** Options of the WebGPU backend (how to find the adapter). */
@@ -244,45 +252,22 @@ export class WebGpuBackend implements Backend {
     copyInto(this.ctx, dst, src, shape, dtype);
   }
 
-  reduce(
-    op: ReduceOp,
-    x: DataId,
-    dtype: DType,
-    outer: number,
-    size: number,
-    inner: number,
-  ): DataId {
-    return reduce(this.ctx, op, this.data(x, 'reduce'), dtype, outer, size, inner);
+  reduce(op: ReduceOp, x: DataId, p: ReduceParams): DataId {
+    return reduce(this.ctx, op, this.data(x, 'reduce'), p.dtype, p.outer, p.size, p.inner);
   }
 
   matmul(a: DataId, b: DataId, p: MatmulParams): DataId {
     return matmul(this.ctx, this.data(a, 'matmul'), this.data(b, 'matmul'), p);
   }
 
-  gather(
-    x: DataId,
-    dtype: DType,
-    index: StridedView,
-    outer: number,
-    n: number,
-    m: number,
-    inner: number,
-  ): DataId {
+  gather(x: DataId, index: StridedView, p: GatherParams): DataId {
     this.data(index.id, 'gather');
-    return gather(this.ctx, this.data(x, 'gather'), dtype, index, outer, n, m, inner);
+    return gather(this.ctx, this.data(x, 'gather'), index, p);
   }
 
-  scatterAdd(
-    index: StridedView,
-    src: DataId,
-    dtype: DType,
-    outer: number,
-    m: number,
-    n: number,
-    inner: number,
-  ): DataId {
+  scatterAdd(index: StridedView, src: DataId, p: GatherParams): DataId {
     this.data(index.id, 'scatterAdd');
-    return scatterAdd(this.ctx, index, this.data(src, 'scatterAdd'), dtype, outer, m, n, inner);
+    return scatterAdd(this.ctx, index, this.data(src, 'scatterAdd'), p);
   }
 
   // ---- fused kernels --------------------------------------------------------
@@ -301,7 +286,7 @@ export class WebGpuBackend implements Backend {
     return conv2dBackwardFilter(this.ctx, this.data(x, op), this.data(dy, op), p);
   }
 
-  maxPool2d(x: DataId, p: Conv2dParams): { out: DataId; indices: DataId } {
+  maxPool2d(x: DataId, p: Conv2dParams): MaxPoolResult {
     return maxPool2d(this.ctx, this.data(x, 'maxPool2d'), p);
   }
 
@@ -313,12 +298,12 @@ export class WebGpuBackend implements Backend {
     return avgPool2dBackward(this.ctx, this.data(dy, 'avgPool2dBackward'), p);
   }
 
-  softmax(x: DataId, outer: number, n: number): DataId {
-    return softmax(this.ctx, this.data(x, 'softmax'), outer, n);
+  softmax(x: DataId, p: SoftmaxParams): DataId {
+    return softmax(this.ctx, this.data(x, 'softmax'), p.outer, p.size);
   }
 
-  logSoftmax(x: DataId, outer: number, n: number): DataId {
-    return logSoftmax(this.ctx, this.data(x, 'logSoftmax'), outer, n);
+  logSoftmax(x: DataId, p: SoftmaxParams): DataId {
+    return logSoftmax(this.ctx, this.data(x, 'logSoftmax'), p.outer, p.size);
   }
 
   softmaxCrossEntropy(logits: DataId, labels: DataId, p: SoftmaxCrossEntropyParams): DataId {
@@ -339,12 +324,9 @@ export class WebGpuBackend implements Backend {
 
   batchNormStats(
     x: DataId,
-    outer: number,
-    channels: number,
-    inner: number,
-    correction: number,
+    p: BatchNormStatsParams,
     running: RunningStatsUpdate | null = null,
-  ): { mean: DataId; variance: DataId; runningMean?: DataId; runningVariance?: DataId } {
+  ): BatchNormStatsResult {
     const op = 'batchNormStats';
     const d = this.data(x, op);
     const r = running && {
@@ -352,7 +334,7 @@ export class WebGpuBackend implements Backend {
       variance: this.data(running.variance, op),
       momentum: running.momentum,
     };
-    return batchNormStats(this.ctx, d, outer, channels, inner, correction, r);
+    return batchNormStats(this.ctx, d, p.outer, p.channels, p.inner, p.correction, r);
   }
 
   batchNormForward(
@@ -377,7 +359,7 @@ export class WebGpuBackend implements Backend {
     variance: DataId,
     weight: DataId | null,
     p: BatchNormParams,
-  ): { dx: DataId; dweight: DataId; dbias: DataId } {
+  ): BatchNormBackwardResult {
     const op = 'batchNormBackward';
     const [a, g, m, v] = [x, dy, mean, variance].map((id) => this.data(id, op));
     const w = weight === null ? null : this.data(weight, op);
@@ -389,7 +371,7 @@ export class WebGpuBackend implements Backend {
     grad: DataId,
     momentumBuffer: DataId | null,
     p: SgdUpdateParams,
-  ): { param: DataId; momentumBuffer: DataId | null } {
+  ): SgdUpdateBuffers {
     const op = 'sgdUpdate';
     const b = momentumBuffer === null ? null : this.data(momentumBuffer, op);
     return sgdUpdate(this.ctx, this.data(param, op), this.data(grad, op), b, p);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GpuContext, type GpuData } from '../src/context.js';
 import { fillWords } from '../src/kernels/elementwise.js';
-import { bucketSize } from '../src/pool.js';
+import { bucketSize } from '../src/buffer-pool.js';
 import { available, useWebGpu } from './gpu.js';
 
 describe('bucketSize', () => {

@@ -3,10 +3,10 @@
  * suite does not reach: dtype casts at the edges of int32, integer pow,
  * negative strides, rank-7 broadcasting and copyInto.
  */
-import type { DataId, DType, StridedView, TypedArray } from '@nerve/core';
-import { BINARY_SCALAR, UNARY_SCALAR } from '@nerve/core';
+import type { DataId, DType, StridedView, TypedArray } from '@nerve/core/backend';
+import { BINARY_SCALAR, UNARY_SCALAR } from '@nerve/core/backend';
 import { describe, expect, it } from 'vitest';
-import { contiguousStrides } from '@nerve/core';
+import { contiguousStrides } from '@nerve/core/backend';
 import type { WebGpuBackend } from '../src/index.js';
 import { available, useWebGpu } from './gpu.js';
 

@@ -1,4 +1,4 @@
-import type { Conv2dParams } from '@nerve/core';
+import type { Conv2dParams } from '@nerve/core/backend';
 import { describe, expect, it } from 'vitest';
 import { conv2d, conv2dBackwardFilter, conv2dBackwardInput } from '../src/kernels/conv.js';
 import { available, ctx, expectClose, randoms, read, upload } from './kernels-util.js';

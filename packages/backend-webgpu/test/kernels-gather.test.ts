@@ -77,17 +77,41 @@ describe.runIf(available)('webgpu gather / scatterAdd', () => {
         const iv = { data: upload(v.idx, 'int32'), strides: v.strides, offset: v.offset };
         const xf = randoms(outer * n * inner, 4);
         expectClose(
-          await read(gather(ctx!, upload(xf, 'float32'), 'float32', iv, outer, n, m, inner)),
+          await read(
+            gather(ctx!, upload(xf, 'float32'), iv, {
+              dtype: 'float32',
+              outer,
+              axisSize: n,
+              indexSize: m,
+              inner,
+            }),
+          ),
           refGather(xf, v, outer, n, m, inner),
           0,
           0,
         );
         const xi = randomInts(outer * n * inner, 1000, 5);
-        const gi = await read(gather(ctx!, upload(xi, 'int32'), 'int32', iv, outer, n, m, inner));
+        const gi = await read(
+          gather(ctx!, upload(xi, 'int32'), iv, {
+            dtype: 'int32',
+            outer,
+            axisSize: n,
+            indexSize: m,
+            inner,
+          }),
+        );
         expect(gi).toBeInstanceOf(Int32Array);
         expect(Array.from(gi)).toEqual(refGather(xi, v, outer, n, m, inner));
         const xb = randomInts(outer * n * inner, 2, 6);
-        const gb = await read(gather(ctx!, upload(xb, 'bool'), 'bool', iv, outer, n, m, inner));
+        const gb = await read(
+          gather(ctx!, upload(xb, 'bool'), iv, {
+            dtype: 'bool',
+            outer,
+            axisSize: n,
+            indexSize: m,
+            inner,
+          }),
+        );
         expect(Array.from(gb)).toEqual(refGather(xb, v, outer, n, m, inner));
         ctx!.release(iv.data);
       }
@@ -105,18 +129,20 @@ describe.runIf(available)('webgpu gather / scatterAdd', () => {
               ctx!,
               iv,
               upload(src, 'float32'),
-              'float32',
-              outer,
-              m,
-              n,
-              inner,
+              { dtype: 'float32', outer, axisSize: n, indexSize: m, inner },
               deterministic,
             ),
           );
           expectClose(got, refScatter(src, v, outer, m, n, inner), 1e-5, 1e-5);
           const si = randomInts(outer * m * inner, 100, 9);
           const gi = await read(
-            scatterAdd(ctx!, iv, upload(si, 'int32'), 'int32', outer, m, n, inner, deterministic),
+            scatterAdd(
+              ctx!,
+              iv,
+              upload(si, 'int32'),
+              { dtype: 'int32', outer, axisSize: n, indexSize: m, inner },
+              deterministic,
+            ),
           );
           expect(gi).toBeInstanceOf(Int32Array);
           expect(Array.from(gi)).toEqual(Array.from(refScatter(si, v, outer, m, n, inner)));
@@ -135,14 +161,28 @@ describe.runIf(available)('webgpu gather / scatterAdd', () => {
     for (const det of [true, false]) {
       const iv = { data: upload(idx, 'int32'), strides: [0, 1, 0], offset: 0 };
       const got = await read(
-        scatterAdd(ctx!, iv, upload(src, 'float32'), 'float32', 1, m, 3, 1, det),
+        scatterAdd(
+          ctx!,
+          iv,
+          upload(src, 'float32'),
+          { dtype: 'float32', outer: 1, axisSize: 3, indexSize: m, inner: 1 },
+          det,
+        ),
       );
       expect(Array.from(got)).toEqual([0, 0, 0.5 * (m - 2)]);
     }
     // The automatic choice for a long index list is the atomic kernel; it must agree.
     const iv = { data: upload(randomInts(200000, 50, 3), 'int32'), strides: [0, 1, 0], offset: 0 };
     const s = randoms(200000, 2);
-    const got = await read(scatterAdd(ctx!, iv, upload(s, 'float32'), 'float32', 1, 200000, 50, 1));
+    const got = await read(
+      scatterAdd(ctx!, iv, upload(s, 'float32'), {
+        dtype: 'float32',
+        outer: 1,
+        axisSize: 50,
+        indexSize: 200000,
+        inner: 1,
+      }),
+    );
     const v: View = { idx: randomInts(200000, 50, 3), strides: [0, 1, 0], offset: 0 };
     expectClose(got, refScatter(s, v, 1, 200000, 50, 1), 1e-4, 1e-3);
   });
@@ -150,9 +190,27 @@ describe.runIf(available)('webgpu gather / scatterAdd', () => {
   it('empty sizes', async () => {
     const iv = { data: upload([], 'int32'), strides: [0, 1, 0], offset: 0 };
     expect(
-      (await read(gather(ctx!, upload([1], 'float32'), 'float32', iv, 1, 1, 0, 1))).length,
+      (
+        await read(
+          gather(ctx!, upload([1], 'float32'), iv, {
+            dtype: 'float32',
+            outer: 1,
+            axisSize: 1,
+            indexSize: 0,
+            inner: 1,
+          }),
+        )
+      ).length,
     ).toBe(0);
-    const z = await read(scatterAdd(ctx!, iv, upload([], 'float32'), 'float32', 2, 0, 3, 1));
+    const z = await read(
+      scatterAdd(ctx!, iv, upload([], 'float32'), {
+        dtype: 'float32',
+        outer: 2,
+        axisSize: 3,
+        indexSize: 0,
+        inner: 1,
+      }),
+    );
     expect(Array.from(z)).toEqual([0, 0, 0, 0, 0, 0]);
   });
 });

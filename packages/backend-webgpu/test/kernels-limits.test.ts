@@ -1,4 +1,4 @@
-import type { MatmulParams } from '@nerve/core';
+import type { MatmulParams } from '@nerve/core/backend';
 import { describe, expect, it } from 'vitest';
 import { GpuContext } from '../src/context.js';
 import { matmul } from '../src/kernels/matmul.js';

@@ -1,4 +1,4 @@
-import type { MatmulParams } from '@nerve/core';
+import type { MatmulParams } from '@nerve/core/backend';
 import { describe, expect, it } from 'vitest';
 import { matmul, matmulOperands } from '../src/kernels/matmul.js';
 import { gemm, TILINGS } from '../src/kernels/matmul-gemm.js';

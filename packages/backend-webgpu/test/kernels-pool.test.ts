@@ -1,6 +1,6 @@
-import type { Conv2dParams } from '@nerve/core';
+import type { Conv2dParams } from '@nerve/core/backend';
 import { describe, expect, it } from 'vitest';
-import { avgPool2d, avgPool2dBackward, maxPool2d } from '../src/kernels/pool.js';
+import { avgPool2d, avgPool2dBackward, maxPool2d } from '../src/kernels/pooling.js';
 import { available, ctx, expectClose, randoms, read, upload } from './kernels-util.js';
 
 function params(

@@ -1,4 +1,4 @@
-import type { DType, ReduceOp } from '@nerve/core';
+import type { DType, ReduceOp } from '@nerve/core/backend';
 import { describe, expect, it } from 'vitest';
 import { reduce } from '../src/kernels/reduce.js';
 import { available, ctx, expectClose, randomInts, randoms, read, upload } from './kernels-util.js';

@@ -4,7 +4,7 @@
  * called directly (below the Backend contract), plus upload/read helpers and
  * random inputs shared by the kernels-*.test.ts files.
  */
-import type { DType } from '@nerve/core';
+import type { DType } from '@nerve/core/backend';
 import { GpuContext, type GpuData } from '../src/context.js';
 import { createDevice } from '../src/device.js';
 

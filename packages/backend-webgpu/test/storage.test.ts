@@ -1,4 +1,5 @@
-import { type Backend, tensor } from '@nerve/core';
+import { tensor } from '@nerve/core';
+import type { Backend } from '@nerve/core/backend';
 import { describe, expect, it } from 'vitest';
 import type { GpuData } from '../src/context.js';
 import { WebGpuBackend } from '../src/index.js';

@@ -4,7 +4,7 @@
  * workgroup-memory fallbacks, so both paths are checked against the same
  * float64 reference (every transpose layout, odd sizes, broadcast batches).
  */
-import type { MatmulParams } from '@nerve/core';
+import type { MatmulParams } from '@nerve/core/backend';
 import { describe, expect, it } from 'vitest';
 import { GpuContext } from '../src/context.js';
 import { createDevice, subgroupSizes } from '../src/device.js';

@@ -9,13 +9,14 @@
  * primitives, each parameterised by an op name from a table in core) so a new
  * backend is quick to write and cannot silently lack a gradient.
  *
- * Optional fused kernels (conv2d, pooling, softmax, softmax cross-entropy,
- * batch-norm statistics, optimizer updates) have reference fallbacks
- * composed from primitives in core; a backend without them still trains,
- * only slower. The conformance suite (`@nerve/core/testing`) checks both.
- * On a GPU, small-model training is bound by dispatches, not FLOPs: each of
- * these replaces a chain of primitive kernels (and the scalar fills their
- * constants need) with one or two dispatches.
+ * Optional kernels (conv2d, pooling, softmax, softmax cross-entropy,
+ * batch-norm statistics, optimizer updates; see optional-kernels.ts) each
+ * have a fallback composed from primitives in core, named beside the kernel;
+ * a backend without them still trains, only slower. The conformance suite
+ * (`@nerve/core/testing`) checks both paths. On a GPU, small-model training
+ * is bound by dispatches, not FLOPs: each of these replaces a chain of
+ * primitive kernels (and the scalar fills their constants need) with one or
+ * two dispatches.
  *
  * Conventions shared by every method:
  * - Sizes, strides and offsets count elements, not bytes.
@@ -27,9 +28,18 @@
  * - Sizes may be 0; a kernel over an empty tensor returns an empty buffer.
  */
 import type { DType, TypedArray } from './dtype.js';
+import type { OptionalKernels } from './optional-kernels.js';
+import type { DataId, GatherParams, MatmulParams, ReduceParams } from './kernel-params.js';
 
-/** Opaque handle to a buffer that a backend owns. */
-export type DataId = object;
+export type * from './kernel-params.js';
+export {
+  FUSED_KERNEL_NAMES,
+  type FusedKernels,
+  OPTIONAL_KERNEL_FALLBACKS,
+  OPTIONAL_KERNEL_NAMES,
+  type OptionalKernelName,
+  type OptionalKernels,
+} from './optional-kernels.js';
 
 /** A read of a buffer through explicit strides (the core's view of a tensor). */
 export interface StridedView {
@@ -38,7 +48,7 @@ export interface StridedView {
   readonly offset: number;
 }
 
-/** Elementwise unary ops; the core's table (ops/unary-table.ts) defines each one. */
+/** Elementwise unary ops; UNARY_OPS in core's ops/unary.ts defines each one's gradient, scalar-math.ts its value. */
 export type UnaryOp =
   | 'neg'
   | 'abs'
@@ -89,245 +99,17 @@ export type BinaryOp =
 /** Reductions over the middle axis of `[outer, size, inner]`. arg* produce int32. */
 export type ReduceOp = 'sum' | 'prod' | 'max' | 'min' | 'argmax' | 'argmin';
 
-/** Batched matrix product `C[b] = op(A[b]) · op(B[b])`, float32. */
-export interface MatmulParams {
-  /** Number of output matrices. */
-  readonly batch: number;
-  readonly m: number;
-  readonly k: number;
-  readonly n: number;
-  /** A is stored as [k, m] per batch (read transposed) instead of [m, k]. */
-  readonly transA: boolean;
-  /** B is stored as [n, k] per batch (read transposed) instead of [k, n]. */
-  readonly transB: boolean;
-  /** Elements between consecutive A matrices; 0 broadcasts one matrix over the batch. */
-  readonly aBatchStride: number;
-  /** Elements between consecutive B matrices; 0 broadcasts one matrix over the batch. */
-  readonly bBatchStride: number;
-}
-
-/**
- * Geometry of a 2-D convolution or pooling window, NCHW layout.
- * Output size: `oh = floor((h + 2*padH - dilationH*(kh-1) - 1) / strideH) + 1`.
- */
-export interface Conv2dParams {
-  readonly batch: number;
-  readonly inChannels: number;
-  readonly inHeight: number;
-  readonly inWidth: number;
-  /** Output channels (equals inChannels for pooling). */
-  readonly outChannels: number;
-  readonly kernelHeight: number;
-  readonly kernelWidth: number;
-  readonly outHeight: number;
-  readonly outWidth: number;
-  readonly strideH: number;
-  readonly strideW: number;
-  readonly padH: number;
-  readonly padW: number;
-  readonly dilationH: number;
-  readonly dilationW: number;
-}
-
 /** Bytes and buffer counts a backend reports for itself. */
 export interface BackendMemory {
   readonly buffers: number;
   readonly bytes: number;
 }
 
-/** How per-row losses are combined: kept ([rows]), summed or averaged (one element). */
-export type LossReduction = 'none' | 'sum' | 'mean';
-
-/** Softmax cross-entropy of float32 logits [rows, classes] against int32 labels [rows]. */
-export interface SoftmaxCrossEntropyParams {
-  readonly rows: number;
-  readonly classes: number;
-  /** ε in [0, 1]: the target is (1 − ε)·onehot + ε/classes. */
-  readonly labelSmoothing: number;
-  readonly reduction: LossReduction;
-}
-
-/** Geometry of batch normalization over contiguous [outer, channels, inner]. */
-export interface BatchNormParams {
-  readonly outer: number;
-  readonly channels: number;
-  readonly inner: number;
-  readonly eps: number;
-}
-
 /**
- * Running averages that batchNormStats updates in the same pass (PyTorch's
- * rule): runningMean·(1 − m) + mean·m and
- * runningVariance·(1 − m) + (variance·count/(count − 1))·m, with the
- * variance of this batch (correction 0) made unbiased.
+ * What a backend implements: storage, the required primitives below, and any
+ * of the optional kernels (see OptionalKernels, each with its fallback in core).
  */
-export interface RunningStatsUpdate {
-  readonly mean: DataId;
-  readonly variance: DataId;
-  readonly momentum: number;
-}
-
-/**
- * SGD hyperparameters of one update of `size` elements (torch.optim.SGD):
- * d = g + wd·p; b = μ·b + (1 − dampening)·d (b = d on the first step);
- * d = d + μ·b (Nesterov) or b; p = p − lr·d. momentum 0: no buffer.
- */
-export interface SgdUpdateParams {
-  readonly size: number;
-  readonly lr: number;
-  readonly momentum: number;
-  readonly dampening: number;
-  readonly weightDecay: number;
-  readonly nesterov: boolean;
-}
-
-/**
- * Adam hyperparameters of one update of `size` elements (torch.optim.Adam and
- * AdamW): step is the 1-based step count after this update, used for the
- * bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ.
- */
-export interface AdamUpdateParams {
-  readonly size: number;
-  readonly lr: number;
-  readonly beta1: number;
-  readonly beta2: number;
-  readonly eps: number;
-  readonly weightDecay: number;
-  /** AdamW: p ← p·(1 − lr·wd) first, instead of adding wd·p to the gradient. */
-  readonly decoupledWeightDecay: boolean;
-  readonly amsgrad: boolean;
-  readonly step: number;
-}
-
-/** New buffers of one Adam update (null where the setting keeps no such state). */
-export interface AdamUpdateResult {
-  param: DataId;
-  expAvg: DataId;
-  expAvgSq: DataId;
-  maxExpAvgSq: DataId | null;
-}
-
-/** Optional fused kernels. The core falls back to compositions of primitives when absent. */
-export interface FusedKernels {
-  /** x [N,C,H,W] float32, w [O,C,KH,KW] → y [N,O,OH,OW]. */
-  conv2d?(x: DataId, w: DataId, p: Conv2dParams): DataId;
-  /** dy [N,O,OH,OW], w [O,C,KH,KW] → dx [N,C,H,W]. */
-  conv2dBackwardInput?(dy: DataId, w: DataId, p: Conv2dParams): DataId;
-  /** x [N,C,H,W], dy [N,O,OH,OW] → dw [O,C,KH,KW]. */
-  conv2dBackwardFilter?(x: DataId, dy: DataId, p: Conv2dParams): DataId;
-  /**
-   * Max pooling with implicit -∞ padding. Returns the output [N,C,OH,OW] and,
-   * per output, the int32 index of the winning input element within its
-   * [H*W] plane (first maximum in window order on ties).
-   */
-  maxPool2d?(x: DataId, p: Conv2dParams): { out: DataId; indices: DataId };
-  /** Average pooling; padded elements count in the divisor (PyTorch's default). */
-  avgPool2d?(x: DataId, p: Conv2dParams): DataId;
-  /** Gradient of avgPool2d: dy [N,C,OH,OW] → dx [N,C,H,W]. */
-  avgPool2dBackward?(dy: DataId, p: Conv2dParams): DataId;
-  /** Softmax over the last axis of a contiguous [outer, n] float32 buffer. */
-  softmax?(x: DataId, outer: number, n: number): DataId;
-  /** Log-softmax over the last axis of a contiguous [outer, n] float32 buffer. */
-  logSoftmax?(x: DataId, outer: number, n: number): DataId;
-  /**
-   * Softmax cross-entropy per row, −(1 − ε)·log p[y] − (ε/C)·Σ_c log p[c]
-   * with p = softmax(logits row): [rows] for reduction 'none', else one
-   * element (sum, or sum / rows). A label outside [0, classes) gives NaN.
-   */
-  softmaxCrossEntropy?(logits: DataId, labels: DataId, p: SoftmaxCrossEntropyParams): DataId;
-  /**
-   * Its gradient with respect to the logits, [rows, classes]:
-   * g_i·(softmax(x_i) − q_i) with q = (1 − ε)·onehot + ε/C and g_i = dy[i]
-   * ('none'), dy[0] ('sum') or dy[0] / rows ('mean').
-   */
-  softmaxCrossEntropyBackward?(
-    logits: DataId,
-    labels: DataId,
-    dy: DataId,
-    p: SoftmaxCrossEntropyParams,
-  ): DataId;
-  /**
-   * Per-channel mean and variance of contiguous [outer, channels, inner]
-   * float32 (batch norm's statistics over N and H·W): both [channels]; the
-   * variance divides by count − correction (0: biased, 1: unbiased). With
-   * `running`, also the updated running averages (see RunningStatsUpdate).
-   */
-  batchNormStats?(
-    x: DataId,
-    outer: number,
-    channels: number,
-    inner: number,
-    correction: number,
-    running?: RunningStatsUpdate | null,
-  ): { mean: DataId; variance: DataId; runningMean?: DataId; runningVariance?: DataId };
-  /**
-   * Batch normalization with given statistics, [outer, channels, inner]:
-   * y = (x − mean[c])·rsqrt(variance[c] + eps)·weight[c] + bias[c]
-   * (weight and bias may be null: 1 and 0).
-   */
-  batchNormForward?(
-    x: DataId,
-    mean: DataId,
-    variance: DataId,
-    weight: DataId | null,
-    bias: DataId | null,
-    p: BatchNormParams,
-  ): DataId;
-  /**
-   * The gradient of training-mode batch normalization, whose mean and biased
-   * variance are the batch's own (Ioffe & Szegedy 2015, section 3):
-   * dx = w·σ⁻¹/M·(M·dy − Σdy − x̂·Σ(dy·x̂)), dweight = Σ(dy·x̂), dbias = Σdy,
-   * with x̂ = (x − mean)·σ⁻¹, σ⁻¹ = rsqrt(variance + eps), sums per channel.
-   */
-  batchNormBackward?(
-    x: DataId,
-    dy: DataId,
-    mean: DataId,
-    variance: DataId,
-    weight: DataId | null,
-    p: BatchNormParams,
-  ): { dx: DataId; dweight: DataId; dbias: DataId };
-  /**
-   * One SGD update (see SgdUpdateParams): new param and, when momentum ≠ 0,
-   * the new momentum buffer (`momentumBuffer` null on the first step).
-   */
-  sgdUpdate?(
-    param: DataId,
-    grad: DataId,
-    momentumBuffer: DataId | null,
-    p: SgdUpdateParams,
-  ): { param: DataId; momentumBuffer: DataId | null };
-  /** One Adam/AdamW update (see AdamUpdateParams); maxExpAvgSq only with amsgrad. */
-  adamUpdate?(
-    param: DataId,
-    grad: DataId,
-    expAvg: DataId,
-    expAvgSq: DataId,
-    maxExpAvgSq: DataId | null,
-    p: AdamUpdateParams,
-  ): AdamUpdateResult;
-}
-
-/** Names of the optional fused kernels, for tests that switch them off. */
-export const FUSED_KERNEL_NAMES = [
-  'conv2d',
-  'conv2dBackwardInput',
-  'conv2dBackwardFilter',
-  'maxPool2d',
-  'avgPool2d',
-  'avgPool2dBackward',
-  'softmax',
-  'logSoftmax',
-  'softmaxCrossEntropy',
-  'softmaxCrossEntropyBackward',
-  'batchNormStats',
-  'batchNormForward',
-  'batchNormBackward',
-  'sgdUpdate',
-  'adamUpdate',
-] as const satisfies readonly (keyof FusedKernels)[];
-
-export interface Backend extends FusedKernels {
+export interface Backend extends OptionalKernels {
   /** Registry name, e.g. `cpu` or `webgpu`. */
   readonly name: string;
   /** Async initialisation (adapter and device for GPUs). Called once by `ready()`. */
@@ -389,35 +171,21 @@ export interface Backend extends FusedKernels {
    * created (pad, concat), never on a buffer a user can see.
    */
   copyInto(dst: StridedView, src: StridedView, shape: readonly number[], dtype: DType): void;
-  /** Reduces the middle axis of contiguous [outer, size, inner] → [outer, inner]. */
-  reduce(op: ReduceOp, x: DataId, dtype: DType, outer: number, size: number, inner: number): DataId;
+  /** Reduces the middle axis of contiguous [outer, size, inner] → [outer, inner] (see ReduceParams). */
+  reduce(op: ReduceOp, x: DataId, p: ReduceParams): DataId;
   /** Batched float32 matrix product (see MatmulParams). Output [batch, m, n]. */
   matmul(a: DataId, b: DataId, p: MatmulParams): DataId;
   /**
-   * Gather along the middle axis: x is contiguous [outer, n, inner]; index is an
-   * int32 view over [outer, m, inner] with values in [0, n);
-   * out[o, j, i] = x[o, index[o, j, i], i], shape [outer, m, inner].
+   * Gather along the middle axis (see GatherParams): x is contiguous
+   * [outer, axisSize, inner]; index is an int32 view over
+   * [outer, indexSize, inner] with values in [0, axisSize);
+   * out[o, j, i] = x[o, index[o, j, i], i], shape [outer, indexSize, inner].
    */
-  gather(
-    x: DataId,
-    dtype: DType,
-    index: StridedView,
-    outer: number,
-    n: number,
-    m: number,
-    inner: number,
-  ): DataId;
+  gather(x: DataId, index: StridedView, p: GatherParams): DataId;
   /**
-   * The adjoint of gather: out is zeros [outer, n, inner];
-   * out[o, index[o, j, i], i] += src[o, j, i] for src contiguous [outer, m, inner].
+   * The adjoint of gather, with the same params: out is zeros
+   * [outer, axisSize, inner]; out[o, index[o, j, i], i] += src[o, j, i] for
+   * src contiguous [outer, indexSize, inner].
    */
-  scatterAdd(
-    index: StridedView,
-    src: DataId,
-    dtype: DType,
-    outer: number,
-    m: number,
-    n: number,
-    inner: number,
-  ): DataId;
+  scatterAdd(index: StridedView, src: DataId, p: GatherParams): DataId;
 }

@@ -1,11 +1,12 @@
 /**
  * Global engine state: live-tensor accounting, memory scopes (`tidy`), the
- * grad-enabled flag and the switch that hides fused kernels from the core.
+ * grad-enabled flag and the switch that hides optional kernels from the core.
  *
  * Tensors hold backend memory the garbage collector cannot see, so every
  * tensor is counted here from creation to `dispose()`.
  */
-import { type Backend, FUSED_KERNEL_NAMES, type FusedKernels } from './backend.js';
+import type { Backend } from './backend.js';
+import { OPTIONAL_KERNEL_NAMES, type OptionalKernels } from './optional-kernels.js';
 import { NerveError } from './errors.js';
 import type { Tensor } from './tensor.js';
 
@@ -31,8 +32,8 @@ class Engine {
   readonly scopes: Set<Tensor>[] = [];
   gradEnabled = true;
   nextId = 0;
-  /** Fused kernels the core must not use (tests of the fallback paths). */
-  readonly disabledFused = new Set<string>();
+  /** Optional kernels the core must not use (tests of the fallback paths). */
+  readonly disabledOptional = new Set<string>();
 
   count(backend: string): BackendCount {
     let c = this.perBackend.get(backend);
@@ -46,30 +47,37 @@ class Engine {
 
 export const engine = new Engine();
 
-/** A fused kernel of `backend`, or undefined when absent or disabled. */
-export function fused<K extends keyof FusedKernels>(
+/** An optional kernel of `backend`, or undefined when absent or disabled. */
+export function optionalKernel<K extends keyof OptionalKernels>(
   backend: Backend,
   name: K,
-): NonNullable<FusedKernels[K]> | undefined {
-  if (engine.disabledFused.has(name)) return undefined;
+): NonNullable<OptionalKernels[K]> | undefined {
+  if (engine.disabledOptional.has(name)) return undefined;
   const k = backend[name];
-  return k ? (k.bind(backend) as NonNullable<FusedKernels[K]>) : undefined;
+  return k ? (k.bind(backend) as NonNullable<OptionalKernels[K]>) : undefined;
 }
 
 /**
- * Runs `fn` with the named fused kernels hidden from the core (all of them by
- * default), so the reference fallbacks run instead. For tests and debugging.
+ * Runs `fn` with the named optional kernels hidden from the core (all of them
+ * by default), so their fallbacks (OPTIONAL_KERNEL_FALLBACKS) run instead.
+ * For tests and debugging.
  */
-export function withoutFusedKernels<T>(fn: () => T, names?: readonly string[]): T {
-  const list = names ?? FUSED_KERNEL_NAMES;
-  const added = list.filter((n) => !engine.disabledFused.has(n));
-  for (const n of added) engine.disabledFused.add(n);
+export function withoutOptionalKernels<T>(fn: () => T, names?: readonly string[]): T {
+  const list = names ?? OPTIONAL_KERNEL_NAMES;
+  const added = list.filter((n) => !engine.disabledOptional.has(n));
+  for (const n of added) engine.disabledOptional.add(n);
   try {
     return fn();
   } finally {
-    for (const n of added) engine.disabledFused.delete(n);
+    for (const n of added) engine.disabledOptional.delete(n);
   }
 }
+
+/**
+ * @deprecated Renamed to withoutOptionalKernels: the kernels it hides are
+ * optional, not fusions. Kept so existing code keeps working.
+ */
+export const withoutFusedKernels: typeof withoutOptionalKernels = withoutOptionalKernels;
 
 /** Live tensor and byte counts, in total and per backend. */
 export interface MemoryInfo {

@@ -5,26 +5,38 @@
  */
 import './ops/methods.js';
 
+// The contract's types stay here for existing code; backend authors import
+// them (and the helpers below) from '@nerve/core/backend' (backend-api.ts).
 export type {
   AdamUpdateParams,
   AdamUpdateResult,
   Backend,
   BackendMemory,
+  BatchNormBackwardResult,
   BatchNormParams,
+  BatchNormStatsParams,
+  BatchNormStatsResult,
   BinaryOp,
   Conv2dParams,
   DataId,
   FusedKernels,
+  OptionalKernelName,
+  OptionalKernels,
+  GatherParams,
   LossReduction,
   MatmulParams,
+  MaxPoolResult,
   ReduceOp,
+  ReduceParams,
   RunningStatsUpdate,
   SgdUpdateParams,
+  SgdUpdateBuffers,
   SoftmaxCrossEntropyParams,
+  SoftmaxParams,
   StridedView,
   UnaryOp,
 } from './backend.js';
-export { FUSED_KERNEL_NAMES } from './backend.js';
+export { FUSED_KERNEL_NAMES, OPTIONAL_KERNEL_FALLBACKS, OPTIONAL_KERNEL_NAMES } from './backend.js';
 export {
   type DType,
   type TypedArray,
@@ -57,6 +69,7 @@ export {
   noGrad,
   isGradEnabled,
   withoutFusedKernels,
+  withoutOptionalKernels,
 } from './engine.js';
 export { Tensor, type GradNode, type NestedArray } from './tensor.js';
 export { backward, type BackwardOptions } from './autograd.js';
@@ -72,7 +85,7 @@ export { isPointwiseConv } from './ops/conv-geometry.js';
 export { gradCheck, type GradCheckOptions, type GradCheckResult } from './gradcheck.js';
 
 export * from './ops/creation.js';
-// Ops backed by optional fused kernels (with fallbacks composed from primitives).
+// Ops backed by optional kernels (with fallbacks composed from primitives).
 export * from './ops/cross-entropy.js';
 export * from './ops/optim-update.js';
 export * from './ops/batchnorm-stats.js';
@@ -117,6 +130,6 @@ export { concat, stack, pad } from './ops/concat-pad.js';
 export { gather, indexSelect, oneHot } from './ops/indexing.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { conv2d, type Conv2dOptions } from './ops/conv.js';
-export { maxPool2d, avgPool2d, type Pool2dOptions } from './ops/pool.js';
+export { maxPool2d, avgPool2d, type Pool2dOptions } from './ops/pooling.js';
 export type { Pair } from './ops/conv-geometry.js';
-export type { TensorLike } from './ops/util.js';
+export { describeValue, type TensorLike } from './ops/util.js';

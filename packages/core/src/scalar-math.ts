@@ -113,4 +113,5 @@ export const BINARY_SCALAR: Record<BinaryOp, (a: number, b: number) => number> =
   logicalOr: (a, b) => (a !== 0 || b !== 0 ? 1 : 0),
 };
 
+/** SELU's α and scale (Klambauer et al. 2017), for kernels that inline them. */
 export const SELU_CONSTANTS = { alpha: SELU_ALPHA, scale: SELU_SCALE } as const;

@@ -5,11 +5,11 @@
  * shared memory and asks for a new pool whenever it rebuilds (a kernel-mode
  * change compiles another module); the previous pool is ended each time.
  */
-import { NerveError } from '@nerve/core';
+import { NerveError } from '@nerve/core/backend';
 import { getWasmRuntime, setRunnerFactory } from '../wasm/runtime.js';
 import { MAX_THREADS } from './layout.js';
 import { defaultThreadCount, threadsSupported } from './platform.js';
-import { createThreadPool, type ThreadPool } from './pool.js';
+import { createThreadPool, type ThreadPool } from './thread-pool.js';
 
 let threads = 1;
 let pool: ThreadPool | undefined;

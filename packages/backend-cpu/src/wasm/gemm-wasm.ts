@@ -17,7 +17,7 @@
  * Packing happens inside wasm: copying with TypedArray.set runs at memcpy
  * speed and the wasm packers beat a JS packing loop into the memory.
  */
-import type { GemmArgs } from '../gemm.js';
+import type { GemmArgs } from '../kernels/gemm-args.js';
 import type { WasmRuntime } from './runtime.js';
 
 /**

@@ -16,20 +16,20 @@
  *   get its runner. The factory is called again whenever the runtime is
  *   rebuilt (a kernel-mode change compiles another module, so workers must
  *   instantiate it). `setRunnerFactory(undefined)` goes back to one thread.
- * - Tasks never overlap in what they write (see gemm-kernels.ts), and any
+ * - Tasks never overlap in what they write (see gemm-codegen.ts), and any
  *   split gives bit-identical results, so a runner may order them freely.
  * - Memory grows from the calling thread (`memory.grow`) between runs, never
  *   during one; wasm code in workers sees the new size without any action.
  */
-import { NerveError } from '@nerve/core';
+import { NerveError } from '@nerve/core/backend';
 import { detectSimd } from './detect.js';
-import { gemmModule, type SimdMode } from './gemm-kernels.js';
+import { gemmModule, type SimdMode } from './gemm-codegen.js';
 import { SingleThreadRunner, type WasmTaskRunner } from './runner.js';
 
 /** Which GEMM kernels run: 'relaxed' (f32x4.relaxed_madd), 'simd' (f32x4 mul+add) or 'scalar' (plain JS). */
 export type KernelMode = 'relaxed' | 'simd' | 'scalar';
 
-/** Register tile of the wasm micro-kernel per mode (measured: README and gemm-kernels.ts). */
+/** Register tile of the wasm micro-kernel per mode (measured: README and gemm-codegen.ts). */
 export const TILES: Readonly<Record<SimdMode, { mr: number; nr: number }>> = {
   relaxed: { mr: 6, nr: 8 },
   simd: { mr: 5, nr: 8 },

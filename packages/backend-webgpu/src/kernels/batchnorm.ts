@@ -8,7 +8,7 @@
  * shared-memory tree, then writes dx for the channel's elements
  * (Ioffe & Szegedy 2015, section 3), and dweight, dbias.
  */
-import type { BatchNormParams } from '@nerve/core';
+import type { BatchNormParams } from '@nerve/core/backend';
 import { type GpuContext, type GpuData, flatIndexWgsl } from '../context.js';
 
 const WG = 256;

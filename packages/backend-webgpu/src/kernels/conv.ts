@@ -14,7 +14,7 @@
  * The filter gradient folds the batch into K, so one GEMM (split over K when
  * its output is small) sums over images and positions.
  */
-import { type Conv2dParams, isPointwiseConv } from '@nerve/core';
+import { type Conv2dParams, isPointwiseConv } from '@nerve/core/backend';
 import type { GpuContext, GpuData } from '../context.js';
 import { type GemmField, gemm } from './matmul-gemm.js';
 

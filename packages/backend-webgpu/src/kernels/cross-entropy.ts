@@ -14,7 +14,7 @@
  * tree; one block writes the result directly, more blocks write partial sums
  * that a second dispatch adds up. Backward: one invocation per row.
  */
-import type { SoftmaxCrossEntropyParams } from '@nerve/core';
+import type { SoftmaxCrossEntropyParams } from '@nerve/core/backend';
 import { type GpuContext, type GpuData, flatIndexWgsl } from '../context.js';
 import { IS_NAN_WGSL } from './reduce.js';
 

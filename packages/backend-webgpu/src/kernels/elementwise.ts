@@ -3,8 +3,8 @@
  * copy with dtype conversion, copyInto, fill), built from the op table and
  * the strided kernel template.
  */
-import type { BinaryOp, DType, StridedView, UnaryOp } from '@nerve/core';
-import { NerveError } from '@nerve/core';
+import type { BinaryOp, DType, StridedView, UnaryOp } from '@nerve/core/backend';
+import { NerveError } from '@nerve/core/backend';
 import { type GpuContext, type GpuData, flatIndexWgsl, wgslType } from '../context.js';
 import {
   BINARY_F32,

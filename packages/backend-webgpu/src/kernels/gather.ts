@@ -1,5 +1,6 @@
 /**
- * gather and its adjoint scatterAdd along the middle axis of [outer, n, inner].
+ * gather and its adjoint scatterAdd along the middle axis of [outer, n, inner]
+ * (n = GatherParams.axisSize, m = indexSize).
  * The int32 index is read through its strides (a broadcast or transposed
  * index needs no copy). A kernel cannot throw, so an index outside [0, n)
  * reads 0 in gather and is skipped by scatterAdd (max-pool's -1 for a window
@@ -15,7 +16,7 @@
  *   the order of additions, and so the last bits of a sum over repeated
  *   indices, may differ between runs. int32 uses atomicAdd (exact).
  */
-import type { DType, StridedView } from '@nerve/core';
+import type { GatherParams, StridedView } from '@nerve/core/backend';
 import { type GpuContext, type GpuData, flatIndexWgsl, wgslType } from '../context.js';
 
 /** Work (outputs × m) up to which scatterAdd uses the deterministic per-output kernel. */
@@ -67,13 +68,10 @@ fn indexAt(o: u32, j: u32, i: u32) -> i32 {
 export function gather(
   ctx: GpuContext,
   x: GpuData,
-  dtype: DType,
   index: IndexView | StridedView,
-  outer: number,
-  n: number,
-  m: number,
-  inner: number,
+  p: GatherParams,
 ): GpuData {
+  const { dtype, outer, axisSize: n, indexSize: m, inner } = p;
   const count = outer * m * inner;
   const out = ctx.alloc(count, dtype);
   if (count === 0) return out;
@@ -112,13 +110,10 @@ export function scatterAdd(
   ctx: GpuContext,
   index: IndexView | StridedView,
   src: GpuData,
-  dtype: DType,
-  outer: number,
-  m: number,
-  n: number,
-  inner: number,
+  p: GatherParams,
   deterministic?: boolean,
 ): GpuData {
+  const { dtype, outer, axisSize: n, indexSize: m, inner } = p;
   const count = outer * n * inner;
   const out = ctx.alloc(count, dtype);
   if (count === 0) return out;

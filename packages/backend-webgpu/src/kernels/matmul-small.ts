@@ -19,7 +19,7 @@
  * With the `subgroups` feature and a contiguous K axis, the per-column sum
  * runs in registers through subgroupAdd instead (matmul-small-subgroups.ts).
  */
-import type { MatmulParams } from '@nerve/core';
+import type { MatmulParams } from '@nerve/core/backend';
 import type { GpuContext, GpuData } from '../context.js';
 import { subgroupSizes } from '../device.js';
 import { smallSubgroupCode, subgroupColumns } from './matmul-small-subgroups.js';

@@ -5,7 +5,7 @@
  * so no operand is ever copied. Products with a side ≤ 4 take the GEMV
  * kernel (matmul-small.ts); everything else the tiled GEMM (matmul-gemm.ts).
  */
-import type { MatmulParams } from '@nerve/core';
+import type { MatmulParams } from '@nerve/core/backend';
 import type { GpuContext, GpuData } from '../context.js';
 import { fillWords } from './elementwise.js';
 import { type GemmOperands, gemm } from './matmul-gemm.js';

@@ -9,7 +9,7 @@
  * fold `x != x` away. NaN and ∞ are made by bitcasts of `let` values: the
  * constant evaluator rejects a NaN constant. Comparisons produce bool as u32 0/1.
  */
-import type { BinaryOp, UnaryOp } from '@nerve/core';
+import type { BinaryOp, UnaryOp } from '@nerve/core/backend';
 
 /** Helper functions an expression may call; each is emitted once per shader. */
 export const HELPERS: Record<string, string> = {

@@ -13,7 +13,7 @@
  * and 4 outputs, more than the 8 storage buffers a stage may bind by
  * default, so it takes two dispatches: the second moments, then the rest.
  */
-import type { AdamUpdateParams, AdamUpdateResult, SgdUpdateParams } from '@nerve/core';
+import type { AdamUpdateParams, AdamUpdateResult, SgdUpdateParams } from '@nerve/core/backend';
 import { type GpuContext, type GpuData, flatIndexWgsl } from '../context.js';
 import { IS_NAN_WGSL } from './reduce.js';
 

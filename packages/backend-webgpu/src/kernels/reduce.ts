@@ -13,7 +13,7 @@
  * PyTorch and the CPU backend. WGSL lets compilers assume no NaNs, so NaN is
  * tested on the bit pattern and never through `x != x` or `max()`.
  */
-import type { DType, ReduceOp } from '@nerve/core';
+import type { DType, ReduceOp } from '@nerve/core/backend';
 import { type GpuContext, type GpuData, flatIndexWgsl, wgslType } from '../context.js';
 
 /** Invocations per workgroup of the tree kernel (fewer where the device allows fewer). */

@@ -10,7 +10,7 @@
  * into coordinates. Rank and those flags are part of the pipeline key; the
  * sizes, strides and offsets are uniforms, so shapes do not recompile.
  */
-import { contiguousStrides } from '@nerve/core';
+import { contiguousStrides } from '@nerve/core/backend';
 import { type GpuContext, type GpuData, flatIndexWgsl } from '../context.js';
 
 /** Where an operand is read or written: offset + Σ i_k * strides[k]. */

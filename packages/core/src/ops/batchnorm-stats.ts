@@ -1,9 +1,9 @@
 /**
  * Per-channel mean and variance of [N, C, …] (batch normalization's
- * statistics, Ioffe & Szegedy 2015), in one fused pass where the backend has
+ * statistics, Ioffe & Szegedy 2015), in one pass where the backend has
  * the kernel and otherwise composed as two means.
  */
-import { composite, fused } from '../engine.js';
+import { composite, optionalKernel } from '../engine.js';
 import { NerveError } from '../errors.js';
 import { sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -43,10 +43,10 @@ export function batchNormStats(x: Tensor, opts: BatchNormStatsOptions = {}): Bat
   const outer = x.shape[0];
   const inner = sizeOf(x.shape.slice(2));
   const count = outer * inner;
-  const kernel = fused(backend, 'batchNormStats');
+  const kernel = optionalKernel(backend, 'batchNormStats');
   if (!kernel || x.size === 0) return composedStats(x, correction);
   const xc = contiguousData(x);
-  const r = kernel(xc.id, outer, c, inner, correction);
+  const r = kernel(xc.id, { outer, channels: c, inner, correction });
   xc.release();
   const mu = wrap(backend, r.mean, [c], 'float32');
   const statShape = x.shape.map((d, i) => (i === 1 ? d : 1));

@@ -1,12 +1,12 @@
 /**
  * Training-mode batch normalization (Ioffe & Szegedy 2015) as one op: three
- * fused dispatches (statistics, normalize, and a backward that yields dx,
+ * optional-kernel dispatches (statistics, normalize, and a backward that yields dx,
  * dweight and dbias together) where the backend has the kernels, otherwise
  * composed from batchNormStats and elementwise ops so autograd derives the
  * gradient.
  */
 import type { BatchNormParams } from '../backend.js';
-import { composite, fused, noGrad } from '../engine.js';
+import { composite, noGrad, optionalKernel } from '../engine.js';
 import { NerveError } from '../errors.js';
 import { sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -71,9 +71,9 @@ export function batchNormTrain(
     inner: sizeOf(x.shape.slice(2)),
     eps,
   };
-  const statsK = fused(backend, 'batchNormStats');
-  const fwd = fused(backend, 'batchNormForward');
-  const bwd = fused(backend, 'batchNormBackward');
+  const statsK = optionalKernel(backend, 'batchNormStats');
+  const fwd = optionalKernel(backend, 'batchNormForward');
+  const bwd = optionalKernel(backend, 'batchNormBackward');
   if (!statsK || !fwd || !bwd || x.size === 0) {
     return composedBatchNorm(x, weight, bias, eps, running);
   }
@@ -82,10 +82,7 @@ export function batchNormTrain(
   const rv = running ? contiguousData(running.variance) : null;
   const s = statsK(
     xc.id,
-    p.outer,
-    c,
-    p.inner,
-    0,
+    { outer: p.outer, channels: c, inner: p.inner, correction: 0 },
     running ? { mean: rm!.id, variance: rv!.id, momentum: running.momentum } : null,
   );
   rm?.release();

@@ -1,5 +1,6 @@
 /**
- * Elementwise binary ops with NumPy broadcasting, and their gradients.
+ * Elementwise binary ops with NumPy broadcasting; BINARY_OPS holds each
+ * one's dtype rule and gradient.
  * Gradients of broadcast inputs are summed back to the input's shape.
  */
 import type { BinaryOp } from '../backend.js';
@@ -33,17 +34,53 @@ export function binaryKernel(op: BinaryOp, a: Tensor, b: Tensor, outDtype: DType
   return wrap(backend, backend.binary(op, av, bv, shape, a.dtype, outDtype), shape, outDtype);
 }
 
-function arith(
-  op: BinaryOp,
-  a: TensorLike,
-  b: TensorLike,
-  grad: (x: Tensor, y: Tensor, out: Tensor, dy: Tensor) => [Tensor | null, Tensor | null],
-  forceFloat = false,
-): Tensor {
+/** Gradients of z = f(x, y) given dz; `out` is z. null: that input gets none. */
+type BinaryGrad = (x: Tensor, y: Tensor, out: Tensor, dy: Tensor) => [Tensor | null, Tensor | null];
+
+interface BinaryDef {
+  /** Computes in float32 whatever the inputs (true division). */
+  readonly float?: boolean;
+  /** The gradient, written with other ops; null: a comparison (bool output, no gradient). */
+  readonly grad: BinaryGrad | null;
+}
+
+/**
+ * Every binary op, declared once as a table (as UNARY_OPS in unary.ts): its
+ * dtype rule and its gradient. Kernels come from the backend's `binary`
+ * primitive; the scalar semantics live in scalar-math.ts (BINARY_SCALAR).
+ */
+export const BINARY_OPS: Record<BinaryOp, BinaryDef> = {
+  add: { grad: (_x, _y, _o, dy) => [dy, dy] },
+  sub: { grad: (_x, _y, _o, dy) => [dy, neg(dy)] },
+  mul: { grad: (x, y, _o, dy) => [mul(dy, y), mul(dy, x)] },
+  div: { float: true, grad: (x, y, _o, dy) => [div(dy, y), neg(div(mul(dy, x), square(y)))] },
+  // The gradient with respect to the exponent is taken as 0 where the base is ≤ 0.
+  pow: {
+    grad: (x, y, out, dy) => [
+      mul(dy, mul(y, pow(x, sub(y, 1)))),
+      y.requiresGrad ? where(gtRaw(x, 0), mul(dy, mul(out, log(x))), 0) : null,
+    ],
+  },
+  maximum: { grad: (x, y, _o, dy) => splitTies(x, y, dy, 'lt') },
+  minimum: { grad: (x, y, _o, dy) => splitTies(x, y, dy, 'gt') },
+  eq: { grad: null },
+  ne: { grad: null },
+  lt: { grad: null },
+  le: { grad: null },
+  gt: { grad: null },
+  ge: { grad: null },
+  logicalAnd: { grad: null },
+  logicalOr: { grad: null },
+};
+
+/** An arithmetic op of the table: promotes, runs the kernel and records the gradient. */
+function arith(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor {
+  const { grad, float = false } = BINARY_OPS[op];
+  if (grad === null) return compare(op, a, b);
   const inputs = [a, b].filter((t): t is Tensor => t instanceof TensorClass);
   return composite(inputs, () => {
     let [x, y, dtype] = operands(op, a, b);
-    if (dtype === 'bool' || forceFloat) dtype = forceFloat ? 'float32' : 'int32';
+    if (dtype === 'bool' || float) dtype = float ? 'float32' : 'int32';
     if (x.dtype !== dtype) x = cast(x, dtype);
     if (y.dtype !== dtype) y = cast(y, dtype);
     const out = binaryKernel(op, x, y, dtype);
@@ -56,40 +93,37 @@ function arith(
 
 /** a + b */
 export function add(a: TensorLike, b: TensorLike): Tensor {
-  return arith('add', a, b, (_x, _y, _o, dy) => [dy, dy]);
+  return arith('add', a, b);
 }
 
 /** a − b */
 export function sub(a: TensorLike, b: TensorLike): Tensor {
-  return arith('sub', a, b, (_x, _y, _o, dy) => [dy, neg(dy)]);
+  return arith('sub', a, b);
 }
 
 /** a · b */
 export function mul(a: TensorLike, b: TensorLike): Tensor {
-  return arith('mul', a, b, (x, y, _o, dy) => [mul(dy, y), mul(dy, x)]);
+  return arith('mul', a, b);
 }
 
 /** a / b, always true (float32) division, as in PyTorch. */
 export function div(a: TensorLike, b: TensorLike): Tensor {
-  return arith('div', a, b, (x, y, _o, dy) => [div(dy, y), neg(div(mul(dy, x), square(y)))], true);
+  return arith('div', a, b);
 }
 
 /** aᵇ. The gradient with respect to b is taken as 0 where a ≤ 0. */
 export function pow(a: TensorLike, b: TensorLike): Tensor {
-  return arith('pow', a, b, (x, y, out, dy) => [
-    mul(dy, mul(y, pow(x, sub(y, 1)))),
-    y.requiresGrad ? where(gtRaw(x, 0), mul(dy, mul(out, log(x))), 0) : null,
-  ]);
+  return arith('pow', a, b);
 }
 
 /** Elementwise maximum (NaN if either is NaN); on ties each input receives half the gradient (as PyTorch). */
 export function maximum(a: TensorLike, b: TensorLike): Tensor {
-  return arith('maximum', a, b, (x, y, _o, dy) => splitTies(x, y, dy, 'lt'));
+  return arith('maximum', a, b);
 }
 
 /** Elementwise minimum (NaN if either is NaN); on ties each input receives half the gradient (as PyTorch). */
 export function minimum(a: TensorLike, b: TensorLike): Tensor {
-  return arith('minimum', a, b, (x, y, _o, dy) => splitTies(x, y, dy, 'gt'));
+  return arith('minimum', a, b);
 }
 
 /**

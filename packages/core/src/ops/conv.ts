@@ -1,9 +1,9 @@
 /**
  * 2-D convolution (cross-correlation, as in every framework), NCHW.
- * Uses the backend's fused kernels when it has all three; otherwise im2col
+ * Uses the backend's optional conv kernels when it has all three; otherwise im2col
  * by gather plus matmul, whose gradients autograd derives.
  */
-import { composite, fused } from '../engine.js';
+import { composite, optionalKernel } from '../engine.js';
 import { NerveError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { add } from './binary.js';
@@ -48,9 +48,9 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
     pair('conv2d', 'padding', opts.padding ?? 0, 0),
     pair('conv2d', 'dilation', opts.dilation ?? 1, 1),
   );
-  const fwd = fused(backend, 'conv2d');
-  const bwdIn = fused(backend, 'conv2dBackwardInput');
-  const bwdW = fused(backend, 'conv2dBackwardFilter');
+  const fwd = optionalKernel(backend, 'conv2d');
+  const bwdIn = optionalKernel(backend, 'conv2dBackwardInput');
+  const bwdW = optionalKernel(backend, 'conv2dBackwardFilter');
   return composite([x, w, ...(bias ? [bias] : [])], () => {
     let y: Tensor;
     if (fwd && bwdIn && bwdW) {

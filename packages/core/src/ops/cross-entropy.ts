@@ -1,10 +1,10 @@
 /**
- * Softmax cross-entropy on integer labels, fused where the backend has the
+ * Softmax cross-entropy on integer labels, one kernel where the backend has the
  * kernels (one dispatch forward, one backward) and otherwise composed as
  * log-softmax, gather and a reduction.
  */
 import type { LossReduction, SoftmaxCrossEntropyParams } from '../backend.js';
-import { composite, fused } from '../engine.js';
+import { composite, optionalKernel } from '../engine.js';
 import { NerveError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { mul } from './binary.js';
@@ -27,7 +27,7 @@ export interface SoftmaxCrossEntropyOptions {
  * loss_i = −(1 − ε)·log softmax(x_i)[y_i] − (ε/C)·Σ_c log softmax(x_i)[c],
  * then averaged, summed or kept per row. The gradient is
  * (softmax(x) − q)·dy with q the smoothed one-hot target. Labels are not
- * range-checked here (that needs a host read); the fused kernels give NaN
+ * range-checked here (that needs a host read); the optional kernels give NaN
  * for a label outside [0, C).
  */
 export function softmaxCrossEntropy(
@@ -57,8 +57,8 @@ export function softmaxCrossEntropy(
   if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
     throw new NerveError(op, "reduction 'mean', 'sum' or 'none'", String(reduction));
   }
-  const fwd = fused(backend, 'softmaxCrossEntropy');
-  const bwd = fused(backend, 'softmaxCrossEntropyBackward');
+  const fwd = optionalKernel(backend, 'softmaxCrossEntropy');
+  const bwd = optionalKernel(backend, 'softmaxCrossEntropyBackward');
   return composite([logits], () => {
     if (!fwd || !bwd || n === 0 || c === 0) {
       return composedCrossEntropy(logits, labels, eps, reduction);

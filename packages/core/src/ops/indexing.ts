@@ -44,7 +44,7 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
     const iv = { id: ic.id, strides: [m * inner, inner, 1], offset: 0 };
     let id: object;
     try {
-      id = backend.gather(xc.id, x.dtype, iv, outer, n, m, inner);
+      id = backend.gather(xc.id, iv, { dtype: x.dtype, outer, axisSize: n, indexSize: m, inner });
     } finally {
       xc.release();
     }
@@ -54,7 +54,13 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
       const ic2 = contiguousData(index);
       const dyc = contiguousData(dy);
       const iv2 = { id: ic2.id, strides: [m * inner, inner, 1], offset: 0 };
-      const g = backend.scatterAdd(iv2, dyc.id, dy.dtype, outer, m, n, inner);
+      const g = backend.scatterAdd(iv2, dyc.id, {
+        dtype: dy.dtype,
+        outer,
+        axisSize: n,
+        indexSize: m,
+        inner,
+      });
       ic2.release();
       dyc.release();
       return [wrap(backend, g, xs.shape, dy.dtype)];
@@ -81,7 +87,7 @@ export function indexSelect(x: Tensor, axis: number, index: Tensor): Tensor {
   const xc = contiguousData(x);
   let id: object;
   try {
-    id = backend.gather(xc.id, x.dtype, iv, outer, n, m, inner);
+    id = backend.gather(xc.id, iv, { dtype: x.dtype, outer, axisSize: n, indexSize: m, inner });
   } finally {
     xc.release();
   }
@@ -89,7 +95,13 @@ export function indexSelect(x: Tensor, axis: number, index: Tensor): Tensor {
   return record(out, 'indexSelect', [x], (dy) => {
     index.assertAlive('indexSelect backward');
     const dyc = contiguousData(dy);
-    const g = backend.scatterAdd(iv, dyc.id, dy.dtype, outer, m, n, inner);
+    const g = backend.scatterAdd(iv, dyc.id, {
+      dtype: dy.dtype,
+      outer,
+      axisSize: n,
+      indexSize: m,
+      inner,
+    });
     dyc.release();
     return [wrap(backend, g, x.shape, dy.dtype)];
   });

@@ -12,7 +12,7 @@ import { type Conv2dOptions, conv2d } from './conv.js';
 import { cast, clone } from './creation.js';
 import { gather, indexSelect } from './indexing.js';
 import { matmul } from './matmul.js';
-import { type Pool2dOptions, avgPool2d, maxPool2d } from './pool.js';
+import { type Pool2dOptions, avgPool2d, maxPool2d } from './pooling.js';
 import * as r from './reduce.js';
 import { logSoftmax, softmax } from './softmax.js';
 import * as u from './unary.js';

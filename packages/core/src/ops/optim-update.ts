@@ -1,12 +1,12 @@
 /**
- * Optimizer updates as single ops: one fused dispatch per parameter where the
+ * Optimizer updates as single ops: one dispatch per parameter where the
  * backend has the kernel, otherwise the composition of elementwise ops that
  * torch.optim's update is written as. Both return new tensors (buffers are
  * immutable); the optimizer `assign`s them to the parameter and its state.
  * Run them inside `noGrad`.
  */
 import type { AdamUpdateParams, Backend, SgdUpdateParams } from '../backend.js';
-import { fused } from '../engine.js';
+import { optionalKernel } from '../engine.js';
 import { NerveError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { add, div, maximum, mul, sub } from './binary.js';
@@ -65,7 +65,7 @@ export function sgdUpdate(
     weightDecay: opts.weightDecay ?? 0,
     nesterov: opts.nesterov ?? false,
   };
-  const kernel = fused(backend, 'sgdUpdate');
+  const kernel = optionalKernel(backend, 'sgdUpdate');
   if (kernel && param.size > 0) {
     const pc = contiguousData(param);
     const gc = contiguousData(grad);
@@ -146,7 +146,7 @@ export function adamUpdate(
     amsgrad,
     step: opts.step,
   };
-  const kernel = fused(backend, 'adamUpdate');
+  const kernel = optionalKernel(backend, 'adamUpdate');
   if (kernel && param.size > 0) {
     const ins = [param, grad, expAvg, expAvgSq].map(contiguousData);
     const mc = amsgrad && maxExpAvgSq ? contiguousData(maxExpAvgSq) : null;

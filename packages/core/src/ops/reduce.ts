@@ -70,7 +70,12 @@ function reduceKernel(op: ReduceOp, x: Tensor, p: Plan, outDtype: DType): Tensor
   const src = p.perm ? noGrad(() => permute(x, p.perm!)) : x;
   const c = contiguousData(src);
   try {
-    const id = backend.reduce(op, c.id, x.dtype, p.outer, p.size, p.inner);
+    const id = backend.reduce(op, c.id, {
+      dtype: x.dtype,
+      outer: p.outer,
+      size: p.size,
+      inner: p.inner,
+    });
     return wrap(backend, id, p.keptShape, outDtype);
   } finally {
     c.release();
@@ -148,7 +153,13 @@ function extreme(op: 'max' | 'min', x: Tensor, axes: Axes, opts: ReduceOptions):
       const backend = x.backend;
       const dyc = contiguousData(dy);
       const iv = { id: idx.storage.id, strides: [p.inner, p.inner, 1], offset: 0 };
-      const id = backend.scatterAdd(iv, dyc.id, dy.dtype, p.outer, 1, p.size, p.inner);
+      const id = backend.scatterAdd(iv, dyc.id, {
+        dtype: dy.dtype,
+        outer: p.outer,
+        axisSize: p.size,
+        indexSize: 1,
+        inner: p.inner,
+      });
       dyc.release();
       idx.dispose();
       // The scattered gradient is laid out like the (possibly permuted) input.

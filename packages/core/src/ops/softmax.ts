@@ -1,8 +1,8 @@
 /**
- * softmax and logSoftmax along an axis, with fused kernels where the backend
+ * softmax and logSoftmax along an axis, with one kernel where the backend
  * has them and stable compositions (subtract the maximum) where it does not.
  */
-import { composite, fused, noGrad } from '../engine.js';
+import { composite, noGrad, optionalKernel } from '../engine.js';
 import { normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { mul, sub } from './binary.js';
@@ -17,11 +17,11 @@ type Kind = 'softmax' | 'logSoftmax';
 
 function lastAxis(kind: Kind, x: Tensor): Tensor {
   const backend = x.backend;
-  const kernel = fused(backend, kind);
+  const kernel = optionalKernel(backend, kind);
   const n = x.shape[x.rank - 1] ?? 1;
   if (kernel && x.size > 0) {
     const c = contiguousData(x);
-    const id = kernel(c.id, x.size / n, n);
+    const id = kernel(c.id, { outer: x.size / n, size: n });
     c.release();
     const y = wrap(backend, id, x.shape, 'float32');
     return record(y, kind, [x], (dy) =>

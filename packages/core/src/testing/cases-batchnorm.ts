@@ -1,7 +1,7 @@
 /**
- * Batch normalization's fused ops: batchNormStats (mean and biased/unbiased
+ * Batch normalization's optional-kernel ops: batchNormStats (mean and biased/unbiased
  * variance per channel) and batchNormTrain (normalize with the batch's own
- * statistics, gradients through them), fused path vs fallback vs float64.
+ * statistics, gradients through them), kernel path vs fallback vs float64.
  */
 import {
   type Tensor,
@@ -10,12 +10,12 @@ import {
   batchNormTrain,
   mul,
   sum,
-  withoutFusedKernels,
+  withoutOptionalKernels,
 } from '../index.js';
-import { bothPaths, expectBoth } from './fused-paths.js';
+import { bothPaths, expectBoth } from './kernel-paths.js';
 import { TOL, T, check, expectClose, expectGrad, uniform } from './harness.js';
 import { type HostArray, host, numel } from './reference.js';
-import { batchNormStatsRef } from './reference-fused.js';
+import { batchNormStatsRef } from './reference-optional-kernels.js';
 
 /** (x − μ)/√(σ² + eps)·w + b per channel, in float64. */
 function batchNormRef(
@@ -72,17 +72,17 @@ function registerBatchNormStats(): void {
         const s = batchNormStats(t, { correction });
         return add(sum(mul(s.mean, T(a))), sum(mul(s.variance, T(b))));
       };
-      const g1 = await expectGrad(`batchNormStats c=${correction} (fused)`, fn, [x]);
+      const g1 = await expectGrad(`batchNormStats c=${correction} (kernel)`, fn, [x]);
       const g2 = await expectGrad(
         `batchNormStats c=${correction} (fallback)`,
-        (t) => withoutFusedKernels(() => fn(t)),
+        (t) => withoutOptionalKernels(() => fn(t)),
         [x],
       );
       expectClose(
         { shape: x.shape, data: Float64Array.from(g2.analytic[0]!) },
         { shape: x.shape, data: Float64Array.from(g1.analytic[0]!) },
         { rtol: 1e-4, atol: 1e-5 },
-        'batchNormStats gradient: fallback vs fused',
+        'batchNormStats gradient: fallback vs kernel',
       );
     }
   });
@@ -165,10 +165,10 @@ function registerBatchNormTrain(): void {
       const w = uniform([c], 0.5, 2, `bn g w ${shape}`);
       const b = uniform([c], -1, 1, `bn g b ${shape}`);
       const fn = (xt: Tensor, wt: Tensor, bt: Tensor) => batchNormTrain(xt, wt, bt, 1e-5).y;
-      const g1 = await expectGrad(`batchNormTrain ${shape} (fused)`, fn, [x, w, b]);
+      const g1 = await expectGrad(`batchNormTrain ${shape} (kernel)`, fn, [x, w, b]);
       const g2 = await expectGrad(
         `batchNormTrain ${shape} (fallback)`,
-        (...t) => withoutFusedKernels(() => fn(t[0], t[1], t[2])),
+        (...t) => withoutOptionalKernels(() => fn(t[0], t[1], t[2])),
         [x, w, b],
       );
       g1.analytic.forEach((a, i) => {
@@ -178,11 +178,11 @@ function registerBatchNormTrain(): void {
           { shape: [a.length], data: Float64Array.from(other) },
           { shape: [a.length], data: Float64Array.from(a) },
           { rtol: 1e-3, atol: 1e-4 },
-          `batchNormTrain ${shape}: gradient of input ${i}, fallback vs fused`,
+          `batchNormTrain ${shape}: gradient of input ${i}, fallback vs kernel`,
         );
       });
       const noAffine = (xt: Tensor) => batchNormTrain(xt, null, null, 1e-5).y;
-      await expectGrad(`batchNormTrain ${shape} without affine (fused)`, noAffine, [x]);
+      await expectGrad(`batchNormTrain ${shape} without affine (kernel)`, noAffine, [x]);
     }
   });
 }

@@ -72,7 +72,7 @@ export function registerBroadcast(): void {
       H([], [3, 2, 0]),
     ],
     // BUG: softmax of an empty tensor (PyTorch returns an empty tensor) throws "max: cannot
-    // reduce an empty dimension of [2,0]": ops/softmax.ts skips the fused kernel when
+    // reduce an empty dimension of [2,0]": ops/softmax.ts skips the optional kernel when
     // x.size === 0 and its fallback calls max() over the empty last axis.
     ['softmax of [2,0]', () => softmax(T(H([], [2, 0]))), H([], [2, 0])],
     ['softmax of [0,3]', () => softmax(T(H([], [0, 3]))), H([], [0, 3])],

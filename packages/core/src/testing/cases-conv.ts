@@ -1,7 +1,7 @@
 /**
  * conv2d, maxPool2d and avgPool2d against naive float64 loops, their
- * gradients, and every fused-kernel fallback path (withoutFusedKernels) checked
- * against the fused path, the reference and finite differences.
+ * gradients, and every optional-kernel fallback path (withoutOptionalKernels) checked
+ * against the kernel path, the reference and finite differences.
  */
 import { expect } from 'vitest';
 import { type Pair, type Tensor, avgPool2d, conv2d, maxPool2d } from '../index.js';

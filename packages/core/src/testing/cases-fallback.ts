@@ -1,10 +1,18 @@
 /**
- * Every fused-kernel fallback path: conv2d, maxPool2d, avgPool2d, softmax and
- * logSoftmax run normally and inside withoutFusedKernels; both must match the
+ * Every optional-kernel fallback path: conv2d, maxPool2d, avgPool2d, softmax and
+ * logSoftmax run normally and inside withoutOptionalKernels; both must match the
  * float64 reference, each other, and finite differences. Max-pooling ties must
  * route the gradient identically (to the first maximum) on both paths.
  */
-import { type Tensor, logSoftmax, mul, softmax, sum, tidy, withoutFusedKernels } from '../index.js';
+import {
+  type Tensor,
+  logSoftmax,
+  mul,
+  softmax,
+  sum,
+  tidy,
+  withoutOptionalKernels,
+} from '../index.js';
 import {
   type GradInput,
   TOL,
@@ -89,19 +97,19 @@ function fallbackCases(): FallbackCase[] {
 
 export function registerFallbacks(): void {
   for (const c of fallbackCases()) {
-    check(`fused vs fallback (withoutFusedKernels): ${c.name}`, async () => {
+    check(`kernel vs fallback (withoutOptionalKernels): ${c.name}`, async () => {
       const make = () => c.inputs.map((h) => T(h));
-      const fusedOut = await run1(() => c.fn(...make()));
-      const fallbackOut = await run1(() => withoutFusedKernels(() => c.fn(...make())));
-      expectClose(fusedOut, c.ref, c.tol, `${c.name} (fused path)`, 'float32');
+      const kernelOut = await run1(() => c.fn(...make()));
+      const fallbackOut = await run1(() => withoutOptionalKernels(() => c.fn(...make())));
+      expectClose(kernelOut, c.ref, c.tol, `${c.name} (kernel path)`, 'float32');
       expectClose(fallbackOut, c.ref, c.tol, `${c.name} (fallback path)`, 'float32');
-      expectAgree(fallbackOut, fusedOut, c.tol, `${c.name}: fallback vs fused`);
+      expectAgree(fallbackOut, kernelOut, c.tol, `${c.name}: fallback vs kernel`);
 
       const inputs: GradInput[] = [...c.inputs];
-      const g1 = await expectGrad(`${c.name} (fused path)`, c.fn, inputs);
+      const g1 = await expectGrad(`${c.name} (kernel path)`, c.fn, inputs);
       const g2 = await expectGrad(
         `${c.name} (fallback path)`,
-        (...xs) => withoutFusedKernels(() => c.fn(...xs)),
+        (...xs) => withoutOptionalKernels(() => c.fn(...xs)),
         inputs,
       );
       g1.analytic.forEach((a, i) => {
@@ -111,14 +119,14 @@ export function registerFallbacks(): void {
           { shape: [a.length], data: b },
           { shape: [a.length], data: a },
           { rtol: 1e-4, atol: 1e-5 },
-          `${c.name}: gradient of input ${i}, fallback vs fused`,
+          `${c.name}: gradient of input ${i}, fallback vs kernel`,
         );
       });
     });
   }
 
   check(
-    "maxPool2d ties: fused and fallback paths send each window's gradient to its first maximum",
+    "maxPool2d ties: kernel and fallback paths send each window's gradient to its first maximum",
     async () => {
       // 0/1 inputs tie everywhere, as ReLU outputs do.
       const x = choice([1, 2, 5, 5], [0, 1], 'pool ties');
@@ -136,14 +144,14 @@ export function registerFallbacks(): void {
           leaf.requiresGrad = true;
           try {
             const step = () => tidy(() => sum(mul(poolFn(c)(leaf), T(dy))).backward());
-            if (fallback) withoutFusedKernels(step);
+            if (fallback) withoutOptionalKernels(step);
             else step();
             const got = { shape: leaf.shape, data: Float64Array.from(await leaf.grad!.data()) };
             expectClose(
               got,
               want,
               TOL.tight,
-              `maxPool2d ${c.name} tie gradient (${fallback ? 'fallback' : 'fused'} path)`,
+              `maxPool2d ${c.name} tie gradient (${fallback ? 'fallback' : 'kernel'} path)`,
             );
           } finally {
             leaf.dispose();

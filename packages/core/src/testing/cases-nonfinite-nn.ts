@@ -1,7 +1,7 @@
 /**
  * NaN through the reductions and network ops (see cases-nonfinite.ts):
  * max/min/argmax/argmin, softmax and log-softmax, max pooling, matmul and
- * softmax cross-entropy, on the fused and the fallback paths. PyTorch's
+ * softmax cross-entropy, on the kernel and the fallback paths. PyTorch's
  * values on the same inputs are quoted where the reference is not obvious.
  */
 import {
@@ -20,8 +20,8 @@ import {
   sum,
 } from '../index.js';
 import { TOL, T, check, expectClose, run1, uniform } from './harness.js';
-import { bothPaths, expectBoth } from './fused-paths.js';
-import { adamRef, crossEntropyRef, sgdRef } from './reference-fused.js';
+import { bothPaths, expectBoth } from './kernel-paths.js';
+import { adamRef, crossEntropyRef, sgdRef } from './reference-optional-kernels.js';
 import { type Window2d, matmulRef, pool2dRef, softmaxRef } from './reference-nn.js';
 import { type HostArray, host, reduceRef } from './reference.js';
 

@@ -13,7 +13,7 @@
 export { CONFORMANCE_GROUPS, type ConformanceOptions, runConformance } from './suite.js';
 export * from './reference.js';
 export * from './reference-nn.js';
-export * from './reference-fused.js';
+export * from './reference-optional-kernels.js';
 export {
   type GradInput,
   type Out,

@@ -9,7 +9,7 @@ import { registerBroadcast } from './cases-broadcast.js';
 import { registerConv } from './cases-conv.js';
 import { registerCreation, registerRandom } from './cases-creation.js';
 import { registerFallbacks } from './cases-fallback.js';
-import { registerFused } from './cases-fused.js';
+import { registerOptionalKernels } from './cases-optional-kernels.js';
 import { registerIndexing } from './cases-indexing.js';
 import { registerMatmul } from './cases-matmul.js';
 import { registerMemory } from './cases-memory.js';
@@ -40,7 +40,7 @@ export const CONFORMANCE_GROUPS: Readonly<Record<string, () => void>> = {
   matmul: registerMatmul,
   conv: registerConv,
   fallback: registerFallbacks,
-  fused: registerFused,
+  optionalKernels: registerOptionalKernels,
   views: registerViews,
   indexing: registerIndexing,
   broadcast: registerBroadcast,
@@ -60,7 +60,9 @@ export const CONFORMANCE_GROUPS: Readonly<Record<string, () => void>> = {
  * ```
  */
 export function runConformance(backendName: string, opts: ConformanceOptions = {}): void {
-  const unknown = (opts.only ?? []).filter((g) => !(g in CONFORMANCE_GROUPS));
+  // 'fused' is the group's old name (deprecated), still accepted.
+  const only = opts.only?.map((g) => (g === 'fused' ? 'optionalKernels' : g));
+  const unknown = (only ?? []).filter((g) => !(g in CONFORMANCE_GROUPS));
   if (unknown.length > 0) {
     throw new Error(
       `runConformance: unknown groups ${unknown.join(', ')}; expected some of ${Object.keys(CONFORMANCE_GROUPS).join(', ')}`,
@@ -72,7 +74,7 @@ export function runConformance(backendName: string, opts: ConformanceOptions = {
       setBackend(backendName);
     });
     for (const [name, register] of Object.entries(CONFORMANCE_GROUPS)) {
-      if (opts.only && !opts.only.includes(name)) continue;
+      if (only && !only.includes(name)) continue;
       describe(name, register);
     }
   });

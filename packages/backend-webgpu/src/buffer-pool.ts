@@ -14,7 +14,7 @@
  * the program has held at once, so a steady workload never re-creates
  * buffers while a shift to other sizes cannot grow the pool without bound.
  */
-import { USAGE } from './gpu-constants.js';
+import { USAGE } from './gpu-flags.js';
 
 /** Buffer counts and bytes of the pool. */
 export interface PoolStats {

@@ -3,7 +3,7 @@
  * Each row subtracts its maximum before exponentiating (so no exp overflows)
  * and sums in float64.
  */
-import { allocF32 } from './alloc.js';
+import { allocF32 } from '../alloc.js';
 
 export function softmax(x: Float32Array, outer: number, n: number, log: boolean): Float32Array {
   // Every row is written in full.

@@ -1,7 +1,7 @@
 /**
- * The fused-kernel ops of issue 5: softmaxCrossEntropy, sgdUpdate and
- * adamUpdate (batch norm: cases-batchnorm.ts). Each runs on the backend's fused path and inside
- * withoutFusedKernels (core's composition); both must match the float64
+ * The optional-kernel ops of issue 5: softmaxCrossEntropy, sgdUpdate and
+ * adamUpdate (batch norm: cases-batchnorm.ts). Each runs on the backend's kernel path and inside
+ * withoutOptionalKernels (core's composition); both must match the float64
  * reference and each other, and the differentiable ones their finite
  * differences.
  */
@@ -14,12 +14,17 @@ import {
   softmaxCrossEntropy,
   sum,
   tidy,
-  withoutFusedKernels,
+  withoutOptionalKernels,
 } from '../index.js';
 import { TOL, T, check, expectClose, expectGrad, integers, uniform } from './harness.js';
-import { bothPaths, expectBoth } from './fused-paths.js';
+import { bothPaths, expectBoth } from './kernel-paths.js';
 import { registerBatchNorm } from './cases-batchnorm.js';
-import { adamRef, crossEntropyGradRef, crossEntropyRef, sgdRef } from './reference-fused.js';
+import {
+  adamRef,
+  crossEntropyGradRef,
+  crossEntropyRef,
+  sgdRef,
+} from './reference-optional-kernels.js';
 
 const REDUCTIONS = ['mean', 'sum', 'none'] as const;
 
@@ -60,7 +65,7 @@ function registerCrossEntropy(): void {
         softmaxCrossEntropy(T(x), labels, { reduction: 'none' }),
       ]);
       const want = crossEntropyRef(x, y, 0, 'none');
-      expectClose(f[0], want, TOL.transcendental, 'large logits (fused path)');
+      expectClose(f[0], want, TOL.transcendental, 'large logits (kernel path)');
       expectClose(b[0], want, TOL.transcendental, 'large logits (fallback path)');
     } finally {
       labels.dispose();
@@ -82,17 +87,17 @@ function registerCrossEntropy(): void {
         };
         const label = `softmaxCrossEntropy ${reduction} ε=${eps}`;
         const inputs = [x, { h: yh, dtype: 'int32' as const }];
-        const g1 = await expectGrad(`${label} (fused)`, loss, inputs);
+        const g1 = await expectGrad(`${label} (kernel)`, loss, inputs);
         const g2 = await expectGrad(
           `${label} (fallback)`,
-          (...t) => withoutFusedKernels(() => loss(t[0], t[1])),
+          (...t) => withoutOptionalKernels(() => loss(t[0], t[1])),
           inputs,
         );
         expectClose(
           { shape: [n, c], data: Float64Array.from(g2.analytic[0]!) },
           { shape: [n, c], data: Float64Array.from(g1.analytic[0]!) },
           { rtol: 1e-4, atol: 1e-5 },
-          `${label}: gradient, fallback vs fused`,
+          `${label}: gradient, fallback vs kernel`,
         );
         // loss.backward() itself against the closed form (softmax − q)·dy.
         const want = crossEntropyGradRef(x, y, eps, reduction);
@@ -105,7 +110,7 @@ function registerCrossEntropy(): void {
           leaf.requiresGrad = true;
           try {
             const step = () => tidy(() => loss(leaf, labels).backward());
-            if (fallback) withoutFusedKernels(step);
+            if (fallback) withoutOptionalKernels(step);
             else step();
             const got = { shape: [n, c], data: Float64Array.from(await leaf.grad!.data()) };
             expectClose(
@@ -214,8 +219,8 @@ function registerOptimizerUpdates(): void {
   });
 }
 
-/** Registers the fused-op cases (fused path vs fallback vs float64 reference). */
-export function registerFused(): void {
+/** Registers the optional-kernel cases (kernel path vs fallback vs float64 reference). */
+export function registerOptionalKernels(): void {
   registerCrossEntropy();
   registerBatchNorm();
   registerOptimizerUpdates();

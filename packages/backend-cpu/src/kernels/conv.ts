@@ -6,9 +6,9 @@
  *   input:    dx[n] = col2im(Wᵀ · dy[n])
  *   filter:   dW    = Σ_n dy[n] · col(x[n])ᵀ
  */
-import { type Conv2dParams, isPointwiseConv } from '@nerve/core';
-import { allocF32 } from './alloc.js';
-import { gemm, type GemmScratch } from './gemm.js';
+import { type Conv2dParams, isPointwiseConv } from '@nerve/core/backend';
+import { allocF32 } from '../alloc.js';
+import { gemm, type GemmScratch } from './gemm-blocked.js';
 import { col2im, im2col } from './im2col.js';
 
 /** Scratch shared by the conv kernels: the packing buffers and one column matrix. */

@@ -1,11 +1,12 @@
 /**
- * gather and its adjoint scatterAdd along the middle axis of [outer, n, inner].
- * The index is an int32 view over [outer, m, inner] read through its strides,
+ * gather and its adjoint scatterAdd along the middle axis of
+ * [outer, axisSize, inner] (see GatherParams). The index is an int32 view over
+ * [outer, indexSize, inner] read through its strides,
  * so a broadcast or transposed index needs no copy.
  */
-import type { DType, StridedView, TypedArray } from '@nerve/core';
-import { alloc, allocFrom } from './alloc.js';
-import { valuesOf } from './buffers.js';
+import type { GatherParams, StridedView, TypedArray } from '@nerve/core/backend';
+import { alloc, allocFrom } from '../alloc.js';
+import { valuesOf } from '../buffers.js';
 
 function indexArray(view: StridedView, op: string): Int32Array {
   const v = valuesOf(view.id, op);
@@ -24,15 +25,9 @@ function outOfRange(op: string, k: number, n: number): Error {
   return new Error(`${op}: index ${k} is out of range [0, ${n})`);
 }
 
-export function gather(
-  x: TypedArray,
-  dtype: DType,
-  index: StridedView,
-  outer: number,
-  n: number,
-  m: number,
-  inner: number,
-): TypedArray {
+/** out[o, j, i] = x[o, index[o, j, i], i]. */
+export function gather(x: TypedArray, index: StridedView, p: GatherParams): TypedArray {
+  const { dtype, outer, axisSize: n, indexSize: m, inner } = p;
   // Every element is written below (or the call throws).
   const out = alloc(dtype, outer * m * inner, true);
   if (out.length === 0) return out;
@@ -54,15 +49,8 @@ export function gather(
 }
 
 /** Sums in float64 so repeated indices do not round at every addition. */
-export function scatterAdd(
-  index: StridedView,
-  src: TypedArray,
-  dtype: DType,
-  outer: number,
-  m: number,
-  n: number,
-  inner: number,
-): TypedArray {
+export function scatterAdd(index: StridedView, src: TypedArray, p: GatherParams): TypedArray {
+  const { dtype, outer, axisSize: n, indexSize: m, inner } = p;
   const size = outer * n * inner;
   // The float64 accumulator is scratch reused across calls: a fresh one
   // (6 MB for a max-pool gradient of [64,16,28,28]) cost more in page faults

@@ -4,10 +4,10 @@
  * a broadcast scalar on either side (bias adds, `x * 0.5`), the most common
  * shapes in training.
  */
-import type { BinaryOp, DType, StridedView, TypedArray } from '@nerve/core';
-import { BINARY_SCALAR } from '@nerve/core';
-import { alloc } from './alloc.js';
-import { valuesOf } from './buffers.js';
+import type { BinaryOp, DType, StridedView, TypedArray } from '@nerve/core/backend';
+import { BINARY_SCALAR } from '@nerve/core/backend';
+import { alloc } from '../alloc.js';
+import { valuesOf } from '../buffers.js';
 import { denseView, RowIter, sizeOf } from './strided.js';
 
 /** Writes `n` outputs at o[oi + t*os] from a[ai + t*as] and b[bi + t*bs]. */

@@ -20,7 +20,7 @@
  *   NerveError naming the function, the task and the thread. Nothing in the
  *   pool is left in a bad state, so the next `run()` works.
  */
-import { NerveError } from '@nerve/core';
+import { NerveError } from '@nerve/core/backend';
 import * as L from './layout.js';
 import { spawnWorker, type WorkerHandle } from './platform.js';
 import type { WasmTaskRunner } from '../wasm/runner.js';

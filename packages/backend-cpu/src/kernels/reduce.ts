@@ -6,8 +6,8 @@
  * output dtype once at the end. For inner > 1 the loops run across `inner`,
  * reading memory in order instead of striding down each column.
  */
-import type { DType, ReduceOp, TypedArray } from '@nerve/core';
-import { alloc, allocFrom } from './alloc.js';
+import type { DType, ReduceOp, TypedArray } from '@nerve/core/backend';
+import { alloc, allocFrom } from '../alloc.js';
 
 export function reduce(
   op: ReduceOp,

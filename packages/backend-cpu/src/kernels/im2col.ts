@@ -6,7 +6,7 @@
  * For each row the range of output columns whose tap lands inside the image
  * is computed up front, so the inner loops carry no bounds tests.
  */
-import type { Conv2dParams } from '@nerve/core';
+import type { Conv2dParams } from '@nerve/core/backend';
 
 /** First output position o with o*stride + shift >= 0 (at most outSize). */
 function validLo(shift: number, stride: number, outSize: number): number {

@@ -1,6 +1,6 @@
 /**
  * The fused optimizer kernels against core's fallback composition
- * (ops/optim-update.ts run inside withoutFusedKernels): bit for bit, over
+ * (ops/optim-update.ts run inside withoutOptionalKernels): bit for bit, over
  * several steps, with NaN, infinities, huge and subnormal values mixed in.
  */
 import '@nerve/backend-cpu';
@@ -12,10 +12,10 @@ import {
   sgdUpdate as sgdFallback,
   type Tensor,
   tensor,
-  withoutFusedKernels,
+  withoutOptionalKernels,
 } from '@nerve/core';
 import { describe, expect, it } from 'vitest';
-import { adamUpdate, sgdUpdate } from '../src/optim.js';
+import { adamUpdate, sgdUpdate } from '../src/kernels/optim.js';
 import { rng } from './helpers.js';
 
 const N = 257;
@@ -78,7 +78,7 @@ describe('fused sgdUpdate', () => {
           nesterov: opts.nesterov ?? false,
         });
         const ref = noGrad(() =>
-          withoutFusedKernels(() => sgdFallback(t(p), t(g), buf === null ? null : t(buf), opts)),
+          withoutOptionalKernels(() => sgdFallback(t(p), t(g), buf === null ? null : t(buf), opts)),
         );
         expectBits(fused.param, await values(ref.param));
         if (ref.momentumBuffer === null) {
@@ -150,7 +150,7 @@ describe('fused adamUpdate', () => {
           step,
         });
         const ref = noGrad(() =>
-          withoutFusedKernels(() =>
+          withoutOptionalKernels(() =>
             adamFallback(t(p), t(g), t(m), t(v), vMax === null ? null : t(vMax), {
               ...opts,
               step,

@@ -3,10 +3,10 @@
  * hottest ops get hand-written rows so V8 sees one monomorphic loop per op
  * instead of a megamorphic call through the table.
  */
-import type { DType, StridedView, TypedArray, UnaryOp } from '@nerve/core';
-import { UNARY_SCALAR } from '@nerve/core';
-import { alloc } from './alloc.js';
-import { valuesOf } from './buffers.js';
+import type { DType, StridedView, TypedArray, UnaryOp } from '@nerve/core/backend';
+import { UNARY_SCALAR } from '@nerve/core/backend';
+import { alloc } from '../alloc.js';
+import { valuesOf } from '../buffers.js';
 import { denseView, RowIter, sizeOf } from './strided.js';
 
 /** Writes `n` outputs at o[oi + t*os] from x[xi + t*xs]. */

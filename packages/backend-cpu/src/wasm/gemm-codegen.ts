@@ -1,5 +1,5 @@
 /**
- * Generates the WebAssembly GEMM kernels (see ../gemm.ts for the algorithm).
+ * Generates the WebAssembly GEMM kernels (see ../kernels/gemm-blocked.ts for the algorithm).
  *
  * Exported functions, each one task for a `WasmTaskRunner` (all arguments
  * i32; addresses in bytes, strides and sizes in elements):

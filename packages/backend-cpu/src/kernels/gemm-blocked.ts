@@ -12,9 +12,10 @@
  * sums); this file's JavaScript version (float64 sums) is the fallback and
  * the path for tiny products.
  */
-import { MR, microKernel, NR } from './gemm-kernel.js';
-import { gemmWasm } from './wasm/gemm-wasm.js';
-import { getWasmRuntime } from './wasm/runtime.js';
+import type { GemmArgs } from './gemm-args.js';
+import { MR, microKernel, NR } from './gemm-microkernel.js';
+import { gemmWasm } from '../wasm/gemm-wasm.js';
+import { getWasmRuntime } from '../wasm/runtime.js';
 
 /** Depth of a packed block: the kc×(MR+NR) doubles a micro-kernel streams (16 KiB) fit L1. */
 const KC = 256;
@@ -49,26 +50,7 @@ export class GemmScratch {
   }
 }
 
-/**
- * C[m,n] (+)= op(A)·op(B) on flat arrays. A starts at aOff and is stored
- * [m,k], or [k,m] when transA; B starts at bOff and is stored [k,n], or [n,k]
- * when transB; C starts at cOff, row-major with row length n.
- */
-export interface GemmArgs {
-  readonly m: number;
-  readonly n: number;
-  readonly k: number;
-  readonly a: Float32Array;
-  readonly aOff: number;
-  readonly transA: boolean;
-  readonly b: Float32Array;
-  readonly bOff: number;
-  readonly transB: boolean;
-  readonly c: Float32Array;
-  readonly cOff: number;
-  /** Add into C instead of overwriting it. */
-  readonly accumulate: boolean;
-}
+export type { GemmArgs };
 
 export function gemm(g: GemmArgs, scratch: GemmScratch): void {
   const { m, n, k, a, b, c, cOff } = g;

@@ -12,7 +12,7 @@ import {
   ready,
   setBackend,
   tidy,
-  withoutFusedKernels,
+  withoutOptionalKernels,
 } from '@nerve/core';
 import { Linear, ReLU, Sequential, crossEntropy } from '@nerve/layers';
 import { BatchNorm1d } from '@nerve/norm';
@@ -66,7 +66,7 @@ async function train(
         opt.step();
         return l.detach();
       });
-    const loss = composed ? withoutFusedKernels(step) : step();
+    const loss = composed ? withoutOptionalKernels(step) : step();
     losses.push(await loss.item());
     loss.dispose();
   }

@@ -11,9 +11,9 @@
  * given a private copy (`privatize`), so a shared constant never changes.
  * Freeing a shared handle releases nothing.
  */
-import type { DType } from '@nerve/core';
+import type { DType } from '@nerve/core/backend';
 import type { GpuContext, GpuData } from './context.js';
-import { USAGE } from './gpu-constants.js';
+import { USAGE } from './gpu-flags.js';
 
 /** Distinct constants kept; later ones take the ordinary fill path. */
 const MAX_CONSTANTS = 1024;

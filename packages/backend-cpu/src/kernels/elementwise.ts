@@ -2,9 +2,9 @@
  * Selection and layout kernels: where, copy (with dtype conversion) and
  * copyInto. All of them walk strided views through RowIter.
  */
-import type { DType, StridedView, TypedArray } from '@nerve/core';
-import { alloc } from './alloc.js';
-import { valuesOf } from './buffers.js';
+import type { DType, StridedView, TypedArray } from '@nerve/core/backend';
+import { alloc } from '../alloc.js';
+import { valuesOf } from '../buffers.js';
 import { denseView, RowIter, sizeOf } from './strided.js';
 
 export function where(

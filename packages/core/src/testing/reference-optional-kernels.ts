@@ -1,5 +1,5 @@
 /**
- * Float64 host references of the fused-kernel ops: softmax cross-entropy and
+ * Float64 host references of the optional-kernel ops: softmax cross-entropy and
  * its gradient, batch-norm statistics, and the SGD and Adam updates, written
  * from their textbook formulas with plain loops.
  */

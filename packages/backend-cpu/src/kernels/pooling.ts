@@ -2,8 +2,8 @@
  * 2-D max and average pooling over NCHW planes (outChannels = inChannels).
  * Windows honour stride, padding and dilation like conv2d.
  */
-import type { Conv2dParams } from '@nerve/core';
-import { alloc, allocF32 } from './alloc.js';
+import type { Conv2dParams } from '@nerve/core/backend';
+import { alloc, allocF32 } from '../alloc.js';
 
 /**
  * Max pooling with implicit -∞ padding. `indices` holds the winning element's

@@ -1,9 +1,9 @@
 /**
- * 2-D max and average pooling (NCHW), fused where the backend has the
+ * 2-D max and average pooling (NCHW), one kernel where the backend has the
  * kernels, otherwise windows gathered like im2col and reduced.
  */
 import type { Conv2dParams } from '../backend.js';
-import { composite, fused } from '../engine.js';
+import { composite, optionalKernel } from '../engine.js';
 import { NerveError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { pad } from './concat-pad.js';
@@ -74,7 +74,7 @@ const outShape = (p: Conv2dParams) => [p.batch, p.inChannels, p.outHeight, p.out
 export function maxPool2d(x: Tensor, kernelSize: Pair, opts: Pool2dOptions = {}): Tensor {
   const backend = backendOf('maxPool2d', x);
   const p = poolParams('maxPool2d', x, kernelSize, opts);
-  const kernel = fused(backend, 'maxPool2d');
+  const kernel = optionalKernel(backend, 'maxPool2d');
   return composite([x], () => {
     if (!kernel) return reshape(max(windows(x, p, Number.NEGATIVE_INFINITY), 1), outShape(p));
     const xc = contiguousData(x);
@@ -88,7 +88,13 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, opts: Pool2dOptions = {})
       idx.assertAlive('maxPool2d backward');
       const dyc = contiguousData(dy);
       const iv = { id: idx.storage.id, strides: [m, 1, 0], offset: 0 };
-      const g = backend.scatterAdd(iv, dyc.id, 'float32', planes, m, p.inHeight * p.inWidth, 1);
+      const g = backend.scatterAdd(iv, dyc.id, {
+        dtype: 'float32',
+        outer: planes,
+        axisSize: p.inHeight * p.inWidth,
+        indexSize: m,
+        inner: 1,
+      });
       dyc.release();
       return [wrap(backend, g, x.shape, 'float32')];
     });
@@ -106,8 +112,8 @@ export function avgPool2d(x: Tensor, kernelSize: Pair, opts: Pool2dOptions = {})
     );
   }
   const p = poolParams('avgPool2d', x, kernelSize, opts);
-  const fwd = fused(backend, 'avgPool2d');
-  const bwd = fused(backend, 'avgPool2dBackward');
+  const fwd = optionalKernel(backend, 'avgPool2d');
+  const bwd = optionalKernel(backend, 'avgPool2dBackward');
   return composite([x], () => {
     if (!fwd || !bwd) return reshape(mean(windows(x, p, 0), 1), outShape(p));
     const xc = contiguousData(x);

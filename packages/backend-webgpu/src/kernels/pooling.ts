@@ -4,7 +4,7 @@
  * output (forward) or per input pixel (average-pool backward, which gathers
  * the windows covering the pixel instead of scattering, so no atomics).
  */
-import type { Conv2dParams } from '@nerve/core';
+import type { Conv2dParams } from '@nerve/core/backend';
 import { type GpuContext, type GpuData, flatIndexWgsl } from '../context.js';
 import { IS_NAN_WGSL } from './reduce.js';
 

@@ -8,8 +8,8 @@
  * operations is the fallback's. Inputs are contiguous from element 0; only
  * the first `p.size` elements are read.
  */
-import type { AdamUpdateParams, SgdUpdateParams } from '@nerve/core';
-import { allocF32 } from './alloc.js';
+import type { AdamUpdateParams, SgdUpdateParams } from '@nerve/core/backend';
+import { allocF32 } from '../alloc.js';
 
 /** New parameter and momentum buffer (null without momentum) of one SGD step. */
 export interface SgdUpdateArrays {

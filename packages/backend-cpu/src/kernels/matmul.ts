@@ -1,9 +1,9 @@
 /**
  * The backend's batched matmul on top of the blocked gemm.
  */
-import type { MatmulParams } from '@nerve/core';
-import { allocF32 } from './alloc.js';
-import { gemm, type GemmScratch } from './gemm.js';
+import type { MatmulParams } from '@nerve/core/backend';
+import { allocF32 } from '../alloc.js';
+import { gemm, type GemmScratch } from './gemm-blocked.js';
 
 export function matmul(
   a: Float32Array,

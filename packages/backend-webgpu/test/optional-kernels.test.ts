@@ -13,7 +13,7 @@ import {
   sgdUpdate,
   softmaxCrossEntropy,
   tidy,
-  withoutFusedKernels,
+  withoutOptionalKernels,
 } from '@nerve/core';
 import { describe, expect, it } from 'vitest';
 import { available, useWebGpu } from './gpu.js';
@@ -27,7 +27,7 @@ async function values(fn: () => Tensor[]): Promise<number[][]> {
 
 async function expectSame(fn: () => Tensor[], tol: number, label: string): Promise<void> {
   const fusedOut = await values(fn);
-  const composed = await values(() => withoutFusedKernels(fn));
+  const composed = await values(() => withoutOptionalKernels(fn));
   fusedOut.forEach((out, j) => {
     expect(out.length, `${label} output ${j} length`).toBe(composed[j].length);
     out.forEach((v, i) => {

@@ -8,7 +8,7 @@
  * Kernels then loop over rows and run the innermost dimension as a tight loop.
  */
 
-import { contiguousStrides } from '@nerve/core';
+import { contiguousStrides } from '@nerve/core/backend';
 
 export interface ViewLike {
   readonly strides: readonly number[];

@@ -1,0 +1,195 @@
+/**
+ * The parameters of each backend kernel, one named object per kernel: the
+ * buffers a kernel reads are its positional arguments, everything else
+ * (geometry, dtype, hyperparameters) travels in its params object. Backends
+ * and core both import these, so a signature is stated once.
+ */
+import type { DType } from './dtype.js';
+
+/** Opaque handle to a buffer that a backend owns. */
+export type DataId = object;
+
+/** Batched matrix product `C[b] = op(A[b]) · op(B[b])`, float32. */
+export interface MatmulParams {
+  /** Number of output matrices. */
+  readonly batch: number;
+  readonly m: number;
+  readonly k: number;
+  readonly n: number;
+  /** A is stored as [k, m] per batch (read transposed) instead of [m, k]. */
+  readonly transA: boolean;
+  /** B is stored as [n, k] per batch (read transposed) instead of [k, n]. */
+  readonly transB: boolean;
+  /** Elements between consecutive A matrices; 0 broadcasts one matrix over the batch. */
+  readonly aBatchStride: number;
+  /** Elements between consecutive B matrices; 0 broadcasts one matrix over the batch. */
+  readonly bBatchStride: number;
+}
+
+/**
+ * Geometry of a 2-D convolution or pooling window, NCHW layout.
+ * Output size: `oh = floor((h + 2*padH - dilationH*(kh-1) - 1) / strideH) + 1`.
+ */
+export interface Conv2dParams {
+  readonly batch: number;
+  readonly inChannels: number;
+  readonly inHeight: number;
+  readonly inWidth: number;
+  /** Output channels (equals inChannels for pooling). */
+  readonly outChannels: number;
+  readonly kernelHeight: number;
+  readonly kernelWidth: number;
+  readonly outHeight: number;
+  readonly outWidth: number;
+  readonly strideH: number;
+  readonly strideW: number;
+  readonly padH: number;
+  readonly padW: number;
+  readonly dilationH: number;
+  readonly dilationW: number;
+}
+
+/** How per-row losses are combined: kept ([rows]), summed or averaged (one element). */
+export type LossReduction = 'none' | 'sum' | 'mean';
+
+/** Softmax cross-entropy of float32 logits [rows, classes] against int32 labels [rows]. */
+export interface SoftmaxCrossEntropyParams {
+  readonly rows: number;
+  readonly classes: number;
+  /** ε in [0, 1]: the target is (1 − ε)·onehot + ε/classes. */
+  readonly labelSmoothing: number;
+  readonly reduction: LossReduction;
+}
+
+/** Geometry of batch normalization over contiguous [outer, channels, inner]. */
+export interface BatchNormParams {
+  readonly outer: number;
+  readonly channels: number;
+  readonly inner: number;
+  readonly eps: number;
+}
+
+/**
+ * Running averages that batchNormStats updates in the same pass (PyTorch's
+ * rule): runningMean·(1 − m) + mean·m and
+ * runningVariance·(1 − m) + (variance·count/(count − 1))·m, with the
+ * variance of this batch (correction 0) made unbiased.
+ */
+export interface RunningStatsUpdate {
+  readonly mean: DataId;
+  readonly variance: DataId;
+  readonly momentum: number;
+}
+
+/**
+ * SGD hyperparameters of one update of `size` elements (torch.optim.SGD):
+ * d = g + wd·p; b = μ·b + (1 − dampening)·d (b = d on the first step);
+ * d = d + μ·b (Nesterov) or b; p = p − lr·d. momentum 0: no buffer.
+ */
+export interface SgdUpdateParams {
+  readonly size: number;
+  readonly lr: number;
+  readonly momentum: number;
+  readonly dampening: number;
+  readonly weightDecay: number;
+  readonly nesterov: boolean;
+}
+
+/**
+ * Adam hyperparameters of one update of `size` elements (torch.optim.Adam and
+ * AdamW): step is the 1-based step count after this update, used for the
+ * bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ.
+ */
+export interface AdamUpdateParams {
+  readonly size: number;
+  readonly lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  /** AdamW: p ← p·(1 − lr·wd) first, instead of adding wd·p to the gradient. */
+  readonly decoupledWeightDecay: boolean;
+  readonly amsgrad: boolean;
+  readonly step: number;
+}
+
+/** New buffers of one Adam update (null where the setting keeps no such state). */
+export interface AdamUpdateResult {
+  param: DataId;
+  expAvg: DataId;
+  expAvgSq: DataId;
+  maxExpAvgSq: DataId | null;
+}
+
+/** Reduction of the middle axis of contiguous [outer, size, inner] → [outer, inner]. */
+export interface ReduceParams {
+  /** The input's dtype (arg* reductions produce int32, the others keep it). */
+  readonly dtype: DType;
+  readonly outer: number;
+  /** Length of the reduced axis. */
+  readonly size: number;
+  readonly inner: number;
+}
+
+/**
+ * Geometry shared by gather and its adjoint scatterAdd, along the middle axis:
+ * the data side is [outer, axisSize, inner] (gather's input, scatterAdd's
+ * output) and the index side is [outer, indexSize, inner] (the index, gather's
+ * output, scatterAdd's source). One type for both, so the two cannot disagree
+ * on which length is which.
+ */
+export interface GatherParams {
+  /** dtype of the data (the index is always int32). */
+  readonly dtype: DType;
+  readonly outer: number;
+  /** Length of the data axis; index values lie in [0, axisSize). */
+  readonly axisSize: number;
+  /** Length of the index axis. */
+  readonly indexSize: number;
+  readonly inner: number;
+}
+
+/** (Log-)softmax over the last axis of a contiguous float32 [outer, size] buffer. */
+export interface SoftmaxParams {
+  readonly outer: number;
+  /** Length of the normalised (last) axis. */
+  readonly size: number;
+}
+
+/**
+ * Per-channel batch statistics of contiguous float32 [outer, channels, inner]:
+ * the variance divides by count − correction (0: biased, 1: unbiased).
+ */
+export interface BatchNormStatsParams {
+  readonly outer: number;
+  readonly channels: number;
+  readonly inner: number;
+  readonly correction: number;
+}
+
+/** Result of batchNormStats: [channels] each; the running averages only when asked for. */
+export interface BatchNormStatsResult {
+  mean: DataId;
+  variance: DataId;
+  runningMean?: DataId;
+  runningVariance?: DataId;
+}
+
+/** Result of maxPool2d: the output and, per output, the int32 winner index in its plane. */
+export interface MaxPoolResult {
+  out: DataId;
+  indices: DataId;
+}
+
+/** Result of batchNormBackward: the gradients of input, weight and bias. */
+export interface BatchNormBackwardResult {
+  dx: DataId;
+  dweight: DataId;
+  dbias: DataId;
+}
+
+/** Result of sgdUpdate: new param and momentum buffer (null when momentum is 0). */
+export interface SgdUpdateBuffers {
+  param: DataId;
+  momentumBuffer: DataId | null;
+}

@@ -1,5 +1,5 @@
 /**
- * A real objective: an MLP on the bundled UCI digits, prepared the way
+ * The objective `nerve tune` searches (a demo, not part of @nerve/tune): an MLP on the bundled UCI digits, prepared the way
  * `nerve train` prepares them (80/20 stratified train/test split with seed 0,
  * 10% of train held out for validation, standardized with training
  * statistics). Trials are judged on the validation split; the test split is
@@ -10,9 +10,7 @@ import { DataLoader, Standardize, TensorDataset, digitsSplit, trainValSplit } fr
 import { Linear, ReLU, Sequential, crossEntropy } from '@nerve/layers';
 import { type OptimizerName, createOptimizer } from '@nerve/optim';
 import { fit } from '@nerve/train';
-import { reportingCallback } from '../callback.js';
-import type { ObjectiveRef } from '../pool.js';
-import type { Reporter } from '../trial.js';
+import { type ObjectiveRef, type Reporter, reportingCallback } from '@nerve/tune';
 
 /** What a digits trial can tune. */
 export interface DigitsMlpConfig {

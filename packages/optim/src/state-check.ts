@@ -4,7 +4,7 @@
  * changes anything.
  */
 import { NerveError, Tensor } from '@nerve/core';
-import type { OptimizerStateDict, ParamGroup, ParamState, StateSpec } from './optimizer.js';
+import type { OptimizerStateDict, ParamGroup, ParamState, StateSpec } from './optimizer-types.js';
 import { checkNumber, describe } from './validate.js';
 
 /** An object literal (or a prototype-less object), not an array, tensor or class instance. */

@@ -56,7 +56,7 @@ export function backendUrl(op: string, module: unknown): string | undefined {
     return moduleUrl(op, { module, exportName: '' });
   throw new NerveError(
     op,
-    "backendModule an absolute path or a file URL (e.g. import.meta.resolve('@nerve/backend-cpu'))",
+    'backendModule an absolute path or a file URL (resolve the backend package where it is a dependency, e.g. with import.meta.resolve)',
     String(module),
   );
 }

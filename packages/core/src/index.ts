@@ -119,4 +119,4 @@ export { softmax, logSoftmax } from './ops/softmax.js';
 export { conv2d, type Conv2dOptions } from './ops/conv.js';
 export { maxPool2d, avgPool2d, type Pool2dOptions } from './ops/pool.js';
 export type { Pair } from './ops/conv-geometry.js';
-export type { TensorLike } from './ops/util.js';
+export { describeValue, type TensorLike } from './ops/util.js';

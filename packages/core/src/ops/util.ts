@@ -31,6 +31,10 @@ export function backendOf(op: string, ...ts: Tensor[]): Backend {
   return b ?? getBackend();
 }
 
+/**
+ * A short description of any value for error messages (`'null'`, `'an array'`,
+ * `'number NaN'`, a tensor's `toString()`), so every package's errors read alike.
+ */
 export function describeValue(x: unknown): string {
   if (x === null) return 'null';
   if (x === undefined) return 'undefined';

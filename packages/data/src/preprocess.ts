@@ -14,18 +14,38 @@ export abstract class Preprocessor {
   /** The class name, used in error messages. */
   protected abstract readonly name: string;
 
+  /** Checks the training data before anything is computed (throws a NerveError naming `op`). */
+  protected abstract checkFit(op: string, x: Tensor): void;
+
+  /** The statistics of x, computed on x's backend (called inside a tidy; read by fit/fitAsync). */
+  protected abstract statistics(op: string, x: Tensor): Tensor[];
+
+  /** Sets the fitted state from the statistics read to the host; returns this. */
+  protected abstract fitFrom(op: string, stats: Float32Array[]): this;
+
   /**
    * Computes the statistics from training data; returns this. Reads the
    * statistics synchronously, so only on a backend that can (cpu); use
    * `fitAsync` on webgpu.
    */
-  abstract fit(x: Tensor): this;
+  fit(x: Tensor): this {
+    const op = `${this.name}.fit`;
+    this.checkFit(op, x);
+    return this.fitFrom(
+      op,
+      readStatsSync(op, () => this.statistics(op, x)),
+    );
+  }
 
   /**
    * `fit` for every backend: the statistics are computed on x's backend and
    * read back with one `await` (webgpu cannot read synchronously).
    */
-  abstract fitAsync(x: Tensor): Promise<this>;
+  async fitAsync(x: Tensor): Promise<this> {
+    const op = `${this.name}.fitAsync`;
+    this.checkFit(op, x);
+    return this.fitFrom(op, await readStats(() => this.statistics(op, x)));
+  }
 
   /** Applies the fitted statistics; the result is a new tensor the caller owns. */
   abstract transform(x: Tensor): Tensor;

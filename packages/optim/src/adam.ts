@@ -3,7 +3,7 @@
  * decoupled weight decay (Loshchilov & Hutter 2019): torch.optim.Adam's and
  * torch.optim.AdamW's updates.
  */
-import { NerveError, type Tensor, adamUpdate, zerosLike } from '@nerve/core';
+import { type AdamUpdateParams, NerveError, type Tensor, adamUpdate, zerosLike } from '@nerve/core';
 import {
   type ParamGroup,
   type ParamState,
@@ -14,16 +14,24 @@ import {
 } from './optimizer.js';
 import { checkBool, checkNumber, checkOptions, describe } from './validate.js';
 
-/** Adam and AdamW options (PyTorch's names, camelCased). */
-export interface AdamOptions {
-  lr?: number;
-  betas?: readonly [number, number];
-  eps?: number;
-  weightDecay?: number;
-  amsgrad?: boolean;
-}
+/**
+ * Adam and AdamW options (PyTorch's names, camelCased): the hyperparameters
+ * of core's Adam update kernel (AdamUpdateParams), with β₁ and β₂ as
+ * PyTorch's `betas` pair; all optional (defaults below).
+ */
+export type AdamOptions = Partial<
+  Pick<AdamUpdateParams, 'lr' | 'eps' | 'weightDecay' | 'amsgrad'>
+> & {
+  betas?: readonly [AdamUpdateParams['beta1'], AdamUpdateParams['beta2']];
+};
 
-const KEYS = ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad'] as const;
+const KEYS = [
+  'lr',
+  'betas',
+  'eps',
+  'weightDecay',
+  'amsgrad',
+] as const satisfies readonly (keyof AdamOptions)[];
 
 function checkBetas(op: string, betas: unknown): [number, number] {
   if (!Array.isArray(betas) || betas.length !== 2) {

@@ -4,7 +4,7 @@
  * validation or test data leaks into training), and save or restore the
  * statistics as plain numbers and Float32Arrays.
  */
-import { NerveError, type Tensor, tidy } from '@nerve/core';
+import { NerveError, type Tensor, tidy, describeValue } from '@nerve/core';
 
 /** A preprocessor's saved statistics: numbers, strings and Float32Arrays only. */
 export type PreprocessorState = Record<string, number | string | Float32Array>;
@@ -124,7 +124,7 @@ export function stateArray(
 ): Float32Array {
   const v = state?.[key];
   if (!(v instanceof Float32Array)) {
-    throw new NerveError(op, `state.${key} a Float32Array`, describe(v));
+    throw new NerveError(op, `state.${key} a Float32Array`, describeValue(v));
   }
   if (length !== undefined && v.length !== length) {
     throw new NerveError(op, `state.${key} of length ${length}`, `length ${v.length}`);
@@ -145,7 +145,7 @@ export function stateNumber(
     throw new NerveError(
       op,
       `state.${key} ${real ? 'a finite number' : 'a positive integer'}`,
-      describe(v),
+      describeValue(v),
     );
   }
   return v as number;
@@ -160,14 +160,8 @@ export function stateMatches(
 ): void {
   const v = state?.[key];
   if (v !== expected) {
-    throw new NerveError(op, `state.${key} = ${expected} (as constructed)`, describe(v));
+    throw new NerveError(op, `state.${key} = ${expected} (as constructed)`, describeValue(v));
   }
-}
-
-function describe(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
-  return typeof v === 'string' ? `'${v}'` : String(v);
 }
 
 /**

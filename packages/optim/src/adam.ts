@@ -3,7 +3,14 @@
  * decoupled weight decay (Loshchilov & Hutter 2019): torch.optim.Adam's and
  * torch.optim.AdamW's updates.
  */
-import { type AdamUpdateParams, NerveError, type Tensor, adamUpdate, zerosLike } from '@nerve/core';
+import {
+  type AdamUpdateParams,
+  NerveError,
+  type Tensor,
+  adamUpdate,
+  zerosLike,
+  describeValue,
+} from '@nerve/core';
 import {
   type ParamGroup,
   type ParamState,
@@ -12,7 +19,7 @@ import {
   type StateSpec,
   stateTensor,
 } from './optimizer.js';
-import { checkBool, checkNumber, checkOptions, describe } from './validate.js';
+import { checkBool, checkNumber, checkOptions } from './validate.js';
 
 /**
  * Adam and AdamW options (PyTorch's names, camelCased): the hyperparameters
@@ -35,11 +42,11 @@ const KEYS = [
 
 function checkBetas(op: string, betas: unknown): [number, number] {
   if (!Array.isArray(betas) || betas.length !== 2) {
-    throw new NerveError(op, 'betas to be a pair [beta1, beta2]', describe(betas));
+    throw new NerveError(op, 'betas to be a pair [beta1, beta2]', describeValue(betas));
   }
   for (const [i, b] of betas.entries()) {
     if (typeof b !== 'number' || !(b >= 0 && b < 1)) {
-      throw new NerveError(op, `betas[${i}] to be in [0, 1)`, describe(b));
+      throw new NerveError(op, `betas[${i}] to be in [0, 1)`, describeValue(b));
     }
   }
   return betas as [number, number];

@@ -3,7 +3,7 @@
  * per-parameter state, gradient clearing and state dicts, as in
  * torch.optim.Optimizer. Subclasses write one parameter's update.
  */
-import { NerveError, Tensor, clone, keep, noGrad, tidy } from '@nerve/core';
+import { NerveError, Tensor, clone, keep, noGrad, tidy, describeValue } from '@nerve/core';
 import type {
   OptimizerStateDict,
   ParamGroup,
@@ -13,7 +13,7 @@ import type {
   StateSpec,
 } from './optimizer-types.js';
 import { checkStateDict, copyHyper, isPlainObject } from './state-check.js';
-import { checkNumber, describe } from './validate.js';
+import { checkNumber } from './validate.js';
 
 export type {
   OptimizerStateDict,
@@ -37,7 +37,7 @@ export abstract class Optimizer {
     const op = this.constructor.name;
     this.defaults = Object.freeze(copyHyper(op, defaults));
     if (!Array.isArray(params)) {
-      throw new NerveError(op, 'an array of tensors or of param groups', describe(params));
+      throw new NerveError(op, 'an array of tensors or of param groups', describeValue(params));
     }
     if (params.length === 0) {
       throw new NerveError(op, 'at least one parameter', 'an empty parameter list');
@@ -59,18 +59,18 @@ export abstract class Optimizer {
   addParamGroup(group: ParamGroupOptions): void {
     const op = `${this.constructor.name}.addParamGroup`;
     if (!isPlainObject(group)) {
-      throw new NerveError(op, 'a param group { params, lr?, ... }', describe(group));
+      throw new NerveError(op, 'a param group { params, lr?, ... }', describeValue(group));
     }
     const raw: unknown = group.params;
     const params = raw instanceof Tensor ? [raw] : raw;
     if (!Array.isArray(params)) {
-      throw new NerveError(op, 'params to be an array of tensors', describe(raw));
+      throw new NerveError(op, 'params to be an array of tensors', describeValue(raw));
     }
     const seen = new Set<Tensor>();
     for (const g of this.paramGroups) for (const p of g.params) seen.add(p);
     for (const [i, p] of params.entries()) {
       if (!(p instanceof Tensor))
-        throw new NerveError(op, `params[${i}] to be a Tensor`, describe(p));
+        throw new NerveError(op, `params[${i}] to be a Tensor`, describeValue(p));
       p.assertAlive(op);
       if (p.dtype !== 'float32') {
         throw new NerveError(op, `params[${i}] to be a float32 tensor`, `a ${p.dtype} tensor`);

@@ -184,6 +184,48 @@ describe('the dependency checker', () => {
     ]);
   });
 
+  it("accepts an app's src imports from devDependencies (its bundle carries them), not a library's", () => {
+    const dev = { devDependencies: { '@nerve/layers': '*' } };
+    expect(check(tree({}, { 'apps/cli': { name: '@nerve/cli', ...dev } }))).toEqual([]);
+    expect(
+      check(
+        tree(
+          { 'packages/backend-cpu/src/l.ts': "import '@nerve/layers';\n" },
+          {
+            'packages/backend-cpu': {
+              name: '@nerve/backend-cpu',
+              dependencies: { '@nerve/core': '*' },
+              ...dev,
+            },
+          },
+        ),
+      ),
+    ).toEqual([
+      "packages/backend-cpu/src/l.ts:1 imports '@nerve/layers', which packages/backend-cpu/package.json does not list in dependencies, peerDependencies or optionalDependencies (undeclared)",
+      "packages/backend-cpu/src/l.ts:1 imports '@nerve/layers': @nerve/backend-cpu may not depend on @nerve/layers (wrong way: its src may use @nerve/core)",
+    ]);
+  });
+
+  it('counts tsconfig "types" as a use by src, and lets an optional peer go unimported', () => {
+    const dir = tree(
+      {
+        'packages/backend-cpu/tsconfig.json':
+          '{ "compilerOptions": { "types": ["node", "@gpu/types"] } }',
+      },
+      {
+        'packages/backend-cpu': {
+          name: '@nerve/backend-cpu',
+          dependencies: { '@nerve/core': '*', '@gpu/types': '*' },
+          peerDependencies: { dawn: '*', other: '*' },
+          peerDependenciesMeta: { dawn: { optional: true } },
+        },
+      },
+    );
+    expect(check(dir)).toEqual([
+      'packages/backend-cpu/package.json lists other in peerDependencies, but no file in packages/backend-cpu/src imports it (unused)',
+    ]);
+  });
+
   it("names a relative import into another package's folder", () => {
     const dir = tree({
       'packages/layers/src/sneak.ts': "export { one } from '../../core/src/index.js';\n",

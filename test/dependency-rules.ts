@@ -5,13 +5,16 @@
  * the repository and on small fake trees (so it is known to fail).
  *
  * Rules, each violation one message naming the file, the import and the rule:
- * - declared: a src import is in dependencies or peerDependencies; a test
- *   import also may be in devDependencies (or, for npm tooling such as
- *   vitest, in the root package.json's devDependencies);
+ * - declared: a src import is in dependencies or peerDependencies (an app's
+ *   may also be a devDependency: its bundle carries it); a test import also
+ *   may be in devDependencies (or, for npm tooling such as vitest, in the
+ *   root package.json's devDependencies);
  * - used: every declared dependency is imported somewhere (dependencies by
- *   src, devDependencies by anything the package holds: tests, scripts,
- *   tsconfig "types"), and none is listed twice (dependencies with
- *   devDependencies or peerDependencies);
+ *   src or named in tsconfig "types", which src compiles against;
+ *   devDependencies by anything the package holds: tests, scripts), except
+ *   optional peers (peerDependenciesMeta), which are loaded at run time by a
+ *   computed name so that bundlers leave them out; and none is listed twice
+ *   (dependencies with devDependencies or peerDependencies);
  * - downward: a src file imports only workspace packages its package may use
  *   (`layers` below); tests may use any library package, never an app;
  * - acyclic: no import cycle between the files of one package, type-only
@@ -34,6 +37,8 @@ interface Pkg {
   devDeps: Set<string>;
   peerDeps: Set<string>;
   optionalDeps: Set<string>;
+  /** Peers marked optional in peerDependenciesMeta. */
+  optionalPeers: Set<string>;
   /** Files under src/ and test/, relative to the root. */
   files: string[];
   /** Other files the package holds (scripts, bench, fixtures...): count as uses of devDependencies. */
@@ -137,6 +142,13 @@ function readPackages(root: string): Pkg[] {
         devDeps: keys(json.devDependencies),
         peerDeps: keys(json.peerDependencies),
         optionalDeps: keys(json.optionalDependencies),
+        optionalPeers: new Set(
+          Object.entries(
+            (json.peerDependenciesMeta ?? {}) as Record<string, { optional?: boolean }>,
+          )
+            .filter(([, meta]) => meta?.optional === true)
+            .map(([name]) => name),
+        ),
         files: files.map((f) => relative(root, f)),
         otherFiles: otherFiles.map((f) => relative(root, f)),
         tsconfigTypes,
@@ -246,7 +258,7 @@ export function checkDependencies(root: string, layers: Layers): string[] {
 
   for (const pkg of pkgs) {
     const manifest = `${pkg.dir}/package.json`;
-    const usedBySrc = new Set<string>();
+    const usedBySrc = new Set<string>(pkg.tsconfigTypes);
     const usedByAny = new Set<string>(pkg.tsconfigTypes);
     const edges = new Map<string, { to: string; line: number }[]>();
     for (const file of pkg.otherFiles) {
@@ -278,7 +290,13 @@ export function checkDependencies(root: string, layers: Layers): string[] {
         if (isSrc) usedBySrc.add(dep);
         const workspace = byName.get(dep);
         if (isSrc) {
-          if (!pkg.deps.has(dep) && !pkg.peerDeps.has(dep) && !pkg.optionalDeps.has(dep)) {
+          const bundled = pkg.isApp && pkg.devDeps.has(dep);
+          if (
+            !pkg.deps.has(dep) &&
+            !pkg.peerDeps.has(dep) &&
+            !pkg.optionalDeps.has(dep) &&
+            !bundled
+          ) {
             problems.push(
               `${where}, which ${manifest} does not list in dependencies, peerDependencies or optionalDependencies (undeclared)`,
             );
@@ -320,6 +338,7 @@ export function checkDependencies(root: string, layers: Layers): string[] {
         );
     }
     for (const dep of [...pkg.deps, ...pkg.peerDeps]) {
+      if (pkg.optionalPeers.has(dep)) continue;
       if (!usedBySrc.has(dep) && !(pkg.isApp && usedByAny.has(dep))) {
         problems.push(
           `${manifest} lists ${dep} in ${pkg.deps.has(dep) ? 'dependencies' : 'peerDependencies'}, but no file in ${pkg.dir}/src imports it (unused${usedByAny.has(dep) ? '; only tests or scripts do: make it a devDependency' : ''})`,

@@ -31,7 +31,7 @@ const opts = {
     : digitsMlpObjective,
   searcher: randomSearch({ trials }),
   seed: 0,
-  backendModule: import.meta.resolve('@nerve/backend-cpu'),
+  backendModule: digitsMlpObjective.module,
 };
 
 const timings: Record<number, number> = {};

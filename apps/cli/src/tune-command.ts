@@ -234,8 +234,9 @@ export async function runTune(
     mode: 'min',
     pruners,
     workers: args.workers,
-    // Resolved here, where the backend is a dependency (tune has none).
-    backendModule: args.workers > 1 ? import.meta.resolve('@nerve/backend-cpu') : undefined,
+    // tune depends on no backend: the demo module registers the CPU backend
+    // and exports its setThreads (see digits-mlp.ts).
+    backendModule: args.workers > 1 ? digitsMlpObjective.module : undefined,
     storage: args.study,
     onTrialEnd: (t, p) => {
       log(

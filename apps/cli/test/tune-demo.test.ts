@@ -27,7 +27,8 @@ describe('the digits MLP objective of nerve tune', () => {
       objective: digitsMlpObjective,
       searcher: randomSearch({ trials: 4 }),
       seed: 5,
-      backendModule: import.meta.resolve('@nerve/backend-cpu'),
+      // What `nerve tune --workers N` passes: the demo module registers the backend.
+      backendModule: digitsMlpObjective.module,
     };
     const serial = await runStudy({ ...opts, workers: 1 });
     const parallel = await runStudy({ ...opts, workers: 2 });
@@ -37,6 +38,12 @@ describe('the digits MLP objective of nerve tune', () => {
       expect(t.history).toHaveLength(2);
       expect(t.history[1].metrics.valAccuracy).toBeGreaterThan(0.5);
     }
+  });
+
+  it("serves as the workers' backend module: it registers the CPU backend and exports setThreads", async () => {
+    const mod = (await import(digitsMlpObjective.module)) as Record<string, unknown>;
+    expect(typeof mod.setThreads).toBe('function');
+    expect(typeof mod.digitsMlp).toBe('function');
   });
 
   it('keeps memory flat across trials run in-process', async () => {

@@ -5,6 +5,7 @@
  * statistics). Trials are judged on the validation split; the test split is
  * never touched while tuning. Everything a trial creates is disposed.
  */
+import '@nerve/backend-cpu';
 import { type Tensor, tidy } from '@nerve/core';
 import { DataLoader, Standardize, TensorDataset, digitsSplit, trainValSplit } from '@nerve/data';
 import { Linear, ReLU, Sequential, crossEntropy } from '@nerve/layers';
@@ -87,6 +88,14 @@ export async function digitsMlp(config: DigitsMlpConfig, reporter: Reporter): Pr
     val.dispose();
   }
 }
+
+/**
+ * The CPU backend's thread setting, so that this module also serves as the
+ * `backendModule` of `nerve tune`'s worker threads: importing it registers the
+ * CPU backend (above), and tune sets each worker to one kernel thread. One
+ * module for both works unchanged in the bundle, where it is dist/worker.js.
+ */
+export { setThreads } from '@nerve/backend-cpu';
 
 /** digitsMlp as a module reference, for parallel studies (and `nerve tune`). */
 export const digitsMlpObjective: ObjectiveRef = {

@@ -186,7 +186,7 @@ describe('axes, sizes and values', () => {
     rejects(() => tensor([[1, 2], 3] as never), /tensor: ragged nested array/);
     rejects(
       () => tensor([1, 'a'] as never),
-      /tensor: expected a number or boolean at \[1\], received string a/,
+      /tensor: expected a number or boolean at \[1\], received "a"/,
     );
   });
 

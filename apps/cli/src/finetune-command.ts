@@ -4,10 +4,14 @@
  * finetuned to classes 5–9 from a few labelled images per class, and compared
  * with the same network trained from scratch on the same images, over seeds.
  */
-import { type TransferDemoResult, type TransferMethod, runTransferDemo } from '@nerve/train';
 import { UsageError } from './args.js';
 import { FINETUNE } from './commands.js';
 import { parseCommand } from './flags.js';
+import {
+  type TransferDemoResult,
+  type TransferMethod,
+  runTransferDemo,
+} from './demos/transfer-demo.js';
 import { checkWritable } from './out-path.js';
 
 export interface FinetuneArgs {

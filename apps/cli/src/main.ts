@@ -17,24 +17,14 @@ import { formatHelp, formatUsage, usageHint } from './help.js';
 import { Interrupted } from './interrupt.js';
 import { formatLrFind, parseLrFindArgs, runLrFind } from './lr-find-command.js';
 import { formatResult, runTrain } from './train-command.js';
+import type { Io, Out } from './io.js';
 import { runTuneCommand } from './tune-main.js';
 import { cliVersion } from './version.js';
 
 /** The general help (`nerve --help`). */
 export const USAGE = formatUsage();
 
-export interface Io {
-  stdout: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean };
-  stderr: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean };
-}
-
-/** Line writers for stdout and stderr, and the JSON Lines writer. */
-export interface Out {
-  out: (s: string) => void;
-  err: (s: string) => void;
-  /** One JSON event on stdout. */
-  event: (e: object) => void;
-}
+export type { Io, Out } from './io.js';
 
 /** lr-find's defaults, read from its parser so the help cannot disagree with it. */
 function lrFindDefaults(): Record<string, unknown> {

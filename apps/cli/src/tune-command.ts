@@ -24,11 +24,11 @@ import {
   studyWarnings,
   uniform,
 } from '@nerve/tune';
-import { digitsMlpObjective } from '@nerve/tune/objectives/digits-mlp';
 import { OPTIMIZERS, UsageError } from './args.js';
 import { TUNE } from './commands.js';
 import { parseCommand, suggestion } from './flags.js';
 import { yieldToEventLoop } from './interrupt.js';
+import { digitsMlpObjective } from './demos/digits-mlp.js';
 import { checkWritable } from './out-path.js';
 
 export interface TuneArgs {
@@ -234,6 +234,9 @@ export async function runTune(
     mode: 'min',
     pruners,
     workers: args.workers,
+    // tune depends on no backend: the demo module registers the CPU backend
+    // and exports its setThreads (see digits-mlp.ts).
+    backendModule: args.workers > 1 ? digitsMlpObjective.module : undefined,
     storage: args.study,
     onTrialEnd: (t, p) => {
       log(
@@ -246,7 +249,7 @@ export async function runTune(
 }
 
 async function localObjective() {
-  const { digitsMlp } = await import('@nerve/tune/objectives/digits-mlp');
+  const { digitsMlp } = await import('./demos/digits-mlp.js');
   // In-process trials never reach the event loop on their own: yield before
   // each, so Ctrl-C (a signal, delivered from the event loop) is seen.
   return (async (config: never, reporter: never) => {

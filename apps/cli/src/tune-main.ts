@@ -5,7 +5,7 @@
  * write (a signal handler cannot run in the middle of it), and the study
  * file's lock is released by its exit hook.
  */
-import type { Out } from './main.js';
+import type { Out } from './io.js';
 import { watchInterrupt } from './interrupt.js';
 import { formatStudy, parseTuneArgs, runTune, tuneJson } from './tune-command.js';
 

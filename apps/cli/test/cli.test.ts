@@ -211,17 +211,7 @@ describe('nerve finetune', () => {
     expect(c.err()).toMatch(message);
   });
 
-  const pretrained = join(
-    import.meta.dirname,
-    '..',
-    '..',
-    '..',
-    'packages',
-    'train',
-    'test',
-    'fixtures',
-    'fmnist_cnn_classes0-4.safetensors',
-  );
+  const pretrained = join(import.meta.dirname, 'fixtures', 'fmnist_cnn_classes0-4.safetensors');
   it.runIf(existsSync('/usr/share/datasets/fashion-mnist'))(
     'finetunes the pretrained CNN with a frozen backbone and beats scratch on one seed',
     async () => {

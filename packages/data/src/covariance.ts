@@ -1,12 +1,13 @@
 /**
  * The sample mean and covariance of training data, for PCA and whitening.
  * The N×D×D product runs on the backend (float32 matmul of the centred
- * data); the D×D result is read back and symmetrised in float64 for the
- * host eigensolver. `covarianceEigenAsync` reads with one `await` (webgpu).
+ * data, `covarianceStats`); Preprocessor's fit or fitAsync reads the D×D
+ * result back, and `eigenFrom` symmetrises it in float64 for the host
+ * eigensolver.
  */
 import { type Tensor, div, matmul, mean, reshape, sub, transpose } from '@nerve/core';
 import { type SymmetricEigen, symmetricEigen } from './eigen.js';
-import { checkFinite, featuresOf, readStats, readStatsSync } from './preprocess.js';
+import { checkFinite, featuresOf } from './preprocess.js';
 
 /** Mean [D] and eigendecomposition of the covariance (divisor N − 1, as scikit-learn's PCA). */
 export interface CovarianceEigen extends SymmetricEigen {
@@ -14,22 +15,8 @@ export interface CovarianceEigen extends SymmetricEigen {
   features: number;
 }
 
-/** Fits mean and covariance eigenpairs of x [N, ...] flattened to [N, D]; N ≥ 2. */
-export function covarianceEigen(op: string, x: Tensor): CovarianceEigen {
-  return eigenFrom(
-    op,
-    featuresOf(x),
-    readStatsSync(op, () => covarianceStats(x)),
-  );
-}
-
-/** covarianceEigen on every backend: the mean and covariance are read with one `await`. */
-export async function covarianceEigenAsync(op: string, x: Tensor): Promise<CovarianceEigen> {
-  return eigenFrom(op, featuresOf(x), await readStats(() => covarianceStats(x)));
-}
-
-/** [mean [D], covariance [D, D]] on x's backend. */
-function covarianceStats(x: Tensor): Tensor[] {
+/** [mean [D], covariance [D, D]] of x [N, ...] flattened to [N, D] (N ≥ 2), on x's backend. */
+export function covarianceStats(x: Tensor): Tensor[] {
   const n = x.shape[0];
   const d = featuresOf(x);
   const flat = reshape(x, [n, d]);
@@ -38,7 +25,9 @@ function covarianceStats(x: Tensor): Tensor[] {
   return [m, div(matmul(transpose(centred), centred), n - 1)];
 }
 
-function eigenFrom(op: string, d: number, [mu, cov32]: Float32Array[]): CovarianceEigen {
+/** Mean and covariance eigenpairs from covarianceStats read to the host; checks they are finite. */
+export function eigenFrom(op: string, [mu, cov32]: Float32Array[]): CovarianceEigen {
+  const d = mu.length;
   checkFinite(op, mu);
   checkFinite(op, cov32);
   const cov = new Float64Array(d * d);

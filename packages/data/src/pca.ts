@@ -5,7 +5,7 @@
  * covariance, and for whitening divide each coordinate by √(λ + eps).
  */
 import { NerveError, type Tensor, matmul, reshape, sub, tensor, tidy } from '@nerve/core';
-import { type CovarianceEigen, covarianceEigen, covarianceEigenAsync } from './covariance.js';
+import { covarianceStats, eigenFrom } from './covariance.js';
 import {
   Preprocessor,
   type PreprocessorState,
@@ -49,19 +49,7 @@ export class PCA extends Preprocessor {
     return this.mu !== null;
   }
 
-  fit(x: Tensor): this {
-    const op = `${this.name}.fit`;
-    this.checkFit(op, x);
-    return this.fitFrom(covarianceEigen(op, x));
-  }
-
-  async fitAsync(x: Tensor): Promise<this> {
-    const op = `${this.name}.fitAsync`;
-    this.checkFit(op, x);
-    return this.fitFrom(await covarianceEigenAsync(op, x));
-  }
-
-  private checkFit(op: string, x: Tensor): void {
+  protected checkFit(op: string, x: Tensor): void {
     checkData(op, x, 2);
     const d = featuresOf(x);
     if (this.components > d) {
@@ -69,7 +57,13 @@ export class PCA extends Preprocessor {
     }
   }
 
-  private fitFrom(eig: CovarianceEigen): this {
+  /** [mean, covariance] on x's backend. */
+  protected statistics(_op: string, x: Tensor): Tensor[] {
+    return covarianceStats(x);
+  }
+
+  protected fitFrom(op: string, stats: Float32Array[]): this {
+    const eig = eigenFrom(op, stats);
     const d = eig.features;
     const k = this.components;
     const vectors = new Float32Array(k * d);

@@ -4,7 +4,7 @@
  * validation or test data leaks into training), and save or restore the
  * statistics as plain numbers and Float32Arrays.
  */
-import { NerveError, type Tensor, tidy } from '@nerve/core';
+import { NerveError, type Tensor, tidy, describeValue } from '@nerve/core';
 
 /** A preprocessor's saved statistics: numbers, strings and Float32Arrays only. */
 export type PreprocessorState = Record<string, number | string | Float32Array>;
@@ -14,18 +14,38 @@ export abstract class Preprocessor {
   /** The class name, used in error messages. */
   protected abstract readonly name: string;
 
+  /** Checks the training data before anything is computed (throws a NerveError naming `op`). */
+  protected abstract checkFit(op: string, x: Tensor): void;
+
+  /** The statistics of x, computed on x's backend (called inside a tidy; read by fit/fitAsync). */
+  protected abstract statistics(op: string, x: Tensor): Tensor[];
+
+  /** Sets the fitted state from the statistics read to the host; returns this. */
+  protected abstract fitFrom(op: string, stats: Float32Array[]): this;
+
   /**
    * Computes the statistics from training data; returns this. Reads the
    * statistics synchronously, so only on a backend that can (cpu); use
    * `fitAsync` on webgpu.
    */
-  abstract fit(x: Tensor): this;
+  fit(x: Tensor): this {
+    const op = `${this.name}.fit`;
+    this.checkFit(op, x);
+    return this.fitFrom(
+      op,
+      readStatsSync(op, () => this.statistics(op, x)),
+    );
+  }
 
   /**
    * `fit` for every backend: the statistics are computed on x's backend and
    * read back with one `await` (webgpu cannot read synchronously).
    */
-  abstract fitAsync(x: Tensor): Promise<this>;
+  async fitAsync(x: Tensor): Promise<this> {
+    const op = `${this.name}.fitAsync`;
+    this.checkFit(op, x);
+    return this.fitFrom(op, await readStats(() => this.statistics(op, x)));
+  }
 
   /** Applies the fitted statistics; the result is a new tensor the caller owns. */
   abstract transform(x: Tensor): Tensor;
@@ -104,7 +124,7 @@ export function stateArray(
 ): Float32Array {
   const v = state?.[key];
   if (!(v instanceof Float32Array)) {
-    throw new NerveError(op, `state.${key} a Float32Array`, describe(v));
+    throw new NerveError(op, `state.${key} a Float32Array`, describeValue(v));
   }
   if (length !== undefined && v.length !== length) {
     throw new NerveError(op, `state.${key} of length ${length}`, `length ${v.length}`);
@@ -125,7 +145,7 @@ export function stateNumber(
     throw new NerveError(
       op,
       `state.${key} ${real ? 'a finite number' : 'a positive integer'}`,
-      describe(v),
+      describeValue(v),
     );
   }
   return v as number;
@@ -140,14 +160,8 @@ export function stateMatches(
 ): void {
   const v = state?.[key];
   if (v !== expected) {
-    throw new NerveError(op, `state.${key} = ${expected} (as constructed)`, describe(v));
+    throw new NerveError(op, `state.${key} = ${expected} (as constructed)`, describeValue(v));
   }
-}
-
-function describe(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
-  return typeof v === 'string' ? `'${v}'` : String(v);
 }
 
 /**

@@ -20,8 +20,6 @@ import {
   checkData,
   checkFinite,
   featuresOf,
-  readStats,
-  readStatsSync,
   stateArray,
   stateMatches,
 } from './preprocess.js';
@@ -67,23 +65,12 @@ export class Standardize extends Preprocessor {
     return this.mu !== null;
   }
 
-  fit(x: Tensor): this {
-    const op = 'Standardize.fit';
+  protected checkFit(op: string, x: Tensor): void {
     checkData(op, x, 1);
-    return this.fitFrom(
-      op,
-      readStatsSync(op, () => this.stats(op, x)),
-    );
-  }
-
-  async fitAsync(x: Tensor): Promise<this> {
-    const op = 'Standardize.fitAsync';
-    checkData(op, x, 1);
-    return this.fitFrom(op, await readStats(() => this.stats(op, x)));
   }
 
   /** [μ, σ²] on x's backend. */
-  private stats(op: string, x: Tensor): Tensor[] {
+  protected statistics(op: string, x: Tensor): Tensor[] {
     let view: Tensor;
     let axes: number[];
     if (this.mode === 'perFeature') {
@@ -97,7 +84,7 @@ export class Standardize extends Preprocessor {
     return [mean(view, axes), variance(view, axes, { correction: 0 })];
   }
 
-  private fitFrom(op: string, [mu, v]: Float32Array[]): this {
+  protected fitFrom(op: string, [mu, v]: Float32Array[]): this {
     checkFinite(op, mu);
     checkFinite(op, v);
     const scale = new Float32Array(v.length);

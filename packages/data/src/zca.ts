@@ -6,7 +6,7 @@
  * look like images).
  */
 import { NerveError, type Tensor, matmul, reshape, sub, tensor, tidy } from '@nerve/core';
-import { type CovarianceEigen, covarianceEigen, covarianceEigenAsync } from './covariance.js';
+import { covarianceStats, eigenFrom } from './covariance.js';
 import {
   Preprocessor,
   type PreprocessorState,
@@ -45,19 +45,17 @@ export class ZCAWhiten extends Preprocessor {
     return this.mu !== null;
   }
 
-  fit(x: Tensor): this {
-    const op = 'ZCAWhiten.fit';
+  protected checkFit(op: string, x: Tensor): void {
     checkData(op, x, 2);
-    return this.fitFrom(covarianceEigen(op, x));
   }
 
-  async fitAsync(x: Tensor): Promise<this> {
-    const op = 'ZCAWhiten.fitAsync';
-    checkData(op, x, 2);
-    return this.fitFrom(await covarianceEigenAsync(op, x));
+  /** [mean, covariance] on x's backend. */
+  protected statistics(_op: string, x: Tensor): Tensor[] {
+    return covarianceStats(x);
   }
 
-  private fitFrom({ mean: mu, features: d, values, vectors }: CovarianceEigen): this {
+  protected fitFrom(op: string, stats: Float32Array[]): this {
+    const { mean: mu, features: d, values, vectors } = eigenFrom(op, stats);
     // W = (U·S)·Uᵀ with S = diag(1/√(λ+eps)); both factors read by rows.
     const us = new Float64Array(d * d);
     for (let a = 0; a < d; a++) {

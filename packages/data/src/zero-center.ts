@@ -10,8 +10,6 @@ import {
   checkData,
   checkFinite,
   featuresOf,
-  readStats,
-  readStatsSync,
   stateArray,
   stateMatches,
 } from './preprocess.js';
@@ -45,29 +43,18 @@ export class ZeroCenter extends Preprocessor {
     return this.mu !== null;
   }
 
-  fit(x: Tensor): this {
-    const op = 'ZeroCenter.fit';
+  protected checkFit(op: string, x: Tensor): void {
     checkData(op, x, 1);
-    return this.fitFrom(
-      op,
-      readStatsSync(op, () => this.stats(op, x)),
-    );
-  }
-
-  async fitAsync(x: Tensor): Promise<this> {
-    const op = 'ZeroCenter.fitAsync';
-    checkData(op, x, 1);
-    return this.fitFrom(op, await readStats(() => this.stats(op, x)));
   }
 
   /** [μ] on x's backend. */
-  private stats(op: string, x: Tensor): Tensor[] {
+  protected statistics(op: string, x: Tensor): Tensor[] {
     if (this.mode === 'meanImage') return [mean(reshape(x, [x.shape[0], featuresOf(x)]), 0)];
     const { channels, inner } = channelLayout(op, x, this.channels);
     return [mean(reshape(x, [x.shape[0], channels, inner]), [0, 2])];
   }
 
-  private fitFrom(op: string, [mu]: Float32Array[]): this {
+  protected fitFrom(op: string, [mu]: Float32Array[]): this {
     checkFinite(op, mu);
     this.mu = mu;
     return this;

@@ -5,7 +5,7 @@
  * then the data buffer (offsets relative to its start, little-endian, row-major).
  * This file reads and validates the header; it never allocates data or tensors.
  */
-import { type DType, NerveError } from '@nerve/core';
+import { type DType, NerveError, describeValue } from '@nerve/core';
 
 /** The reference implementation's cap on the header (safetensors' MAX_HEADER_SIZE). */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -65,15 +65,6 @@ export function failAll(problems: string[]): NerveError {
   const shown = problems.slice(0, MAX_LISTED).join('; ');
   const more = problems.length > MAX_LISTED ? `; … and ${problems.length - MAX_LISTED} more` : '';
   return fail(`invalid safetensors file (nothing was loaded): ${shown}${more}`);
-}
-
-/** A short description of a received value for error messages. */
-export function describe(x: unknown): string {
-  if (x === null) return 'null';
-  if (x === undefined) return 'undefined';
-  if (Array.isArray(x)) return 'an array';
-  if (typeof x === 'string') return JSON.stringify(x.length > 40 ? `${x.slice(0, 40)}…` : x);
-  return typeof x === 'object' ? 'an object' : `${typeof x} ${String(x)}`;
 }
 
 function isPlainObject(x: unknown): x is Record<string, unknown> {
@@ -142,7 +133,7 @@ export function parseHeaderJson(headerBytes: Uint8Array, dataLength: number): Pa
     );
   }
   if (!isPlainObject(json)) {
-    throw fail(`expected the header to be a JSON object, received ${describe(json)}`);
+    throw fail(`expected the header to be a JSON object, received ${describeValue(json)}`);
   }
   const dataStart = 8 + headerBytes.length;
   const problems: string[] = [];
@@ -154,12 +145,14 @@ export function parseHeaderJson(headerBytes: Uint8Array, dataLength: number): Pa
     if (name === '__metadata__') {
       if (value === null) continue;
       if (!isPlainObject(value)) {
-        problems.push(`'__metadata__' must be an object of strings, received ${describe(value)}`);
+        problems.push(
+          `'__metadata__' must be an object of strings, received ${describeValue(value)}`,
+        );
         continue;
       }
       for (const k of Object.keys(value)) {
         if (typeof value[k] === 'string') setOwn(metadata, k, value[k] as string);
-        else problems.push(`metadata '${k}' must be a string, received ${describe(value[k])}`);
+        else problems.push(`metadata '${k}' must be a string, received ${describeValue(value[k])}`);
       }
       continue;
     }
@@ -179,18 +172,18 @@ function checkEntry(
 ): HeaderEntry | null {
   const t = `tensor '${name}'`;
   if (!isPlainObject(value)) {
-    problems.push(`${t}: expected {dtype, shape, data_offsets}, received ${describe(value)}`);
+    problems.push(`${t}: expected {dtype, shape, data_offsets}, received ${describeValue(value)}`);
     return null;
   }
   const { dtype, shape, data_offsets: offsets } = value;
   const before = problems.length;
   if (typeof dtype !== 'string' || !Object.hasOwn(READABLE, dtype)) {
     problems.push(
-      `${t} has dtype ${describe(dtype)}; nerve reads ${Object.keys(READABLE).join(', ')}`,
+      `${t} has dtype ${describeValue(dtype)}; nerve reads ${Object.keys(READABLE).join(', ')}`,
     );
   }
   if (!Array.isArray(shape) || !shape.every(isCount)) {
-    const got = Array.isArray(shape) ? `[${shape.map(String).join(',')}]` : describe(shape);
+    const got = Array.isArray(shape) ? `[${shape.map(String).join(',')}]` : describeValue(shape);
     problems.push(`${t}: expected a shape of non-negative integers, received ${got}`);
   }
   if (
@@ -199,7 +192,9 @@ function checkEntry(
     !offsets.every(isCount) ||
     offsets[0] > offsets[1]
   ) {
-    const got = Array.isArray(offsets) ? `[${offsets.map(String).join(', ')}]` : describe(offsets);
+    const got = Array.isArray(offsets)
+      ? `[${offsets.map(String).join(', ')}]`
+      : describeValue(offsets);
     problems.push(
       `${t}: expected data_offsets [begin, end] with 0 <= begin <= end, received ${got}`,
     );

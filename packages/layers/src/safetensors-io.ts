@@ -5,17 +5,11 @@
  * browsers (which use the byte functions).
  */
 import type { FileHandle } from 'node:fs/promises';
-import { NerveError, type Tensor, type TypedArray, tensor } from '@nerve/core';
+import { NerveError, type Tensor, type TypedArray, tensor, describeValue } from '@nerve/core';
 import { type WriteItem, decodeEntry, layout, littleEndianBytes } from './safetensors-codec.js';
 import { writeAtomically } from './safetensors-atomic.js';
 import { readSafetensorsFile } from './safetensors-file.js';
-import {
-  type HeaderEntry,
-  WRITE_DTYPE,
-  describe,
-  parseHeader,
-  setOwn,
-} from './safetensors-format.js';
+import { type HeaderEntry, WRITE_DTYPE, parseHeader, setOwn } from './safetensors-format.js';
 
 export { MAX_HEADER_BYTES } from './safetensors-format.js';
 export { removeStaleTemporaries } from './safetensors-atomic.js';
@@ -38,7 +32,7 @@ interface TensorItem extends WriteItem {
 /** Checks every tensor and metadata value before anything is read or written. */
 function plan(op: string, tensors: Record<string, Tensor>, metadata?: Record<string, string>) {
   if (typeof tensors !== 'object' || tensors === null || Array.isArray(tensors)) {
-    throw new NerveError(op, 'an object of tensors by name', describe(tensors));
+    throw new NerveError(op, 'an object of tensors by name', describeValue(tensors));
   }
   const problems: string[] = [];
   const items: TensorItem[] = [];
@@ -47,7 +41,7 @@ function plan(op: string, tensors: Record<string, Tensor>, metadata?: Record<str
     if (name === '__metadata__') {
       problems.push(`'__metadata__' is reserved for metadata and cannot name a tensor`);
     } else if (!isTensor(t)) {
-      problems.push(`'${name}' is ${describe(t)}, not a Tensor`);
+      problems.push(`'${name}' is ${describeValue(t)}, not a Tensor`);
     } else if (t.isDisposed) {
       problems.push(`'${name}' was disposed`);
     } else if (!Object.hasOwn(WRITE_DTYPE, t.dtype)) {
@@ -60,11 +54,12 @@ function plan(op: string, tensors: Record<string, Tensor>, metadata?: Record<str
   }
   if (metadata !== undefined) {
     if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
-      problems.push(`metadata must be an object of strings, received ${describe(metadata)}`);
+      problems.push(`metadata must be an object of strings, received ${describeValue(metadata)}`);
     } else {
       for (const k of Object.keys(metadata)) {
         const v = metadata[k] as unknown;
-        if (typeof v !== 'string') problems.push(`metadata '${k}' is ${describe(v)}, not a string`);
+        if (typeof v !== 'string')
+          problems.push(`metadata '${k}' is ${describeValue(v)}, not a string`);
       }
     }
   }
@@ -117,7 +112,7 @@ export async function serializeSafetensors(
 export function parseSafetensors(bytes: Uint8Array | ArrayBuffer): Safetensors {
   if (bytes instanceof ArrayBuffer) return parseSafetensors(new Uint8Array(bytes));
   if (!(bytes instanceof Uint8Array)) {
-    throw new NerveError('parseSafetensors', 'a Uint8Array', describe(bytes));
+    throw new NerveError('parseSafetensors', 'a Uint8Array', describeValue(bytes));
   }
   const header = parseHeader(bytes);
   const host = header.entries.map((e) => decodeEntry(bytes, header, e));
@@ -146,7 +141,7 @@ export async function saveSafetensors(
 ): Promise<void> {
   const op = 'saveSafetensors';
   if (typeof path !== 'string' || path === '')
-    throw new NerveError(op, 'a file path', describe(path));
+    throw new NerveError(op, 'a file path', describeValue(path));
   const p = plan(op, tensors, metadata);
   await writeAtomically(op, path, async (fh) => {
     await writeAll(fh, p.header);
@@ -163,7 +158,7 @@ export async function saveSafetensors(
 export async function loadSafetensors(path: string): Promise<Safetensors> {
   const op = 'loadSafetensors';
   if (typeof path !== 'string' || path === '') {
-    throw new NerveError(op, 'a file path', describe(path));
+    throw new NerveError(op, 'a file path', describeValue(path));
   }
   const { header, values } = await readSafetensorsFile(op, path);
   return { tensors: makeTensors(header.entries, values), metadata: header.metadata };

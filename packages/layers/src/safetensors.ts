@@ -2,9 +2,9 @@
  * Checkpoints of modules: `save` / `load` state dicts as safetensors, with
  * key renaming for checkpoints made by PyTorch (`pytorchKeyMap`).
  */
-import { NerveError, type Tensor, tidy } from '@nerve/core';
+import { NerveError, type Tensor, tidy, describeValue } from '@nerve/core';
 import type { LoadStateDictResult, Module } from './module.js';
-import { describe, setOwn } from './safetensors-format.js';
+import { setOwn } from './safetensors-format.js';
 import { loadSafetensors, parseSafetensors, saveSafetensors } from './safetensors-io.js';
 
 export * from './safetensors-io.js';
@@ -31,7 +31,7 @@ export async function save(
   metadata?: Record<string, string>,
 ): Promise<void> {
   if (typeof module?.stateDict !== 'function') {
-    throw new NerveError('save', 'a Module', describe(module));
+    throw new NerveError('save', 'a Module', describeValue(module));
   }
   await saveSafetensors(path, module.stateDict(), metadata);
 }
@@ -47,13 +47,13 @@ export async function load(
   opts: LoadOptions = {},
 ): Promise<LoadResult> {
   if (typeof module?.loadStateDict !== 'function') {
-    throw new NerveError('load', 'a Module', describe(module));
+    throw new NerveError('load', 'a Module', describeValue(module));
   }
   if (opts.keyMap !== undefined && typeof opts.keyMap !== 'function') {
     throw new NerveError(
       'load',
       'keyMap as a function (name) => string | null',
-      describe(opts.keyMap),
+      describeValue(opts.keyMap),
     );
   }
   const { tensors, metadata } =
@@ -80,7 +80,7 @@ function renameKeys(tensors: Record<string, Tensor>, keyMap: KeyMap): Record<str
     const to = keyMap(name) as unknown;
     if (to === null) continue;
     if (typeof to !== 'string' || to === '') {
-      problems.push(`keyMap('${name}') returned ${describe(to)}, expected a name or null`);
+      problems.push(`keyMap('${name}') returned ${describeValue(to)}, expected a name or null`);
     } else if (from.has(to)) {
       problems.push(`'${from.get(to)}' and '${name}' both map to '${to}'`);
     } else {
@@ -108,7 +108,11 @@ export function pytorchKeyMap(
 ): KeyMap {
   const strip = opts.stripWrappers ?? true;
   if (typeof mapping !== 'function' && (typeof mapping !== 'object' || mapping === null)) {
-    throw new NerveError('pytorchKeyMap', 'a record of prefixes or a function', describe(mapping));
+    throw new NerveError(
+      'pytorchKeyMap',
+      'a record of prefixes or a function',
+      describeValue(mapping),
+    );
   }
   const prefixes =
     typeof mapping === 'function' ? [] : Object.keys(mapping).sort((a, b) => b.length - a.length);

@@ -46,7 +46,7 @@ describe('serializeSafetensors writes the format byte for byte', () => {
     const ok = zeros([2]);
     const bad = { ok, dead, notATensor: [1, 2] as unknown as Tensor, __metadata__: ok };
     await expect(serializeSafetensors(bad)).rejects.toThrow(
-      /serializeSafetensors: .*'dead' was disposed.*'notATensor' is an array, not a Tensor/,
+      /serializeSafetensors: .*'dead' was disposed.*'notATensor' is an array of length 2, not a Tensor/,
     );
     await expect(serializeSafetensors(bad)).rejects.toThrow(/'__metadata__' is reserved/);
     await expect(serializeSafetensors({ ok }, { n: 3 as unknown as string })).rejects.toThrow(

@@ -9,9 +9,8 @@
  * with `every` on large layers.
  */
 import { NerveError, noGrad } from '@nerve/core';
-import type { Module } from '@nerve/layers';
 import { type ActivationSummary, LayerStats, defaultRange } from './layer-stats.js';
-import type { Monitor } from './types.js';
+import type { ModuleLike, Monitor } from './types.js';
 import { DeferredReads, readsSync } from './deferred.js';
 import { checkEvery } from './util.js';
 
@@ -69,7 +68,7 @@ export class ActivationMonitor implements Monitor {
     this.opts = { ...opts };
   }
 
-  attach(model: Module): void {
+  attach(model: ModuleLike): void {
     if (this.attached)
       throw NerveError.raw('ActivationMonitor.attach', 'already attached; call detach() first');
     const selected = this.select(model);
@@ -100,11 +99,11 @@ export class ActivationMonitor implements Monitor {
     this.attached = true;
   }
 
-  private select(model: Module): [string, Module][] {
+  private select(model: ModuleLike): [string, ModuleLike][] {
     const all = model
       .namedModules()
-      .map(([n, m]): [string, Module] => [n === '' ? '(model)' : n, m]);
-    const seen = new Set<Module>();
+      .map(([n, m]): [string, ModuleLike] => [n === '' ? '(model)' : n, m]);
+    const seen = new Set<ModuleLike>();
     const unique = all.filter(([, m]) => !seen.has(m) && seen.add(m));
     if (this.opts.modules) {
       const byName = new Map(all);
@@ -172,7 +171,7 @@ export class ActivationMonitor implements Monitor {
   }
 }
 
-function activationOf(m: Module): string | null {
+function activationOf(m: ModuleLike): string | null {
   const a = (m as { activation?: unknown }).activation;
   return typeof a === 'string' ? a : null;
 }

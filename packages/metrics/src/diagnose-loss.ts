@@ -1,7 +1,7 @@
 /**
  * The loss checks of `diagnose`: NaN/Infinity, explosion, flatness.
  */
-import type { DiagnoseOptions } from './diagnose.js';
+import type { DiagnoseOptions } from './diagnose-options.js';
 import type { EpochRecord, Finding } from './types.js';
 import { fmt } from './util.js';
 

@@ -3,8 +3,7 @@
  * (√Σ‖gᵢ‖², the norm `clipGradNorm` clips), read just before the step.
  */
 import { NerveError, noGrad, stack, tidy } from '@nerve/core';
-import type { Module } from '@nerve/layers';
-import type { Monitor, OptimizerLike } from './types.js';
+import type { ModuleLike, Monitor, OptimizerLike } from './types.js';
 import { DeferredReads, readsSync } from './deferred.js';
 import { EpochMeans, checkEvery, namedTargets } from './util.js';
 
@@ -24,7 +23,7 @@ export interface GradNormMonitorOptions {
 export class GradNormMonitor implements Monitor {
   readonly name = 'gradNorm';
   private readonly every: number;
-  private model: Module | null = null;
+  private model: ModuleLike | null = null;
   private optimizer: OptimizerLike | undefined;
   private steps = 0;
   private readonly norms = new EpochMeans();
@@ -35,7 +34,7 @@ export class GradNormMonitor implements Monitor {
     this.every = checkEvery('GradNormMonitor', opts.every);
   }
 
-  attach(model: Module, optimizer?: OptimizerLike): void {
+  attach(model: ModuleLike, optimizer?: OptimizerLike): void {
     if (this.model)
       throw NerveError.raw('GradNormMonitor.attach', 'already attached; call detach() first');
     this.model = model;

@@ -4,7 +4,7 @@
  * model and an optimizer and report numbers per epoch; `diagnose` reads a
  * training history and names what went wrong.
  */
-export type { EpochRecord, Finding, Monitor, OptimizerLike } from './types.js';
+export type { EpochRecord, Finding, ModuleLike, Monitor, OptimizerLike } from './types.js';
 export type { LabelsOrScores, Scores } from './inputs.js';
 export {
   type PrecisionRecallF1,

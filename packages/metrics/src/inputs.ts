@@ -2,9 +2,7 @@
  * Normalizes metric inputs: tensors or host arrays, class indices or
  * per-class scores, into int32 label tensors or float score tensors.
  */
-import { NerveError, type Tensor, tensor } from '@nerve/core';
-
-const fmtShape = (s: readonly number[]): string => `[${s.join(',')}]`;
+import { NerveError, type Tensor, tensor, describeValue } from '@nerve/core';
 
 /** Class indices [N] (int32 or integral floats) or scores [N, C] (logits, probabilities, one-hot). */
 export type LabelsOrScores = Tensor | ArrayLike<number> | readonly ArrayLike<number>[];
@@ -15,12 +13,6 @@ function isTensor(x: unknown): x is Tensor {
   return typeof x === 'object' && x !== null && (x as { isTensor?: boolean }).isTensor === true;
 }
 
-function describe(x: unknown): string {
-  if (isTensor(x)) return `a ${x.dtype} tensor of shape ${fmtShape(x.shape)}`;
-  if (Array.isArray(x)) return `an array of length ${x.length}`;
-  return x === null ? 'null' : typeof x;
-}
-
 /** A tensor for `x` (host arrays are uploaded; call inside `tidy`). */
 function asTensor(op: string, x: LabelsOrScores, what: string): Tensor {
   if (isTensor(x)) {
@@ -28,7 +20,7 @@ function asTensor(op: string, x: LabelsOrScores, what: string): Tensor {
     return x;
   }
   if (x === null || typeof x !== 'object' || typeof (x as ArrayLike<number>).length !== 'number') {
-    throw new NerveError(op, `${what} as a Tensor or an array`, describe(x));
+    throw new NerveError(op, `${what} as a Tensor or an array`, describeValue(x));
   }
   const arr = x as ArrayLike<unknown>;
   if (arr.length > 0 && typeof arr[0] === 'object' && arr[0] !== null) {
@@ -55,21 +47,27 @@ export function labelTensor(
 ): { labels: Tensor; numClasses: number | null } {
   const t = asTensor(op, x, what);
   if (t.rank === 2) {
-    if (t.shape[1] === 0) throw new NerveError(op, `${what} with at least one class`, describe(t));
+    if (t.shape[1] === 0)
+      throw new NerveError(op, `${what} with at least one class`, describeValue(t));
     return {
       labels: t.shape[0] === 0 ? t.sum(1).cast('int32') : t.argmax(1),
       numClasses: t.shape[1],
     };
   }
   if (t.rank === 1) return { labels: t.dtype === 'int32' ? t : t.cast('int32'), numClasses: null };
-  throw new NerveError(op, `${what} of shape [N] (class indices) or [N, C] (scores)`, describe(t));
+  throw new NerveError(
+    op,
+    `${what} of shape [N] (class indices) or [N, C] (scores)`,
+    describeValue(t),
+  );
 }
 
 /** Float scores [N, C]. */
 export function scoreTensor(op: string, x: Scores, what: string): Tensor {
   const t = asTensor(op, x, what);
-  if (t.rank !== 2) throw new NerveError(op, `${what} of shape [N, C]`, describe(t));
-  if (t.shape[1] === 0) throw new NerveError(op, `${what} with at least one class`, describe(t));
+  if (t.rank !== 2) throw new NerveError(op, `${what} of shape [N, C]`, describeValue(t));
+  if (t.shape[1] === 0)
+    throw new NerveError(op, `${what} with at least one class`, describeValue(t));
   return t.dtype === 'float32' ? t : t.cast('float32');
 }
 

@@ -3,7 +3,6 @@
  * (`@nerve/train`'s `fit`), as fixed in docs/api-plan.md.
  */
 import type { Tensor } from '@nerve/core';
-import type { Module } from '@nerve/layers';
 
 /** What one epoch of training produced; `fit` returns one per epoch. */
 export interface EpochRecord {
@@ -26,12 +25,30 @@ export interface OptimizerLike {
   paramGroups: { params: Tensor[]; lr: number }[];
 }
 
+/**
+ * What a monitor needs from a model. `@nerve/layers`' `Module` satisfies it
+ * structurally, so this package does not depend on layers (as with
+ * OptimizerLike and optim).
+ */
+export interface ModuleLike {
+  /** Training mode (monitors measure only training passes). */
+  readonly training: boolean;
+  /** This module and its descendants with dotted names ('' for this one). */
+  namedModules(): [string, ModuleLike][];
+  /** Every parameter with its dotted name. */
+  namedParameters(): [string, Tensor][];
+  /** Calls `hook` after each forward pass of this module; returns its remover. */
+  registerForwardHook(
+    hook: (module: ModuleLike, inputs: readonly Tensor[], output: Tensor) => void,
+  ): () => void;
+}
+
 /** A training-loop observer that turns hooks into numbers per epoch. */
 export interface Monitor {
   /** Prefix of every key this monitor reports (`<name>/…`). */
   readonly name: string;
   /** Installs hooks on the model (and remembers the optimizer). */
-  attach(model: Module, optimizer?: OptimizerLike): void;
+  attach(model: ModuleLike, optimizer?: OptimizerLike): void;
   /** Called just before `optimizer.step()` (gradients are ready). */
   beforeStep?(): void;
   /** Called just after `optimizer.step()` with the step's loss. */

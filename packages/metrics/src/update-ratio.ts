@@ -6,8 +6,7 @@
  * high; far below, too low.
  */
 import { NerveError, type Tensor, keep, noGrad, stack, tidy } from '@nerve/core';
-import type { Module } from '@nerve/layers';
-import type { Monitor, OptimizerLike } from './types.js';
+import type { ModuleLike, Monitor, OptimizerLike } from './types.js';
 import { DeferredReads, readsSync } from './deferred.js';
 import { EpochMeans, checkEvery, finiteMax, median, namedTargets } from './util.js';
 
@@ -27,7 +26,7 @@ export interface UpdateRatioMonitorOptions {
 export class UpdateRatioMonitor implements Monitor {
   readonly name = 'updateRatio';
   private readonly every: number;
-  private model: Module | null = null;
+  private model: ModuleLike | null = null;
   private optimizer: OptimizerLike | undefined;
   private steps = 0;
   private snapshot: { name: string; param: Tensor; before: Tensor }[] | null = null;
@@ -38,7 +37,7 @@ export class UpdateRatioMonitor implements Monitor {
     this.every = checkEvery('UpdateRatioMonitor', opts.every);
   }
 
-  attach(model: Module, optimizer?: OptimizerLike): void {
+  attach(model: ModuleLike, optimizer?: OptimizerLike): void {
     if (this.model)
       throw NerveError.raw('UpdateRatioMonitor.attach', 'already attached; call detach() first');
     this.model = model;

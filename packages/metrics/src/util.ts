@@ -3,8 +3,7 @@
  * per-epoch averages.
  */
 import { NerveError, type Tensor } from '@nerve/core';
-import type { Module } from '@nerve/layers';
-import type { OptimizerLike } from './types.js';
+import type { ModuleLike, OptimizerLike } from './types.js';
 
 /** Validates a sampling period (`every` option): a positive integer. */
 export function checkEvery(op: string, every: number | undefined): number {
@@ -19,7 +18,7 @@ export function checkEvery(op: string, every: number | undefined): number {
  * (`group<g>.<i>` for tensors the model does not own); without an optimizer,
  * the model's parameters. Each tensor once.
  */
-export function namedTargets(model: Module, optimizer?: OptimizerLike): [string, Tensor][] {
+export function namedTargets(model: ModuleLike, optimizer?: OptimizerLike): [string, Tensor][] {
   const named = model.namedParameters();
   if (!optimizer) return named;
   const names = new Map<Tensor, string>(named.map(([n, t]) => [t, n]));

@@ -3,7 +3,14 @@
  * decoupled weight decay (Loshchilov & Hutter 2019): torch.optim.Adam's and
  * torch.optim.AdamW's updates.
  */
-import { NerveError, type Tensor, adamUpdate, zerosLike } from '@nerve/core';
+import {
+  type AdamUpdateParams,
+  NerveError,
+  type Tensor,
+  adamUpdate,
+  zerosLike,
+  describeValue,
+} from '@nerve/core';
 import {
   type ParamGroup,
   type ParamState,
@@ -12,26 +19,34 @@ import {
   type StateSpec,
   stateTensor,
 } from './optimizer.js';
-import { checkBool, checkNumber, checkOptions, describe } from './validate.js';
+import { checkBool, checkNumber, checkOptions } from './validate.js';
 
-/** Adam and AdamW options (PyTorch's names, camelCased). */
-export interface AdamOptions {
-  lr?: number;
-  betas?: readonly [number, number];
-  eps?: number;
-  weightDecay?: number;
-  amsgrad?: boolean;
-}
+/**
+ * Adam and AdamW options (PyTorch's names, camelCased): the hyperparameters
+ * of core's Adam update kernel (AdamUpdateParams), with β₁ and β₂ as
+ * PyTorch's `betas` pair; all optional (defaults below).
+ */
+export type AdamOptions = Partial<
+  Pick<AdamUpdateParams, 'lr' | 'eps' | 'weightDecay' | 'amsgrad'>
+> & {
+  betas?: readonly [AdamUpdateParams['beta1'], AdamUpdateParams['beta2']];
+};
 
-const KEYS = ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad'] as const;
+const KEYS = [
+  'lr',
+  'betas',
+  'eps',
+  'weightDecay',
+  'amsgrad',
+] as const satisfies readonly (keyof AdamOptions)[];
 
 function checkBetas(op: string, betas: unknown): [number, number] {
   if (!Array.isArray(betas) || betas.length !== 2) {
-    throw new NerveError(op, 'betas to be a pair [beta1, beta2]', describe(betas));
+    throw new NerveError(op, 'betas to be a pair [beta1, beta2]', describeValue(betas));
   }
   for (const [i, b] of betas.entries()) {
     if (typeof b !== 'number' || !(b >= 0 && b < 1)) {
-      throw new NerveError(op, `betas[${i}] to be in [0, 1)`, describe(b));
+      throw new NerveError(op, `betas[${i}] to be in [0, 1)`, describeValue(b));
     }
   }
   return betas as [number, number];

@@ -20,18 +20,20 @@ import {
   stack,
   sum,
   tidy,
+  describeValue,
 } from '@nerve/core';
-import { checkBool, checkNumber, checkOptions, describe } from './validate.js';
+import { checkBool, checkNumber, checkOptions } from './validate.js';
 
 /** The parameters that have a gradient. */
 function withGrads(op: string, params: Tensor | Iterable<Tensor>): Tensor[] {
   const list = params instanceof Tensor ? [params] : params;
   if (list === null || typeof list !== 'object' || !(Symbol.iterator in list)) {
-    throw new NerveError(op, 'a tensor or an iterable of tensors', describe(params));
+    throw new NerveError(op, 'a tensor or an iterable of tensors', describeValue(params));
   }
   const out: Tensor[] = [];
   for (const p of list) {
-    if (!(p instanceof Tensor)) throw new NerveError(op, 'parameters to be tensors', describe(p));
+    if (!(p instanceof Tensor))
+      throw new NerveError(op, 'parameters to be tensors', describeValue(p));
     if (p.grad) {
       p.grad.assertAlive(op);
       out.push(p);
@@ -81,7 +83,11 @@ export function clipGradNorm(
   const op = 'clipGradNorm';
   checkNumber(op, 'maxNorm', maxNorm);
   if (typeof normType !== 'number' || !(normType > 0)) {
-    throw new NerveError(op, 'normType to be a positive number or Infinity', describe(normType));
+    throw new NerveError(
+      op,
+      'normType to be a positive number or Infinity',
+      describeValue(normType),
+    );
   }
   const o = checkOptions(op, opts, ['errorIfNonfinite']);
   const errorIfNonfinite = checkBool(op, 'errorIfNonfinite', o.errorIfNonfinite ?? false);

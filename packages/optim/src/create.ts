@@ -1,11 +1,10 @@
 /** Optimizers by name, for the CLI and configuration files. */
-import { NerveError } from '@nerve/core';
+import { NerveError, describeValue } from '@nerve/core';
 import { Adagrad } from './adagrad.js';
 import { Adam, AdamW } from './adam.js';
 import type { Optimizer, Params } from './optimizer.js';
 import { RMSprop } from './rmsprop.js';
 import { SGD, type SGDOptions } from './sgd.js';
-import { describe } from './validate.js';
 
 /** The names createOptimizer accepts. */
 export const OPTIMIZER_NAMES = [
@@ -58,7 +57,7 @@ export function createOptimizer(
       throw new NerveError(
         'createOptimizer',
         `an optimizer name among ${OPTIMIZER_NAMES.map((n) => `'${n}'`).join(', ')}`,
-        describe(name),
+        describeValue(name),
       );
   }
 }

@@ -3,52 +3,26 @@
  * per-parameter state, gradient clearing and state dicts, as in
  * torch.optim.Optimizer. Subclasses write one parameter's update.
  */
-import { NerveError, Tensor, clone, keep, noGrad, tidy } from '@nerve/core';
+import { NerveError, Tensor, clone, keep, noGrad, tidy, describeValue } from '@nerve/core';
+import type {
+  OptimizerStateDict,
+  ParamGroup,
+  ParamGroupOptions,
+  ParamState,
+  Params,
+  StateSpec,
+} from './optimizer-types.js';
 import { checkStateDict, copyHyper, isPlainObject } from './state-check.js';
-import { checkNumber, describe } from './validate.js';
+import { checkNumber } from './validate.js';
 
-/** A group of parameters sharing hyperparameters (lr, weightDecay and the optimizer's own). */
-export interface ParamGroup {
-  params: Tensor[];
-  lr: number;
-  weightDecay: number;
-  [hyper: string]: unknown;
-}
-
-/** A group as passed in: hyperparameters left out take the optimizer's defaults. */
-export interface ParamGroupOptions {
-  params: Tensor[];
-  lr?: number;
-  weightDecay?: number;
-  [hyper: string]: unknown;
-}
-
-/** Parameters to optimize: one list (a single group) or a list of groups. */
-export type Params = readonly Tensor[] | readonly ParamGroupOptions[];
-
-/** One parameter's optimizer state: tensors (moments, buffers) and numbers (step counts). */
-export type ParamState = Record<string, Tensor | number>;
-
-/**
- * An optimizer's state, PyTorch's layout: `state` keyed by parameter index
- * (counted through the groups in order), `paramGroups` with every
- * hyperparameter and `params` as those indices. Tensors are copies owned by
- * the caller.
- */
-export interface OptimizerStateDict {
-  state: Record<number, ParamState>;
-  paramGroups: Array<{ params: number[]; [hyper: string]: unknown }>;
-}
-
-/** The state keys an optimizer creates for a parameter. */
-export interface StateSpec {
-  /** Parameter-shaped tensors present in every non-empty state. */
-  tensors: readonly string[];
-  /** Numbers present in every non-empty state. */
-  numbers: readonly string[];
-  /** Parameter-shaped tensors that only some settings create. */
-  optional: readonly string[];
-}
+export type {
+  OptimizerStateDict,
+  ParamGroup,
+  ParamGroupOptions,
+  ParamState,
+  Params,
+  StateSpec,
+} from './optimizer-types.js';
 
 /** Base class of every optimizer (PyTorch's torch.optim.Optimizer). */
 export abstract class Optimizer {
@@ -63,7 +37,7 @@ export abstract class Optimizer {
     const op = this.constructor.name;
     this.defaults = Object.freeze(copyHyper(op, defaults));
     if (!Array.isArray(params)) {
-      throw new NerveError(op, 'an array of tensors or of param groups', describe(params));
+      throw new NerveError(op, 'an array of tensors or of param groups', describeValue(params));
     }
     if (params.length === 0) {
       throw new NerveError(op, 'at least one parameter', 'an empty parameter list');
@@ -85,18 +59,18 @@ export abstract class Optimizer {
   addParamGroup(group: ParamGroupOptions): void {
     const op = `${this.constructor.name}.addParamGroup`;
     if (!isPlainObject(group)) {
-      throw new NerveError(op, 'a param group { params, lr?, ... }', describe(group));
+      throw new NerveError(op, 'a param group { params, lr?, ... }', describeValue(group));
     }
     const raw: unknown = group.params;
     const params = raw instanceof Tensor ? [raw] : raw;
     if (!Array.isArray(params)) {
-      throw new NerveError(op, 'params to be an array of tensors', describe(raw));
+      throw new NerveError(op, 'params to be an array of tensors', describeValue(raw));
     }
     const seen = new Set<Tensor>();
     for (const g of this.paramGroups) for (const p of g.params) seen.add(p);
     for (const [i, p] of params.entries()) {
       if (!(p instanceof Tensor))
-        throw new NerveError(op, `params[${i}] to be a Tensor`, describe(p));
+        throw new NerveError(op, `params[${i}] to be a Tensor`, describeValue(p));
       p.assertAlive(op);
       if (p.dtype !== 'float32') {
         throw new NerveError(op, `params[${i}] to be a float32 tensor`, `a ${p.dtype} tensor`);

@@ -2,7 +2,7 @@
  * Stochastic gradient descent with momentum, dampening, Nesterov momentum
  * (Sutskever et al. 2013) and L2 weight decay: torch.optim.SGD's update.
  */
-import { NerveError, type Tensor, sgdUpdate } from '@nerve/core';
+import { NerveError, type SgdUpdateParams, type Tensor, sgdUpdate } from '@nerve/core';
 import {
   type ParamGroup,
   type ParamState,
@@ -12,21 +12,23 @@ import {
 } from './optimizer.js';
 import { checkBool, checkNumber, checkOptions } from './validate.js';
 
-/** SGD options (PyTorch's names, camelCased). */
-export interface SGDOptions {
-  lr: number;
-  momentum?: number;
-  dampening?: number;
-  weightDecay?: number;
-  nesterov?: boolean;
-}
-
-const KEYS = ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov'] as const;
-
 /**
- * g ← ∇ + wd·p; with momentum b ← μ·b + (1 − dampening)·g (b = g on the
- * first step), g ← g + μ·b (Nesterov) or b; then p ← p − lr·g.
+ * SGD options (PyTorch's names, camelCased): the hyperparameters of core's
+ * SGD update kernel (SgdUpdateParams, where the formula is written), lr
+ * required, the others defaulting to 0 / false.
  */
+export type SGDOptions = Pick<SgdUpdateParams, 'lr'> &
+  Partial<Omit<SgdUpdateParams, 'lr' | 'size'>>;
+
+const KEYS = [
+  'lr',
+  'momentum',
+  'dampening',
+  'weightDecay',
+  'nesterov',
+] as const satisfies readonly (keyof SGDOptions)[];
+
+/** torch.optim.SGD: the update of core's `sgdUpdate` (see SgdUpdateParams) per parameter. */
 export class SGD extends Optimizer {
   constructor(params: Params, opts: SGDOptions) {
     const o = checkOptions('SGD', opts, KEYS);

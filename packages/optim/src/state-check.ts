@@ -3,9 +3,9 @@
  * hyperparameters, so that loadStateDict can validate everything before it
  * changes anything.
  */
-import { NerveError, Tensor } from '@nerve/core';
-import type { OptimizerStateDict, ParamGroup, ParamState, StateSpec } from './optimizer.js';
-import { checkNumber, describe } from './validate.js';
+import { NerveError, Tensor, describeValue } from '@nerve/core';
+import type { OptimizerStateDict, ParamGroup, ParamState, StateSpec } from './optimizer-types.js';
+import { checkNumber } from './validate.js';
 
 /** An object literal (or a prototype-less object), not an array, tensor or class instance. */
 export function isPlainObject(x: unknown): x is Record<string, unknown> {
@@ -21,7 +21,7 @@ function copyData(op: string, key: string, v: unknown): unknown {
   if (isPlainObject(v)) {
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, copyData(op, key, x)]));
   }
-  throw new NerveError(op, `hyperparameter '${key}' to be plain data`, describe(v));
+  throw new NerveError(op, `hyperparameter '${key}' to be plain data`, describeValue(v));
 }
 
 /** The hyperparameters of a group (everything but params), copied. */
@@ -47,29 +47,33 @@ export function checkStateDict(
   checkGroup: (g: ParamGroup) => void,
 ): { hypers: Record<string, unknown>[]; loaded: Map<Tensor, ParamState> } {
   if (!isPlainObject(stateDict)) {
-    throw new NerveError(op, 'a state dict { state, paramGroups }', describe(stateDict));
+    throw new NerveError(op, 'a state dict { state, paramGroups }', describeValue(stateDict));
   }
   const { state, paramGroups } = stateDict;
   if (!Array.isArray(paramGroups) || paramGroups.length !== groups.length) {
-    throw new NerveError(op, `paramGroups with ${groups.length} groups`, describe(paramGroups));
+    throw new NerveError(
+      op,
+      `paramGroups with ${groups.length} groups`,
+      describeValue(paramGroups),
+    );
   }
   const byIndex = new Map<number, { p: Tensor; group: number }>();
   const hypers = paramGroups.map((saved, gi) => {
     const cur = groups[gi];
     if (!isPlainObject(saved)) {
-      throw new NerveError(op, `paramGroups[${gi}] to be an object`, describe(saved));
+      throw new NerveError(op, `paramGroups[${gi}] to be an object`, describeValue(saved));
     }
     const ids: unknown = saved.params;
     if (!Array.isArray(ids) || ids.length !== cur.params.length) {
       throw new NerveError(
         op,
         `paramGroups[${gi}].params to list ${cur.params.length} parameter indices`,
-        describe(ids),
+        describeValue(ids),
       );
     }
     ids.forEach((id, j) => {
       if (typeof id !== 'number' || !Number.isInteger(id) || byIndex.has(id)) {
-        throw new NerveError(op, 'distinct integer parameter indices', describe(id));
+        throw new NerveError(op, 'distinct integer parameter indices', describeValue(id));
       }
       byIndex.set(id, { p: cur.params[j], group: gi });
     });
@@ -78,7 +82,11 @@ export function checkStateDict(
     return hyper;
   });
   if (!isPlainObject(state)) {
-    throw new NerveError(op, 'state to be an object keyed by parameter index', describe(state));
+    throw new NerveError(
+      op,
+      'state to be an object keyed by parameter index',
+      describeValue(state),
+    );
   }
   const allowed = new Set([...spec.tensors, ...spec.numbers, ...spec.optional]);
   const loaded = new Map<Tensor, ParamState>();
@@ -88,7 +96,7 @@ export function checkStateDict(
       throw new NerveError(op, 'state keyed by parameter indices listed in paramGroups', key);
     }
     if (!isPlainObject(entry)) {
-      throw new NerveError(op, `state[${key}] to be an object`, describe(entry));
+      throw new NerveError(op, `state[${key}] to be an object`, describeValue(entry));
     }
     const keys = Object.keys(entry);
     if (keys.length === 0) continue;
@@ -102,7 +110,7 @@ export function checkStateDict(
       const t = entry[k];
       if (t === undefined && spec.optional.includes(k)) continue;
       if (!(t instanceof Tensor) || t.isDisposed) {
-        throw new NerveError(op, `state[${key}].${k} to be a live tensor`, describe(t));
+        throw new NerveError(op, `state[${key}].${k} to be a live tensor`, describeValue(t));
       }
       if (t.dtype !== 'float32' || t.shape.join() !== p.shape.join() || t.backend !== p.backend) {
         throw new NerveError(

@@ -2,27 +2,14 @@
  * Argument checks shared by optimizers, schedulers and clipping. Each throws
  * a NerveError naming the operation, what it expected and what it received.
  */
-import { NerveError } from '@nerve/core';
-
-/** A short description of a value for error messages. */
-export function describe(x: unknown): string {
-  if (x === null) return 'null';
-  if (x === undefined) return 'undefined';
-  if (Array.isArray(x)) return `an array of length ${x.length}`;
-  if (typeof x === 'object') {
-    const t = x as { isTensor?: boolean; toString(): string };
-    return t.isTensor === true ? t.toString() : 'an object';
-  }
-  if (typeof x === 'string') return `'${x}'`;
-  return String(x);
-}
+import { NerveError, describeValue } from '@nerve/core';
 
 /** A finite number ≥ `min` (and ≤ `max` when given). */
 export function checkNumber(op: string, name: string, v: unknown, min = 0, max = Infinity): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
     const range =
       max === Infinity ? `a finite number ≥ ${min}` : `a finite number in [${min}, ${max}]`;
-    throw new NerveError(op, `${name} to be ${range}`, describe(v));
+    throw new NerveError(op, `${name} to be ${range}`, describeValue(v));
   }
   return v;
 }
@@ -30,14 +17,14 @@ export function checkNumber(op: string, name: string, v: unknown, min = 0, max =
 /** An integer ≥ `min`. */
 export function checkInt(op: string, name: string, v: unknown, min = 0): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-    throw new NerveError(op, `${name} to be an integer ≥ ${min}`, describe(v));
+    throw new NerveError(op, `${name} to be an integer ≥ ${min}`, describeValue(v));
   }
   return v;
 }
 
 /** A boolean. */
 export function checkBool(op: string, name: string, v: unknown): boolean {
-  if (typeof v !== 'boolean') throw new NerveError(op, `${name} to be a boolean`, describe(v));
+  if (typeof v !== 'boolean') throw new NerveError(op, `${name} to be a boolean`, describeValue(v));
   return v;
 }
 
@@ -57,7 +44,7 @@ export function checkChoice<T extends string>(
     throw new NerveError(
       op,
       `${name} to be one of ${allowed.map((a) => `'${a}'`).join(', ')}`,
-      describe(v),
+      describeValue(v),
     );
   }
   return v as T;
@@ -71,7 +58,7 @@ export function checkOptions(
 ): Record<string, unknown> {
   if (opts === undefined) return {};
   if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
-    throw new NerveError(op, 'an options object', describe(opts));
+    throw new NerveError(op, 'an options object', describeValue(opts));
   }
   for (const k of Object.keys(opts)) {
     if (!known.includes(k)) {
@@ -85,7 +72,11 @@ export function checkOptions(
 export function perGroup(op: string, name: string, v: unknown, groups: number, min = 0): number[] {
   if (Array.isArray(v)) {
     if (v.length !== groups) {
-      throw new NerveError(op, `${groups} values for ${name} (one per param group)`, describe(v));
+      throw new NerveError(
+        op,
+        `${groups} values for ${name} (one per param group)`,
+        describeValue(v),
+      );
     }
     return v.map((x, i) => checkNumber(op, `${name}[${i}]`, x, min));
   }

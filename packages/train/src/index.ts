@@ -10,4 +10,3 @@ export * from './transfer.js';
 export * from './transfer-features.js';
 export * from './transfer-io.js';
 export * from './transfer-unfreeze.js';
-export * from './transfer-demo.js';

@@ -5,13 +5,12 @@
  * frozen when it has no dropout or batch-statistics layers in training
  * mode, and much cheaper: the backbone runs once instead of every epoch.
  */
-import { NerveError, type Tensor } from '@nerve/core';
+import { NerveError, type Tensor, describeValue } from '@nerve/core';
 import { DataLoader, TensorDataset } from '@nerve/data';
 import { Linear, Module, crossEntropy } from '@nerve/layers';
 import type { EpochRecord } from '@nerve/metrics';
 import { type OptimizerName, createOptimizer } from '@nerve/optim';
 import { fit, predict } from './fit.js';
-import { describe } from './transfer-util.js';
 
 /**
  * The backbone's outputs for every example, in evaluation mode and without
@@ -27,7 +26,7 @@ export function extractFeatures(
 ): Tensor {
   const op = 'extractFeatures';
   if (!(backbone instanceof Module))
-    throw new NerveError(op, 'a Module backbone', describe(backbone));
+    throw new NerveError(op, 'a Module backbone', describeValue(backbone));
   let x: Tensor;
   let batchSize = opts.batchSize ?? 256;
   if (data instanceof DataLoader) {
@@ -38,11 +37,11 @@ export function extractFeatures(
   } else if (data !== null && typeof data === 'object' && (data as Tensor).isTensor === true) {
     x = data as Tensor;
   } else {
-    throw new NerveError(op, 'a Tensor, DataLoader or TensorDataset', describe(data));
+    throw new NerveError(op, 'a Tensor, DataLoader or TensorDataset', describeValue(data));
   }
   x.assertAlive(op);
   if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new NerveError(op, 'batchSize as a positive integer', describe(batchSize));
+    throw new NerveError(op, 'batchSize as a positive integer', describeValue(batchSize));
   }
   return predict(backbone, x, { batchSize });
 }
@@ -87,7 +86,7 @@ export async function trainHead<M extends Module = Module>(
     ['labels', labels],
   ] as const) {
     if (t === null || typeof t !== 'object' || (t as Tensor).isTensor !== true) {
-      throw new NerveError(op, `${name} as a Tensor`, describe(t));
+      throw new NerveError(op, `${name} as a Tensor`, describeValue(t));
     }
     t.assertAlive(op);
   }
@@ -109,7 +108,7 @@ export async function trainHead<M extends Module = Module>(
   let head: Module;
   if (opts.head !== undefined) {
     if (!(opts.head instanceof Module))
-      throw new NerveError(op, 'head as a Module', describe(opts.head));
+      throw new NerveError(op, 'head as a Module', describeValue(opts.head));
     head = opts.head;
   } else {
     if (features.rank !== 2) {

@@ -5,9 +5,8 @@
  * its weights are loaded. `nerve train --out` writes the same layout with
  * `{ spec, dataset }` as the description.
  */
-import { NerveError } from '@nerve/core';
+import { NerveError, describeValue } from '@nerve/core';
 import { type KeyMap, Module, load, readSafetensorsHeader, save } from '@nerve/layers';
-import { describe } from './transfer-util.js';
 
 /** The metadata key holding the architecture JSON. */
 export const ARCHITECTURE_KEY = 'nerve';
@@ -23,9 +22,9 @@ export async function saveModel(
   metadata: Record<string, string> = {},
 ): Promise<void> {
   const op = 'saveModel';
-  if (!(model instanceof Module)) throw new NerveError(op, 'a Module', describe(model));
+  if (!(model instanceof Module)) throw new NerveError(op, 'a Module', describeValue(model));
   if (architecture === null || typeof architecture !== 'object') {
-    throw new NerveError(op, 'the architecture as a JSON-able object', describe(architecture));
+    throw new NerveError(op, 'the architecture as a JSON-able object', describeValue(architecture));
   }
   let json: string;
   try {
@@ -47,7 +46,7 @@ export async function saveModel(
 export async function readMetadata(path: string): Promise<Record<string, string>> {
   const op = 'readMetadata';
   if (typeof path !== 'string' || path === '')
-    throw new NerveError(op, 'a file path', describe(path));
+    throw new NerveError(op, 'a file path', describeValue(path));
   return (await readSafetensorsHeader(path)).metadata;
 }
 
@@ -100,12 +99,12 @@ export async function loadPretrained<M extends Module, A = unknown>(
 ): Promise<Pretrained<M, A>> {
   const op = 'loadPretrained';
   if (typeof build !== 'function') {
-    throw new NerveError(op, 'build as a function (architecture) => Module', describe(build));
+    throw new NerveError(op, 'build as a function (architecture) => Module', describeValue(build));
   }
   const architecture = await readArchitecture<A>(path);
   const model = build(architecture);
   if (!(model instanceof Module)) {
-    throw new NerveError(op, 'build to return a Module', describe(model));
+    throw new NerveError(op, 'build to return a Module', describeValue(model));
   }
   try {
     const r = await load(model, path, { strict: opts.strict, keyMap: opts.keyMap });

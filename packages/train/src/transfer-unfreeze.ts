@@ -4,10 +4,9 @@
  * block at a time from the head backwards, so the large early gradients of
  * a random head do not wreck the pretrained features.
  */
-import { NerveError, type Tensor } from '@nerve/core';
+import { NerveError, type Tensor, describeValue } from '@nerve/core';
 import { type Module, type NamePattern, matchesPattern } from '@nerve/layers';
 import type { Callback, TrainContext } from './callbacks.js';
-import { describe } from './transfer-util.js';
 
 export interface GradualUnfreezingOptions {
   /**
@@ -51,22 +50,30 @@ export class GradualUnfreezing implements Callback {
   constructor(opts: GradualUnfreezingOptions) {
     const op = 'GradualUnfreezing';
     if (opts === null || typeof opts !== 'object') {
-      throw new NerveError(op, '{ blocks, every?, lr }', describe(opts));
+      throw new NerveError(op, '{ blocks, every?, lr }', describeValue(opts));
     }
     const { blocks, every = 1, lr } = opts;
     if (!Array.isArray(blocks) || blocks.length === 0) {
-      throw new NerveError(op, 'blocks as a non-empty array of name patterns', describe(blocks));
+      throw new NerveError(
+        op,
+        'blocks as a non-empty array of name patterns',
+        describeValue(blocks),
+      );
     }
     blocks.forEach((b, i) => {
       if (typeof b !== 'string' && !(b instanceof RegExp)) {
-        throw new NerveError(op, `blocks[${i}] to be a string or RegExp`, describe(b));
+        throw new NerveError(op, `blocks[${i}] to be a string or RegExp`, describeValue(b));
       }
     });
     if (!Number.isInteger(every) || every < 1) {
-      throw new NerveError(op, 'every as a positive integer', describe(every));
+      throw new NerveError(op, 'every as a positive integer', describeValue(every));
     }
     if (typeof lr !== 'function' && !(typeof lr === 'number' && Number.isFinite(lr) && lr >= 0)) {
-      throw new NerveError(op, 'lr as a number ≥ 0 or a function of the block index', describe(lr));
+      throw new NerveError(
+        op,
+        'lr as a number ≥ 0 or a function of the block index',
+        describeValue(lr),
+      );
     }
     this.blocks = [...blocks];
     this.every = every;
@@ -127,7 +134,7 @@ export class GradualUnfreezing implements Callback {
   private unfreezeBlock(i: number, model: Module, ctx: TrainContext): void {
     const lr = this.lr(i);
     if (!(typeof lr === 'number' && Number.isFinite(lr) && lr >= 0)) {
-      throw new NerveError('GradualUnfreezing', `lr(${i}) to be a number ≥ 0`, describe(lr));
+      throw new NerveError('GradualUnfreezing', `lr(${i}) to be a number ≥ 0`, describeValue(lr));
     }
     model.unfreeze(this.blocks[i]);
     const params = this.blockParams[i];

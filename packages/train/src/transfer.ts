@@ -11,10 +11,9 @@
  * stops gradients by name pattern, and an optimizer takes param groups
  * `[{ params, lr }, ...]`.
  */
-import { NerveError, type Tensor } from '@nerve/core';
+import { NerveError, type Tensor, describeValue } from '@nerve/core';
 import { Module, type NamePattern, Sequential, matchesPattern } from '@nerve/layers';
 import type { ParamGroupOptions } from '@nerve/optim';
-import { describe } from './transfer-util.js';
 
 /**
  * Replaces the last child of `model` (its classifier head) with `newHead`
@@ -26,11 +25,11 @@ export function replaceHead(model: Sequential, newHead: Module): Module {
     throw new NerveError(
       op,
       'a Sequential model (use model.setModule(name, head) for others)',
-      describe(model),
+      describeValue(model),
     );
   }
   if (!(newHead instanceof Module))
-    throw new NerveError(op, 'the new head as a Module', describe(newHead));
+    throw new NerveError(op, 'the new head as a Module', describeValue(newHead));
   const kids = model.namedChildren();
   if (kids.length === 0)
     throw new NerveError(op, 'a Sequential with at least one layer', 'an empty Sequential');
@@ -76,25 +75,25 @@ export function discriminativeParamGroups(
   opts: DiscriminativeOptions = {},
 ): NamedParamGroup[] {
   const op = 'discriminativeParamGroups';
-  if (!(model instanceof Module)) throw new NerveError(op, 'a Module', describe(model));
+  if (!(model instanceof Module)) throw new NerveError(op, 'a Module', describeValue(model));
   if (!Array.isArray(rules))
-    throw new NerveError(op, 'an array of { pattern, lr }', describe(rules));
+    throw new NerveError(op, 'an array of { pattern, lr }', describeValue(rules));
   const named = model.namedParameters();
   const problems: string[] = [];
   rules.forEach((r, i) => {
     if (r === null || typeof r !== 'object') {
-      problems.push(`rules[${i}] is ${describe(r)}, not { pattern, lr }`);
+      problems.push(`rules[${i}] is ${describeValue(r)}, not { pattern, lr }`);
       return;
     }
     if (typeof r.pattern !== 'string' && !(r.pattern instanceof RegExp)) {
-      problems.push(`rules[${i}].pattern is ${describe(r.pattern)}, not a string or RegExp`);
+      problems.push(`rules[${i}].pattern is ${describeValue(r.pattern)}, not a string or RegExp`);
     } else if (!named.some(([n]) => matchesPattern(n, r.pattern))) {
       problems.push(`rules[${i}].pattern ${String(r.pattern)} matches no parameter`);
     }
-    if (!isLr(r.lr)) problems.push(`rules[${i}].lr is ${describe(r.lr)}, not a number ≥ 0`);
+    if (!isLr(r.lr)) problems.push(`rules[${i}].lr is ${describeValue(r.lr)}, not a number ≥ 0`);
   });
   if (opts.defaultLr !== undefined && !isLr(opts.defaultLr)) {
-    problems.push(`defaultLr is ${describe(opts.defaultLr)}, not a number ≥ 0`);
+    problems.push(`defaultLr is ${describeValue(opts.defaultLr)}, not a number ≥ 0`);
   }
   if (problems.length > 0) {
     const names = named.map(([n]) => n).join(', ');

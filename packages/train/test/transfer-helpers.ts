@@ -1,7 +1,7 @@
 /** Shared fixtures of the transfer-learning tests. */
 import { NerveError, type Tensor, randn, tensor } from '@nerve/core';
 import { TensorDataset } from '@nerve/data';
-import { Conv2d, Flatten, Linear, ReLU, Sequential } from '@nerve/layers';
+import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '@nerve/layers';
 import { BatchNorm1d, BatchNorm2d } from '@nerve/norm';
 import { expect } from 'vitest';
 
@@ -41,3 +41,24 @@ export const bnNet = (seed: number) =>
     new ReLU(),
     new Linear(8, 3, { seed: seed + 2 }),
   );
+
+/**
+ * The CNN of fixtures/make_torch_cnn.py (and of the CLI's finetune demo) as
+ * one flat Sequential for [N, 1, 28, 28] input: 0 Conv2d(1, 8, 5), 1 ReLU,
+ * 2 MaxPool2d(2), 3 Conv2d(8, 16, 5), 4 ReLU, 5 MaxPool2d(2), 6 Flatten,
+ * 7 Linear(256, 64), 8 ReLU, 9 Linear(64, classes).
+ */
+export function torchCnn(classes: number, seed: number): Sequential {
+  return new Sequential(
+    new Conv2d(1, 8, 5, { seed }),
+    new ReLU(),
+    new MaxPool2d(2),
+    new Conv2d(8, 16, 5, { seed: seed + 1 }),
+    new ReLU(),
+    new MaxPool2d(2),
+    new Flatten(),
+    new Linear(256, 64, { seed: seed + 2 }),
+    new ReLU(),
+    new Linear(64, classes, { seed: seed + 3 }),
+  );
+}

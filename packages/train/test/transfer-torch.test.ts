@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { memory, tensor, tidy } from '@nerve/core';
 import { Linear, Sequential, load, loadSafetensors, pytorchKeyMap } from '@nerve/layers';
 import { describe, expect, it } from 'vitest';
-import { extractFeatures, replaceHead, transferCnn } from '../src/index.js';
+import { extractFeatures, replaceHead } from '../src/index.js';
+import { torchCnn } from './transfer-helpers.js';
 
 const path = fileURLToPath(new URL('./fixtures/torch_cnn.safetensors', import.meta.url));
 const expected = JSON.parse(
@@ -44,7 +45,7 @@ describe('a CNN pretrained in PyTorch', () => {
       expect(t.shape).toEqual(expected.keys[k]);
       t.dispose();
     }
-    const model = transferCnn({ classes: 10, seed: 0 });
+    const model = torchCnn(10, 0);
     await expect(load(model, path)).rejects.toThrow(
       /missing key '0\.weight'.*unexpected key 'features\.0\.weight'/,
     );
@@ -53,7 +54,7 @@ describe('a CNN pretrained in PyTorch', () => {
 
   it("loads through pytorchKeyMap and reproduces PyTorch's logits", async () => {
     const before = memory().numTensors;
-    const model = transferCnn({ classes: 10, seed: 0 });
+    const model = torchCnn(10, 0);
     const r = await load(model, path, { keyMap });
     expect(r.missingKeys).toEqual([]);
     expect(r.unexpectedKeys).toEqual([]);
@@ -67,7 +68,7 @@ describe('a CNN pretrained in PyTorch', () => {
   });
 
   it("serves as a frozen backbone: extracted features match PyTorch's", async () => {
-    const model = transferCnn({ classes: 10, seed: 0 });
+    const model = torchCnn(10, 0);
     await load(model, path, { keyMap });
     replaceHead(model, new Linear(64, 3, { seed: 1 })).dispose();
     model.freeze(/^[0-8]\./);

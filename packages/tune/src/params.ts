@@ -105,7 +105,8 @@ export function conditional<P extends BaseParam>(
 
 const KINDS = 'a parameter from uniform, logUniform, intUniform, choice or conditional';
 
-function describeValue(v: unknown): string {
+/** A parameter's value as the user wrote it (JSON), for errors about a space's definition. */
+function formatValue(v: unknown): string {
   if (v === null || typeof v !== 'object') return String(v);
   try {
     return JSON.stringify(v);
@@ -126,7 +127,7 @@ function isPrimitive(v: unknown): v is Value {
 function checkSteps(op: string, key: string, steps: unknown): void {
   if (steps === undefined) return;
   if (typeof steps !== 'number' || !Number.isInteger(steps) || steps < 2) {
-    throw new NerveError(op, `'${key}'.steps an integer ≥ 2`, describeValue(steps));
+    throw new NerveError(op, `'${key}'.steps an integer ≥ 2`, formatValue(steps));
   }
 }
 
@@ -143,7 +144,7 @@ export function checkBaseParam(op: string, key: string, p: unknown): asserts p i
         throw new NerveError(
           op,
           `'${key}' numeric bounds`,
-          `${describeValue(low)}, ${describeValue(high)}`,
+          `${formatValue(low)}, ${formatValue(high)}`,
         );
       }
       if (!Number.isFinite(low) || !Number.isFinite(high) || !(low < high)) {
@@ -170,7 +171,7 @@ export function checkBaseParam(op: string, key: string, p: unknown): asserts p i
     case 'choice': {
       const { values } = q;
       if (!Array.isArray(values) || values.length === 0) {
-        throw new NerveError(op, `'${key}' a non-empty array of choices`, describeValue(values));
+        throw new NerveError(op, `'${key}' a non-empty array of choices`, formatValue(values));
       }
       const seen = new Set<string>();
       for (const v of values) {
@@ -178,7 +179,7 @@ export function checkBaseParam(op: string, key: string, p: unknown): asserts p i
           throw new NerveError(
             op,
             `'${key}' choices that are strings, finite numbers, booleans or null`,
-            describeValue(v),
+            formatValue(v),
           );
         }
         const s = JSON.stringify(v);
@@ -194,7 +195,7 @@ export function checkBaseParam(op: string, key: string, p: unknown): asserts p i
         'a nested conditional',
       );
     default:
-      throw new NerveError(op, `'${key}' ${KINDS}`, describeValue(p));
+      throw new NerveError(op, `'${key}' ${KINDS}`, formatValue(p));
   }
 }
 

@@ -42,6 +42,25 @@ export function moduleUrl(op: string, ref: ObjectiveRef): string {
   throw new NerveError(op, 'objective.module an absolute path or a file URL', ref.module);
 }
 
+/**
+ * The file URL of the backend module each worker imports before the
+ * objective (undefined: none; the objective's module must then register one).
+ * Like the objective, it must be absolute: a bare name such as
+ * '@nerve/backend-cpu' would be resolved from tune, which depends on no
+ * backend; resolve it where it is declared, e.g.
+ * `import.meta.resolve('@nerve/backend-cpu')`.
+ */
+export function backendUrl(op: string, module: unknown): string | undefined {
+  if (module === undefined) return undefined;
+  if (typeof module === 'string' && (module.startsWith('file:') || isAbsolute(module)))
+    return moduleUrl(op, { module, exportName: '' });
+  throw new NerveError(
+    op,
+    'backendModule an absolute path or a file URL (resolve the backend package where it is a dependency, e.g. with import.meta.resolve)',
+    String(module),
+  );
+}
+
 /** How to start a worker from here (see the file comment). */
 function launch(): { entry: string | URL; eval: boolean; execArgv: string[] } {
   const here = import.meta.url;
@@ -67,12 +86,12 @@ class TrialWorker {
   readonly ready: Promise<void>;
   private readonly worker: Worker;
 
-  constructor(url: string, exportName: string) {
+  constructor(url: string, exportName: string, backend: string | undefined) {
     const l = launch();
     this.worker = new Worker(l.entry, {
       eval: l.eval,
       execArgv: l.execArgv,
-      workerData: { url, exportName },
+      workerData: { url, exportName, backendUrl: backend },
     });
     this.ready = new Promise((resolve, reject) => {
       this.worker.on('message', (m: FromWorker) => {
@@ -146,19 +165,24 @@ export class WorkerPool {
     private readonly workers: TrialWorker[],
     private readonly url: string,
     private readonly exportName: string,
+    private readonly backend: string | undefined,
   ) {}
 
-  /** Starts `n` workers and waits until each has loaded the objective. */
-  static async create(n: number, ref: ObjectiveRef): Promise<WorkerPool> {
+  /**
+   * Starts `n` workers and waits until each has loaded the backend module
+   * (see backendUrl) and the objective.
+   */
+  static async create(n: number, ref: ObjectiveRef, backendModule?: string): Promise<WorkerPool> {
     const url = moduleUrl('runStudy', ref);
-    const workers = Array.from({ length: n }, () => new TrialWorker(url, ref.exportName));
+    const backend = backendUrl('runStudy', backendModule);
+    const workers = Array.from({ length: n }, () => new TrialWorker(url, ref.exportName, backend));
     try {
       await Promise.all(workers.map((w) => w.ready));
     } catch (e) {
       await Promise.all(workers.map((w) => w.terminate()));
       throw e;
     }
-    return new WorkerPool(workers, url, ref.exportName);
+    return new WorkerPool(workers, url, ref.exportName, backend);
   }
 
   /** Runs a trial on worker `lane` (restarting it first if it died). */
@@ -170,7 +194,7 @@ export class WorkerPool {
     onReport: Job['onReport'],
   ): Promise<{ value?: unknown; error?: string }> {
     if (!this.workers[lane].alive) {
-      this.workers[lane] = new TrialWorker(this.url, this.exportName);
+      this.workers[lane] = new TrialWorker(this.url, this.exportName, this.backend);
       await this.workers[lane].ready;
     }
     return this.workers[lane].run(trialId, config, seed, onReport);

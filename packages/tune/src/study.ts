@@ -5,7 +5,7 @@
  * resumes a study from its file without repeating or losing a trial.
  */
 import { NerveError, manualSeed } from '@nerve/core';
-import { type ObjectiveRef, WorkerPool, moduleUrl } from './pool.js';
+import { type ObjectiveRef, WorkerPool, backendUrl, moduleUrl } from './pool.js';
 import { Arbiter, type Pruner, checkPruners } from './pruning.js';
 import {
   type Searcher,
@@ -49,6 +49,13 @@ export interface StudyOptions<S extends Space = Space> {
   pruners?: Pruner | Pruner[];
   /** Parallel trials on worker threads (default 1: in-process). */
   workers?: number;
+  /**
+   * With workers > 1: the backend module each worker imports before the
+   * objective, as an absolute path or file URL, e.g.
+   * `import.meta.resolve('@nerve/backend-cpu')` (tune depends on no backend).
+   * Left out, the objective's module must import one itself.
+   */
+  backendModule?: string;
   /** A study file (JSON lines) to append trials to and resume from. */
   storage?: string;
   /** Called after each trial this run finishes (not for trials read back from the file). */
@@ -111,6 +118,7 @@ function validate(opts: StudyOptions): Required<
   } else {
     moduleUrl(op, opts.objective);
   }
+  backendUrl(op, opts.backendModule);
   const pruners =
     opts.pruners === undefined ? [] : Array.isArray(opts.pruners) ? opts.pruners : [opts.pruners];
   checkPruners(op, pruners);
@@ -251,7 +259,7 @@ export async function runStudy<S extends Space>(opts: StudyOptions<S>): Promise<
       if (jobs.length > 0 && !inProcess && workers === 1)
         inProcess = await loadObjective(opts.objective as ObjectiveRef);
       if (jobs.length > 0 && !inProcess && !pool)
-        pool = await WorkerPool.create(workers, opts.objective as ObjectiveRef);
+        pool = await WorkerPool.create(workers, opts.objective as ObjectiveRef, opts.backendModule);
       await runLanes(jobs, workers, async ({ id, config }, lane) => {
         arbiter.begin(id);
         const tSeed = trialSeed(seed, id);

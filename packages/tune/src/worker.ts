@@ -1,9 +1,9 @@
 /**
- * A worker thread of a parallel study: loads the CPU backend and the
- * objective module, then runs trials the parent sends, forwarding every
- * report and waiting for the parent's stop decision.
+ * A worker thread of a parallel study: loads the backend module the caller
+ * named (tune itself depends on no backend) and the objective module, then
+ * runs trials the parent sends, forwarding every report and waiting for the
+ * parent's stop decision.
  */
-import { setThreads } from '@nerve/backend-cpu';
 import { parentPort, workerData } from 'node:worker_threads';
 import { manualSeed } from '@nerve/core';
 import type { Config } from './space.js';
@@ -21,10 +21,6 @@ export type FromWorker =
   | { type: 'report'; trialId: number; seq: number; epoch: number; metrics: unknown }
   | { type: 'done'; trialId: number; value?: unknown; error?: string };
 
-// Trials are the parallelism here: each worker's kernels stay on its own
-// thread instead of every worker starting a pool of its own.
-setThreads(1);
-
 const port = parentPort;
 const waiting = new Map<number, { resolve: (stop: boolean) => void; reject: (e: Error) => void }>();
 let seq = 0;
@@ -33,8 +29,23 @@ function post(m: FromWorker): void {
   port?.postMessage(m);
 }
 
+/** Registers the backend: importing its module registers it, as in the parent. */
+async function loadBackend(url: string | undefined): Promise<void> {
+  if (url === undefined) return;
+  const backend = (await import(url)) as { setThreads?: unknown };
+  // Trials are the parallelism here: a backend with its own thread pool
+  // (backend-cpu's setThreads) keeps each worker's kernels on its own thread
+  // instead of every worker starting a pool of its own.
+  if (typeof backend.setThreads === 'function') backend.setThreads(1);
+}
+
 async function load(): Promise<Objective> {
-  const { url, exportName } = workerData as { url: string; exportName: string };
+  const { url, exportName, backendUrl } = workerData as {
+    url: string;
+    exportName: string;
+    backendUrl?: string;
+  };
+  await loadBackend(backendUrl);
   const mod = (await import(url)) as Record<string, unknown>;
   const fn = mod[exportName];
   if (typeof fn !== 'function') {

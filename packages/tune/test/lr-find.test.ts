@@ -6,7 +6,7 @@ import { BatchNorm1d } from '@nerve/norm';
 import { SGD } from '@nerve/optim';
 import { describe, expect, it } from 'vitest';
 import { lrFind, suggestLr } from '../src/index.js';
-import { digitsTrainVal } from '../src/objectives/digits-mlp.js';
+import { digitsTrainVal } from './helpers/digits-data.js';
 
 async function snapshot(m: Sequential): Promise<Record<string, number[]>> {
   const out: Record<string, number[]> = {};

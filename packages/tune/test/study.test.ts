@@ -1,5 +1,4 @@
 import '@nerve/backend-cpu';
-import { memory } from '@nerve/core';
 import { describe, expect, it } from 'vitest';
 import {
   type StudyResult,
@@ -15,7 +14,6 @@ import {
   trialSeed,
   uniform,
 } from '../src/index.js';
-import { digitsMlp } from '../src/objectives/digits-mlp.js';
 import { bowl } from './helpers/curves.js';
 
 const comparable = (r: StudyResult) => r.trials.map(({ seconds, ...t }) => t);
@@ -123,17 +121,5 @@ describe('runStudy', () => {
     const bestOf = (s: number) =>
       Math.min(...r.trials.filter((t) => t.stage === s).map((t) => t.objective));
     expect(bestOf(2)).toBeLessThanOrEqual(bestOf(0));
-  });
-
-  it('keeps memory flat across trials run in-process', async () => {
-    const counts: number[] = [];
-    const before = memory().numTensors;
-    await runStudy({
-      space: space({ lr: logUniform(1e-3, 1e-2), hidden: choice([16]), epochs: choice([1]) }),
-      objective: digitsMlp,
-      searcher: randomSearch({ trials: 3 }),
-      onTrialEnd: () => counts.push(memory().numTensors),
-    });
-    expect(counts).toEqual([before, before, before]);
   });
 });

@@ -6,13 +6,11 @@ import {
   asha,
   choice,
   gridSearch,
-  intUniform,
   logUniform,
   randomSearch,
   runStudy,
   space,
 } from '../src/index.js';
-import { digitsMlpObjective } from '../src/objectives/digits-mlp.js';
 import { CURVES } from './helpers/curves.js';
 
 /** Trials without their wall times, which differ from run to run. */
@@ -49,21 +47,41 @@ describe('parallel trials on worker threads', () => {
     }
   });
 
-  it('trains the digits MLP identically with 1 and 2 workers', async () => {
+  it('imports the backend module the caller names in each worker, and sets it to 1 thread', async () => {
     const opts = {
-      space: space({ lr: logUniform(1e-3, 3e-2), hidden: intUniform(16, 64), epochs: choice([2]) }),
-      objective: digitsMlpObjective,
-      searcher: randomSearch({ trials: 4 }),
-      seed: 5,
+      space: space({ k: choice([0, 1]) }),
+      objective: {
+        module: fileURLToPath(new URL('./helpers/curves.ts', import.meta.url)),
+        exportName: 'backendSeen',
+      },
+      searcher: gridSearch(),
+      workers: 2,
     };
-    const serial = await runStudy({ ...opts, workers: 1 });
-    const parallel = await runStudy({ ...opts, workers: 2 });
-    expect(comparable(parallel)).toEqual(comparable(serial));
-    for (const t of serial.trials) {
-      expect(t.status).toBe('completed');
-      expect(t.history).toHaveLength(2);
-      expect(t.history[1].metrics.valAccuracy).toBeGreaterThan(0.5);
-    }
+    const named = await runStudy({
+      ...opts,
+      backendModule: fileURLToPath(new URL('./helpers/fake-backend.ts', import.meta.url)),
+    });
+    expect(named.trials.map((t) => t.objective)).toEqual([1, 1]);
+    // Without one, a worker imports no backend of its own: tune depends on none.
+    const none = await runStudy(opts);
+    expect(none.trials.map((t) => t.objective)).toEqual([-2, -2]);
+  });
+
+  it('refuses a backendModule that is not an absolute path or file URL', async () => {
+    await expect(
+      runStudy({
+        space: space({ k: choice([0]) }),
+        objective: {
+          module: fileURLToPath(new URL('./helpers/curves.ts', import.meta.url)),
+          exportName: 'backendSeen',
+        },
+        searcher: gridSearch(),
+        workers: 2,
+        backendModule: '@nerve/backend-cpu',
+      }),
+    ).rejects.toThrow(
+      /runStudy: expected backendModule an absolute path or a file URL .*received @nerve\/backend-cpu/,
+    );
   });
 
   it('fails only the trial whose worker died, and carries on with a fresh worker', async () => {

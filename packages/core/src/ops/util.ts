@@ -32,15 +32,30 @@ export function backendOf(op: string, ...ts: Tensor[]): Backend {
 }
 
 /**
- * A short description of any value for error messages (`'null'`, `'an array'`,
- * `'number NaN'`, a tensor's `toString()`), so every package's errors read alike.
+ * A short description of any value for error messages, so every package's
+ * errors read alike: `null`, `undefined`, `number NaN`, `"adam"` (a string,
+ * quoted, so an empty or padded one shows; cut after 40 characters),
+ * `an array of length 3`, `a Float32Array of length 4`, `a Map`, `an object`
+ * (a plain one), `a function`, `/re/`, or a tensor's `toString()` (its shape
+ * and dtype; also for a tensor of another copy of core).
  */
 export function describeValue(x: unknown): string {
   if (x === null) return 'null';
   if (x === undefined) return 'undefined';
-  if (Array.isArray(x)) return 'an array';
-  if (x instanceof Tensor) return x.toString();
-  return typeof x === 'object' ? 'an object' : `${typeof x} ${String(x)}`;
+  if (x instanceof Tensor || (x as { isTensor?: unknown })?.isTensor === true) return String(x);
+  if (Array.isArray(x)) return `an array of length ${x.length}`;
+  if (ArrayBuffer.isView(x)) {
+    const n = (x as { length?: number }).length;
+    return `a ${x.constructor.name}${n === undefined ? '' : ` of length ${n}`}`;
+  }
+  if (typeof x === 'string') return JSON.stringify(x.length > 40 ? `${x.slice(0, 40)}…` : x);
+  if (x instanceof RegExp) return String(x);
+  if (typeof x === 'function') return 'a function';
+  if (typeof x === 'object') {
+    const name = (x as object).constructor?.name;
+    return name && name !== 'Object' ? `a ${name}` : 'an object';
+  }
+  return `${typeof x} ${String(x)}`;
 }
 
 /** Wraps a buffer a kernel returned as a new contiguous tensor. */

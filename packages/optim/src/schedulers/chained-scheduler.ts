@@ -2,9 +2,8 @@
  * ChainedScheduler: step several chainable schedulers together, each
  * scaling the lr the previous one left (torch.optim.lr_scheduler.ChainedScheduler).
  */
-import { NerveError } from '@nerve/core';
+import { NerveError, describeValue } from '@nerve/core';
 import type { Optimizer } from '../optimizer.js';
-import { describe } from '../validate.js';
 import { LRScheduler, type SchedulerStateDict } from './scheduler.js';
 import { ReduceLROnPlateau } from './reduce-lr-on-plateau.js';
 import { checkSchedulers, loadAll } from './compose.js';
@@ -15,7 +14,7 @@ function optimizerOf(schedulers: unknown): Optimizer {
     throw new NerveError(
       'ChainedScheduler',
       'a non-empty array of schedulers',
-      describe(schedulers),
+      describeValue(schedulers),
     );
   }
   return first.optimizer;

@@ -1,7 +1,6 @@
 /** Helpers for schedulers built from other schedulers (SequentialLR, ChainedScheduler). */
-import { NerveError } from '@nerve/core';
+import { NerveError, describeValue } from '@nerve/core';
 import type { Optimizer } from '../optimizer.js';
-import { describe } from '../validate.js';
 import { LRScheduler, type SchedulerStateDict } from './scheduler.js';
 
 /** Checks sub-schedulers: a non-empty list on one optimizer, none that needs a metric. */
@@ -12,12 +11,12 @@ export function checkSchedulers(
   forbidden: readonly (abstract new (...args: never[]) => LRScheduler)[],
 ): LRScheduler[] {
   if (!Array.isArray(schedulers) || schedulers.length === 0) {
-    throw new NerveError(op, 'a non-empty array of schedulers', describe(schedulers));
+    throw new NerveError(op, 'a non-empty array of schedulers', describeValue(schedulers));
   }
   const opt = optimizer ?? (schedulers[0] as LRScheduler | undefined)?.optimizer;
   schedulers.forEach((s, i) => {
     if (!(s instanceof LRScheduler))
-      throw new NerveError(op, `schedulers[${i}] to be an LRScheduler`, describe(s));
+      throw new NerveError(op, `schedulers[${i}] to be an LRScheduler`, describeValue(s));
     for (const F of forbidden) {
       if (s instanceof F)
         throw new NerveError(
@@ -35,7 +34,7 @@ export function checkSchedulers(
 /** Loads sub-scheduler states all or nothing. */
 export function loadAll(op: string, schedulers: LRScheduler[], states: unknown): void {
   if (!Array.isArray(states) || states.length !== schedulers.length) {
-    throw new NerveError(op, `${schedulers.length} scheduler states`, describe(states));
+    throw new NerveError(op, `${schedulers.length} scheduler states`, describeValue(states));
   }
   const before = schedulers.map((s) => s.stateDict());
   try {

@@ -1,7 +1,7 @@
 /** MultiStepLR: decay by gamma at each milestone (torch.optim.lr_scheduler.MultiStepLR). */
-import { NerveError } from '@nerve/core';
+import { NerveError, describeValue } from '@nerve/core';
 import type { Optimizer } from '../optimizer.js';
-import { checkInt, checkNumber, checkOptions, describe } from '../validate.js';
+import { checkInt, checkNumber, checkOptions } from '../validate.js';
 import { LRScheduler } from './scheduler.js';
 
 /** MultiStepLR options. */
@@ -24,7 +24,7 @@ export class MultiStepLR extends LRScheduler {
       throw new NerveError(
         'MultiStepLR',
         'milestones to be an array of step indices',
-        describe(o.milestones),
+        describeValue(o.milestones),
       );
     }
     this.milestones = [...(o.milestones as number[])].sort((a, b) => a - b);

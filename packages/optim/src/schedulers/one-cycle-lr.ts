@@ -4,7 +4,7 @@
  * maxLr over pctStart of the steps, then anneals to initial/finalDivFactor.
  * Momentum cycling is supported but off by default (PyTorch's default is on).
  */
-import { NerveError } from '@nerve/core';
+import { NerveError, describeValue } from '@nerve/core';
 import type { Optimizer } from '../optimizer.js';
 import {
   checkBool,
@@ -13,7 +13,6 @@ import {
   checkNumber,
   checkNumbers,
   checkOptions,
-  describe,
   perGroup,
 } from '../validate.js';
 import { LRScheduler } from './scheduler.js';
@@ -129,7 +128,8 @@ export class OneCycleLR extends LRScheduler {
     checkBool(op, 'useBeta1', this.useBeta1);
     const n = this.optimizer.paramGroups.length;
     for (const k of ['maxLrs', 'minLrs', 'maxMomentums', 'baseMomentums'] as const) {
-      if (this[k].length !== n) throw new NerveError(op, `${k} for ${n} groups`, describe(this[k]));
+      if (this[k].length !== n)
+        throw new NerveError(op, `${k} for ${n} groups`, describeValue(this[k]));
       checkNumbers(op, k, this[k]);
     }
   }

@@ -2,7 +2,7 @@
  * ReduceLROnPlateau: cut the lr by `factor` when a metric stops improving
  * for `patience` steps (torch.optim.lr_scheduler.ReduceLROnPlateau).
  */
-import { NerveError } from '@nerve/core';
+import { NerveError, describeValue } from '@nerve/core';
 import type { Optimizer } from '../optimizer.js';
 import {
   checkChoice,
@@ -10,7 +10,6 @@ import {
   checkNumber,
   checkNumbers,
   checkOptions,
-  describe,
   perGroup,
 } from '../validate.js';
 import { LRScheduler } from './scheduler.js';
@@ -90,10 +89,10 @@ export class ReduceLROnPlateau extends LRScheduler {
     checkNumber(op, 'eps', this.eps);
     const n = this.optimizer.paramGroups.length;
     if (this.minLrs.length !== n)
-      throw new NerveError(op, `minLrs for ${n} groups`, describe(this.minLrs));
+      throw new NerveError(op, `minLrs for ${n} groups`, describeValue(this.minLrs));
     checkNumbers(op, 'minLrs', this.minLrs);
     if (this.best !== null && typeof this.best !== 'number') {
-      throw new NerveError(op, 'best to be a number or null', describe(this.best));
+      throw new NerveError(op, 'best to be a number or null', describeValue(this.best));
     }
     checkInt(op, 'numBadEpochs', this.numBadEpochs);
     checkInt(op, 'cooldownCounter', this.cooldownCounter);
@@ -124,7 +123,8 @@ export class ReduceLROnPlateau extends LRScheduler {
   /** Records `metric` (required; NaN counts as no improvement) and reduces the lr when it plateaus. */
   override step(metric?: number): void {
     const op = 'ReduceLROnPlateau.step';
-    if (typeof metric !== 'number') throw new NerveError(op, 'a metric value', describe(metric));
+    if (typeof metric !== 'number')
+      throw new NerveError(op, 'a metric value', describeValue(metric));
     const groups = this.optimizer.paramGroups;
     if (groups.length !== this.minLrs.length) {
       throw new NerveError(op, `${this.minLrs.length} param groups`, `${groups.length}`);

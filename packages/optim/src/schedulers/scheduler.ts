@@ -4,10 +4,10 @@
  * current lr (so schedulers compose), and the group's `initialLr` remembers
  * where it started.
  */
-import { NerveError } from '@nerve/core';
+import { NerveError, describeValue } from '@nerve/core';
 import { Optimizer } from '../optimizer.js';
 import { isPlainObject } from '../state-check.js';
-import { checkInt, checkNumber, checkNumbers, describe } from '../validate.js';
+import { checkInt, checkNumber, checkNumbers } from '../validate.js';
 
 /** A scheduler's state: its class name, progress and hyperparameters (JSON-able). */
 export interface SchedulerStateDict {
@@ -41,7 +41,7 @@ export abstract class LRScheduler {
 
   constructor(optimizer: Optimizer) {
     if (!(optimizer instanceof Optimizer)) {
-      throw new NerveError(this.constructor.name, 'an Optimizer', describe(optimizer));
+      throw new NerveError(this.constructor.name, 'an Optimizer', describeValue(optimizer));
     }
     this.optimizer = optimizer;
     this.lastLr = optimizer.paramGroups.map((g) => g.lr);
@@ -133,14 +133,14 @@ export abstract class LRScheduler {
       throw new NerveError(
         op,
         `a state dict of a ${this.kind}`,
-        isPlainObject(state) ? `one of type ${describe(state.type)}` : describe(state),
+        isPlainObject(state) ? `one of type ${describeValue(state.type)}` : describeValue(state),
       );
     }
     const self = this as unknown as Record<string, unknown>;
     const keys = ['lastEpoch', 'baseLrs', 'lastLr', ...this.stateKeys()];
     for (const k of keys) {
       if (!(k in state) || !sameKind(self[k], state[k])) {
-        throw new NerveError(op, `'${k}' like ${describe(self[k])}`, describe(state[k]));
+        throw new NerveError(op, `'${k}' like ${describeValue(self[k])}`, describeValue(state[k]));
       }
     }
     const saved = Object.fromEntries(keys.map((k) => [k, self[k]]));
@@ -150,7 +150,7 @@ export abstract class LRScheduler {
       const n = this.optimizer.paramGroups.length;
       for (const k of ['baseLrs', 'lastLr'] as const) {
         if (this[k].length !== n)
-          throw new NerveError(op, `${k} for ${n} param groups`, describe(this[k]));
+          throw new NerveError(op, `${k} for ${n} param groups`, describeValue(this[k]));
         checkNumbers(op, k, this[k]);
       }
       this.check(op);

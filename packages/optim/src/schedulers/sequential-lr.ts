@@ -2,9 +2,9 @@
  * SequentialLR: hand the lr to one scheduler after another at milestones,
  * e.g. warmup then cosine (torch.optim.lr_scheduler.SequentialLR).
  */
-import { NerveError } from '@nerve/core';
+import { NerveError, describeValue } from '@nerve/core';
 import type { Optimizer } from '../optimizer.js';
-import { checkInt, describe } from '../validate.js';
+import { checkInt } from '../validate.js';
 import { checkSchedulers, loadAll } from './compose.js';
 import { ChainedScheduler } from './chained-scheduler.js';
 import { ReduceLROnPlateau } from './reduce-lr-on-plateau.js';
@@ -28,7 +28,7 @@ export class SequentialLR extends LRScheduler {
       throw new NerveError(
         op,
         `${schedulers.length - 1} milestones (one fewer than schedulers)`,
-        describe(milestones),
+        describeValue(milestones),
       );
     }
     this.milestones = [...milestones];
@@ -46,7 +46,7 @@ export class SequentialLR extends LRScheduler {
     this.milestones.forEach((m, i) => {
       checkInt(op, `milestones[${i}]`, m, 1);
       if (i > 0 && m <= this.milestones[i - 1])
-        throw new NerveError(op, 'increasing milestones', describe(this.milestones));
+        throw new NerveError(op, 'increasing milestones', describeValue(this.milestones));
     });
   }
 

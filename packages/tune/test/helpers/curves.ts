@@ -57,3 +57,12 @@ export async function crashOnOne(config: { k: number }, reporter: Reporter): Pro
   if (config.k === 1) process.exit(3);
   await reporter.report(1, { valLoss: config.k });
 }
+
+/**
+ * Reports valLoss = the thread count helpers/fake-backend.ts was given, or
+ * -2 when that module was never imported in this thread.
+ */
+export async function backendSeen(_config: { k: number }, reporter: Reporter): Promise<void> {
+  const seen = (globalThis as { __tuneFakeBackend?: { threads: number } }).__tuneFakeBackend;
+  await reporter.report(1, { valLoss: seen ? seen.threads : -2 });
+}

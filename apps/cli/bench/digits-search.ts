@@ -1,7 +1,7 @@
 /**
  * Wall time of a 20-trial random search of the digits MLP with 1 worker
  * (in-process) and with 2 worker threads; both must find the same trials.
- * Run: npx tsx --conditions=@nerve/source packages/tune/bench/digits-search.ts [trials] [workers, e.g. 1,2,4]
+ * Run: npx tsx --conditions=@nerve/source apps/cli/bench/digits-search.ts [trials] [workers, e.g. 1,2,4]
  */
 import '@nerve/backend-cpu';
 import {
@@ -13,8 +13,8 @@ import {
   randomSearch,
   runStudy,
   space,
-} from '../src/index.js';
-import { digitsMlpObjective } from '../src/objectives/digits-mlp.js';
+} from '@nerve/tune';
+import { digitsMlpObjective } from '../src/demos/digits-mlp.js';
 
 const trials = Number(process.argv[2] ?? 20);
 const workerCounts = (process.argv[3] ?? '1,2').split(',').map(Number);
@@ -31,6 +31,7 @@ const opts = {
     : digitsMlpObjective,
   searcher: randomSearch({ trials }),
   seed: 0,
+  backendModule: digitsMlpObjective.module,
 };
 
 const timings: Record<number, number> = {};

@@ -12,8 +12,16 @@ import { NerveError, type Tensor, manualSeed } from '@nerve/core';
 import { DataLoader, TensorDataset } from '@nerve/data';
 import { Sequential, crossEntropy } from '@nerve/layers';
 import { Adam } from '@nerve/optim';
-import { evaluate, fit } from './fit.js';
-import { discriminativeParamGroups } from './transfer.js';
+import {
+  discriminativeParamGroups,
+  evaluate,
+  extractFeatures,
+  fit,
+  loadPretrained,
+  readArchitecture,
+  saveModel,
+  trainHead,
+} from '@nerve/train';
 import {
   BACKBONE_LAYERS,
   type DemoData,
@@ -25,8 +33,6 @@ import {
   loadDemoData,
   transferCnn,
 } from './transfer-demo-data.js';
-import { extractFeatures, trainHead } from './transfer-features.js';
-import { loadPretrained, readArchitecture, saveModel } from './transfer-io.js';
 
 export { transferCnn, type TransferCnnSpec } from './transfer-demo-data.js';
 

@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { memory } from '@nerve/core';
 import { FASHION_MNIST_SYSTEM_DIR } from '@nerve/data';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type TransferCnnSpec, readArchitecture, runTransferDemo } from '../src/index.js';
+import { readArchitecture } from '@nerve/train';
+import { type TransferCnnSpec, runTransferDemo } from '../src/demos/transfer-demo.js';
 
 const pretrained = fileURLToPath(
   new URL('./fixtures/fmnist_cnn_classes0-4.safetensors', import.meta.url),

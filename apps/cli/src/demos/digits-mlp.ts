@@ -1,18 +1,17 @@
 /**
- * A real objective: an MLP on the bundled UCI digits, prepared the way
+ * The objective `nerve tune` searches (a demo, not part of @nerve/tune): an MLP on the bundled UCI digits, prepared the way
  * `nerve train` prepares them (80/20 stratified train/test split with seed 0,
  * 10% of train held out for validation, standardized with training
  * statistics). Trials are judged on the validation split; the test split is
  * never touched while tuning. Everything a trial creates is disposed.
  */
+import '@nerve/backend-cpu';
 import { type Tensor, tidy } from '@nerve/core';
 import { DataLoader, Standardize, TensorDataset, digitsSplit, trainValSplit } from '@nerve/data';
 import { Linear, ReLU, Sequential, crossEntropy } from '@nerve/layers';
 import { type OptimizerName, createOptimizer } from '@nerve/optim';
 import { fit } from '@nerve/train';
-import { reportingCallback } from '../callback.js';
-import type { ObjectiveRef } from '../pool.js';
-import type { Reporter } from '../trial.js';
+import { type ObjectiveRef, type Reporter, reportingCallback } from '@nerve/tune';
 
 /** What a digits trial can tune. */
 export interface DigitsMlpConfig {
@@ -89,6 +88,14 @@ export async function digitsMlp(config: DigitsMlpConfig, reporter: Reporter): Pr
     val.dispose();
   }
 }
+
+/**
+ * The CPU backend's thread setting, so that this module also serves as the
+ * `backendModule` of `nerve tune`'s worker threads: importing it registers the
+ * CPU backend (above), and tune sets each worker to one kernel thread. One
+ * module for both works unchanged in the bundle, where it is dist/worker.js.
+ */
+export { setThreads } from '@nerve/backend-cpu';
 
 /** digitsMlp as a module reference, for parallel studies (and `nerve tune`). */
 export const digitsMlpObjective: ObjectiveRef = {

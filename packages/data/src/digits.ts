@@ -3,33 +3,20 @@
  * the 1,797-image copy scikit-learn ships): 8×8 images with values 0..16.
  * See assets/README.md for provenance.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { NerveError, type Tensor, tensor } from '@nerve/core';
 import { TensorDataset } from './dataset.js';
-import { readMaybeGzip } from './files.js';
+import { digitsAsset } from './digits-asset.js';
 import { parseCsv } from './csv.js';
 import { trainValSplit } from './split.js';
 
 const ROWS = 1797;
 const PIXELS = 64;
 
-/**
- * Where the shipped copy is: src/digits.ts and dist/digits.js sit one level
- * below the package root; the bundled CLI carries it in assets/ beside itself.
- */
-function assetPath(): string {
-  const candidates = ['../assets/digits.csv.gz', './assets/digits.csv.gz'].map((rel) =>
-    fileURLToPath(new URL(rel, import.meta.url)),
-  );
-  return candidates.find((p) => existsSync(p)) ?? candidates[0];
-}
-
 /** The digits: x float32 [1797, 64] with values 0..16, y int32 [1797] with labels 0..9. */
 export function loadDigits(): { x: Tensor; y: Tensor } {
   const op = 'loadDigits';
-  const ASSET = assetPath();
-  const text = new TextDecoder().decode(readMaybeGzip(op, ASSET));
+  const { source: ASSET, bytes } = digitsAsset(op);
+  const text = new TextDecoder().decode(bytes);
   const p = parseCsv(op, text, ASSET, { numClasses: 10 });
   if (p.features !== PIXELS || p.rows !== ROWS) {
     throw NerveError.raw(

@@ -15,7 +15,7 @@ import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkNpmProject } from './npm-project.mjs';
+import { checkCliAlone, checkNpmProject } from './npm-project.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = new Set(process.argv.slice(2));
@@ -82,7 +82,7 @@ try {
     });
     tarballs.set(dep, join(out, printed.trim().split('\n').pop()));
   }
-  for (const r of checkNpmProject({ root, tarballs })) {
+  for (const r of [...checkNpmProject({ root, tarballs }), ...checkCliAlone({ tarballs })]) {
     if (r.ok) console.log(`ok   ${r.label}`);
     else {
       failures.push(r.label);

@@ -150,3 +150,30 @@ export function checkNpmProject({ root, tarballs }) {
   add('published .d.ts type-check with skipLibCheck: false (ESM and CommonJS)', tsc.ok, tsc.detail);
   return results;
 }
+
+/**
+ * The CLI's tarball alone in a fresh project: it must install offline (its
+ * bundle needs no other package) and train the embedded digits from there.
+ */
+export function checkCliAlone({ tarballs }) {
+  const tgz = tarballs.get('@nerve/cli');
+  const dir = join(tgz, '..', 'npm-cli');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'package.json'), '{ "name": "fresh-cli", "private": true }\n');
+  const install = run(
+    'npm',
+    ['install', '--offline', '--no-audit', '--no-fund', '--cache', join(dir, '.npm-cache'), tgz],
+    dir,
+  );
+  const results = [
+    { label: '@nerve/cli tarball alone installs offline', ok: install.ok, detail: install.detail },
+  ];
+  if (!install.ok) return results;
+  const train = run(join(dir, 'node_modules', '.bin', 'nerve'), ['train', '--epochs', '1'], dir);
+  results.push({
+    label: 'the installed `nerve` bin trains the embedded digits',
+    ok: train.ok && /epoch 1\/1/.test(train.detail),
+    detail: train.detail,
+  });
+  return results;
+}

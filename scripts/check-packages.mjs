@@ -10,7 +10,7 @@
  * Usage: pnpm check:packages [--no-build] [--keep]
  * Exit status 0 when every check passed; the last line says how many failed.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,16 +23,18 @@ const bin = (name) => join(root, 'node_modules', '.bin', name);
 const failures = [];
 
 /** Runs a command; records a failure with its output when it exits non-zero. */
-function check(label, cmd, argv, opts = {}) {
-  const r = spawnSync(cmd, argv, { encoding: 'utf8', cwd: root, ...opts });
-  const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
-  if (r.status === 0) {
-    console.log(`ok   ${label}`);
-    return out;
-  }
-  failures.push(label);
-  console.log(`FAIL ${label}\n${out.trim().replace(/^/gm, '     ')}`);
-  return out;
+function check(label, cmd, argv) {
+  return new Promise((resolve) => {
+    execFile(cmd, argv, { cwd: root, encoding: 'utf8' }, (err, stdout, stderr) => {
+      const out = `${stdout ?? ''}${stderr ?? ''}`;
+      if (!err) console.log(`ok   ${label}`);
+      else {
+        failures.push(label);
+        console.log(`FAIL ${label}\n${out.trim().replace(/^/gm, '     ')}`);
+      }
+      resolve(out);
+    });
+  });
 }
 
 const dirs = ['packages', 'apps'].flatMap((d) =>
@@ -57,21 +59,20 @@ try {
       cwd: dir,
       encoding: 'utf8',
     });
-    const tgz = printed.trim().split('\n').pop();
-    tarballs.set(json.name, tgz);
-    check(`publint ${json.name}`, bin('publint'), ['run', tgz, '--strict']);
+    tarballs.set(json.name, printed.trim().split('\n').pop());
+  }
+  // publint and attw read the tarballs only: they run side by side.
+  const lints = pkgs.flatMap(({ json }) => {
+    const tgz = tarballs.get(json.name);
+    const runs = [check(`publint ${json.name}`, bin('publint'), ['run', tgz, '--strict'])];
     // The CLI is a command, not a library: it has no exports or types for attw to check.
     if (json.exports) {
-      check(`attw ${json.name} (node16 ESM + CommonJS)`, bin('attw'), [
-        tgz,
-        '--profile',
-        'node16',
-        '--format',
-        'ascii',
-        '--no-emoji',
-      ]);
+      const argv = [tgz, '--profile', 'node16', '--format', 'ascii', '--no-emoji'];
+      runs.push(check(`attw ${json.name} (node16 ESM + CommonJS)`, bin('attw'), argv));
     }
-  }
+    return runs;
+  });
+  await Promise.all(lints);
   // Third-party dependencies of the published packages, packed from the
   // lockfile's installed copies so the npm project below needs no network.
   for (const dep of ['@webgpu/types']) {

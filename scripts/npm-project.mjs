@@ -8,12 +8,29 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { transformSync } from 'esbuild';
 
-/** The README's first TypeScript example, as written there. */
-function readmeExample(root) {
-  const text = readFileSync(join(root, 'README.md'), 'utf8');
+/** A README's first TypeScript example, as written there. */
+function readmeExample(file) {
+  const text = readFileSync(file, 'utf8');
   const m = text.match(/```ts\n([\s\S]*?)```/);
-  if (!m) throw new Error('README.md has no ```ts example');
+  if (!m) throw new Error(`${file} has no \`\`\`ts example`);
   return m[1];
+}
+
+/**
+ * The example as a CommonJS script: CommonJS has no top-level await, so the
+ * code after the imports runs in an async function (esbuild turns the imports
+ * into require() calls).
+ */
+function asCommonJs(ts) {
+  const lines = ts.split('\n');
+  const body = lines.findIndex((l) => l.trim() !== '' && !l.startsWith('import '));
+  const wrapped = [
+    ...lines.slice(0, body),
+    '(async () => {',
+    ...lines.slice(body),
+    '})().catch((e) => { console.error(e); process.exitCode = 1; });',
+  ].join('\n');
+  return transformSync(wrapped, { loader: 'ts', format: 'cjs' }).code;
 }
 
 function run(cmd, argv, cwd) {
@@ -84,23 +101,30 @@ export function checkNpmProject({ root, tarballs }) {
   const cores = copiesOf(dir, '@nerve/core');
   add('one copy of @nerve/core (a peer of every package)', cores.length === 1, cores.join('\n'));
 
-  // The README example, once as ESM and once through require().
-  const ts = readmeExample(root);
-  writeFileSync(join(dir, 'example.mjs'), transformSync(ts, { loader: 'ts', format: 'esm' }).code);
-  writeFileSync(join(dir, 'example.cjs'), transformSync(ts, { loader: 'ts', format: 'cjs' }).code);
-  const esm = run('node', ['example.mjs'], dir);
-  const cjs = run('node', ['example.cjs'], dir);
-  const printed = esm.out.trim();
-  add(
-    'README example runs under node as ESM',
-    esm.ok && printed.length > 0 && !/NaN/.test(printed),
-    esm.detail,
-  );
-  add(
-    'README example runs under node through require() and prints the same',
-    cjs.ok && cjs.out.trim() === printed,
-    `esm:\n${esm.detail}\ncjs:\n${cjs.detail}`,
-  );
+  // The READMEs' examples (nerve's, then train's: digits, fit, evaluate),
+  // each once as ESM and once through require().
+  for (const readme of ['README.md', 'packages/train/README.md']) {
+    const ts = readmeExample(join(root, readme));
+    const base = readme.replace(/[/.]/g, '-');
+    writeFileSync(
+      join(dir, `${base}.mjs`),
+      transformSync(ts, { loader: 'ts', format: 'esm' }).code,
+    );
+    writeFileSync(join(dir, `${base}.cjs`), asCommonJs(ts));
+    const esm = run('node', [`${base}.mjs`], dir);
+    const cjs = run('node', [`${base}.cjs`], dir);
+    const printed = esm.out.trim();
+    add(
+      `${readme} example runs under node as ESM`,
+      esm.ok && printed.length > 0 && !/NaN/.test(printed),
+      esm.detail,
+    );
+    add(
+      `${readme} example runs under node through require() and prints the same`,
+      cjs.ok && cjs.out.trim() === printed,
+      `esm:\n${esm.detail}\ncjs:\n${cjs.detail}`,
+    );
+  }
 
   // webgpu is an optional peer: without it, the error says how to get it.
   writeFileSync(

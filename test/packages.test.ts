@@ -2,7 +2,9 @@
  * The packages as npm users meet them: scripts/check-packages.mjs builds and
  * packs every package, runs publint and attw (node16 ESM and CommonJS) on each
  * tarball, installs the library tarballs into a fresh npm project offline, runs
- * the README example there as ESM and through require(), checks that one copy
+ * the examples of README.md and packages/train/README.md there as ESM and
+ * through require(), installs the CLI's tarball alone and trains with its
+ * `nerve` bin, and checks that one copy
  * of core is installed, that a missing `webgpu` says how to install it, and
  * that the published .d.ts type-check with skipLibCheck off.
  */

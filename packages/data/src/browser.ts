@@ -13,3 +13,4 @@ export { Standardize, type StandardizeOptions } from './standardize.js';
 export { PCA, PCAWhiten, type PCAOptions, type PCAWhitenOptions } from './pca.js';
 export { ZCAWhiten, type ZCAWhitenOptions } from './zca.js';
 export { makeSpiral, type SpiralOptions } from './spiral.js';
+export { loadDigitsFromGzip } from './digits-decode.js';

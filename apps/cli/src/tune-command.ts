@@ -115,11 +115,6 @@ export function parseTuneArgs(argv: string[]): TuneArgs {
     params.optimizer = choice(names);
   }
   const workers = v.workers as number;
-  if (workers > 1 && process.env.NERVE_BUNDLED === '1') {
-    throw fail(
-      '--workers: the single-file bundle runs trials in-process only; use --workers 1, or the workspace CLI (pnpm nerve tune) for worker threads',
-    );
-  }
   const gridSteps = v['grid-steps'] as number;
   if (
     search !== 'grid' &&

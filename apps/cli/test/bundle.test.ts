@@ -1,9 +1,10 @@
 /**
- * The bundled CLI is one file (plus the digits asset) that runs with plain
- * `node` outside the monorepo, where no workspace package can be resolved.
+ * The bundled CLI is one file (plus its tune worker entry) that runs with plain
+ * `node` outside the monorepo, where no workspace package can be resolved; the
+ * digits data are embedded in it.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +21,13 @@ describe('bundled CLI', () => {
       stdio: 'pipe',
     });
     cpSync(join(cli, 'dist'), join(outside, 'dist'), { recursive: true });
+    // Only the bundle's own files: no assets/ folder, no node_modules anywhere above.
+    expect(readdirSync(outside)).toEqual(['dist']);
+    expect(readdirSync(join(outside, 'dist')).sort()).toEqual([
+      'nerve.mjs',
+      'package.json',
+      'worker.js',
+    ]);
     const out = execFileSync(
       process.execPath,
       [join(outside, 'dist', 'nerve.mjs'), 'train', '--epochs', '2', '--json'],
@@ -47,22 +55,16 @@ describe('bundled CLI', () => {
     expect(out).toBe(`${version}\n`);
   });
 
-  it('explains that worker threads need the workspace CLI', () => {
-    let stderr = '';
-    try {
-      execFileSync(
-        process.execPath,
-        [join(outside, 'dist', 'nerve.mjs'), 'tune', '--workers', '2'],
-        {
-          cwd: outside,
-          stdio: ['ignore', 'pipe', 'pipe'],
-          encoding: 'utf8',
-        },
-      );
-    } catch (e) {
-      stderr = String((e as { stderr: string }).stderr);
-    }
-    expect(stderr).toMatch(/--workers: the single-file bundle runs trials in-process only/);
+  it('runs tune with two worker threads from the copy (the worker entry sits beside the bundle)', () => {
+    const out = execFileSync(
+      process.execPath,
+      [join(outside, 'dist', 'nerve.mjs'), 'tune', '--workers', '2', '--trials', '2'],
+      { cwd: outside, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' },
+    );
+    expect(out).toMatch(/2 trials, 2 worker\(s\)/);
+    const done = out.split('\n').filter((l) => /^trial\s+\d+ completed valLoss \d/.test(l));
+    expect(done).toHaveLength(2);
+    expect(out).toMatch(/^best: trial \d, valLoss \d/m);
   });
 
   it('exits with 2 on a bad flag', () => {

@@ -4,6 +4,8 @@
  * Importing this package registers it as 'webgpu' with priority 0, so the CPU
  * backend stays the default: `await ready('webgpu'); setBackend('webgpu')`.
  */
+// The published .d.ts name GPU* types: this keeps @webgpu/types (a dependency) in them.
+/// <reference types="@webgpu/types" preserve="true" />
 import { registerBackend } from '@nerve/core/backend';
 import { WebGpuBackend } from './webgpu-backend.js';
 

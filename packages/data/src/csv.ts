@@ -4,39 +4,20 @@
  * reads hold numbers only); blank lines are skipped. Reads are bounded
  * (`maxBytes`, also for the inflated text of a gzipped file), and cells are
  * read strictly (see csv-cells.ts): no hexadecimal, no non-finite features
- * unless asked for, labels plain decimal integers within int32.
+ * unless asked for, labels plain decimal integers within int32. This file
+ * reads the file (Node); the parsing, which browsers can use, is csv-parse.ts.
  */
 import { Buffer } from 'node:buffer';
 import { NerveError, type Tensor, tensor } from '@nerve/core';
-import { parseFeature, parseLabel } from './csv-cells.js';
+import { type CsvOptions, checkOptions, parseCsv } from './csv-parse.js';
 import { readDataFile } from './files.js';
+
+export { parseCsv, type CsvOptions, type ParsedCsv } from './csv-parse.js';
 
 /** The default of CsvOptions.maxBytes: 256 MiB, twice MNIST's training set as CSV. */
 export const CSV_DEFAULT_MAX_BYTES = 256 * 2 ** 20;
 /** The largest maxBytes: V8's longest string (2²⁹ − 24 characters on 64-bit). */
 const CSV_MAX_BYTES_LIMIT = 2 ** 29 - 24;
-
-/** Options of loadCsv. */
-export interface CsvOptions {
-  /** The label column: 'last' (default), 'first', or a 0-based index (negative: from the end). */
-  labelColumn?: 'last' | 'first' | number;
-  /** Skip the first non-blank line (default false). */
-  header?: boolean;
-  /** When given, labels must lie in 0..numClasses-1. */
-  numClasses?: number;
-  /** Keep NaN and ±Infinity features (nan, inf, 1e39…) instead of refusing them (default false). */
-  allowNonFinite?: boolean;
-  /** The most bytes read, before and after gunzip (default 256 MiB, at most 2²⁹ − 24). */
-  maxBytes?: number;
-}
-
-/** Parsed rows: features row-major, labels, and the row and feature counts. */
-export interface ParsedCsv {
-  x: Float32Array;
-  y: Int32Array;
-  rows: number;
-  features: number;
-}
 
 /** Loads a numeric CSV: x float32 [rows, columns − 1], y int32 [rows]. */
 export function loadCsv(path: string, opts: CsvOptions = {}): { x: Tensor; y: Tensor } {
@@ -54,20 +35,6 @@ export function loadCsv(path: string, opts: CsvOptions = {}): { x: Tensor; y: Te
   return { x: tensor(p.x, { shape: [p.rows, p.features] }), y: tensor(p.y) };
 }
 
-function checkOptions(op: string, opts: CsvOptions): void {
-  const { labelColumn = 'last', numClasses } = opts;
-  if (numClasses !== undefined && (!Number.isInteger(numClasses) || numClasses < 1)) {
-    throw new NerveError(op, 'numClasses a positive integer', String(numClasses));
-  }
-  if (
-    labelColumn !== 'last' &&
-    labelColumn !== 'first' &&
-    !(typeof labelColumn === 'number' && Number.isInteger(labelColumn))
-  ) {
-    throw new NerveError(op, "labelColumn 'last', 'first' or an integer", String(labelColumn));
-  }
-}
-
 /**
  * UTF-8 text without a byte-order mark. Buffer's decoder makes a one-byte
  * string of ASCII text where TextDecoder makes a two-byte one, halving what
@@ -76,108 +43,4 @@ function checkOptions(op: string, opts: CsvOptions): void {
 function decodeUtf8(bytes: Uint8Array): string {
   const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
   return Buffer.from(bytes.buffer, bytes.byteOffset + bom, bytes.length - bom).toString('utf8');
-}
-
-/** Counts the commas: a row of `width` cells holds width − 1 of them, bounding the rows. */
-function countCommas(text: string): number {
-  let commas = 0;
-  for (let i = text.indexOf(','); i !== -1; i = text.indexOf(',', i + 1)) commas++;
-  return commas;
-}
-
-/**
- * Parses CSV text; errors name `op`, `source` and the 1-based line and
- * column. Features are stored as float32 as they are read, never as a
- * JavaScript array of all values.
- */
-export function parseCsv(
-  op: string,
-  text: string,
-  source: string,
-  opts: CsvOptions = {},
-): ParsedCsv {
-  checkOptions(op, opts);
-  const { labelColumn = 'last', header = false, numClasses, allowNonFinite = false } = opts;
-  const start = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  const commas = countCommas(text);
-  let values = new Float32Array(0);
-  let labels = new Int32Array(0);
-  let rows = 0;
-  let nValues = 0;
-  let width = -1;
-  let firstLine = 0;
-  let labelAt = 0;
-  let headerSkipped = !header;
-  let lineNo = 0;
-  for (let pos = start; pos <= text.length; ) {
-    let end = text.indexOf('\n', pos);
-    if (end === -1) end = text.length;
-    lineNo++;
-    const line = text.slice(pos, end > pos && text.charCodeAt(end - 1) === 13 ? end - 1 : end);
-    pos = end + 1;
-    if (line.trim() === '') continue;
-    if (!headerSkipped) {
-      headerSkipped = true;
-      continue;
-    }
-    const cells = line.split(',');
-    if (width < 0) {
-      width = cells.length;
-      firstLine = lineNo;
-      if (width < 2) {
-        throw NerveError.raw(
-          op,
-          `${source}: line ${lineNo} has ${width} column; need features and a label`,
-        );
-      }
-      labelAt = labelIndex(op, source, labelColumn, width);
-      // Every data row holds width − 1 commas, so the rows are at most
-      // commas / (width − 1): storage is sized once, at most 4 bytes a comma.
-      const maxRows = Math.floor(commas / (width - 1));
-      values = new Float32Array(maxRows * (width - 1));
-      labels = new Int32Array(maxRows);
-    } else if (cells.length !== width) {
-      throw NerveError.raw(
-        op,
-        `${source}: ragged rows: line ${lineNo} has ${cells.length} columns, line ${firstLine} has ${width}`,
-      );
-    }
-    for (let c = 0; c < width; c++) {
-      const cell = cells[c].trim();
-      const at = `at line ${lineNo}, column ${c + 1}`;
-      if (c === labelAt) {
-        const r = parseLabel(cell);
-        if (!('value' in r)) throw NerveError.raw(op, `${source}: ${r.what} ${at}${r.why}`);
-        if (numClasses !== undefined && r.value >= numClasses) {
-          throw NerveError.raw(
-            op,
-            `${source}: label ${r.value} ${at} is outside 0..${numClasses - 1}`,
-          );
-        }
-        labels[rows] = r.value;
-      } else {
-        const r = parseFeature(cell, allowNonFinite);
-        if (!('value' in r)) throw NerveError.raw(op, `${source}: ${r.what} ${at}${r.why}`);
-        values[nValues++] = r.value;
-      }
-    }
-    rows++;
-  }
-  if (width < 0) throw NerveError.raw(op, `${source}: no data rows`);
-  return {
-    x: values.subarray(0, nValues),
-    y: labels.subarray(0, rows),
-    rows,
-    features: width - 1,
-  };
-}
-
-function labelIndex(op: string, source: string, col: CsvOptions['labelColumn'], width: number) {
-  if (col === 'last') return width - 1;
-  if (col === 'first') return 0;
-  const idx = (col as number) < 0 ? width + (col as number) : (col as number);
-  if (idx < 0 || idx >= width) {
-    throw NerveError.raw(op, `${source}: labelColumn ${col} is outside the ${width} columns`);
-  }
-  return idx;
 }

@@ -3,48 +3,17 @@
  * the 1,797-image copy scikit-learn ships): 8×8 images with values 0..16.
  * See assets/README.md for provenance.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { NerveError, type Tensor, tensor } from '@nerve/core';
+import type { Tensor } from '@nerve/core';
 import { TensorDataset } from './dataset.js';
-import { readMaybeGzip } from './files.js';
-import { parseCsv } from './csv.js';
+import { digitsAsset } from './digits-asset.js';
+import { digitsFromText } from './digits-decode.js';
 import { trainValSplit } from './split.js';
-
-const ROWS = 1797;
-const PIXELS = 64;
-
-/**
- * Where the shipped copy is: src/digits.ts and dist/digits.js sit one level
- * below the package root; the bundled CLI carries it in assets/ beside itself.
- */
-function assetPath(): string {
-  const candidates = ['../assets/digits.csv.gz', './assets/digits.csv.gz'].map((rel) =>
-    fileURLToPath(new URL(rel, import.meta.url)),
-  );
-  return candidates.find((p) => existsSync(p)) ?? candidates[0];
-}
 
 /** The digits: x float32 [1797, 64] with values 0..16, y int32 [1797] with labels 0..9. */
 export function loadDigits(): { x: Tensor; y: Tensor } {
   const op = 'loadDigits';
-  const ASSET = assetPath();
-  const text = new TextDecoder().decode(readMaybeGzip(op, ASSET));
-  const p = parseCsv(op, text, ASSET, { numClasses: 10 });
-  if (p.features !== PIXELS || p.rows !== ROWS) {
-    throw NerveError.raw(
-      op,
-      `${ASSET}: expected ${ROWS} rows of ${PIXELS + 1} columns, found ${p.rows} rows of ${p.features + 1}`,
-    );
-  }
-  for (let i = 0; i < p.x.length; i++) {
-    const v = p.x[i];
-    if (!Number.isInteger(v) || v < 0 || v > 16) {
-      const row = Math.floor(i / PIXELS);
-      throw NerveError.raw(op, `${ASSET}: pixel value ${v} in row ${row + 1} is outside 0..16`);
-    }
-  }
-  return { x: tensor(p.x, { shape: [ROWS, PIXELS] }), y: tensor(p.y) };
+  const { source, bytes } = digitsAsset(op);
+  return digitsFromText(op, new TextDecoder().decode(bytes), source);
 }
 
 /** Options of digitsSplit. */

@@ -1,0 +1,16 @@
+/**
+ * @nerve/data for browsers and bundlers: everything that needs no file system.
+ * The loaders that read files (digits, CSV, IDX, Fashion-MNIST) live in the
+ * Node entry (index.ts), which re-exports all of this; package.json's
+ * `browser` condition picks this file, so a browser bundle has no `node:` import.
+ */
+export { TensorDataset } from './dataset.js';
+export { DataLoader, type DataLoaderOptions } from './dataloader.js';
+export { trainValSplit, kFold, type TrainValSplitOptions, type KFoldOptions } from './split.js';
+export { Preprocessor, type PreprocessorState } from './preprocess.js';
+export { ZeroCenter, type ZeroCenterOptions } from './zero-center.js';
+export { Standardize, type StandardizeOptions } from './standardize.js';
+export { PCA, PCAWhiten, type PCAOptions, type PCAWhitenOptions } from './pca.js';
+export { ZCAWhiten, type ZCAWhitenOptions } from './zca.js';
+export { makeSpiral, type SpiralOptions } from './spiral.js';
+export { loadDigitsFromGzip } from './digits-decode.js';

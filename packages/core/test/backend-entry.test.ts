@@ -25,6 +25,13 @@ describe('@nerve/core/backend entry point', () => {
     const entry = pkg.exports['./backend'];
     expect(Object.keys(entry)).toEqual(Object.keys(main));
     expect(entry['@nerve/source']).toBe('./src/backend-api.ts');
-    expect(entry.import).toBe('./dist/backend-api.js');
+    expect(entry.import).toEqual({
+      types: './dist/backend-api.d.ts',
+      default: './dist/backend-api.js',
+    });
+    expect(entry.require).toEqual({
+      types: './dist/cjs/backend-api.d.ts',
+      default: './dist/cjs/backend-api.js',
+    });
   });
 });

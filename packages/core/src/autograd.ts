@@ -6,7 +6,7 @@
  * reverse topological order and accumulates into the leaves' `.grad`.
  */
 import { BYTES_PER_ELEMENT } from './dtype.js';
-import { engine, keep, noGrad, type Storage, tidy } from './engine.js';
+import { engine, keep, noGrad, type Storage, type TrackedTensor, tidy } from './engine.js';
 import { NerveError, fmtShape } from './errors.js';
 import { shapesEqual } from './shape.js';
 import type { Tensor } from './tensor.js';
@@ -153,7 +153,7 @@ function isTensor(v: unknown): v is Tensor {
 function accumulateLeaf(
   leaf: Tensor,
   g: Tensor,
-  scope: Set<Tensor> | undefined,
+  scope: Set<TrackedTensor> | undefined,
   adopted: Set<Storage>,
 ): void {
   if (leaf.grad) {
@@ -181,7 +181,7 @@ function accumulateLeaf(
 }
 
 /** How many tensors of `scope` share `storage`. */
-function referencesIn(scope: Set<Tensor>, storage: Storage): number {
+function referencesIn(scope: Set<TrackedTensor>, storage: Storage): number {
   let n = 0;
   for (const t of scope) if (t.storage === storage) n++;
   return n;

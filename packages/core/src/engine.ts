@@ -8,7 +8,22 @@
 import type { Backend } from './backend.js';
 import { OPTIONAL_KERNEL_NAMES, type OptionalKernels } from './optional-kernels.js';
 import { NerveError } from './errors.js';
-import type { Tensor } from './tensor.js';
+
+/**
+ * What the engine needs of a tensor: its storage, its scope and ownership
+ * links, and `dispose`. Declared here (and implemented by `Tensor`) so the
+ * engine does not import the tensor module that imports it.
+ */
+export interface TrackedTensor {
+  readonly isTensor: true;
+  readonly storage: Storage;
+  readonly requiresGrad: boolean;
+  kept: boolean;
+  scope: Set<TrackedTensor> | null;
+  owned: TrackedTensor[] | null;
+  dispose(): void;
+}
+type Tensor = TrackedTensor;
 
 interface BackendCount {
   tensors: number;

@@ -1,5 +1,6 @@
 /**
- * Every ```ts block in the READMEs and docs/ runs, so the examples stay true.
+ * Every ```ts block in the READMEs and docs/ runs, and prints what the
+ * ```text block after it says (see example-output.ts), so the examples stay true.
  * Blocks are written next to this file (git-ignored) so their imports
  * resolve through the workspace, then imported.
  */
@@ -9,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import '@nerve/backend-cpu';
 import { setBackend } from '@nerve/core';
 import { probe } from '@nerve/backend-webgpu';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { type Example, compareOutput, examplesIn, formatLogs } from './example-output.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, 'test', '.generated');
@@ -41,16 +43,32 @@ function markdownFiles(): string[] {
   });
 }
 
-const blocks: { name: string; code: string }[] = [];
+const blocks: { name: string; code: string; file: string; example: Example }[] = [];
 for (const file of markdownFiles()) {
   const text = readFileSync(file, 'utf8');
-  const re = /```ts\n([\s\S]*?)```/g;
-  let m: RegExpExecArray | null;
-  let i = 0;
-  while ((m = re.exec(text)) !== null) {
-    blocks.push({ name: `${relative(root, file)} #${++i}`, code: m[1] });
+  for (const [i, example] of examplesIn(text).entries()) {
+    blocks.push({ name: `${relative(root, file)} #${i + 1}`, code: example.code, file, example });
   }
 }
+
+// NERVE_UPDATE_EXAMPLES=1 writes what each example printed into its page, as
+// the ```text block after it, instead of comparing: review the diff.
+const updating = process.env.NERVE_UPDATE_EXAMPLES === '1';
+const printed = new Map<(typeof blocks)[number], string>();
+afterAll(() => {
+  if (!updating) return;
+  for (const file of new Set(blocks.map((b) => b.file))) {
+    let text = readFileSync(file, 'utf8');
+    // From the end, so earlier offsets stay valid.
+    const mine = blocks.filter((b) => b.file === file && printed.has(b)).reverse();
+    for (const b of mine) {
+      const out = `\n\n\`\`\`text\n${printed.get(b)}\n\`\`\``;
+      const [from, to] = b.example.outputSpan ?? [b.example.end, b.example.end];
+      text = text.slice(0, from) + out + text.slice(to);
+    }
+    writeFileSync(file, text);
+  }
+});
 
 // Examples that use WebGPU need an adapter. Without one they are skipped with
 // one line saying so, unless NERVE_REQUIRE_WEBGPU=1 (as CI sets it).
@@ -86,9 +104,21 @@ describe('documentation examples run', () => {
       } finally {
         console.log = orig;
       }
-      // Every example prints what it computed; an example that prints NaN is broken.
+      // Every example prints what it computed, and its page says what that is.
       expect(logs.length).toBeGreaterThan(0);
-      expect(JSON.stringify(logs)).not.toMatch(/NaN/);
+      const output = formatLogs(logs);
+      // An example that prints NaN is broken, whatever its page says.
+      expect(output).not.toMatch(/\bNaN\b/);
+      if (updating) {
+        printed.set(block, output);
+        return;
+      }
+      expect(
+        block.example.expected,
+        `${block.name} states no output: add a \`\`\`text block after it (NERVE_UPDATE_EXAMPLES=1 writes it)`,
+      ).not.toBeNull();
+      const difference = compareOutput(output, block.example.expected ?? '');
+      expect(difference, `${block.name}: ${difference}`).toBeNull();
     });
   }
 });

@@ -12,7 +12,9 @@ describe('compareOutput', () => {
 
   it('refuses another number, other words, or more output', () => {
     expect(compareOutput('loss 0.7933', 'loss 0.7932')).toMatch(/number 1 of the output is 0.7933/);
-    expect(compareOutput('Float32Array(4) [ 1 ]', 'Float32Array(3) [ 1 ]')).toMatch(/is 4, the page says 3/);
+    expect(compareOutput('Float32Array(4) [ 1 ]', 'Float32Array(3) [ 1 ]')).toMatch(
+      /is 4, the page says 3/,
+    );
     expect(compareOutput('relaxed', 'simd')).toMatch(/differs/);
     expect(compareOutput('a 1\nb 2', 'a 1')).toMatch(/differs/);
     expect(compareOutput('NaN', '1')).toMatch(/differs/);

@@ -2,9 +2,8 @@
  * @nerve/tune for browsers and bundlers: search spaces, searchers, pruners,
  * ranking, the study report, cross-validation and the learning-rate range
  * test. runStudy and readStudyFile (worker threads, study files) are Node-only
- * and come from the Node entry (index.ts); package.json's `browser` condition
- * picks this file. Keep this list a subset of index.ts
- * (test/browser-bundle.test.ts checks it).
+ * and come from the Node entry (index.ts), which re-exports everything here;
+ * package.json's `browser` condition picks this file.
  */
 export {
   type Value,

@@ -132,4 +132,9 @@ export { softmax, logSoftmax } from './ops/softmax.js';
 export { conv2d, type Conv2dOptions } from './ops/conv.js';
 export { maxPool2d, avgPool2d, type Pool2dOptions } from './ops/pooling.js';
 export type { Pair } from './ops/conv-geometry.js';
-export { describeValue, type TensorLike } from './ops/util.js';
+export {
+  describeFileKind,
+  describeValue,
+  type FileKindLike,
+  type TensorLike,
+} from './ops/util.js';

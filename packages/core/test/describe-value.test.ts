@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeValue } from '../src/index.js';
+import { describeFileKind, describeValue } from '../src/index.js';
 
 // Every package builds its error messages with this one function, so the
 // received part of an error reads the same everywhere.
@@ -21,5 +21,29 @@ describe('describeValue (main entry)', () => {
     expect(describeValue('')).toBe('""');
     expect(describeValue('a'.repeat(50))).toBe(`"${'a'.repeat(40)}…"`);
     expect(describeValue(true)).toBe('boolean true');
+  });
+});
+
+describe('describeFileKind (main entry)', () => {
+  const kind = (what: string) => {
+    const is = (k: string) => () => k === what;
+    return {
+      isFile: is('file'),
+      isDirectory: is('dir'),
+      isFIFO: is('fifo'),
+      isCharacterDevice: is('chr'),
+      isBlockDevice: is('blk'),
+      isSocket: is('sock'),
+    };
+  };
+
+  it('is null for a regular file and names everything else', () => {
+    expect(describeFileKind(kind('file'))).toBeNull();
+    expect(describeFileKind(kind('dir'))).toBe('a directory');
+    expect(describeFileKind(kind('fifo'))).toBe('a FIFO (named pipe)');
+    expect(describeFileKind(kind('chr'))).toBe('a character device');
+    expect(describeFileKind(kind('blk'))).toBe('a block device');
+    expect(describeFileKind(kind('sock'))).toBe('a socket');
+    expect(describeFileKind(kind('?'))).toBe('not a regular file');
   });
 });

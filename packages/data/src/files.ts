@@ -7,7 +7,7 @@
  * NerveError naming the loader and the path.
  */
 import { type Stats, closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { NerveError } from '@nerve/core';
+import { NerveError, describeFileKind } from '@nerve/core';
 import { inflateCapped, isGzip } from './gzip.js';
 
 /**
@@ -23,18 +23,8 @@ export interface DataFile {
   path: string;
 }
 
-function kindOf(st: Stats): string | null {
-  if (st.isFile()) return null;
-  if (st.isDirectory()) return 'a directory';
-  if (st.isFIFO()) return 'a FIFO (named pipe)';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isSocket()) return 'a socket';
-  return 'not a regular file';
-}
-
 function refuseKind(op: string, path: string, st: Stats): void {
-  const kind = kindOf(st);
+  const kind = describeFileKind(st);
   if (kind !== null) throw NerveError.raw(op, `${path} is ${kind}, not a data file`);
 }
 

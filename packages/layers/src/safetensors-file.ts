@@ -6,7 +6,7 @@
  * /dev/zero, a FIFO, a socket) is refused by name before it is read.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { NerveError, type TypedArray } from '@nerve/core';
+import { NerveError, type TypedArray, describeFileKind } from '@nerve/core';
 import { decodeSlice } from './safetensors-codec.js';
 import {
   type HeaderEntry,
@@ -30,16 +30,6 @@ export async function nodeFs(): Promise<
     import(/* @vite-ignore */ FS_MODULE),
     import(/* @vite-ignore */ PATH_MODULE),
   ]);
-}
-
-/** What kind of file system object a stat describes, for refusals. */
-function kindOf(st: import('node:fs').Stats): string {
-  if (st.isDirectory()) return 'a directory';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isFIFO()) return 'a FIFO (named pipe)';
-  if (st.isSocket()) return 'a socket';
-  return 'not a regular file';
 }
 
 /** A Node file error while reading, in words that name the path. */
@@ -82,7 +72,8 @@ async function openRegular(op: string, path: string): Promise<OpenFile> {
   } catch (e) {
     throw NerveError.raw(op, `cannot read ${describeFsError(e, path)}`);
   }
-  if (!st.isFile()) throw refuse(kindOf(st));
+  const kind = describeFileKind(st);
+  if (kind !== null) throw refuse(kind);
   const { constants } = await import(/* @vite-ignore */ FS_SYNC_MODULE);
   let fh: FileHandle;
   try {
@@ -91,9 +82,10 @@ async function openRegular(op: string, path: string): Promise<OpenFile> {
     throw NerveError.raw(op, `cannot read ${describeFsError(e, path)}`);
   }
   const again = await fh.stat();
-  if (!again.isFile()) {
+  const kindNow = describeFileKind(again);
+  if (kindNow !== null) {
     await fh.close();
-    throw refuse(kindOf(again));
+    throw refuse(kindNow);
   }
   return { fh, size: again.size };
 }

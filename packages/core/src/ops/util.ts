@@ -58,6 +58,31 @@ export function describeValue(x: unknown): string {
   return `${typeof x} ${String(x)}`;
 }
 
+/** The file-type questions of Node's `fs.Stats`, which describeFileKind asks (core itself imports no `node:` module). */
+export interface FileKindLike {
+  isFile(): boolean;
+  isDirectory(): boolean;
+  isFIFO(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+  isSocket(): boolean;
+}
+
+/**
+ * What a stat says a path is, for loaders that read only regular files:
+ * null for a regular file, else `a directory`, `a FIFO (named pipe)`,
+ * `a character device`, `a block device`, `a socket` or `not a regular file`.
+ */
+export function describeFileKind(st: FileKindLike): string | null {
+  if (st.isFile()) return null;
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
 /** Wraps a buffer a kernel returned as a new contiguous tensor. */
 export function wrap(backend: Backend, id: DataId, shape: readonly number[], dtype: DType): Tensor {
   return Tensor.fromData(backend, id, shape, dtype);

@@ -1,0 +1,114 @@
+/**
+ * The shape of a lab experiment. An experiment states one claim of the
+ * lecture in our words, runs a measurement with nerve's own API, and
+ * returns data: findings (did the claim hold, with numbers), tables and
+ * figures (as @nerve/plot data). It never renders and never touches files,
+ * so the CLI and the site draw the same result from the same code.
+ */
+import type { Tensor } from '@nerve/core';
+import type { TensorDataset } from '@nerve/data';
+import type { Figure, Finding, Table } from '@nerve/plot';
+
+/** A parameter an experiment takes, with its default and its quick-mode value. */
+export type ParamSpec =
+  | {
+      type: 'number' | 'integer';
+      default: number;
+      /** The value used by `--quick` (≤ 10 s runs); the default when absent. */
+      quick?: number;
+      min?: number;
+      max?: number;
+      description: string;
+    }
+  | {
+      type: 'choice';
+      default: string;
+      quick?: string;
+      choices: readonly string[];
+      description: string;
+    }
+  | { type: 'boolean'; default: boolean; quick?: boolean; description: string };
+
+/** Parameter values as an experiment receives them. */
+export type ParamValues = Record<string, number | string | boolean>;
+
+/** A data set as tensors: x float32, y int32 labels. The caller of `load` owns both. */
+export interface LabTensors {
+  x: Tensor;
+  y: Tensor;
+}
+
+/**
+ * Where experiments get their data. The lab never reads files itself: in
+ * Node the CLI passes loaders backed by @nerve/data's file readers
+ * (`nodeLabData` from '@nerve/lab/node'); in a browser the site passes
+ * loaders that fetch the same files (digits through `loadDigitsFromGzip`).
+ */
+export interface LabData {
+  /** The bundled UCI digits: x [1797, 64] with values 0..16, y [1797]. */
+  digits(): Promise<LabTensors>;
+  /**
+   * Fashion-MNIST: 60,000 train and 10,000 test images [N, 1, 28, 28] in
+   * [0, 1] with int32 labels 0..9, as loadFashionMnist returns them. Rejects
+   * with a clear message where it is not installed. The caller disposes both.
+   */
+  fashionMnist(): Promise<{ train: TensorDataset; test: TensorDataset }>;
+}
+
+/** Progress of a running experiment. */
+export interface LabProgress {
+  /** 0..1. */
+  fraction: number;
+  message: string;
+}
+
+/** What `run` receives besides the parameters. */
+export interface LabContext {
+  /** Backend name (registered by the caller); the default backend when absent. */
+  backend?: string;
+  /** Seed of everything random in the run; each experiment documents its default. */
+  seed: number;
+  /** True when running with the quick parameter values (tests, `--quick`). */
+  quick: boolean;
+  data: LabData;
+  /** Aborting stops the run at the next step with an AbortError. */
+  signal?: AbortSignal;
+  onProgress?: (p: LabProgress) => void;
+}
+
+/** What an experiment returns: data only. */
+export interface LabOutput {
+  findings: Finding[];
+  tables: Table[];
+  figures: Figure[];
+  /** Free-text notes on what the numbers show (plain text, one per paragraph). */
+  notes?: string[];
+}
+
+/** A finished run, as the CLI prints it and the site shows it. */
+export interface LabResult extends LabOutput {
+  id: string;
+  title: string;
+  claim: string;
+  params: ParamValues;
+  seed: number;
+  quick: boolean;
+  /** True when every finding held. */
+  held: boolean;
+  seconds: number;
+}
+
+/** One experiment. */
+export interface Experiment {
+  /** Short kebab-case name used on the command line: `nerve lab run init-depth`. */
+  id: string;
+  title: string;
+  /** The claim the experiment tests, in one or two sentences of our own. */
+  claim: string;
+  /** The lecture topic it belongs to (for grouping on the site). */
+  topic: string;
+  params: Record<string, ParamSpec>;
+  /** Default seed. */
+  seed: number;
+  run(params: ParamValues, ctx: LabContext): Promise<LabOutput>;
+}

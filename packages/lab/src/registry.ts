@@ -1,6 +1,7 @@
 /** Every experiment of the lab, in the lecture's order. */
 import { NerveError } from '@nerve/core';
 import type { Experiment } from './experiment.js';
+import { activations } from './experiments/activations.js';
 import { deadRelu } from './experiments/dead-relu.js';
 import { initDepth } from './experiments/init-depth.js';
 
@@ -8,7 +9,7 @@ import { initDepth } from './experiments/init-depth.js';
  * The experiments, in lecture order. Each experiment module adds itself
  * here by import; the order of this list is the order of `nerve lab list`.
  */
-export const experiments: readonly Experiment[] = [initDepth, deadRelu];
+export const experiments: readonly Experiment[] = [initDepth, activations, deadRelu];
 
 /** The experiment with this id, or an error naming the known ones. */
 export function getExperiment(id: string): Experiment {

@@ -141,7 +141,7 @@ function report(
   const findings: Finding[] = [
     {
       statement:
-        'The sigmoid′s derivative never exceeds 1/4 and is nearly 0 at |x| = 5 (saturation)',
+        'The sigmoid’s derivative never exceeds 1/4 and is nearly 0 at |x| = 5 (saturation)',
       measured: `max σ′ ${fmtNum(maxD(sig), 4)}, σ′(±5) ${fmtNum(edgeD(sig))}; tanh′ max ${fmtNum(maxD(curve('tanh')), 3)}, tanh′(±5) ${fmtNum(edgeD(curve('tanh')))}`,
       // σ′ = σ(1 − σ) ≤ 1/4 at x = 0; σ′(5) = 0.0066.
       held: maxD(sig) <= 0.25 + 1e-6 && edgeD(sig) < 0.01,
@@ -254,13 +254,13 @@ function report(
       rows: [
         [
           'positive',
-          zz.pos.sameSignSteps,
+          Number(zz.pos.sameSignSteps.toFixed(3)),
           Number(zz.pos.efficiency.toFixed(3)),
           Number(zz.pos.finalDistance.toPrecision(3)),
         ],
         [
           'zero-centred',
-          zz.cen.sameSignSteps,
+          Number(zz.cen.sameSignSteps.toFixed(3)),
           Number(zz.cen.efficiency.toFixed(3)),
           Number(zz.cen.finalDistance.toPrecision(3)),
         ],

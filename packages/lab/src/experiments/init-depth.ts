@@ -53,6 +53,7 @@ const CASES: readonly InitCase[] = [
 export interface InitDepthCase {
   id: string;
   label: string;
+  activation: 'tanh' | 'relu';
   means: number[];
   stds: number[];
   meanAbs: number[];
@@ -96,6 +97,7 @@ async function runCase(
     const out: InitDepthCase = {
       id: c.id,
       label: c.label,
+      activation: c.activation,
       means: [],
       stds: [],
       meanAbs: [],
@@ -110,7 +112,10 @@ async function runCase(
       out.stds.push(s.std);
       out.meanAbs.push(meanAbs(values));
       out.localGrad.push(localGradient(c.activation, values));
-      out.histograms.push(histogram(`layer ${l + 1}`, values, edges));
+      // About half of a ReLU layer's outputs are exactly 0; a bin holding them
+      // would flatten the rest of the histogram, so only the positive ones are binned.
+      const binned = c.activation === 'relu' ? values.filter((v) => v > 0) : values;
+      out.histograms.push(histogram(`layer ${l + 1}`, binned, edges));
       const grad = (layers[l] as Linear).weight.grad;
       out.gradNorms.push(grad === null ? 0 : Math.sqrt(sumSquares(await grad.data())));
     }
@@ -294,10 +299,16 @@ export const initDepth: Experiment = {
         ...all.map(
           (c): Figure => ({
             kind: 'histogram',
+            ...(c.activation === 'relu'
+              ? {
+                  caption:
+                    'Positive outputs only (about half are 0); values above 4 are counted in the last bin.',
+                }
+              : {}),
             id: `hist-${c.id}`,
             title: `Activations per layer: ${c.label}`,
             x: {
-              label: c.id.endsWith('relu') ? 'activation (ReLU, clamped to [0, 4])' : 'activation',
+              label: c.activation === 'relu' ? 'ReLU output > 0' : 'tanh output',
             },
             panels: c.histograms,
           }),

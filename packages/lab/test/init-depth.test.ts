@@ -109,6 +109,12 @@ describe('lab init-depth', () => {
     expect(a.tables).toEqual(b.tables);
     const c = await runExperiment(initDepth, { data: nodeLabData, params, seed: 1 });
     expect(c.tables).not.toEqual(a.tables);
+    // The context's backend is used when named, and an unknown one is refused.
+    const onCpu = await runExperiment(initDepth, { data: nodeLabData, params, backend: 'cpu' });
+    expect(onCpu.tables).toEqual(a.tables);
+    await expect(
+      runExperiment(initDepth, { data: nodeLabData, params, backend: 'no-such-backend' }),
+    ).rejects.toThrow(/no-such-backend/);
 
     const before = memory().numTensors;
     const ctl = new AbortController();

@@ -14,7 +14,8 @@ import { type Tensor, tidy } from '@nerve/core';
 import { Standardize } from '@nerve/data';
 import type { Figure, Finding, Table } from '@nerve/plot';
 import type { Experiment, LabContext } from '../experiment.js';
-import { fmtNum, selectBackend } from '../util/host-stats.js';
+import { fmtNum } from '../util/host-stats.js';
+import { withBackend } from '../util/select-backend.js';
 import {
   curves,
   hiddenGradNorms,
@@ -80,44 +81,44 @@ export const activations: Experiment = {
       steps: params.steps as number,
       lr: params.lr as number,
     };
-    const restore = await selectBackend(ctx.backend);
     const progress = (fraction: number, message: string) => {
       ctx.signal?.throwIfAborted();
       ctx.onProgress?.({ fraction, message });
     };
-    const { x: raw, y } = await ctx.data.digits();
-    let x: Tensor | null = null;
-    try {
-      x = tidy(() => new Standardize().fitTransform(raw));
-      progress(0, 'f and f′');
-      const fs = await curves(-5, 5, 201);
-      progress(0.2, 'gradient through a deep net');
-      const xb = x.narrow(0, 0, p.batch);
-      const yb = y.narrow(0, 0, p.batch);
-      const norms: Record<string, number[]> = {};
+    return withBackend(ctx.backend, async () => {
+      const { x: raw, y } = await ctx.data.digits();
+      let x: Tensor | null = null;
       try {
-        for (const a of SATURATING) {
-          norms[a] = await hiddenGradNorms(a, xb, yb, p.depth, p.width, ctx.seed);
+        x = tidy(() => new Standardize().fitTransform(raw));
+        progress(0, 'f and f′');
+        const fs = await curves(-5, 5, 201);
+        progress(0.2, 'gradient through a deep net');
+        const xb = x.narrow(0, 0, p.batch);
+        const yb = y.narrow(0, 0, p.batch);
+        const norms: Record<string, number[]> = {};
+        try {
+          for (const a of SATURATING) {
+            norms[a] = await hiddenGradNorms(a, xb, yb, p.depth, p.width, ctx.seed);
+          }
+        } finally {
+          xb.dispose();
+          yb.dispose();
         }
+        progress(0.5, 'gradient signs behind positive inputs');
+        const sameSigmoid = await sameSignFraction('sigmoid', x, y, p.examples, ctx.seed);
+        const sameTanh = await sameSignFraction('tanh', x, y, p.examples, ctx.seed);
+        progress(0.8, 'the 2-D zig-zag');
+        const pos = await zigZag(false, p.steps, p.lr, ctx.seed);
+        const cen = await zigZag(true, p.steps, p.lr, ctx.seed);
+        const mo = maxoutParams(64, 100, 2);
+        progress(1, 'done');
+        return report(p, fs, norms, { sameSigmoid, sameTanh }, { pos, cen }, mo);
       } finally {
-        xb.dispose();
-        yb.dispose();
+        x?.dispose();
+        raw.dispose();
+        y.dispose();
       }
-      progress(0.5, 'gradient signs behind positive inputs');
-      const sameSigmoid = await sameSignFraction('sigmoid', x, y, p.examples, ctx.seed);
-      const sameTanh = await sameSignFraction('tanh', x, y, p.examples, ctx.seed);
-      progress(0.8, 'the 2-D zig-zag');
-      const pos = await zigZag(false, p.steps, p.lr, ctx.seed);
-      const cen = await zigZag(true, p.steps, p.lr, ctx.seed);
-      const mo = maxoutParams(64, 100, 2);
-      progress(1, 'done');
-      return report(p, fs, norms, { sameSigmoid, sameTanh }, { pos, cen }, mo);
-    } finally {
-      x?.dispose();
-      raw.dispose();
-      y.dispose();
-      restore();
-    }
+    });
   },
 };
 

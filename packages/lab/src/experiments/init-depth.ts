@@ -24,14 +24,8 @@ import { type Initializer, heNormal, normal, xavierNormal } from '@nerve/init';
 import { Linear } from '@nerve/layers';
 import type { Figure, Finding, Histogram, Table } from '@nerve/plot';
 import type { Experiment, LabContext } from '../experiment.js';
-import {
-  fmtNum,
-  histogram,
-  linearEdges,
-  meanAbs,
-  meanStd,
-  selectBackend,
-} from '../util/host-stats.js';
+import { fmtNum, histogram, linearEdges, meanAbs, meanStd } from '../util/host-stats.js';
+import { withBackend } from '../util/select-backend.js';
 
 /** One initialization scheme of the comparison. */
 interface InitCase {
@@ -260,8 +254,7 @@ export const initDepth: Experiment = {
       depth: params.depth as number,
       bins: params.bins as number,
     };
-    const restore = await selectBackend(ctx.backend);
-    try {
+    return withBackend(ctx.backend, async () => {
       const results: Record<string, InitDepthCase> = {};
       for (const [i, c] of CASES.entries()) {
         ctx.signal?.throwIfAborted();
@@ -333,8 +326,6 @@ export const initDepth: Experiment = {
         },
       ];
       return { findings: findings(results, p.depth, p.width), tables, figures, notes: NOTES };
-    } finally {
-      restore();
-    }
+    });
   },
 };

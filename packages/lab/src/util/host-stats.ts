@@ -4,7 +4,6 @@
  * (`await t.data()`, which works on every backend) and summarise it here,
  * so a figure carries bins, never raw activations.
  */
-import { getBackendName, ready, setBackend } from '@nerve/core';
 import type { Histogram } from '@nerve/plot';
 
 /** Mean and population standard deviation (numpy's `std`, ddof 0). */
@@ -46,18 +45,6 @@ export function histogram(name: string, values: ArrayLike<number>, edges: number
     counts[Math.min(bins - 1, Math.max(0, b))]++;
   }
   return { name, edges, counts };
-}
-
-/**
- * Makes `name` the active backend for a run (when given) and returns a
- * function that restores the previous one. The caller registered it.
- */
-export async function selectBackend(name: string | undefined): Promise<() => void> {
-  if (name === undefined || name === getBackendName()) return () => {};
-  const previous = getBackendName();
-  setBackend(name);
-  await ready();
-  return () => setBackend(previous);
 }
 
 /** `x` with `digits` significant digits, in exponent form below 1e-3. */

@@ -22,6 +22,7 @@ import {
   crossEntropy,
 } from '@nerve/layers';
 import { SGD } from '@nerve/optim';
+import { sumOfSquares } from '../util/host-stats.js';
 
 /** The activations of @nerve/layers with PyTorch's default arguments (PReLU learns its slope). */
 export const ACTIVATIONS: readonly { name: string; make: () => Activation }[] = [
@@ -97,7 +98,7 @@ export async function hiddenGradNorms(
     });
     const norms: number[] = [];
     for (const l of hidden)
-      norms.push(Math.sqrt(sumSquares(await (l.weight.grad as Tensor).data())));
+      norms.push(Math.sqrt(sumOfSquares(await (l.weight.grad as Tensor).data())));
     return norms;
   } finally {
     for (const l of [...hidden, head]) {
@@ -244,10 +245,4 @@ export function maxoutParams(
   lin.dispose();
   mo.dispose();
   return r;
-}
-
-function sumSquares(v: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += (v[i] as number) ** 2;
-  return s;
 }

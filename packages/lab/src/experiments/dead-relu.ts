@@ -13,62 +13,42 @@
 import { type Tensor, noGrad, tidy } from '@nerve/core';
 import { DataLoader, Standardize, TensorDataset, trainValSplit } from '@nerve/data';
 import { constant } from '@nerve/init';
-import { Linear, ReLU, crossEntropy } from '@nerve/layers';
+import { Linear, type Module, ReLU, Sequential, crossEntropy } from '@nerve/layers';
 import { SGD } from '@nerve/optim';
 import type { Figure, Finding, Table } from '@nerve/plot';
 import type { Experiment, LabContext } from '../experiment.js';
 import { fmtNum } from '../util/host-stats.js';
 import { withBackend } from '../util/select-backend.js';
 
-/** The digits MLP: Linear–ReLU–Linear–ReLU–Linear, kept apart so each ReLU can be read. */
-interface Mlp {
-  linears: Linear[];
-  dispose(): void;
-  parameters(): Tensor[];
-}
-
-function makeMlp(sizes: readonly number[], seed: number, firstBias?: number): Mlp {
-  const linears = sizes.slice(1).map(
-    (out, i) =>
-      new Linear(sizes[i] as number, out, {
+/** The digits MLP, Linear–ReLU–…–Linear, with each layer seeded from `seed`. */
+function makeMlp(sizes: readonly number[], seed: number, firstBias?: number): Sequential {
+  const layers: Module[] = [];
+  for (let i = 0; i + 1 < sizes.length; i++) {
+    layers.push(
+      new Linear(sizes[i] as number, sizes[i + 1] as number, {
         seed: seed + i,
         // Only the first layer's bias is set: a −3 bias in the second layer as
         // well would leave it nothing but zeros to work with.
         ...(i === 0 && firstBias !== undefined ? { init: { bias: constant(firstBias) } } : {}),
       }),
-  );
-  return {
-    linears,
-    dispose: () => {
-      for (const l of linears) l.dispose();
-    },
-    parameters: () => linears.flatMap((l) => l.parameters()),
-  };
-}
-
-const relu = new ReLU();
-
-/** The logits, and the hidden ReLU outputs when `hidden` is given. */
-function forward(net: Mlp, x: Tensor, hidden?: Tensor[]): Tensor {
-  let h = x;
-  net.linears.forEach((l, i) => {
-    h = l.call(h);
-    if (i < net.linears.length - 1) {
-      h = relu.call(h);
-      hidden?.push(h);
-    }
-  });
-  return h;
+    );
+    if (i + 2 < sizes.length) layers.push(new ReLU());
+  }
+  return new Sequential(...layers);
 }
 
 /** Per hidden layer, the fraction of units never positive on any row of `x`. */
-async function deadFractions(net: Mlp, x: Tensor): Promise<number[]> {
+async function deadFractions(net: Sequential, x: Tensor): Promise<number[]> {
   const hs = tidy(() =>
     noGrad(() => {
-      const hidden: Tensor[] = [];
-      forward(net, x, hidden);
-      // A unit is alive when its largest output over the set is positive.
-      return hidden.map((h) => h.max(0));
+      const maxima: Tensor[] = [];
+      let h = x;
+      for (const m of net.children()) {
+        h = m.call(h);
+        // A unit is alive when its largest output over the set is positive.
+        if (m instanceof ReLU) maxima.push(h.max(0));
+      }
+      return maxima;
     }),
   );
   const out: number[] = [];
@@ -125,7 +105,7 @@ async function trainSetup(
         losses.push(
           tidy(() => {
             opt.zeroGrad();
-            const loss = crossEntropy(forward(net, xb as Tensor), yb as Tensor);
+            const loss = crossEntropy(net.call(xb as Tensor), yb as Tensor);
             loss.backward();
             opt.step();
             return loss.detach();

@@ -24,7 +24,14 @@ import { type Initializer, heNormal, normal, xavierNormal } from '@nerve/init';
 import { Linear } from '@nerve/layers';
 import type { Figure, Finding, Histogram, Table } from '@nerve/plot';
 import type { Experiment, LabContext } from '../experiment.js';
-import { fmtNum, histogram, linearEdges, meanAbs, meanStd } from '../util/host-stats.js';
+import {
+  fmtNum,
+  histogram,
+  linearEdges,
+  meanAbs,
+  meanStd,
+  sumOfSquares,
+} from '../util/host-stats.js';
 import { withBackend } from '../util/select-backend.js';
 
 /** One initialization scheme of the comparison. */
@@ -111,7 +118,7 @@ async function runCase(
       const binned = c.activation === 'relu' ? values.filter((v) => v > 0) : values;
       out.histograms.push(histogram(`layer ${l + 1}`, binned, edges));
       const grad = (layers[l] as Linear).weight.grad;
-      out.gradNorms.push(grad === null ? 0 : Math.sqrt(sumSquares(await grad.data())));
+      out.gradNorms.push(grad === null ? 0 : Math.sqrt(sumOfSquares(await grad.data())));
     }
     return out;
   } finally {
@@ -131,12 +138,6 @@ function localGradient(activation: 'tanh' | 'relu', h: ArrayLike<number>): numbe
     s += activation === 'tanh' ? 1 - v * v : v > 0 ? 1 : 0;
   }
   return h.length === 0 ? 0 : s / h.length;
-}
-
-function sumSquares(v: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
-  return s;
 }
 
 /**

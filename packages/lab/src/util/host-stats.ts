@@ -17,6 +17,13 @@ export function meanStd(values: ArrayLike<number>): { mean: number; std: number 
   return { mean, std: n === 0 ? 0 : Math.sqrt(ss / n) };
 }
 
+/** Σ v², e.g. for a Frobenius norm. */
+export function sumOfSquares(values: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < values.length; i++) s += (values[i] as number) ** 2;
+  return s;
+}
+
 /** Mean of |v|. */
 export function meanAbs(values: ArrayLike<number>): number {
   let s = 0;

@@ -146,6 +146,9 @@ async function digitsTrain(ctx: LabContext, seed: number): Promise<{ x: Tensor; 
 
 const worst = (layers: number[]) => Math.max(...layers);
 
+/** A number with a typographic minus sign, as the figures' labels use. */
+const minus = (v: number) => String(v).replace('-', '−');
+
 export const deadRelu: Experiment = {
   id: 'dead-relu',
   title: 'Dead ReLUs',
@@ -155,14 +158,14 @@ export const deadRelu: Experiment = {
   seed: 0,
   params: {
     epochs: { type: 'integer', default: 5, min: 1, max: 50, description: 'training epochs' },
-    batchSize: {
+    batch: {
       type: 'integer',
       default: 32,
       min: 1,
       max: 1437,
       description: 'mini-batch size',
     },
-    highLr: {
+    lr: {
       type: 'number',
       default: 2,
       min: 0,
@@ -179,16 +182,16 @@ export const deadRelu: Experiment = {
   },
   async run(params, ctx: LabContext) {
     const epochs = params.epochs as number;
-    const p = { epochs, batchSize: params.batchSize as number, hidden: [128, 64] };
+    const p = { epochs, batchSize: params.batch as number, hidden: [128, 64] };
     const setups: Setup[] = [
       {
         id: 'bias',
-        label: `bias init ${params.bias}`,
+        label: `bias init ${minus(params.bias as number)}`,
         firstBias: params.bias as number,
         lr: 0.05,
         momentum: 0.9,
       },
-      { id: 'high-lr', label: `SGD lr ${params.highLr}`, lr: params.highLr as number, momentum: 0 },
+      { id: 'high-lr', label: `SGD lr ${params.lr}`, lr: params.lr as number, momentum: 0 },
       { id: 'sane', label: 'sane: SGD lr 0.05, momentum 0.9', lr: 0.05, momentum: 0.9 },
     ];
     return withBackend(ctx.backend, async () => {
@@ -224,7 +227,7 @@ function summarize(results: SetupResult[], epochs: number) {
   const peakHigh = Math.max(...highWorst);
   const findings: Finding[] = [
     {
-      statement: `A first-layer bias initialized at ${bias.setup.firstBias} leaves part of the layer dead before training, and those units stay dead`,
+      statement: `A first-layer bias initialized at ${minus(bias.setup.firstBias as number)} leaves part of the layer dead before training, and those units stay dead`,
       measured: `dead in layer 1: ${fmtNum(biasLayer1[0] as number)} at init, ${biasLayer1.map((v) => fmtNum(v)).join(' → ')} over ${epochs} epochs`,
       // A first-layer unit dead on the whole set gets an exactly zero gradient
       // from every batch, so its weights never change: the fraction can only grow.

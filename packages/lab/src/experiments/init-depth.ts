@@ -270,6 +270,7 @@ export const initDepth: Experiment = {
           kind: 'line',
           id: 'std',
           title: 'Activation std per layer',
+          caption: `${p.samples} N(0,1) inputs through ${p.depth} layers of ${p.width} units, no bias.`,
           x: { label: 'layer' },
           y: { label: 'std of the activations', log: true },
           series: all.map((c) => ({ name: c.label, x: layerAxis, y: c.stds })),
@@ -286,6 +287,8 @@ export const initDepth: Experiment = {
           kind: 'line',
           id: 'grad-norm',
           title: 'Weight-gradient norm per layer',
+          caption:
+            'One backward pass of L = Σ h₁₀ ⊙ g / N for a fixed random g, the same in every case.',
           x: { label: 'layer' },
           y: { label: '‖∂L/∂W‖ (Frobenius)', log: true },
           series: all.map((c) => ({ name: c.label, x: layerAxis, y: c.gradNorms })),

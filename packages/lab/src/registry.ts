@@ -2,12 +2,14 @@
 import { NerveError } from '@nerve/core';
 import type { Experiment } from './experiment.js';
 import { batchnorm } from './experiments/batchnorm.js';
+import { preprocessing } from './experiments/preprocessing.js';
 
 /**
  * The experiments, in lecture order. Each experiment module adds itself
  * here by import; the order of this list is the order of `nerve lab list`.
  */
 export const experiments: readonly Experiment[] = [
+  preprocessing,
   batchnorm,
 ];
 

@@ -16,6 +16,7 @@ import {
 } from './batchnorm-modes.js';
 import { type TrainRun, tanhNet, trainNet } from './batchnorm-nets.js';
 import { disposeSets, splitDigits, withBackend } from './preprocessing-digits.js';
+import { ladderRates } from './preprocessing-stats.js';
 
 /**
  * A run "trains" when at least half of the validation digits come out
@@ -29,18 +30,6 @@ const TRAINS = 0.5;
  * of 0.1 on the 360 validation digits (3·√(0.1·0.9/360) = 0.047).
  */
 const CHANCE_BOUND = 0.15;
-
-/** Learning rates 1·10^k and 3·10^k from `min` to `max` (the ladder's rungs). */
-export function ladderRates(min: number, max: number): number[] {
-  const out: number[] = [];
-  for (let k = Math.floor(Math.log10(min)) - 1; k <= Math.ceil(Math.log10(max)) + 1; k++) {
-    for (const m of [1, 3]) {
-      const lr = Number((m * 10 ** k).toPrecision(1));
-      if (lr >= min * (1 - 1e-9) && lr <= max * (1 + 1e-9)) out.push(lr);
-    }
-  }
-  return out;
-}
 
 const fmt = (v: number) => v.toFixed(3);
 

@@ -139,8 +139,8 @@ export const preprocessing: Experiment = {
   params: {
     points: { type: 'integer', default: 500, min: 10, max: 5000, description: 'points of the 2-D cloud (80% train)' },
     lr: { type: 'number', default: 0.1, min: 1e-6, max: 100, description: 'learning rate of the same-rate comparison' },
-    lrMin: { type: 'number', default: 0.003, quick: 0.1, min: 1e-6, max: 100, description: 'smallest rate of the ladder' },
-    lrMax: { type: 'number', default: 3, quick: 1, min: 1e-6, max: 100, description: 'largest rate of the ladder' },
+    lrMin: { type: 'number', default: 0.003, quick: 0.03, min: 1e-6, max: 100, description: 'smallest rate of the ladder' },
+    lrMax: { type: 'number', default: 3, quick: 3, min: 1e-6, max: 100, description: 'largest rate of the ladder' },
     epochs: { type: 'integer', default: 10, quick: 5, min: 1, max: 100, description: 'epochs per training run' },
     target: { type: 'number', default: 0.95, min: 0.1, max: 1, description: 'validation accuracy counted as the target' },
     eps: { type: 'number', default: 1e-5, min: 1e-12, max: 100, description: 'ZCA ε on digit pixels (0..16); Fashion (0..1) uses ε/256' },

@@ -1,0 +1,128 @@
+import '@nerve/backend-cpu';
+import { memory } from '@nerve/core';
+import type { Figure, HeatmapFigure, LineFigure, Table } from '@nerve/plot';
+import { describe, expect, it } from 'vitest';
+import { preprocessing } from '../src/experiments/preprocessing.js';
+import { nodeLabData } from '../src/node.js';
+import { getExperiment } from '../src/registry.js';
+import { runExperiment } from '../src/run.js';
+
+function byId<K extends Figure['kind']>(figures: Figure[], id: string, kind: K) {
+  const f = figures.find((g) => g.id === id);
+  if (f?.kind !== kind) throw new Error(`no ${kind} figure '${id}'`);
+  return f as Extract<Figure, { kind: K }>;
+}
+function panel(f: HeatmapFigure, name: string) {
+  const p = f.panels.find((q) => q.name === name);
+  if (p === undefined) throw new Error(`no panel '${name}' in '${f.id}'`);
+  return p;
+}
+function cell(tables: Table[], titleStart: string, key: string): number {
+  const t = tables.find((u) => u.title?.startsWith(titleStart));
+  const row = t?.rows.find((r) => r[0] === key);
+  if (row === undefined) throw new Error(`no row '${key}' in '${titleStart}'`);
+  return Number(row[1]);
+}
+
+describe('lab preprocessing', () => {
+  it('is registered', () => {
+    expect(getExperiment('preprocessing')).toBe(preprocessing);
+  });
+
+  it('quick run: every finding holds, the numbers match the math, no tensor leaks', async () => {
+    const before = memory().numTensors;
+    const r = await runExperiment(preprocessing, { data: nodeLabData, quick: true });
+    expect(memory().numTensors).toBe(before);
+    for (const f of r.findings) expect(f.held, `${f.statement}: ${f.measured}`).toBe(true);
+    expect(r.findings.length).toBe(9);
+    expect(r.held).toBe(true);
+    expect(r.notes?.some((n) => n.includes('Fashion-MNIST whitening skipped'))).toBe(true);
+
+    expect(r.figures.map((f) => f.id)).toEqual([
+      'cloud',
+      'cloud-covariance',
+      'mean-image',
+      'centring-residual',
+      'centring-speed',
+      'centring-ladder',
+      'digits-whitened',
+      'digits-spectrum',
+    ]);
+
+    // The 2-D figure: six steps, 400 training points each, square panels.
+    const cloud = byId(r.figures, 'cloud', 'scatter');
+    expect(cloud.square).toBe(true);
+    expect(cloud.groups.map((g) => g.name)).toEqual([
+      'original',
+      'zero-centred',
+      'normalized',
+      'decorrelated (PCA)',
+      'whitened (PCA)',
+      'whitened (ZCA)',
+    ]);
+    for (const g of cloud.groups) expect(g.x.length).toBe(400);
+    const cov = byId(r.figures, 'cloud-covariance', 'heatmap');
+    const orig = panel(cov, 'original').values;
+    // The sample covariance of 400 draws from [[4, 2.4], [2.4, 2]]: each entry
+    // within 4 standard errors, about 4·√(2/400)·4 = 1.1 for the largest.
+    expect(Math.abs(orig[0] - 4)).toBeLessThan(1.2);
+    expect(Math.abs(orig[1] - 2.4)).toBeLessThan(0.9);
+    expect(Math.abs(orig[3] - 2)).toBeLessThan(0.6);
+    // PCA: diagonal; whitening: identity up to ε/λ = 1e-5/0.37 and float32 rounding.
+    const dec = panel(cov, 'decorrelated (PCA)').values;
+    expect(Math.abs(dec[1])).toBeLessThan(1e-4 * dec[0]);
+    expect(dec[0]).toBeGreaterThan(dec[3]);
+    for (const name of ['whitened (PCA)', 'whitened (ZCA)']) {
+      const w = panel(cov, name).values;
+      [1, 0, 0, 1].forEach((v, i) => expect(Math.abs(w[i] - v)).toBeLessThan(1e-3));
+    }
+
+    // Mean image: 8×8 in 0..16; after mean-image centring every pixel mean is 0.
+    const meanImage = panel(byId(r.figures, 'mean-image', 'heatmap'), 'mean image').values;
+    expect(meanImage.length).toBe(64);
+    expect(Math.min(...meanImage)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...meanImage)).toBeLessThanOrEqual(16);
+    const residual = byId(r.figures, 'centring-residual', 'heatmap');
+    for (const v of panel(residual, 'after mean-image centring').values) expect(Math.abs(v)).toBeLessThan(1e-4);
+    // Per-channel centring subtracts the mean of the mean image: the residual is
+    // the mean image shifted. Figure values carry 3 significant digits, so
+    // each is off by up to 0.05 below 100: two of them, 0.1.
+    const avg = meanImage.reduce((a, b) => a + b, 0) / 64;
+    panel(residual, 'after per-channel centring').values.forEach((v, i) =>
+      expect(Math.abs(v - (meanImage[i] - avg))).toBeLessThan(0.1),
+    );
+
+    // Training speed at the shared lr: one loss per epoch per preprocessing; centred ends lower than raw.
+    const speed = byId(r.figures, 'centring-speed', 'line') as LineFigure;
+    expect(speed.series.map((s) => s.name)).toEqual(['raw 0..16', 'centred', 'standardized']);
+    for (const s of speed.series) expect(s.y.length).toBe(r.params.epochs);
+    expect(speed.series[1].y.at(-1)!).toBeLessThan(speed.series[0].y.at(-1)!);
+    // The curvature ratio: ‖μ‖² of raw digits over λ₁ of their covariance (measured 2640 / 176 = 15).
+    expect(cell(r.tables, 'Why', 'ratio')).toBeGreaterThan(5);
+
+    // Whitening digits: the measured SNR drop agrees with the eigenvalue
+    // prediction within 3 dB (held-out images are not distributed exactly as
+    // the training images the spectrum comes from).
+    const snrBefore = cell(r.tables, 'digits: whitening', 'SNR before (dB)');
+    const snrAfter = cell(r.tables, 'digits: whitening', 'SNR after ZCA (dB)');
+    const predicted = String(
+      r.tables.find((t) => t.title?.startsWith('digits: whitening'))!.rows.find((row) => String(row[0]).startsWith('predicted'))![1],
+    )
+      .split('/')
+      .map(Number);
+    expect(Math.abs(snrBefore - predicted[0])).toBeLessThan(3);
+    expect(Math.abs(snrAfter - predicted[1])).toBeLessThan(3);
+    expect(snrAfter).toBeLessThan(snrBefore);
+    const spectrum = byId(r.figures, 'digits-spectrum', 'line') as LineFigure;
+    expect(spectrum.y.log).toBe(true);
+    for (const s of spectrum.series) expect(s.y.length).toBe(64);
+    expect(byId(r.figures, 'digits-whitened', 'heatmap').panels.length).toBe(8);
+  }, 60_000);
+
+  it('same seed, same result', async () => {
+    const a = await runExperiment(preprocessing, { data: nodeLabData, quick: true });
+    const b = await runExperiment(preprocessing, { data: nodeLabData, quick: true });
+    expect(b.findings).toEqual(a.findings);
+    expect(b.figures).toEqual(a.figures);
+  }, 60_000);
+});

@@ -8,10 +8,7 @@ import { preprocessing } from './experiments/preprocessing.js';
  * The experiments, in lecture order. Each experiment module adds itself
  * here by import; the order of this list is the order of `nerve lab list`.
  */
-export const experiments: readonly Experiment[] = [
-  preprocessing,
-  batchnorm,
-];
+export const experiments: readonly Experiment[] = [preprocessing, batchnorm];
 
 /** The experiment with this id, or an error naming the known ones. */
 export function getExperiment(id: string): Experiment {

@@ -43,7 +43,12 @@ describe('lab batchnorm', () => {
     expect(r.findings.length).toBe(6);
     expect(r.held).toBe(true);
 
-    expect(r.figures.map((f) => f.id)).toEqual(['small-init', 'lr-ladder', 'running-stats', 'channel-0']);
+    expect(r.figures.map((f) => f.id)).toEqual([
+      'small-init',
+      'lr-ladder',
+      'running-stats',
+      'channel-0',
+    ]);
     const epochs = r.params.epochs as number;
     const small = line(r.figures, 'small-init');
     for (const s of small.series) expect(s.y.length).toBe(epochs);
@@ -65,7 +70,7 @@ describe('lab batchnorm', () => {
     expect(line(r.figures, 'channel-0').series[0].x.length).toBe(steps);
   }, 60_000);
 
-  it('default small-init setup reaches the issue\'s 95.0% with BN and stays at chance without', async () => {
+  it("default small-init setup reaches the issue's 95.0% with BN and stays at chance without", async () => {
     // The small-init part at its default size; the ladder cut to the one rung the issue names.
     const before = memory().numTensors;
     const r = await runExperiment(batchnorm, {

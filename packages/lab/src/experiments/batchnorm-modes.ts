@@ -40,11 +40,7 @@ export function watchBatchNorm(model: Module): {
     if (!m.training || inputs[0] === undefined) return;
     const x = inputs[0];
     kept?.dispose();
-    kept = keep(
-      noGrad(() =>
-        tidy(() => stack([mean(x, 0), variance(x, 0, { correction: 0 })])),
-      ),
-    );
+    kept = keep(noGrad(() => tidy(() => stack([mean(x, 0), variance(x, 0, { correction: 0 })]))));
   });
   const record = async () => {
     if (kept === null) return;

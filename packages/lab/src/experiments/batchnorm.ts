@@ -69,7 +69,13 @@ async function run(p: ParamValues, ctx: LabContext) {
     const small: Record<'plain' | 'bn', TrainRun> = {} as Record<'plain' | 'bn', TrainRun>;
     const plainNet = tanhNet({ depth, width, initStd, batchNorm: false, seed });
     try {
-      small.plain = await trainNet(plainNet, { ...loaders(), epochs, lr, signal, onStep: onStep('small init, no BN') });
+      small.plain = await trainNet(plainNet, {
+        ...loaders(),
+        epochs,
+        lr,
+        signal,
+        onStep: onStep('small init, no BN'),
+      });
     } finally {
       plainNet.dispose();
     }
@@ -175,7 +181,8 @@ function report(p: ParamValues, m: Measured) {
   const lPlain = largest('plain');
   const lBn = largest('bn');
   findings.push({
-    statement: 'Batch normalization raises the largest SGD learning rate that still trains (PyTorch default init)',
+    statement:
+      'Batch normalization raises the largest SGD learning rate that still trains (PyTorch default init)',
     measured: `largest rung with val accuracy ≥ ${TRAINS}: ${lPlain ?? 'none'} without BN, ${lBn ?? 'none'} with BN (rungs ${m.rates.join(', ')}, ${p.ladderEpochs} epochs each)`,
     held: lBn !== null && (lPlain === null || lBn > lPlain),
   });
@@ -197,7 +204,8 @@ function report(p: ParamValues, m: Measured) {
   // average cannot be closer to one batch than this noise.
   const noise = Math.sqrt(2 / (batchSize - 1));
   findings.push({
-    statement: 'Batch statistics (used in training) and running statistics (used in evaluation) differ early and converge',
+    statement:
+      'Batch statistics (used in training) and running statistics (used in evaluation) differ early and converge',
     measured: `first BN layer, mean |ln σ²_batch/σ²_running| over channels: ${first.toFixed(2)} in the first 5 steps, ${late.toFixed(3)} in the last epoch (batch-noise scale √(2/(B−1)) = ${noise.toFixed(3)}); mean gap ${meanOf(trace.meanGap.slice(0, 5)).toFixed(2)} → ${meanOf(trace.meanGap.slice(-lastEpoch.length)).toFixed(3)} running stds`,
     held: late <= 2 * noise && first >= 10 * late,
   });
@@ -207,7 +215,8 @@ function report(p: ParamValues, m: Measured) {
   const trainDiff = maxAbsDiff(example.trainA, example.trainB);
   const trainEval = maxAbsDiff(example.trainA, example.eval);
   findings.push({
-    statement: 'In eval mode one example\'s prediction does not depend on its batch; in train mode it does',
+    statement:
+      "In eval mode one example's prediction does not depend on its batch; in train mode it does",
     measured: `validation example 0 (label ${example.label}): max |Δlogit| ${evalDiff.toExponential(1)} alone vs in a batch (eval mode), ${trainDiff.toExponential(2)} between two batches of ${batchSize} (train mode), ${trainEval.toExponential(2)} train mode vs eval mode; accuracy of its batch ${fmt(example.batchAccuracy.eval)} in eval mode, ${fmt(example.batchAccuracy.train)} in train mode`,
     // float32 rounding of the same sums in another order stays below 1e-5
     // relative; a batch of 32 moves its statistics by about 1/√32 of a std.
@@ -233,10 +242,34 @@ function report(p: ParamValues, m: Measured) {
       title: `One example (validation #0, label ${example.label}) in eval and train mode`,
       columns: ['mode', 'batch', 'predicted', 'p(label)', 'max |Δlogit| vs eval alone'],
       rows: [
-        ['eval', 'alone', argmaxHost(example.eval), fmt(softmaxHost(example.eval)[example.label]), 0],
-        ['eval', `batch A (${batchSize})`, argmaxHost(example.evalInBatch), fmt(softmaxHost(example.evalInBatch)[example.label]), evalDiff],
-        ['train', `batch A (${batchSize})`, argmaxHost(example.trainA), fmt(softmaxHost(example.trainA)[example.label]), Number(trainEval.toPrecision(3))],
-        ['train', `batch B (${batchSize})`, argmaxHost(example.trainB), fmt(softmaxHost(example.trainB)[example.label]), Number(maxAbsDiff(example.trainB, example.eval).toPrecision(3))],
+        [
+          'eval',
+          'alone',
+          argmaxHost(example.eval),
+          fmt(softmaxHost(example.eval)[example.label]),
+          0,
+        ],
+        [
+          'eval',
+          `batch A (${batchSize})`,
+          argmaxHost(example.evalInBatch),
+          fmt(softmaxHost(example.evalInBatch)[example.label]),
+          evalDiff,
+        ],
+        [
+          'train',
+          `batch A (${batchSize})`,
+          argmaxHost(example.trainA),
+          fmt(softmaxHost(example.trainA)[example.label]),
+          Number(trainEval.toPrecision(3)),
+        ],
+        [
+          'train',
+          `batch B (${batchSize})`,
+          argmaxHost(example.trainB),
+          fmt(softmaxHost(example.trainB)[example.label]),
+          Number(maxAbsDiff(example.trainB, example.eval).toPrecision(3)),
+        ],
       ],
     },
   ];
@@ -252,7 +285,11 @@ function report(p: ParamValues, m: Measured) {
       x: { label: 'epoch' },
       y: { label: 'validation accuracy', domain: [0, 1] },
       series: [
-        { name: 'without BN', x: epochsAxis(small.plain.valAccuracy.length), y: small.plain.valAccuracy },
+        {
+          name: 'without BN',
+          x: epochsAxis(small.plain.valAccuracy.length),
+          y: small.plain.valAccuracy,
+        },
         { name: 'with BN', x: epochsAxis(small.bn.valAccuracy.length), y: small.bn.valAccuracy },
       ],
     },
@@ -264,7 +301,11 @@ function report(p: ParamValues, m: Measured) {
       x: { label: 'learning rate', log: true },
       y: { label: 'validation accuracy', domain: [0, 1] },
       series: [
-        { name: 'without BN', x: ladder.map((r) => r.lr), y: ladder.map((r) => r.plain.finalAccuracy) },
+        {
+          name: 'without BN',
+          x: ladder.map((r) => r.lr),
+          y: ladder.map((r) => r.plain.finalAccuracy),
+        },
         { name: 'with BN', x: ladder.map((r) => r.lr), y: ladder.map((r) => r.bn.finalAccuracy) },
       ],
     },
@@ -272,7 +313,8 @@ function report(p: ParamValues, m: Measured) {
       kind: 'line',
       id: 'running-stats',
       title: 'First BN layer: batch statistics against running statistics',
-      caption: 'Mean over channels after each training step; the running averages (momentum 0.1) start at mean 0, variance 1',
+      caption:
+        'Mean over channels after each training step; the running averages (momentum 0.1) start at mean 0, variance 1',
       x: { label: 'training step' },
       y: { label: 'gap', log: true },
       series: [
@@ -317,14 +359,67 @@ export const batchnorm: Experiment = {
   seed: 0,
   params: {
     depth: { type: 'integer', default: 6, min: 2, max: 12, description: 'tanh layers' },
-    width: { type: 'integer', default: 100, quick: 64, min: 8, max: 512, description: 'units per layer' },
-    initStd: { type: 'number', default: 0.01, min: 0, max: 1, description: 'std of the small initial weights' },
-    lr: { type: 'number', default: 0.1, min: 1e-6, max: 100, description: 'SGD learning rate of the small-init runs' },
-    batchSize: { type: 'integer', default: 32, min: 2, max: 512, description: 'examples per batch' },
-    epochs: { type: 'integer', default: 15, quick: 6, min: 1, max: 100, description: 'epochs of the small-init runs' },
-    ladderEpochs: { type: 'integer', default: 5, quick: 2, min: 1, max: 50, description: 'epochs per rung of the learning-rate ladder' },
-    ladderMin: { type: 'number', default: 0.01, quick: 0.3, min: 1e-6, max: 100, description: 'smallest learning rate of the ladder' },
-    ladderMax: { type: 'number', default: 10, quick: 3, min: 1e-6, max: 100, description: 'largest learning rate of the ladder' },
+    width: {
+      type: 'integer',
+      default: 100,
+      quick: 64,
+      min: 8,
+      max: 512,
+      description: 'units per layer',
+    },
+    initStd: {
+      type: 'number',
+      default: 0.01,
+      min: 0,
+      max: 1,
+      description: 'std of the small initial weights',
+    },
+    lr: {
+      type: 'number',
+      default: 0.1,
+      min: 1e-6,
+      max: 100,
+      description: 'SGD learning rate of the small-init runs',
+    },
+    batchSize: {
+      type: 'integer',
+      default: 32,
+      min: 2,
+      max: 512,
+      description: 'examples per batch',
+    },
+    epochs: {
+      type: 'integer',
+      default: 15,
+      quick: 6,
+      min: 1,
+      max: 100,
+      description: 'epochs of the small-init runs',
+    },
+    ladderEpochs: {
+      type: 'integer',
+      default: 5,
+      quick: 2,
+      min: 1,
+      max: 50,
+      description: 'epochs per rung of the learning-rate ladder',
+    },
+    ladderMin: {
+      type: 'number',
+      default: 0.01,
+      quick: 0.3,
+      min: 1e-6,
+      max: 100,
+      description: 'smallest learning rate of the ladder',
+    },
+    ladderMax: {
+      type: 'number',
+      default: 10,
+      quick: 3,
+      min: 1e-6,
+      max: 100,
+      description: 'largest learning rate of the ladder',
+    },
   },
   run: (params, ctx) => withBackend(ctx.backend, () => run(params, ctx)),
 };

@@ -57,8 +57,13 @@ export async function cloudPart(points: number, seed: number): Promise<CloudResu
     for (const stage of STAGES) {
       const p = stage.make();
       if (p !== null) await p.fitAsync(train);
-      const [a, b] = p === null ? [train.clone(), test.clone()] : [p.transform(train), p.transform(test)];
-      out.push({ name: stage.name, train: (await a.data()) as Float32Array, test: (await b.data()) as Float32Array });
+      const [a, b] =
+        p === null ? [train.clone(), test.clone()] : [p.transform(train), p.transform(test)];
+      out.push({
+        name: stage.name,
+        train: (await a.data()) as Float32Array,
+        test: (await b.data()) as Float32Array,
+      });
       a.dispose();
       b.dispose();
     }
@@ -71,7 +76,8 @@ export async function cloudPart(points: number, seed: number): Promise<CloudResu
   const means = out.map((s) => columnMeans(s.train, nTrain, 2));
   const [orig, centred, normalized, decorrelated, pcaWhite, zcaWhite] = cov;
   const findings: Finding[] = [];
-  const fmtCov = (c: Float64Array) => `[[${sig(c[0])}, ${sig(c[1])}], [${sig(c[2])}, ${sig(c[3])}]]`;
+  const fmtCov = (c: Float64Array) =>
+    `[[${sig(c[0])}, ${sig(c[1])}], [${sig(c[2])}, ${sig(c[3])}]]`;
 
   // float32 sums of a few hundred values of size ~4: rounding stays far below 1e-4.
   const tol = 1e-4;
@@ -96,7 +102,7 @@ export async function cloudPart(points: number, seed: number): Promise<CloudResu
   // Eigenvalues of the 2×2 training covariance, in closed form.
   const tr = orig[0] + orig[3];
   const det = orig[0] * orig[3] - orig[1] * orig[2];
-  const disc = Math.sqrt(tr * tr / 4 - det);
+  const disc = Math.sqrt((tr * tr) / 4 - det);
   const lambda = [tr / 2 + disc, tr / 2 - disc];
   findings.push({
     statement: 'PCA decorrelates: the covariance becomes diagonal, holding the eigenvalues',
@@ -119,7 +125,8 @@ export async function cloudPart(points: number, seed: number): Promise<CloudResu
   const bound = 4 * Math.sqrt(2 / nTest + 2 / nTrain);
   const testErr = maxAbsDiff(covTest[4], eye);
   findings.push({
-    statement: 'Fitted on the training points, whitening carries over to held-out points up to sampling error',
+    statement:
+      'Fitted on the training points, whitening carries over to held-out points up to sampling error',
     measured: `held-out (${nTest} points) PCA-whitened covariance ${fmtCov(covTest[4])}: max |C − I| ${sig(testErr)} (bound 4·√(2/n_test + 2/n_train) = ${sig(bound)})`,
     held: testErr <= bound,
   });
@@ -142,7 +149,8 @@ export async function cloudPart(points: number, seed: number): Promise<CloudResu
       kind: 'scatter',
       id: 'cloud',
       title: 'A correlated 2-D cloud, step by step',
-      caption: 'Training points; each transform is fitted on them (ZeroCenter, Standardize, PCA, PCAWhiten, ZCAWhiten from @nerve/data)',
+      caption:
+        'Training points; each transform is fitted on them (ZeroCenter, Standardize, PCA, PCAWhiten, ZCAWhiten from @nerve/data)',
       x: { label: 'x₁' },
       y: { label: 'x₂' },
       groups: out.map((s) => ({
@@ -158,10 +166,14 @@ export async function cloudPart(points: number, seed: number): Promise<CloudResu
       id: 'cloud-covariance',
       title: 'The covariance matrix after each step',
       caption: 'Sample covariance (divisor N − 1) of the training points',
-      panels: out.map((s, i) => ({ name: s.name, rows: 2, cols: 2, values: Array.from(cov[i], (v) => sig(v, 4)) })),
+      panels: out.map((s, i) => ({
+        name: s.name,
+        rows: 2,
+        cols: 2,
+        values: Array.from(cov[i], (v) => sig(v, 4)),
+      })),
       scheme: 'diverging',
     },
   ];
   return { findings, tables: [table], figures };
 }
-

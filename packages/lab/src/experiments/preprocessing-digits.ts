@@ -31,7 +31,10 @@ export function disposeSets(...sets: TensorDataset[]): void {
 }
 
 /** Runs `fn` with `backend` active (when given), then restores the previous backend. */
-export async function withBackend<T>(backend: string | undefined, fn: () => Promise<T>): Promise<T> {
+export async function withBackend<T>(
+  backend: string | undefined,
+  fn: () => Promise<T>,
+): Promise<T> {
   if (backend === undefined) return fn();
   const previous = getBackendName();
   setBackend(backend);

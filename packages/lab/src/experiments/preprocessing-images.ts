@@ -4,7 +4,7 @@
  * direction to unit variance, so the low-variance directions, which hold
  * mostly noise, are amplified as much as the directions that hold the shapes.
  */
-import { type Tensor, randn, tensor, tidy, add } from '@nerve/core';
+import { type Tensor, add, randn, tidy } from '@nerve/core';
 import { PCA, ZCAWhiten, ZeroCenter } from '@nerve/data';
 import type { Figure, Finding, Table } from '@nerve/plot';
 import { columnMeans, sig } from './preprocessing-stats.js';
@@ -40,7 +40,7 @@ export async function centringPart(train: Tensor): Promise<PartResult> {
   const findings: Finding[] = [
     {
       statement:
-        'Mean-image centring subtracts one mean per pixel and zeroes every pixel\'s training mean; per-channel centring subtracts one number per channel and leaves the per-pixel means',
+        "Mean-image centring subtracts one mean per pixel and zeroes every pixel's training mean; per-channel centring subtracts one number per channel and leaves the per-pixel means",
       measured: `mean image ranges ${sig(Math.min(...meanImage))}..${sig(Math.max(...meanImage))}; after it, max |pixel mean| ${maxLeftImage.toExponential(1)}. Per-channel mean ${sig(channelMean)} (one channel); after it, the overall mean is ${overall.toExponential(1)} but pixel means span ${sig(lo)}..${sig(hi)}`,
       held: maxLeftImage <= tol && Math.abs(overall) <= tol && hi - lo > 1,
     },
@@ -51,7 +51,9 @@ export async function centringPart(train: Tensor): Promise<PartResult> {
       id: 'mean-image',
       title: 'The mean digit (subtracted by mean-image centring)',
       caption: `Training mean of each of the 64 pixels (0..16); per-channel centring subtracts only its average, ${sig(channelMean)}`,
-      panels: [{ name: 'mean image', rows: 8, cols: 8, values: Array.from(meanImage, (v) => sig(v)) }],
+      panels: [
+        { name: 'mean image', rows: 8, cols: 8, values: Array.from(meanImage, (v) => sig(v)) },
+      ],
       scheme: 'gray',
     },
     {
@@ -59,8 +61,18 @@ export async function centringPart(train: Tensor): Promise<PartResult> {
       id: 'centring-residual',
       title: 'Per-pixel training means left after centring',
       panels: [
-        { name: 'after per-channel centring', rows: 8, cols: 8, values: Array.from(leftChannel, (v) => sig(v)) },
-        { name: 'after mean-image centring', rows: 8, cols: 8, values: Array.from(leftImage, (v) => sig(v)) },
+        {
+          name: 'after per-channel centring',
+          rows: 8,
+          cols: 8,
+          values: Array.from(leftChannel, (v) => sig(v)),
+        },
+        {
+          name: 'after mean-image centring',
+          rows: 8,
+          cols: 8,
+          values: Array.from(leftImage, (v) => sig(v)),
+        },
       ],
       scheme: 'diverging',
     },
@@ -96,7 +108,11 @@ export interface WhiteningOptions {
  * signal-to-noise ratio before and after whitening, and per eigen-direction
  * the variance of signal and noise. Returns the whitened images too.
  */
-export async function whiteningPart(train: Tensor, test: Tensor, o: WhiteningOptions): Promise<PartResult> {
+export async function whiteningPart(
+  train: Tensor,
+  test: Tensor,
+  o: WhiteningOptions,
+): Promise<PartResult> {
   const d = train.shape[1];
   const m = test.shape[0];
   const pca = await new PCA({ components: d }).fitAsync(train);
@@ -110,7 +126,12 @@ export async function whiteningPart(train: Tensor, test: Tensor, o: WhiteningOpt
   const noisy = tidy(() => add(test, noise));
   const white = zca.transform(test);
   const whiteNoisy = zca.transform(noisy);
-  const [tv, nv, wv, wnv] = await Promise.all([test.data(), noise.data(), white.data(), whiteNoisy.data()]);
+  const [tv, nv, wv, wnv] = await Promise.all([
+    test.data(),
+    noise.data(),
+    white.data(),
+    whiteNoisy.data(),
+  ]);
   for (const t of [noise, noisy, white, whiteNoisy]) t.dispose();
 
   // Signal: held-out images minus the training mean; noise: what was added.
@@ -150,7 +171,8 @@ export async function whiteningPart(train: Tensor, test: Tensor, o: WhiteningOpt
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < d; j++) {
         let s = 0;
-        for (let k = 0; k < d; k++) s += (data[i * d + k] - (centre ? mu[k] : 0)) * vectors[j * d + k];
+        for (let k = 0; k < d; k++)
+          s += (data[i * d + k] - (centre ? mu[k] : 0)) * vectors[j * d + k];
         v[j] += s * s;
       }
     }
@@ -171,8 +193,16 @@ export async function whiteningPart(train: Tensor, test: Tensor, o: WhiteningOpt
     series: [
       { name: 'images', x: comp, y: Array.from(sigVar, (v) => sig(Math.max(v, floor))) },
       { name: 'noise', x: comp, y: Array.from(noiseVar, (v) => sig(Math.max(v, floor))) },
-      { name: 'images, whitened', x: comp, y: Array.from(sigVar, (v, j) => sig(Math.max(v / (lambda[j] + o.eps), floor))) },
-      { name: 'noise, whitened', x: comp, y: Array.from(noiseVar, (v, j) => sig(Math.max(v / (lambda[j] + o.eps), floor))) },
+      {
+        name: 'images, whitened',
+        x: comp,
+        y: Array.from(sigVar, (v, j) => sig(Math.max(v / (lambda[j] + o.eps), floor))),
+      },
+      {
+        name: 'noise, whitened',
+        x: comp,
+        y: Array.from(noiseVar, (v, j) => sig(Math.max(v / (lambda[j] + o.eps), floor))),
+      },
     ],
   };
   const panels: { name: string; rows: number; cols: number; values: number[] }[] = [];
@@ -185,7 +215,8 @@ export async function whiteningPart(train: Tensor, test: Tensor, o: WhiteningOpt
     kind: 'heatmap',
     id: `${o.name}-whitened`,
     title: `${o.name}: held-out images before and after ZCA whitening (ε = ${o.eps})`,
-    caption: 'Each panel on its own gray scale; whitening keeps the edges and throws away the shading',
+    caption:
+      'Each panel on its own gray scale; whitening keeps the edges and throws away the shading',
     panels,
     scheme: 'gray',
   };
@@ -223,9 +254,4 @@ function meanOf(v: ArrayLike<number>, from: number): number {
   let s = 0;
   for (let i = from; i < v.length; i++) s += v[i];
   return s / (v.length - from);
-}
-
-/** A tensor [k, D] of the first k rows of host data (for slicing data sets on the host). */
-export function firstRows(x: Float32Array, k: number, d: number): Tensor {
-  return tensor(x.slice(0, k * d), { shape: [k, d] });
 }

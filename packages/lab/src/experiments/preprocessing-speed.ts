@@ -140,7 +140,8 @@ export async function speedPart(
       held: eCentred !== null && (eRaw === null || eCentred < eRaw),
     },
     {
-      statement: 'Over the whole learning-rate ladder, centred pixels reach a lower training loss than raw pixels at their best rates',
+      statement:
+        'Over the whole learning-rate ladder, centred pixels reach a lower training loss than raw pixels at their best rates',
       measured: `best final training loss after ${o.epochs} epochs: raw ${sig(bRaw.loss)} (lr ${bRaw.lr}), centred ${sig(bCentred.loss)} (lr ${bCentred.lr}), standardized ${sig(best('standardized').loss)} (lr ${best('standardized').lr})`,
       held: bCentred.loss < bRaw.loss,
     },
@@ -191,7 +192,9 @@ export async function speedPart(
       x: { label: 'learning rate', log: true },
       y: { label: 'training loss', log: true },
       series: VARIANTS.map((v) => {
-        const pts = o.rates.map((lr) => [lr, finalLoss(v, lr)]).filter(([, l]) => Number.isFinite(l) && l > 0);
+        const pts = o.rates
+          .map((lr) => [lr, finalLoss(v, lr)])
+          .filter(([, l]) => Number.isFinite(l) && l > 0);
         return { name: v, x: pts.map(([lr]) => lr), y: pts.map(([, l]) => sig(l)) };
       }),
     },

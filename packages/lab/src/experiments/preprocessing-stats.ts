@@ -39,13 +39,6 @@ export function sig(v: number, digits = 3): number {
   return Number(v.toPrecision(digits));
 }
 
-/** The first `count` rows of row-major [n, d] data as plain numbers (for figures). */
-export function rows(x: ArrayLike<number>, d: number, count: number): number[][] {
-  const out: number[][] = [];
-  for (let i = 0; i < count; i++) out.push(Array.from({ length: d }, (_, j) => x[i * d + j]));
-  return out;
-}
-
 /** Learning rates 1·10^k and 3·10^k from `min` to `max` (the ladder's rungs). */
 export function ladderRates(min: number, max: number): number[] {
   const out: number[] = [];

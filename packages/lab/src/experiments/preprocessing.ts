@@ -53,7 +53,11 @@ async function run(p: ParamValues, ctx: LabContext): Promise<LabOutput> {
         signal,
         onStep: () => {
           step++;
-          if (step % 50 === 0) ctx.onProgress?.({ fraction: 0.1 + (0.6 * step) / totalSteps, message: 'centring and training speed' });
+          if (step % 50 === 0)
+            ctx.onProgress?.({
+              fraction: 0.1 + (0.6 * step) / totalSteps,
+              message: 'centring and training speed',
+            });
         },
       }),
     );
@@ -77,7 +81,9 @@ async function run(p: ParamValues, ctx: LabContext): Promise<LabOutput> {
     progress(0.8, 'whitening Fashion-MNIST');
     add(await fashionWhitening(p, ctx));
   } else {
-    out.notes!.push('Fashion-MNIST whitening skipped (fashion = false); run with --fashion true to include it.');
+    out.notes!.push(
+      'Fashion-MNIST whitening skipped (fashion = false); run with --fashion true to include it.',
+    );
   }
   progress(1, 'done');
   return out;
@@ -90,7 +96,9 @@ async function fashionWhitening(p: ParamValues, ctx: LabContext): Promise<Partia
     data = await ctx.data.fashionMnist();
   } catch (e) {
     return {
-      notes: [`Fashion-MNIST whitening skipped: the data set could not be loaded (${(e as Error).message}).`],
+      notes: [
+        `Fashion-MNIST whitening skipped: the data set could not be loaded (${(e as Error).message}).`,
+      ],
     };
   }
   const nTrain = p.fashionImages as number;
@@ -133,20 +141,82 @@ export const preprocessing: Experiment = {
   id: 'preprocessing',
   title: 'Data preprocessing',
   claim:
-    'Zero-centring, normalizing, decorrelating and whitening reshape the data\'s covariance step by step, fitted on the training data only; centring the inputs makes a classifier train faster; and whitening, though it equalises every direction, amplifies the pixel noise of images, which is why it is rarely used on them.',
+    "Zero-centring, normalizing, decorrelating and whitening reshape the data's covariance step by step, fitted on the training data only; centring the inputs makes a classifier train faster; and whitening, though it equalises every direction, amplifies the pixel noise of images, which is why it is rarely used on them.",
   topic: 'data preprocessing',
   seed: 0,
   params: {
-    points: { type: 'integer', default: 500, min: 10, max: 5000, description: 'points of the 2-D cloud (80% train)' },
-    lr: { type: 'number', default: 0.1, min: 1e-6, max: 100, description: 'learning rate of the same-rate comparison' },
-    lrMin: { type: 'number', default: 0.003, quick: 0.03, min: 1e-6, max: 100, description: 'smallest rate of the ladder' },
-    lrMax: { type: 'number', default: 3, quick: 3, min: 1e-6, max: 100, description: 'largest rate of the ladder' },
-    epochs: { type: 'integer', default: 10, quick: 5, min: 1, max: 100, description: 'epochs per training run' },
-    target: { type: 'number', default: 0.95, min: 0.1, max: 1, description: 'validation accuracy counted as the target' },
-    eps: { type: 'number', default: 1e-5, min: 1e-12, max: 100, description: 'ZCA ε on digit pixels (0..16); Fashion (0..1) uses ε/256' },
-    noise: { type: 'number', default: 0.5, min: 0, max: 16, description: 'std of pixel noise on digits (0..16); Fashion uses noise/16' },
-    fashion: { type: 'boolean', default: true, quick: false, description: 'also whiten Fashion-MNIST images (where installed)' },
-    fashionImages: { type: 'integer', default: 3000, min: 100, max: 60000, description: 'Fashion-MNIST training images the whitening is fitted on' },
+    points: {
+      type: 'integer',
+      default: 500,
+      min: 10,
+      max: 5000,
+      description: 'points of the 2-D cloud (80% train)',
+    },
+    lr: {
+      type: 'number',
+      default: 0.1,
+      min: 1e-6,
+      max: 100,
+      description: 'learning rate of the same-rate comparison',
+    },
+    lrMin: {
+      type: 'number',
+      default: 0.003,
+      quick: 0.03,
+      min: 1e-6,
+      max: 100,
+      description: 'smallest rate of the ladder',
+    },
+    lrMax: {
+      type: 'number',
+      default: 3,
+      quick: 3,
+      min: 1e-6,
+      max: 100,
+      description: 'largest rate of the ladder',
+    },
+    epochs: {
+      type: 'integer',
+      default: 10,
+      quick: 5,
+      min: 1,
+      max: 100,
+      description: 'epochs per training run',
+    },
+    target: {
+      type: 'number',
+      default: 0.95,
+      min: 0.1,
+      max: 1,
+      description: 'validation accuracy counted as the target',
+    },
+    eps: {
+      type: 'number',
+      default: 1e-5,
+      min: 1e-12,
+      max: 100,
+      description: 'ZCA ε on digit pixels (0..16); Fashion (0..1) uses ε/256',
+    },
+    noise: {
+      type: 'number',
+      default: 0.5,
+      min: 0,
+      max: 16,
+      description: 'std of pixel noise on digits (0..16); Fashion uses noise/16',
+    },
+    fashion: {
+      type: 'boolean',
+      default: true,
+      quick: false,
+      description: 'also whiten Fashion-MNIST images (where installed)',
+    },
+    fashionImages: {
+      type: 'integer',
+      default: 3000,
+      min: 100,
+      max: 60000,
+      description: 'Fashion-MNIST training images the whitening is fitted on',
+    },
   },
   run: (params, ctx) => withBackend(ctx.backend, () => run(params, ctx)),
 };

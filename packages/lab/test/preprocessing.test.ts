@@ -109,13 +109,15 @@ describe('lab preprocessing', () => {
     // The curvature ratio: ‖μ‖² of raw digits over λ₁ of their covariance (measured 2640 / 176 = 15).
     expect(cell(r.tables, 'Why', 'ratio')).toBeGreaterThan(5);
 
-    // Whitening digits: the measured SNR drop agrees with the eigenvalue
-    // prediction within 3 dB (held-out images are not distributed exactly as
-    // the training images the spectrum comes from).
+    // Whitening digits: the SNR agrees with the eigenvalue prediction. Before
+    // whitening it needs only the total variance Σλ, which 360 held-out images
+    // estimate to a few percent: within 1 dB (±26%). After, it assumes the
+    // held-out images share the training spectrum in every direction, which
+    // holds roughly for 1,437 images in 64 dimensions: within a factor of 2 (3 dB).
     const snrBefore = cell(r.tables, 'digits: whitening', 'SNR before (dB)');
     const snrAfter = cell(r.tables, 'digits: whitening', 'SNR after ZCA (dB)');
     const predicted = predictedSnr(r.tables, 'digits: whitening');
-    expect(Math.abs(snrBefore - predicted[0])).toBeLessThan(3);
+    expect(Math.abs(snrBefore - predicted[0])).toBeLessThan(1);
     expect(Math.abs(snrAfter - predicted[1])).toBeLessThan(3);
     expect(snrAfter).toBeLessThan(snrBefore);
     const spectrum = byId(r.figures, 'digits-spectrum', 'line') as LineFigure;
@@ -162,13 +164,15 @@ describe('lab preprocessing with Fashion-MNIST', () => {
     for (const p of images.panels) expect(p.values.length).toBe(784);
     const spectrum = byId(r.figures, 'fashion-spectrum', 'line') as LineFigure;
     for (const s of spectrum.series) expect(s.y.length).toBe(784);
-    // As for the digits: measured SNRs within 3 dB of the spectrum's prediction
-    // (measured 19.6 → −17.6 dB against 19.5 → −19.5 dB with 3,000 images).
+    // Before whitening the prediction needs only the total variance Σλ, which
+    // 200 held-out images estimate to a few percent: within 1 dB (±26%).
+    // After whitening it assumes the held-out images share the spectrum of
+    // the 1,000 training images, which fails in 784 dimensions (the small
+    // eigenvalues are underestimated), so only the fall itself is checked.
     const before = cell(r.tables, 'fashion: whitening', 'SNR before (dB)');
     const after = cell(r.tables, 'fashion: whitening', 'SNR after ZCA (dB)');
     const predicted = predictedSnr(r.tables, 'fashion: whitening');
-    expect(Math.abs(before - predicted[0])).toBeLessThan(3);
-    expect(Math.abs(after - predicted[1])).toBeLessThan(3);
+    expect(Math.abs(before - predicted[0])).toBeLessThan(1);
     expect(after).toBeLessThan(before);
   }, 120_000);
 });

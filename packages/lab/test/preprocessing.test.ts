@@ -122,8 +122,14 @@ describe('lab preprocessing', () => {
     expect(snrAfter).toBeLessThan(snrBefore);
     const spectrum = byId(r.figures, 'digits-spectrum', 'line') as LineFigure;
     expect(spectrum.y.log).toBe(true);
-    for (const s of spectrum.series) expect(s.y.length).toBe(64);
-    expect(byId(r.figures, 'digits-whitened', 'heatmap').panels.length).toBe(8);
+    // One point per direction; image variance is absent where it is 0 (constant pixels).
+    for (const s of spectrum.series) {
+      expect(s.y.length).toBe(s.x.length);
+      expect(s.x.length).toBeLessThanOrEqual(64);
+    }
+    expect(spectrum.series.find((s) => s.name === 'noise')?.x.length).toBe(64);
+    // 4 digits: the original and ZCA-whitened with ε = 1e-5 and with ε = 1.
+    expect(byId(r.figures, 'digits-whitened', 'heatmap').panels.length).toBe(12);
   }, 60_000);
 
   it('same seed, same result', async () => {
@@ -160,10 +166,11 @@ describe('lab preprocessing with Fashion-MNIST', () => {
     }
     for (const f of r.findings) expect(f.held, `${f.statement}: ${f.measured}`).toBe(true);
     const images = byId(r.figures, 'fashion-whitened', 'heatmap');
-    expect(images.panels.length).toBe(6);
+    expect(images.panels.length).toBe(9);
     for (const p of images.panels) expect(p.values.length).toBe(784);
     const spectrum = byId(r.figures, 'fashion-spectrum', 'line') as LineFigure;
-    for (const s of spectrum.series) expect(s.y.length).toBe(784);
+    for (const s of spectrum.series) expect(s.x.length).toBeLessThanOrEqual(784);
+    expect(spectrum.series.find((s) => s.name === 'noise')?.x.length).toBe(784);
     // Before whitening the prediction needs only the total variance Σλ, which
     // 200 held-out images estimate to a few percent: within 1 dB (±26%).
     // After whitening it assumes the held-out images share the spectrum of

@@ -66,6 +66,7 @@ async function run(p: ParamValues, ctx: LabContext): Promise<LabOutput> {
     add(
       await whiteningPart(digits.train.tensors[0], digits.val.tensors[0], {
         eps: p.eps as number,
+        epsLarge: p.epsLarge as number,
         noise: p.noise as number,
         seed: seed + 1,
         name: 'digits',
@@ -115,6 +116,7 @@ async function fashionWhitening(p: ParamValues, ctx: LabContext): Promise<Partia
   try {
     return await whiteningPart(train, test, {
       eps: (p.eps as number) / 256,
+      epsLarge: (p.epsLarge as number) / 256,
       noise: (p.noise as number) / 16,
       seed: ctx.seed + 2,
       name: 'fashion',
@@ -196,6 +198,14 @@ export const preprocessing: Experiment = {
       min: 1e-12,
       max: 100,
       description: 'ZCA ε on digit pixels (0..16); Fashion (0..1) uses ε/256',
+    },
+    epsLarge: {
+      type: 'number',
+      default: 1,
+      min: 1e-12,
+      max: 100,
+      description:
+        'a larger, regularising ZCA ε to compare (digit units; Fashion uses epsLarge/256)',
     },
     noise: {
       type: 'number',

@@ -91,6 +91,16 @@ describe('lab batchnorm', () => {
     for (const f of r.findings) expect(f.held, `${f.statement}: ${f.measured}`).toBe(true);
   }, 120_000);
 
+  it('same seed, same result (a different seed, different batches)', async () => {
+    const params = { epochs: 2, ladderMin: 3, ladderMax: 3, ladderEpochs: 1 };
+    const a = await runExperiment(batchnorm, { data: nodeLabData, quick: true, params });
+    const b = await runExperiment(batchnorm, { data: nodeLabData, quick: true, params });
+    const c = await runExperiment(batchnorm, { data: nodeLabData, quick: true, params, seed: 1 });
+    expect(b.figures).toEqual(a.figures);
+    expect(b.findings).toEqual(a.findings);
+    expect(c.figures).not.toEqual(a.figures);
+  }, 120_000);
+
   it('stops at the next step when aborted', async () => {
     const ac = new AbortController();
     const before = memory().numTensors;

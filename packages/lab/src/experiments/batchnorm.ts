@@ -1,0 +1,187 @@
+/**
+ * Batch normalization (Ioffe & Szegedy 2015): a deep tanh net with small
+ * initial weights trains with BatchNorm1d and not without it; BN raises the
+ * largest learning rate that still trains; and its train-mode (batch) and
+ * eval-mode (running) statistics differ early and converge.
+ */
+import { DataLoader, Standardize, TensorDataset } from '@nerve/data';
+import type { Experiment, LabContext, ParamValues } from '../experiment.js';
+import { type SingleExample, shuffled, singleExample, watchBatchNorm } from './batchnorm-modes.js';
+import { type TrainRun, tanhNet, trainNet } from './batchnorm-nets.js';
+import { report } from './batchnorm-report.js';
+import { disposeSets, splitDigits, withBackend } from './preprocessing-digits.js';
+import { ladderRates } from './preprocessing-stats.js';
+
+async function run(p: ParamValues, ctx: LabContext) {
+  const depth = p.depth as number;
+  const width = p.width as number;
+  const initStd = p.initStd as number;
+  const lr = p.lr as number;
+  const batchSize = p.batchSize as number;
+  const epochs = p.epochs as number;
+  const ladderEpochs = p.ladderEpochs as number;
+  const rates = ladderRates(p.ladderMin as number, p.ladderMax as number);
+  const { seed, signal } = ctx;
+
+  const raw = await splitDigits(ctx.data, seed);
+  const scaler = await new Standardize().fitAsync(raw.train.tensors[0]);
+  const train = new TensorDataset(scaler.transform(raw.train.tensors[0]), raw.train.tensors[1]);
+  const val = new TensorDataset(scaler.transform(raw.val.tensors[0]), raw.val.tensors[1]);
+  raw.train.tensors[0].dispose();
+  raw.val.tensors[0].dispose();
+  const loaders = () => ({
+    train: new DataLoader(train, { batchSize, shuffle: true, seed }),
+    val: new DataLoader(val, { batchSize: 512 }),
+  });
+  const stepsPerEpoch = Math.ceil(train.length / batchSize);
+  const totalSteps = stepsPerEpoch * (2 * epochs + 2 * rates.length * ladderEpochs);
+  let done = 0;
+  const onStep = (label: string) => () => {
+    done++;
+    if (done % 20 === 0) {
+      ctx.onProgress?.({ fraction: Math.min(done / totalSteps, 1), message: label });
+    }
+  };
+
+  try {
+    // 1. Small init, with and without BN; the BN run also watches its statistics.
+    const small: Record<'plain' | 'bn', TrainRun> = {} as Record<'plain' | 'bn', TrainRun>;
+    const plainNet = tanhNet({ depth, width, initStd, batchNorm: false, seed });
+    try {
+      small.plain = await trainNet(plainNet, {
+        ...loaders(),
+        epochs,
+        lr,
+        signal,
+        onStep: onStep('small init, no BN'),
+      });
+    } finally {
+      plainNet.dispose();
+    }
+    const bnNet = tanhNet({ depth, width, initStd, batchNorm: true, seed });
+    const watch = watchBatchNorm(bnNet);
+    let example: SingleExample;
+    try {
+      const step = onStep('small init, BN');
+      small.bn = await trainNet(bnNet, {
+        ...loaders(),
+        epochs,
+        lr,
+        signal,
+        onStep: async () => {
+          step();
+          await watch.record();
+        },
+      });
+      watch.detach();
+      // Batch-mates of validation example 0, from a seeded shuffle of the others.
+      const others = shuffled(val.length, seed).filter((i) => i !== 0);
+      example = await singleExample(bnNet, val, 0, [
+        others.slice(0, batchSize - 1),
+        others.slice(batchSize - 1, 2 * (batchSize - 1)),
+      ]);
+    } finally {
+      watch.detach();
+      bnNet.dispose();
+    }
+
+    // 2. The learning-rate ladder, default init, with and without BN.
+    const ladder: { lr: number; plain: TrainRun; bn: TrainRun }[] = [];
+    for (const rate of rates) {
+      const runs: Partial<Record<'plain' | 'bn', TrainRun>> = {};
+      for (const batchNorm of [false, true]) {
+        const net = tanhNet({ depth, width, batchNorm, seed });
+        try {
+          runs[batchNorm ? 'bn' : 'plain'] = await trainNet(net, {
+            ...loaders(),
+            epochs: ladderEpochs,
+            lr: rate,
+            signal,
+            onStep: onStep(`lr ladder ${rate}${batchNorm ? ' with BN' : ''}`),
+          });
+        } finally {
+          net.dispose();
+        }
+      }
+      ladder.push({ lr: rate, plain: runs.plain!, bn: runs.bn! });
+    }
+    return report(p, { small, ladder, trace: watch.trace, example, batchSize, rates });
+  } finally {
+    disposeSets(train, val);
+  }
+}
+
+/** The batchnorm experiment. */
+export const batchnorm: Experiment = {
+  id: 'batchnorm',
+  title: 'Batch normalization',
+  claim:
+    'Batch normalization lets a deep tanh network with small initial weights train where it otherwise stays at chance, lets SGD use much larger learning rates, and uses batch statistics in training but running averages in evaluation, which start apart and converge.',
+  topic: 'batch normalization',
+  seed: 0,
+  params: {
+    depth: { type: 'integer', default: 6, min: 2, max: 12, description: 'tanh layers' },
+    width: {
+      type: 'integer',
+      default: 100,
+      quick: 64,
+      min: 8,
+      max: 512,
+      description: 'units per layer',
+    },
+    initStd: {
+      type: 'number',
+      default: 0.01,
+      min: 0,
+      max: 1,
+      description: 'std of the small initial weights',
+    },
+    lr: {
+      type: 'number',
+      default: 0.1,
+      min: 1e-6,
+      max: 100,
+      description: 'SGD learning rate of the small-init runs',
+    },
+    batchSize: {
+      type: 'integer',
+      default: 32,
+      min: 2,
+      max: 512,
+      description: 'examples per batch',
+    },
+    epochs: {
+      type: 'integer',
+      default: 15,
+      quick: 6,
+      min: 1,
+      max: 100,
+      description: 'epochs of the small-init runs',
+    },
+    ladderEpochs: {
+      type: 'integer',
+      default: 5,
+      quick: 2,
+      min: 1,
+      max: 50,
+      description: 'epochs per rung of the learning-rate ladder',
+    },
+    ladderMin: {
+      type: 'number',
+      default: 0.01,
+      quick: 0.3,
+      min: 1e-6,
+      max: 100,
+      description: 'smallest learning rate of the ladder',
+    },
+    ladderMax: {
+      type: 'number',
+      default: 10,
+      quick: 3,
+      min: 1e-6,
+      max: 100,
+      description: 'largest learning rate of the ladder',
+    },
+  },
+  run: (params, ctx) => withBackend(ctx.backend, () => run(params, ctx)),
+};

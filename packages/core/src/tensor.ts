@@ -8,6 +8,7 @@ import { BYTES_PER_ELEMENT, type DType, type TypedArray } from './dtype.js';
 import {
   Storage,
   dropStorage,
+  engine,
   keep as keepTensor,
   releaseTensor,
   retainStorage,
@@ -58,7 +59,7 @@ export class Tensor {
     strides?: readonly number[],
     offset = 0,
   ) {
-    this.id = nextTensorId++;
+    this.id = engine.nextTensorId++;
     this.storage = storage;
     this.shape = Object.freeze([...shape]);
     this.dtype = dtype;
@@ -255,8 +256,6 @@ export class Tensor {
     return this.size * BYTES_PER_ELEMENT[this.dtype];
   }
 }
-
-let nextTensorId = 0;
 
 function nest(values: TypedArray, shape: Shape, dtype: DType): NestedArray {
   const conv = (v: number): number | boolean => (dtype === 'bool' ? v !== 0 : v);

@@ -138,7 +138,7 @@ export function checkNpmProject({ root, tarballs }) {
       "const core = await import('@nerve/core');",
       "if (core.registerBackend === require('@nerve/core').registerBackend) throw new Error('one module instance: nothing checked');",
       'const t = core.tensor([1, 2, 3]);',
-      "console.log(`${core.listBackends().join(',')} ${Array.from(t.dataSync()).join(',')}`);",
+      "console.log(core.listBackends().join(','), Array.from(t.dataSync()).join(','));",
     ].join('\n'),
   );
   const dual = run('node', ['dual.mjs'], dir);

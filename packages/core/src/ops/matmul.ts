@@ -9,7 +9,7 @@ import { composite } from '../engine.js';
 import { NerveError, fmtShape } from '../errors.js';
 import { broadcastShapes, broadcastStrides, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { sumToShape } from './reduce.js';
+import { sumToShape } from './sum-expand.js';
 import { backendOf, record, wrap } from './util.js';
 import { squeeze, transpose, unsqueeze } from './views.js';
 

@@ -5,7 +5,6 @@
  * `clamp`, which selects with comparisons.
  */
 import type { UnaryOp } from '../backend.js';
-import type { DType } from '../dtype.js';
 import { SELU_CONSTANTS } from '../scalar-math.js';
 import { composite, noGrad, tidy } from '../engine.js';
 import { NerveError } from '../errors.js';

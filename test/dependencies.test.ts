@@ -17,7 +17,9 @@ const below = (...names: string[]) => names.map((n) => `@nerve/${n}`);
 /**
  * The allowed arrows of src imports: core ← backends; core ← init ← layers
  * ← norm; optim, metrics and data need only core; train and tune build on
- * the libraries; apps may use everything; no library imports a backend.
+ * the libraries; plot (figures and tables as data) needs at most core; the
+ * lab's experiments use the libraries and plot; apps may use everything;
+ * no library imports a backend.
  */
 const LAYERS: Layers = {
   '@nerve/core': [],
@@ -31,6 +33,19 @@ const LAYERS: Layers = {
   '@nerve/data': below('core'),
   '@nerve/train': below('core', 'init', 'layers', 'norm', 'optim', 'metrics', 'data'),
   '@nerve/tune': below('core', 'init', 'layers', 'norm', 'optim', 'metrics', 'data', 'train'),
+  '@nerve/plot': below('core'),
+  '@nerve/lab': below(
+    'core',
+    'init',
+    'layers',
+    'norm',
+    'optim',
+    'metrics',
+    'data',
+    'train',
+    'tune',
+    'plot',
+  ),
 };
 
 /**

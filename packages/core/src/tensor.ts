@@ -195,7 +195,11 @@ export class Tensor {
     if (this.isContiguous && this.offset === 0 && this.storage.bytes === this.byteSize()) {
       return this.backend.read(this.storage.id, this.dtype, this.size);
     }
-    const c = this.backend.copy(this.view(), this.shape, this.dtype, this.dtype);
+    const c = this.backend.copy(this.view(), {
+      shape: this.shape,
+      inDtype: this.dtype,
+      outDtype: this.dtype,
+    });
     try {
       return await this.backend.read(c, this.dtype, this.size);
     } finally {
@@ -216,7 +220,11 @@ export class Tensor {
     if (this.isContiguous && this.offset === 0 && this.storage.bytes === this.byteSize()) {
       return b.readSync(this.storage.id, this.dtype, this.size);
     }
-    const c = b.copy(this.view(), this.shape, this.dtype, this.dtype);
+    const c = b.copy(this.view(), {
+      shape: this.shape,
+      inDtype: this.dtype,
+      outDtype: this.dtype,
+    });
     try {
       return b.readSync(c, this.dtype, this.size);
     } finally {

@@ -47,7 +47,10 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
     for (const t of inputs) {
       starts.push(start);
       if (t.size > 0)
-        backend.copyInto({ id, strides, offset: start * strides[a] }, t.view(), t.shape, dtype);
+        backend.copyInto({ id, strides, offset: start * strides[a] }, t.view(), {
+          shape: t.shape,
+          dtype,
+        });
       start += t.shape[a];
     }
     const out = wrap(backend, id, shape, dtype);

@@ -15,7 +15,7 @@ import { backendOf, wrap } from './util.js';
 export function unaryKernel(op: UnaryOp, x: Tensor, param = 0): Tensor {
   const backend = backendOf(op, x);
   const outDtype: DType = op === 'logicalNot' ? 'bool' : x.dtype;
-  const id = backend.unary(op, x.view(), x.shape, x.dtype, outDtype, param);
+  const id = backend.unary(op, x.view(), { shape: x.shape, inDtype: x.dtype, outDtype, param });
   return wrap(backend, id, x.shape, outDtype);
 }
 
@@ -25,5 +25,6 @@ export function binaryKernel(op: BinaryOp, a: Tensor, b: Tensor, outDtype: DType
   const shape = broadcastShapes(op, a.shape, b.shape);
   const av = { ...a.view(), strides: broadcastStrides(a.shape, a.strides, shape) };
   const bv = { ...b.view(), strides: broadcastStrides(b.shape, b.strides, shape) };
-  return wrap(backend, backend.binary(op, av, bv, shape, a.dtype, outDtype), shape, outDtype);
+  const id = backend.binary(op, av, bv, { shape, inDtype: a.dtype, outDtype });
+  return wrap(backend, id, shape, outDtype);
 }

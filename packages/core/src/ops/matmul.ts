@@ -50,7 +50,10 @@ function layout(t: Tensor, batchShape: readonly number[], rows: number, cols: nu
     };
   }
   const b = t.backend;
-  const id = b.copy({ id: t.storage.id, strides, offset: t.offset }, full, t.dtype, t.dtype);
+  const id = b.copy(
+    { id: t.storage.id, strides, offset: t.offset },
+    { shape: full, inDtype: t.dtype, outDtype: t.dtype },
+  );
   return {
     id,
     trans: false,

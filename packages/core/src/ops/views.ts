@@ -59,7 +59,12 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const backend = x.backend;
   const out = x.isContiguous
     ? makeView(x, target, contiguousStrides(target), x.offset)
-    : wrap(backend, backend.copy(x.view(), x.shape, x.dtype, x.dtype), target, x.dtype);
+    : wrap(
+        backend,
+        backend.copy(x.view(), { shape: x.shape, inDtype: x.dtype, outDtype: x.dtype }),
+        target,
+        x.dtype,
+      );
   return record(out, 'reshape', [x], (dy) => [reshape(dy, x.shape)]);
 }
 
@@ -191,7 +196,8 @@ export function pad(
   paddings.forEach(([before], i) => {
     offset += before * strides[i];
   });
-  if (x.size > 0) backend.copyInto({ id, strides, offset }, x.view(), x.shape, x.dtype);
+  if (x.size > 0)
+    backend.copyInto({ id, strides, offset }, x.view(), { shape: x.shape, dtype: x.dtype });
   const out = wrap(backend, id, shape, x.dtype);
   return record(out, 'pad', [x], (dy) => [
     slice(

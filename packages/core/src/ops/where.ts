@@ -29,7 +29,7 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
       ...t.view(),
       strides: broadcastStrides(t.shape, t.strides, shape),
     });
-    const out = wrap(backend, backend.where(v(cond), v(x), v(y), shape, dtype), shape, dtype);
+    const out = wrap(backend, backend.where(v(cond), v(x), v(y), { shape, dtype }), shape, dtype);
     return record(out, 'where', [x, y], (dy) => [
       x.requiresGrad ? sumToShape(where(cond, dy, 0), x.shape) : null,
       y.requiresGrad ? sumToShape(where(cond, 0, dy), y.shape) : null,

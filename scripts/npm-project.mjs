@@ -126,6 +126,28 @@ export function checkNpmProject({ root, tarballs }) {
     );
   }
 
+  // ESM and CommonJS in one process are two module instances of core (the
+  // dual-package hazard); they share one registry through globalThis, so a
+  // backend registered through require() serves tensors made through import.
+  writeFileSync(
+    join(dir, 'dual.mjs'),
+    [
+      "import { createRequire } from 'node:module';",
+      'const require = createRequire(import.meta.url);',
+      "require('@nerve/backend-cpu');",
+      "const core = await import('@nerve/core');",
+      "if (core.registerBackend === require('@nerve/core').registerBackend) throw new Error('one module instance: nothing checked');",
+      'const t = core.tensor([1, 2, 3]);',
+      "console.log(core.listBackends().join(','), Array.from(t.dataSync()).join(','));",
+    ].join('\n'),
+  );
+  const dual = run('node', ['dual.mjs'], dir);
+  add(
+    'a backend required as CommonJS is registered for the ESM copy of core in the same process',
+    dual.ok && dual.out.trim() === 'cpu 1,2,3',
+    dual.detail,
+  );
+
   // webgpu is an optional peer: without it, the error says how to get it.
   writeFileSync(
     join(dir, 'no-webgpu.mjs'),

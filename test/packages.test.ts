@@ -5,7 +5,8 @@
  * the examples of README.md and packages/train/README.md there as ESM and
  * through require(), installs the CLI's tarball alone and trains with its
  * `nerve` bin, and checks that one copy
- * of core is installed, that a missing `webgpu` says how to install it, and
+ * of core is installed, that a backend required as CommonJS serves the ESM
+ * copy of core in the same process, that a missing `webgpu` says how to install it, and
  * that the published .d.ts type-check with skipLibCheck off.
  */
 import { spawnSync } from 'node:child_process';

@@ -3,13 +3,13 @@
  * for training and evaluation: statistics are fitted on the training split only.
  */
 import { statSync } from 'node:fs';
-import { NerveError, type Tensor, tidy } from '@nerve/core';
+import { NerveError } from '@nerve/core';
 import {
-  Standardize,
-  TensorDataset,
-  digitsSplit,
+  type TensorDataset,
+  digitsTrainVal,
   loadFashionMnist,
   makeSpiral,
+  standardizedTrainValTest,
   trainValSplit,
 } from '@nerve/data';
 
@@ -50,54 +50,34 @@ export function prepareData(
   name: 'digits' | 'fashion-mnist' | 'spiral',
   opts: { image: boolean; dataDir?: string; limit?: number },
 ): PreparedData {
+  if (opts.dataDir !== undefined) checkDataDir(opts.dataDir);
+  if (name === 'digits') {
+    const parts = digitsTrainVal({ image: opts.image, limit: opts.limit });
+    return { name, ...parts, inputShape: opts.image ? [1, 8, 8] : [64], classes: 10 };
+  }
   let train: TensorDataset;
   let test: TensorDataset;
   let shape: number[];
   let classes = 10;
-  if (opts.dataDir !== undefined) checkDataDir(opts.dataDir);
-  if (name === 'digits') {
-    ({ train, test } = digitsSplit({ seed: 0, testFraction: 0.2 }));
-    shape = [1, 8, 8];
-  } else if (name === 'fashion-mnist') {
+  if (name === 'fashion-mnist') {
     ({ train, test } = loadFashionMnist({ dataDir: opts.dataDir }));
     shape = [1, 28, 28];
   } else {
     const all = makeSpiral({ pointsPerClass: 100, classes: 3, seed: 0 });
-    ({ train: train, val: test } = trainValSplit(all, {
+    ({ train, val: test } = trainValSplit(all, {
       valFraction: 0.2,
       seed: 0,
       stratify: all.tensors[1],
     }));
+    all.dispose();
     shape = [2];
     classes = 3;
   }
-  if (opts.limit !== undefined && opts.limit < train.length) {
-    const [x, y] = train.tensors;
-    const limited = new TensorDataset(x.narrow(0, 0, opts.limit), y.narrow(0, 0, opts.limit));
-    train = limited;
-  }
-  const split = trainValSplit(train, { valFraction: 0.1, seed: 0, stratify: train.tensors[1] });
   const inputShape = opts.image && shape.length === 3 ? shape : [shape.reduce((a, b) => a * b, 1)];
-  // Standardize with statistics of the training split (per channel for images).
-  const scaler = new Standardize({
-    mode: opts.image && shape.length === 3 ? 'perChannel' : 'perFeature',
+  // The same hold-out and training-only statistics as the digits get.
+  const parts = standardizedTrainValTest(train, test, {
+    exampleShape: inputShape,
+    limit: opts.limit,
   });
-  const reshape = (x: Tensor) => x.reshape([x.shape[0], ...inputShape]);
-  const prep = (ds: TensorDataset, fit: boolean) => {
-    // tidy keeps what is returned in arrays, not inside class instances.
-    const [xs] = tidy(() => {
-      const x = reshape(ds.tensors[0]);
-      return [fit ? scaler.fitTransform(x) : scaler.transform(x)];
-    });
-    return new TensorDataset(xs, ds.tensors[1]);
-  };
-  const trainP = prep(split.train, true);
-  return {
-    name,
-    train: trainP,
-    val: prep(split.val, false),
-    test: prep(test, false),
-    inputShape,
-    classes,
-  };
+  return { name, ...parts, inputShape, classes };
 }

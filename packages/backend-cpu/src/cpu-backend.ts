@@ -9,7 +9,10 @@ import type {
   Backend,
   BackendMemory,
   BinaryOp,
+  BinaryParams,
   Conv2dParams,
+  CopyIntoParams,
+  CopyParams,
   DataId,
   DType,
   GatherParams,
@@ -23,6 +26,8 @@ import type {
   StridedView,
   TypedArray,
   UnaryOp,
+  UnaryParams,
+  WhereParams,
 } from '@nerve/core/backend';
 import { alloc, recycle } from './alloc.js';
 import { type CpuData, convertArray, f32Of, holds, valuesOf, wrap } from './buffers.js';
@@ -99,44 +104,24 @@ export class CpuBackend implements Backend {
 
   // ---- required primitives --------------------------------------------------
 
-  unary(
-    op: UnaryOp,
-    x: StridedView,
-    shape: readonly number[],
-    _inDtype: DType,
-    outDtype: DType,
-    param?: number,
-  ): DataId {
-    return this.own(unary(op, x, shape, outDtype, param));
+  unary(op: UnaryOp, x: StridedView, p: UnaryParams): DataId {
+    return this.own(unary(op, x, p.shape, p.outDtype, p.param));
   }
 
-  binary(
-    op: BinaryOp,
-    a: StridedView,
-    b: StridedView,
-    shape: readonly number[],
-    _inDtype: DType,
-    outDtype: DType,
-  ): DataId {
-    return this.own(binary(op, a, b, shape, outDtype));
+  binary(op: BinaryOp, a: StridedView, b: StridedView, p: BinaryParams): DataId {
+    return this.own(binary(op, a, b, p.shape, p.outDtype));
   }
 
-  where(
-    cond: StridedView,
-    a: StridedView,
-    b: StridedView,
-    shape: readonly number[],
-    dtype: DType,
-  ): DataId {
-    return this.own(where(cond, a, b, shape, dtype));
+  where(cond: StridedView, a: StridedView, b: StridedView, p: WhereParams): DataId {
+    return this.own(where(cond, a, b, p.shape, p.dtype));
   }
 
-  copy(x: StridedView, shape: readonly number[], inDtype: DType, outDtype: DType): DataId {
-    return this.own(copy(x, shape, inDtype, outDtype));
+  copy(x: StridedView, p: CopyParams): DataId {
+    return this.own(copy(x, p.shape, p.inDtype, p.outDtype));
   }
 
-  copyInto(dst: StridedView, src: StridedView, shape: readonly number[], dtype: DType): void {
-    copyInto(dst, src, shape, dtype);
+  copyInto(dst: StridedView, src: StridedView, p: CopyIntoParams): void {
+    copyInto(dst, src, p.shape, p.dtype);
   }
 
   reduce(op: ReduceOp, x: DataId, p: ReduceParams): DataId {

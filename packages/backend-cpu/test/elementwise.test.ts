@@ -83,14 +83,12 @@ describe('unary', () => {
       for (const op of UNARY_OPS) {
         const outDtype: DType = op === 'logicalNot' ? 'bool' : 'float32';
         const p = op === 'leakyRelu' ? 0.01 : 1;
-        const id = b.unary(
-          op,
-          view(x, layout.strides, layout.offset),
-          layout.shape,
-          'float32',
+        const id = b.unary(op, view(x, layout.strides, layout.offset), {
+          shape: layout.shape,
+          inDtype: 'float32',
           outDtype,
-          p,
-        );
+          param: p,
+        });
         const got = b.readSync(id, outDtype, numel(layout.shape));
         const f = UNARY_SCALAR[op];
         const want = xs.map((v) => (outDtype === 'bool' ? f(v, p) : Math.fround(f(v, p))));
@@ -103,7 +101,13 @@ describe('unary', () => {
     const b = new CpuBackend();
     const x = b.upload(new Int32Array([-3, 0, 5, -2147483647]), 'int32');
     const run = (op: UnaryOp) =>
-      Array.from(b.readSync(b.unary(op, view(x, [1]), [4], 'int32', 'int32'), 'int32', 4));
+      Array.from(
+        b.readSync(
+          b.unary(op, view(x, [1]), { shape: [4], inDtype: 'int32', outDtype: 'int32' }),
+          'int32',
+          4,
+        ),
+      );
     expect(run('neg')).toEqual([3, 0, -5, 2147483647]);
     expect(run('abs')).toEqual([3, 0, 5, 2147483647]);
     expect(run('relu')).toEqual([0, 0, 5, 0]);
@@ -132,14 +136,11 @@ describe('binary', () => {
       const bs = readView(hb, lb, lb.shape);
       for (const op of BINARY_OPS) {
         const outDtype: DType = COMPARISONS.has(op) ? 'bool' : 'float32';
-        const id = b.binary(
-          op,
-          view(a, la.strides, la.offset),
-          view(c, lb.strides, lb.offset),
-          la.shape,
-          'float32',
+        const id = b.binary(op, view(a, la.strides, la.offset), view(c, lb.strides, lb.offset), {
+          shape: la.shape,
+          inDtype: 'float32',
           outDtype,
-        );
+        });
         const got = b.readSync(id, outDtype, numel(la.shape));
         const f = BINARY_SCALAR[op];
         const want = as.map((v, i) => Math.fround(f(v, bs[i])));
@@ -153,7 +154,13 @@ describe('binary', () => {
     const a = b.upload(new Int32Array([2147483647, -5, 7, 46341, -2147483647]), 'int32');
     const c = b.upload(new Int32Array([1, 3, 7, 139023, -2147483647]), 'int32');
     const r = (op: BinaryOp, out: DType) =>
-      Array.from(b.readSync(b.binary(op, view(a, [1]), view(c, [1]), [5], 'int32', out), out, 5));
+      Array.from(
+        b.readSync(
+          b.binary(op, view(a, [1]), view(c, [1]), { shape: [5], inDtype: 'int32', outDtype: out }),
+          out,
+          5,
+        ),
+      );
     expect(r('add', 'int32')).toEqual([-2147483648, -2, 14, 185364, 2]);
     // Overflowing products keep the low 32 bits; (2^31-1)^2 needs 62 bits, beyond float64.
     expect(r('mul', 'int32')).toEqual([2147483647, -15, 49, (46341 * 139023) | 0, 1]);
@@ -167,7 +174,11 @@ describe('binary', () => {
     const b = new CpuBackend();
     const a = b.upload(new Uint8Array([1, 1, 0, 0]), 'bool');
     const c = b.upload(new Uint8Array([1, 0, 1, 0]), 'bool');
-    const id = b.binary('add', view(a, [1]), view(c, [1]), [4], 'bool', 'bool');
+    const id = b.binary('add', view(a, [1]), view(c, [1]), {
+      shape: [4],
+      inDtype: 'bool',
+      outDtype: 'bool',
+    });
     expect(Array.from(b.readSync(id, 'bool', 4))).toEqual([1, 1, 1, 0]);
   });
 });
@@ -182,7 +193,7 @@ describe('where', () => {
     const cond = view(b.upload(hc, 'bool'), [0, 5, 1]);
     const a = view(b.upload(ha, 'float32'), [1, 3, 12]);
     const c = view(b.upload(hb, 'float32'), [0, 0, 1]);
-    const got = b.readSync(b.where(cond, a, c, shape, 'float32'), 'float32', 60);
+    const got = b.readSync(b.where(cond, a, c, { shape, dtype: 'float32' }), 'float32', 60);
     const cs = readView(hc, cond, shape);
     const as = readView(ha, a, shape);
     const bs = readView(hb, c, shape);
@@ -190,7 +201,9 @@ describe('where', () => {
       got,
       cs.map((v, i) => (v ? as[i] : bs[i])),
     );
-    expect(b.readSync(b.where(cond, a, c, [0, 5], 'float32'), 'float32', 0).length).toBe(0);
+    expect(
+      b.readSync(b.where(cond, a, c, { shape: [0, 5], dtype: 'float32' }), 'float32', 0).length,
+    ).toBe(0);
   });
 });
 
@@ -200,7 +213,11 @@ describe('copy', () => {
     for (const layout of LAYOUTS) {
       const host = randomF32(layout.bufferSize, 5);
       const x = b.upload(host, 'float32');
-      const id = b.copy(view(x, layout.strides, layout.offset), layout.shape, 'float32', 'float32');
+      const id = b.copy(view(x, layout.strides, layout.offset), {
+        shape: layout.shape,
+        inDtype: 'float32',
+        outDtype: 'float32',
+      });
       expectSame(
         b.readSync(id, 'float32', numel(layout.shape)),
         readView(host, layout, layout.shape),
@@ -213,20 +230,36 @@ describe('copy', () => {
     const b = new CpuBackend();
     const x = b.upload(new Float32Array([1.7, -1.7, 0, -0, Number.NaN, 3e9]), 'float32');
     const v = view(x, [1]);
-    expect(Array.from(b.readSync(b.copy(v, [6], 'float32', 'int32'), 'int32', 6))).toEqual([
-      1, -1, 0, 0, 0, -1294967296,
-    ]);
-    expect(Array.from(b.readSync(b.copy(v, [6], 'float32', 'bool'), 'bool', 6))).toEqual([
-      1, 1, 0, 0, 1, 1,
-    ]);
+    expect(
+      Array.from(
+        b.readSync(b.copy(v, { shape: [6], inDtype: 'float32', outDtype: 'int32' }), 'int32', 6),
+      ),
+    ).toEqual([1, -1, 0, 0, 0, -1294967296]);
+    expect(
+      Array.from(
+        b.readSync(b.copy(v, { shape: [6], inDtype: 'float32', outDtype: 'bool' }), 'bool', 6),
+      ),
+    ).toEqual([1, 1, 0, 0, 1, 1]);
     const m = b.upload(new Uint8Array([1, 0, 1]), 'bool');
     expect(
-      Array.from(b.readSync(b.copy(view(m, [1]), [3], 'bool', 'float32'), 'float32', 3)),
+      Array.from(
+        b.readSync(
+          b.copy(view(m, [1]), { shape: [3], inDtype: 'bool', outDtype: 'float32' }),
+          'float32',
+          3,
+        ),
+      ),
     ).toEqual([1, 0, 1]);
     const i = b.upload(new Int32Array([256, 0, -1]), 'int32');
-    expect(Array.from(b.readSync(b.copy(view(i, [1]), [3], 'int32', 'bool'), 'bool', 3))).toEqual([
-      1, 0, 1,
-    ]);
+    expect(
+      Array.from(
+        b.readSync(
+          b.copy(view(i, [1]), { shape: [3], inDtype: 'int32', outDtype: 'bool' }),
+          'bool',
+          3,
+        ),
+      ),
+    ).toEqual([1, 0, 1]);
   });
 
   it('copies long contiguous rows of every dtype', () => {
@@ -234,7 +267,11 @@ describe('copy', () => {
     const host = new Int32Array(1000).map((_, i) => i * 3 - 500);
     const x = b.upload(host, 'int32');
     // Two rows of 400 taken from the middle of the buffer.
-    const got = b.readSync(b.copy(view(x, [500, 1], 50), [2, 400], 'int32', 'int32'), 'int32', 800);
+    const got = b.readSync(
+      b.copy(view(x, [500, 1], 50), { shape: [2, 400], inDtype: 'int32', outDtype: 'int32' }),
+      'int32',
+      800,
+    );
     expectSame(got, readView(host, { strides: [500, 1], offset: 50 }, [2, 400]));
   });
 });
@@ -246,7 +283,10 @@ describe('copyInto', () => {
     const dst = b.fill(24, 'float32', -1);
     const srcHost = randomF32(6, 9);
     const src = b.upload(srcHost, 'float32');
-    b.copyInto(view(dst, [6, 1], 1 * 6 + 2), view(src, [1, 2]), [2, 3], 'float32');
+    b.copyInto(view(dst, [6, 1], 1 * 6 + 2), view(src, [1, 2]), {
+      shape: [2, 3],
+      dtype: 'float32',
+    });
     const got = b.readSync(dst, 'float32', 24);
     const want = new Array<number>(24).fill(-1);
     for (let i = 0; i < 2; i++)
@@ -258,9 +298,9 @@ describe('copyInto', () => {
     const b = new CpuBackend();
     const dst = b.fill(10, 'int32', 0);
     const src = b.upload(new Int32Array([7]), 'int32');
-    b.copyInto(view(dst, [2], 1), view(src, [0]), [5], 'int32');
+    b.copyInto(view(dst, [2], 1), view(src, [0]), { shape: [5], dtype: 'int32' });
     expect(Array.from(b.readSync(dst, 'int32', 10))).toEqual([0, 7, 0, 7, 0, 7, 0, 7, 0, 7]);
-    b.copyInto(view(dst, [2], 0), view(src, [0]), [0], 'int32');
+    b.copyInto(view(dst, [2], 0), view(src, [0]), { shape: [0], dtype: 'int32' });
     expect(Array.from(b.readSync(dst, 'int32', 10))).toEqual([0, 7, 0, 7, 0, 7, 0, 7, 0, 7]);
   });
 
@@ -269,12 +309,10 @@ describe('copyInto', () => {
     const shape = [3, 200];
     const dst = b.fill(3 * 300, 'float32', 0);
     const host = randomF32(600, 4);
-    b.copyInto(
-      view(dst, [300, 1], 50),
-      view(b.upload(host, 'float32'), contiguous(shape)),
+    b.copyInto(view(dst, [300, 1], 50), view(b.upload(host, 'float32'), contiguous(shape)), {
       shape,
-      'float32',
-    );
+      dtype: 'float32',
+    });
     const got = b.readSync(dst, 'float32', 900);
     const want = new Float32Array(900);
     for (let r = 0; r < 3; r++)

@@ -85,7 +85,11 @@ describe('memory accounting', () => {
   it('counts kernel outputs, including both outputs of maxPool2d', () => {
     const b = new CpuBackend();
     const x = b.upload(new Float32Array([1, 2, 3, 4]), 'float32');
-    const y = b.unary('neg', { id: x, strides: [1], offset: 0 }, [4], 'float32', 'float32');
+    const y = b.unary(
+      'neg',
+      { id: x, strides: [1], offset: 0 },
+      { shape: [4], inDtype: 'float32', outDtype: 'float32' },
+    );
     const s = b.reduce('argmax', x, { dtype: 'float32', outer: 1, size: 4, inner: 1 });
     expect(b.memory()).toEqual({ buffers: 3, bytes: 16 + 16 + 4 });
     const p = b.maxPool2d(x, {

@@ -17,7 +17,10 @@ import type {
   BatchNormStatsParams,
   BatchNormStatsResult,
   BinaryOp,
+  BinaryParams,
   Conv2dParams,
+  CopyIntoParams,
+  CopyParams,
   DataId,
   DType,
   GatherParams,
@@ -33,6 +36,8 @@ import type {
   StridedView,
   TypedArray,
   UnaryOp,
+  UnaryParams,
+  WhereParams,
 } from '@nerve/core/backend';
 import { NerveError } from '@nerve/core/backend';
 import { ConstantCache } from './shared-constants.js';
@@ -211,45 +216,25 @@ export class WebGpuBackend implements Backend {
 
   // ---- required primitives --------------------------------------------------
 
-  unary(
-    op: UnaryOp,
-    x: StridedView,
-    shape: readonly number[],
-    inDtype: DType,
-    outDtype: DType,
-    param?: number,
-  ): DataId {
-    return unary(this.ctx, op, x, shape, inDtype, outDtype, param);
+  unary(op: UnaryOp, x: StridedView, p: UnaryParams): DataId {
+    return unary(this.ctx, op, x, p);
   }
 
-  binary(
-    op: BinaryOp,
-    a: StridedView,
-    b: StridedView,
-    shape: readonly number[],
-    inDtype: DType,
-    outDtype: DType,
-  ): DataId {
-    return binary(this.ctx, op, a, b, shape, inDtype, outDtype);
+  binary(op: BinaryOp, a: StridedView, b: StridedView, p: BinaryParams): DataId {
+    return binary(this.ctx, op, a, b, p);
   }
 
-  where(
-    cond: StridedView,
-    a: StridedView,
-    b: StridedView,
-    shape: readonly number[],
-    dtype: DType,
-  ): DataId {
-    return where(this.ctx, cond, a, b, shape, dtype);
+  where(cond: StridedView, a: StridedView, b: StridedView, p: WhereParams): DataId {
+    return where(this.ctx, cond, a, b, p);
   }
 
-  copy(x: StridedView, shape: readonly number[], inDtype: DType, outDtype: DType): DataId {
-    return copy(this.ctx, x, shape, inDtype, outDtype);
+  copy(x: StridedView, p: CopyParams): DataId {
+    return copy(this.ctx, x, p);
   }
 
-  copyInto(dst: StridedView, src: StridedView, shape: readonly number[], dtype: DType): void {
+  copyInto(dst: StridedView, src: StridedView, p: CopyIntoParams): void {
     this.constants!.privatize(this.data(dst.id, 'copyInto'));
-    copyInto(this.ctx, dst, src, shape, dtype);
+    copyInto(this.ctx, dst, src, p);
   }
 
   reduce(op: ReduceOp, x: DataId, p: ReduceParams): DataId {

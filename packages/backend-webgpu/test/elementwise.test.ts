@@ -40,7 +40,11 @@ describe.runIf(available)('webgpu elementwise kernels', async () => {
     ];
     const x = b.upload(Float32Array.from(values), 'float32');
     const got = await readFree(
-      b.copy(view(x, [values.length]), [values.length], 'float32', 'int32'),
+      b.copy(view(x, [values.length]), {
+        shape: [values.length],
+        inDtype: 'float32',
+        outDtype: 'int32',
+      }),
       'int32',
       values.length,
     );
@@ -51,21 +55,51 @@ describe.runIf(available)('webgpu elementwise kernels', async () => {
   it('casts to bool are x ≠ 0 (NaN is true), from bool are 0/1, int32 → float32 rounds', async () => {
     const f = b.upload(Float32Array.from([0, -0, 0.1, Number.NaN, -3]), 'float32');
     expect(
-      Array.from(await readFree(b.copy(view(f, [5]), [5], 'float32', 'bool'), 'bool', 5)),
+      Array.from(
+        await readFree(
+          b.copy(view(f, [5]), { shape: [5], inDtype: 'float32', outDtype: 'bool' }),
+          'bool',
+          5,
+        ),
+      ),
     ).toEqual([0, 0, 1, 1, 1]);
     const i = b.upload(Int32Array.from([0, 5, -1, 16777217, 2147483647]), 'int32');
     expect(
-      Array.from(await readFree(b.copy(view(i, [5]), [5], 'int32', 'bool'), 'bool', 5)),
+      Array.from(
+        await readFree(
+          b.copy(view(i, [5]), { shape: [5], inDtype: 'int32', outDtype: 'bool' }),
+          'bool',
+          5,
+        ),
+      ),
     ).toEqual([0, 1, 1, 1, 1]);
     expect(
-      Array.from(await readFree(b.copy(view(i, [5]), [5], 'int32', 'float32'), 'float32', 5)),
+      Array.from(
+        await readFree(
+          b.copy(view(i, [5]), { shape: [5], inDtype: 'int32', outDtype: 'float32' }),
+          'float32',
+          5,
+        ),
+      ),
     ).toEqual(Array.from(Float32Array.from([0, 5, -1, 16777217, 2147483647])));
     const m = b.upload(Uint8Array.from([1, 0, 1]), 'bool');
     expect(
-      Array.from(await readFree(b.copy(view(m, [3]), [3], 'bool', 'int32'), 'int32', 3)),
+      Array.from(
+        await readFree(
+          b.copy(view(m, [3]), { shape: [3], inDtype: 'bool', outDtype: 'int32' }),
+          'int32',
+          3,
+        ),
+      ),
     ).toEqual([1, 0, 1]);
     expect(
-      Array.from(await readFree(b.copy(view(m, [3]), [3], 'bool', 'float32'), 'float32', 3)),
+      Array.from(
+        await readFree(
+          b.copy(view(m, [3]), { shape: [3], inDtype: 'bool', outDtype: 'float32' }),
+          'float32',
+          3,
+        ),
+      ),
     ).toEqual([1, 0, 1]);
     for (const id of [f, i, m]) b.free(id);
   });
@@ -77,7 +111,11 @@ describe.runIf(available)('webgpu elementwise kernels', async () => {
     const e = b.upload(Int32Array.from(bs), 'int32');
     const n = as.length;
     const got = await readFree(
-      b.binary('pow', view(a, [n]), view(e, [n]), [n], 'int32', 'int32'),
+      b.binary('pow', view(a, [n]), view(e, [n]), {
+        shape: [n],
+        inDtype: 'int32',
+        outDtype: 'int32',
+      }),
       'int32',
       n,
     );
@@ -86,7 +124,11 @@ describe.runIf(available)('webgpu elementwise kernels', async () => {
     );
     const big = b.upload(Int32Array.from([65536, 2147483647]), 'int32');
     const sq = await readFree(
-      b.binary('mul', view(big, [2]), view(big, [2]), [2], 'int32', 'int32'),
+      b.binary('mul', view(big, [2]), view(big, [2]), {
+        shape: [2],
+        inDtype: 'int32',
+        outDtype: 'int32',
+      }),
       'int32',
       2,
     );
@@ -99,7 +141,11 @@ describe.runIf(available)('webgpu elementwise kernels', async () => {
     const x = b.upload(host, 'float32');
     // Rows reversed, every other column: [3, 2] at offset 8 with strides [-4, 2].
     const v: StridedView = { id: x, strides: [-4, 2], offset: 8 };
-    const got = await readFree(b.unary('neg', v, [3, 2], 'float32', 'float32'), 'float32', 6);
+    const got = await readFree(
+      b.unary('neg', v, { shape: [3, 2], inDtype: 'float32', outDtype: 'float32' }),
+      'float32',
+      6,
+    );
     const want = [8, 10, 4, 6, 0, 2].map((k) => -host[k]);
     expect(Array.from(got)).toEqual(want);
     b.free(x);
@@ -115,14 +161,14 @@ describe.runIf(available)('webgpu elementwise kernels', async () => {
     // b is [2, 3] broadcast along dims 5 and 6.
     const bv: StridedView = { id: c, strides: [0, 0, 0, 0, 0, 3, 1], offset: 0 };
     const got = await readFree(
-      b.binary('sub', view(a, shape), bv, shape, 'float32', 'float32'),
+      b.binary('sub', view(a, shape), bv, { shape, inDtype: 'float32', outDtype: 'float32' }),
       'float32',
       n,
     );
     const want = Array.from(aHost, (v, k) => Math.fround(v - bHost[k % 6]));
     expect(Array.from(got)).toEqual(want);
     const cmp = await readFree(
-      b.binary('gt', view(a, shape), bv, shape, 'float32', 'bool'),
+      b.binary('gt', view(a, shape), bv, { shape, inDtype: 'float32', outDtype: 'bool' }),
       'bool',
       n,
     );
@@ -141,8 +187,7 @@ describe.runIf(available)('webgpu elementwise kernels', async () => {
           view(cond, [2, 3]),
           { id: a, strides: [0, 1], offset: 0 },
           { id: z, strides: [0, 0], offset: 0 },
-          [2, 3],
-          dtype,
+          { shape: [2, 3], dtype },
         ),
         dtype,
         6,
@@ -162,8 +207,7 @@ describe.runIf(available)('webgpu elementwise kernels', async () => {
     b.copyInto(
       { id: dst, strides: [5, 1], offset: 7 },
       { id: src, strides: [1, 3], offset: 0 },
-      [3, 2],
-      'float32',
+      { shape: [3, 2], dtype: 'float32' },
     );
     const got = Array.from(await readFree(dst, 'float32', 20));
     const want = new Array(20).fill(-1);
@@ -188,7 +232,12 @@ describe.runIf(available)('webgpu elementwise kernels', async () => {
     for (const op of Object.keys(UNARY_SCALAR) as (keyof typeof UNARY_SCALAR)[]) {
       if (op === 'logicalNot') continue;
       const got = await readFree(
-        b.unary(op, view(x, [xs.length]), [xs.length], 'float32', 'float32', 0.2),
+        b.unary(op, view(x, [xs.length]), {
+          shape: [xs.length],
+          inDtype: 'float32',
+          outDtype: 'float32',
+          param: 0.2,
+        }),
         'float32',
         xs.length,
       );

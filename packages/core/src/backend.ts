@@ -29,7 +29,17 @@
  */
 import type { DType, TypedArray } from './dtype.js';
 import type { OptionalKernels } from './optional-kernels.js';
-import type { DataId, GatherParams, MatmulParams, ReduceParams } from './kernel-params.js';
+import type {
+  BinaryParams,
+  CopyIntoParams,
+  CopyParams,
+  DataId,
+  GatherParams,
+  MatmulParams,
+  ReduceParams,
+  UnaryParams,
+  WhereParams,
+} from './kernel-params.js';
 
 export type * from './kernel-params.js';
 export {
@@ -133,44 +143,20 @@ export interface Backend extends OptionalKernels {
   memory(): BackendMemory;
 
   // ---- required primitives -----------------------------------------------
+  /** out[i] = op(x[i]) over `p.shape` (see UnaryParams). */
+  unary(op: UnaryOp, x: StridedView, p: UnaryParams): DataId;
+  /** out[i] = op(a[i], b[i]) over `p.shape`, both inputs of `p.inDtype` (see BinaryParams). */
+  binary(op: BinaryOp, a: StridedView, b: StridedView, p: BinaryParams): DataId;
+  /** out[i] = cond[i] ? a[i] : b[i]; cond is bool, a and b of `p.dtype` (see WhereParams). */
+  where(cond: StridedView, a: StridedView, b: StridedView, p: WhereParams): DataId;
+  /** Materialises a strided view as a new contiguous buffer, converting dtype (see CopyParams). */
+  copy(x: StridedView, p: CopyParams): DataId;
   /**
-   * out[i] = op(x[i]) over `shape`. `inDtype` is the input's dtype; the output
-   * is `outDtype` (equal to inDtype except for logicalNot → bool). `param` is
-   * the op's scalar parameter (leakyRelu slope, elu alpha).
+   * Writes `src` (read through its strides over `p.shape`) into the region of
+   * an existing buffer described by `dst`. Used only on buffers the core has
+   * just created (pad, concat), never on a buffer a user can see.
    */
-  unary(
-    op: UnaryOp,
-    x: StridedView,
-    shape: readonly number[],
-    inDtype: DType,
-    outDtype: DType,
-    param?: number,
-  ): DataId;
-  /** out[i] = op(a[i], b[i]) over `shape`; both inputs share `inDtype`. */
-  binary(
-    op: BinaryOp,
-    a: StridedView,
-    b: StridedView,
-    shape: readonly number[],
-    inDtype: DType,
-    outDtype: DType,
-  ): DataId;
-  /** out[i] = cond[i] ? a[i] : b[i]; cond is bool, a and b share `dtype`. */
-  where(
-    cond: StridedView,
-    a: StridedView,
-    b: StridedView,
-    shape: readonly number[],
-    dtype: DType,
-  ): DataId;
-  /** Materialises a strided view as a new contiguous buffer, converting dtype. */
-  copy(x: StridedView, shape: readonly number[], inDtype: DType, outDtype: DType): DataId;
-  /**
-   * Writes `src` (read through its strides over `shape`) into the region of an
-   * existing buffer described by `dst`. Used only on buffers the core has just
-   * created (pad, concat), never on a buffer a user can see.
-   */
-  copyInto(dst: StridedView, src: StridedView, shape: readonly number[], dtype: DType): void;
+  copyInto(dst: StridedView, src: StridedView, p: CopyIntoParams): void;
   /** Reduces the middle axis of contiguous [outer, size, inner] → [outer, inner] (see ReduceParams). */
   reduce(op: ReduceOp, x: DataId, p: ReduceParams): DataId;
   /** Batched float32 matrix product (see MatmulParams). Output [batch, m, n]. */

@@ -8,6 +8,7 @@
 import type { Backend } from './backend.js';
 import { OPTIONAL_KERNEL_NAMES, type OptionalKernels } from './optional-kernels.js';
 import { NerveError } from './errors.js';
+import { processSingleton } from './process-state.js';
 
 /**
  * What the engine needs of a tensor: its storage, its scope and ownership
@@ -40,27 +41,42 @@ export class Storage {
   ) {}
 }
 
-class Engine {
-  liveTensors = 0;
-  readonly storages = new Set<Storage>();
-  readonly perBackend = new Map<string, BackendCount>();
-  readonly scopes: Set<Tensor>[] = [];
-  gradEnabled = true;
-  nextId = 0;
+/**
+ * The engine's state. One per process, shared by every copy of core
+ * (process-state.ts), so plain data only: a tensor made through one copy is
+ * counted, scoped and freed the same through another.
+ */
+export interface EngineState {
+  liveTensors: number;
+  readonly storages: Set<Storage>;
+  readonly perBackend: Map<string, BackendCount>;
+  readonly scopes: Set<Tensor>[];
+  gradEnabled: boolean;
+  /** The id the next tensor gets (ids are unique in the process). */
+  nextTensorId: number;
   /** Optional kernels the core must not use (tests of the fallback paths). */
-  readonly disabledOptional = new Set<string>();
-
-  count(backend: string): BackendCount {
-    let c = this.perBackend.get(backend);
-    if (!c) {
-      c = { tensors: 0, bytes: 0 };
-      this.perBackend.set(backend, c);
-    }
-    return c;
-  }
+  readonly disabledOptional: Set<string>;
 }
 
-export const engine = new Engine();
+export const engine: EngineState = processSingleton<EngineState>('engine', () => ({
+  liveTensors: 0,
+  storages: new Set(),
+  perBackend: new Map(),
+  scopes: [],
+  gradEnabled: true,
+  nextTensorId: 0,
+  disabledOptional: new Set(),
+}));
+
+/** The live counts of one backend, made on first use. */
+function countOf(backend: string): BackendCount {
+  let c = engine.perBackend.get(backend);
+  if (!c) {
+    c = { tensors: 0, bytes: 0 };
+    engine.perBackend.set(backend, c);
+  }
+  return c;
+}
 
 /** An optional kernel of `backend`, or undefined when absent or disabled. */
 export function optionalKernel<K extends keyof OptionalKernels>(
@@ -120,7 +136,7 @@ export function memory(): MemoryInfo {
 export function retainStorage(s: Storage): void {
   if (s.refs++ === 0) {
     engine.storages.add(s);
-    engine.count(s.backend.name).bytes += s.bytes;
+    countOf(s.backend.name).bytes += s.bytes;
   }
 }
 
@@ -128,7 +144,7 @@ export function retainStorage(s: Storage): void {
 export function dropStorage(s: Storage): void {
   if (--s.refs === 0) {
     engine.storages.delete(s);
-    engine.count(s.backend.name).bytes -= s.bytes;
+    countOf(s.backend.name).bytes -= s.bytes;
     s.backend.free(s.id);
   }
 }
@@ -136,7 +152,7 @@ export function dropStorage(s: Storage): void {
 /** Called by every new tensor: count it and put it in the innermost scope. */
 export function trackTensor(t: Tensor): void {
   engine.liveTensors++;
-  engine.count(t.storage.backend.name).tensors++;
+  countOf(t.storage.backend.name).tensors++;
   retainStorage(t.storage);
   const scope = engine.scopes[engine.scopes.length - 1];
   if (scope) {
@@ -148,7 +164,7 @@ export function trackTensor(t: Tensor): void {
 /** Called once by `Tensor.dispose()`. */
 export function releaseTensor(t: Tensor): void {
   engine.liveTensors--;
-  engine.count(t.storage.backend.name).tensors--;
+  countOf(t.storage.backend.name).tensors--;
   t.scope?.delete(t);
   t.scope = null;
   dropStorage(t.storage);

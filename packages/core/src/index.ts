@@ -109,7 +109,7 @@ export {
   logicalOr,
 } from './ops/binary.js';
 export * from './ops/unary.js';
-export { where, clamp } from './ops/where.js';
+export { where } from './ops/where.js';
 export {
   sum,
   prod,
@@ -126,7 +126,8 @@ export {
 } from './ops/reduce.js';
 export { matmul } from './ops/matmul.js';
 export * from './ops/views.js';
-export { concat, stack, pad } from './ops/concat-pad.js';
+export { concat, stack } from './ops/concat.js';
+export { expand, broadcastTo } from './ops/sum-expand.js';
 export { gather, indexSelect, oneHot } from './ops/indexing.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { conv2d, type Conv2dOptions } from './ops/conv.js';

@@ -9,6 +9,54 @@ import type { DType } from './dtype.js';
 /** Opaque handle to a buffer that a backend owns. */
 export type DataId = object;
 
+/**
+ * An elementwise unary op (UnaryOp; UNARY_OPS in core's ops/unary.ts) read
+ * through a strided view over `shape`.
+ */
+export interface UnaryParams {
+  /** The logical shape the view is read over, and the output's shape. */
+  readonly shape: readonly number[];
+  /** The input's dtype. */
+  readonly inDtype: DType;
+  /** The output's dtype: inDtype, except bool for logicalNot. */
+  readonly outDtype: DType;
+  /** The op's scalar parameter (leakyRelu's slope, elu's alpha); absent or 0 for the others. */
+  readonly param?: number;
+}
+
+/** An elementwise binary op (BinaryOp) of two strided views broadcast over `shape`. */
+export interface BinaryParams {
+  /** The broadcast shape both views are read over, and the output's shape. */
+  readonly shape: readonly number[];
+  /** The dtype of both inputs (core promotes them first). */
+  readonly inDtype: DType;
+  /** The output's dtype: inDtype, except bool for comparisons and logical ops. */
+  readonly outDtype: DType;
+}
+
+/** Selection `cond ? a : b` of three strided views broadcast over `shape`. */
+export interface WhereParams {
+  /** The broadcast shape all three views are read over, and the output's shape. */
+  readonly shape: readonly number[];
+  /** The dtype of a, b and the output (cond is bool). */
+  readonly dtype: DType;
+}
+
+/** A strided view made contiguous, converting its dtype (a cast when they differ). */
+export interface CopyParams {
+  /** The logical shape the view is read over, and the output's shape. */
+  readonly shape: readonly number[];
+  readonly inDtype: DType;
+  readonly outDtype: DType;
+}
+
+/** A strided source written into a strided region of an existing buffer, same dtype. */
+export interface CopyIntoParams {
+  /** The logical shape both views describe. */
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+}
+
 /** Batched matrix product `C[b] = op(A[b]) · op(B[b])`, float32. */
 export interface MatmulParams {
   /** Number of output matrices. */

@@ -8,6 +8,7 @@
  * The numbers are generated here on the host and uploaded.
  */
 import { NerveError } from './errors.js';
+import { processSingleton } from './process-state.js';
 
 const M0 = 0xd2511f53;
 const M1 = 0xcd9e8d57;
@@ -64,22 +65,29 @@ export interface GeneratorState {
 
 /** A stream of random bits: a key from the seed and a block counter that advances. */
 export class Generator {
-  private key: [number, number];
-  private block = 0;
+  /** The stream's position, updated in place (the default generator's is shared, see below). */
+  private readonly pos: GeneratorState;
 
   constructor(seed: number) {
-    this.key = seedToKey(seed);
+    this.pos = { key: seedToKey(seed), block: 0 };
+  }
+
+  /** @internal a generator that reads and advances `pos` in place. */
+  static over(pos: GeneratorState): Generator {
+    const g = new Generator(0);
+    (g as unknown as { pos: GeneratorState }).pos = pos;
+    return g;
   }
 
   /** Restarts the stream from `seed`. */
   manualSeed(seed: number): void {
-    this.key = seedToKey(seed);
-    this.block = 0;
+    this.pos.key = seedToKey(seed);
+    this.pos.block = 0;
   }
 
   /** Where the stream stands (key and next block), to save in a checkpoint. */
   getState(): GeneratorState {
-    return { key: [this.key[0], this.key[1]], block: this.block };
+    return { key: [this.pos.key[0], this.pos.key[1]], block: this.pos.block };
   }
 
   /** Puts the stream back where `getState` found it; checked before anything changes. */
@@ -101,17 +109,18 @@ export class Generator {
         JSON.stringify(state) ?? String(state),
       );
     }
-    this.key = [key[0], key[1]];
-    this.block = block as number;
+    this.pos.key = [key[0], key[1]];
+    this.pos.block = block as number;
   }
 
   /** `n` uint32 values: blocks `block, block+1, …`, four values each. */
   uint32(n: number): Uint32Array {
     const out = new Uint32Array(Math.ceil(n / 4) * 4);
     const tmp = new Uint32Array(4);
+    const pos = this.pos;
     for (let i = 0; i < out.length; i += 4) {
-      const b = this.block++;
-      philox4x32([b >>> 0, Math.floor(b / 2 ** 32) >>> 0, 0, 0], this.key, tmp);
+      const b = pos.block++;
+      philox4x32([b >>> 0, Math.floor(b / 2 ** 32) >>> 0, 0, 0], pos.key, tmp);
       out.set(tmp, i);
     }
     return out.subarray(0, n);
@@ -149,8 +158,14 @@ function seedToKey(seed: number): [number, number] {
   return [seed >>> 0, Math.floor(seed / 2 ** 32) >>> 0];
 }
 
-/** The global generator used when no seed is given (seeded with 0 at start). */
-export const defaultGenerator = new Generator(0);
+/**
+ * The global generator used when no seed is given (seeded with 0 at start).
+ * Its position is one per process, shared by every copy of core
+ * (process-state.ts), so `manualSeed` through any copy seeds them all.
+ */
+export const defaultGenerator = Generator.over(
+  processSingleton<GeneratorState>('random', () => ({ key: seedToKey(0), block: 0 })),
+);
 
 /** Reseeds the global generator (PyTorch's `torch.manual_seed`). */
 export function manualSeed(seed: number): void {

@@ -4,6 +4,7 @@
  */
 import type { Backend } from './backend.js';
 import { NerveError } from './errors.js';
+import { processSingleton } from './process-state.js';
 
 interface Entry {
   factory: () => Backend;
@@ -13,8 +14,18 @@ interface Entry {
   initDone: boolean;
 }
 
-const entries = new Map<string, Entry>();
-let activeName: string | null = null;
+/** The registry's state: one per process, shared by every copy of core (process-state.ts). */
+interface RegistryState {
+  readonly entries: Map<string, Entry>;
+  /** The backend setBackend chose (or the default, once used); null before. */
+  active: string | null;
+}
+
+const registry = processSingleton<RegistryState>('registry', () => ({
+  entries: new Map(),
+  active: null,
+}));
+const { entries } = registry;
 
 /**
  * Registers a backend factory. The highest-priority registered backend is the
@@ -77,12 +88,12 @@ function instantiate(e: Entry): Backend {
 export function setBackend(name: string): void {
   const e = entryFor('setBackend', name);
   instantiate(e);
-  activeName = name;
+  registry.active = name;
 }
 
 /** The active backend (the default one if none was set). */
 export function getBackend(name?: string): Backend {
-  const n = name ?? activeName ?? defaultName();
+  const n = name ?? registry.active ?? defaultName();
   const e = entryFor('getBackend', n);
   const b = instantiate(e);
   if (b.init && !e.initDone) {
@@ -92,18 +103,18 @@ export function getBackend(name?: string): Backend {
       'an uninitialised backend (await ready() first)',
     );
   }
-  if (activeName === null && name === undefined) activeName = n;
+  if (registry.active === null && name === undefined) registry.active = n;
   return b;
 }
 
 /** Name of the active backend. */
 export function getBackendName(): string {
-  return activeName ?? defaultName();
+  return registry.active ?? defaultName();
 }
 
 /** Waits until a backend (the active one by default) has finished initialising. */
 export async function ready(name?: string): Promise<Backend> {
-  const n = name ?? activeName ?? defaultName();
+  const n = name ?? registry.active ?? defaultName();
   const e = entryFor('ready', n);
   const b = instantiate(e);
   if (b.init && !e.initDone) {

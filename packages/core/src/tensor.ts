@@ -8,6 +8,7 @@ import { BYTES_PER_ELEMENT, type DType, type TypedArray } from './dtype.js';
 import {
   Storage,
   dropStorage,
+  engine,
   keep as keepTensor,
   releaseTensor,
   retainStorage,
@@ -58,7 +59,7 @@ export class Tensor {
     strides?: readonly number[],
     offset = 0,
   ) {
-    this.id = nextTensorId++;
+    this.id = engine.nextTensorId++;
     this.storage = storage;
     this.shape = Object.freeze([...shape]);
     this.dtype = dtype;
@@ -194,7 +195,11 @@ export class Tensor {
     if (this.isContiguous && this.offset === 0 && this.storage.bytes === this.byteSize()) {
       return this.backend.read(this.storage.id, this.dtype, this.size);
     }
-    const c = this.backend.copy(this.view(), this.shape, this.dtype, this.dtype);
+    const c = this.backend.copy(this.view(), {
+      shape: this.shape,
+      inDtype: this.dtype,
+      outDtype: this.dtype,
+    });
     try {
       return await this.backend.read(c, this.dtype, this.size);
     } finally {
@@ -215,7 +220,11 @@ export class Tensor {
     if (this.isContiguous && this.offset === 0 && this.storage.bytes === this.byteSize()) {
       return b.readSync(this.storage.id, this.dtype, this.size);
     }
-    const c = b.copy(this.view(), this.shape, this.dtype, this.dtype);
+    const c = b.copy(this.view(), {
+      shape: this.shape,
+      inDtype: this.dtype,
+      outDtype: this.dtype,
+    });
     try {
       return b.readSync(c, this.dtype, this.size);
     } finally {
@@ -255,8 +264,6 @@ export class Tensor {
     return this.size * BYTES_PER_ELEMENT[this.dtype];
   }
 }
-
-let nextTensorId = 0;
 
 function nest(values: TypedArray, shape: Shape, dtype: DType): NestedArray {
   const conv = (v: number): number | boolean => (dtype === 'bool' ? v !== 0 : v);

@@ -14,3 +14,10 @@ export { PCA, PCAWhiten, type PCAOptions, type PCAWhitenOptions } from './pca.js
 export { ZCAWhiten, type ZCAWhitenOptions } from './zca.js';
 export { makeSpiral, type SpiralOptions } from './spiral.js';
 export { loadDigitsFromGzip } from './digits-decode.js';
+export {
+  standardizedTrainValTest,
+  digitsTrainValFrom,
+  type TrainValTest,
+  type StandardizedTrainValTestOptions,
+  type DigitsTrainValOptions,
+} from './train-val-test.js';

@@ -8,6 +8,11 @@ import { TensorDataset } from './dataset.js';
 import { digitsAsset } from './digits-asset.js';
 import { digitsFromText } from './digits-decode.js';
 import { trainValSplit } from './split.js';
+import {
+  type DigitsTrainValOptions,
+  type TrainValTest,
+  digitsTrainValFrom,
+} from './train-val-test.js';
 
 /** The digits: x float32 [1797, 64] with values 0..16, y int32 [1797] with labels 0..9. */
 export function loadDigits(): { x: Tensor; y: Tensor } {
@@ -44,5 +49,21 @@ export function digitsSplit(opts: DigitsSplitOptions = {}): {
   } finally {
     x.dispose();
     y.dispose();
+  }
+}
+
+/**
+ * The bundled digits prepared the way `nerve train` prepares them (see
+ * digitsTrainValFrom: 80/20 stratified split with seed 0, 10% of train held
+ * out for validation, standardized with training statistics). The caller
+ * disposes the three parts.
+ */
+export function digitsTrainVal(opts: DigitsTrainValOptions = {}): TrainValTest {
+  const digits = loadDigits();
+  try {
+    return digitsTrainValFrom(digits, opts);
+  } finally {
+    digits.x.dispose();
+    digits.y.dispose();
   }
 }

@@ -3,7 +3,7 @@
  * This is the Node entry: browser.ts plus the loaders that read files.
  */
 export * from './browser.js';
-export { loadDigits, digitsSplit, type DigitsSplitOptions } from './digits.js';
+export { loadDigits, digitsSplit, digitsTrainVal, type DigitsSplitOptions } from './digits.js';
 export { loadIdx } from './idx.js';
 export {
   loadMnistFormat,

@@ -1,12 +1,11 @@
 import '@nerve/backend-cpu';
 import { memory } from '@nerve/core';
-import { DataLoader } from '@nerve/data';
+import { DataLoader, digitsTrainVal } from '@nerve/data';
 import { Linear, ReLU, Sequential, crossEntropy } from '@nerve/layers';
 import { BatchNorm1d } from '@nerve/norm';
 import { SGD } from '@nerve/optim';
 import { describe, expect, it } from 'vitest';
 import { lrFind, suggestLr } from '../src/index.js';
-import { digitsTrainVal } from './helpers/digits-data.js';
 
 async function snapshot(m: Sequential): Promise<Record<string, number[]>> {
   const out: Record<string, number[]> = {};
@@ -57,7 +56,9 @@ describe('lrFind', () => {
   });
 
   it('finds a sensible learning rate for an MLP on digits and restores weights and buffers exactly', async () => {
-    const { train, val } = digitsTrainVal();
+    // The digits as `nerve train` prepares them; the test split is not used.
+    const { train, val, test } = digitsTrainVal();
+    test.dispose();
     const model = new Sequential(
       new Linear(64, 32, { seed: 1 }),
       new BatchNorm1d(32),
@@ -134,7 +135,9 @@ describe('lrFind', () => {
   });
 
   it('stops the sweep once the smoothed loss diverges', async () => {
-    const { train, val } = digitsTrainVal();
+    // The digits as `nerve train` prepares them; the test split is not used.
+    const { train, val, test } = digitsTrainVal();
+    test.dispose();
     const model = new Sequential(
       new Linear(64, 32, { seed: 1 }),
       new ReLU(),
@@ -158,7 +161,9 @@ describe('lrFind', () => {
   });
 
   it('validates its options', async () => {
-    const { train, val } = digitsTrainVal();
+    // The digits as `nerve train` prepares them; the test split is not used.
+    const { train, val, test } = digitsTrainVal();
+    test.dispose();
     const model = new Linear(64, 10, { seed: 0 });
     const loader = new DataLoader(train, { batchSize: 64 });
     const lossFn = crossEntropy;

@@ -6,8 +6,7 @@
  * never touched while tuning. Everything a trial creates is disposed.
  */
 import '@nerve/backend-cpu';
-import { type Tensor, tidy } from '@nerve/core';
-import { DataLoader, Standardize, TensorDataset, digitsSplit, trainValSplit } from '@nerve/data';
+import { DataLoader, digitsTrainVal } from '@nerve/data';
 import { Linear, ReLU, Sequential, crossEntropy } from '@nerve/layers';
 import { type OptimizerName, createOptimizer } from '@nerve/optim';
 import { fit } from '@nerve/train';
@@ -30,25 +29,6 @@ export interface DigitsMlpConfig {
   momentum?: number;
 }
 
-/** Train/validation data of the digits, standardized; the caller disposes both. */
-export function digitsTrainVal(): { train: TensorDataset; val: TensorDataset } {
-  const { train: all, test } = digitsSplit({ seed: 0, testFraction: 0.2 });
-  test.dispose();
-  const split = trainValSplit(all, { valFraction: 0.1, seed: 0, stratify: all.tensors[1] });
-  all.dispose();
-  const scaler = new Standardize();
-  const [xt, xv] = tidy((): Tensor[] => [
-    scaler.fitTransform(split.train.tensors[0]),
-    scaler.transform(split.val.tensors[0]),
-  ]);
-  split.train.tensors[0].dispose();
-  split.val.tensors[0].dispose();
-  return {
-    train: new TensorDataset(xt, split.train.tensors[1]),
-    val: new TensorDataset(xv, split.val.tensors[1]),
-  };
-}
-
 /**
  * Trains a 64–hidden–10 ReLU MLP with `config` and reports valLoss,
  * valAccuracy, trainLoss and trainAccuracy every epoch; the study's metric
@@ -64,7 +44,8 @@ export async function digitsMlp(config: DigitsMlpConfig, reporter: Reporter): Pr
     optimizer = 'adam',
   } = config;
   const seed = reporter.seed;
-  const { train, val } = digitsTrainVal();
+  const { train, val, test } = digitsTrainVal();
+  test.dispose();
   const model = new Sequential(
     new Linear(64, hidden, { seed }),
     new ReLU(),

@@ -1,63 +1,21 @@
 /**
  * Elementwise unary ops. Semantics come from core's UNARY_SCALAR table; the
- * hottest ops get hand-written rows so V8 sees one monomorphic loop per op
- * instead of a megamorphic call through the table.
+ * hottest ops get their own rows so V8 sees one monomorphic loop per op
+ * instead of a megamorphic call through the table. Most rows are generated
+ * from an op table (elementwise-rows.generated.ts); relu's float32 row (bit
+ * tricks) and sigmoid's (two branches) are written here.
  */
 import type { DType, StridedView, TypedArray, UnaryOp } from '@nerve/core/backend';
 import { UNARY_SCALAR } from '@nerve/core/backend';
 import { alloc } from '../alloc.js';
 import { valuesOf } from '../buffers.js';
+import {
+  type F32UnaryRow,
+  UNARY_F32_ROWS,
+  UNARY_ROWS,
+  type UnaryRow,
+} from './elementwise-rows.generated.js';
 import { denseView, RowIter, sizeOf } from './strided.js';
-
-/** Writes `n` outputs at o[oi + t*os] from x[xi + t*xs]. */
-type UnaryRow = (
-  o: TypedArray,
-  oi: number,
-  os: number,
-  x: TypedArray,
-  xi: number,
-  xs: number,
-  n: number,
-  p: number,
-) => void;
-
-const sigmoid = UNARY_SCALAR.sigmoid;
-
-const ROWS: Partial<Record<UnaryOp, UnaryRow>> = {
-  neg: (o, oi, os, x, xi, xs, n) => {
-    for (let t = 0; t < n; t++, oi += os, xi += xs) o[oi] = -x[xi];
-  },
-  abs: (o, oi, os, x, xi, xs, n) => {
-    for (let t = 0; t < n; t++, oi += os, xi += xs) o[oi] = Math.abs(x[xi]);
-  },
-  exp: (o, oi, os, x, xi, xs, n) => {
-    for (let t = 0; t < n; t++, oi += os, xi += xs) o[oi] = Math.exp(x[xi]);
-  },
-  log: (o, oi, os, x, xi, xs, n) => {
-    for (let t = 0; t < n; t++, oi += os, xi += xs) o[oi] = Math.log(x[xi]);
-  },
-  sqrt: (o, oi, os, x, xi, xs, n) => {
-    for (let t = 0; t < n; t++, oi += os, xi += xs) o[oi] = Math.sqrt(x[xi]);
-  },
-  square: (o, oi, os, x, xi, xs, n) => {
-    for (let t = 0; t < n; t++, oi += os, xi += xs) {
-      const v = x[xi];
-      o[oi] = v * v;
-    }
-  },
-  relu: (o, oi, os, x, xi, xs, n) => {
-    for (let t = 0; t < n; t++, oi += os, xi += xs) {
-      const v = x[xi];
-      o[oi] = v > 0 || Number.isNaN(v) ? v : 0;
-    }
-  },
-  tanh: (o, oi, os, x, xi, xs, n) => {
-    for (let t = 0; t < n; t++, oi += os, xi += xs) o[oi] = Math.tanh(x[xi]);
-  },
-  sigmoid: (o, oi, os, x, xi, xs, n) => {
-    for (let t = 0; t < n; t++, oi += os, xi += xs) o[oi] = sigmoid(x[xi], 0);
-  },
-};
 
 /** int32 squares wrap modulo 2^32 exactly, like int32 multiplication (see binary.ts). */
 const imulSquareRow: UnaryRow = (o, oi, os, x, xi, xs, n) => {
@@ -74,64 +32,6 @@ function genericRow(f: (x: number, p: number) => number, toBool: boolean): Unary
     for (let t = 0; t < n; t++, oi += os, xi += xs) o[oi] = f(x[xi], p);
   };
 }
-
-// ---- float32 rows ------------------------------------------------------------
-// One function per op, used only for float32 → float32, so every element
-// access stays monomorphic (see binary.ts). Each expression is UNARY_SCALAR's,
-// computed in float64 and stored to float32.
-
-type F32Row = (
-  o: Float32Array,
-  oi: number,
-  os: number,
-  x: Float32Array,
-  xi: number,
-  xs: number,
-  n: number,
-  p: number,
-) => void;
-
-const negF32: F32Row = (o, oi, os, x, xi, xs, n) => {
-  for (let t = 0; t < n; t++, oi += os, xi += xs) {
-    const v = x[xi];
-    o[oi] = -v;
-  }
-};
-
-const absF32: F32Row = (o, oi, os, x, xi, xs, n) => {
-  for (let t = 0; t < n; t++, oi += os, xi += xs) {
-    const v = x[xi];
-    o[oi] = Math.abs(v);
-  }
-};
-
-const expF32: F32Row = (o, oi, os, x, xi, xs, n) => {
-  for (let t = 0; t < n; t++, oi += os, xi += xs) {
-    const v = x[xi];
-    o[oi] = Math.exp(v);
-  }
-};
-
-const logF32: F32Row = (o, oi, os, x, xi, xs, n) => {
-  for (let t = 0; t < n; t++, oi += os, xi += xs) {
-    const v = x[xi];
-    o[oi] = Math.log(v);
-  }
-};
-
-const sqrtF32: F32Row = (o, oi, os, x, xi, xs, n) => {
-  for (let t = 0; t < n; t++, oi += os, xi += xs) {
-    const v = x[xi];
-    o[oi] = Math.sqrt(v);
-  }
-};
-
-const squareF32: F32Row = (o, oi, os, x, xi, xs, n) => {
-  for (let t = 0; t < n; t++, oi += os, xi += xs) {
-    const v = x[xi];
-    o[oi] = v * v;
-  }
-};
 
 /**
  * ReLU on the float32 bit patterns, without a branch: `v > 0 ? v : 0` as a
@@ -157,22 +57,8 @@ function reluBits(
   }
 }
 
-const leakyReluF32: F32Row = (o, oi, os, x, xi, xs, n, p) => {
-  for (let t = 0; t < n; t++, oi += os, xi += xs) {
-    const v = x[xi];
-    o[oi] = v > 0 ? v : p * v;
-  }
-};
-
-const tanhF32: F32Row = (o, oi, os, x, xi, xs, n) => {
-  for (let t = 0; t < n; t++, oi += os, xi += xs) {
-    const v = x[xi];
-    o[oi] = Math.tanh(v);
-  }
-};
-
 /** scalar-math's sigmoid inlined: neither branch overflows. */
-const sigmoidF32: F32Row = (o, oi, os, x, xi, xs, n) => {
+const sigmoidF32: F32UnaryRow = (o, oi, os, x, xi, xs, n) => {
   for (let t = 0; t < n; t++, oi += os, xi += xs) {
     const v = x[xi];
     if (v >= 0) {
@@ -184,17 +70,8 @@ const sigmoidF32: F32Row = (o, oi, os, x, xi, xs, n) => {
   }
 };
 
-const F32_ROWS: Partial<Record<UnaryOp, F32Row>> = {
-  neg: negF32,
-  abs: absF32,
-  exp: expF32,
-  log: logF32,
-  sqrt: sqrtF32,
-  square: squareF32,
-  leakyRelu: leakyReluF32,
-  tanh: tanhF32,
-  sigmoid: sigmoidF32,
-};
+/** The float32 rows: generated ones, and sigmoid's two branches written here. */
+const F32_ROWS: Partial<Record<UnaryOp, F32UnaryRow>> = { ...UNARY_F32_ROWS, sigmoid: sigmoidF32 };
 
 export function unary(
   op: UnaryOp,
@@ -238,7 +115,7 @@ export function unary(
   const ints = outDtype === 'int32' && xv instanceof Int32Array;
   const row =
     (ints && op === 'square' && imulSquareRow) ||
-    (outDtype !== 'bool' && ROWS[op]) ||
+    (outDtype !== 'bool' && UNARY_ROWS[op]) ||
     genericRow(f, outDtype === 'bool');
   const it = new RowIter(shape, [denseView(shape), x]);
   const { n, base, stride } = it;

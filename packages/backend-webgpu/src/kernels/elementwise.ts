@@ -3,7 +3,17 @@
  * copy with dtype conversion, copyInto, fill), built from the op table and
  * the strided kernel template.
  */
-import type { BinaryOp, DType, StridedView, UnaryOp } from '@nerve/core/backend';
+import type {
+  BinaryOp,
+  BinaryParams,
+  CopyIntoParams,
+  CopyParams,
+  DType,
+  StridedView,
+  UnaryOp,
+  UnaryParams,
+  WhereParams,
+} from '@nerve/core/backend';
 import { NerveError } from '@nerve/core/backend';
 import { type GpuContext, type GpuData, flatIndexWgsl, wgslType } from '../context.js';
 import {
@@ -31,16 +41,9 @@ function output(ctx: GpuContext, shape: readonly number[], dtype: DType): Operan
   return { data: ctx.alloc(sizeOf(shape), dtype), layout: dense(shape), type: wgslType(dtype) };
 }
 
-/** out = op(x) over `shape`. */
-export function unary(
-  ctx: GpuContext,
-  op: UnaryOp,
-  x: StridedView,
-  shape: readonly number[],
-  inDtype: DType,
-  outDtype: DType,
-  param = 0,
-): GpuData {
+/** out = op(x) over `p.shape`. */
+export function unary(ctx: GpuContext, op: UnaryOp, x: StridedView, p: UnaryParams): GpuData {
+  const { shape, inDtype, outDtype, param = 0 } = p;
   const t = wgslType(inDtype);
   let def: OpExpr | undefined;
   if (op === 'logicalNot') def = logicalNotExpr(zeroOf(t));
@@ -63,16 +66,15 @@ export function unary(
   return out.data;
 }
 
-/** out = op(a, b) over `shape`; comparisons and logical ops give bool. */
+/** out = op(a, b) over `p.shape`; comparisons and logical ops give bool. */
 export function binary(
   ctx: GpuContext,
   op: BinaryOp,
   a: StridedView,
   b: StridedView,
-  shape: readonly number[],
-  inDtype: DType,
-  outDtype: DType,
+  p: BinaryParams,
 ): GpuData {
+  const { shape, inDtype, outDtype } = p;
   const t = wgslType(inDtype);
   const compare = COMPARE[op];
   let expr: string;
@@ -107,9 +109,9 @@ export function where(
   cond: StridedView,
   a: StridedView,
   b: StridedView,
-  shape: readonly number[],
-  dtype: DType,
+  p: WhereParams,
 ): GpuData {
+  const { shape, dtype } = p;
   const out = output(ctx, shape, dtype);
   runStrided(ctx, {
     key: 'where',
@@ -132,13 +134,8 @@ function castExpr(from: DType, to: DType): OpExpr {
 }
 
 /** A new contiguous buffer holding the view, converted to `outDtype`. */
-export function copy(
-  ctx: GpuContext,
-  x: StridedView,
-  shape: readonly number[],
-  inDtype: DType,
-  outDtype: DType,
-): GpuData {
+export function copy(ctx: GpuContext, x: StridedView, p: CopyParams): GpuData {
+  const { shape, inDtype, outDtype } = p;
   const def = castExpr(inDtype, outDtype);
   const out = output(ctx, shape, outDtype);
   runStrided(ctx, {
@@ -158,9 +155,9 @@ export function copyInto(
   ctx: GpuContext,
   dst: StridedView,
   src: StridedView,
-  shape: readonly number[],
-  dtype: DType,
+  p: CopyIntoParams,
 ): void {
+  const { shape, dtype } = p;
   runStrided(ctx, {
     key: 'copyInto',
     shape,

@@ -11,7 +11,8 @@ import { div, mul, sub } from './binary.js';
 import { mean, sum } from './reduce.js';
 import { square } from './unary.js';
 import { backendOf, contiguousData, record, requireFloat, wrap } from './util.js';
-import { expand, reshape } from './views.js';
+import { expand } from './sum-expand.js';
+import { reshape } from './views.js';
 
 /** Options of `batchNormStats`. */
 export interface BatchNormStatsOptions {

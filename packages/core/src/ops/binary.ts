@@ -6,14 +6,19 @@
 import type { BinaryOp } from '../backend.js';
 import { type DType, promoteTypes } from '../dtype.js';
 import { composite, tidy } from '../engine.js';
-import { broadcastShapes, broadcastStrides } from '../shape.js';
-import type { Tensor } from '../tensor.js';
+import { Tensor as TensorClass, type Tensor } from '../tensor.js';
 import { cast } from './creation.js';
-import { sumToShape } from './reduce.js';
-import { log, neg, square } from './unary.js';
-import { type TensorLike, backendOf, record, toTensor, wrap } from './util.js';
+import { binaryKernel, unaryKernel } from './elementwise-kernels.js';
+import { sumToShape } from './sum-expand.js';
+import { type TensorLike, backendOf, record, toTensor } from './util.js';
 import { where } from './where.js';
-import { Tensor as TensorClass } from '../tensor.js';
+
+// Gradients run with recording off, so the unary ones they need (−, x², log)
+// are the plain kernels: binary.ts stays below unary.ts, whose gradients use
+// binary ops.
+const neg = (x: Tensor): Tensor => unaryKernel('neg', x);
+const square = (x: Tensor): Tensor => unaryKernel('square', x);
+const log = (x: Tensor): Tensor => unaryKernel('log', x);
 
 /** Resolves operands: tensors or scalars, same backend, promoted dtype. */
 export function operands(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor, DType] {
@@ -23,15 +28,6 @@ export function operands(op: string, a: TensorLike, b: TensorLike): [Tensor, Ten
   const x = toTensor(op, a, tb, backend);
   const y = toTensor(op, b, ta, backend);
   return [x, y, promoteTypes(x.dtype, y.dtype)];
-}
-
-/** Runs the backend's binary kernel on already-promoted operands (no autograd). */
-export function binaryKernel(op: BinaryOp, a: Tensor, b: Tensor, outDtype: DType): Tensor {
-  const backend = backendOf(op, a, b);
-  const shape = broadcastShapes(op, a.shape, b.shape);
-  const av = { ...a.view(), strides: broadcastStrides(a.shape, a.strides, shape) };
-  const bv = { ...b.view(), strides: broadcastStrides(b.shape, b.strides, shape) };
-  return wrap(backend, backend.binary(op, av, bv, shape, a.dtype, outDtype), shape, outDtype);
 }
 
 /** Gradients of z = f(x, y) given dz; `out` is z. null: that input gets none. */

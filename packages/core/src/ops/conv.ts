@@ -7,12 +7,11 @@ import { composite, optionalKernel } from '../engine.js';
 import { NerveError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { add } from './binary.js';
-import { pad } from './concat-pad.js';
 import { type Pair, convParams, pair, requireNCHW, windowIndex } from './conv-geometry.js';
 import { indexSelect } from './indexing.js';
 import { matmul } from './matmul.js';
 import { backendOf, contiguousData, record, requireFloat, wrap } from './util.js';
-import { reshape } from './views.js';
+import { pad, reshape } from './views.js';
 
 export interface Conv2dOptions {
   stride?: Pair;

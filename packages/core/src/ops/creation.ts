@@ -247,7 +247,12 @@ export function cast(x: Tensor, dtype: DType): Tensor {
   const backend = backendOf('cast', x);
   checkDType('cast', dtype);
   if (x.dtype === dtype) return x;
-  const out = wrap(backend, backend.copy(x.view(), x.shape, x.dtype, dtype), x.shape, dtype);
+  const out = wrap(
+    backend,
+    backend.copy(x.view(), { shape: x.shape, inDtype: x.dtype, outDtype: dtype }),
+    x.shape,
+    dtype,
+  );
   // Only float → float would carry a gradient, and that is the identity case above.
   return out;
 }
@@ -255,7 +260,12 @@ export function cast(x: Tensor, dtype: DType): Tensor {
 /** A contiguous copy of `x` that autograd passes through. */
 export function contiguousCopy(x: Tensor): Tensor {
   const backend = backendOf('contiguous', x);
-  const out = wrap(backend, backend.copy(x.view(), x.shape, x.dtype, x.dtype), x.shape, x.dtype);
+  const out = wrap(
+    backend,
+    backend.copy(x.view(), { shape: x.shape, inDtype: x.dtype, outDtype: x.dtype }),
+    x.shape,
+    x.dtype,
+  );
   return record(out, 'contiguous', [x], (dy) => [dy]);
 }
 

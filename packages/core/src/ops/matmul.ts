@@ -9,7 +9,7 @@ import { composite } from '../engine.js';
 import { NerveError, fmtShape } from '../errors.js';
 import { broadcastShapes, broadcastStrides, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { sumToShape } from './reduce.js';
+import { sumToShape } from './sum-expand.js';
 import { backendOf, record, wrap } from './util.js';
 import { squeeze, transpose, unsqueeze } from './views.js';
 
@@ -50,7 +50,10 @@ function layout(t: Tensor, batchShape: readonly number[], rows: number, cols: nu
     };
   }
   const b = t.backend;
-  const id = b.copy({ id: t.storage.id, strides, offset: t.offset }, full, t.dtype, t.dtype);
+  const id = b.copy(
+    { id: t.storage.id, strides, offset: t.offset },
+    { shape: full, inDtype: t.dtype, outDtype: t.dtype },
+  );
   return {
     id,
     trans: false,

@@ -7,7 +7,7 @@ import { type BackwardOptions, backward } from '../autograd.js';
 import type { DType } from '../dtype.js';
 import { Tensor } from '../tensor.js';
 import * as b from './binary.js';
-import { pad } from './concat-pad.js';
+import { expand } from './sum-expand.js';
 import { type Conv2dOptions, conv2d } from './conv.js';
 import { cast, clone } from './creation.js';
 import { gather, indexSelect } from './indexing.js';
@@ -18,7 +18,6 @@ import { logSoftmax, softmax } from './softmax.js';
 import * as u from './unary.js';
 import type { TensorLike } from './util.js';
 import * as v from './views.js';
-import { clamp } from './where.js';
 import type { Pair } from './conv-geometry.js';
 
 type Axes = number | readonly number[];
@@ -161,7 +160,7 @@ Object.assign(P, {
     return u.elu(this, a);
   },
   clamp(this: Tensor, lo?: number, hi?: number) {
-    return clamp(this, lo, hi);
+    return u.clamp(this, lo, hi);
   },
   sum(this: Tensor, a?: Axes, o?: r.ReduceOptions) {
     return r.sum(this, a, o);
@@ -215,7 +214,7 @@ Object.assign(P, {
     return v.transpose(this, d0, d1);
   },
   expand(this: Tensor, s: readonly number[]) {
-    return v.expand(this, s);
+    return expand(this, s);
   },
   slice(this: Tensor, bg: readonly number[], e?: readonly number[]) {
     return v.slice(this, bg, e);
@@ -242,7 +241,7 @@ Object.assign(P, {
     return cast(this, d);
   },
   pad(this: Tensor, p: readonly (readonly [number, number])[], val?: number) {
-    return pad(this, p, val);
+    return v.pad(this, p, val);
   },
   gather(this: Tensor, a: number, i: Tensor) {
     return gather(this, a, i);

@@ -6,13 +6,12 @@ import type { Conv2dParams } from '../backend.js';
 import { composite, optionalKernel } from '../engine.js';
 import { NerveError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { pad } from './concat-pad.js';
 import { type Pair, convParams, pair, requireNCHW } from './conv-geometry.js';
 import { windowTensor } from './conv.js';
 import { indexSelect } from './indexing.js';
 import { max, mean } from './reduce.js';
 import { backendOf, contiguousData, record, requireFloat, wrap } from './util.js';
-import { reshape } from './views.js';
+import { pad, reshape } from './views.js';
 
 export interface Pool2dOptions {
   /** Defaults to the kernel size, as in PyTorch. */

@@ -1,117 +1,30 @@
 /**
- * Reductions over axes: sum, mean, prod, max, min, argmax, argmin, and the
- * composites var, std and logSumExp.
- *
- * The backend reduces the middle axis of a contiguous [outer, size, inner]
- * buffer. When the reduced axes are adjacent in a contiguous tensor that is a
- * free reshape; otherwise the core permutes them to the end and copies.
+ * Reductions over axes: prod, mean, max, min, argmax, argmin, and the
+ * composites var, std and logSumExp. `sum` and the reduction plan they
+ * share live one level down, in sum-expand.ts, because the elementwise
+ * ops' gradients need them; they are re-exported here.
  */
-import type { ReduceOp } from '../backend.js';
-import type { DType } from '../dtype.js';
-import { composite } from '../engine.js';
-import { NerveError, fmtShape } from '../errors.js';
-import { normalizeAxes, normalizeAxis, shapesEqual, sizeOf } from '../shape.js';
+import { composite, noGrad } from '../engine.js';
+import { normalizeAxes, normalizeAxis, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { div, lt, mul, sub } from './binary.js';
+import { add, div, lt, mul, sub } from './binary.js';
 import { cast } from './creation.js';
+import {
+  type Axes,
+  type ReduceOptions,
+  checkNonEmpty,
+  expand,
+  finish,
+  plan,
+  reduceKernel,
+  sum,
+} from './sum-expand.js';
 import { abs, exp, log, sqrt, square } from './unary.js';
-import { where } from './where.js';
 import { backendOf, contiguousData, record, wrap } from './util.js';
-import { expand, permute, reshape } from './views.js';
-import { noGrad } from '../engine.js';
+import { permute, reshape } from './views.js';
+import { where } from './where.js';
 
-export interface ReduceOptions {
-  keepDims?: boolean;
-}
-
-type Axes = number | readonly number[] | undefined;
-
-/** How a reduction lays the input out for the backend. */
-interface Plan {
-  axes: number[];
-  /** Input permuted so reduced axes are last (null: no permutation needed). */
-  perm: number[] | null;
-  outer: number;
-  size: number;
-  inner: number;
-  /** Output shape with reduced axes kept as 1. */
-  keptShape: number[];
-}
-
-function plan(x: Tensor, axes: number[]): Plan {
-  const keptShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-  const adjacent = axes.length === 0 || axes[axes.length - 1] - axes[0] === axes.length - 1;
-  if (adjacent && x.isContiguous) {
-    const a0 = axes.length ? axes[0] : x.rank;
-    const a1 = axes.length ? axes[axes.length - 1] : x.rank - 1;
-    return {
-      axes,
-      perm: null,
-      outer: sizeOf(x.shape.slice(0, a0)),
-      size: sizeOf(x.shape.slice(a0, a1 + 1)),
-      inner: sizeOf(x.shape.slice(a1 + 1)),
-      keptShape,
-    };
-  }
-  const rest = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
-  return {
-    axes,
-    perm: [...rest, ...axes],
-    outer: sizeOf(rest.map((i) => x.shape[i])),
-    size: sizeOf(axes.map((i) => x.shape[i])),
-    inner: 1,
-    keptShape,
-  };
-}
-
-/** Runs the backend reduction; returns a tensor of the kept (keepDims) shape. */
-function reduceKernel(op: ReduceOp, x: Tensor, p: Plan, outDtype: DType): Tensor {
-  const backend = x.backend;
-  const src = p.perm ? noGrad(() => permute(x, p.perm!)) : x;
-  const c = contiguousData(src);
-  try {
-    const id = backend.reduce(op, c.id, {
-      dtype: x.dtype,
-      outer: p.outer,
-      size: p.size,
-      inner: p.inner,
-    });
-    return wrap(backend, id, p.keptShape, outDtype);
-  } finally {
-    c.release();
-    if (src !== x) src.dispose();
-  }
-}
-
-function finish(t: Tensor, p: Plan, keepDims: boolean | undefined): Tensor {
-  if (keepDims) return t;
-  return reshape(
-    t,
-    p.keptShape.filter((_, i) => !p.axes.includes(i)),
-  );
-}
-
-function checkNonEmpty(op: string, x: Tensor, p: Plan): void {
-  if (p.size === 0 && p.outer * p.inner > 0) {
-    throw NerveError.raw(op, `cannot reduce an empty dimension of ${fmtShape(x.shape)}`);
-  }
-  if (x.size === 0 && p.axes.length === x.rank) {
-    throw NerveError.raw(op, `cannot reduce an empty tensor ${fmtShape(x.shape)}`);
-  }
-}
-
-/** Sum over `axes` (all by default). bool and int32 sum to int32. */
-export function sum(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor {
-  backendOf('sum', x);
-  if (x.dtype === 'bool') return composite([], () => sum(cast(x, 'int32'), axes, opts));
-  const ax = normalizeAxes('sum', axes, x.rank);
-  const p = plan(x, ax);
-  return composite([x], () => {
-    const kept = reduceKernel('sum', x, p, x.dtype);
-    record(kept, 'sum', [x], (dy) => [expand(dy, x.shape)]);
-    return finish(kept, p, opts.keepDims);
-  });
-}
+export { sum, sumToShape, type ReduceOptions } from './sum-expand.js';
 
 /** Product over `axes`. The gradient divides by x, so it is defined where x ≠ 0. */
 export function prod(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor {
@@ -250,17 +163,3 @@ export function logSumExp(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Ten
         );
   });
 }
-
-/** Sums a broadcast gradient back to `shape` (leading dims and size-1 dims). */
-export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
-  if (shapesEqual(g.shape, shape)) return g;
-  const lead = g.rank - shape.length;
-  const axes: number[] = [];
-  for (let i = 0; i < g.rank; i++) {
-    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
-  }
-  const s = axes.length ? sum(g, axes, { keepDims: true }) : g;
-  return reshape(s, shape);
-}
-
-import { add } from './binary.js';

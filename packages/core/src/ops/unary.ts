@@ -1,17 +1,19 @@
 /**
  * Elementwise unary ops, declared once as a table: which dtypes an op keeps,
  * and its gradient written with other ops. Kernels come from the backend's
- * `unary` primitive; the scalar semantics live in scalar-math.ts.
+ * `unary` primitive; the scalar semantics live in scalar-math.ts. Also
+ * `clamp`, which selects with comparisons.
  */
 import type { UnaryOp } from '../backend.js';
-import type { DType } from '../dtype.js';
 import { SELU_CONSTANTS } from '../scalar-math.js';
-import { tidy } from '../engine.js';
+import { composite, noGrad, tidy } from '../engine.js';
+import { NerveError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { add, div, gt, le, mul, sub } from './binary.js';
-import { backendOf, record, wrap } from './util.js';
+import { add, div, ge, gt, le, logicalAnd, lt, mul, sub } from './binary.js';
+import { cast, contiguousCopy, zerosLike } from './creation.js';
+import { unaryKernel } from './elementwise-kernels.js';
+import { backendOf, record } from './util.js';
 import { where } from './where.js';
-import { cast, zerosLike } from './creation.js';
 
 /** Gradient of y = f(x; p) given dy; x and y are the op's input and output. */
 type UnaryGrad = (x: Tensor, y: Tensor, dy: Tensor, p: number) => Tensor;
@@ -82,24 +84,21 @@ export const UNARY_OPS: Record<Exclude<UnaryOp, 'logicalNot'>, UnaryDef> = {
 
 /** Applies a unary op from the table, recording its gradient. */
 export function unary(op: Exclude<UnaryOp, 'logicalNot'>, x: Tensor, param = 0): Tensor {
-  const backend = backendOf(op, x);
+  backendOf(op, x);
   const def = UNARY_OPS[op];
   if (x.dtype === 'bool' || (x.dtype === 'int32' && !def.intOk)) {
     // Integer inputs of float ops compute in float32; the cast is not differentiable.
     return tidy(() => unary(op, cast(x, 'float32'), param));
   }
-  const dtype: DType = x.dtype;
-  const id = backend.unary(op, x.view(), x.shape, dtype, dtype, param);
-  const y = wrap(backend, id, x.shape, dtype);
+  const y = unaryKernel(op, x, param);
   const grad = def.grad;
   return record(y, op, [x], (dy) => [grad ? grad(x, y, dy, param) : zerosLike(x)]);
 }
 
 /** Elementwise logical not; the result is bool. */
 export function logicalNot(x: Tensor): Tensor {
-  const backend = backendOf('logicalNot', x);
-  const id = backend.unary('logicalNot', x.view(), x.shape, x.dtype, 'bool');
-  return wrap(backend, id, x.shape, 'bool');
+  backendOf('logicalNot', x);
+  return unaryKernel('logicalNot', x);
 }
 
 export const neg = (x: Tensor): Tensor => unary('neg', x);
@@ -135,3 +134,33 @@ export const gelu = (x: Tensor): Tensor => unary('gelu', x);
 export const silu = (x: Tensor): Tensor => unary('silu', x);
 /** log(1 + eˣ), linear above 20 as in PyTorch. */
 export const softplus = (x: Tensor): Tensor => unary('softplus', x);
+
+/**
+ * Limits values to [min, max] (either bound may be omitted). The gradient
+ * passes where min ≤ x ≤ max, as in PyTorch.
+ */
+export function clamp(x: Tensor, min?: number, max?: number): Tensor {
+  backendOf('clamp', x);
+  if (min === undefined && max === undefined) {
+    throw new NerveError('clamp', 'at least one of min and max', 'neither');
+  }
+  if ((min !== undefined && Number.isNaN(min)) || (max !== undefined && Number.isNaN(max))) {
+    throw new NerveError('clamp', 'numeric bounds', `min ${min}, max ${max}`);
+  }
+  if (min !== undefined && max !== undefined && min > max) {
+    throw new NerveError('clamp', 'min ≤ max', `min ${min} > max ${max}`);
+  }
+  const out = noGrad(() =>
+    composite([], () => {
+      let y = x;
+      if (min !== undefined) y = where(lt(y, min), min, y);
+      if (max !== undefined) y = where(gt(y, max), max, y);
+      return y === x ? contiguousCopy(x) : y;
+    }),
+  );
+  return record(out, 'clamp', [x], (dy) => {
+    let inside = min !== undefined ? ge(x, min) : null;
+    if (max !== undefined) inside = inside ? logicalAnd(inside, le(x, max)) : le(x, max);
+    return [where(inside!, dy, 0)];
+  });
+}

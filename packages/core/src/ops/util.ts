@@ -141,6 +141,6 @@ export function requireFloat(op: string, t: Tensor): void {
 export function contiguousData(x: Tensor): { id: DataId; release: () => void } {
   if (x.isContiguous && x.offset === 0) return { id: x.storage.id, release: () => {} };
   const b = x.backend;
-  const id = b.copy(x.view(), x.shape, x.dtype, x.dtype);
+  const id = b.copy(x.view(), { shape: x.shape, inDtype: x.dtype, outDtype: x.dtype });
   return { id, release: () => b.free(id) };
 }

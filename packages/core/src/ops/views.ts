@@ -1,7 +1,9 @@
 /**
- * Views: reshape, permute, transpose, expand, slice, squeeze. Each shares the
+ * Views: reshape, permute, transpose, slice, squeeze. Each shares the
  * input's buffer and only changes shape, strides and offset (reshape copies
- * when the input's strides make a view impossible).
+ * when the input's strides make a view impossible). Also `pad`, which is not
+ * a view but is the gradient of `slice` (and `slice` is its gradient), so the
+ * two live together. `expand` is in sum-expand.ts beside `sum`, its gradient.
  */
 import { NerveError, fmtShape } from '../errors.js';
 import {
@@ -14,8 +16,6 @@ import {
 } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { contiguousCopy } from './creation.js';
-import { pad } from './concat-pad.js';
-import { sumToShape } from './reduce.js';
 import { backendOf, record, wrap } from './util.js';
 
 function makeView(
@@ -59,7 +59,12 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const backend = x.backend;
   const out = x.isContiguous
     ? makeView(x, target, contiguousStrides(target), x.offset)
-    : wrap(backend, backend.copy(x.view(), x.shape, x.dtype, x.dtype), target, x.dtype);
+    : wrap(
+        backend,
+        backend.copy(x.view(), { shape: x.shape, inDtype: x.dtype, outDtype: x.dtype }),
+        target,
+        x.dtype,
+      );
   return record(out, 'reshape', [x], (dy) => [reshape(dy, x.shape)]);
 }
 
@@ -116,33 +121,6 @@ export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
   return permute(x, axes);
 }
 
-/** Broadcasts to `shape` without copying (size-1 dims repeat; -1 keeps a dim). */
-export function expand(x: Tensor, shape: readonly number[]): Tensor {
-  backendOf('expand', x);
-  if (!Array.isArray(shape) || shape.length < x.rank) {
-    throw new NerveError(
-      'expand',
-      `a shape of rank ≥ ${x.rank}`,
-      Array.isArray(shape) ? fmtShape(shape) : String(shape),
-    );
-  }
-  const off = shape.length - x.rank;
-  const target = shape.map((d, i) => (d === -1 && i >= off ? x.shape[i - off] : d));
-  validateShape('expand', target);
-  const strides = target.map((d, i) => {
-    if (i < off) return 0;
-    const src = x.shape[i - off];
-    if (src === d) return x.strides[i - off];
-    if (src === 1) return 0;
-    throw NerveError.raw('expand', `cannot expand ${fmtShape(x.shape)} to ${fmtShape(target)}`);
-  });
-  const out = makeView(x, target, strides, x.offset);
-  return record(out, 'expand', [x], (dy) => [sumToShape(dy, x.shape)]);
-}
-
-/** Alias of expand, by TensorFlow's and NumPy's name. */
-export const broadcastTo = expand;
-
 /**
  * Elements begin[i] ≤ j < end[i] along each leading dimension i (negative
  * indices count from the end; end is clamped; missing dims are taken whole).
@@ -183,6 +161,49 @@ export function slice(x: Tensor, begin: readonly number[], end?: readonly number
     pad(
       dy,
       starts.map((s, i) => [s, x.shape[i] - s - sizes[i]] as [number, number]),
+    ),
+  ]);
+}
+
+/**
+ * Pads every dimension with `value`: paddings[i] = [before, after] for
+ * dimension i (one pair per dimension, non-negative).
+ */
+export function pad(
+  x: Tensor,
+  paddings: readonly (readonly [number, number])[],
+  value = 0,
+): Tensor {
+  const backend = backendOf('pad', x);
+  const valid =
+    Array.isArray(paddings) &&
+    paddings.length === x.rank &&
+    paddings.every(
+      (p) => Array.isArray(p) && p.length === 2 && p.every((v) => Number.isInteger(v) && v >= 0),
+    );
+  if (!valid) {
+    throw new NerveError(
+      'pad',
+      `${x.rank} pairs [before, after] of non-negative integers`,
+      JSON.stringify(paddings),
+    );
+  }
+  if (typeof value !== 'number') throw new NerveError('pad', 'a numeric value', typeof value);
+  const shape = x.shape.map((d, i) => d + paddings[i][0] + paddings[i][1]);
+  const strides = contiguousStrides(shape);
+  const id = backend.fill(sizeOf(shape), x.dtype, value);
+  let offset = 0;
+  paddings.forEach(([before], i) => {
+    offset += before * strides[i];
+  });
+  if (x.size > 0)
+    backend.copyInto({ id, strides, offset }, x.view(), { shape: x.shape, dtype: x.dtype });
+  const out = wrap(backend, id, shape, x.dtype);
+  return record(out, 'pad', [x], (dy) => [
+    slice(
+      dy,
+      paddings.map(([b]) => b),
+      paddings.map(([b], i) => b + x.shape[i]),
     ),
   ]);
 }

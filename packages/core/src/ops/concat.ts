@@ -1,6 +1,7 @@
 /**
- * Joining and padding: concat, stack, pad. Each allocates the output once and
- * copies every input into its region with the backend's `copyInto`.
+ * Joining: concat and stack. Each allocates the output once and copies every
+ * input into its region with the backend's `copyInto`. (`pad`, whose
+ * gradient is a slice and which is a slice's gradient, lives in views.ts.)
  */
 import { promoteTypes } from '../dtype.js';
 import { composite } from '../engine.js';
@@ -46,7 +47,10 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
     for (const t of inputs) {
       starts.push(start);
       if (t.size > 0)
-        backend.copyInto({ id, strides, offset: start * strides[a] }, t.view(), t.shape, dtype);
+        backend.copyInto({ id, strides, offset: start * strides[a] }, t.view(), {
+          shape: t.shape,
+          dtype,
+        });
       start += t.shape[a];
     }
     const out = wrap(backend, id, shape, dtype);
@@ -89,46 +93,4 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
       a,
     ),
   );
-}
-
-/**
- * Pads every dimension with `value`: paddings[i] = [before, after] for
- * dimension i (one pair per dimension, non-negative).
- */
-export function pad(
-  x: Tensor,
-  paddings: readonly (readonly [number, number])[],
-  value = 0,
-): Tensor {
-  const backend = backendOf('pad', x);
-  const valid =
-    Array.isArray(paddings) &&
-    paddings.length === x.rank &&
-    paddings.every(
-      (p) => Array.isArray(p) && p.length === 2 && p.every((v) => Number.isInteger(v) && v >= 0),
-    );
-  if (!valid) {
-    throw new NerveError(
-      'pad',
-      `${x.rank} pairs [before, after] of non-negative integers`,
-      JSON.stringify(paddings),
-    );
-  }
-  if (typeof value !== 'number') throw new NerveError('pad', 'a numeric value', typeof value);
-  const shape = x.shape.map((d, i) => d + paddings[i][0] + paddings[i][1]);
-  const strides = contiguousStrides(shape);
-  const id = backend.fill(sizeOf(shape), x.dtype, value);
-  let offset = 0;
-  paddings.forEach(([before], i) => {
-    offset += before * strides[i];
-  });
-  if (x.size > 0) backend.copyInto({ id, strides, offset }, x.view(), x.shape, x.dtype);
-  const out = wrap(backend, id, shape, x.dtype);
-  return record(out, 'pad', [x], (dy) => [
-    slice(
-      dy,
-      paddings.map(([b]) => b),
-      paddings.map(([b], i) => b + x.shape[i]),
-    ),
-  ]);
 }

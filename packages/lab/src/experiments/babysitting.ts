@@ -56,7 +56,6 @@ export const babysitting: Experiment = {
     gapEpochs: {
       type: 'integer',
       default: 60,
-      quick: 30,
       min: 1,
       description: 'epochs of each gap run',
     },

@@ -86,13 +86,14 @@ describe('lab babysitting (quick, default seed)', () => {
     expect((r4 as number) / (r5 as number)).toBeLessThan(10.5);
   });
 
-  it('shows the gap: memorized 100 examples, dropout narrows it, 8× data closes more', () => {
+  it('shows the gap: memorized 100 examples, regularization leaves most of it, 8× data closes it', () => {
     const gap = rows('Train/val gap');
     const none = gap[0] as number[];
     const more = gap[4] as number[];
     expect(none[1]).toBe(1);
     expect(none[3]).toBeGreaterThan(0.1); // diagnose's maxGap
-    expect((gap[1] as number[])[3]).toBeLessThan(none[3] as number);
+    for (const r of gap.slice(1, 4))
+      expect(r[3] as number).toBeGreaterThan((none[3] as number) / 2);
     expect(more[3]).toBeLessThan(Math.min(...gap.slice(1, 4).map((r) => r[3] as number)));
   });
 

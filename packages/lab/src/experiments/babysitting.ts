@@ -16,7 +16,7 @@ export const babysitting: Experiment = {
   id: 'babysitting',
   title: 'Babysitting the learning process',
   claim:
-    'Before and while training, a few cheap checks tell whether training works: the loss at init is ln C with small weights and rises with the regularization strength; the model can overfit 20 examples; a ladder of learning rates separates too small (flat loss, tiny updates) from too large (divergence); updates near 1e-3 of the weights are healthy; and regularization narrows the gap between training and validation accuracy.',
+    'Before and while training, a few cheap checks tell whether training works: the loss at init is ln C with small weights and rises with the regularization strength; the model can overfit 20 examples; a ladder of learning rates separates too small (flat loss, tiny updates) from too large (divergence); the update/weight ratio tells the rungs that learn (about 1e-3 and up) from those that do not; and a train/val gap that comes from too few examples is closed by more data, not by dropout or weight decay.',
   topic: 'babysitting',
   seed: 0,
   params: {

@@ -1,6 +1,6 @@
 import '@nerve/backend-cpu';
 import { memory } from '@nerve/core';
-import type { LineFigure, ScatterFigure } from '@nerve/plot';
+import type { HistogramFigure, LineFigure, ScatterFigure } from '@nerve/plot';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LabResult } from '../src/experiment.js';
 import { search } from '../src/experiments/search.js';
@@ -114,5 +114,9 @@ describe('lab search (quick, default seed)', () => {
     const c2f = result.figures[2] as ScatterFigure;
     expect(c2f.x.log).toBe(true);
     expect(c2f.groups.map((g) => g.x.length)).toEqual([6, 6, 6]);
+    const cv = result.figures[4] as HistogramFigure;
+    // 3 shuffles × 5 folds, and 3 means; every value lands in a bin.
+    expect(cv.panels.map((p) => p.counts.reduce((a, b) => a + b, 0))).toEqual([15, 3]);
+    for (const p of cv.panels) expect(p.edges.length).toBe(p.counts.length + 1);
   });
 });

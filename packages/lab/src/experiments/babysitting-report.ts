@@ -129,6 +129,28 @@ function codes(r: Rung): string[] {
   return r.diagnosis.filter((d) => d.severity !== 'info').map((d) => d.code);
 }
 
+/** A learning rate as people write it: 1e-6 … 1e-3, then 0.01 … 100. */
+export function lrText(lr: number): string {
+  return lr < 0.01 ? lr.toExponential(0) : String(lr);
+}
+
+/** Means of `w` consecutive step losses over the whole run, up to where the loss diverged. */
+function stepCurve(r: Rung, w: number): { x: number[]; y: number[] } {
+  const steps = r.history.flatMap((h) => h.stepLosses ?? []);
+  const x: number[] = [];
+  const y: number[] = [];
+  for (let i = 0; i + w <= steps.length; i += w) {
+    let sum = 0;
+    for (let j = i; j < i + w; j++) sum += steps[j] as number;
+    if (!(sum > 0)) continue;
+    // Past 100 (×40 the loss at init) the rung has diverged; drawing on to 1e35 would flatten the rest.
+    if (!(sum / w <= 100)) break;
+    x.push(i + w);
+    y.push(sum / w);
+  }
+  return { x, y };
+}
+
 /** Least-squares slope of y on x. */
 function slope(x: number[], y: number[]): number {
   const mx = mean(x);
@@ -159,7 +181,7 @@ export function ladderOutputs(rungs: Rung[]): LabOutput {
   );
   const tiny = rungs.filter((r) => r.updateRatio < BAND.y1);
   const learned = ok.filter((r) => r.valAccuracy >= LEARNED_ACCURACY);
-  const list = (rs: Rung[]) => rs.map((r) => r.lr).join(', ') || 'none';
+  const list = (rs: Rung[]) => rs.map((r) => lrText(r.lr)).join(', ') || 'none';
   const findings: Finding[] = [
     {
       statement: `Too small a rate leaves the loss flat: diagnose tells the two lowest rungs (${list(lowest)}) to raise the learning rate`,
@@ -173,7 +195,7 @@ export function ladderOutputs(rungs: Rung[]): LabOutput {
     },
     {
       statement: 'The lowest final loss lies in the middle of the ladder, between 1e-2 and 1',
-      measured: `lowest final loss ${fmt(best.finalLoss)} at lr ${best.lr} (validation accuracy ${fmt(best.valAccuracy)})`,
+      measured: `lowest final loss ${fmt(best.finalLoss)} at lr ${lrText(best.lr)} (validation accuracy ${fmt(best.valAccuracy)})`,
       held: best.lr >= 1e-2 && best.lr <= 1,
     },
     {
@@ -187,7 +209,7 @@ export function ladderOutputs(rungs: Rung[]): LabOutput {
         .filter((r) => finite(r.updateRatio) && finite(r.valAccuracy))
         .map(
           (r) =>
-            `lr ${r.lr}: ratio ${fmt(r.updateRatio, 2)}, val accuracy ${fmt(r.valAccuracy, 2)}`,
+            `lr ${lrText(r.lr)}: ratio ${fmt(r.updateRatio, 2)}, val accuracy ${fmt(r.valAccuracy, 2)}`,
         )
         .join('; ')}`,
       held:
@@ -221,14 +243,11 @@ export function ladderOutputs(rungs: Rung[]): LabOutput {
   const curves: LineFigure = {
     kind: 'line',
     id: 'lr-ladder-curves',
-    title: 'Training loss per epoch on each rung',
-    caption: 'Diverged epochs (NaN or ∞) are left out; a rung that stops early ends there.',
-    x: { label: 'epoch' },
+    title: 'Training loss on each rung (means of 5 steps)',
+    caption: 'A curve ends where its loss passes 100 or goes NaN (NaNGuard stops that rung).',
+    x: { label: 'step' },
     y: { label: 'training loss', log: true },
-    series: rungs.map((r) => {
-      const pts = r.history.filter((h) => finite(h.trainLoss) && h.trainLoss > 0);
-      return { name: `lr ${r.lr}`, x: pts.map((h) => h.epoch), y: pts.map((h) => h.trainLoss) };
-    }),
+    series: rungs.map((r) => ({ name: `lr ${lrText(r.lr)}`, ...stepCurve(r, 5) })),
   };
   const figures: Figure[] = [
     {
@@ -238,7 +257,6 @@ export function ladderOutputs(rungs: Rung[]): LabOutput {
       caption: `Rungs whose loss went NaN or ∞ are left out (${list(rungs.filter((r) => !finite(r.finalLoss)))}).`,
       x: { label: 'learning rate', log: true },
       y: { label: 'final training loss', log: true },
-      points: true,
       series: [
         { name: 'final loss', x: ok.map((r) => r.lr), y: ok.map((r) => r.finalLoss) },
         { name: 'ln 10 (chance)', x: rungs.map((r) => r.lr), y: rungs.map(() => LN10) },
@@ -248,7 +266,7 @@ export function ladderOutputs(rungs: Rung[]): LabOutput {
     {
       kind: 'line',
       id: 'update-ratio-layers',
-      title: `Update/weight ratio per parameter over training (lr ${best.lr})`,
+      title: `Update/weight ratio per parameter over training (lr ${lrText(best.lr)})`,
       x: { label: 'epoch' },
       y: { label: '‖Δw‖ / ‖w‖ per step', log: true },
       bands: [BAND],

@@ -245,21 +245,32 @@ export function cvOutputs(repeats: CvRepeat[], examples: number): LabOutput {
       rows: repeats.map((r) => [r.seed, r.scores.map((s) => fmt(s)).join(' '), r.mean, r.std]),
     },
   ];
+  // One bin per 1/m accuracy step (m examples per fold), so no two scores share a bin by rounding.
+  const m = examples / k;
+  const lo = Math.floor(Math.min(...all) * m) / m;
+  const hi = Math.ceil(Math.max(...all) * m) / m;
+  const bins = Math.max(1, Math.round((hi - lo) * m) + 1);
+  const edges = Array.from({ length: bins + 1 }, (_, i) => lo - 0.5 / m + i / m);
+  const counts = (v: number[]) => {
+    const c = new Array<number>(bins).fill(0);
+    for (const x of v)
+      c[Math.min(bins - 1, Math.max(0, Math.floor((x - (edges[0] as number)) * m)))]++;
+    return c;
+  };
   const figures: Figure[] = [
     {
-      kind: 'line',
+      kind: 'histogram',
       id: 'cv-spread',
-      title: `Fold accuracies and their mean, per shuffle of the ${k}-fold split`,
-      x: { label: 'shuffle' },
-      y: { label: 'validation accuracy' },
-      points: true,
-      series: [
+      title: `Single-fold accuracies vs ${k}-fold means over ${repeats.length} shuffles`,
+      caption: `One bin per 1/${m} of accuracy; the means pile up where single folds spread out.`,
+      x: { label: 'validation accuracy' },
+      panels: [
+        { name: `single folds (${all.length})`, edges, counts: counts(all) },
         {
-          name: 'fold',
-          x: repeats.flatMap((r, i) => r.scores.map(() => i)),
-          y: repeats.flatMap((r) => r.scores),
+          name: `${k}-fold means (${repeats.length})`,
+          edges,
+          counts: counts(repeats.map((r) => r.mean)),
         },
-        { name: `${k}-fold mean`, x: repeats.map((_, i) => i), y: repeats.map((r) => r.mean) },
       ],
     },
   ];

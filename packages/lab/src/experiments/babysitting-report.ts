@@ -90,7 +90,7 @@ export function checkOutputs(rows: InitialLossRow[], o: OverfitResult): LabOutpu
       kind: 'line',
       id: 'initial-loss',
       title: 'Loss at init against the L2 strength',
-      caption: `0.01·N(0,1) weights; at λ = 0 the loss is ${fmt(base.total, 4)} (ln 10 = ${fmt(LN10, 4)}).`,
+      caption: `0.01·N(0,1) weights; at λ = 0 the loss is ${fmt(base.total, 4)} (ln 10 = ${fmt(LN10, 4)}). The measured loss lies on the prediction.`,
       x: { label: 'λ (L2 strength)', log: true },
       y: { label: 'loss at init', log: true },
       series: [
@@ -296,7 +296,10 @@ export function ladderOutputs(rungs: Rung[]): LabOutput {
       ],
     },
   ];
-  return { findings, tables, figures };
+  const notes = [
+    `The lowest-loss rung (lr ${lrText(best.lr)}) updates by ${fmt(best.updateRatio, 2)} of its weights per step (median); diagnose says ${codes(best).join(', ') || 'healthy'}. The 1e-3 rule of thumb is a guide to the order of magnitude, not a target.`,
+  ];
+  return { findings, tables, figures, notes };
 }
 
 /** Train − val accuracy of each seed, averaged. */

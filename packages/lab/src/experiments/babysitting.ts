@@ -10,7 +10,8 @@ import type { Experiment, LabContext, LabOutput, ParamValues } from '../experime
 import { standardizedDigits, useBackend } from '../util/standardized-digits.js';
 import { initialLosses, overfitTiny } from './babysitting-checks.js';
 import { lrLadder, trainValGap } from './babysitting-training.js';
-import { checkOutputs, gapOutputs, ladderOutputs } from './babysitting-report.js';
+import { ladderOutputs } from './babysitting-ladder.js';
+import { checkOutputs, gapOutputs } from './babysitting-report.js';
 
 export const babysitting: Experiment = {
   id: 'babysitting',

@@ -2,10 +2,12 @@
 import { NerveError } from '@nerve/core';
 import type { Experiment } from './experiment.js';
 import { activations } from './experiments/activations.js';
+import { babysitting } from './experiments/babysitting.js';
 import { batchnorm } from './experiments/batchnorm.js';
 import { deadRelu } from './experiments/dead-relu.js';
 import { initDepth } from './experiments/init-depth.js';
 import { preprocessing } from './experiments/preprocessing.js';
+import { search } from './experiments/search.js';
 
 /**
  * The experiments, in lecture order. Each experiment module adds itself
@@ -17,7 +19,9 @@ export const experiments: readonly Experiment[] = [
   deadRelu,
   preprocessing,
   batchnorm,
-  // babysitting, search, transfer
+  babysitting,
+  search,
+  // transfer
 ];
 
 /** The experiment with this id, or an error naming the known ones. */

@@ -64,7 +64,10 @@ export interface LabProgress {
 
 /** What `run` receives besides the parameters. */
 export interface LabContext {
-  /** Backend name (registered by the caller); the default backend when absent. */
+  /**
+   * Backend name (registered by the caller); the default backend when absent.
+   * runExperiment makes it active around `run` and restores the previous one.
+   */
   backend?: string;
   /** Seed of everything random in the run; each experiment documents its default. */
   seed: number;

@@ -1,6 +1,7 @@
 /** Running an experiment: parameters resolved and checked, time measured. */
 import { NerveError, describeValue } from '@nerve/core';
 import type { Experiment, LabContext, LabResult, ParamSpec, ParamValues } from './experiment.js';
+import { withBackend } from './util/select-backend.js';
 
 /**
  * The parameter values a run uses: each given value checked against its
@@ -109,7 +110,8 @@ export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<
     throw new NerveError(`lab ${exp.id}`, 'an integer seed', describeValue(seed));
   opts.signal?.throwIfAborted();
   const t0 = performance.now();
-  const out = await exp.run(params, { ...opts, seed, quick });
+  // The runner makes the context's backend active, so experiments need not.
+  const out = await withBackend(opts.backend, () => exp.run(params, { ...opts, seed, quick }));
   const seconds = (performance.now() - t0) / 1000;
   return {
     id: exp.id,

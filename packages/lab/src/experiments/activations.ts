@@ -15,7 +15,6 @@ import { Standardize } from '@nerve/data';
 import type { Figure, Finding, Table } from '@nerve/plot';
 import type { Experiment, LabContext } from '../experiment.js';
 import { fmtNum } from '../util/host-stats.js';
-import { withBackend } from '../util/select-backend.js';
 import {
   curves,
   hiddenGradNorms,
@@ -85,40 +84,38 @@ export const activations: Experiment = {
       ctx.signal?.throwIfAborted();
       ctx.onProgress?.({ fraction, message });
     };
-    return withBackend(ctx.backend, async () => {
-      const { x: raw, y } = await ctx.data.digits();
-      let x: Tensor | null = null;
+    const { x: raw, y } = await ctx.data.digits();
+    let x: Tensor | null = null;
+    try {
+      x = tidy(() => new Standardize().fitTransform(raw));
+      progress(0, 'f and f′');
+      const fs = await curves(-5, 5, 201);
+      progress(0.2, 'gradient through a deep net');
+      const xb = x.narrow(0, 0, p.batch);
+      const yb = y.narrow(0, 0, p.batch);
+      const norms: Record<string, number[]> = {};
       try {
-        x = tidy(() => new Standardize().fitTransform(raw));
-        progress(0, 'f and f′');
-        const fs = await curves(-5, 5, 201);
-        progress(0.2, 'gradient through a deep net');
-        const xb = x.narrow(0, 0, p.batch);
-        const yb = y.narrow(0, 0, p.batch);
-        const norms: Record<string, number[]> = {};
-        try {
-          for (const a of SATURATING) {
-            norms[a] = await hiddenGradNorms(a, xb, yb, p.depth, p.width, ctx.seed);
-          }
-        } finally {
-          xb.dispose();
-          yb.dispose();
+        for (const a of SATURATING) {
+          norms[a] = await hiddenGradNorms(a, xb, yb, p.depth, p.width, ctx.seed);
         }
-        progress(0.5, 'gradient signs behind positive inputs');
-        const sameSigmoid = await sameSignFraction('sigmoid', x, y, p.examples, ctx.seed);
-        const sameTanh = await sameSignFraction('tanh', x, y, p.examples, ctx.seed);
-        progress(0.8, 'the 2-D zig-zag');
-        const pos = await zigZag(false, p.steps, p.lr, ctx.seed);
-        const cen = await zigZag(true, p.steps, p.lr, ctx.seed);
-        const mo = maxoutParams(64, 100, 2);
-        progress(1, 'done');
-        return report(p, fs, norms, { sameSigmoid, sameTanh }, { pos, cen }, mo);
       } finally {
-        x?.dispose();
-        raw.dispose();
-        y.dispose();
+        xb.dispose();
+        yb.dispose();
       }
-    });
+      progress(0.5, 'gradient signs behind positive inputs');
+      const sameSigmoid = await sameSignFraction('sigmoid', x, y, p.examples, ctx.seed);
+      const sameTanh = await sameSignFraction('tanh', x, y, p.examples, ctx.seed);
+      progress(0.8, 'the 2-D zig-zag');
+      const pos = await zigZag(false, p.steps, p.lr, ctx.seed);
+      const cen = await zigZag(true, p.steps, p.lr, ctx.seed);
+      const mo = maxoutParams(64, 100, 2);
+      progress(1, 'done');
+      return report(p, fs, norms, { sameSigmoid, sameTanh }, { pos, cen }, mo);
+    } finally {
+      x?.dispose();
+      raw.dispose();
+      y.dispose();
+    }
   },
 };
 

@@ -7,7 +7,7 @@
  * train/val gap with and without dropout and weight decay.
  */
 import type { Experiment, LabContext, LabOutput, ParamValues } from '../experiment.js';
-import { standardizedDigits, useBackend } from '../util/standardized-digits.js';
+import { standardizedDigits } from '../util/standardized-digits.js';
 import { initialLosses, overfitTiny } from './babysitting-checks.js';
 import { lrLadder, trainValGap } from './babysitting-training.js';
 import { ladderOutputs } from './babysitting-ladder.js';
@@ -77,7 +77,6 @@ export const babysitting: Experiment = {
   async run(params: ParamValues, ctx: LabContext): Promise<LabOutput> {
     const p = params as Record<string, number>;
     const hidden = p.hidden as number;
-    const restore = await useBackend(ctx.backend);
     const report = (fraction: number, message: string) => {
       ctx.signal?.throwIfAborted();
       ctx.onProgress?.({ fraction, message });
@@ -130,7 +129,6 @@ export const babysitting: Experiment = {
     } finally {
       train.dispose();
       val.dispose();
-      restore();
     }
   },
 };

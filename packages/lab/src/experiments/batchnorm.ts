@@ -9,7 +9,7 @@ import type { Experiment, LabContext, ParamValues } from '../experiment.js';
 import { type SingleExample, shuffled, singleExample, watchBatchNorm } from './batchnorm-modes.js';
 import { type TrainRun, tanhNet, trainNet } from './batchnorm-nets.js';
 import { report } from './batchnorm-report.js';
-import { disposeSets, splitDigits, withBackend } from './preprocessing-digits.js';
+import { disposeSets, splitDigits } from './preprocessing-digits.js';
 import { ladderRates } from './preprocessing-stats.js';
 
 async function run(p: ParamValues, ctx: LabContext) {
@@ -183,5 +183,5 @@ export const batchnorm: Experiment = {
       description: 'largest learning rate of the ladder',
     },
   },
-  run: (params, ctx) => withBackend(ctx.backend, () => run(params, ctx)),
+  run,
 };

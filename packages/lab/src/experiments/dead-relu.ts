@@ -18,7 +18,6 @@ import { SGD } from '@nerve/optim';
 import type { Figure, Finding, Table } from '@nerve/plot';
 import type { Experiment, LabContext } from '../experiment.js';
 import { fmtNum } from '../util/host-stats.js';
-import { withBackend } from '../util/select-backend.js';
 
 /** The digits MLP, Linear–ReLU–…–Linear, with each layer seeded from `seed`. */
 function makeMlp(sizes: readonly number[], seed: number, firstBias?: number): Sequential {
@@ -194,27 +193,25 @@ export const deadRelu: Experiment = {
       { id: 'high-lr', label: `SGD lr ${params.lr}`, lr: params.lr as number, momentum: 0 },
       { id: 'sane', label: 'sane: SGD lr 0.05, momentum 0.9', lr: 0.05, momentum: 0.9 },
     ];
-    return withBackend(ctx.backend, async () => {
-      const data = await digitsTrain(ctx, ctx.seed);
-      try {
-        const results: SetupResult[] = [];
-        for (const [i, s] of setups.entries()) {
-          ctx.onProgress?.({ fraction: i / setups.length, message: s.label });
-          results.push(
-            await trainSetup(s, data, p, ctx.seed, ctx, (e) =>
-              ctx.onProgress?.({
-                fraction: (i + e / epochs) / setups.length,
-                message: `${s.label}: epoch ${e}/${epochs}`,
-              }),
-            ),
-          );
-        }
-        return summarize(results, epochs);
-      } finally {
-        data.x.dispose();
-        data.y.dispose();
+    const data = await digitsTrain(ctx, ctx.seed);
+    try {
+      const results: SetupResult[] = [];
+      for (const [i, s] of setups.entries()) {
+        ctx.onProgress?.({ fraction: i / setups.length, message: s.label });
+        results.push(
+          await trainSetup(s, data, p, ctx.seed, ctx, (e) =>
+            ctx.onProgress?.({
+              fraction: (i + e / epochs) / setups.length,
+              message: `${s.label}: epoch ${e}/${epochs}`,
+            }),
+          ),
+        );
       }
-    });
+      return summarize(results, epochs);
+    } finally {
+      data.x.dispose();
+      data.y.dispose();
+    }
   },
 };
 

@@ -32,7 +32,6 @@ import {
   meanStd,
   sumOfSquares,
 } from '../util/host-stats.js';
-import { withBackend } from '../util/select-backend.js';
 
 /** One initialization scheme of the comparison. */
 interface InitCase {
@@ -255,81 +254,79 @@ export const initDepth: Experiment = {
       depth: params.depth as number,
       bins: params.bins as number,
     };
-    return withBackend(ctx.backend, async () => {
-      const results: Record<string, InitDepthCase> = {};
-      for (const [i, c] of CASES.entries()) {
-        ctx.signal?.throwIfAborted();
-        ctx.onProgress?.({ fraction: i / CASES.length, message: c.label });
-        results[c.id] = await runCase(c, p, ctx.seed);
-      }
-      ctx.onProgress?.({ fraction: 1, message: 'done' });
-      const all = CASES.map((c) => results[c.id] as InitDepthCase);
-      const layerAxis = Array.from({ length: p.depth }, (_, l) => l + 1);
-      const figures: Figure[] = [
-        {
-          kind: 'line',
-          id: 'std',
-          title: 'Activation std per layer',
-          caption: `${p.samples} N(0,1) inputs through ${p.depth} layers of ${p.width} units, no bias.`,
-          x: { label: 'layer' },
-          y: { label: 'std of the activations', log: true },
-          series: all.map((c) => ({ name: c.label, x: layerAxis, y: c.stds })),
-        },
-        {
-          kind: 'line',
-          id: 'mean',
-          title: 'Activation mean per layer',
-          x: { label: 'layer' },
-          y: { label: 'mean of the activations' },
-          series: all.map((c) => ({ name: c.label, x: layerAxis, y: c.means })),
-        },
-        {
-          kind: 'line',
-          id: 'grad-norm',
-          title: 'Weight-gradient norm per layer',
-          caption:
-            'One backward pass of L = Σ h₁₀ ⊙ g / N for a fixed random g, the same in every case.',
-          x: { label: 'layer' },
-          y: { label: '‖∂L/∂W‖ (Frobenius)', log: true },
-          series: all.map((c) => ({ name: c.label, x: layerAxis, y: c.gradNorms })),
-        },
-        ...all.map(
-          (c): Figure => ({
-            kind: 'histogram',
-            ...(c.activation === 'relu'
-              ? {
-                  caption:
-                    'Positive outputs only (about half are 0); values above 4 are counted in the last bin.',
-                }
-              : {}),
-            id: `hist-${c.id}`,
-            title: `Activations per layer: ${c.label}`,
-            x: {
-              label: c.activation === 'relu' ? 'ReLU output > 0' : 'tanh output',
-            },
-            panels: c.histograms,
-          }),
-        ),
-      ];
-      const tables: Table[] = [
-        {
-          title: 'Activation std per layer',
-          columns: ['layer', ...all.map((c) => c.label)],
-          rows: layerAxis.map((l) => [
-            l,
-            ...all.map((c) => Number(fmtNum(c.stds[l - 1] as number, 3))),
-          ]),
-        },
-        {
-          title: 'Weight-gradient norm per layer',
-          columns: ['layer', ...all.map((c) => c.label)],
-          rows: layerAxis.map((l) => [
-            l,
-            ...all.map((c) => Number(fmtNum(c.gradNorms[l - 1] as number, 3))),
-          ]),
-        },
-      ];
-      return { findings: findings(results, p.depth, p.width), tables, figures, notes: NOTES };
-    });
+    const results: Record<string, InitDepthCase> = {};
+    for (const [i, c] of CASES.entries()) {
+      ctx.signal?.throwIfAborted();
+      ctx.onProgress?.({ fraction: i / CASES.length, message: c.label });
+      results[c.id] = await runCase(c, p, ctx.seed);
+    }
+    ctx.onProgress?.({ fraction: 1, message: 'done' });
+    const all = CASES.map((c) => results[c.id] as InitDepthCase);
+    const layerAxis = Array.from({ length: p.depth }, (_, l) => l + 1);
+    const figures: Figure[] = [
+      {
+        kind: 'line',
+        id: 'std',
+        title: 'Activation std per layer',
+        caption: `${p.samples} N(0,1) inputs through ${p.depth} layers of ${p.width} units, no bias.`,
+        x: { label: 'layer' },
+        y: { label: 'std of the activations', log: true },
+        series: all.map((c) => ({ name: c.label, x: layerAxis, y: c.stds })),
+      },
+      {
+        kind: 'line',
+        id: 'mean',
+        title: 'Activation mean per layer',
+        x: { label: 'layer' },
+        y: { label: 'mean of the activations' },
+        series: all.map((c) => ({ name: c.label, x: layerAxis, y: c.means })),
+      },
+      {
+        kind: 'line',
+        id: 'grad-norm',
+        title: 'Weight-gradient norm per layer',
+        caption:
+          'One backward pass of L = Σ h₁₀ ⊙ g / N for a fixed random g, the same in every case.',
+        x: { label: 'layer' },
+        y: { label: '‖∂L/∂W‖ (Frobenius)', log: true },
+        series: all.map((c) => ({ name: c.label, x: layerAxis, y: c.gradNorms })),
+      },
+      ...all.map(
+        (c): Figure => ({
+          kind: 'histogram',
+          ...(c.activation === 'relu'
+            ? {
+                caption:
+                  'Positive outputs only (about half are 0); values above 4 are counted in the last bin.',
+              }
+            : {}),
+          id: `hist-${c.id}`,
+          title: `Activations per layer: ${c.label}`,
+          x: {
+            label: c.activation === 'relu' ? 'ReLU output > 0' : 'tanh output',
+          },
+          panels: c.histograms,
+        }),
+      ),
+    ];
+    const tables: Table[] = [
+      {
+        title: 'Activation std per layer',
+        columns: ['layer', ...all.map((c) => c.label)],
+        rows: layerAxis.map((l) => [
+          l,
+          ...all.map((c) => Number(fmtNum(c.stds[l - 1] as number, 3))),
+        ]),
+      },
+      {
+        title: 'Weight-gradient norm per layer',
+        columns: ['layer', ...all.map((c) => c.label)],
+        rows: layerAxis.map((l) => [
+          l,
+          ...all.map((c) => Number(fmtNum(c.gradNorms[l - 1] as number, 3))),
+        ]),
+      },
+    ];
+    return { findings: findings(results, p.depth, p.width), tables, figures, notes: NOTES };
   },
 };

@@ -8,7 +8,7 @@
 import { type Tensor, reshape, tensor } from '@nerve/core';
 import type { Experiment, LabContext, LabOutput, ParamValues } from '../experiment.js';
 import { cloudPart } from './preprocessing-cloud.js';
-import { disposeSets, splitDigits, withBackend } from './preprocessing-digits.js';
+import { disposeSets, splitDigits } from './preprocessing-digits.js';
 import { centringPart, whiteningPart } from './preprocessing-images.js';
 import { speedPart } from './preprocessing-speed.js';
 import { ladderRates } from './preprocessing-stats.js';
@@ -228,5 +228,5 @@ export const preprocessing: Experiment = {
       description: 'Fashion-MNIST training images the whitening is fitted on',
     },
   },
-  run: (params, ctx) => withBackend(ctx.backend, () => run(params, ctx)),
+  run,
 };

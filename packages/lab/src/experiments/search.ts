@@ -8,7 +8,7 @@
 import { NerveError } from '@nerve/core';
 import { TensorDataset } from '@nerve/data';
 import type { Experiment, LabContext, LabOutput, ParamValues } from '../experiment.js';
-import { firstPerClass, standardizedDigits, useBackend } from '../util/standardized-digits.js';
+import { firstPerClass, standardizedDigits } from '../util/standardized-digits.js';
 import { coarseToFineDigits, cvRepeats } from './search-digits.js';
 import { lrSampling, randomVsGrid } from './search-sampling.js';
 import { cvOutputs, duelOutputs, samplingOutputs, stageOutputs } from './search-report.js';
@@ -86,7 +86,6 @@ export const search: Experiment = {
     report(0, 'random vs grid');
     const duel = randomVsGrid(budget, p.seeds as number, ctx.seed);
     const sampling = lrSampling(p.lrSamples as number, ctx.seed);
-    const restore = await useBackend(ctx.backend);
     // Coarse-to-fine tunes on a 30% stratified validation split of the digits.
     const { train, val } = await standardizedDigits(ctx.data, { valFraction: 0.3, seed: ctx.seed });
     try {
@@ -133,7 +132,6 @@ export const search: Experiment = {
     } finally {
       train.dispose();
       val.dispose();
-      restore();
     }
   },
 };

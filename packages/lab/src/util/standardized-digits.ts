@@ -5,7 +5,7 @@
  * train and the backend switch of a run. Browser-safe: only @nerve/data's
  * browser functions, data from `ctx.data`.
  */
-import { type Tensor, getBackendName, ready, setBackend, tidy } from '@nerve/core';
+import { type Tensor, tidy } from '@nerve/core';
 import { type Initializer, zeros } from '@nerve/init';
 import { Dropout, Linear, type Module, ReLU, Sequential } from '@nerve/layers';
 import { Standardize, TensorDataset, trainValSplit } from '@nerve/data';
@@ -95,19 +95,6 @@ export function digitsMlp(o: MlpOptions): Sequential {
   if ((o.hiddenDropout ?? 0) > 0) layers.push(new Dropout(o.hiddenDropout, { seed: o.seed + 11 }));
   layers.push(new Linear(o.hidden, 10, { seed: o.seed + 1, init }));
   return new Sequential(...layers);
-}
-
-/**
- * Makes `name` the active backend for a run (when given and not already
- * active) and returns the function that restores the previous one. The
- * caller registered the backend.
- */
-export async function useBackend(name: string | undefined): Promise<() => void> {
-  if (name === undefined || name === getBackendName()) return () => {};
-  const previous = getBackendName();
-  setBackend(name);
-  await ready();
-  return () => setBackend(previous);
 }
 
 /** `x` with `digits` significant digits, in exponent form below 1e-3 or from 1e5. */

@@ -48,6 +48,11 @@ const ALL: CommandDef = {
   flags: LAB_FLAGS,
 };
 
+/** The flags of `nerve lab all` (the shared lab flags), parsed and checked. */
+export function parseLabAllArgs(argv: readonly string[]): FlagValues {
+  return parseCommand(ALL, argv);
+}
+
 function find(exps: readonly Experiment[], id: string | undefined): Experiment {
   const ids = exps.map((e) => e.id);
   if (id === undefined || id.startsWith('-')) {
@@ -198,7 +203,7 @@ export async function runLabCommand(
       o.out(formatHelp(ALL));
       return 0;
     }
-    const values = parseCommand(ALL, rest);
+    const values = parseLabAllArgs(rest);
     if (values.report !== undefined) checkWritable('report', values.report as string);
     const sections: ReportSection[] = [];
     let failed = 0;

@@ -54,7 +54,8 @@ export function labSection(r: LabResult): ReportSection {
     heading: `${r.title} (${r.id})`,
     text: [
       `Claim: ${r.claim}`,
-      `Parameters: ${formatParams(r)}. ${verdict(r)}.`,
+      `Parameters: ${formatParams(r)}.`,
+      `${verdict(r).replace(/^t/, 'T')}.`,
       ...(r.notes ?? []),
     ],
     findings: r.findings,

@@ -131,7 +131,9 @@ export function compose(doc: Document, c: Composition, width: number): string {
   body.push(...legend.items);
   y = legend.bottom + (c.legend.length > 0 ? 4 : 0);
 
-  const cols = Math.max(1, Math.min(c.columns, c.panels.length));
+  // Rows as even as the width allows: 10 panels at 7 a row become 5 + 5, not 7 + 3.
+  const most = Math.max(1, Math.min(c.columns, c.panels.length));
+  const cols = Math.ceil(c.panels.length / Math.ceil(c.panels.length / most)) || 1;
   const pw = Math.floor((width - 2 * PAD - GAP_X * (cols - 1)) / cols);
   const titled = c.panels.some((p) => p.title !== undefined && p.title !== '');
   for (let r = 0; r * cols < c.panels.length; r++) {

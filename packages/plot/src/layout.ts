@@ -62,6 +62,41 @@ function text(doc: Document, s: string, attrs: Record<string, string | number>):
   return t;
 }
 
+const GEOMETRY = [
+  'x',
+  'y',
+  'x1',
+  'x2',
+  'y1',
+  'y2',
+  'width',
+  'height',
+  'cx',
+  'cy',
+  'r',
+  'd',
+  'transform',
+];
+const LONG_DECIMAL = /-?\d*\.\d{3,}(?:e[-+]?\d+)?/g;
+
+/**
+ * Rounds Plot's coordinates to 1/100 px: a 28×28 image drawn as cells
+ * shrinks by about a third, and nothing visible changes. Only geometry
+ * attributes are touched, never text.
+ */
+function roundGeometry(svg: Element): void {
+  for (const e of Array.from(svg.querySelectorAll('*'))) {
+    for (const name of GEOMETRY) {
+      const v = e.getAttribute(name);
+      if (v === null || !v.includes('.')) continue;
+      e.setAttribute(
+        name,
+        v.replace(LONG_DECIMAL, (m) => String(Math.round(Number(m) * 100) / 100)),
+      );
+    }
+  }
+}
+
 /** One Plot chart as an <svg> element at (x, y), stripped of Plot's class and stylesheet. */
 function renderPanel(
   doc: Document,
@@ -79,6 +114,7 @@ function renderPanel(
   // stretch a nested <svg>; the explicit width and height are kept instead.
   svg.removeAttribute('class');
   for (const style of Array.from(svg.querySelectorAll('style'))) style.remove();
+  roundGeometry(svg);
   svg.setAttribute('x', String(x));
   svg.setAttribute('y', String(y));
   svg.setAttribute('font-family', FONT);

@@ -12,7 +12,7 @@ import {
   runExperiment,
 } from '@nerve/lab';
 import { nodeLabData } from '@nerve/lab/node';
-import { type ReportSection, htmlReport } from '@nerve/plot';
+import { type ReportSection, type Table, formatTable, htmlReport } from '@nerve/plot';
 import {
   type CommandDef,
   type FlagValues,
@@ -158,6 +158,69 @@ function list(exps: readonly Experiment[], argv: string[], o: Out): number {
   return 0;
 }
 
+/** `nerve lab all`: every experiment in order; a failed run is reported and the rest still run. */
+async function runAll(
+  exps: readonly Experiment[],
+  argv: string[],
+  data: LabData,
+  o: Out,
+  progress?: (line: string) => void,
+): Promise<number> {
+  const values = parseLabAllArgs(argv);
+  if (values.report !== undefined) checkWritable('report', values.report as string);
+  const sections: ReportSection[] = [];
+  const summary: Table = {
+    title: 'Summary',
+    columns: ['experiment', 'title', 'claim', 'findings held', 'seconds'],
+    rows: [],
+  };
+  let failed = 0;
+  let held = 0;
+  const t0 = performance.now();
+  for (const exp of exps) {
+    try {
+      const r = await runOne(exp, {}, values, data, o, values.json ? undefined : progress);
+      if (r.held) held++;
+      sections.push(labSection(r));
+      const n = r.findings.filter((f) => f.held).length;
+      summary.rows.push([
+        r.id,
+        r.title,
+        r.held ? 'held' : 'did NOT hold',
+        `${n} of ${r.findings.length}`,
+        Number(r.seconds.toFixed(1)),
+      ]);
+      if (values.json) o.event(r);
+      else o.out(`${formatLabResult(r)}\n\n${'─'.repeat(60)}`);
+    } catch (e) {
+      if (e instanceof Interrupted || !(e instanceof Error)) throw e;
+      failed++;
+      const message = e.message.replace(/\s*\n\s*/g, ' ');
+      sections.push(failedSection(exp.id, exp.title, message));
+      summary.rows.push([exp.id, exp.title, 'failed to run', null, null]);
+      o.err(`nerve: lab ${exp.id} failed: ${message}`);
+      if (values.json) o.event({ event: 'error', id: exp.id, message });
+    }
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const line = `${exps.length} experiment${exps.length === 1 ? '' : 's'}: ${held} claim${held === 1 ? '' : 's'} held, ${exps.length - held - failed} did not, ${failed} failed to run (${seconds.toFixed(1)} s)`;
+  if (values.json) o.err(line);
+  else o.out(`${formatTable(summary)}\n\n${line}`);
+  const overview: ReportSection = {
+    heading: 'Summary',
+    text: [`${line}.`],
+    tables: [{ ...summary, title: undefined }],
+  };
+  writeReport(
+    values,
+    'The nerve lab',
+    ['lab', 'all', ...argv].join(' '),
+    [overview, ...sections],
+    o,
+  );
+  return failed > 0 ? 1 : 0;
+}
+
 /** `nerve lab …`; resolves to the exit code (0 runs finished, 1 a run failed, 2 bad usage). */
 export async function runLabCommand(
   argv: string[],
@@ -203,34 +266,7 @@ export async function runLabCommand(
       o.out(formatHelp(ALL));
       return 0;
     }
-    const values = parseLabAllArgs(rest);
-    if (values.report !== undefined) checkWritable('report', values.report as string);
-    const sections: ReportSection[] = [];
-    let failed = 0;
-    let held = 0;
-    const t0 = performance.now();
-    for (const exp of exps) {
-      try {
-        const r = await runOne(exp, {}, values, data, o, values.json ? undefined : opts.progress);
-        if (r.held) held++;
-        sections.push(labSection(r));
-        if (values.json) o.event(r);
-        else o.out(`${formatLabResult(r)}\n\n${'─'.repeat(60)}`);
-      } catch (e) {
-        if (e instanceof Interrupted || !(e instanceof Error)) throw e;
-        failed++;
-        const message = e.message.replace(/\s*\n\s*/g, ' ');
-        sections.push(failedSection(exp.id, exp.title, message));
-        o.err(`nerve: lab ${exp.id} failed: ${message}`);
-        if (values.json) o.event({ event: 'error', id: exp.id, message });
-      }
-    }
-    const seconds = (performance.now() - t0) / 1000;
-    (values.json ? o.err : o.out)(
-      `${exps.length} experiment${exps.length === 1 ? '' : 's'}: ${held} claim${held === 1 ? '' : 's'} held, ${exps.length - held - failed} did not, ${failed} failed to run (${seconds.toFixed(1)} s)`,
-    );
-    writeReport(values, 'The nerve lab', ['lab', 'all', ...rest].join(' '), sections, o);
-    return failed > 0 ? 1 : 0;
+    return runAll(exps, rest, data, o, opts.progress);
   }
   throw new UsageError(
     `lab: unknown subcommand '${sub}'${suggestion(sub, SUBCOMMANDS)} (one of ${SUBCOMMANDS.join(', ')})`,

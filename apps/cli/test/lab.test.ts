@@ -257,9 +257,33 @@ describe('nerve lab all', () => {
     expect(r.out()).toContain('A claim that does not hold (fails)');
     expect(r.err()).toContain('nerve: lab broken failed: the toy broke on two lines');
     expect(r.out()).toMatch(/3 experiments: 1 claim held, 1 did not, 1 failed to run/);
+    const summary = r.out().slice(r.out().indexOf('Summary\n')).split('\n');
+    const row = (id: string) =>
+      summary
+        .find((l) => l.startsWith(`${id} `))
+        ?.trim()
+        .split(/ {2,}/);
+    expect(row('rise')?.slice(0, 4)).toEqual(['rise', 'A rising line <b>', 'held', '2 of 2']);
+    expect(row('fails')?.slice(0, 4)).toEqual([
+      'fails',
+      'A claim that does not hold',
+      'did NOT hold',
+      '0 of 1',
+    ]);
+    expect(row('broken')).toEqual([
+      'broken',
+      'An experiment that throws',
+      'failed to run',
+      '–',
+      '–',
+    ]);
     const html = readFileSync(path, 'utf8');
     for (const t of ['rise', 'fails', 'broken']) expect(html).toContain(`(${t})</h2>`);
     expect(html).toContain('The run failed: the toy broke on two lines');
+    expect(html).toContain('<h2>Summary</h2>');
+    expect(html).toContain(
+      '<td>fails</td><td>A claim that does not hold</td><td>did NOT hold</td><td>0 of 1</td>',
+    );
   });
 
   it('exits 0 when every run finishes, and prints one JSON result per line under --json', async () => {

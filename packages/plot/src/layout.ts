@@ -200,6 +200,12 @@ export function compose(doc: Document, c: Composition, width: number): string {
   const height = Math.ceil(y + PAD / 2);
   root.setAttribute('height', String(height));
   root.setAttribute('viewBox', `0 0 ${width} ${height}`);
+  // The title first, for screen readers and as the file's tooltip.
+  if (c.title !== '') {
+    const title = el(doc, 'title', {});
+    title.textContent = c.title;
+    root.appendChild(title);
+  }
   root.appendChild(el(doc, 'rect', { width: '100%', height: '100%', fill: 'white' }));
   for (const b of body) root.appendChild(b);
   return root.outerHTML;

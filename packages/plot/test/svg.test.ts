@@ -62,6 +62,12 @@ describe('figureToSvg', () => {
     expect(Number(root.attrs.height)).toBeGreaterThan(100);
     const text = textOf(root);
     for (const name of namesOf(fig)) expect(text).toContain(name);
+    // The title element first: what screen readers and tooltips show.
+    const first = root.children.find((c) => typeof c !== 'string');
+    expect(first && typeof first !== 'string' ? [first.name, textOf(first)] : []).toEqual([
+      'title',
+      fig.title,
+    ]);
     // The only URL is the namespace name on the root; nothing is fetched.
     expect(svg.replace(root.attrs.xmlns ?? '', '')).not.toMatch(
       /https?:|href=|src=|@import|url\((?!#)/,

@@ -15,7 +15,6 @@ import { formatFinetune, parseFinetuneArgs, runFinetune } from './finetune-comma
 import { UsageError, suggestion, wantsHelp } from './flags.js';
 import { formatHelp, formatUsage, usageHint } from './help.js';
 import { Interrupted } from './interrupt.js';
-import { runLabCommand } from './lab-command.js';
 import { formatLrFind, parseLrFindArgs, runLrFind } from './lr-find-command.js';
 import { formatResult, runTrain } from './train-command.js';
 import type { Io, Out } from './io.js';
@@ -66,6 +65,9 @@ async function run(command: string, rest: string[], io: Io, o: Out): Promise<num
     const progress = io.stderr.isTTY
       ? (line: string) => void io.stderr.write(`\r\x1b[K${line}`)
       : undefined;
+    // Loaded on demand: the plotting stack (Observable Plot, d3, linkedom) costs
+    // the other commands nothing at startup.
+    const { runLabCommand } = await import('./lab-command.js');
     return runLabCommand(rest, o, { progress });
   }
   if (command === 'lr-find') {

@@ -1,6 +1,7 @@
 /**
  * A fresh npm project, as a user makes one: installs the packed library
- * tarballs with `npm install --offline` (they need nothing from a registry),
+ * tarballs with npm, their third-party dependencies from a local registry
+ * (scripts/local-registry.mjs; nothing from the network),
  * then checks what a user meets first. Used by scripts/check-packages.mjs.
  */
 import { spawnSync } from 'node:child_process';
@@ -69,8 +70,10 @@ function copiesOf(dir, name) {
 /**
  * Installs `tarballs` (package name -> .tgz path; the CLI is left out) into a
  * new project in a temp folder beside them, and returns one result per check.
+ * `registry`: the local registry (scripts/local-registry.mjs) that serves the
+ * third-party dependencies; without one, npm installs with --offline.
  */
-export function checkNpmProject({ root, tarballs }) {
+export function checkNpmProject({ root, tarballs, registry }) {
   const results = [];
   const add = (label, ok, detail = '') => results.push({ label, ok, detail });
   const first = [...tarballs.values()][0];
@@ -82,7 +85,7 @@ export function checkNpmProject({ root, tarballs }) {
     'npm',
     [
       'install',
-      '--offline',
+      ...(registry ? ['--registry', registry] : ['--offline']),
       '--no-audit',
       '--no-fund',
       '--cache',
@@ -92,7 +95,9 @@ export function checkNpmProject({ root, tarballs }) {
     dir,
   );
   add(
-    'npm install --offline of the library tarballs in a fresh project',
+    registry
+      ? 'npm install of the library tarballs in a fresh project (third-party dependencies from a local registry of the lockfile copies, no network)'
+      : 'npm install --offline of the library tarballs in a fresh project',
     install.ok,
     install.detail,
   );

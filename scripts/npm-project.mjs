@@ -106,9 +106,10 @@ export function checkNpmProject({ root, tarballs, registry }) {
   const cores = copiesOf(dir, '@nerve/core');
   add('one copy of @nerve/core (a peer of every package)', cores.length === 1, cores.join('\n'));
 
-  // The READMEs' examples (nerve's, then train's: digits, fit, evaluate),
-  // each once as ESM and once through require().
-  for (const readme of ['README.md', 'packages/train/README.md']) {
+  // The READMEs' examples (nerve's, train's: digits, fit, evaluate; plot's:
+  // a text plot and an SVG through linkedom), each once as ESM and once
+  // through require().
+  for (const readme of ['README.md', 'packages/train/README.md', 'packages/plot/README.md']) {
     const ts = readmeExample(join(root, readme));
     const base = readme.replace(/[/.]/g, '-');
     writeFileSync(

@@ -68,11 +68,11 @@ export function palette(names: readonly string[]): string[] {
   return names.map((n) => String(scale.apply(n)));
 }
 
-/** A remark for values a log axis could not show, or nothing. */
+/** A remark for values a log axis could not show (zero or negative), or nothing. */
 export function droppedNote(count: number, axisName: string): string[] {
   if (count === 0) return [];
   return [
-    `${count} non-positive or non-finite value${count === 1 ? '' : 's'} left off the log ${axisName} axis.`,
+    `${count} non-positive value${count === 1 ? '' : 's'} left off the log ${axisName} axis.`,
   ];
 }
 

@@ -51,15 +51,15 @@ function points(fig: LineFigure | ScatterFigure, w: number, h: number): string {
   const sets = fig.kind === 'line' ? fig.series : fig.groups;
   const joined = fig.kind === 'line' && !fig.points;
   const bands = fig.kind === 'line' ? (fig.bands ?? []) : [];
+  // Zero and negative values on a log axis (NaN and ±∞ are gaps on any axis).
+  const offLog = (v: number, log: boolean | undefined) =>
+    log === true && Number.isFinite(v) && v <= 0;
   let dropped = 0;
-  for (const s of sets)
+  for (const s of sets) {
     for (let i = 0; i < s.x.length; i++) {
-      if (
-        (fig.x.log && !usable(s.x[i] as number, true)) ||
-        (fig.y.log && !usable(s.y[i] as number, true))
-      )
-        dropped++;
+      if (offLog(s.x[i] as number, fig.x.log) || offLog(s.y[i] as number, fig.y.log)) dropped++;
     }
+  }
   const xd = domainOf(
     fig.x,
     sets.flatMap((s) => s.x),

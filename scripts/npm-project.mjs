@@ -1,6 +1,7 @@
 /**
  * A fresh npm project, as a user makes one: installs the packed library
- * tarballs with `npm install --offline` (they need nothing from a registry),
+ * tarballs with npm, their third-party dependencies from a local registry
+ * (scripts/local-registry.mjs; nothing from the network),
  * then checks what a user meets first. Used by scripts/check-packages.mjs.
  */
 import { spawnSync } from 'node:child_process';
@@ -69,8 +70,10 @@ function copiesOf(dir, name) {
 /**
  * Installs `tarballs` (package name -> .tgz path; the CLI is left out) into a
  * new project in a temp folder beside them, and returns one result per check.
+ * `registry`: the local registry (scripts/local-registry.mjs) that serves the
+ * third-party dependencies; without one, npm installs with --offline.
  */
-export function checkNpmProject({ root, tarballs }) {
+export function checkNpmProject({ root, tarballs, registry }) {
   const results = [];
   const add = (label, ok, detail = '') => results.push({ label, ok, detail });
   const first = [...tarballs.values()][0];
@@ -82,7 +85,7 @@ export function checkNpmProject({ root, tarballs }) {
     'npm',
     [
       'install',
-      '--offline',
+      ...(registry ? ['--registry', registry] : ['--offline']),
       '--no-audit',
       '--no-fund',
       '--cache',
@@ -92,7 +95,9 @@ export function checkNpmProject({ root, tarballs }) {
     dir,
   );
   add(
-    'npm install --offline of the library tarballs in a fresh project',
+    registry
+      ? 'npm install of the library tarballs in a fresh project (third-party dependencies from a local registry of the lockfile copies, no network)'
+      : 'npm install --offline of the library tarballs in a fresh project',
     install.ok,
     install.detail,
   );
@@ -101,9 +106,10 @@ export function checkNpmProject({ root, tarballs }) {
   const cores = copiesOf(dir, '@nerve/core');
   add('one copy of @nerve/core (a peer of every package)', cores.length === 1, cores.join('\n'));
 
-  // The READMEs' examples (nerve's, then train's: digits, fit, evaluate),
-  // each once as ESM and once through require().
-  for (const readme of ['README.md', 'packages/train/README.md']) {
+  // The READMEs' examples (nerve's, train's: digits, fit, evaluate; plot's:
+  // a text plot and an SVG through linkedom), each once as ESM and once
+  // through require().
+  for (const readme of ['README.md', 'packages/train/README.md', 'packages/plot/README.md']) {
     const ts = readmeExample(join(root, readme));
     const base = readme.replace(/[/.]/g, '-');
     writeFileSync(

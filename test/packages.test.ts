@@ -1,13 +1,14 @@
 /**
  * The packages as npm users meet them: scripts/check-packages.mjs builds and
  * packs every package, runs publint and attw (node16 ESM and CommonJS) on each
- * tarball, installs the library tarballs into a fresh npm project offline, runs
- * the examples of README.md and packages/train/README.md there as ESM and
- * through require(), installs the CLI's tarball alone and trains with its
- * `nerve` bin, and checks that one copy
- * of core is installed, that a backend required as CommonJS serves the ESM
- * copy of core in the same process, that a missing `webgpu` says how to install it, and
- * that the published .d.ts type-check with skipLibCheck off.
+ * tarball, installs the library tarballs into a fresh npm project (third-party
+ * dependencies from a local registry of the lockfile's copies, no network),
+ * runs the examples of README.md, packages/train/README.md and
+ * packages/plot/README.md there as ESM and through require(), installs the
+ * CLI's tarball alone and trains with its `nerve` bin, and checks that one
+ * copy of core is installed, that a backend required as CommonJS serves the
+ * ESM copy of core in the same process, that a missing `webgpu` says how to
+ * install it, and that the published .d.ts type-check with skipLibCheck off.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

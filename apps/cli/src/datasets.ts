@@ -12,6 +12,7 @@ import {
   makeSpiral,
   trainValSplit,
 } from '@nerve/data';
+import { UsageError } from './flags.js';
 
 export interface PreparedData {
   name: string;
@@ -40,6 +41,30 @@ function checkDataDir(dir: string): void {
 }
 
 /**
+ * Exactly `n` examples of `train`, stratified by class and the same for every
+ * training seed (the split's seed is fixed), so runs that differ only in `n`
+ * or in the seed compare like with like. More than there are is a usage error.
+ */
+export function takeExamples(train: TensorDataset, n: number, name: string): TensorDataset {
+  if (n > train.length) {
+    throw new UsageError(
+      `--train-examples: expected at most ${train.length} (the training split of ${name}, after 10% is held out for validation), received ${n}`,
+      'train',
+    );
+  }
+  if (n === train.length) return train;
+  // trainValSplit holds out ceil(fraction · length) examples, class by class
+  // (Hamilton's method); (n − ½)/length makes that exactly n, whatever the
+  // rounding of the product, and the held-out part is the sample.
+  const { val } = trainValSplit(train, {
+    valFraction: (n - 0.5) / train.length,
+    seed: 0,
+    stratify: train.tensors[1],
+  });
+  return val;
+}
+
+/**
  * Loads and preprocesses a data set. `image` gives examples as [C, H, W]
  * (for CNNs) instead of flat vectors. The test split is fixed (seed 0), so
  * results from different training seeds are comparable. An explicit
@@ -48,7 +73,7 @@ function checkDataDir(dir: string): void {
  */
 export function prepareData(
   name: 'digits' | 'fashion-mnist' | 'spiral',
-  opts: { image: boolean; dataDir?: string; limit?: number },
+  opts: { image: boolean; dataDir?: string; limit?: number; trainExamples?: number },
 ): PreparedData {
   let train: TensorDataset;
   let test: TensorDataset;
@@ -77,6 +102,9 @@ export function prepareData(
     train = limited;
   }
   const split = trainValSplit(train, { valFraction: 0.1, seed: 0, stratify: train.tensors[1] });
+  if (opts.trainExamples !== undefined) {
+    split.train = takeExamples(split.train, opts.trainExamples, name);
+  }
   const inputShape = opts.image && shape.length === 3 ? shape : [shape.reduce((a, b) => a * b, 1)];
   // Standardize with statistics of the training split (per channel for images).
   const scaler = new Standardize({

@@ -75,6 +75,11 @@ export function parseSpec(
   }
   if (kind === 'cnn' && own(s, 'activation') === 'maxout') problems.push('maxout needs kind mlp');
   if (typeof own(s, 'batchnorm') !== 'boolean') problems.push('batchnorm is not a boolean');
+  // Absent in checkpoints written before --dropout existed: no dropout.
+  const dropout = own(s, 'dropout');
+  if (dropout !== undefined && !(typeof dropout === 'number' && dropout >= 0 && dropout < 1)) {
+    problems.push(`dropout ${JSON.stringify(dropout)} is not a probability in [0, 1)`);
+  }
   if (!oneOf(INITS, own(s, 'init')))
     problems.push(`init ${JSON.stringify(own(s, 'init'))} is not one of ${INITS.join(', ')}`);
   const seed = own(s, 'seed');
@@ -88,6 +93,7 @@ export function parseSpec(
     hidden: [...(hidden as number[])],
     activation: own(s, 'activation') as string,
     batchnorm: own(s, 'batchnorm') as boolean,
+    ...(dropout === undefined ? {} : { dropout: dropout as number }),
     init: own(s, 'init') as string,
     seed: seed as number,
   };

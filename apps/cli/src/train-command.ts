@@ -20,7 +20,7 @@ import {
   watchInterrupt,
   yieldToEventLoop,
 } from './interrupt.js';
-import { type ModelSpec, buildModel, defaultHidden } from './models.js';
+import { type ModelSpec, buildModel, defaultHidden, describeModel } from './models.js';
 import { checkWritable } from './out-path.js';
 
 export interface TrainResult {
@@ -29,6 +29,8 @@ export interface TrainResult {
   model: ModelSpec;
   optimizer: string;
   lr: number;
+  /** The optimizer's weight decay (its own default when --weight-decay was absent). */
+  weightDecay: number;
   batchSize: number;
   epochs: number;
   testAccuracy: number;
@@ -102,6 +104,7 @@ async function trainOn(
     image: args.model === 'cnn',
     dataDir: args.dataDir,
     limit: args.limit,
+    trainExamples: args.trainExamples,
   });
   if (args.backend !== 'cpu') {
     await loadBackend(args.backend);
@@ -112,19 +115,25 @@ async function trainOn(
     kind: args.model,
     inputShape: data.inputShape,
     classes: data.classes,
-    hidden: defaultHidden(
-      args.model,
-      data.inputShape.reduce((a, b) => a * b, 1),
-    ),
+    hidden:
+      args.hidden ??
+      defaultHidden(
+        args.model,
+        data.inputShape.reduce((a, b) => a * b, 1),
+      ),
     activation: args.activation,
     batchnorm: args.batchnorm,
+    dropout: args.dropout,
     init: args.init,
     seed: args.seed,
   };
   const model = buildModel(spec);
-  const optimizer = createOptimizer(args.optimizer, model.parameters(), { lr: args.lr });
+  const optimizer = createOptimizer(args.optimizer, model.parameters(), {
+    lr: args.lr,
+    ...(args.weightDecay === undefined ? {} : { weightDecay: args.weightDecay }),
+  });
   log(
-    `nerve train: ${args.model} on ${data.name} on ${getBackendName()} (${data.train.length} train / ${data.val.length} val / ${data.test.length} test), ${model.numParameters()} parameters, ${args.optimizer} lr ${args.lr}, batch ${args.batchSize}, ${args.epochs} epochs, seed ${args.seed}`,
+    `nerve train: ${describeModel(spec)} on ${data.name} on ${getBackendName()} (${data.train.length} train / ${data.val.length} val / ${data.test.length} test), ${model.numParameters()} parameters, ${args.optimizer} lr ${args.lr}${args.weightDecay ? ` weight decay ${args.weightDecay}` : ''}, batch ${args.batchSize}, ${args.epochs} epochs, seed ${args.seed}`,
   );
   const train = new DataLoader(data.train, {
     batchSize: args.batchSize,
@@ -184,6 +193,7 @@ async function trainOn(
     model: spec,
     optimizer: args.optimizer,
     lr: args.lr,
+    weightDecay: optimizer.paramGroups[0]?.weightDecay ?? 0,
     batchSize: args.batchSize,
     epochs: history.length,
     testAccuracy: test.accuracy,

@@ -3,6 +3,7 @@
  * commands.ts, plus the helpers other commands' parsers use. Every problem
  * is a UsageError: the CLI prints it with a usage hint and exits with code 2.
  */
+import { metricsLogFormat } from '@nerve/train';
 import { EVAL, TRAIN } from './commands.js';
 import { MAX_DEPTH, MAX_WIDTH } from './flags-train.js';
 import {
@@ -29,6 +30,8 @@ export interface TrainArgs {
   batchnorm: boolean;
   seed: number;
   out?: string;
+  /** A CSV or JSON Lines file for each epoch's metrics. */
+  log?: string;
   json: boolean;
   dataDir?: string;
   /** Use only the first N training images (for quick runs on big data sets). */
@@ -107,6 +110,13 @@ export function parseTrainArgs(argv: string[]): TrainArgs {
       'train',
     );
   }
+  const log = v.log as string | undefined;
+  if (log !== undefined && metricsLogFormat(log) === undefined) {
+    throw new UsageError(
+      `--log: expected a path ending in .csv or .jsonl, received '${log}'`,
+      'train',
+    );
+  }
   if (v['train-examples'] !== undefined && v.limit !== undefined) {
     throw new UsageError(
       '--train-examples: expected without --limit (it already picks the training examples)',
@@ -129,6 +139,7 @@ export function parseTrainArgs(argv: string[]): TrainArgs {
     batchnorm: v.batchnorm === true,
     seed: v.seed as number,
     out,
+    log,
     json: v.json === true,
     dataDir: v['data-dir'] as string | undefined,
     limit: v.limit as number | undefined,

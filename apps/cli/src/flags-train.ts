@@ -134,6 +134,13 @@ export const TRAIN: CommandDef = {
       placeholder: 'FILE.safetensors',
       description: 'save a checkpoint (its folder is checked for writing before training starts)',
     },
+    {
+      name: 'log',
+      kind: 'string',
+      placeholder: 'FILE.csv',
+      description:
+        "each epoch's metrics as CSV or JSON Lines (by extension: .csv, .jsonl), on disk at the end of each epoch",
+    },
     dataDir,
     {
       name: 'limit',

@@ -10,7 +10,14 @@ import { DataLoader, TensorDataset } from '@nerve/data';
 import { crossEntropy } from '@nerve/layers';
 import { ActivationMonitor, type EpochRecord, UpdateRatioMonitor, diagnose } from '@nerve/metrics';
 import { createOptimizer } from '@nerve/optim';
-import { ProgressBar, evaluate, fit, formatEpoch, saveCheckpoint } from '@nerve/train';
+import {
+  ProgressBar,
+  evaluate,
+  fit,
+  formatEpoch,
+  metricsLogger,
+  saveCheckpoint,
+} from '@nerve/train';
 import type { TrainArgs } from './args.js';
 import { type PreparedData, prepareData } from './datasets.js';
 import {
@@ -63,6 +70,7 @@ export interface TrainOutput {
 export async function runTrain(args: TrainArgs, output: TrainOutput): Promise<TrainResult> {
   const started = performance.now();
   if (args.out) checkWritable('out', args.out);
+  if (args.log) checkWritable('log', args.log);
   if (args.threads !== undefined) setThreads(cappedThreads(args.threads, output.warn));
   const previousBackend = getBackendName();
   const interrupt = watchInterrupt(() =>
@@ -152,6 +160,7 @@ async function trainOn(
     monitors,
     callbacks: [
       new ProgressBar({ stream: progress }),
+      ...(args.log ? [metricsLogger({ path: args.log })] : []),
       {
         onBatchEnd: async (_batch, _loss, ctx) => {
           await letSignalsIn();

@@ -5,7 +5,7 @@
  * network so `nerve eval` rebuilds it, and conflicting use is a usage error.
  */
 import '@nerve/backend-cpu';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { digitsSplit, trainValSplit } from '@nerve/data';
@@ -65,6 +65,10 @@ describe('parsing', () => {
     [['--weight-decay', '-1'], /--weight-decay: expected a number in \[0, 10\], received '-1'/],
     [['--train-examples', '0'], /--train-examples: expected an integer/],
     [['--train-examples', '20', '--limit', '100'], /--train-examples: expected without --limit/],
+    [
+      ['--log', 'metrics.txt'],
+      /--log: expected a path ending in .csv or .jsonl, received 'metrics.txt'/,
+    ],
   ])('%j exits with 2 and says why', async (argv, message) => {
     const c = capture();
     expect(await main(['train', ...(argv as string[])], c.io)).toBe(2);
@@ -189,5 +193,53 @@ describe('a run with the new flags', () => {
       ),
     ).toBe(0);
     expect(c.last().weightDecay).toBe(0.01);
+  });
+});
+
+describe('--log', () => {
+  it('writes a header and one CSV row per epoch, matching the history', async () => {
+    const path = join(dir, 'metrics.csv');
+    const c = capture();
+    expect(
+      await main(['train', '--epochs', '3', '--hidden', '16', '--log', path, '--json'], c.io),
+    ).toBe(0);
+    const r = c.last();
+    const [header, ...rows] = readFileSync(path, 'utf8').trimEnd().split('\n');
+    const cols = header.split(',');
+    expect(rows).toHaveLength(3);
+    for (const [i, row] of rows.entries()) {
+      const cells = row.split(',');
+      expect(Number(cells[cols.indexOf('epoch')])).toBe(i + 1);
+      expect(Number(cells[cols.indexOf('trainLoss')])).toBe(r.history[i].trainLoss);
+      expect(Number(cells[cols.indexOf('valAccuracy')])).toBe(r.history[i].valAccuracy);
+    }
+    // The monitors nerve train runs are logged too.
+    expect(cols).toContain('updateRatio/median');
+  });
+
+  it('writes JSON Lines for .jsonl', async () => {
+    const path = join(dir, 'metrics.jsonl');
+    const c = capture();
+    expect(
+      await main(['train', '--epochs', '2', '--hidden', '16', '--log', path, '--json'], c.io),
+    ).toBe(0);
+    const lines = readFileSync(path, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.epoch, l.valLoss])).toEqual(
+      c.last().history.map((h: { epoch: number; valLoss: number }) => [h.epoch, h.valLoss]),
+    );
+  });
+
+  it('refuses a --log it cannot create before training (exit 1, naming the path)', async () => {
+    const path = join(dir, 'nope', 'm.csv');
+    const c = capture();
+    expect(await main(['train', '--epochs', '50', '--log', path], c.io)).toBe(1);
+    expect(c.err()).toMatch(
+      /--log: expected a file path in an existing, writable folder, received '.*nope\/m.csv': its folder/,
+    );
+    expect(c.out()).not.toMatch(/epoch 1\//);
+    expect(existsSync(path)).toBe(false);
   });
 });

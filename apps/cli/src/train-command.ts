@@ -8,7 +8,13 @@ import { setThreads } from '@nerve/backend-cpu';
 import { getBackendName, manualSeed, ready, setBackend, toBackend } from '@nerve/core';
 import { DataLoader, TensorDataset } from '@nerve/data';
 import { crossEntropy } from '@nerve/layers';
-import { ActivationMonitor, type EpochRecord, UpdateRatioMonitor, diagnose } from '@nerve/metrics';
+import {
+  ActivationMonitor,
+  type EpochRecord,
+  type Finding,
+  UpdateRatioMonitor,
+  diagnose,
+} from '@nerve/metrics';
 import { createOptimizer } from '@nerve/optim';
 import {
   ProgressBar,
@@ -45,7 +51,7 @@ export interface TrainResult {
   seconds: number;
   parameters: number;
   history: EpochRecord[];
-  diagnosis: { code: string; severity: string; message: string }[];
+  diagnosis: Finding[];
   stopReason?: string;
   checkpoint?: string;
 }

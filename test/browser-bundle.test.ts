@@ -54,7 +54,7 @@ describe('browser bundles', () => {
 });
 
 /** Packages with a browser entry beside their Node entry (package.json's `browser` condition). */
-const SPLIT = ['data', 'tune'];
+const SPLIT = ['data', 'plot', 'tune'];
 
 describe('browser entries are the Node entries minus the file-system parts', () => {
   it.each(

@@ -6,6 +6,7 @@
 import { metricsLogFormat } from '@nerve/train';
 import { EVAL, TRAIN } from './commands.js';
 import { MAX_DEPTH, MAX_WIDTH } from './flags-train.js';
+import { isHtmlPath } from './reports/write-report.js';
 import {
   type FlagDef,
   UsageError,
@@ -30,6 +31,8 @@ export interface TrainArgs {
   batchnorm: boolean;
   seed: number;
   out?: string;
+  /** A self-contained HTML report of the run. */
+  report?: string;
   /** A CSV or JSON Lines file for each epoch's metrics. */
   log?: string;
   json: boolean;
@@ -110,6 +113,13 @@ export function parseTrainArgs(argv: string[]): TrainArgs {
       'train',
     );
   }
+  const report = v.report as string | undefined;
+  if (report !== undefined && !isHtmlPath(report)) {
+    throw new UsageError(
+      `--report: expected a path ending in .html, received '${report}'`,
+      'train',
+    );
+  }
   const log = v.log as string | undefined;
   if (log !== undefined && metricsLogFormat(log) === undefined) {
     throw new UsageError(
@@ -139,6 +149,7 @@ export function parseTrainArgs(argv: string[]): TrainArgs {
     batchnorm: v.batchnorm === true,
     seed: v.seed as number,
     out,
+    report,
     log,
     json: v.json === true,
     dataDir: v['data-dir'] as string | undefined,

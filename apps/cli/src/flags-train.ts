@@ -135,6 +135,13 @@ export const TRAIN: CommandDef = {
       description: 'save a checkpoint (its folder is checked for writing before training starts)',
     },
     {
+      name: 'report',
+      kind: 'string',
+      placeholder: 'FILE.html',
+      description:
+        'a self-contained HTML report: loss, accuracy, learning rate, update/weight ratios, activation histograms, diagnosis',
+    },
+    {
       name: 'log',
       kind: 'string',
       placeholder: 'FILE.csv',

@@ -16,6 +16,7 @@ import {
   diagnose,
 } from '@nerve/metrics';
 import { createOptimizer } from '@nerve/optim';
+import type { Report } from '@nerve/plot';
 import {
   ProgressBar,
   evaluate,
@@ -35,6 +36,9 @@ import {
 } from './interrupt.js';
 import { type ModelSpec, buildModel, defaultHidden, describeModel } from './models.js';
 import { checkWritable } from './out-path.js';
+import { ActivationSnapshots, trainReport } from './reports/train-report.js';
+import { writeReport } from './reports/write-report.js';
+import { cliVersion } from './version.js';
 
 export interface TrainResult {
   dataset: string;
@@ -54,6 +58,8 @@ export interface TrainResult {
   diagnosis: Finding[];
   stopReason?: string;
   checkpoint?: string;
+  /** The HTML report written (--report). */
+  report?: string;
 }
 
 /** Where `runTrain` reports. */
@@ -66,6 +72,8 @@ export interface TrainOutput {
   progress: { write(s: string): unknown; isTTY?: boolean };
   /** Called after each epoch (the --json event stream). */
   onEpoch?: (record: EpochRecord, epochs: number) => void;
+  /** With --report: the report's data, before it is rendered and written. */
+  onReport?: (report: Report) => void;
 }
 
 /**
@@ -77,6 +85,7 @@ export async function runTrain(args: TrainArgs, output: TrainOutput): Promise<Tr
   const started = performance.now();
   if (args.out) checkWritable('out', args.out);
   if (args.log) checkWritable('log', args.log);
+  if (args.report) checkWritable('report', args.report);
   if (args.threads !== undefined) setThreads(cappedThreads(args.threads, output.warn));
   const previousBackend = getBackendName();
   const interrupt = watchInterrupt(() =>
@@ -155,7 +164,9 @@ async function trainOn(
     seed: args.seed,
   });
   const val = new DataLoader(data.val, { batchSize: 512 });
-  const monitors = [new UpdateRatioMonitor({ every: 10 }), new ActivationMonitor()];
+  const activations = new ActivationMonitor();
+  const monitors = [new UpdateRatioMonitor({ every: 10 }), activations];
+  const snapshots = args.report ? new ActivationSnapshots(activations, args.epochs) : undefined;
   const ctxHolder: { stopReason?: string } = {};
   const history = await fit(model, {
     train,
@@ -167,6 +178,7 @@ async function trainOn(
     callbacks: [
       new ProgressBar({ stream: progress }),
       ...(args.log ? [metricsLogger({ path: args.log })] : []),
+      ...(snapshots ? [snapshots] : []),
       {
         onBatchEnd: async (_batch, _loss, ctx) => {
           await letSignalsIn();
@@ -202,7 +214,7 @@ async function trainOn(
     });
     checkpoint = args.out;
   }
-  return {
+  const result: TrainResult = {
     dataset: data.name,
     backend: args.backend,
     model: spec,
@@ -220,6 +232,13 @@ async function trainOn(
     stopReason: ctxHolder.stopReason,
     checkpoint,
   };
+  if (args.report && snapshots) {
+    const report = trainReport(result, snapshots.snapshots());
+    output.onReport?.(report);
+    writeReport('report', args.report, report, `nerve ${cliVersion()}`);
+    result.report = args.report;
+  }
+  return result;
 }
 
 /** Registers a backend package that is not imported by default and waits until it is up. */
@@ -264,6 +283,7 @@ export function formatResult(r: TrainResult): string {
     `test accuracy ${(r.testAccuracy * 100).toFixed(2)}%  test loss ${r.testLoss.toFixed(4)}  (${r.epochs} epochs, ${r.seconds.toFixed(1)} s)`,
   );
   if (r.checkpoint) lines.push(`saved ${r.checkpoint}`);
+  if (r.report) lines.push(`report ${r.report}`);
   return lines.join('\n');
 }
 

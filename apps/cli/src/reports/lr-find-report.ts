@@ -7,15 +7,20 @@ import type { Finding, LineFigure, Report } from '@nerve/plot';
 import { formatNumber } from '@nerve/tune';
 import type { LrFindReport } from '../lr-find-command.js';
 
-/** The loss axis shows [lowest, 4 × lowest]: above that the sweep has diverged (lrFind's default divergeFactor). */
-const SHOWN_FACTOR = 4;
+/**
+ * The loss axis reaches 1.5 × the starting loss: the curve's shape (flat,
+ * falling, the minimum) is below it, and the divergence above it would
+ * squash that shape into a line at the bottom.
+ */
+const SHOWN_FACTOR = 1.5;
 
 /** The report of one `nerve lr-find` sweep. */
 export function lrFindReport(r: LrFindReport): Report {
   const finite = [...r.losses, ...r.smoothed].filter((v) => Number.isFinite(v));
   const lo = finite.length > 0 ? Math.min(...finite) : 0;
   const top = finite.length > 0 ? Math.max(...finite) : 1;
-  const hi = lo > 0 ? Math.min(top, SHOWN_FACTOR * lo) : top;
+  const start = r.smoothed.find((v) => Number.isFinite(v)) ?? top;
+  const hi = Math.min(top, SHOWN_FACTOR * start);
   // Losses past the top are drawn at it, so the line leaves the plot where the sweep diverges.
   const line = (name: string, ys: number[]) => {
     const x: number[] = [];
@@ -41,6 +46,10 @@ export function lrFindReport(r: LrFindReport): Report {
       { name: suggestion, x: [r.suggestion, r.suggestion], y: [lo, hi] },
     ],
   };
+  // The smoothed loss at the last rate not above the suggestion.
+  let k = 0;
+  while (k + 1 < r.lrs.length && r.lrs[k + 1] <= r.suggestion) k++;
+  const atSuggestion = r.smoothed[k];
   const inside = r.suggestion >= r.lrs[0] && r.suggestion <= r.lrs[r.lrs.length - 1];
   const findings: Finding[] = [
     {
@@ -49,11 +58,10 @@ export function lrFindReport(r: LrFindReport): Report {
       held: inside,
     },
     {
-      statement: 'The sweep reached a rate where the loss diverged (so the range was wide enough)',
-      measured: r.diverged
-        ? `diverged at ${formatNumber(r.lrs[r.lrs.length - 1])} after ${r.lrs.length} steps`
-        : `no divergence up to ${formatNumber(r.lrs[r.lrs.length - 1])}`,
-      held: r.diverged,
+      statement:
+        'At the suggested rate the loss is already falling (the smoothed loss is below where it started)',
+      measured: `smoothed loss ${formatNumber(atSuggestion)} at ${formatNumber(r.suggestion)}, ${formatNumber(start)} at the start`,
+      held: atSuggestion < start,
     },
   ];
   return {

@@ -7,10 +7,16 @@
  * (the history's monitor values and the activation monitor's last epochs),
  * so a report costs no extra pass over the data.
  */
-import { type ActivationSummary, DIAGNOSE_DEFAULTS, type EpochRecord } from '@nerve/metrics';
+import {
+  type ActivationMonitor,
+  type ActivationSummary,
+  DIAGNOSE_DEFAULTS,
+  type EpochRecord,
+} from '@nerve/metrics';
 import type { Figure, Finding, HistogramFigure, LineFigure, Report, Table } from '@nerve/plot';
+import type { Callback } from '@nerve/train';
 import { formatNumber } from '@nerve/tune';
-import { describeModel } from '../models.js';
+import { type ModelSpec, describeModel, planModel } from '../models.js';
 import type { TrainResult } from '../train-command.js';
 
 /** The activation monitor's per-layer summaries of one epoch. */
@@ -25,6 +31,36 @@ const UPDATE_PREFIX = 'updateRatio/param/';
 export function snapshotEpochs(epochs: number): number[] {
   if (epochs < 1) return [];
   return [...new Set([1, Math.ceil(epochs / 2), epochs])];
+}
+
+/**
+ * Keeps the activation monitor's summaries of the first, the middle and the
+ * latest epoch (the last one when training ends, early or not): references
+ * to what the monitor computed anyway, so nothing is measured twice.
+ */
+export class ActivationSnapshots implements Callback {
+  private kept = new Map<number, ActivationSnapshot>();
+  private latest: ActivationSnapshot | undefined;
+
+  constructor(
+    private readonly monitor: Pick<ActivationMonitor, 'lastEpoch'>,
+    private readonly plannedEpochs: number,
+  ) {}
+
+  onEpochEnd(record: EpochRecord): void {
+    const snap = { epoch: record.epoch, layers: this.monitor.lastEpoch };
+    if (Object.keys(snap.layers).length === 0) return;
+    const wanted = snapshotEpochs(this.plannedEpochs).slice(0, -1);
+    if (wanted.includes(record.epoch)) this.kept.set(record.epoch, snap);
+    this.latest = snap;
+  }
+
+  /** The kept summaries in epoch order. */
+  snapshots(): ActivationSnapshot[] {
+    const all = new Map(this.kept);
+    if (this.latest) all.set(this.latest.epoch, this.latest);
+    return [...all.values()].sort((a, b) => a.epoch - b.epoch);
+  }
 }
 
 /** A line of y per epoch, leaving out epochs without a finite value (a log axis needs y > 0). */
@@ -127,7 +163,7 @@ function weightNames(history: EpochRecord[]): string[] {
   return [...names].sort((a, b) => index(a) - index(b) || a.localeCompare(b));
 }
 
-function updateRatioFigure(history: EpochRecord[]): LineFigure {
+function updateRatioFigure(history: EpochRecord[], spec: ModelSpec): LineFigure {
   const low = DIAGNOSE_DEFAULTS.updateRatioLow;
   const high = DIAGNOSE_DEFAULTS.updateRatioHigh;
   return {
@@ -145,9 +181,23 @@ function updateRatioFigure(history: EpochRecord[]): LineFigure {
       },
     ],
     series: weightNames(history).map((n) =>
-      perEpoch(history, n, (h) => h.monitors?.[`${UPDATE_PREFIX}${n}`], true),
+      perEpoch(
+        history,
+        `${n}${layerSize(spec, n)}`,
+        (h) => h.monitors?.[`${UPDATE_PREFIX}${n}`],
+        true,
+      ),
     ),
   };
+}
+
+/** ' (linear 64→128)' for a parameter of layer i of the spec's network, or nothing. */
+function layerSize(spec: ModelSpec, param: string): string {
+  const l = planModel(spec)[Number(param.split('.')[0])];
+  if (l?.kind === 'linear' || l?.kind === 'maxout')
+    return ` (${l.kind} ${l.inFeatures}→${l.outFeatures})`;
+  if (l?.kind === 'conv') return ` (conv ${l.inChannels}→${l.outChannels})`;
+  return '';
 }
 
 /** The layer's name as the report shows it: 'layer 2 (relu)'. */
@@ -246,7 +296,7 @@ export function trainReport(result: TrainResult, snapshots: ActivationSnapshot[]
       {
         heading: 'Update/weight ratio',
         text: ['One line per weight matrix; biases and normalization parameters are left out.'],
-        figures: [updateRatioFigure(h)],
+        figures: [updateRatioFigure(h, result.model)],
       },
       {
         heading: 'Activations',

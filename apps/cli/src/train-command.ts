@@ -8,13 +8,7 @@ import { setThreads } from '@nerve/backend-cpu';
 import { getBackendName, manualSeed, ready, setBackend, toBackend } from '@nerve/core';
 import { DataLoader, TensorDataset } from '@nerve/data';
 import { crossEntropy } from '@nerve/layers';
-import {
-  ActivationMonitor,
-  type EpochRecord,
-  type Finding,
-  UpdateRatioMonitor,
-  diagnose,
-} from '@nerve/metrics';
+import { ActivationMonitor, type EpochRecord, UpdateRatioMonitor, diagnose } from '@nerve/metrics';
 import { createOptimizer } from '@nerve/optim';
 import type { Report } from '@nerve/plot';
 import {
@@ -35,32 +29,13 @@ import {
   yieldToEventLoop,
 } from './interrupt.js';
 import { type ModelSpec, buildModel, defaultHidden, describeModel } from './models.js';
+import type { TrainResult } from './train-result.js';
 import { checkWritable } from './out-path.js';
 import { ActivationSnapshots, trainReport } from './reports/train-report.js';
 import { writeReport } from './reports/write-report.js';
 import { cliVersion } from './version.js';
 
-export interface TrainResult {
-  dataset: string;
-  backend: string;
-  model: ModelSpec;
-  optimizer: string;
-  lr: number;
-  /** The optimizer's weight decay (its own default when --weight-decay was absent). */
-  weightDecay: number;
-  batchSize: number;
-  epochs: number;
-  testAccuracy: number;
-  testLoss: number;
-  seconds: number;
-  parameters: number;
-  history: EpochRecord[];
-  diagnosis: Finding[];
-  stopReason?: string;
-  checkpoint?: string;
-  /** The HTML report written (--report). */
-  report?: string;
-}
+export type { TrainResult } from './train-result.js';
 
 /** Where `runTrain` reports. */
 export interface TrainOutput {

@@ -4,8 +4,10 @@
  * command that trains with it.
  */
 import type { Finding, LineFigure, Report } from '@nerve/plot';
-import { formatNumber } from '@nerve/tune';
-import type { LrFindReport } from '../lr-find-command.js';
+import { type LrFindResult, formatNumber } from '@nerve/tune';
+
+/** A sweep's result with the `nerve train` command that trains with its suggestion. */
+export type LrFindReportInput = LrFindResult & { command: string };
 
 /**
  * The loss axis reaches 1.5 × the starting loss: the curve's shape (flat,
@@ -15,7 +17,7 @@ import type { LrFindReport } from '../lr-find-command.js';
 const SHOWN_FACTOR = 1.5;
 
 /** The report of one `nerve lr-find` sweep. */
-export function lrFindReport(r: LrFindReport): Report {
+export function lrFindReport(r: LrFindReportInput): Report {
   const finite = [...r.losses, ...r.smoothed].filter((v) => Number.isFinite(v));
   const lo = finite.length > 0 ? Math.min(...finite) : 0;
   const top = finite.length > 0 ? Math.max(...finite) : 1;

@@ -17,7 +17,7 @@ import type { Figure, Finding, HistogramFigure, LineFigure, Report, Table } from
 import type { Callback } from '@nerve/train';
 import { formatNumber } from '@nerve/tune';
 import { type ModelSpec, describeModel, planModel } from '../models.js';
-import type { TrainResult } from '../train-command.js';
+import type { TrainResult } from '../train-result.js';
 
 /** The activation monitor's per-layer summaries of one epoch. */
 export interface ActivationSnapshot {

@@ -170,9 +170,11 @@ export function defaultHidden(kind: 'mlp' | 'cnn', inputSize: number): number[] 
   return inputSize <= 64 ? [128, 64] : [256, 128];
 }
 
-/** The network in a few words for the log: 'mlp 500-500-500 tanh, dropout 0.5'. */
+/** The network in a few words for the log: 'mlp 128-64 relu', 'mlp 10×500 tanh, dropout 0.5'. */
 export function describeModel(spec: ModelSpec): string {
-  const parts = [`${spec.kind} ${spec.hidden.join('-')} ${spec.activation}`];
+  const h = spec.hidden;
+  const widths = h.length > 2 && h.every((w) => w === h[0]) ? `${h.length}×${h[0]}` : h.join('-');
+  const parts = [`${spec.kind} ${widths} ${spec.activation}`];
   if (spec.batchnorm) parts.push('batchnorm');
   if (spec.dropout) parts.push(`dropout ${spec.dropout}`);
   return parts.join(', ');

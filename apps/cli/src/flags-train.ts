@@ -176,7 +176,9 @@ export const TRAIN: CommandDef = {
     },
     json,
   ],
-  notes: ['Ctrl-C stops after the current batch, exits 130 and writes nothing to --out.'],
+  notes: [
+    'Ctrl-C stops after the current batch, exits 130 and writes nothing to --out or --report; --log keeps the epochs that finished.',
+  ],
 };
 
 /** `nerve eval`. */

@@ -31,7 +31,8 @@ import {
 import { type ModelSpec, buildModel, defaultHidden, describeModel } from './models.js';
 import type { TrainResult } from './train-result.js';
 import { checkWritable } from './out-path.js';
-import { ActivationSnapshots, trainReport } from './reports/train-report.js';
+import { ActivationSnapshots } from './reports/activation-snapshots.js';
+import { trainReport } from './reports/train-report.js';
 import { writeReport } from './reports/write-report.js';
 import { cliVersion } from './version.js';
 

@@ -28,6 +28,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseTrainArgs } from '../src/args.js';
 import { parseLrFindArgs, runLrFind } from '../src/lr-find-command.js';
 import { main } from '../src/main.js';
+import { ActivationSnapshots, snapshotEpochs } from '../src/reports/activation-snapshots.js';
 import { lrFindReport } from '../src/reports/lr-find-report.js';
 import { bestSoFar, tuneReport } from '../src/reports/tune-report.js';
 import { writeFileAtomic } from '../src/reports/write-report.js';
@@ -231,6 +232,38 @@ describe('nerve tune --report', () => {
     const rungs = report.sections.find((s) => s.heading === 'ASHA')?.tables?.[0];
     const pruned = r.trials.filter((t) => t.status === 'pruned').length;
     expect(rungs?.rows).toEqual([[1, 6, pruned, 6 - pruned]]);
+  });
+});
+
+describe('ActivationSnapshots', () => {
+  it('keeps the first, middle and last epoch, and the last one reached when training stops early', () => {
+    expect([1, 2, 3, 10].map(snapshotEpochs)).toEqual([[1], [1, 2], [1, 2, 3], [1, 5, 10]]);
+    const run = (planned: number, reached: number) => {
+      const monitor: { lastEpoch: object } = { lastEpoch: {} };
+      const keep = new ActivationSnapshots(monitor as never, planned);
+      for (let epoch = 1; epoch <= reached; epoch++) {
+        // A fresh object per epoch, as the monitor's endEpoch makes.
+        monitor.lastEpoch = { '2': { epoch } };
+        keep.onEpochEnd({ epoch, trainLoss: 1 });
+      }
+      return keep
+        .snapshots()
+        .map((s) => [s.epoch, (s.layers['2'] as unknown as { epoch: number }).epoch]);
+    };
+    expect(run(10, 10)).toEqual([
+      [1, 1],
+      [5, 5],
+      [10, 10],
+    ]);
+    expect(run(10, 3)).toEqual([
+      [1, 1],
+      [3, 3],
+    ]);
+    expect(run(10, 7)).toEqual([
+      [1, 1],
+      [5, 5],
+      [7, 7],
+    ]);
   });
 });
 

@@ -7,61 +7,14 @@
  * (the history's monitor values and the activation monitor's last epochs),
  * so a report costs no extra pass over the data.
  */
-import {
-  type ActivationMonitor,
-  type ActivationSummary,
-  DIAGNOSE_DEFAULTS,
-  type EpochRecord,
-} from '@nerve/metrics';
+import { type ActivationSummary, DIAGNOSE_DEFAULTS, type EpochRecord } from '@nerve/metrics';
 import type { Figure, Finding, HistogramFigure, LineFigure, Report, Table } from '@nerve/plot';
-import type { Callback } from '@nerve/train';
 import { formatNumber } from '@nerve/tune';
 import { type ModelSpec, describeModel, planModel } from '../models.js';
 import type { TrainResult } from '../train-result.js';
-
-/** The activation monitor's per-layer summaries of one epoch. */
-export interface ActivationSnapshot {
-  epoch: number;
-  layers: Record<string, ActivationSummary>;
-}
+import type { ActivationSnapshot } from './activation-snapshots.js';
 
 const UPDATE_PREFIX = 'updateRatio/param/';
-
-/** The epochs a report shows histograms of: the first, the middle and the last (distinct). */
-export function snapshotEpochs(epochs: number): number[] {
-  if (epochs < 1) return [];
-  return [...new Set([1, Math.ceil(epochs / 2), epochs])];
-}
-
-/**
- * Keeps the activation monitor's summaries of the first, the middle and the
- * latest epoch (the last one when training ends, early or not): references
- * to what the monitor computed anyway, so nothing is measured twice.
- */
-export class ActivationSnapshots implements Callback {
-  private kept = new Map<number, ActivationSnapshot>();
-  private latest: ActivationSnapshot | undefined;
-
-  constructor(
-    private readonly monitor: Pick<ActivationMonitor, 'lastEpoch'>,
-    private readonly plannedEpochs: number,
-  ) {}
-
-  onEpochEnd(record: EpochRecord): void {
-    const snap = { epoch: record.epoch, layers: this.monitor.lastEpoch };
-    if (Object.keys(snap.layers).length === 0) return;
-    const wanted = snapshotEpochs(this.plannedEpochs).slice(0, -1);
-    if (wanted.includes(record.epoch)) this.kept.set(record.epoch, snap);
-    this.latest = snap;
-  }
-
-  /** The kept summaries in epoch order. */
-  snapshots(): ActivationSnapshot[] {
-    const all = new Map(this.kept);
-    if (this.latest) all.set(this.latest.epoch, this.latest);
-    return [...all.values()].sort((a, b) => a.epoch - b.epoch);
-  }
-}
 
 /** A line of y per epoch, leaving out epochs without a finite value (a log axis needs y > 0). */
 function perEpoch(

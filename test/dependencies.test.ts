@@ -31,6 +31,19 @@ const LAYERS: Layers = {
   '@nerve/data': below('core'),
   '@nerve/train': below('core', 'init', 'layers', 'norm', 'optim', 'metrics', 'data'),
   '@nerve/tune': below('core', 'init', 'layers', 'norm', 'optim', 'metrics', 'data', 'train'),
+  '@nerve/plot': below('core'),
+  '@nerve/lab': below(
+    'core',
+    'init',
+    'layers',
+    'norm',
+    'optim',
+    'metrics',
+    'data',
+    'train',
+    'tune',
+    'plot',
+  ),
 };
 
 /**

@@ -5,9 +5,10 @@
  */
 import type { CommandDef } from './flags.js';
 import { EVAL, TRAIN } from './flags-train.js';
+import { LAB } from './flags-lab.js';
 import { FINETUNE, LR_FIND, TUNE } from './flags-tune.js';
 
-export { EVAL, FINETUNE, LR_FIND, TRAIN, TUNE };
+export { EVAL, FINETUNE, LAB, LR_FIND, TRAIN, TUNE };
 
 /** All commands, in the order the general help lists them. */
-export const COMMANDS: readonly CommandDef[] = [TRAIN, EVAL, TUNE, LR_FIND, FINETUNE];
+export const COMMANDS: readonly CommandDef[] = [TRAIN, EVAL, TUNE, LR_FIND, FINETUNE, LAB];

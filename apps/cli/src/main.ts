@@ -9,7 +9,7 @@
  */
 import '@nerve/backend-cpu';
 import { parseEvalArgs, parseTrainArgs } from './args.js';
-import { COMMANDS, LR_FIND } from './commands.js';
+import { COMMANDS, LAB, LR_FIND } from './commands.js';
 import { runEval } from './eval-command.js';
 import { formatFinetune, parseFinetuneArgs, runFinetune } from './finetune-command.js';
 import { UsageError, suggestion, wantsHelp } from './flags.js';
@@ -60,6 +60,16 @@ async function run(command: string, rest: string[], io: Io, o: Out): Promise<num
     return 0;
   }
   if (command === 'tune') return runTuneCommand(rest, o);
+  if (command === 'lab') {
+    // A one-line progress indicator, only where someone watches a terminal.
+    const progress = io.stderr.isTTY
+      ? (line: string) => void io.stderr.write(`\r\x1b[K${line}`)
+      : undefined;
+    // Loaded on demand: the plotting stack (Observable Plot, d3, linkedom) costs
+    // the other commands nothing at startup.
+    const { runLabCommand } = await import('./lab-command.js');
+    return runLabCommand(rest, o, { progress });
+  }
   if (command === 'lr-find') {
     const args = parseLrFindArgs(rest);
     const r = await runLrFind(args);
@@ -108,7 +118,8 @@ export async function main(argv: string[], io: Io = process): Promise<number> {
       o.out(cliVersion());
       return 0;
     }
-    if (def && wantsHelp(rest)) {
+    // `nerve lab` has subcommands and per-experiment flags: it answers --help itself.
+    if (def && def !== LAB && wantsHelp(rest)) {
       o.out(formatHelp(def, def === LR_FIND ? lrFindDefaults() : {}));
       return 0;
     }

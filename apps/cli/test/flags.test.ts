@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { parseEvalArgs, parseTrainArgs } from '../src/args.js';
 import { COMMANDS, EVAL, FINETUNE, LR_FIND, TRAIN, TUNE } from '../src/commands.js';
 import { parseFinetuneArgs } from '../src/finetune-command.js';
+import { parseLabAllArgs } from '../src/lab-command.js';
 import type { CommandDef, FlagDef } from '../src/flags.js';
 import { parseLrFindArgs } from '../src/lr-find-command.js';
 import { main } from '../src/main.js';
@@ -27,6 +28,7 @@ const PARSERS: Record<string, (argv: string[]) => unknown> = {
   tune: parseTuneArgs,
   'lr-find': parseLrFindArgs,
   finetune: parseFinetuneArgs,
+  lab: parseLabAllArgs,
 };
 
 /** A value the flag accepts, for checking that the parser knows it. */

@@ -14,8 +14,8 @@ export interface HtmlReportOptions extends SvgOptions {
   footer?: string;
 }
 
-/** Figures fill the page's 840-pixel column unless a width is given. */
-const REPORT_WIDTH = 840;
+/** Figures fill the page's 880-pixel column unless a width is given. */
+const REPORT_WIDTH = 880;
 
 /** Text made safe for HTML element content and quoted attribute values. */
 export function escapeHtml(s: string): string {
@@ -48,7 +48,7 @@ th, td { border: 1px solid #ddd; padding: 3px 8px; }
 th { background: #f0f0f0; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 figure { margin: 16px 0; }
-figure svg { max-width: 100%; height: auto; display: block; border: 1px solid #e3e3e3; border-radius: 6px; }
+figure svg { width: 100%; height: auto; display: block; border: 1px solid #e3e3e3; border-radius: 6px; }
 figcaption { color: #555; font-size: 0.92em; margin-top: 4px; }
 footer { color: #777; font-size: 0.85em; margin-top: 40px; }
 `;

@@ -75,7 +75,7 @@ describe('htmlReport', () => {
     expect(svgs).toHaveLength(4);
     for (const s of svgs) expect(parseXml(s).name).toBe('svg');
     // Figures take the page's column width.
-    expect(svgs[0]).toMatch(/^<svg[^>]* width="840"/);
+    expect(svgs[0]).toMatch(/^<svg[^>]* width="880"/);
   });
 
   it('refuses what is not a report', () => {

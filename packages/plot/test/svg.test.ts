@@ -62,6 +62,12 @@ describe('figureToSvg', () => {
     expect(Number(root.attrs.height)).toBeGreaterThan(100);
     const text = textOf(root);
     for (const name of namesOf(fig)) expect(text).toContain(name);
+    // The title element first: what screen readers and tooltips show.
+    const first = root.children.find((c) => typeof c !== 'string');
+    expect(first && typeof first !== 'string' ? [first.name, textOf(first)] : []).toEqual([
+      'title',
+      fig.title,
+    ]);
     // The only URL is the namespace name on the root; nothing is fetched.
     expect(svg.replace(root.attrs.xmlns ?? '', '')).not.toMatch(
       /https?:|href=|src=|@import|url\((?!#)/,
@@ -75,7 +81,9 @@ describe('figureToSvg', () => {
     // Equal pixel steps per decade: the mark of a log scale (a linear one
     // would crowd 1e-6 … 0.01 into the first 0.01% of the axis).
     const steps = xs.slice(1).map((t, i) => t.at - (xs[i] as { at: number }).at);
-    for (const s of steps) expect(s).toBeCloseTo(steps[0] as number, 6);
+    // Positions are rounded to 1/100 px, so a step is off by at most 0.01 px.
+    for (const s of steps)
+      expect(Math.abs(s - (steps[0] as number))).toBeLessThanOrEqual(0.02 + 1e-9);
     expect(steps[0]).toBeGreaterThan(50);
   });
 
@@ -120,13 +128,18 @@ describe('figureToSvg', () => {
 
   it('keeps equal units on both axes of a square scatter', () => {
     const root = parseXml(figureToSvg({ ...scatter, facet: false }));
-    const perUnit = (axis: 'x' | 'y') => {
+    const scale = (axis: 'x' | 'y') => {
       const t = ticks(root, axis).map((k) => ({ at: k.at, v: Number(k.label.replace('−', '-')) }));
       const a = t[0] as { at: number; v: number };
       const b = t[t.length - 1] as { at: number; v: number };
-      return Math.abs((b.at - a.at) / (b.v - a.v));
+      const units = Math.abs(b.v - a.v);
+      return { perUnit: Math.abs(b.at - a.at) / units, units };
     };
-    expect(perUnit('x')).toBeCloseTo(perUnit('y'), 3);
+    const x = scale('x');
+    const y = scale('y');
+    // Tick positions are rounded to 1/100 px: a distance is off by at most 0.01 px.
+    expect(Math.abs(x.perUnit - y.perUnit)).toBeLessThanOrEqual(0.01 / x.units + 0.01 / y.units);
+    expect(x.perUnit).toBeGreaterThan(10);
   });
 
   it('escapes names with markup characters', () => {

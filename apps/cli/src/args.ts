@@ -6,7 +6,7 @@
 import { metricsLogFormat } from '@nerve/train';
 import { EVAL, TRAIN } from './commands.js';
 import { MAX_DEPTH, MAX_WIDTH } from './flags-train.js';
-import { isHtmlPath } from './reports/write-report.js';
+import { isHtmlPath } from './out-path.js';
 import {
   type FlagDef,
   UsageError,

@@ -22,9 +22,8 @@ import {
   trainDefaults,
 } from './args.js';
 import { prepareData } from './datasets.js';
-import { checkWritable } from './out-path.js';
+import { checkWritable, isHtmlPath } from './out-path.js';
 import { lrFindReport } from './reports/lr-find-report.js';
-import { isHtmlPath, writeReport } from './reports/write-report.js';
 import { cliVersion } from './version.js';
 import { buildModel, defaultHidden } from './models.js';
 
@@ -146,6 +145,7 @@ export async function runLrFind(args: LrFindArgs): Promise<LrFindReport> {
     command: trainCommand(args, r.suggestion),
   };
   if (args.report) {
+    const { writeReport } = await import('./reports/write-report.js');
     writeReport('report', args.report, lrFindReport(found), `nerve ${cliVersion()}`);
     found.report = args.report;
   }

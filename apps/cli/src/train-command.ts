@@ -33,7 +33,6 @@ import type { TrainResult } from './train-result.js';
 import { checkWritable } from './out-path.js';
 import { ActivationSnapshots } from './reports/activation-snapshots.js';
 import { trainReport } from './reports/train-report.js';
-import { writeReport } from './reports/write-report.js';
 import { cliVersion } from './version.js';
 
 export type { TrainResult } from './train-result.js';
@@ -211,6 +210,7 @@ async function trainOn(
   if (args.report && snapshots) {
     const report = trainReport(result, snapshots.snapshots());
     output.onReport?.(report);
+    const { writeReport } = await import('./reports/write-report.js');
     writeReport('report', args.report, report, `nerve ${cliVersion()}`);
     result.report = args.report;
   }

@@ -30,9 +30,8 @@ import { TUNE } from './commands.js';
 import { parseCommand, suggestion } from './flags.js';
 import { yieldToEventLoop } from './interrupt.js';
 import { digitsMlpObjective } from './demos/digits-mlp.js';
-import { checkWritable } from './out-path.js';
+import { checkWritable, isHtmlPath } from './out-path.js';
 import { tuneReport } from './reports/tune-report.js';
-import { isHtmlPath, writeReport } from './reports/write-report.js';
 import { cliVersion } from './version.js';
 
 export interface TuneArgs {
@@ -258,6 +257,7 @@ export async function runTune(
   const done = Object.assign(result, { wallSeconds: (performance.now() - started) / 1000 });
   if (args.report === undefined) return done;
   const rungs = ashaRule ? rungsBetween(ashaRule, 0, args.epochs) : [];
+  const { writeReport } = await import('./reports/write-report.js');
   writeReport('report', args.report, tuneReport({ result: done, rungs }), `nerve ${cliVersion()}`);
   return Object.assign(done, { report: args.report });
 }

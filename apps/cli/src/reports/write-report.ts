@@ -2,7 +2,9 @@
  * Writes an HTML report atomically: into a hidden temporary beside the
  * target (named as @nerve/layers names its temporaries, so its cleanup
  * recognises a stale one), synced, then renamed over the target. A crash or
- * an error leaves the old file, or none, never half a page.
+ * an error leaves the old file, or none, never half a page. Commands import
+ * this module only when --report is given: the plotting stack (Observable
+ * Plot, d3, linkedom) then costs the other runs nothing at startup.
  */
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -35,9 +37,4 @@ export function writeFileAtomic(flag: string, path: string, text: string): void 
 /** Renders `report` as one self-contained HTML page and writes it atomically to `path`. */
 export function writeReport(flag: string, path: string, report: Report, footer?: string): void {
   writeFileAtomic(flag, path, htmlReport(report, footer === undefined ? {} : { footer }));
-}
-
-/** A report path must end in .html (or .htm): it is a web page, opened in a browser. */
-export function isHtmlPath(path: string): boolean {
-  return /\.html?$/i.test(path);
 }

@@ -44,7 +44,7 @@ function numericFigure(
     kind: 'line',
     id: `objective-${name}`,
     title: `${metric} against ${name}`,
-    caption: `One point per trial${log ? `; ${name} was sampled in log space, so the axis is logarithmic` : ''}. A pruned trial's point is its metric when ASHA stopped it.`,
+    caption: `One point per trial${log ? `; ${name} was sampled in log space, so the axis is logarithmic` : ''}.${trials.some((t) => t.status === 'pruned') ? " A pruned trial's point is its metric when ASHA stopped it." : ''}`,
     x: { label: name, log },
     y: { label: metric },
     points: true,

@@ -31,9 +31,9 @@ import { main } from '../src/main.js';
 import { ActivationSnapshots, snapshotEpochs } from '../src/reports/activation-snapshots.js';
 import { lrFindReport } from '../src/reports/lr-find-report.js';
 import { bestSoFar, tuneReport } from '../src/reports/tune-report.js';
-import { writeFileAtomic } from '../src/reports/write-report.js';
 import { runTrain } from '../src/train-command.js';
 import { parseTuneArgs, runTune } from '../src/tune-command.js';
+import { writeTextAtomic } from '../src/write-file.js';
 import { capture } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nerve-reports-'));
@@ -68,7 +68,7 @@ function checkPage(path: string, report: Report): void {
   }
   for (const s of report.sections) expect(html).toContain(escapeHtml(s.heading));
   // Written through a temporary that was renamed: none is left beside it.
-  expect(readdirSync(dir).filter((n) => n.includes('nerve-tmp'))).toEqual([]);
+  expect(readdirSync(dir).filter((n) => /\.tmp-\d/.test(n))).toEqual([]);
 }
 
 describe('nerve train --report', () => {
@@ -267,18 +267,18 @@ describe('ActivationSnapshots', () => {
   });
 });
 
-describe('writeFileAtomic', () => {
+describe('writeTextAtomic (what --report writes with)', () => {
   it('replaces a file whole, and on failure leaves what was there and no temporary', () => {
     const path = join(dir, 'page.html');
-    writeFileAtomic('report', path, 'one');
-    writeFileAtomic('report', path, 'two');
+    writeTextAtomic('report', path, 'one');
+    writeTextAtomic('report', path, 'two');
     expect(readFileSync(path, 'utf8')).toBe('two');
     const blocked = join(dir, 'blocked.html');
     mkdirSync(join(blocked, 'inside'), { recursive: true });
-    expect(() => writeFileAtomic('report', blocked, 'x')).toThrow(
-      /--report: cannot write '.*blocked.html'/,
+    expect(() => writeTextAtomic('report', blocked, 'x')).toThrow(
+      /--report: expected a writable file path, received '.*blocked.html'/,
     );
     expect(existsSync(join(blocked, 'inside'))).toBe(true);
-    expect(readdirSync(dir).filter((n) => n.includes('nerve-tmp'))).toEqual([]);
+    expect(readdirSync(dir).filter((n) => /\.tmp-\d/.test(n))).toEqual([]);
   });
 });

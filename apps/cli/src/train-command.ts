@@ -185,7 +185,15 @@ async function trainOn(
       // The training state records where training stopped, so a resume knows its epoch.
       epoch: history.length,
       step: history.length * train.numBatches,
-      metadata: { nerve: JSON.stringify({ spec, dataset: args.dataset }) },
+      // The examples the standardization was fitted on, so nerve eval prepares the test split alike.
+      metadata: {
+        nerve: JSON.stringify({
+          spec,
+          dataset: args.dataset,
+          ...(args.limit === undefined ? {} : { limit: args.limit }),
+          ...(args.trainExamples === undefined ? {} : { trainExamples: args.trainExamples }),
+        }),
+      },
     });
     checkpoint = args.out;
   }

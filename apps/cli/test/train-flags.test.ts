@@ -144,16 +144,20 @@ describe('--train-examples', () => {
   });
 
   it('trains on exactly N examples: every train accuracy is a multiple of 1/N', async () => {
+    const out = join(dir, 'twenty.safetensors');
     const c = capture();
-    expect(await main(['train', '--train-examples', '20', '--epochs', '3', '--json'], c.io)).toBe(
-      0,
-    );
+    const argv = ['train', '--train-examples', '20', '--epochs', '3', '--json', '--out', out];
+    expect(await main(argv, c.io)).toBe(0);
     const r = c.last();
     expect(c.err()).toMatch(/\(20 train \/ 144 val \/ 360 test\)/);
     for (const h of r.history) {
       const k = h.trainAccuracy * 20;
       expect(Math.abs(k - Math.round(k))).toBeLessThan(1e-9);
     }
+    // The standardization was fitted on those 20: eval prepares the test split the same way.
+    const e = capture();
+    expect(await main(['eval', '--checkpoint', out, '--json'], e.io)).toBe(0);
+    expect(e.last().testAccuracy).toBeCloseTo(r.testAccuracy, 6);
   });
 });
 

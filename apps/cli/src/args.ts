@@ -3,7 +3,10 @@
  * commands.ts, plus the helpers other commands' parsers use. Every problem
  * is a UsageError: the CLI prints it with a usage hint and exits with code 2.
  */
+import { metricsLogFormat } from '@nerve/train';
 import { EVAL, TRAIN } from './commands.js';
+import { MAX_DEPTH, MAX_WIDTH } from './flags-train.js';
+import { isHtmlPath } from './out-path.js';
 import {
   type FlagDef,
   UsageError,
@@ -28,6 +31,10 @@ export interface TrainArgs {
   batchnorm: boolean;
   seed: number;
   out?: string;
+  /** A self-contained HTML report of the run. */
+  report?: string;
+  /** A CSV or JSON Lines file for each epoch's metrics. */
+  log?: string;
   json: boolean;
   dataDir?: string;
   /** Use only the first N training images (for quick runs on big data sets). */
@@ -36,6 +43,14 @@ export interface TrainArgs {
   backend: (typeof BACKENDS)[number];
   /** CPU backend threads for matmul and conv (default: one per core). */
   threads?: number;
+  /** Hidden widths of the MLP (from --hidden or --depth/--width); the data set's default when absent. */
+  hidden?: number[];
+  /** Drop probability of the Dropout after each hidden activation (0: none). */
+  dropout: number;
+  /** Weight decay passed to the optimizer; the optimizer's default when absent. */
+  weightDecay?: number;
+  /** Train on exactly this many examples of the training split (stratified, fixed). */
+  trainExamples?: number;
 }
 
 /** A flag whose value must be one of `allowed`. */
@@ -98,10 +113,34 @@ export function parseTrainArgs(argv: string[]): TrainArgs {
       'train',
     );
   }
+  const report = v.report as string | undefined;
+  if (report !== undefined && !isHtmlPath(report)) {
+    throw new UsageError(
+      `--report: expected a path ending in .html, received '${report}'`,
+      'train',
+    );
+  }
+  const log = v.log as string | undefined;
+  if (log !== undefined && metricsLogFormat(log) === undefined) {
+    throw new UsageError(
+      `--log: expected a path ending in .csv or .jsonl, received '${log}'`,
+      'train',
+    );
+  }
+  if (v['train-examples'] !== undefined && v.limit !== undefined) {
+    throw new UsageError(
+      '--train-examples: expected without --limit (it already picks the training examples)',
+      'train',
+    );
+  }
   return {
     dataset,
     model,
     optimizer,
+    hidden: hiddenWidths(v, model),
+    dropout: v.dropout as number,
+    weightDecay: v['weight-decay'] as number | undefined,
+    trainExamples: v['train-examples'] as number | undefined,
     epochs: (v.epochs as number | undefined) ?? defaults.epochs,
     lr: (v.lr as number | undefined) ?? defaults.lr,
     batchSize: (v['batch-size'] as number | undefined) ?? defaults.batchSize,
@@ -110,12 +149,55 @@ export function parseTrainArgs(argv: string[]): TrainArgs {
     batchnorm: v.batchnorm === true,
     seed: v.seed as number,
     out,
+    report,
+    log,
     json: v.json === true,
     dataDir: v['data-dir'] as string | undefined,
     limit: v.limit as number | undefined,
     backend: v.backend as TrainArgs['backend'],
     threads: v.threads as number | undefined,
   };
+}
+
+/**
+ * The MLP's hidden widths from --hidden 500,500 or --depth N --width W (the
+ * shorthand for N equal layers); undefined keeps the data set's default.
+ */
+export function hiddenWidths(v: Record<string, unknown>, model: string): number[] | undefined {
+  const list = v.hidden as string | undefined;
+  const depth = v.depth as number | undefined;
+  const width = v.width as number | undefined;
+  const fail = (message: string) => new UsageError(message, 'train');
+  if (list === undefined && depth === undefined && width === undefined) return undefined;
+  if (model !== 'mlp') {
+    const flag = list !== undefined ? 'hidden' : depth !== undefined ? 'depth' : 'width';
+    throw fail(
+      `--${flag}: expected --model mlp (the hidden widths of an MLP), received --model ${model}`,
+    );
+  }
+  if (list !== undefined) {
+    if (depth !== undefined || width !== undefined) {
+      throw fail(
+        `--hidden: expected either --hidden or --depth with --width, received both (--hidden ${list} and --${depth !== undefined ? 'depth' : 'width'})`,
+      );
+    }
+    const parts = list.split(',');
+    const widths = parts.map((p) => (/^\s*\d+\s*$/.test(p) ? Number(p) : Number.NaN));
+    if (
+      parts.length > MAX_DEPTH ||
+      !widths.every((w) => Number.isSafeInteger(w) && w >= 1 && w <= MAX_WIDTH)
+    ) {
+      throw fail(
+        `--hidden: expected 1 to ${MAX_DEPTH} widths in [1, ${MAX_WIDTH}] separated by commas, received '${list}'`,
+      );
+    }
+    return widths;
+  }
+  if (depth === undefined)
+    throw fail(`--width: expected --depth too (or --hidden), received --width ${width} alone`);
+  if (width === undefined)
+    throw fail(`--depth: expected --width too (or --hidden), received --depth ${depth} alone`);
+  return new Array<number>(depth).fill(width);
 }
 
 /** Defaults chosen per data set and model so a bare `nerve train` is quick and good. */

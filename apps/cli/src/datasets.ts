@@ -12,6 +12,7 @@ import {
   standardizedTrainValTest,
   trainValSplit,
 } from '@nerve/data';
+import { UsageError } from './flags.js';
 
 export interface PreparedData {
   name: string;
@@ -48,11 +49,27 @@ function checkDataDir(dir: string): void {
  */
 export function prepareData(
   name: 'digits' | 'fashion-mnist' | 'spiral',
-  opts: { image: boolean; dataDir?: string; limit?: number },
+  opts: { image: boolean; dataDir?: string; limit?: number; trainExamples?: number },
 ): PreparedData {
   if (opts.dataDir !== undefined) checkDataDir(opts.dataDir);
+  try {
+    return prepareParts(name, opts);
+  } catch (e) {
+    // Too many --train-examples is the user's request, not a data error.
+    const m =
+      e instanceof NerveError ? /expected trainExamples (at most .*)$/.exec(e.message) : null;
+    if (m === null) throw e;
+    throw new UsageError(`--train-examples: expected ${m[1]}`, 'train');
+  }
+}
+
+function prepareParts(
+  name: 'digits' | 'fashion-mnist' | 'spiral',
+  opts: { image: boolean; dataDir?: string; limit?: number; trainExamples?: number },
+): PreparedData {
+  const { limit, trainExamples } = opts;
   if (name === 'digits') {
-    const parts = digitsTrainVal({ image: opts.image, limit: opts.limit });
+    const parts = digitsTrainVal({ image: opts.image, limit, trainExamples });
     return { name, ...parts, inputShape: opts.image ? [1, 8, 8] : [64], classes: 10 };
   }
   let train: TensorDataset;
@@ -77,7 +94,8 @@ export function prepareData(
   // The same hold-out and training-only statistics as the digits get.
   const parts = standardizedTrainValTest(train, test, {
     exampleShape: inputShape,
-    limit: opts.limit,
+    limit,
+    trainExamples,
   });
   return { name, ...parts, inputShape, classes };
 }

@@ -25,7 +25,7 @@ const own = (o: Record<string, unknown>, k: string) => (Object.hasOwn(o, k) ? o[
 export function parseSpec(
   path: string,
   text: string | undefined,
-): { spec: ModelSpec; dataset: Dataset } {
+): { spec: ModelSpec; dataset: Dataset; limit?: number; trainExamples?: number } {
   const bad = (what: string) =>
     NerveError.raw(OP, `checkpoint '${path}' has an invalid nerve model description: ${what}`);
   if (text === undefined) {
@@ -75,11 +75,24 @@ export function parseSpec(
   }
   if (kind === 'cnn' && own(s, 'activation') === 'maxout') problems.push('maxout needs kind mlp');
   if (typeof own(s, 'batchnorm') !== 'boolean') problems.push('batchnorm is not a boolean');
+  // Absent in checkpoints written before --dropout existed: no dropout.
+  const dropout = own(s, 'dropout');
+  if (dropout !== undefined && !(typeof dropout === 'number' && dropout >= 0 && dropout < 1)) {
+    problems.push(`dropout ${JSON.stringify(dropout)} is not a probability in [0, 1)`);
+  }
   if (!oneOf(INITS, own(s, 'init')))
     problems.push(`init ${JSON.stringify(own(s, 'init'))} is not one of ${INITS.join(', ')}`);
   const seed = own(s, 'seed');
   if (!Number.isSafeInteger(seed) || (seed as number) < 0)
     problems.push('seed is not a non-negative integer');
+  // Which training examples the standardization saw (absent: the whole training split).
+  const picked: { limit?: number; trainExamples?: number } = {};
+  for (const k of ['limit', 'trainExamples'] as const) {
+    const v = own(m, k);
+    if (v === undefined) continue;
+    if (isPositive(v)) picked[k] = v as number;
+    else problems.push(`${k} ${JSON.stringify(v)} is not a positive integer`);
+  }
   if (problems.length > 0) throw bad(problems.join('; '));
   const spec: ModelSpec = {
     kind: kind as ModelSpec['kind'],
@@ -88,10 +101,11 @@ export function parseSpec(
     hidden: [...(hidden as number[])],
     activation: own(s, 'activation') as string,
     batchnorm: own(s, 'batchnorm') as boolean,
+    ...(dropout === undefined ? {} : { dropout: dropout as number }),
     init: own(s, 'init') as string,
     seed: seed as number,
   };
-  return { spec, dataset: dataset as Dataset };
+  return { spec, dataset: dataset as Dataset, ...picked };
 }
 
 const NERVE_DTYPE: Record<string, string> = {
@@ -139,10 +153,15 @@ export async function runEval(
   // Bounded: reads at most the 8-byte length and the (capped) header.
   const header = await readSafetensorsHeader(args.checkpoint);
   const nerve = Object.hasOwn(header.metadata, 'nerve') ? header.metadata.nerve : undefined;
-  const { spec, dataset } = parseSpec(args.checkpoint, nerve);
+  const { spec, dataset, limit, trainExamples } = parseSpec(args.checkpoint, nerve);
   checkTensors(args.checkpoint, spec, header);
   const ds = args.dataset ?? dataset;
-  const data = prepareData(ds, { image: spec.kind === 'cnn', dataDir: args.dataDir });
+  const data = prepareData(ds, {
+    image: spec.kind === 'cnn',
+    dataDir: args.dataDir,
+    limit,
+    trainExamples,
+  });
   if (data.inputShape.join() !== spec.inputShape.join() || data.classes !== spec.classes) {
     throw NerveError.raw(
       OP,

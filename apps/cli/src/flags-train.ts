@@ -5,6 +5,10 @@ import { dataDir, dataset, json, model, seed } from './flags-common.js';
 import type { CommandDef } from './flags.js';
 import { ACTIVATIONS, BACKENDS, INITS, OPTIMIZERS } from './names.js';
 
+/** Bounds of --depth and of each hidden width (10 layers of 500 is the lecture's deep net). */
+export const MAX_DEPTH = 1000;
+export const MAX_WIDTH = 16_384;
+
 /** `nerve train`. */
 export const TRAIN: CommandDef = {
   name: 'train',
@@ -72,12 +76,77 @@ export const TRAIN: CommandDef = {
       default: false,
       description: 'batch normalization after each hidden layer',
     },
+    {
+      name: 'hidden',
+      kind: 'string',
+      placeholder: 'N,N,...',
+      defaultText: '128,64 (digits), 256,128 (fashion-mnist), 100 (spiral)',
+      description: 'hidden layer widths of the MLP, input side first (--model mlp only)',
+    },
+    {
+      name: 'depth',
+      kind: 'int',
+      min: 1,
+      max: MAX_DEPTH,
+      placeholder: 'N',
+      description: 'N hidden layers of --width units each (shorthand for --hidden W,W,…)',
+    },
+    {
+      name: 'width',
+      kind: 'int',
+      min: 1,
+      max: MAX_WIDTH,
+      placeholder: 'W',
+      description: 'units per hidden layer, with --depth',
+    },
+    {
+      name: 'dropout',
+      kind: 'number',
+      min: 0,
+      max: 0.99,
+      default: 0,
+      placeholder: 'P',
+      description: 'drop probability of a Dropout after each hidden activation (0: none)',
+    },
+    {
+      name: 'weight-decay',
+      kind: 'number',
+      min: 0,
+      max: 10,
+      placeholder: 'λ',
+      defaultText: "the optimizer's: 0, adamw 0.01",
+      description:
+        "weight decay λ, passed to the optimizer (L2 in the gradient; adamw's is decoupled)",
+    },
+    {
+      name: 'train-examples',
+      kind: 'int',
+      min: 1,
+      max: 10_000_000,
+      placeholder: 'N',
+      description:
+        'train on exactly N examples of the training split, the same for every seed and stratified by class',
+    },
     seed,
     {
       name: 'out',
       kind: 'string',
       placeholder: 'FILE.safetensors',
       description: 'save a checkpoint (its folder is checked for writing before training starts)',
+    },
+    {
+      name: 'report',
+      kind: 'string',
+      placeholder: 'FILE.html',
+      description:
+        'a self-contained HTML report: loss, accuracy, learning rate, update/weight ratios, activation histograms, diagnosis',
+    },
+    {
+      name: 'log',
+      kind: 'string',
+      placeholder: 'FILE.csv',
+      description:
+        "each epoch's metrics as CSV or JSON Lines (by extension: .csv, .jsonl), on disk at the end of each epoch",
     },
     dataDir,
     {
@@ -107,7 +176,9 @@ export const TRAIN: CommandDef = {
     },
     json,
   ],
-  notes: ['Ctrl-C stops after the current batch, exits 130 and writes nothing to --out.'],
+  notes: [
+    'Ctrl-C stops after the current batch, exits 130 and writes nothing to --out or --report; --log keeps the epochs that finished.',
+  ],
 };
 
 /** `nerve eval`. */

@@ -88,6 +88,13 @@ export const TUNE: CommandDef = {
       description:
         'search space from JSON: {"lr": {"type": "logUniform", "low": 1e-4, "high": 0.1}}',
     },
+    {
+      name: 'report',
+      kind: 'string',
+      placeholder: 'FILE.html',
+      description:
+        "a self-contained HTML report: the objective against each hyperparameter, best so far, ASHA's rungs",
+    },
     range('lr', 'learning-rate', '1e-4:1e-1'),
     range('weight-decay', 'weight-decay', '1e-6:1e-2'),
     range('hidden', 'hidden-width', '16:128'),
@@ -156,6 +163,13 @@ export const LR_FIND: CommandDef = {
     { name: 'batch-size', kind: 'int', min: 1, placeholder: 'N', description: 'examples per step' },
     { ...seed, default: undefined },
     dataDir,
+    {
+      name: 'report',
+      kind: 'string',
+      placeholder: 'FILE.html',
+      description:
+        'a self-contained HTML report: the loss against the learning rate, the suggestion',
+    },
     json,
   ],
 };

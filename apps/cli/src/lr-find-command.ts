@@ -22,6 +22,9 @@ import {
   trainDefaults,
 } from './args.js';
 import { prepareData } from './datasets.js';
+import { checkWritable, isHtmlPath } from './out-path.js';
+import { lrFindReport } from './reports/lr-find-report.js';
+import { cliVersion } from './version.js';
 import { buildModel, defaultHidden } from './models.js';
 
 /** The flags of `nerve lr-find`. */
@@ -38,6 +41,8 @@ export interface LrFindArgs {
   seed: number;
   json: boolean;
   dataDir?: string;
+  /** A self-contained HTML report of the sweep. */
+  report?: string;
 }
 
 /** What `nerve lr-find` found, with the optimizer's flag name and the command to train with it. */
@@ -46,6 +51,8 @@ export interface LrFindReport extends LrFindResult {
   optimizer: string;
   /** `pnpm nerve train …` with the suggestion and the flags that shaped the sweep. */
   command: string;
+  /** The HTML report written (--report). */
+  report?: string;
 }
 
 /** Parses `nerve lr-find` flags; defaults follow `nerve train`'s. */
@@ -63,6 +70,7 @@ export function parseLrFindArgs(argv: string[]): LrFindArgs {
     seed: { type: 'string' },
     json: { type: 'boolean' },
     'data-dir': { type: 'string' },
+    report: { type: 'string' },
   });
   const s = (k: string) => values[k] as string | undefined;
   const startLr = numberFlag('start-lr', s('start-lr'), 1e-6, Number.MIN_VALUE, 100, false);
@@ -77,6 +85,13 @@ export function parseLrFindArgs(argv: string[]): LrFindArgs {
   // another one would not fit a bare `nerve train`.
   const optimizer = oneOf('optimizer', s('optimizer'), OPTIMIZERS, 'adam');
   const defaults = trainDefaults(dataset, model, optimizer);
+  const report = s('report');
+  if (report !== undefined && !isHtmlPath(report)) {
+    throw new UsageError(
+      `--report: expected a path ending in .html, received '${report}'`,
+      'lr-find',
+    );
+  }
   return {
     dataset,
     model,
@@ -90,11 +105,13 @@ export function parseLrFindArgs(argv: string[]): LrFindArgs {
     seed: numberFlag('seed', s('seed'), 0, 0, 2 ** 32 - 1, true),
     json: values.json === true,
     dataDir: s('data-dir'),
+    ...(report === undefined ? {} : { report }),
   };
 }
 
 /** Runs the range test as the flags say. */
 export async function runLrFind(args: LrFindArgs): Promise<LrFindReport> {
+  if (args.report) checkWritable('report', args.report);
   manualSeed(args.seed);
   const data = prepareData(args.dataset, { image: args.model === 'cnn', dataDir: args.dataDir });
   const model = buildModel({
@@ -122,7 +139,17 @@ export async function runLrFind(args: LrFindArgs): Promise<LrFindReport> {
       steps: args.steps,
     },
   );
-  return { ...r, optimizer: args.optimizer, command: trainCommand(args, r.suggestion) };
+  const found: LrFindReport = {
+    ...r,
+    optimizer: args.optimizer,
+    command: trainCommand(args, r.suggestion),
+  };
+  if (args.report) {
+    const { writeReport } = await import('./reports/write-report.js');
+    writeReport('report', args.report, lrFindReport(found), `nerve ${cliVersion()}`);
+    found.report = args.report;
+  }
+  return found;
 }
 
 /** The `nerve train` command for `lr`, with the lr-find flags that change what trains. */
@@ -142,7 +169,7 @@ export function trainCommand(args: LrFindArgs, lr: number): string {
 }
 
 /** A small text plot of the smoothed loss against log10(lr). */
-export function formatLrFind(r: LrFindResult & { command?: string }): string {
+export function formatLrFind(r: LrFindResult & { command?: string; report?: string }): string {
   const rows = 12;
   const cols = Math.min(60, r.lrs.length);
   const finite = r.smoothed.filter(Number.isFinite);
@@ -167,5 +194,6 @@ export function formatLrFind(r: LrFindResult & { command?: string }): string {
     `suggested learning rate for ${r.optimizer}: ${formatNumber(r.suggestion)} (the smaller of steepest descent ${formatNumber(r.steepest)} and minimum/10 ${formatNumber(r.minOver10)}); it holds for this optimizer and batch size only`,
   );
   if (r.command) lines.push(`train with it: ${r.command}`);
+  if (r.report) lines.push(`report ${r.report}`);
   return lines.join('\n');
 }

@@ -5,6 +5,7 @@
 import { zeros as zerosInit, getInitializer } from '@nerve/init';
 import {
   Conv2d,
+  Dropout,
   Flatten,
   Linear,
   MaxPool2d,
@@ -25,6 +26,8 @@ export interface ModelSpec {
   hidden: number[];
   activation: string;
   batchnorm: boolean;
+  /** Drop probability of a Dropout after each hidden activation; absent or 0: none. */
+  dropout?: number;
   /** Weight initializer name ('default' keeps each layer's PyTorch default). */
   init: string;
   seed: number;
@@ -39,6 +42,7 @@ function layerInit(spec: ModelSpec) {
 type LayerPlan =
   | { kind: 'flatten' | 'pool' }
   | { kind: 'activation'; name: string }
+  | { kind: 'dropout'; p: number }
   | { kind: 'linear' | 'maxout'; inFeatures: number; outFeatures: number; seed: number }
   | { kind: 'conv'; inChannels: number; outChannels: number; seed: number }
   | { kind: 'bn1d' | 'bn2d'; features: number };
@@ -47,6 +51,10 @@ type LayerPlan =
 export function planModel(spec: ModelSpec): LayerPlan[] {
   let seed = spec.seed;
   const plan: LayerPlan[] = [];
+  // After each hidden activation (Srivastava et al. 2014); nothing at p = 0.
+  const dropout = () => {
+    if (spec.dropout) plan.push({ kind: 'dropout', p: spec.dropout });
+  };
   if (spec.kind === 'mlp') {
     let width = spec.inputShape.reduce((a, b) => a * b, 1);
     plan.push({ kind: 'flatten' });
@@ -58,6 +66,7 @@ export function planModel(spec: ModelSpec): LayerPlan[] {
         if (spec.batchnorm) plan.push({ kind: 'bn1d', features: h });
         plan.push({ kind: 'activation', name: spec.activation });
       }
+      dropout();
       width = h;
     }
     plan.push({ kind: 'linear', inFeatures: width, outFeatures: spec.classes, seed: seed++ });
@@ -72,7 +81,9 @@ export function planModel(spec: ModelSpec): LayerPlan[] {
   for (const c of spec.hidden) {
     plan.push({ kind: 'conv', inChannels: channels, outChannels: c, seed: seed++ });
     if (spec.batchnorm) plan.push({ kind: 'bn2d', features: c });
-    plan.push({ kind: 'activation', name: spec.activation }, { kind: 'pool' });
+    plan.push({ kind: 'activation', name: spec.activation });
+    dropout();
+    plan.push({ kind: 'pool' });
     channels = c;
     height = Math.floor(height / 2);
     width = Math.floor(width / 2);
@@ -98,6 +109,8 @@ function buildLayer(l: LayerPlan, init: ReturnType<typeof layerInit>): Module {
       return new MaxPool2d(2);
     case 'activation':
       return activationModule(l.name);
+    case 'dropout':
+      return new Dropout(l.p);
     case 'linear':
       return new Linear(l.inFeatures, l.outFeatures, { init, seed: l.seed });
     case 'maxout':
@@ -155,4 +168,14 @@ export function defaultHidden(kind: 'mlp' | 'cnn', inputSize: number): number[] 
   if (kind === 'cnn') return [16, 32];
   if (inputSize <= 2) return [100];
   return inputSize <= 64 ? [128, 64] : [256, 128];
+}
+
+/** The network in a few words for the log: 'mlp 128-64 relu', 'mlp 10×500 tanh, dropout 0.5'. */
+export function describeModel(spec: ModelSpec): string {
+  const h = spec.hidden;
+  const widths = h.length > 2 && h.every((w) => w === h[0]) ? `${h.length}×${h[0]}` : h.join('-');
+  const parts = [`${spec.kind} ${widths} ${spec.activation}`];
+  if (spec.batchnorm) parts.push('batchnorm');
+  if (spec.dropout) parts.push(`dropout ${spec.dropout}`);
+  return parts.join(', ');
 }

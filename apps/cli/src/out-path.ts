@@ -41,3 +41,8 @@ export function checkWritable(flag: string, path: string): void {
   }
   unlinkSync(probe);
 }
+
+/** A report path must end in .html (or .htm): it is a web page, opened in a browser. */
+export function isHtmlPath(path: string): boolean {
+  return /\.html?$/i.test(path);
+}

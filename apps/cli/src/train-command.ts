@@ -10,7 +10,15 @@ import { DataLoader, TensorDataset } from '@nerve/data';
 import { crossEntropy } from '@nerve/layers';
 import { ActivationMonitor, type EpochRecord, UpdateRatioMonitor, diagnose } from '@nerve/metrics';
 import { createOptimizer } from '@nerve/optim';
-import { ProgressBar, evaluate, fit, formatEpoch, saveCheckpoint } from '@nerve/train';
+import type { Report } from '@nerve/plot';
+import {
+  ProgressBar,
+  evaluate,
+  fit,
+  formatEpoch,
+  metricsLogger,
+  saveCheckpoint,
+} from '@nerve/train';
 import type { TrainArgs } from './args.js';
 import { type PreparedData, prepareData } from './datasets.js';
 import {
@@ -20,26 +28,14 @@ import {
   watchInterrupt,
   yieldToEventLoop,
 } from './interrupt.js';
-import { type ModelSpec, buildModel, defaultHidden } from './models.js';
+import { type ModelSpec, buildModel, defaultHidden, describeModel } from './models.js';
+import type { TrainResult } from './train-result.js';
 import { checkWritable } from './out-path.js';
+import { ActivationSnapshots } from './reports/activation-snapshots.js';
+import { trainReport } from './reports/train-report.js';
+import { cliVersion } from './version.js';
 
-export interface TrainResult {
-  dataset: string;
-  backend: string;
-  model: ModelSpec;
-  optimizer: string;
-  lr: number;
-  batchSize: number;
-  epochs: number;
-  testAccuracy: number;
-  testLoss: number;
-  seconds: number;
-  parameters: number;
-  history: EpochRecord[];
-  diagnosis: { code: string; severity: string; message: string }[];
-  stopReason?: string;
-  checkpoint?: string;
-}
+export type { TrainResult } from './train-result.js';
 
 /** Where `runTrain` reports. */
 export interface TrainOutput {
@@ -51,6 +47,8 @@ export interface TrainOutput {
   progress: { write(s: string): unknown; isTTY?: boolean };
   /** Called after each epoch (the --json event stream). */
   onEpoch?: (record: EpochRecord, epochs: number) => void;
+  /** With --report: the report's data, before it is rendered and written. */
+  onReport?: (report: Report) => void;
 }
 
 /**
@@ -61,6 +59,8 @@ export interface TrainOutput {
 export async function runTrain(args: TrainArgs, output: TrainOutput): Promise<TrainResult> {
   const started = performance.now();
   if (args.out) checkWritable('out', args.out);
+  if (args.log) checkWritable('log', args.log);
+  if (args.report) checkWritable('report', args.report);
   if (args.threads !== undefined) setThreads(cappedThreads(args.threads, output.warn));
   const previousBackend = getBackendName();
   const interrupt = watchInterrupt(() =>
@@ -102,6 +102,7 @@ async function trainOn(
     image: args.model === 'cnn',
     dataDir: args.dataDir,
     limit: args.limit,
+    trainExamples: args.trainExamples,
   });
   if (args.backend !== 'cpu') {
     await loadBackend(args.backend);
@@ -112,19 +113,25 @@ async function trainOn(
     kind: args.model,
     inputShape: data.inputShape,
     classes: data.classes,
-    hidden: defaultHidden(
-      args.model,
-      data.inputShape.reduce((a, b) => a * b, 1),
-    ),
+    hidden:
+      args.hidden ??
+      defaultHidden(
+        args.model,
+        data.inputShape.reduce((a, b) => a * b, 1),
+      ),
     activation: args.activation,
     batchnorm: args.batchnorm,
+    dropout: args.dropout,
     init: args.init,
     seed: args.seed,
   };
   const model = buildModel(spec);
-  const optimizer = createOptimizer(args.optimizer, model.parameters(), { lr: args.lr });
+  const optimizer = createOptimizer(args.optimizer, model.parameters(), {
+    lr: args.lr,
+    ...(args.weightDecay === undefined ? {} : { weightDecay: args.weightDecay }),
+  });
   log(
-    `nerve train: ${args.model} on ${data.name} on ${getBackendName()} (${data.train.length} train / ${data.val.length} val / ${data.test.length} test), ${model.numParameters()} parameters, ${args.optimizer} lr ${args.lr}, batch ${args.batchSize}, ${args.epochs} epochs, seed ${args.seed}`,
+    `nerve train: ${describeModel(spec)} on ${data.name} on ${getBackendName()} (${data.train.length} train / ${data.val.length} val / ${data.test.length} test), ${model.numParameters()} parameters, ${args.optimizer} lr ${args.lr}${args.weightDecay ? ` weight decay ${args.weightDecay}` : ''}, batch ${args.batchSize}, ${args.epochs} epochs, seed ${args.seed}`,
   );
   const train = new DataLoader(data.train, {
     batchSize: args.batchSize,
@@ -132,7 +139,9 @@ async function trainOn(
     seed: args.seed,
   });
   const val = new DataLoader(data.val, { batchSize: 512 });
-  const monitors = [new UpdateRatioMonitor({ every: 10 }), new ActivationMonitor()];
+  const activations = new ActivationMonitor();
+  const monitors = [new UpdateRatioMonitor({ every: 10 }), activations];
+  const snapshots = args.report ? new ActivationSnapshots(activations, args.epochs) : undefined;
   const ctxHolder: { stopReason?: string } = {};
   const history = await fit(model, {
     train,
@@ -143,6 +152,8 @@ async function trainOn(
     monitors,
     callbacks: [
       new ProgressBar({ stream: progress }),
+      ...(args.log ? [metricsLogger({ path: args.log })] : []),
+      ...(snapshots ? [snapshots] : []),
       {
         onBatchEnd: async (_batch, _loss, ctx) => {
           await letSignalsIn();
@@ -174,16 +185,25 @@ async function trainOn(
       // The training state records where training stopped, so a resume knows its epoch.
       epoch: history.length,
       step: history.length * train.numBatches,
-      metadata: { nerve: JSON.stringify({ spec, dataset: args.dataset }) },
+      // The examples the standardization was fitted on, so nerve eval prepares the test split alike.
+      metadata: {
+        nerve: JSON.stringify({
+          spec,
+          dataset: args.dataset,
+          ...(args.limit === undefined ? {} : { limit: args.limit }),
+          ...(args.trainExamples === undefined ? {} : { trainExamples: args.trainExamples }),
+        }),
+      },
     });
     checkpoint = args.out;
   }
-  return {
+  const result: TrainResult = {
     dataset: data.name,
     backend: args.backend,
     model: spec,
     optimizer: args.optimizer,
     lr: args.lr,
+    weightDecay: optimizer.paramGroups[0]?.weightDecay ?? 0,
     batchSize: args.batchSize,
     epochs: history.length,
     testAccuracy: test.accuracy,
@@ -195,6 +215,14 @@ async function trainOn(
     stopReason: ctxHolder.stopReason,
     checkpoint,
   };
+  if (args.report && snapshots) {
+    const report = trainReport(result, snapshots.snapshots());
+    output.onReport?.(report);
+    const { writeReport } = await import('./reports/write-report.js');
+    writeReport('report', args.report, report, `nerve ${cliVersion()}`);
+    result.report = args.report;
+  }
+  return result;
 }
 
 /** Registers a backend package that is not imported by default and waits until it is up. */
@@ -239,6 +267,7 @@ export function formatResult(r: TrainResult): string {
     `test accuracy ${(r.testAccuracy * 100).toFixed(2)}%  test loss ${r.testLoss.toFixed(4)}  (${r.epochs} epochs, ${r.seconds.toFixed(1)} s)`,
   );
   if (r.checkpoint) lines.push(`saved ${r.checkpoint}`);
+  if (r.report) lines.push(`report ${r.report}`);
   return lines.join('\n');
 }
 

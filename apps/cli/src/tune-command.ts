@@ -19,6 +19,7 @@ import {
   logUniform,
   patience,
   randomSearch,
+  rungsBetween,
   runStudy,
   space,
   studyWarnings,
@@ -29,7 +30,9 @@ import { TUNE } from './commands.js';
 import { parseCommand, suggestion } from './flags.js';
 import { yieldToEventLoop } from './interrupt.js';
 import { digitsMlpObjective } from './demos/digits-mlp.js';
-import { checkWritable } from './out-path.js';
+import { checkWritable, isHtmlPath } from './out-path.js';
+import { tuneReport } from './reports/tune-report.js';
+import { cliVersion } from './version.js';
 
 export interface TuneArgs {
   search: 'random' | 'grid' | 'coarse-to-fine';
@@ -44,6 +47,8 @@ export interface TuneArgs {
   seed: number;
   json: boolean;
   params: Record<string, Param>;
+  /** A self-contained HTML report of the study. */
+  report?: string;
 }
 
 /** `a:b` → a numeric range; fails with the flag's name. */
@@ -124,6 +129,10 @@ export function parseTuneArgs(argv: string[]): TuneArgs {
   }
   const epochs = v.epochs as number;
   const trials = v.trials as number | undefined;
+  const report = s('report');
+  if (report !== undefined && !isHtmlPath(report)) {
+    throw fail(`--report: expected a path ending in .html, received '${report}'`);
+  }
   if (search === 'grid' && trials !== undefined) {
     // A grid runs all its points: a --trials that disagrees is refused, not silently ignored.
     const size = gridSize(params, epochs, gridSteps);
@@ -145,6 +154,7 @@ export function parseTuneArgs(argv: string[]): TuneArgs {
     seed: v.seed as number,
     json: v.json === true,
     params,
+    ...(report === undefined ? {} : { report }),
   };
 }
 
@@ -189,9 +199,10 @@ export async function runTune(
   args: TuneArgs,
   log: (line: string) => void,
   onTrial?: (trial: TrialRecord) => void,
-): Promise<StudyResult & { wallSeconds: number }> {
+): Promise<StudyResult & { wallSeconds: number; report?: string }> {
   const started = performance.now();
   if (args.study !== undefined) checkWritable('study', args.study);
+  if (args.report !== undefined) checkWritable('report', args.report);
   let sp: ReturnType<typeof space>;
   try {
     // Every trial trains for the same number of epochs: a fixed, not searched, value.
@@ -213,8 +224,11 @@ export async function runTune(
       : args.search === 'coarse-to-fine'
         ? `${stages[0] + stages[1]} trials (stages of ${stages.join(' + ')})`
         : `${args.trials} trials`;
+  const ashaRule = args.halving
+    ? asha({ minEpochs: 1, reductionFactor: 3, maxEpochs: args.epochs })
+    : undefined;
   const pruners = [
-    ...(args.halving ? [asha({ minEpochs: 1, reductionFactor: 3, maxEpochs: args.epochs })] : []),
+    ...(ashaRule ? [ashaRule] : []),
     ...(args.patience !== undefined ? [patience({ patience: args.patience })] : []),
   ];
   log(
@@ -240,7 +254,12 @@ export async function runTune(
       onTrial?.(t);
     },
   });
-  return Object.assign(result, { wallSeconds: (performance.now() - started) / 1000 });
+  const done = Object.assign(result, { wallSeconds: (performance.now() - started) / 1000 });
+  if (args.report === undefined) return done;
+  const rungs = ashaRule ? rungsBetween(ashaRule, 0, args.epochs) : [];
+  const { writeReport } = await import('./reports/write-report.js');
+  writeReport('report', args.report, tuneReport({ result: done, rungs }), `nerve ${cliVersion()}`);
+  return Object.assign(done, { report: args.report });
 }
 
 async function localObjective() {
@@ -254,7 +273,7 @@ async function localObjective() {
 }
 
 /** The last JSON line of `nerve tune --json`: the study's summary. */
-export function tuneJson(r: StudyResult & { wallSeconds: number }): string {
+export function tuneJson(r: StudyResult & { wallSeconds: number; report?: string }): string {
   return JSON.stringify({
     event: 'summary',
     best: r.best,
@@ -265,6 +284,7 @@ export function tuneJson(r: StudyResult & { wallSeconds: number }): string {
     stages: r.stages,
     warnings: studyWarnings(r),
     wallSeconds: r.wallSeconds,
+    ...(r.report === undefined ? {} : { report: r.report }),
   });
 }
 

@@ -27,7 +27,7 @@ export async function runTuneCommand(argv: string[], o: Out): Promise<number> {
     o.out(
       args.json
         ? tuneJson(r)
-        : `${formatStudy(r, { top: 20 })}\nwall time ${r.wallSeconds.toFixed(1)} s`,
+        : `${formatStudy(r, { top: 20 })}\nwall time ${r.wallSeconds.toFixed(1)} s${r.report ? `\nreport ${r.report}` : ''}`,
     );
     return 0;
   } finally {

@@ -46,6 +46,17 @@ describe('bundled CLI', () => {
     expect(r.testAccuracy).toBeGreaterThan(0.9);
   });
 
+  it('writes a train report from the copy (the SVG renderer and its DOM are in the bundle)', () => {
+    execFileSync(
+      process.execPath,
+      [join(outside, 'dist', 'nerve.mjs'), 'train', '--epochs', '1', '--report', 'run.html'],
+      { cwd: outside, stdio: 'pipe' },
+    );
+    const html = readFileSync(join(outside, 'run.html'), 'utf8');
+    expect(html).toContain('Update/weight ratio per layer');
+    expect(html).toMatch(/<figure><svg[\s>]/);
+  });
+
   it('prints the @nerve/cli version, baked in at bundle time', () => {
     const { version } = JSON.parse(readFileSync(join(cli, 'package.json'), 'utf8'));
     const out = execFileSync(process.execPath, [join(outside, 'dist', 'nerve.mjs'), '--version'], {

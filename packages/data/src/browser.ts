@@ -20,4 +20,5 @@ export {
   type TrainValTest,
   type StandardizedTrainValTestOptions,
   type DigitsTrainValOptions,
+  stratifiedSample,
 } from './train-val-test.js';

@@ -26,6 +26,12 @@ export interface StandardizedTrainValTestOptions {
   exampleShape?: readonly number[];
   /** Keep only the first `limit` training examples, before the hold-out. */
   limit?: number;
+  /**
+   * Train on exactly this many examples: a stratified sample of the training
+   * part left after the hold-out, the same for every seed, drawn before the
+   * statistics are fitted (so they describe what the model sees).
+   */
+  trainExamples?: number;
   /** Fraction of the training split held out for validation (default 0.1). */
   valFraction?: number;
   /** Seed of the hold-out (default 0). */
@@ -53,7 +59,7 @@ export function standardizedTrainValTest(
       throw new NerveError(op, `${name} a TensorDataset of (x, y)`, String(ds));
     }
   }
-  const { limit, valFraction = 0.1, seed = 0 } = opts;
+  const { limit, trainExamples, valFraction = 0.1, seed = 0 } = opts;
   const perExample = train.tensors[0].shape.slice(1);
   const exampleShape = opts.exampleShape ?? perExample;
   const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -67,6 +73,9 @@ export function standardizedTrainValTest(
   if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
     throw new NerveError(op, 'limit a positive integer', String(limit));
   }
+  if (trainExamples !== undefined && !(Number.isInteger(trainExamples) && trainExamples > 0)) {
+    throw new NerveError(op, 'trainExamples a positive integer', String(trainExamples));
+  }
   let source = train;
   if (limit !== undefined && limit < train.length) {
     // Views of the first rows; trainValSplit below copies what it keeps.
@@ -78,6 +87,22 @@ export function standardizedTrainValTest(
   } finally {
     if (source !== train) source.dispose();
     train.dispose();
+  }
+  if (trainExamples !== undefined && trainExamples !== split.train.length) {
+    if (trainExamples > split.train.length) {
+      const n = split.train.length;
+      split.train.dispose();
+      split.val.dispose();
+      test.dispose();
+      throw new NerveError(
+        op,
+        `trainExamples at most ${n} (the training part left after ${valFraction * 100}% is held out for validation)`,
+        String(trainExamples),
+      );
+    }
+    const sample = stratifiedSample(split.train, trainExamples);
+    split.train.dispose();
+    split.train = sample;
   }
   const scaler = new Standardize({
     mode: exampleShape.length === 3 ? 'perChannel' : 'perFeature',
@@ -99,6 +124,30 @@ export function standardizedTrainValTest(
   };
 }
 
+/**
+ * Exactly `n` examples of `ds` (≤ its length), stratified by the int32
+ * labels `ds.tensors[1]` and the same on every call (seed 0), so runs that
+ * differ only in `n` or in the training seed compare like with like. A new
+ * dataset of copies; `ds` itself when `n` is its length.
+ */
+export function stratifiedSample(ds: TensorDataset, n: number): TensorDataset {
+  const op = 'stratifiedSample';
+  if (!Number.isInteger(n) || n < 1 || n > ds.length) {
+    throw new NerveError(op, `n an integer in [1, ${ds.length}]`, String(n));
+  }
+  if (n === ds.length) return ds;
+  // trainValSplit holds out ceil(fraction · length) examples class by class
+  // (Hamilton's method); (n − ½)/length makes that exactly n whatever the
+  // rounding, and the held-out part is the sample.
+  const { train, val } = trainValSplit(ds, {
+    valFraction: (n - 0.5) / ds.length,
+    seed: 0,
+    stratify: ds.tensors[1],
+  });
+  train.dispose();
+  return val;
+}
+
 /** Options of digitsTrainValFrom and digitsTrainVal. */
 export interface DigitsTrainValOptions {
   /**
@@ -108,6 +157,8 @@ export interface DigitsTrainValOptions {
   image?: boolean;
   /** Keep only the first `limit` training examples, before the hold-out. */
   limit?: number;
+  /** Train on exactly this many examples (see StandardizedTrainValTestOptions). */
+  trainExamples?: number;
 }
 
 /**
@@ -136,5 +187,6 @@ export function digitsTrainValFrom(
   return standardizedTrainValTest(train, test, {
     exampleShape: opts.image === true ? [1, 8, 8] : [64],
     limit: opts.limit,
+    trainExamples: opts.trainExamples,
   });
 }

@@ -1,10 +1,11 @@
 /**
  * @nerve/train: the fit/evaluate loop, callbacks (progress, early stopping,
- * checkpoints, NaN guard) and checkpoint files.
+ * checkpoints, NaN guard, a CSV/JSON Lines metrics logger) and checkpoint files.
  */
 export * from './callbacks.js';
 export * from './checkpoint.js';
 export * from './fit.js';
+export * from './metrics-logger.js';
 export * from './progress.js';
 export * from './transfer.js';
 export * from './transfer-features.js';

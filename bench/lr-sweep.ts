@@ -63,6 +63,7 @@ async function trainAt(lr: number, seed: number): Promise<{ bestVal: number; tes
       init: 'default',
       activation: 'relu',
       batchnorm: false,
+      dropout: 0,
       seed,
       json: false,
       backend: 'cpu',

@@ -1,12 +1,13 @@
 /** Every experiment of the lab, in the lecture's order. */
 import { NerveError } from '@nerve/core';
 import type { Experiment } from './experiment.js';
+import { transfer } from './experiments/transfer.js';
 
 /**
  * The experiments, in lecture order. Each experiment module adds itself
  * here by import; the order of this list is the order of `nerve lab list`.
  */
-export const experiments: readonly Experiment[] = [];
+export const experiments: readonly Experiment[] = [transfer];
 
 /** The experiment with this id, or an error naming the known ones. */
 export function getExperiment(id: string): Experiment {

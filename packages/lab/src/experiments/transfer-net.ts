@@ -47,7 +47,11 @@ export const NEW_CLASSES = ['sandal', 'shirt', 'sneaker', 'bag', 'ankle boot'] a
  * Children 0–11 are the backbone (its output is the c3 features of an image),
  * child 12 the head.
  */
-export function transferCnn(channels: readonly number[], classes: number, seed: number): Sequential {
+export function transferCnn(
+  channels: readonly number[],
+  classes: number,
+  seed: number,
+): Sequential {
   const [c1, c2, c3] = channels;
   return new Sequential(
     new Conv2d(1, c1, 3, { padding: 'same', seed }),

@@ -70,7 +70,7 @@ describe('lab transfer', () => {
     const r = await runExperiment(transfer, { data: nodeLabData, quick: true });
     expect(memory().numTensors).toBe(before);
     expect(r.seed).toBe(0);
-    expect(r.findings.map((f) => typeof f.held)).toEqual(Array(4).fill('boolean'));
+    expect(r.findings.map((f) => typeof f.held)).toEqual(Array(5).fill('boolean'));
     expect(r.figures.map((f) => f.id)).toEqual(['accuracy', 'gain', 'draws']);
     const acc = r.figures[0] as LineFigure;
     expect(acc.x.log).toBe(true);

@@ -214,17 +214,20 @@ export async function trainSteps(
   let done = 0;
   while (done < opts.steps) {
     for (const [x, y] of loader) {
-      if (done < opts.steps && x.shape[0] > 1) {
-        opts.signal?.throwIfAborted();
-        tidy(() => {
-          crossEntropy(model.call(x), y).backward();
-          optimizer.step();
-          optimizer.zeroGrad();
-        });
-        done++;
+      try {
+        if (done < opts.steps && x.shape[0] > 1) {
+          opts.signal?.throwIfAborted();
+          tidy(() => {
+            crossEntropy(model.call(x), y).backward();
+            optimizer.step();
+            optimizer.zeroGrad();
+          });
+          done++;
+        }
+      } finally {
+        x.dispose();
+        y.dispose();
       }
-      x.dispose();
-      y.dispose();
     }
     // Yield to the event loop once per pass, so an abort or a progress
     // repaint in a browser gets through.

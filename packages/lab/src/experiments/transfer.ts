@@ -91,14 +91,37 @@ async function pretrain(split: TransferSplit, s: Settings, seed: number, ctx: La
   const optimizer = new Adam(model.parameters(), { lr: s.pretrainLr });
   const n = split.pretrain.x.shape[0];
   const steps = s.pretrainEpochs * Math.ceil(n / 64);
-  await trainSteps(model, optimizer, split.pretrain, {
-    steps,
-    batchSize: 64,
-    seed,
-    signal: ctx.signal,
-  });
-  optimizer.disposeState();
+  try {
+    await trainSteps(model, optimizer, split.pretrain, {
+      steps,
+      batchSize: 64,
+      seed,
+      signal: ctx.signal,
+    });
+  } catch (e) {
+    model.dispose();
+    throw e;
+  } finally {
+    optimizer.disposeState();
+  }
   return { model, steps };
+}
+
+/** Trains on the shots and returns the test accuracy; frees the model and the optimizer's state, also on abort. */
+async function trainAndTest(
+  model: Sequential,
+  optimizer: Adam,
+  shots: Task,
+  test: Task,
+  train: Parameters<typeof trainSteps>[3],
+): Promise<number> {
+  try {
+    await trainSteps(model, optimizer, shots, train);
+    return accuracy(model, test.x, test.y);
+  } finally {
+    optimizer.disposeState();
+    model.dispose();
+  }
 }
 
 /** Steps of scratch and finetune on n labelled images: at least `steps`, and at least `epochs` passes. */
@@ -127,23 +150,25 @@ async function compare(
   // From scratch: the same network, randomly initialized, every layer at lr.
   const scratch = transferCnn(s.channels, 5, init);
   const sOpt = new Adam(scratch.parameters(), { lr: s.lr });
-  await trainSteps(scratch, sOpt, shots, train);
-  const scratchAcc = accuracy(scratch, split.test.x, split.test.y);
-  sOpt.disposeState();
-  scratch.dispose();
+  const scratchAcc = await trainAndTest(scratch, sOpt, shots, split.test, train);
 
   // Frozen backbone: its features computed once, a new linear head trained on them.
   signal?.throwIfAborted();
   const feats = extractFeatures(backbone, shots.x);
-  const { head } = await trainLinearHead(feats, shots.y, {
-    epochs: s.headEpochs,
-    lr: 1e-2,
-    batchSize: s.batchSize,
-    seed: init + 3,
-  });
-  feats.dispose();
-  const frozenAcc = accuracy(head, testFeatures, split.test.y);
-  head.dispose();
+  let frozenAcc: number;
+  try {
+    const { head } = await trainLinearHead(feats, shots.y, {
+      epochs: s.headEpochs,
+      lr: 1e-2,
+      batchSize: s.batchSize,
+      seed: init + 3,
+    });
+    frozenAcc = accuracy(head, testFeatures, split.test.y);
+    head.dispose();
+  } finally {
+    feats.dispose();
+  }
+  signal?.throwIfAborted();
 
   // Finetune: the pretrained backbone (at backboneLr) under a new head (at lr).
   const model = transferCnn(s.channels, 5, init);
@@ -162,10 +187,7 @@ async function compare(
     { defaultLr: s.lr },
   );
   const fOpt = new Adam(groups, { lr: s.lr });
-  await trainSteps(model, fOpt, shots, train);
-  const finetuneAcc = accuracy(model, split.test.x, split.test.y);
-  fOpt.disposeState();
-  model.dispose();
+  const finetuneAcc = await trainAndTest(model, fOpt, shots, split.test, train);
   return { scratch: scratchAcc, frozen: frozenAcc, finetune: finetuneAcc };
 }
 

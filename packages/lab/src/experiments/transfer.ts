@@ -389,7 +389,7 @@ function summarize(results: Results, s: Settings, info: RunInfo) {
 
   const notes = [
     `The pretrained network reaches ${info.pretrainAcc.toFixed(3)} on the test images of classes 0–4 after ${s.pretrainEpochs} epoch${s.pretrainEpochs > 1 ? 's' : ''} on ${info.pretrainImages} images (${info.pretrainSeconds.toFixed(1)} s with loading).`,
-    `Scratch and finetune take the same number of Adam steps (batches of ${s.batchSize}: at least ${s.steps} steps and at least ${s.epochs} passes over the labelled images, so ${SHOTS.map((k) => stepsFor(5 * k, s)).join(', ')} steps at k = ${SHOTS.join(', ')}) from the same initialization of the new layers; the frozen backbone's features are computed once and a new linear head is trained on them for ${s.headEpochs} epochs.`,
+    `Scratch and finetune take the same number of Adam steps (batches of ${s.batchSize}: at least ${s.steps} steps and at least ${s.epochs} pass${s.epochs > 1 ? 'es' : ''} over the labelled images, so ${SHOTS.map((k) => stepsFor(5 * k, s)).join(', ')} steps at k = ${SHOTS.join(', ')}) from the same initialization of the new layers; the frozen backbone's features are computed once and a new linear head is trained on them for ${s.headEpochs} epochs.`,
   ];
   return {
     findings,
@@ -416,7 +416,7 @@ export const transfer: Experiment = {
     pretrainImages: {
       type: 'integer',
       default: 4000,
-      quick: 1000,
+      quick: 640,
       min: 100,
       max: 30000,
       description: 'training images of classes 0–4 to pretrain on',
@@ -438,7 +438,7 @@ export const transfer: Experiment = {
     steps: {
       type: 'integer',
       default: 60,
-      quick: 20,
+      quick: 15,
       min: 1,
       description: 'least Adam steps of scratch and finetune on the labelled images',
     },
@@ -470,7 +470,7 @@ export const transfer: Experiment = {
     headEpochs: {
       type: 'integer',
       default: 30,
-      quick: 10,
+      quick: 5,
       min: 1,
       description: 'epochs of the new linear head on the frozen features',
     },
@@ -493,7 +493,7 @@ export const transfer: Experiment = {
     testImages: {
       type: 'integer',
       default: 1000,
-      quick: 500,
+      quick: 300,
       min: 100,
       max: 5000,
       description: 'test images of classes 5–9 (and of 0–4 for the pretrained network)',

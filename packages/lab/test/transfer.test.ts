@@ -104,7 +104,8 @@ describe('lab transfer', () => {
     // A tiny setting: determinism does not need a good network.
     const params = {
       pretrainImages: 200,
-      steps: 3,
+      steps: 2,
+      batchSize: 100,
       headEpochs: 1,
       testImages: 100,
     };

@@ -354,7 +354,7 @@ function summarize(results: Results, s: Settings, info: RunInfo) {
     id: 'accuracy',
     title: 'Test accuracy on the new classes against labels per class',
     caption: `Mean over draws of the labelled images (${s.draws} at k = 5 and 20, ${s.largeDraws} at k = 200); pretrained on ${info.pretrainImages} images of classes 0–4.`,
-    x: { label: 'labelled images per class (k)', log: true },
+    x: { label: 'labelled images per class (k)', log: true, domain: [4, 250] },
     y: { label: 'test accuracy, classes 5–9' },
     series: METHODS.map((method) => ({
       name: METHOD_LABEL[method],
@@ -377,7 +377,7 @@ function summarize(results: Results, s: Settings, info: RunInfo) {
     kind: 'line',
     id: 'draws',
     title: 'Every draw: test accuracy per method',
-    x: { label: 'labelled images per class (k)', log: true },
+    x: { label: 'labelled images per class (k)', log: true, domain: [4, 250] },
     y: { label: 'test accuracy, classes 5–9' },
     points: true,
     series: METHODS.map((method) => ({

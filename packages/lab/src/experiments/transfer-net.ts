@@ -29,7 +29,7 @@ import {
   crossEntropy,
 } from '@nerve/layers';
 import { BatchNorm2d } from '@nerve/norm';
-import type { Optimizer } from '@nerve/optim';
+import { CosineAnnealingLR, type Optimizer } from '@nerve/optim';
 import type { LabData } from '../experiment.js';
 
 /** Images [N, 1, 28, 28], normalized, and int32 labels [N]. */
@@ -197,14 +197,18 @@ export function drawShots(pool: Task, k: number, seed: number): Task {
  * Trains `model` for exactly `steps` steps of cross-entropy on shuffled
  * batches of `task` (reshuffled each pass, seeded), checking `signal` before
  * every step. A pass's last batch of one image is skipped, since
- * BatchNorm's training statistics need at least two.
+ * BatchNorm's training statistics need at least two. With `cosine`, the
+ * learning rate of every param group decays to 0 over the steps
+ * (Loshchilov & Hutter 2017), so the weights, and the BatchNorm running
+ * statistics that follow them, settle before evaluation.
  */
 export async function trainSteps(
   model: Module,
   optimizer: Optimizer,
   task: Task,
-  opts: { steps: number; batchSize: number; seed: number; signal?: AbortSignal },
+  opts: { steps: number; batchSize: number; seed: number; cosine?: boolean; signal?: AbortSignal },
 ): Promise<void> {
+  const scheduler = opts.cosine ? new CosineAnnealingLR(optimizer, { tMax: opts.steps }) : null;
   const loader = new DataLoader(new TensorDataset(task.x, task.y), {
     batchSize: Math.min(opts.batchSize, task.x.shape[0]),
     shuffle: true,
@@ -222,6 +226,7 @@ export async function trainSteps(
             optimizer.step();
             optimizer.zeroGrad();
           });
+          scheduler?.step();
           done++;
         }
       } finally {

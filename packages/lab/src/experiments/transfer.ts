@@ -43,6 +43,7 @@ interface Settings {
   pretrainImages: number;
   pretrainEpochs: number;
   pretrainLr: number;
+  schedule: string;
   steps: number;
   epochs: number;
   batchSize: number;
@@ -60,6 +61,7 @@ function settings(p: ParamValues): Settings {
     pretrainImages: p.pretrainImages as number,
     pretrainEpochs: p.pretrainEpochs as number,
     pretrainLr: p.pretrainLr as number,
+    schedule: p.schedule as string,
     steps: p.steps as number,
     epochs: p.epochs as number,
     batchSize: p.batchSize as number,
@@ -96,6 +98,7 @@ async function pretrain(split: TransferSplit, s: Settings, seed: number, ctx: La
       steps,
       batchSize: 64,
       seed,
+      cosine: s.schedule === 'cosine',
       signal: ctx.signal,
     });
   } catch (e) {
@@ -143,7 +146,13 @@ async function compare(
   seed: number,
   signal: AbortSignal | undefined,
 ): Promise<Record<Method, number>> {
-  const train = { steps: stepsFor(shots.x.shape[0], s), batchSize: s.batchSize, seed, signal };
+  const train = {
+    steps: stepsFor(shots.x.shape[0], s),
+    batchSize: s.batchSize,
+    seed,
+    cosine: s.schedule === 'cosine',
+    signal,
+  };
   // The new layers of every method start from the same initialization.
   const init = 1000 + seed;
 
@@ -428,6 +437,12 @@ export const transfer: Experiment = {
       min: 1,
       max: 50,
       description: 'pretraining epochs',
+    },
+    schedule: {
+      type: 'choice',
+      default: 'constant',
+      choices: ['constant', 'cosine'],
+      description: 'learning-rate schedule of pretraining, scratch and finetune',
     },
     pretrainLr: {
       type: 'number',

@@ -398,7 +398,7 @@ function summarize(results: Results, s: Settings, info: RunInfo) {
 
   const notes = [
     `The pretrained network reaches ${info.pretrainAcc.toFixed(3)} on the test images of classes 0–4 after ${s.pretrainEpochs} epoch${s.pretrainEpochs > 1 ? 's' : ''} on ${info.pretrainImages} images (${info.pretrainSeconds.toFixed(1)} s with loading).`,
-    `Scratch and finetune take the same number of Adam steps (batches of ${s.batchSize}: at least ${s.steps} steps and at least ${s.epochs} pass${s.epochs > 1 ? 'es' : ''} over the labelled images, so ${SHOTS.map((k) => stepsFor(5 * k, s)).join(', ')} steps at k = ${SHOTS.join(', ')}) from the same initialization of the new layers; the frozen backbone's features are computed once and a new linear head is trained on them for ${s.headEpochs} epochs.`,
+    `Scratch and finetune take the same number of Adam steps (batches of ${s.batchSize}: at least ${s.steps} steps and at least ${s.epochs} pass${s.epochs === 1 ? '' : 'es'} over the labelled images, so ${SHOTS.map((k) => stepsFor(5 * k, s)).join(', ')} steps at k = ${SHOTS.join(', ')}) from the same initialization of the new layers; the frozen backbone's features are computed once and a new linear head is trained on them for ${s.headEpochs} epochs.`,
   ];
   return {
     findings,
@@ -458,17 +458,17 @@ export const transfer: Experiment = {
       description: 'least Adam steps of scratch and finetune on the labelled images',
     },
     epochs: {
-      type: 'integer',
+      type: 'number',
       default: 3,
-      quick: 1,
-      min: 1,
+      quick: 0.5,
+      min: 0,
       description: 'least passes of scratch and finetune over the labelled images',
     },
     batchSize: {
       type: 'integer',
       default: 20,
       min: 2,
-      description: 'batch size on the few labels',
+      description: 'batch size on the labelled images',
     },
     lr: {
       type: 'number',

@@ -8,6 +8,7 @@ import { deadRelu } from './experiments/dead-relu.js';
 import { initDepth } from './experiments/init-depth.js';
 import { preprocessing } from './experiments/preprocessing.js';
 import { search } from './experiments/search.js';
+import { transfer } from './experiments/transfer.js';
 
 /**
  * The experiments, in lecture order. Each experiment module adds itself
@@ -21,7 +22,7 @@ export const experiments: readonly Experiment[] = [
   batchnorm,
   babysitting,
   search,
-  // transfer
+  transfer,
 ];
 
 /** The experiment with this id, or an error naming the known ones. */

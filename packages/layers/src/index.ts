@@ -8,6 +8,7 @@ export { Conv2d, type Conv2dLayerOptions } from './conv.js';
 export {
   MaxPool2d,
   AvgPool2d,
+  GlobalAvgPool2d,
   Flatten,
   type MaxPool2dOptions,
   type AvgPool2dOptions,

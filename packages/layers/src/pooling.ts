@@ -1,7 +1,7 @@
 /**
- * Pooling and reshaping layers: MaxPool2d, AvgPool2d, Flatten.
+ * Pooling and reshaping layers: MaxPool2d, AvgPool2d, GlobalAvgPool2d, Flatten.
  */
-import { NerveError, type Pair, type Tensor, avgPool2d, maxPool2d } from '@nerve/core';
+import { NerveError, type Pair, type Tensor, avgPool2d, maxPool2d, mean } from '@nerve/core';
 import { Module } from './module.js';
 import { pairArg, requireInput, run } from './util.js';
 
@@ -73,6 +73,20 @@ export class AvgPool2d extends Module {
     return run([x], () =>
       avgPool2d(x, this.kernelSize, { stride: this.stride, padding: this.padding }),
     );
+  }
+}
+
+/**
+ * Global average pooling: the mean of each channel over its whole plane,
+ * [N, C, H, W] → [N, C] (Lin et al. 2014; Keras's GlobalAveragePooling2D,
+ * PyTorch's AdaptiveAvgPool2d(1) followed by Flatten). The output has one
+ * value per channel whatever the input's height and width, so a classifier
+ * on top needs no Flatten and has C inputs.
+ */
+export class GlobalAvgPool2d extends Module {
+  forward(x: Tensor): Tensor {
+    requireInput('GlobalAvgPool2d', x, '[N, C, H, W]', (t) => t.rank === 4);
+    return run([x], () => mean(x, [2, 3]));
   }
 }
 

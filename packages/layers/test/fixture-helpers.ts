@@ -14,6 +14,7 @@ import {
   ELU,
   Flatten,
   GELU,
+  GlobalAvgPool2d,
   Identity,
   LeakyReLU,
   Linear,
@@ -138,6 +139,8 @@ export function buildLayer(spec: LayerSpec): Module {
       return new AvgPool2d(pair(a.kernelSize), { stride: a.stride, padding: a.padding });
     case 'Flatten':
       return new Flatten(a.startDim, a.endDim);
+    case 'GlobalAvgPool2d':
+      return new GlobalAvgPool2d();
     case 'Dropout':
       return new Dropout(a.p);
     case 'Maxout':

@@ -1,8 +1,18 @@
 import '@nerve/backend-cpu';
-import { Generator, type Tensor, manualSeed, ones, randn, tensor, tidy } from '@nerve/core';
+import {
+  Generator,
+  type Tensor,
+  gradCheck,
+  manualSeed,
+  memory,
+  ones,
+  randn,
+  tensor,
+  tidy,
+} from '@nerve/core';
 import { constant, getInitializer, heUniform, uniform, zeros as zerosInit } from '@nerve/init';
 import { describe, expect, it } from 'vitest';
-import { AvgPool2d, Conv2d, Flatten, Linear, MaxPool2d } from '../src/index.js';
+import { AvgPool2d, Conv2d, Flatten, GlobalAvgPool2d, Linear, MaxPool2d } from '../src/index.js';
 
 function values(t: Tensor): number[] {
   return Array.from(t.dataSync());
@@ -165,5 +175,32 @@ describe('shapes and validation', () => {
         ],
       ]);
     });
+  });
+
+  it('global average pooling: the mean of each channel plane, [N, C, H, W] → [N, C]', () => {
+    tidy(() => {
+      // Hand-computed: channel 0 holds 1..6 (mean 3.5), channel 1 holds 0, 0, 0, 0, 0, 12 (mean 2).
+      const x = tensor([1, 2, 3, 4, 5, 6, 0, 0, 0, 0, 0, 12], { shape: [1, 2, 2, 3] });
+      expect(new GlobalAvgPool2d().call(x).arraySync()).toEqual([[3.5, 2]]);
+      // Any plane size gives one value per channel.
+      expect(new GlobalAvgPool2d().call(randn([4, 5, 7, 3])).shape).toEqual([4, 5]);
+      expect(new GlobalAvgPool2d().parameters()).toEqual([]);
+    });
+    expect(() => new GlobalAvgPool2d().call(randn([3, 4]))).toThrow(
+      /GlobalAvgPool2d: expected a float32 input \[N, C, H, W\], received a float32 tensor \[3,4\]/,
+    );
+  });
+
+  it('global average pooling: its gradient matches finite differences', async () => {
+    const before = memory().numTensors;
+    const x = randn([2, 3, 4, 5], { seed: 11 });
+    // gradCheck's default tolerances (atol 1e-3, rtol 1e-2) suit float32 central
+    // differences with eps 1e-2; the mean is linear, so only rounding remains.
+    const r = await gradCheck((t) => new GlobalAvgPool2d().call(t), [x]);
+    expect(r.ok, JSON.stringify(r.worst)).toBe(true);
+    // Each input's gradient is 1/(H·W) times its output's weight: not all zero.
+    expect(Math.max(...Array.from(r.analytic[0] ?? [], Math.abs))).toBeGreaterThan(0);
+    x.dispose();
+    expect(memory().numTensors).toBe(before);
   });
 });

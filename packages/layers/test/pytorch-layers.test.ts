@@ -18,6 +18,7 @@ describe(`layers match PyTorch ${fx.torch} (forward and gradients of sum(y·R))`
       'Conv2d',
       'MaxPool2d',
       'AvgPool2d',
+      'GlobalAvgPool2d',
       'Flatten',
       'Dropout',
       'Identity',

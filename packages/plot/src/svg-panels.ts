@@ -32,7 +32,13 @@ export function histogramPanels(fig: HistogramFigure, width: number): Compositio
     options: {
       marginLeft: 40,
       x: axisOptions(fig.x, xDomain, many ? 2 : undefined),
-      y: { label: many ? null : 'count', grid: true, ticks: many ? 3 : undefined },
+      // SI-prefixed counts (40k) fit the narrow panels' left margin.
+      y: {
+        label: many ? null : 'count',
+        grid: true,
+        ticks: many ? 3 : undefined,
+        tickFormat: '~s',
+      },
       marks: [
         Plot.rectY(bins[i] ?? [], { x1: 'x1', x2: 'x2', y: 'c', fill: color, inset: 0.5 }),
         Plot.ruleY([0]),
@@ -51,7 +57,7 @@ export function histogramPanels(fig: HistogramFigure, width: number): Compositio
   };
 }
 
-/** Bars per category; several series as grouped bars with a legend. A log y axis gets dots. */
+/** Bars per category; several series as grouped bars with a legend. On a log y axis bars rise from the axis's lower end. */
 export function barPanels(fig: BarFigure, _width: number): Composition {
   const names = fig.series.map((s) => s.name);
   const colors = palette(names);
@@ -62,14 +68,18 @@ export function barPanels(fig: BarFigure, _width: number): Composition {
   );
   const dropped = fig.series.length * fig.categories.length - rows.length;
   const values = rows.map((r) => r.v);
-  const yDomain = domainOf(fig.y, fig.y.log ? values : [0, ...values]);
+  const fitted = domainOf(fig.y, fig.y.log ? values : [0, ...values]);
+  // Log bars rise from the decade at or below the smallest value, so even it shows.
+  const base = fig.y.log ? Math.min(fitted[0], 10 ** Math.floor(Math.log10(fitted[0]))) : 0;
+  const yDomain: [number, number] =
+    fig.y.log && fig.y.domain === undefined ? [base, fitted[1]] : fitted;
   const grouped = fig.series.length > 1;
   const longest = Math.max(0, ...fig.categories.map((c) => c.length));
   const rotate = longest * fig.categories.length * 6.5 > 560;
   const labels = rows.length <= 30;
   const at = grouped ? { fx: 'c', x: 's', y: 'v' } : { x: 'c', y: 'v' };
   const bar = fig.y.log
-    ? Plot.dot(rows, { ...at, fill: 's', r: 4 })
+    ? Plot.barY(rows, { ...at, y1: Math.max(base, yDomain[0]), y2: 'v', fill: 's' })
     : Plot.barY(rows, { ...at, fill: 's' });
   const panel: Panel = {
     height: (w) => Math.max(220, Math.round(w * 0.5)) + (rotate ? longest * 4 : 0),

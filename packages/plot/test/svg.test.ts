@@ -126,6 +126,20 @@ describe('figureToSvg', () => {
     expect(n).toBe(6);
   });
 
+  it('draws bars on a log axis too, the smallest one included', () => {
+    const fig = {
+      ...bars,
+      y: { label: 'gradient norm', log: true },
+      series: [{ name: 'g', values: [4.7e-4, 0.25, 0.26] }],
+    };
+    const b = parseXml(figureToSvg(fig));
+    const rects = byAriaLabel(b, 'bar').flatMap((g) =>
+      descendants(g).filter((e) => e.name === 'rect'),
+    );
+    expect(rects).toHaveLength(3);
+    for (const r of rects) expect(Number(r.attrs.height)).toBeGreaterThan(1);
+  });
+
   it('keeps equal units on both axes of a square scatter', () => {
     const root = parseXml(figureToSvg({ ...scatter, facet: false }));
     const scale = (axis: 'x' | 'y') => {

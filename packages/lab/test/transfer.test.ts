@@ -129,8 +129,14 @@ describe('lab transfer', () => {
     for (const f of r.findings) expect(f.held, `${f.statement}: ${f.measured}`).toBe(true);
     expect(r.held).toBe(true);
     const rows = r.tables[1].rows;
-    // Draws: 4 at k = 5 and 20, 1 at k = 200 (the defaults).
-    expect(rows.map((row) => row[0])).toEqual([5, 5, 5, 5, 20, 20, 20, 20, 200]);
+    // Draws: `draws` at k = 5 and 20, `largeDraws` at k = 200 (the defaults).
+    const draws = transfer.params.draws.default as number;
+    const largeDraws = transfer.params.largeDraws.default as number;
+    expect(rows.map((row) => row[0])).toEqual([
+      ...Array(draws).fill(5),
+      ...Array(draws).fill(20),
+      ...Array(largeDraws).fill(200),
+    ]);
     const scratch20 = meanAt(rows, 20, 2);
     const frozen20 = meanAt(rows, 20, 3);
     const finetune20 = meanAt(rows, 20, 4);

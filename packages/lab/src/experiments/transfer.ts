@@ -5,7 +5,7 @@
  * linear head, and finetuning everything from the pretrained weights. The
  * lecture's table of how much to retrain for how much data, measured.
  */
-import { type Tensor, manualSeed } from '@nerve/core';
+import { NerveError, type Tensor, manualSeed } from '@nerve/core';
 import { Sequential } from '@nerve/layers';
 import { Adam } from '@nerve/optim';
 import type { BarFigure, Figure, Finding, LineFigure, Table } from '@nerve/plot';
@@ -198,7 +198,20 @@ async function compare(
     Object.entries(pretrained.stateDict()).filter(([k]) => Number(k.split('.')[0]) < HEAD),
   );
   try {
-    model.loadStateDict({ ...backboneState, ...(probe ?? {}) }, { strict: false });
+    // Not strict (the head is new without the probe), so check that every
+    // given tensor found its place.
+    const { unexpectedKeys } = model.loadStateDict(
+      { ...backboneState, ...(probe ?? {}) },
+      { strict: false },
+    );
+    if (unexpectedKeys.length > 0) {
+      model.dispose();
+      throw new NerveError(
+        'lab transfer',
+        'backbone and head weights of the CNN',
+        `${unexpectedKeys}`,
+      );
+    }
   } finally {
     for (const t of Object.values(probe ?? {})) t.dispose();
   }

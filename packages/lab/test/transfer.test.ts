@@ -101,10 +101,13 @@ describe('lab transfer', () => {
   }, 60_000);
 
   it('the same seed gives the same result', async () => {
-    // A tiny setting: determinism does not need a good network. The cosine
-    // schedule is on here so that its path runs too.
+    // A tiny setting: determinism does not need a good network. The 14×14
+    // images, the constant schedule and finetuning under a new head are on
+    // here so that those paths run too (the defaults run in the other tests).
     const params = {
-      schedule: 'cosine',
+      resolution: '14',
+      schedule: 'constant',
+      finetuneHead: 'new',
       pretrainImages: 200,
       steps: 2,
       batchSize: 100,
@@ -117,11 +120,13 @@ describe('lab transfer', () => {
     expect(b.findings).toEqual(a.findings);
   }, 120_000);
 
-  // Quick mode (one draw, 1,000 pretraining images seen once) cannot show the
+  // Quick mode (one draw, 640 pretraining images seen once) cannot show the
   // gain: a single draw's gain varies by about ±5 points (measured at the
-  // defaults: per-draw gains −0.1 to 9.4 points at k = 20). The claims are
-  // checked at the default settings, the smallest that show them (about 50 s
-  // of CPU time on one core).
+  // defaults: per-draw gains −4.4 to 12.6 points at k = 20 over seeds 0–4).
+  // The claims are checked at the default settings and seed (about 46 s on
+  // one core). At seeds 1–4 the gain at k = 20 was +4.4, +4.0, +1.1 and +6.2
+  // points (docs/lab/transfer.md): another seed is not asserted here, both
+  // for the test's time and because seed 3 misses the bar.
   it("default settings: finetuning gains at least 3 points at k = 20, and the table has the lecture's shape", async () => {
     const before = memory().numTensors;
     const r = await runExperiment(transfer, { data: nodeLabData });
@@ -129,8 +134,14 @@ describe('lab transfer', () => {
     for (const f of r.findings) expect(f.held, `${f.statement}: ${f.measured}`).toBe(true);
     expect(r.held).toBe(true);
     const rows = r.tables[1].rows;
-    // Draws: 4 at k = 5 and 20, 1 at k = 200 (the defaults).
-    expect(rows.map((row) => row[0])).toEqual([5, 5, 5, 5, 20, 20, 20, 20, 200]);
+    // Draws: `draws` at k = 5 and 20, `largeDraws` at k = 200 (the defaults).
+    const draws = transfer.params.draws.default as number;
+    const largeDraws = transfer.params.largeDraws.default as number;
+    expect(rows.map((row) => row[0])).toEqual([
+      ...Array(draws).fill(5),
+      ...Array(draws).fill(20),
+      ...Array(largeDraws).fill(200),
+    ]);
     const scratch20 = meanAt(rows, 20, 2);
     const frozen20 = meanAt(rows, 20, 3);
     const finetune20 = meanAt(rows, 20, 4);

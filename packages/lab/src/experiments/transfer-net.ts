@@ -9,6 +9,7 @@ import {
   NerveError,
   type Tensor,
   argmax,
+  avgPool2d,
   eq,
   indexSelect,
   narrow,
@@ -32,7 +33,7 @@ import { BatchNorm2d } from '@nerve/norm';
 import { CosineAnnealingLR, type Optimizer } from '@nerve/optim';
 import type { LabData } from '../experiment.js';
 
-/** Images [N, 1, 28, 28], normalized, and int32 labels [N]. */
+/** Images [N, 1, 28, 28] (or [N, 1, 14, 14] average-pooled), normalized, and int32 labels [N]. */
 export interface Task {
   x: Tensor;
   y: Tensor;
@@ -101,19 +102,24 @@ function rowsOf(labels: Int32Array, lo: number, hi: number, limit: number): numb
   return out;
 }
 
-/** Rows of a dataset, (x − mean) / std, labels shifted by −offset. */
+/** Images of rows, average-pooled by `pool` (1: as they are, 2: 28×28 → 14×14). */
+function images(ds: TensorDataset, rows: readonly number[], pool: number): Tensor {
+  return tidy(() => {
+    const x = indexSelect(ds.tensors[0], 0, tensor(Int32Array.from(rows)));
+    return pool > 1 ? avgPool2d(x, pool) : x;
+  });
+}
+
+/** Rows of a dataset, average-pooled, (x − mean) / std, labels shifted by −offset. */
 function take(
   ds: TensorDataset,
   rows: readonly number[],
   offset: number,
-  mean: number,
-  std: number,
+  norm: { mean: number; std: number; pool: number },
 ): Task {
   const labels = ds.tensors[1].dataSync() as Int32Array;
   return tidy(() => ({
-    x: indexSelect(ds.tensors[0], 0, tensor(Int32Array.from(rows)))
-      .sub(mean)
-      .div(std),
+    x: images(ds, rows, norm.pool).sub(norm.mean).div(norm.std),
     y: tensor(Int32Array.from(rows, (r) => labels[r] - offset)),
   }));
 }
@@ -122,29 +128,34 @@ function take(
  * Loads Fashion-MNIST through the lab's data and splits it: the first
  * `pretrainImages` training images of classes 0–4, the first POOL_IMAGES of
  * 5–9 as the pool, and the first `testImages` test images of each half.
- * Pixels are standardized with the pretraining images' mean and std, as a
- * pretrained network's users would.
+ * With `resolution` 14 every image is average-pooled 2×2 first (28×28 →
+ * 14×14: every convolution a quarter of the work). Pixels are standardized
+ * with the pretraining images' mean and std, as a pretrained network's
+ * users would.
  */
 export async function loadSplit(
   data: LabData,
   pretrainImages: number,
   testImages: number,
+  resolution: 28 | 14 = 28,
 ): Promise<TransferSplit> {
   const { train, test } = await data.fashionMnist();
   try {
     const trainLabels = train.tensors[1].dataSync() as Int32Array;
     const testLabels = test.tensors[1].dataSync() as Int32Array;
     const preRows = rowsOf(trainLabels, 0, 5, pretrainImages);
+    const pool = 28 / resolution;
     const [mean, std] = tidy(() => {
-      const x = indexSelect(train.tensors[0], 0, tensor(Int32Array.from(preRows)));
+      const x = images(train, preRows, pool);
       const m = x.mean().dataSync()[0];
       return [m, Math.sqrt(x.sub(m).square().mean().dataSync()[0])];
     });
+    const norm = { mean, std, pool };
     return {
-      pretrain: take(train, preRows, 0, mean, std),
-      pretrainTest: take(test, rowsOf(testLabels, 0, 5, testImages), 0, mean, std),
-      pool: take(train, rowsOf(trainLabels, 5, 10, POOL_IMAGES), 5, mean, std),
-      test: take(test, rowsOf(testLabels, 5, 10, testImages), 5, mean, std),
+      pretrain: take(train, preRows, 0, norm),
+      pretrainTest: take(test, rowsOf(testLabels, 0, 5, testImages), 0, norm),
+      pool: take(train, rowsOf(trainLabels, 5, 10, POOL_IMAGES), 5, norm),
+      test: take(test, rowsOf(testLabels, 5, 10, testImages), 5, norm),
     };
   } finally {
     train.dispose();

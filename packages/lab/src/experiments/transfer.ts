@@ -5,7 +5,7 @@
  * linear head, and finetuning everything from the pretrained weights. The
  * lecture's table of how much to retrain for how much data, measured.
  */
-import { type Tensor, manualSeed } from '@nerve/core';
+import { NerveError, type Tensor, manualSeed } from '@nerve/core';
 import { Sequential } from '@nerve/layers';
 import { Adam } from '@nerve/optim';
 import type { BarFigure, Figure, Finding, LineFigure, Table } from '@nerve/plot';
@@ -40,6 +40,7 @@ type Results = Map<number, Record<Method, number[]>>;
 
 interface Settings {
   channels: number[];
+  resolution: 28 | 14;
   pretrainImages: number;
   pretrainEpochs: number;
   pretrainLr: number;
@@ -49,6 +50,7 @@ interface Settings {
   batchSize: number;
   lr: number;
   backboneLr: number;
+  finetuneHead: 'probe' | 'new';
   headEpochs: number;
   draws: number;
   largeDraws: number;
@@ -58,6 +60,7 @@ interface Settings {
 function settings(p: ParamValues): Settings {
   return {
     channels: String(p.channels).split('/').map(Number),
+    resolution: Number(p.resolution) as 28 | 14,
     pretrainImages: p.pretrainImages as number,
     pretrainEpochs: p.pretrainEpochs as number,
     pretrainLr: p.pretrainLr as number,
@@ -67,6 +70,7 @@ function settings(p: ParamValues): Settings {
     batchSize: p.batchSize as number,
     lr: p.lr as number,
     backboneLr: p.backboneLr as number,
+    finetuneHead: p.finetuneHead as 'probe' | 'new',
     headEpochs: p.headEpochs as number,
     draws: p.draws as number,
     largeDraws: p.largeDraws as number,
@@ -165,6 +169,7 @@ async function compare(
   signal?.throwIfAborted();
   const feats = extractFeatures(backbone, shots.x);
   let frozenAcc: number;
+  let probe: Record<string, Tensor> | null = null;
   try {
     const { head } = await trainLinearHead(feats, shots.y, {
       epochs: s.headEpochs,
@@ -173,18 +178,43 @@ async function compare(
       seed: init + 3,
     });
     frozenAcc = accuracy(head, testFeatures, split.test.y);
+    if (s.finetuneHead === 'probe') {
+      // Kept (as copies) for finetuning to start from; the head itself is freed.
+      probe = Object.fromEntries(
+        Object.entries(head.stateDict()).map(([k, v]) => [`${HEAD}.${k}`, v.clone()]),
+      );
+    }
     head.dispose();
   } finally {
     feats.dispose();
   }
   signal?.throwIfAborted();
 
-  // Finetune: the pretrained backbone (at backboneLr) under a new head (at lr).
+  // Finetune: the pretrained backbone (at backboneLr) under a head (at lr):
+  // with finetuneHead 'probe', the linear head just trained on the frozen
+  // features (linear probing then finetuning, Kumar et al. 2022), else a new one.
   const model = transferCnn(s.channels, 5, init);
   const backboneState = Object.fromEntries(
     Object.entries(pretrained.stateDict()).filter(([k]) => Number(k.split('.')[0]) < HEAD),
   );
-  model.loadStateDict(backboneState, { strict: false });
+  try {
+    // Not strict (the head is new without the probe), so check that every
+    // given tensor found its place.
+    const { unexpectedKeys } = model.loadStateDict(
+      { ...backboneState, ...(probe ?? {}) },
+      { strict: false },
+    );
+    if (unexpectedKeys.length > 0) {
+      model.dispose();
+      throw new NerveError(
+        'lab transfer',
+        'backbone and head weights of the CNN',
+        `${unexpectedKeys}`,
+      );
+    }
+  } finally {
+    for (const t of Object.values(probe ?? {})) t.dispose();
+  }
   const groups = discriminativeParamGroups(
     model,
     [
@@ -205,7 +235,7 @@ async function run(params: ParamValues, ctx: LabContext) {
   const progress = (fraction: number, message: string) => ctx.onProgress?.({ fraction, message });
   const t0 = performance.now();
   progress(0, 'loading Fashion-MNIST');
-  const split = await loadSplit(ctx.data, s.pretrainImages, s.testImages);
+  const split = await loadSplit(ctx.data, s.pretrainImages, s.testImages, s.resolution);
   const results: Results = new Map();
   try {
     ctx.signal?.throwIfAborted();
@@ -397,8 +427,8 @@ function summarize(results: Results, s: Settings, info: RunInfo) {
   };
 
   const notes = [
-    `The pretrained network reaches ${info.pretrainAcc.toFixed(3)} on the test images of classes 0–4 after ${s.pretrainEpochs} epoch${s.pretrainEpochs > 1 ? 's' : ''} on ${info.pretrainImages} images (${info.pretrainSeconds.toFixed(1)} s with loading).`,
-    `Scratch and finetune take the same number of Adam steps (batches of ${s.batchSize}: at least ${s.steps} steps and at least ${s.epochs} pass${s.epochs === 1 ? '' : 'es'} over the labelled images, so ${SHOTS.map((k) => stepsFor(5 * k, s)).join(', ')} steps at k = ${SHOTS.join(', ')}) from the same initialization of the new layers; the frozen backbone's features are computed once and a new linear head is trained on them for ${s.headEpochs} epochs.`,
+    `The pretrained network reaches ${info.pretrainAcc.toFixed(3)} on the test images of classes 0–4 after ${s.pretrainEpochs} epoch${s.pretrainEpochs > 1 ? 's' : ''} on ${info.pretrainImages} images of ${s.resolution}×${s.resolution} (${info.pretrainSeconds.toFixed(1)} s with loading).`,
+    `Scratch and finetune take the same number of Adam steps (batches of ${s.batchSize}: at least ${s.steps} steps and at least ${s.epochs} pass${s.epochs === 1 ? '' : 'es'} over the labelled images, so ${SHOTS.map((k) => stepsFor(5 * k, s)).join(', ')} steps at k = ${SHOTS.join(', ')}${s.schedule === 'cosine' ? ', the learning rate decaying to 0 on a cosine' : ''}) from the same initialization of the new layers; the frozen backbone's features are computed once and a new linear head is trained on them for ${s.headEpochs} epochs${s.finetuneHead === 'probe' ? ', and finetuning starts from that head' : ''}.`,
   ];
   return {
     findings,
@@ -422,9 +452,16 @@ export const transfer: Experiment = {
       choices: ['8/16/32', '16/32/64'],
       description: 'channels of the three convolutions',
     },
+    resolution: {
+      type: 'choice',
+      default: '28',
+      choices: ['28', '14'],
+      description:
+        'image side: 14 average-pools every image 2×2 (a quarter of the convolution work)',
+    },
     pretrainImages: {
       type: 'integer',
-      default: 4000,
+      default: 8000,
       quick: 640,
       min: 100,
       max: 30000,
@@ -432,7 +469,7 @@ export const transfer: Experiment = {
     },
     pretrainEpochs: {
       type: 'integer',
-      default: 3,
+      default: 2,
       quick: 1,
       min: 1,
       max: 50,
@@ -440,8 +477,8 @@ export const transfer: Experiment = {
     },
     schedule: {
       type: 'choice',
-      default: 'constant',
-      choices: ['constant', 'cosine'],
+      default: 'cosine',
+      choices: ['cosine', 'constant'],
       description: 'learning-rate schedule of pretraining, scratch and finetune',
     },
     pretrainLr: {
@@ -481,6 +518,13 @@ export const transfer: Experiment = {
       default: 3e-3,
       min: 0,
       description: 'Adam learning rate of the pretrained layers when finetuning',
+    },
+    finetuneHead: {
+      type: 'choice',
+      default: 'probe',
+      choices: ['probe', 'new'],
+      description:
+        "finetuning's head: the linear head trained on the frozen features (probe), or a new one",
     },
     headEpochs: {
       type: 'integer',

@@ -125,7 +125,7 @@ describe('lab transfer', () => {
   // defaults: per-draw gains −4.4 to 12.6 points at k = 20 over seeds 0–4).
   // The claims are checked at the default settings and seed (about 46 s on
   // one core). At seeds 1–4 the gain at k = 20 was +4.4, +4.0, +1.1 and +6.2
-  // points (docs/lab/transfer.md): another seed is not asserted here, both
+  // points (docs/lab.md, transfer): another seed is not asserted here, both
   // for the test's time and because seed 3 misses the bar.
   it("default settings: finetuning gains at least 3 points at k = 20, and the table has the lecture's shape", async () => {
     const before = memory().numTensors;

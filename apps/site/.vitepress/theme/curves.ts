@@ -1,0 +1,52 @@
+/**
+ * The home demo's live curves, drawn with @nerve/plot in the page's own
+ * document (its browser entry: no linkedom). The plot library is imported
+ * on first use, so it is not part of the page's initial JavaScript.
+ */
+import type { Figure } from '@nerve/plot';
+
+export interface CurvePoint {
+  x: number;
+  y: number;
+}
+export interface EpochRow {
+  epoch: number;
+  trainLoss: number;
+  testLoss: number;
+  trainAcc: number;
+  testAcc: number;
+}
+
+let plot: Promise<typeof import('@nerve/plot')> | undefined;
+
+/** Redraws both figures into their containers (replacing what was there). */
+export async function drawCurves(
+  lossEl: HTMLElement,
+  accEl: HTMLElement,
+  steps: CurvePoint[],
+  epochs: EpochRow[],
+): Promise<void> {
+  plot ??= import('@nerve/plot');
+  const { figureToSvg } = await plot;
+  const loss: Figure = {
+    kind: 'line',
+    id: 'digits-loss',
+    title: 'Training loss per step',
+    x: { label: 'step' },
+    y: { label: 'cross-entropy', log: true },
+    series: [{ name: 'batch loss', x: steps.map((p) => p.x), y: steps.map((p) => p.y) }],
+  };
+  const acc: Figure = {
+    kind: 'line',
+    id: 'digits-accuracy',
+    title: 'Accuracy per epoch',
+    x: { label: 'epoch' },
+    y: { label: 'accuracy', domain: [0, 1] },
+    series: [
+      { name: 'train', x: epochs.map((r) => r.epoch), y: epochs.map((r) => r.trainAcc) },
+      { name: 'test', x: epochs.map((r) => r.epoch), y: epochs.map((r) => r.testAcc) },
+    ],
+  };
+  if (steps.length > 0) lossEl.innerHTML = figureToSvg(loss, { width: 440 });
+  if (epochs.length > 0) accEl.innerHTML = figureToSvg(acc, { width: 440 });
+}

@@ -1,0 +1,13 @@
+/** The default VitePress theme plus nerve's demo components. */
+import type { Theme } from 'vitepress';
+import DefaultTheme from 'vitepress/theme';
+import DigitsDemo from './DigitsDemo.vue';
+import LabRunner from './LabRunner.vue';
+
+export default {
+  extends: DefaultTheme,
+  enhanceApp({ app }) {
+    app.component('DigitsDemo', DigitsDemo);
+    app.component('LabRunner', LabRunner);
+  },
+} satisfies Theme;

@@ -5,6 +5,10 @@
  * (docs/x.md → /guide/x, apps/site/pages/x.md → /x). Nothing loads from a
  * CDN: no external fonts, no analytics, no search service.
  */
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Plugin } from 'vite';
 import { defineConfig } from 'vitepress';
 import { siteExperiments } from './experiments.js';
 
@@ -22,10 +26,60 @@ const guides: [string, string][] = [
   ['contributing', 'Working on nerve'],
 ];
 
+const packagesDir = fileURLToPath(new URL('../../../packages/', import.meta.url));
+
+/**
+ * Keeps the modules that the workspace packages list under `sideEffects`
+ * (e.g. @nerve/core's ops/methods.ts, which installs the Tensor methods).
+ * Vite matches those lists against the package's path as linked in
+ * node_modules, while the sources resolve to their real paths, so without
+ * this the build drops them as side-effect free.
+ */
+function workspaceSideEffects(): Plugin {
+  const lists = new Map<string, string[] | boolean>();
+  const listOf = (pkg: string): string[] | boolean => {
+    let l = lists.get(pkg);
+    if (l === undefined) {
+      try {
+        const json = JSON.parse(readFileSync(join(packagesDir, pkg, 'package.json'), 'utf8'));
+        l = json.sideEffects ?? true;
+      } catch {
+        l = true;
+      }
+      lists.set(pkg, l as string[] | boolean);
+    }
+    return l as string[] | boolean;
+  };
+  return {
+    name: 'nerve-workspace-side-effects',
+    transform(code, id) {
+      const rel = relative(packagesDir, id.split('?')[0]);
+      if (rel.startsWith('..')) return null;
+      const [pkg, ...rest] = rel.split('/');
+      const list = listOf(pkg);
+      const file = `./${rest.join('/')}`;
+      // A listed module, or a package's entry: Rollup does not follow the
+      // side-effect imports of a module it considers free of side effects.
+      const keep = Array.isArray(list) && (list.includes(file) || file === './src/index.ts');
+      return keep ? { code, moduleSideEffects: true, map: null } : null;
+    },
+  };
+}
+
 export default defineConfig({
   title: 'nerve',
   description: 'Neural networks in TypeScript: train in the browser, run the lecture’s experiments.',
   lang: 'en-US',
+  // An inline icon: no request for /favicon.ico (which would 404 on a bare static host).
+  head: [
+    [
+      'link',
+      {
+        rel: 'icon',
+        href: "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Ccircle cx='8' cy='8' r='7' fill='%233451b2'/%3E%3C/svg%3E",
+      },
+    ],
+  ],
   srcDir: '../..',
   srcExclude: [
     '*.md',
@@ -75,7 +129,8 @@ export default defineConfig({
     // Workspace packages resolve to their TypeScript sources; 'browser'
     // picks @nerve/data's and @nerve/plot's browser entries.
     resolve: { conditions: ['@nerve/source', 'browser'] },
-    worker: { format: 'es' },
+    plugins: [workspaceSideEffects()],
+    worker: { format: 'es', plugins: () => [workspaceSideEffects()] },
     server: { fs: { allow: ['../..'] } },
     build: { chunkSizeWarningLimit: 2000 },
   },

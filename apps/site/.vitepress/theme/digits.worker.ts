@@ -152,7 +152,10 @@ function predict(pixels: number[]): number[] {
 onmessage = (ev: MessageEvent<DigitsRequest>) => {
   const req = ev.data;
   if (req.type === 'train') {
-    train(req).catch((e: unknown) => post({ type: 'error', text: String((e as Error)?.message ?? e) }));
+    train(req).catch((e: unknown) => {
+      console.error(e);
+      post({ type: 'error', text: String((e as Error)?.message ?? e) });
+    });
   } else {
     try {
       post({ type: 'prediction', probs: predict(req.pixels) });

@@ -131,7 +131,8 @@ describe.runIf(haveChromium || required)('the site in headless chromium', () => 
     await page.waitForFunction(
       () => (globalThis as unknown as { __digitsDemo: { state(): { probs: number[] | null } } }).__digitsDemo.state().probs !== null,
     );
-    const { probs } = await state();
+    const { probs, preview } = (await state()) as State & { preview: number[] };
+    console.log('drawn 7 as 8x8:', JSON.stringify(preview));
     if (probs === null) throw new Error('no prediction');
     expect(probs.indexOf(Math.max(...probs))).toBe(7);
     await page.screenshot({ path: join(shots, 'home-drawn-7.png'), fullPage: true });

@@ -4,8 +4,7 @@
  * 32×32 bitmaps counted in 4×4 blocks, so a pixel is the number of inked
  * cells of its block (0..16): averaging the ink over the block and scaling
  * by 16 is the same measure. The drawing is first cropped to its bounding
- * box and centred in a square with a margin, as the scanned digits fill
- * their box. Returns null for an empty canvas.
+ * box and centred in a square, as the scanned digits fill their box. Returns null for an empty canvas.
  */
 export function downsample(rgba: Uint8ClampedArray, width: number, height: number): number[] | null {
   let x0 = width;
@@ -23,8 +22,9 @@ export function downsample(rgba: Uint8ClampedArray, width: number, height: numbe
     }
   }
   if (x1 < 0) return null;
-  // A square box around the ink, centred, with a small margin.
-  const side = Math.max(x1 - x0 + 1, y1 - y0 + 1) * 1.1;
+  // A square box around the ink, centred: the height fills the 8 rows, as in
+  // UCI's digits (whose mean images use every row but rarely the edge columns).
+  const side = Math.max(x1 - x0 + 1, y1 - y0 + 1) * 1.05;
   const cx = (x0 + x1 + 1) / 2;
   const cy = (y0 + y1 + 1) / 2;
   const out: number[] = [];

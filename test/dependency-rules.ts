@@ -52,7 +52,8 @@ export interface ImportRef {
   line: number;
 }
 
-const SOURCE = /\.(?:ts|tsx|mts|cts|js|mjs|cjs)$/;
+// .vue: the site's components import packages in their <script> blocks.
+const SOURCE = /\.(?:ts|tsx|mts|cts|js|mjs|cjs|vue)$/;
 const SKIP_DIRS = new Set(['node_modules', 'dist', '.turbo']);
 
 function walk(dir: string): string[] {

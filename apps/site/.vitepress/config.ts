@@ -8,7 +8,6 @@
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Plugin } from 'vite';
 import { defineConfig } from 'vitepress';
 import { siteExperiments } from './experiments.js';
 
@@ -35,7 +34,7 @@ const packagesDir = fileURLToPath(new URL('../../../packages/', import.meta.url)
  * node_modules, while the sources resolve to their real paths, so without
  * this the build drops them as side-effect free.
  */
-function workspaceSideEffects(): Plugin {
+function workspaceSideEffects() {
   const lists = new Map<string, string[] | boolean>();
   const listOf = (pkg: string): string[] | boolean => {
     let l = lists.get(pkg);
@@ -52,7 +51,7 @@ function workspaceSideEffects(): Plugin {
   };
   return {
     name: 'nerve-workspace-side-effects',
-    transform(code, id) {
+    transform(code: string, id: string) {
       const rel = relative(packagesDir, id.split('?')[0]);
       if (rel.startsWith('..')) return null;
       const [pkg, ...rest] = rel.split('/');
@@ -68,7 +67,8 @@ function workspaceSideEffects(): Plugin {
 
 export default defineConfig({
   title: 'nerve',
-  description: 'Neural networks in TypeScript: train in the browser, run the lecture’s experiments.',
+  description:
+    'Neural networks in TypeScript: train in the browser, run the lecture’s experiments.',
   lang: 'en-US',
   // An inline icon: no request for /favicon.ico (which would 404 on a bare static host).
   head: [

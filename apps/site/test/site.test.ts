@@ -27,7 +27,8 @@ function pages(): string[] {
   const walk = (dir: string, prefix: string) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       if (e.isDirectory() && e.name !== 'assets') walk(join(dir, e.name), `${prefix}${e.name}/`);
-      else if (e.isFile() && e.name.endsWith('.html') && e.name !== '404.html') out.push(prefix + e.name);
+      else if (e.isFile() && e.name.endsWith('.html') && e.name !== '404.html')
+        out.push(prefix + e.name);
     }
   };
   walk(dist, '');
@@ -82,7 +83,10 @@ describe.runIf(haveChromium || required)('the site in headless chromium', () => 
       await page.goto(server.url + p, { waitUntil: 'networkidle' });
       // Isolation is on, so SharedArrayBuffer is available to the backends.
       expect(await page.evaluate(() => globalThis.crossOriginIsolated), p).toBe(true);
-      await page.screenshot({ path: join(shots, `${p.replaceAll('/', '_')}.png`), fullPage: false });
+      await page.screenshot({
+        path: join(shots, `${p.replaceAll('/', '_')}.png`),
+        fullPage: false,
+      });
     }
     await page.close();
     expect(problems).toEqual([]);
@@ -108,13 +112,29 @@ describe.runIf(haveChromium || required)('the site in headless chromium', () => 
           }),
       );
       worstDelay = Math.max(worstDelay, t);
-      const s = await page.evaluate(() => (globalThis as unknown as { __digitsDemo: { state(): { running: boolean; trained: boolean; status: string } } }).__digitsDemo.state());
+      const s = await page.evaluate(() =>
+        (
+          globalThis as unknown as {
+            __digitsDemo: { state(): { running: boolean; trained: boolean; status: string } };
+          }
+        ).__digitsDemo.state(),
+      );
       if (!s.running) break;
       await page.waitForTimeout(100);
     }
-    type State = { trained: boolean; testAccuracy: number; seconds: number; firstAbove97: number | null; epochs: number; probs: number[] | null; status: string };
+    type State = {
+      trained: boolean;
+      testAccuracy: number;
+      seconds: number;
+      firstAbove97: number | null;
+      epochs: number;
+      probs: number[] | null;
+      status: string;
+    };
     const state = (): Promise<State> =>
-      page.evaluate(() => (globalThis as unknown as { __digitsDemo: { state(): State } }).__digitsDemo.state());
+      page.evaluate(() =>
+        (globalThis as unknown as { __digitsDemo: { state(): State } }).__digitsDemo.state(),
+      );
     const s = await state();
     expect(s.status).not.toMatch(/error/);
     expect(s.trained).toBe(true);
@@ -129,7 +149,10 @@ describe.runIf(haveChromium || required)('the site in headless chromium', () => 
     // A stored stroke of a 7 (the demo's own "draw a 7" strokes).
     await page.click('text=draw a 7');
     await page.waitForFunction(
-      () => (globalThis as unknown as { __digitsDemo: { state(): { probs: number[] | null } } }).__digitsDemo.state().probs !== null,
+      () =>
+        (
+          globalThis as unknown as { __digitsDemo: { state(): { probs: number[] | null } } }
+        ).__digitsDemo.state().probs !== null,
     );
     const { probs, preview } = (await state()) as State & { preview: number[] };
     console.log('drawn 7 as 8x8:', JSON.stringify(preview));

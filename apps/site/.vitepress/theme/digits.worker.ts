@@ -6,7 +6,13 @@
  */
 import '@nerve/backend-cpu';
 import { type Tensor, noGrad, setBackend, tensor, tidy } from '@nerve/core';
-import { DataLoader, Standardize, TensorDataset, loadDigitsFromGzip, trainValSplit } from '@nerve/data';
+import {
+  DataLoader,
+  Standardize,
+  TensorDataset,
+  loadDigitsFromGzip,
+  trainValSplit,
+} from '@nerve/data';
 import { Linear, ReLU, Sequential, crossEntropy } from '@nerve/layers';
 import { createOptimizer } from '@nerve/optim';
 import { fit } from '@nerve/train';
@@ -111,7 +117,12 @@ async function train(req: Extract<DigitsRequest, { type: 'train' }>): Promise<vo
       ],
     });
     const last = await evalAccuracy(test);
-    post({ type: 'done', seconds: (performance.now() - t0) / 1000, testAccuracy: last, firstAbove97 });
+    post({
+      type: 'done',
+      seconds: (performance.now() - t0) / 1000,
+      testAccuracy: last,
+      firstAbove97,
+    });
   } finally {
     opt.disposeState();
     train.dispose();
@@ -138,7 +149,8 @@ function evalAccuracy(test: TensorDataset): number {
 function predict(pixels: number[]): number[] {
   const m = model;
   const s = scaler;
-  if (m === undefined || s === undefined) throw new Error('predict: expected a trained model, received none (train first)');
+  if (m === undefined || s === undefined)
+    throw new Error('predict: expected a trained model, received none (train first)');
   m.eval();
   const logits = noGrad(() =>
     tidy(() => Array.from(m.forward(s.transform(tensor([pixels]))).dataSync())),
@@ -149,7 +161,7 @@ function predict(pixels: number[]): number[] {
   return e.map((v) => v / sum);
 }
 
-onmessage = (ev: MessageEvent<DigitsRequest>) => {
+addEventListener('message', (ev: MessageEvent<DigitsRequest>) => {
   const req = ev.data;
   if (req.type === 'train') {
     train(req).catch((e: unknown) => {
@@ -163,4 +175,4 @@ onmessage = (ev: MessageEvent<DigitsRequest>) => {
       post({ type: 'error', text: String((e as Error)?.message ?? e) });
     }
   }
-};
+});

@@ -6,7 +6,11 @@
  * by 16 is the same measure. The drawing is first cropped to its bounding
  * box and centred in a square, as the scanned digits fill their box. Returns null for an empty canvas.
  */
-export function downsample(rgba: Uint8ClampedArray, width: number, height: number): number[] | null {
+export function downsample(
+  rgba: Uint8ClampedArray,
+  width: number,
+  height: number,
+): number[] | null {
   let x0 = width;
   let y0 = height;
   let x1 = -1;
@@ -36,7 +40,8 @@ export function downsample(rgba: Uint8ClampedArray, width: number, height: numbe
         for (let j = 0; j < sub; j++) {
           const sx = Math.floor(cx - side / 2 + ((c + (j + 0.5) / sub) * side) / 8);
           const sy = Math.floor(cy - side / 2 + ((r + (i + 0.5) / sub) * side) / 8);
-          if (sx >= 0 && sy >= 0 && sx < width && sy < height) sum += rgba[4 * (sy * width + sx)] / 255;
+          if (sx >= 0 && sy >= 0 && sx < width && sy < height)
+            sum += rgba[4 * (sy * width + sx)] / 255;
         }
       }
       out.push(Math.round((16 * sum) / (sub * sub)));

@@ -40,21 +40,21 @@ const browserLabData: LabData = {
 
 const post = (m: LabMessage): void => postMessage(m);
 
-onmessage = (ev: MessageEvent<LabRequest>) => {
+addEventListener('message', (ev: MessageEvent<LabRequest>) => {
   const { id, quick, params, seed } = ev.data;
   Promise.resolve()
     .then(() =>
       runExperiment(getExperiment(id), {
-    backend: 'cpu',
-    quick,
-    params,
-    ...(seed === undefined ? {} : { seed }),
-    data: browserLabData,
-    onProgress: (p) => post({ type: 'progress', fraction: p.fraction, message: p.message }),
-  }),
+        backend: 'cpu',
+        quick,
+        params,
+        ...(seed === undefined ? {} : { seed }),
+        data: browserLabData,
+        onProgress: (p) => post({ type: 'progress', fraction: p.fraction, message: p.message }),
+      }),
     )
     .then(
-    (result) => post({ type: 'result', result }),
-    (e: unknown) => post({ type: 'error', text: String((e as Error)?.message ?? e) }),
-  );
-};
+      (result) => post({ type: 'result', result }),
+      (e: unknown) => post({ type: 'error', text: String((e as Error)?.message ?? e) }),
+    );
+});

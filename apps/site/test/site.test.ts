@@ -103,6 +103,7 @@ describe.runIf(haveChromium || required)('the site in headless chromium', () => 
     // delay of a zero timeout (a guard against training on the main thread,
     // which would hold it for whole seconds; 250 ms is the issue's update period).
     let worstDelay = 0;
+    let liveCurve = false;
     for (;;) {
       const t = await page.evaluate(
         () =>
@@ -120,6 +121,8 @@ describe.runIf(haveChromium || required)('the site in headless chromium', () => 
         ).__digitsDemo.state(),
       );
       if (!s.running) break;
+      // The curves are drawn while it trains, not only at the end.
+      if (await page.$('[aria-label="loss curve"] svg')) liveCurve = true;
       await page.waitForTimeout(100);
     }
     type State = {
@@ -142,6 +145,7 @@ describe.runIf(haveChromium || required)('the site in headless chromium', () => 
     // The issue's bar for the home demo.
     expect(s.testAccuracy).toBeGreaterThanOrEqual(0.95);
     expect(worstDelay).toBeLessThan(250);
+    expect(liveCurve).toBe(true);
     console.log(
       `home demo: ${s.epochs} epochs in ${s.seconds.toFixed(2)} s, test accuracy ${(100 * s.testAccuracy).toFixed(1)}%, 97% after ${s.firstAbove97?.toFixed(2) ?? 'never'} s, worst main-thread delay ${worstDelay.toFixed(0)} ms`,
     );

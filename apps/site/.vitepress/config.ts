@@ -25,6 +25,11 @@ const guides: [string, string][] = [
   ['contributing', 'Working on nerve'],
 ];
 
+const ISOLATION = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
 const packagesDir = fileURLToPath(new URL('../../../packages/', import.meta.url));
 
 /**
@@ -63,6 +68,22 @@ function workspaceSideEffects() {
       return keep ? { code, moduleSideEffects: true, map: null } : null;
     },
   };
+}
+
+type Use = (
+  fn: (req: unknown, res: { setHeader(k: string, v: string): void }, next: () => void) => void,
+) => void;
+
+/** Sends the isolation headers on every response of the dev and preview servers. */
+function isolationHeaders() {
+  // Returns nothing: a function returned from configureServer would run as a post hook.
+  const add = (server: { middlewares: { use: Use } }): void => {
+    server.middlewares.use((_req, res, next) => {
+      for (const [k, v] of Object.entries(ISOLATION)) res.setHeader(k, v);
+      next();
+    });
+  };
+  return { name: 'nerve-isolation-headers', configureServer: add, configurePreviewServer: add };
 }
 
 export default defineConfig({
@@ -129,8 +150,10 @@ export default defineConfig({
     // Workspace packages resolve to their TypeScript sources; 'browser'
     // picks @nerve/data's and @nerve/plot's browser entries.
     resolve: { conditions: ['@nerve/source', 'browser'] },
-    plugins: [workspaceSideEffects()],
+    plugins: [workspaceSideEffects(), isolationHeaders()],
     worker: { format: 'es', plugins: () => [workspaceSideEffects()] },
+    // Cross-origin isolation (SharedArrayBuffer) in `pnpm site` and `vitepress preview`
+    // too; a static host should send the same two headers (see apps/site/README.md).
     server: { fs: { allow: ['../..'] } },
     build: { chunkSizeWarningLimit: 2000 },
   },

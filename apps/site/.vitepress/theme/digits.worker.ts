@@ -6,17 +6,11 @@
  */
 import '@nerve/backend-cpu';
 import { type Tensor, noGrad, setBackend, tensor, tidy } from '@nerve/core';
-import {
-  DataLoader,
-  Standardize,
-  TensorDataset,
-  loadDigitsFromGzip,
-  trainValSplit,
-} from '@nerve/data';
+import { DataLoader, Standardize, TensorDataset, trainValSplit } from '@nerve/data';
 import { Linear, ReLU, Sequential, crossEntropy } from '@nerve/layers';
 import { createOptimizer } from '@nerve/optim';
 import { fit } from '@nerve/train';
-import digitsUrl from '@nerve/data/assets/digits.csv.gz?url';
+import { fetchDigits } from './fetch-digits.js';
 
 /** What the worker posts. */
 export type DigitsMessage =
@@ -48,8 +42,7 @@ const post = (m: DigitsMessage): void => postMessage(m);
 async function train(req: Extract<DigitsRequest, { type: 'train' }>): Promise<void> {
   setBackend('cpu');
   post({ type: 'status', text: 'loading digits…' });
-  const bytes = new Uint8Array(await (await fetch(digitsUrl)).arrayBuffer());
-  const digits = await loadDigitsFromGzip(bytes);
+  const digits = await fetchDigits();
   // The split `nerve train` uses: 80/20 stratified by label, seed 0.
   const all = new TensorDataset(digits.x, digits.y);
   const { train: rawTrain, val: rawTest } = trainValSplit(all, {

@@ -4,10 +4,9 @@
  * result (plain data: findings, tables, figures) for the page to draw.
  */
 import '@nerve/backend-cpu';
-import { loadDigitsFromGzip } from '@nerve/data';
 import type { LabData, LabResult } from '@nerve/lab';
 import { getExperiment, runExperiment } from '@nerve/lab';
-import digitsUrl from '@nerve/data/assets/digits.csv.gz?url';
+import { fetchDigits } from './fetch-digits.js';
 
 /** What the page sends. */
 export interface LabRequest {
@@ -25,12 +24,7 @@ export type LabMessage =
 
 /** The browser's LabData: the digits asset fetched; Fashion-MNIST not shipped yet. */
 const browserLabData: LabData = {
-  digits: async () => {
-    const res = await fetch(digitsUrl);
-    if (!res.ok) throw new Error(`digits: expected the digits asset, received HTTP ${res.status}`);
-    const { x, y } = await loadDigitsFromGzip(new Uint8Array(await res.arrayBuffer()));
-    return { x, y };
-  },
+  digits: fetchDigits,
   fashionMnist: async () => {
     throw new Error(
       'fashionMnist: expected Fashion-MNIST, received none: the site does not ship it yet (run this experiment with `nerve lab run` in Node)',

@@ -155,6 +155,9 @@ export default defineConfig({
     // Cross-origin isolation (SharedArrayBuffer) in `pnpm site` and `vitepress preview`
     // too; a static host should send the same two headers (see apps/site/README.md).
     server: { fs: { allow: ['../..'] } },
+    // Pre-bundled at start, so the dev server does not reload the page when the
+    // curves first import it.
+    optimizeDeps: { include: ['@nerve/plot > @observablehq/plot'] },
     build: { chunkSizeWarningLimit: 2000 },
   },
 });

@@ -15,15 +15,7 @@ export function resolveParams(
   quick: boolean,
 ): ParamValues {
   const op = `lab ${exp.id}`;
-  for (const name of Object.keys(given)) {
-    if (!Object.hasOwn(exp.params, name)) {
-      throw new NerveError(
-        op,
-        `a parameter (one of ${Object.keys(exp.params).join(', ') || 'none'})`,
-        `'${name}'`,
-      );
-    }
-  }
+  for (const name of Object.keys(given)) specOf(exp, name);
   const out: ParamValues = {};
   for (const [name, spec] of Object.entries(exp.params)) {
     const v = Object.hasOwn(given, name)
@@ -38,14 +30,7 @@ export function resolveParams(
 
 /** Parses a command-line string into the parameter's type (then checked by resolveParams). */
 export function parseParam(exp: Experiment, name: string, text: string): number | string | boolean {
-  const spec = exp.params[name];
-  if (spec === undefined || !Object.hasOwn(exp.params, name)) {
-    throw new NerveError(
-      `lab ${exp.id}`,
-      `a parameter (one of ${Object.keys(exp.params).join(', ') || 'none'})`,
-      `'${name}'`,
-    );
-  }
+  const spec = specOf(exp, name);
   if (spec.type === 'number' || spec.type === 'integer') {
     const n = text.trim() === '' ? Number.NaN : Number(text);
     if (!Number.isFinite(n)) {
@@ -59,6 +44,19 @@ export function parseParam(exp: Experiment, name: string, text: string): number 
     throw new NerveError(`lab ${exp.id}`, `true or false for --${name}`, `'${text}'`);
   }
   return text;
+}
+
+/** The spec of parameter `name`, or an error listing the experiment's parameters. */
+function specOf(exp: Experiment, name: string): ParamSpec {
+  const spec = Object.hasOwn(exp.params, name) ? exp.params[name] : undefined;
+  if (spec === undefined) {
+    throw new NerveError(
+      `lab ${exp.id}`,
+      `a parameter (one of ${Object.keys(exp.params).join(', ') || 'none'})`,
+      `'${name}'`,
+    );
+  }
+  return spec;
 }
 
 function checkParam(
@@ -84,9 +82,9 @@ function checkParam(
       throw new NerveError(op, `true or false for '${name}'`, describeValue(v));
     return v;
   }
-  if (spec.type !== 'choice') throw new NerveError(op, 'a known parameter type', String(spec.type));
-  if (typeof v !== 'string' || !spec.choices.includes(v)) {
-    throw new NerveError(op, `'${name}' one of ${spec.choices.join(', ')}`, describeValue(v));
+  const { choices } = spec as Extract<ParamSpec, { type: 'choice' }>;
+  if (typeof v !== 'string' || !choices.includes(v)) {
+    throw new NerveError(op, `'${name}' one of ${choices.join(', ')}`, describeValue(v));
   }
   return v;
 }

@@ -54,7 +54,7 @@ export function histogram(name: string, values: ArrayLike<number>, edges: number
   return { name, edges, counts };
 }
 
-/** `x` with `digits` significant digits, in exponent form below 1e-3. */
+/** `x` with `digits` significant digits, in exponent form below 1e-3 or from 1e5. */
 export function fmtNum(x: number, digits = 2): string {
   if (x === 0 || !Number.isFinite(x)) return String(x);
   return Math.abs(x) < 1e-3 || Math.abs(x) >= 1e5

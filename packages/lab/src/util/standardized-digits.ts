@@ -10,6 +10,7 @@ import { type Initializer, zeros } from '@nerve/init';
 import { Dropout, Linear, type Module, ReLU, Sequential } from '@nerve/layers';
 import { Standardize, TensorDataset, trainValSplit } from '@nerve/data';
 import type { LabData } from '../experiment.js';
+import { fmtNum } from './host-stats.js';
 
 /** Standardized train and validation sets; the caller disposes both. */
 export interface DigitsSplit {
@@ -97,12 +98,9 @@ export function digitsMlp(o: MlpOptions): Sequential {
   return new Sequential(...layers);
 }
 
-/** `x` with `digits` significant digits, in exponent form below 1e-3 or from 1e5. */
+/** `x` with `digits` significant digits (3 by default; see fmtNum). */
 export function fmt(x: number, digits = 3): string {
-  if (x === 0 || !Number.isFinite(x)) return String(x);
-  return Math.abs(x) < 1e-3 || Math.abs(x) >= 1e5
-    ? x.toExponential(digits - 1)
-    : x.toPrecision(digits);
+  return fmtNum(x, digits);
 }
 
 /** Mean of the values. */

@@ -24,6 +24,7 @@ export function histogramPanels(fig: HistogramFigure, width: number): Compositio
     fig.x,
     bins.flat().flatMap((b) => [b.x1, b.x2]),
   );
+  const largest = Math.max(0, ...bins.flat().map((b) => b.c));
   const cols = columnsFor(width, fig.panels.length, 125);
   const many = cols > 2;
   const panels: Panel[] = fig.panels.map((p, i) => ({
@@ -32,12 +33,13 @@ export function histogramPanels(fig: HistogramFigure, width: number): Compositio
     options: {
       marginLeft: 40,
       x: axisOptions(fig.x, xDomain, many ? 2 : undefined),
-      // SI-prefixed counts (40k) fit the narrow panels' left margin.
+      // Large counts in SI form (40k) fit the narrow panels' left margin;
+      // small values and fractions keep the default format (not 700m).
       y: {
         label: many ? null : 'count',
         grid: true,
         ticks: many ? 3 : undefined,
-        tickFormat: '~s',
+        ...(largest >= 1e4 ? { tickFormat: thousands } : {}),
       },
       marks: [
         Plot.rectY(bins[i] ?? [], { x1: 'x1', x2: 'x2', y: 'c', fill: color, inset: 0.5 }),
@@ -55,6 +57,11 @@ export function histogramPanels(fig: HistogramFigure, width: number): Compositio
         ? [`${dropped} bin${dropped === 1 ? '' : 's'} outside the log x axis left off.`]
         : [],
   };
+}
+
+/** A count in thousands (40k); zero and counts under 1,000 as they are. */
+function thousands(v: number): string {
+  return Math.abs(v) >= 1000 ? `${formatNumber(v / 1000, 3)}k` : formatNumber(v, 3);
 }
 
 /** Bars per category; several series as grouped bars with a legend. On a log y axis bars rise from the axis's lower end. */

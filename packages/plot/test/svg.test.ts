@@ -126,6 +126,17 @@ describe('figureToSvg', () => {
     expect(n).toBe(6);
   });
 
+  it('writes large histogram counts in SI form and fractions as they are', () => {
+    const panel = (name: string, counts: number[]) => ({ name, edges: [0, 1, 2, 3], counts });
+    const big = figureToSvg({ ...histograms, panels: [panel('a', [40000, 20000, 5])] });
+    expect(big).toMatch(/>40k</);
+    expect(big).toMatch(/>0</);
+    expect(big).not.toMatch(/>0k</);
+    const small = figureToSvg({ ...histograms, panels: [panel('a', [0.7, 0.2, 0.1])] });
+    expect(small).not.toMatch(/\d+m</);
+    expect(small).toMatch(/>0\.6</);
+  });
+
   it('draws bars on a log axis too, the smallest one included', () => {
     const fig = {
       ...bars,

@@ -25,6 +25,15 @@ const packageProjects = ['packages', 'apps'].flatMap((dir) =>
             // Software Vulkan compiles every new pipeline on the CPU; under a loaded
             // machine a conv test can take most of a minute.
             ...(name === 'backend-webgpu' ? { testTimeout: 240_000, hookTimeout: 120_000 } : {}),
+            // The site's browser tests share one build (made once by the global
+            // setup) and run one file at a time: each drives its own Chromium.
+            ...(name === 'site'
+              ? {
+                  globalSetup: [`${dir}/${name}/test/global-setup.ts`],
+                  fileParallelism: false,
+                  hookTimeout: 180_000,
+                }
+              : {}),
           },
         }))
     : [],

@@ -6,20 +6,10 @@
  * digit, and a lab page runs an experiment to the end. Screenshots go to
  * .test-results/site/ for a reviewer.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Browser, haveChromium, launchChromium } from '../../../test/browser/chromium.js';
-import { type SiteServer, serveSite } from './serve.js';
-
-const site = fileURLToPath(new URL('..', import.meta.url));
-const repo = fileURLToPath(new URL('../../..', import.meta.url));
-const dist = join(site, '.vitepress', 'dist');
-const shots = join(repo, '.test-results', 'site');
-const required = process.env.NERVE_REQUIRE_BROWSER === '1';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type SiteSession, browserTests, dist, openSite } from './browser.js';
 
 /** Every page of the build, as URL paths. */
 function pages(): string[] {
@@ -35,69 +25,42 @@ function pages(): string[] {
   return out.sort();
 }
 
-/** Records console errors, page errors and failed requests of a page. */
-function watch(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`failed: ${r.url()} ${r.failure()?.errorText}`));
-  page.on('response', (r) => {
-    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-  });
-  return problems;
-}
-
-describe.runIf(haveChromium || required)('the site in headless chromium', () => {
-  let browser: Browser | undefined;
-  let server: SiteServer | undefined;
-  let buildSeconds = 0;
+describe.runIf(browserTests)('the site in headless chromium', () => {
+  let site: SiteSession | undefined;
 
   beforeAll(async () => {
-    const t0 = performance.now();
-    execFileSync('pnpm', ['--filter', '@nerve/site', 'build'], { cwd: repo, stdio: 'pipe' });
-    buildSeconds = (performance.now() - t0) / 1000;
-    server = await serveSite(dist);
-    browser = await launchChromium();
-    mkdirSync(shots, { recursive: true });
-  }, 180_000);
+    site = await openSite();
+  }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+    await site?.close();
   });
 
   it('builds within the issue budget of 60 s', () => {
-    // The issue's budget for the site build; a generous guard, not a benchmark.
-    expect(buildSeconds).toBeLessThan(60);
+    // The issue's budget for the site build (timed once by global-setup.ts);
+    // a generous guard, not a benchmark.
+    expect(inject('siteBuildSeconds')).toBeLessThan(60);
   });
 
   it('loads every page with no console error and no failed request', async () => {
-    if (!browser || !server) throw new Error('no browser');
+    if (!site) throw new Error('no browser');
     const list = pages();
     // The home page, the lab overview, 8 experiments and 11 guides at the time of writing.
     expect(list.length).toBeGreaterThanOrEqual(20);
-    const page = await browser.context.newPage();
-    const problems = watch(page);
+    const { page, problems } = await site.page({ width: 1280, height: 720 });
     for (const p of list) {
-      await page.goto(server.url + p, { waitUntil: 'networkidle' });
+      await page.goto(site.server.url + p, { waitUntil: 'networkidle' });
       // Isolation is on, so SharedArrayBuffer is available to the backends.
       expect(await page.evaluate(() => globalThis.crossOriginIsolated), p).toBe(true);
-      await page.screenshot({
-        path: join(shots, `${p.replaceAll('/', '_')}.png`),
-        fullPage: false,
-      });
+      await site.shot(page, p.replaceAll('/', '_'), false);
     }
     await page.close();
     expect(problems).toEqual([]);
   }, 120_000);
 
   it('home: trains the digits MLP to ≥ 95% test accuracy and recognises a drawn 7', async () => {
-    if (!browser || !server) throw new Error('no browser');
-    const page = await browser.context.newPage();
-    const problems = watch(page);
-    await page.setViewportSize({ width: 1280, height: 1400 });
-    await page.goto(server.url, { waitUntil: 'networkidle' });
+    if (!site) throw new Error('no browser');
+    const { page, problems } = await site.page();
+    await page.goto(site.server.url, { waitUntil: 'networkidle' });
     await page.click('[data-test=train]');
     // While the worker trains, the page's thread answers quickly: sample the
     // delay of a zero timeout (a guard against training on the main thread,
@@ -149,7 +112,7 @@ describe.runIf(haveChromium || required)('the site in headless chromium', () => 
     console.log(
       `home demo: ${s.epochs} epochs in ${s.seconds.toFixed(2)} s, test accuracy ${(100 * s.testAccuracy).toFixed(1)}%, 97% after ${s.firstAbove97?.toFixed(2) ?? 'never'} s, worst main-thread delay ${worstDelay.toFixed(0)} ms`,
     );
-    await page.screenshot({ path: join(shots, 'home-trained.png'), fullPage: true });
+    await site.shot(page, 'home-trained');
     // A stored stroke of a 7 (the demo's own "draw a 7" strokes).
     await page.click('text=draw a 7');
     await page.waitForFunction(
@@ -162,17 +125,15 @@ describe.runIf(haveChromium || required)('the site in headless chromium', () => 
     console.log('drawn 7 as 8x8:', JSON.stringify(preview));
     if (probs === null) throw new Error('no prediction');
     expect(probs.indexOf(Math.max(...probs))).toBe(7);
-    await page.screenshot({ path: join(shots, 'home-drawn-7.png'), fullPage: true });
+    await site.shot(page, 'home-drawn-7');
     expect(problems).toEqual([]);
     await page.close();
   }, 120_000);
 
   it('lab: runs activations --quick to the end in the page', async () => {
-    if (!browser || !server) throw new Error('no browser');
-    const page = await browser.context.newPage();
-    const problems = watch(page);
-    await page.setViewportSize({ width: 1280, height: 1400 });
-    await page.goto(`${server.url}lab/activations.html`, { waitUntil: 'networkidle' });
+    if (!site) throw new Error('no browser');
+    const { page, problems } = await site.page();
+    await page.goto(`${site.server.url}lab/activations.html`, { waitUntil: 'networkidle' });
     await page.click('[data-test=run]');
     await page.waitForSelector('[data-test=result], [data-test=error]', { timeout: 90_000 });
     const error = await page.$('[data-test=error]');
@@ -182,7 +143,7 @@ describe.runIf(haveChromium || required)('the site in headless chromium', () => 
     expect(figures).toBeGreaterThan(0);
     const findings = await page.$$eval('[data-test=result] .findings li', (s) => s.length);
     expect(findings).toBeGreaterThan(0);
-    await page.screenshot({ path: join(shots, 'lab-activations-run.png'), fullPage: true });
+    await site.shot(page, 'lab-activations-run');
     expect(problems).toEqual([]);
     await page.close();
   }, 120_000);

@@ -11,6 +11,7 @@ import { Buffer } from 'node:buffer';
 import { NerveError, type Tensor, tensor } from '@nerve/core';
 import { type CsvOptions, checkOptions, parseCsv } from './csv-parse.js';
 import { readDataFile } from './files.js';
+import { type RawTable, type TableParseOptions, parseTable } from './table.js';
 
 export { parseCsv, type CsvOptions, type ParsedCsv } from './csv-parse.js';
 
@@ -43,4 +44,27 @@ export function loadCsv(path: string, opts: CsvOptions = {}): { x: Tensor; y: Te
 function decodeUtf8(bytes: Uint8Array): string {
   const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
   return Buffer.from(bytes.buffer, bytes.byteOffset + bom, bytes.length - bom).toString('utf8');
+}
+
+/** Options of loadTable: parsing, and the most bytes read (as CsvOptions.maxBytes). */
+export interface LoadTableOptions extends TableParseOptions {
+  /** The most bytes read, before and after gunzip (default 256 MiB). */
+  maxBytes?: number;
+}
+
+/**
+ * Reads a CSV file with a header row (optionally gzipped) into string cells:
+ * see parseTable, fitTableEncoding and encodeTable (table.ts).
+ */
+export function loadTable(path: string, opts: LoadTableOptions = {}): RawTable {
+  const op = 'loadTable';
+  const { maxBytes = CSV_DEFAULT_MAX_BYTES } = opts;
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1 || maxBytes > CSV_MAX_BYTES_LIMIT) {
+    throw new NerveError(
+      op,
+      `maxBytes an integer in [1, ${CSV_MAX_BYTES_LIMIT}]`,
+      String(maxBytes),
+    );
+  }
+  return parseTable(decodeUtf8(readDataFile(op, path, maxBytes)), path, opts);
 }

@@ -11,4 +11,18 @@ export {
   FASHION_MNIST_SYSTEM_DIR,
   type FashionMnistOptions,
 } from './mnist.js';
-export { loadCsv, type CsvOptions } from './csv.js';
+export { loadCsv, loadTable, type CsvOptions, type LoadTableOptions } from './csv.js';
+export {
+  parseTable,
+  fitTableEncoding,
+  encodeTable,
+  checkTableEncoding,
+  isMissing,
+  MISSING_CELLS,
+  type RawTable,
+  type TableParseOptions,
+  type TableEncoding,
+  type TableEncodingOptions,
+  type ColumnEncoding,
+  type EncodedTable,
+} from './table.js';

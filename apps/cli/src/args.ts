@@ -51,6 +51,76 @@ export interface TrainArgs {
   weightDecay?: number;
   /** Train on exactly this many examples of the training split (stratified, fixed). */
   trainExamples?: number;
+  /** A table of the user's own (--csv), instead of a built-in data set. */
+  table?: TableArgs;
+}
+
+/** --csv and the flags that say how to read it. */
+export interface TableArgs {
+  path: string;
+  label: string;
+  task: 'classification' | 'regression';
+  missing: 'refuse' | 'mean';
+  categorical: string[];
+  ignore: string[];
+  delimiter?: ',' | ';' | '\t';
+}
+
+const TABLE_ONLY = ['label', 'categorical', 'ignore', 'delimiter'] as const;
+
+/** Whether argv names the flag itself (as opposed to its default being filled in). */
+function given(argv: readonly string[], flag: string): boolean {
+  return argv.some((a) => a === `--${flag}` || a.startsWith(`--${flag}=`));
+}
+
+/**
+ * The table flags of a command (undefined without --csv). Refuses the
+ * combinations that cannot mean anything: a table and a built-in data set,
+ * table flags without a table, a table without its label column.
+ */
+export function tableArgs(
+  v: Record<string, unknown>,
+  argv: readonly string[],
+  command: string,
+): TableArgs | undefined {
+  const fail = (message: string) => new UsageError(message, command);
+  const path = v.csv as string | undefined;
+  if (path === undefined) {
+    for (const f of [...TABLE_ONLY, 'task', 'missing']) {
+      if (given(argv, f)) throw fail(`--${f}: expected --csv too (it says how to read your table)`);
+    }
+    return undefined;
+  }
+  for (const f of ['dataset', 'data-dir']) {
+    if (given(argv, f)) throw fail(`--csv: expected without --${f} (the table is the data set)`);
+  }
+  if (v.model !== undefined && v.model !== 'mlp') {
+    throw fail(
+      `--csv: expected --model mlp (a table's rows are flat vectors), received --model ${v.model}`,
+    );
+  }
+  const label = v.label as string | undefined;
+  if (label === undefined || label === '') {
+    throw fail('--csv: expected --label COLUMN too (the column to predict)');
+  }
+  const list = (flag: string): string[] => {
+    const raw = v[flag] as string | undefined;
+    if (raw === undefined) return [];
+    const names = raw.split(',').map((n) => n.trim());
+    if (names.some((n) => n === ''))
+      throw fail(`--${flag}: expected column names separated by commas, received '${raw}'`);
+    return names;
+  };
+  const d = v.delimiter as string | undefined;
+  return {
+    path,
+    label,
+    task: (v.task as TableArgs['task'] | undefined) ?? 'classification',
+    missing: (v.missing as TableArgs['missing'] | undefined) ?? 'refuse',
+    categorical: list('categorical'),
+    ignore: list('ignore'),
+    ...(d === undefined ? {} : { delimiter: d === 'tab' ? '\t' : (d as ',' | ';') }),
+  };
 }
 
 /** A flag whose value must be one of `allowed`. */
@@ -127,6 +197,13 @@ export function parseTrainArgs(argv: string[]): TrainArgs {
       'train',
     );
   }
+  const table = tableArgs(v, argv, 'train');
+  if (table?.task === 'regression' && v['train-examples'] !== undefined) {
+    throw new UsageError(
+      '--train-examples: expected a classification task (it samples the same number per class)',
+      'train',
+    );
+  }
   if (v['train-examples'] !== undefined && v.limit !== undefined) {
     throw new UsageError(
       '--train-examples: expected without --limit (it already picks the training examples)',
@@ -156,6 +233,7 @@ export function parseTrainArgs(argv: string[]): TrainArgs {
     limit: v.limit as number | undefined,
     backend: v.backend as TrainArgs['backend'],
     threads: v.threads as number | undefined,
+    ...(table === undefined ? {} : { table }),
   };
 }
 

@@ -3,15 +3,22 @@
  * for training and evaluation: statistics are fitted on the training split only.
  */
 import { statSync } from 'node:fs';
-import { NerveError } from '@nerve/core';
+import { basename } from 'node:path';
+import { NerveError, tensor } from '@nerve/core';
 import {
-  type TensorDataset,
+  type PreprocessorState,
+  type TableEncoding,
+  TensorDataset,
   digitsTrainVal,
+  encodeTable,
+  fitTableEncoding,
   loadFashionMnist,
+  loadTable,
   makeSpiral,
   standardizedTrainValTest,
   trainValSplit,
 } from '@nerve/data';
+import type { TableArgs } from './args.js';
 import { UsageError } from './flags.js';
 
 export interface PreparedData {
@@ -22,6 +29,19 @@ export interface PreparedData {
   /** Shape of one example as the model sees it. */
   inputShape: number[];
   classes: number;
+  /** For a table of the user's own: how to prepare new rows alike (kept in checkpoints). */
+  table?: TableMeta;
+}
+
+/** What prediction needs to prepare new rows as training did: JSON in the checkpoint. */
+export interface TableMeta {
+  /** The CSV file trained on (for the record; prediction reads another). */
+  source: string;
+  encoding: TableEncoding;
+  /** The inputs' standardization, fitted on the training part (plain arrays, for JSON). */
+  standardize: { mode: 'perFeature'; mean: number[]; scale: number[] };
+  /** Regression: the target's mean and scale on the training part (the model predicts z-scores). */
+  target?: { mean: number; scale: number };
 }
 
 /**
@@ -98,4 +118,120 @@ function prepareParts(
     trainExamples,
   });
   return { name, ...parts, inputShape, classes };
+}
+
+/**
+ * A table of the user's own, prepared as the built-in data are: 20% held out
+ * for test (by class, seed 0), 10% of the rest for validation, the missing
+ * values' fill, the inputs' standardization and (regression) the target's
+ * scaling fitted on the training part only.
+ */
+export function prepareTableData(
+  args: TableArgs,
+  opts: { limit?: number; trainExamples?: number },
+): PreparedData {
+  const raw = loadTable(
+    args.path,
+    args.delimiter === undefined ? {} : { delimiter: args.delimiter },
+  );
+  const encodingOpts = {
+    label: args.label,
+    task: args.task,
+    missing: args.missing,
+    categorical: args.categorical,
+    ignore: args.ignore,
+  };
+  // The label alone first (classes from every row), to hold out test rows class by class.
+  const probe = fitTableEncoding(raw, { ...encodingOpts, missing: 'mean' });
+  const ids = tensor(Int32Array.from(raw.rows.keys()));
+  const classification = args.task === 'classification';
+  const labelsOf = (): Int32Array => {
+    const li = raw.columns.indexOf(args.label);
+    const index = new Map((probe.classes ?? []).map((k, i) => [k, i]));
+    return Int32Array.from(raw.rows, (row) => index.get(row[li]) ?? 0);
+  };
+  const all = classification ? new TensorDataset(ids, tensor(labelsOf())) : new TensorDataset(ids);
+  if (raw.rows.length < 10) {
+    all.dispose();
+    throw NerveError.raw(
+      'nerve train',
+      `${args.path} has ${raw.rows.length} rows; at least 10 are needed (train, validation and test parts)`,
+    );
+  }
+  const split = trainValSplit(all, {
+    valFraction: 0.2,
+    seed: 0,
+    ...(classification ? { stratify: all.tensors[1] } : {}),
+  });
+  all.dispose();
+  const rowsOf = (ds: TensorDataset) => Array.from(ds.tensors[0].dataSync() as Int32Array);
+  const trainRows = rowsOf(split.train);
+  const testRows = rowsOf(split.val);
+  split.train.dispose();
+  split.val.dispose();
+  // The fill values of missing cells come from the training rows (the validation part
+  // is carved out of these below: a small, documented simplification).
+  const encoding = fitTableEncoding(raw, encodingOpts, trainRows);
+  const part = (rows: number[]) => {
+    const e = encodeTable(raw, encoding, rows);
+    const x = tensor(e.x, { shape: [e.rows, e.features] });
+    return { x, y: e.y };
+  };
+  const tr = part(trainRows);
+  const te = part(testRows);
+  let target: TableMeta['target'];
+  const ys = (y: Int32Array | Float32Array) => {
+    if (classification) return tensor(y as Int32Array);
+    const t = target ?? { mean: 0, scale: 1 };
+    return tensor(
+      Float32Array.from(y, (v) => (v - t.mean) / t.scale),
+      { shape: [y.length, 1] },
+    );
+  };
+  if (!classification) target = meanScale(tr.y as Float32Array);
+  const parts = standardizedTrainValTest(
+    new TensorDataset(tr.x, ys(tr.y)),
+    new TensorDataset(te.x, ys(te.y)),
+    { exampleShape: [encoding.features.length], stratify: classification, ...opts },
+  );
+  const { standardize, ...datasets } = parts;
+  return {
+    name: basename(args.path),
+    ...datasets,
+    inputShape: [encoding.features.length],
+    classes: classification ? (encoding.classes ?? []).length : 1,
+    table: {
+      source: args.path,
+      encoding,
+      standardize: plainStandardize(standardize as PreprocessorState),
+      ...(target === undefined ? {} : { target }),
+    },
+  };
+}
+
+/** Mean and standard deviation (1 where it is 0) of a regression target. */
+function meanScale(y: Float32Array): { mean: number; scale: number } {
+  let mean = 0;
+  for (const v of y) mean += v;
+  mean /= Math.max(y.length, 1);
+  let ss = 0;
+  for (const v of y) ss += (v - mean) ** 2;
+  const sd = Math.sqrt(ss / Math.max(y.length, 1));
+  return { mean, scale: sd > 0 ? sd : 1 };
+}
+
+/** Standardize's state with plain arrays, so it survives JSON. */
+function plainStandardize(s: PreprocessorState): TableMeta['standardize'] {
+  return {
+    mode: 'perFeature',
+    mean: Array.from(s.mean as Float32Array),
+    scale: Array.from(s.scale as Float32Array),
+  };
+}
+
+/** Standardize's state from the plain arrays of a checkpoint. */
+export function standardizeState(s: TableMeta['standardize']): PreprocessorState {
+  const arr = (v: unknown) =>
+    Array.isArray(v) && v.every((x) => typeof x === 'number') ? Float32Array.from(v) : v;
+  return { mode: s?.mode, mean: arr(s?.mean), scale: arr(s?.scale) } as PreprocessorState;
 }

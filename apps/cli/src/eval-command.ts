@@ -25,7 +25,7 @@ const own = (o: Record<string, unknown>, k: string) => (Object.hasOwn(o, k) ? o[
 export function parseSpec(
   path: string,
   text: string | undefined,
-): { spec: ModelSpec; dataset: Dataset; limit?: number; trainExamples?: number } {
+): { spec: ModelSpec; dataset: Dataset | 'table'; limit?: number; trainExamples?: number } {
   const bad = (what: string) =>
     NerveError.raw(OP, `checkpoint '${path}' has an invalid nerve model description: ${what}`);
   if (text === undefined) {
@@ -46,8 +46,9 @@ export function parseSpec(
   if (typeof s !== 'object' || s === null || Array.isArray(s)) throw bad("no 'spec' object");
   const problems: string[] = [];
   const dataset = own(m, 'dataset');
-  if (!oneOf(DATASETS, dataset)) {
-    problems.push(`dataset ${JSON.stringify(dataset)} is not one of ${DATASETS.join(', ')}`);
+  // 'table': trained on the user's own CSV (nerve train --csv), described under `table`.
+  if (!oneOf([...DATASETS, 'table'], dataset)) {
+    problems.push(`dataset ${JSON.stringify(dataset)} is not one of ${DATASETS.join(', ')}, table`);
   }
   const kind = own(s, 'kind');
   if (!oneOf(MODELS, kind))
@@ -105,7 +106,7 @@ export function parseSpec(
     init: own(s, 'init') as string,
     seed: seed as number,
   };
-  return { spec, dataset: dataset as Dataset, ...picked };
+  return { spec, dataset: dataset as Dataset | 'table', ...picked };
 }
 
 const NERVE_DTYPE: Record<string, string> = {
@@ -155,7 +156,13 @@ export async function runEval(
   const nerve = Object.hasOwn(header.metadata, 'nerve') ? header.metadata.nerve : undefined;
   const { spec, dataset, limit, trainExamples } = parseSpec(args.checkpoint, nerve);
   checkTensors(args.checkpoint, spec, header);
-  const ds = args.dataset ?? dataset;
+  if (dataset === 'table' && args.dataset === undefined) {
+    throw NerveError.raw(
+      OP,
+      `checkpoint '${args.checkpoint}' was trained on a table of your own: score it with nerve predict --checkpoint ${args.checkpoint} --csv FILE (a file with the label column prints the accuracy)`,
+    );
+  }
+  const ds = args.dataset ?? (dataset as Dataset);
   const data = prepareData(ds, {
     image: spec.kind === 'cnn',
     dataDir: args.dataDir,

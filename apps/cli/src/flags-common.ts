@@ -50,3 +50,70 @@ export const model: FlagDef = {
   placeholder: 'NAME',
   description: 'network: a multilayer perceptron or a small convolutional network',
 };
+
+/** The flags of a table of the user's own (--csv), shared by train and predict. */
+export const tableFlags: readonly FlagDef[] = [
+  {
+    name: 'csv',
+    kind: 'string',
+    placeholder: 'FILE.csv',
+    description:
+      'your own table: a CSV file (optionally .gz) with a header row, `,` `;` or tab separated, quoted fields allowed (instead of --dataset)',
+  },
+  {
+    name: 'label',
+    kind: 'string',
+    placeholder: 'COLUMN',
+    defaultText: 'required with --csv',
+    description:
+      'the column to predict: class names or numbers (a regression target with --task regression)',
+  },
+  {
+    name: 'task',
+    kind: 'choice',
+    values: ['classification', 'regression'],
+    default: 'classification',
+    placeholder: 'KIND',
+    description:
+      'classification (cross-entropy, accuracy) or regression (mean squared error, RMSE)',
+  },
+  {
+    name: 'missing',
+    kind: 'choice',
+    values: ['refuse', 'mean'],
+    default: 'refuse',
+    placeholder: 'HOW',
+    description:
+      'missing cells (empty, NA, NaN, ?): refuse them naming line and column, or fill with the training rows’ mean (most frequent category)',
+  },
+  {
+    name: 'categorical',
+    kind: 'string',
+    placeholder: 'A,B',
+    description:
+      'columns to one-hot encode even though they hold numbers (columns with any text are one-hot already)',
+  },
+  {
+    name: 'ignore',
+    kind: 'string',
+    placeholder: 'A,B',
+    description: 'columns to leave out (an id, a free-text note)',
+  },
+  {
+    name: 'delimiter',
+    kind: 'choice',
+    values: [',', ';', 'tab'],
+    placeholder: 'SEP',
+    defaultText: 'detected from the header row',
+    description: 'the field separator',
+  },
+];
+
+/** --checkpoint, required, described for the command at hand. */
+export const checkpointFlag = (description: string): FlagDef => ({
+  name: 'checkpoint',
+  kind: 'string',
+  placeholder: 'FILE.safetensors',
+  defaultText: 'required',
+  description,
+});

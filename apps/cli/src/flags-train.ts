@@ -1,7 +1,7 @@
 /**
  * The flags of `nerve train` and `nerve eval` (see commands.ts).
  */
-import { dataDir, dataset, json, model, seed } from './flags-common.js';
+import { checkpointFlag, dataDir, dataset, json, model, seed, tableFlags } from './flags-common.js';
 import type { CommandDef } from './flags.js';
 import { ACTIVATIONS, BACKENDS, INITS, OPTIMIZERS } from './names.js';
 
@@ -15,6 +15,7 @@ export const TRAIN: CommandDef = {
   summary: 'train a network (default: an MLP on the built-in digits)',
   flags: [
     dataset('digits'),
+    ...tableFlags,
     model,
     {
       name: 'epochs',
@@ -185,16 +186,5 @@ export const TRAIN: CommandDef = {
 export const EVAL: CommandDef = {
   name: 'eval',
   summary: "evaluate a checkpoint on its data set's test split",
-  flags: [
-    {
-      name: 'checkpoint',
-      kind: 'string',
-      placeholder: 'FILE.safetensors',
-      defaultText: 'required',
-      description: 'a checkpoint written by nerve train --out',
-    },
-    dataset(),
-    dataDir,
-    json,
-  ],
+  flags: [checkpointFlag('a checkpoint written by nerve train --out'), dataset(), dataDir, json],
 };

@@ -16,6 +16,7 @@ import { UsageError, suggestion, wantsHelp } from './flags.js';
 import { formatHelp, formatUsage, usageHint } from './help.js';
 import { Interrupted } from './interrupt.js';
 import { formatLrFind, parseLrFindArgs, runLrFind } from './lr-find-command.js';
+import { formatPredict, parsePredictArgs, runPredict } from './predict-command.js';
 import { formatResult, runTrain } from './train-command.js';
 import type { Io, Out } from './io.js';
 import { runTuneCommand } from './tune-main.js';
@@ -57,6 +58,16 @@ async function run(command: string, rest: string[], io: Io, o: Out): Promise<num
       out(
         `test accuracy ${(r.testAccuracy * 100).toFixed(2)}%  test loss ${r.testLoss.toFixed(4)}  (${r.count} ${r.dataset} test examples)`,
       );
+    return 0;
+  }
+  if (command === 'predict') {
+    const args = parsePredictArgs(rest);
+    const r = await runPredict(args);
+    if (args.json) {
+      for (const row of r.rows) event({ event: 'prediction', ...row });
+      const { rows, ...summary } = r;
+      event({ event: 'summary', ...summary, count: rows.length });
+    } else out(formatPredict(r, args.top));
     return 0;
   }
   if (command === 'tune') return runTuneCommand(rest, o);

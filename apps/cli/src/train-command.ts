@@ -5,9 +5,9 @@
  */
 import { availableParallelism } from 'node:os';
 import { setThreads } from '@nerve/backend-cpu';
-import { getBackendName, manualSeed, ready, setBackend, toBackend } from '@nerve/core';
+import { type Tensor, getBackendName, manualSeed, ready, setBackend, toBackend } from '@nerve/core';
 import { DataLoader, TensorDataset } from '@nerve/data';
-import { crossEntropy } from '@nerve/layers';
+import { crossEntropy, mseLoss } from '@nerve/layers';
 import { ActivationMonitor, type EpochRecord, UpdateRatioMonitor, diagnose } from '@nerve/metrics';
 import { createOptimizer } from '@nerve/optim';
 import type { Report } from '@nerve/plot';
@@ -20,7 +20,7 @@ import {
   saveCheckpoint,
 } from '@nerve/train';
 import type { TrainArgs } from './args.js';
-import { type PreparedData, prepareData } from './datasets.js';
+import { type PreparedData, prepareData, prepareTableData } from './datasets.js';
 import {
   type InterruptWatch,
   Interrupted,
@@ -98,12 +98,18 @@ async function trainOn(
   const { log, progress } = output;
   const letSignalsIn = periodicYield();
   manualSeed(args.seed);
-  let data = prepareData(args.dataset, {
-    image: args.model === 'cnn',
-    dataDir: args.dataDir,
-    limit: args.limit,
-    trainExamples: args.trainExamples,
-  });
+  let data = args.table
+    ? prepareTableData(args.table, { limit: args.limit, trainExamples: args.trainExamples })
+    : prepareData(args.dataset, {
+        image: args.model === 'cnn',
+        dataDir: args.dataDir,
+        limit: args.limit,
+        trainExamples: args.trainExamples,
+      });
+  const regression = args.table?.task === 'regression';
+  const lossFn = regression
+    ? (out: Tensor, y: Tensor) => mseLoss(out, y)
+    : (out: Tensor, y: Tensor) => crossEntropy(out, y);
   if (args.backend !== 'cpu') {
     await loadBackend(args.backend);
     data = await moveData(data, args.backend);
@@ -148,7 +154,8 @@ async function trainOn(
     val,
     epochs: args.epochs,
     optimizer,
-    loss: (out, y) => crossEntropy(out, y),
+    loss: lossFn,
+    accuracy: !regression,
     monitors,
     callbacks: [
       new ProgressBar({ stream: progress }),
@@ -172,12 +179,13 @@ async function trainOn(
   };
   stopIfInterrupted(`in epoch ${Math.max(history.length, 1)} of ${args.epochs}`);
   const test = await evaluate(model, new DataLoader(data.test, { batchSize: 512 }), {
-    loss: (out, y) => crossEntropy(out, y),
+    loss: lossFn,
+    accuracy: !regression,
   });
   // Once the save has begun it finishes (one atomic write): Ctrl-C is only honoured before it.
   await yieldToEventLoop();
   stopIfInterrupted('after training, before saving');
-  const diagnosis = diagnose(history, { classes: data.classes });
+  const diagnosis = diagnose(history, regression ? {} : { classes: data.classes });
   let checkpoint: string | undefined;
   if (args.out) {
     await saveCheckpoint(args.out, model, {
@@ -189,7 +197,8 @@ async function trainOn(
       metadata: {
         nerve: JSON.stringify({
           spec,
-          dataset: args.dataset,
+          dataset: data.table ? 'table' : args.dataset,
+          ...(data.table ? { table: data.table } : {}),
           ...(args.limit === undefined ? {} : { limit: args.limit }),
           ...(args.trainExamples === undefined ? {} : { trainExamples: args.trainExamples }),
         }),
@@ -206,8 +215,12 @@ async function trainOn(
     weightDecay: optimizer.paramGroups[0]?.weightDecay ?? 0,
     batchSize: args.batchSize,
     epochs: history.length,
-    testAccuracy: test.accuracy,
+    testAccuracy: regression ? Number.NaN : test.accuracy,
     testLoss: test.loss,
+    ...(regression && data.table?.target
+      ? { testRmse: Math.sqrt(test.loss) * data.table.target.scale }
+      : {}),
+    ...(data.table?.encoding.classes ? { classNames: data.table.encoding.classes } : {}),
     seconds: (performance.now() - started) / 1000,
     parameters: model.numParameters(),
     history,
@@ -263,9 +276,11 @@ export function formatResult(r: TrainResult): string {
       'diagnosis: nothing unusual (loss fell, no large train/val gap, updates at a healthy scale)',
     );
   for (const d of r.diagnosis) lines.push(`diagnosis [${d.severity}] ${d.code}: ${d.message}`);
-  lines.push(
-    `test accuracy ${(r.testAccuracy * 100).toFixed(2)}%  test loss ${r.testLoss.toFixed(4)}  (${r.epochs} epochs, ${r.seconds.toFixed(1)} s)`,
-  );
+  const score =
+    r.testRmse !== undefined
+      ? `test RMSE ${r.testRmse.toPrecision(4)}  test loss ${r.testLoss.toFixed(4)} (MSE of z-scores)`
+      : `test accuracy ${(r.testAccuracy * 100).toFixed(2)}%  test loss ${r.testLoss.toFixed(4)}`;
+  lines.push(`${score}  (${r.epochs} epochs, ${r.seconds.toFixed(1)} s)`);
   if (r.checkpoint) lines.push(`saved ${r.checkpoint}`);
   if (r.report) lines.push(`report ${r.report}`);
   return lines.join('\n');

@@ -16,8 +16,13 @@ export interface TrainResult {
   weightDecay: number;
   batchSize: number;
   epochs: number;
+  /** NaN for a regression task. */
   testAccuracy: number;
   testLoss: number;
+  /** Regression (--task regression): the test root-mean-square error in the target's units. */
+  testRmse?: number;
+  /** A table's class names, in the order of the network's outputs. */
+  classNames?: string[];
   seconds: number;
   parameters: number;
   history: EpochRecord[];

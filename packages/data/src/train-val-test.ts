@@ -8,6 +8,7 @@
 import { NerveError, type Tensor, tidy } from '@nerve/core';
 import { TensorDataset } from './dataset.js';
 import { trainValSplit } from './split.js';
+import type { PreprocessorState } from './preprocess.js';
 import { Standardize } from './standardize.js';
 
 /** Train, validation and test parts, each a TensorDataset of (x, y). */
@@ -15,6 +16,11 @@ export interface TrainValTest {
   train: TensorDataset;
   val: TensorDataset;
   test: TensorDataset;
+  /**
+   * The standardization fitted on the training part (Standardize's
+   * stateDict: mode, mean, scale), to prepare new inputs the same way.
+   */
+  standardize?: PreprocessorState;
 }
 
 /** Options of standardizedTrainValTest. */
@@ -36,6 +42,11 @@ export interface StandardizedTrainValTestOptions {
   valFraction?: number;
   /** Seed of the hold-out (default 0). */
   seed?: number;
+  /**
+   * Hold out class by class, by the int32 labels (default true); false for
+   * regression targets, which have no classes.
+   */
+  stratify?: boolean;
 }
 
 /**
@@ -59,7 +70,7 @@ export function standardizedTrainValTest(
       throw new NerveError(op, `${name} a TensorDataset of (x, y)`, String(ds));
     }
   }
-  const { limit, trainExamples, valFraction = 0.1, seed = 0 } = opts;
+  const { limit, trainExamples, valFraction = 0.1, seed = 0, stratify = true } = opts;
   const perExample = train.tensors[0].shape.slice(1);
   const exampleShape = opts.exampleShape ?? perExample;
   const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -83,7 +94,11 @@ export function standardizedTrainValTest(
   }
   let split: { train: TensorDataset; val: TensorDataset };
   try {
-    split = trainValSplit(source, { valFraction, seed, stratify: source.tensors[1] });
+    split = trainValSplit(source, {
+      valFraction,
+      seed,
+      ...(stratify ? { stratify: source.tensors[1] } : {}),
+    });
   } finally {
     if (source !== train) source.dispose();
     train.dispose();
@@ -117,10 +132,12 @@ export function standardizedTrainValTest(
     return new TensorDataset(xs, y);
   };
   // Fitted on the training part first; validation and test only transformed.
+  const trainPart = prepare(split.train, true);
   return {
-    train: prepare(split.train, true),
+    train: trainPart,
     val: prepare(split.val, false),
     test: prepare(test, false),
+    standardize: scaler.stateDict(),
   };
 }
 

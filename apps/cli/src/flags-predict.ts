@@ -1,0 +1,43 @@
+/**
+ * The flags of `nerve predict` (see commands.ts).
+ */
+import { checkpointFlag, json } from './flags-common.js';
+import type { CommandDef } from './flags.js';
+
+/** `nerve predict`. */
+export const PREDICT: CommandDef = {
+  name: 'predict',
+  summary: 'apply a checkpoint trained on a table to new rows (--csv)',
+  flags: [
+    checkpointFlag('a checkpoint written by nerve train --csv … --out'),
+    {
+      name: 'csv',
+      kind: 'string',
+      placeholder: 'FILE.csv',
+      defaultText: 'required',
+      description:
+        'rows to predict, with the columns the network was trained on (the label column may be absent)',
+    },
+    {
+      name: 'delimiter',
+      kind: 'choice',
+      values: [',', ';', 'tab'],
+      placeholder: 'SEP',
+      defaultText: 'detected from the header row',
+      description: 'the field separator',
+    },
+    {
+      name: 'top',
+      kind: 'int',
+      min: 1,
+      max: 1000,
+      default: 3,
+      placeholder: 'K',
+      description: 'classes shown per row, most probable first (all of them under --json)',
+    },
+    json,
+  ],
+  notes: [
+    'The rows are prepared as in training: the same one-hot categories, missing cells filled (or refused) as the training run did, the training part’s standardization.',
+  ],
+};

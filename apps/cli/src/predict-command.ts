@@ -1,0 +1,210 @@
+/**
+ * `nerve predict --checkpoint m.safetensors --csv new.csv [--json]`: the
+ * network a `nerve train --csv` run saved, applied to new rows. The rows are
+ * prepared exactly as in training, from what the checkpoint keeps: the
+ * column encoding (one-hot categories, the fill of missing cells), the
+ * inputs' standardization and, for regression, the target's scale. Each row
+ * gets its class name and probabilities (or its predicted value); where the
+ * file has the label column too, the accuracy (or RMSE) is printed.
+ */
+import { NerveError, noGrad, softmax, tensor, tidy } from '@nerve/core';
+import {
+  type EncodedTable,
+  Standardize,
+  checkTableEncoding,
+  encodeTable,
+  loadTable,
+} from '@nerve/data';
+import { readSafetensorsHeader } from '@nerve/layers';
+import { loadCheckpoint } from '@nerve/train';
+import { type TableMeta, standardizeState } from './datasets.js';
+import { checkTensors, parseSpec } from './eval-command.js';
+import { UsageError, parseCommand } from './flags.js';
+import { PREDICT } from './flags-predict.js';
+import { buildModel } from './models.js';
+
+const OP = 'nerve predict';
+
+export interface PredictArgs {
+  checkpoint: string;
+  csv: string;
+  delimiter?: ',' | ';' | '\t';
+  top: number;
+  json: boolean;
+}
+
+export function parsePredictArgs(argv: string[]): PredictArgs {
+  const v = parseCommand(PREDICT, argv);
+  const checkpoint = v.checkpoint as string | undefined;
+  if (!checkpoint) {
+    throw new UsageError(
+      '--checkpoint: expected a path to a .safetensors file written by nerve train --csv … --out',
+      'predict',
+    );
+  }
+  const csv = v.csv as string | undefined;
+  if (!csv) throw new UsageError('--csv: expected the path of a CSV file to predict', 'predict');
+  const d = v.delimiter as string | undefined;
+  return {
+    checkpoint,
+    csv,
+    ...(d === undefined ? {} : { delimiter: d === 'tab' ? '\t' : (d as ',' | ';') }),
+    top: v.top as number,
+    json: v.json === true,
+  };
+}
+
+/** One row's prediction. */
+export interface RowPrediction {
+  /** The row's line in the CSV file. */
+  line: number;
+  /** The predicted class name, or the predicted value (regression). */
+  prediction: string | number;
+  /** Classification: every class's probability, by name. */
+  probabilities?: Record<string, number>;
+  /** The row's label, where the file has the label column. */
+  label?: string | number;
+}
+
+export interface PredictResult {
+  checkpoint: string;
+  csv: string;
+  task: 'classification' | 'regression';
+  rows: RowPrediction[];
+  /** Where the file has the label column: classification accuracy. */
+  accuracy?: number;
+  /** Where the file has the label column: regression RMSE in the target's units. */
+  rmse?: number;
+}
+
+/** The table description a checkpoint keeps, every part checked before anything is built. */
+function tableMeta(path: string, nerve: string | undefined): TableMeta {
+  const meta = JSON.parse(nerve ?? '{}') as { table?: unknown };
+  const t = meta.table as Partial<TableMeta> | undefined;
+  if (t === undefined || t === null || typeof t !== 'object') {
+    throw NerveError.raw(
+      OP,
+      `checkpoint '${path}' was not trained on a table (nerve train --csv); use nerve eval for the built-in data sets`,
+    );
+  }
+  const encoding = checkTableEncoding(`${OP}: checkpoint '${path}'`, t.encoding);
+  const scaler = new Standardize({ mode: 'perFeature' });
+  scaler.loadStateDict(standardizeState(t.standardize as TableMeta['standardize']));
+  if ((t.standardize as TableMeta['standardize']).mean.length !== encoding.features.length) {
+    throw NerveError.raw(
+      OP,
+      `checkpoint '${path}' standardizes ${(t.standardize as TableMeta['standardize']).mean.length} inputs, its encoding has ${encoding.features.length}`,
+    );
+  }
+  if (encoding.task === 'regression') {
+    const g = t.target;
+    if (!g || !Number.isFinite(g.mean) || !(g.scale > 0)) {
+      throw NerveError.raw(OP, `checkpoint '${path}' has no valid regression target scale`);
+    }
+  }
+  return t as TableMeta;
+}
+
+export async function runPredict(args: PredictArgs): Promise<PredictResult> {
+  // Everything about the checkpoint is checked before the CSV is read or a tensor built.
+  const header = await readSafetensorsHeader(args.checkpoint);
+  const nerve = Object.hasOwn(header.metadata, 'nerve') ? header.metadata.nerve : undefined;
+  const { spec } = parseSpec(args.checkpoint, nerve);
+  checkTensors(args.checkpoint, spec, header);
+  const meta = tableMeta(args.checkpoint, nerve);
+  const { encoding } = meta;
+  const raw = loadTable(
+    args.csv,
+    args.delimiter === undefined ? {} : { delimiter: args.delimiter },
+  );
+  const hasLabels = raw.columns.includes(encoding.label);
+  let rows: EncodedTable;
+  try {
+    rows = encodeTable(raw, encoding, undefined, { labels: hasLabels });
+  } catch (e) {
+    if (!hasLabels || !(e instanceof NerveError) || !e.message.includes(`('${encoding.label}')`)) {
+      throw e;
+    }
+    // A label the training data never had: predict anyway, without scoring.
+    rows = encodeTable(raw, encoding, undefined, { labels: false });
+  }
+  const scored = rows.y.length === rows.rows;
+  const model = buildModel(spec);
+  await loadCheckpoint(args.checkpoint, model);
+  model.eval();
+  const scaler = new Standardize({ mode: 'perFeature' });
+  scaler.loadStateDict(standardizeState(meta.standardize));
+  const result = tidy(() =>
+    noGrad(() => {
+      const x = scaler.transform(tensor(rows.x, { shape: [rows.rows, rows.features] }));
+      const logits = model.forward(x);
+      return encoding.task === 'classification' ? softmax(logits, -1) : logits;
+    }),
+  );
+  const out = Float32Array.from(result.dataSync() as Float32Array);
+  result.dispose();
+  const predictions: RowPrediction[] = [];
+  let correct = 0;
+  let squared = 0;
+  if (encoding.task === 'classification') {
+    const names = encoding.classes ?? [];
+    const k = names.length;
+    for (let r = 0; r < rows.rows; r++) {
+      const p = out.subarray(r * k, (r + 1) * k);
+      let best = 0;
+      for (let c = 1; c < k; c++) if (p[c] > p[best]) best = c;
+      const row: RowPrediction = {
+        line: raw.lines[r],
+        prediction: names[best],
+        probabilities: Object.fromEntries(names.map((n, c) => [n, p[c]])),
+      };
+      if (scored) {
+        row.label = names[rows.y[r]];
+        if (rows.y[r] === best) correct++;
+      }
+      predictions.push(row);
+    }
+  } else {
+    const { mean, scale } = meta.target as { mean: number; scale: number };
+    for (let r = 0; r < rows.rows; r++) {
+      const value = out[r] * scale + mean;
+      const row: RowPrediction = { line: raw.lines[r], prediction: value };
+      if (scored) {
+        row.label = rows.y[r];
+        squared += (value - rows.y[r]) ** 2;
+      }
+      predictions.push(row);
+    }
+  }
+  const n = Math.max(rows.rows, 1);
+  return {
+    checkpoint: args.checkpoint,
+    csv: args.csv,
+    task: encoding.task,
+    rows: predictions,
+    ...(scored && encoding.task === 'classification' ? { accuracy: correct / n } : {}),
+    ...(scored && encoding.task === 'regression' ? { rmse: Math.sqrt(squared / n) } : {}),
+  };
+}
+
+/** The human-readable predictions: one line a row, the `top` classes with their probabilities. */
+export function formatPredict(r: PredictResult, top: number): string {
+  const lines = r.rows.map((row) => {
+    const label = row.label === undefined ? '' : `  (label ${fmt(row.label)})`;
+    if (row.probabilities === undefined) return `line ${row.line}: ${fmt(row.prediction)}${label}`;
+    const ranked = Object.entries(row.probabilities)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([name, p]) => `${name} ${(100 * p).toFixed(1)}%`);
+    return `line ${row.line}: ${row.prediction}  [${ranked.join(', ')}]${label}`;
+  });
+  if (r.accuracy !== undefined) {
+    lines.push(`accuracy ${(100 * r.accuracy).toFixed(2)}% on ${r.rows.length} labelled rows`);
+  }
+  if (r.rmse !== undefined) lines.push(`RMSE ${r.rmse.toPrecision(4)} on ${r.rows.length} rows`);
+  return lines.join('\n');
+}
+
+function fmt(v: string | number): string {
+  return typeof v === 'number' ? String(Number(v.toPrecision(6))) : v;
+}

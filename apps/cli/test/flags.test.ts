@@ -3,6 +3,7 @@
  * with its default, --version, "did you mean", negative numbers with their
  * valid range, and the exit-code policy (2 + a hint for usage errors only).
  */
+import { parsePredictArgs } from '../src/predict-command.js';
 import { readFileSync } from 'node:fs';
 import { INITIALIZER_NAMES } from '@nerve/init';
 import { ACTIVATION_NAMES } from '@nerve/layers';
@@ -29,6 +30,12 @@ const PARSERS: Record<string, (argv: string[]) => unknown> = {
   'lr-find': parseLrFindArgs,
   finetune: parseFinetuneArgs,
   lab: parseLabAllArgs,
+  predict: (argv) =>
+    parsePredictArgs(
+      argv.includes('--checkpoint')
+        ? argv
+        : [...argv, '--checkpoint', 'm.safetensors', '--csv', 'x.csv'],
+    ),
 };
 
 /** A value the flag accepts, for checking that the parser knows it. */

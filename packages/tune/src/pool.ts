@@ -21,6 +21,25 @@ import type { FromWorker, ToWorker } from './worker.js';
 export interface ObjectiveRef {
   module: string;
   exportName: string;
+  /**
+   * Fixed arguments every trial gets as the objective's third parameter
+   * (what is not searched: the data set, the model's kind). Copied to each
+   * worker with the structured clone algorithm, so plain data only.
+   */
+  args?: unknown;
+}
+
+/** A copy of the objective's fixed arguments, as a worker gets them; refused when not plain data. */
+export function cloneArgs(ref: ObjectiveRef): unknown {
+  try {
+    return structuredClone(ref.args);
+  } catch (e) {
+    throw new NerveError(
+      'runStudy',
+      'objective.args plain data (structured-cloneable)',
+      (e as Error).message,
+    );
+  }
 }
 
 /** The module's file URL; relative paths are refused (they would depend on the worker's cwd). */
@@ -86,12 +105,12 @@ class TrialWorker {
   readonly ready: Promise<void>;
   private readonly worker: Worker;
 
-  constructor(url: string, exportName: string, backend: string | undefined) {
+  constructor(url: string, exportName: string, backend: string | undefined, args: unknown) {
     const l = launch();
     this.worker = new Worker(l.entry, {
       eval: l.eval,
       execArgv: l.execArgv,
-      workerData: { url, exportName, backendUrl: backend },
+      workerData: { url, exportName, backendUrl: backend, args },
     });
     this.ready = new Promise((resolve, reject) => {
       this.worker.on('message', (m: FromWorker) => {
@@ -166,6 +185,7 @@ export class WorkerPool {
     private readonly url: string,
     private readonly exportName: string,
     private readonly backend: string | undefined,
+    private readonly args: unknown,
   ) {}
 
   /**
@@ -175,14 +195,18 @@ export class WorkerPool {
   static async create(n: number, ref: ObjectiveRef, backendModule?: string): Promise<WorkerPool> {
     const url = moduleUrl('runStudy', ref);
     const backend = backendUrl('runStudy', backendModule);
-    const workers = Array.from({ length: n }, () => new TrialWorker(url, ref.exportName, backend));
+    const args = cloneArgs(ref);
+    const workers = Array.from(
+      { length: n },
+      () => new TrialWorker(url, ref.exportName, backend, args),
+    );
     try {
       await Promise.all(workers.map((w) => w.ready));
     } catch (e) {
       await Promise.all(workers.map((w) => w.terminate()));
       throw e;
     }
-    return new WorkerPool(workers, url, ref.exportName, backend);
+    return new WorkerPool(workers, url, ref.exportName, backend, args);
   }
 
   /** Runs a trial on worker `lane` (restarting it first if it died). */
@@ -194,7 +218,7 @@ export class WorkerPool {
     onReport: Job['onReport'],
   ): Promise<{ value?: unknown; error?: string }> {
     if (!this.workers[lane].alive) {
-      this.workers[lane] = new TrialWorker(this.url, this.exportName, this.backend);
+      this.workers[lane] = new TrialWorker(this.url, this.exportName, this.backend, this.args);
       await this.workers[lane].ready;
     }
     return this.workers[lane].run(trialId, config, seed, onReport);

@@ -5,7 +5,7 @@
  * resumes a study from its file without repeating or losing a trial.
  */
 import { NerveError, manualSeed } from '@nerve/core';
-import { type ObjectiveRef, WorkerPool, backendUrl, moduleUrl } from './pool.js';
+import { type ObjectiveRef, WorkerPool, backendUrl, cloneArgs, moduleUrl } from './pool.js';
 import { Arbiter, type Pruner, checkPruners } from './pruning.js';
 import {
   type Searcher,
@@ -135,7 +135,10 @@ async function loadObjective(ref: ObjectiveRef): Promise<Objective> {
   if (typeof fn !== 'function') {
     throw NerveError.raw('runStudy', `${url} has no function export '${ref.exportName}'`);
   }
-  return fn as Objective;
+  const objective = fn as (config: Config, reporter: Reporter, args: unknown) => unknown;
+  // The same copy of the fixed arguments as a worker gets.
+  const args = cloneArgs(ref);
+  return (config, reporter) => objective(config, reporter, args);
 }
 
 /** The trial's record once its objective returned (or threw). */

@@ -40,10 +40,11 @@ async function loadBackend(url: string | undefined): Promise<void> {
 }
 
 async function load(): Promise<Objective> {
-  const { url, exportName, backendUrl } = workerData as {
+  const { url, exportName, backendUrl, args } = workerData as {
     url: string;
     exportName: string;
     backendUrl?: string;
+    args?: unknown;
   };
   await loadBackend(backendUrl);
   const mod = (await import(url)) as Record<string, unknown>;
@@ -53,7 +54,8 @@ async function load(): Promise<Objective> {
       `${url} has no function export '${exportName}' (exports: ${Object.keys(mod).join(', ')})`,
     );
   }
-  return fn as Objective;
+  const objective = fn as (config: Config, reporter: Reporter, args: unknown) => unknown;
+  return (config, reporter) => objective(config, reporter, args);
 }
 
 async function run(objective: Objective, msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {

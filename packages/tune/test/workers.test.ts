@@ -126,3 +126,37 @@ describe('parallel trials on worker threads', () => {
     ).rejects.toThrow(/no function export 'nope'/);
   });
 });
+
+describe('fixed arguments of an objective module (ObjectiveRef.args)', () => {
+  const ref = (args: unknown) => ({
+    module: fileURLToPath(new URL('./helpers/curves.ts', import.meta.url)),
+    exportName: 'scaledByArgs',
+    args,
+  });
+
+  it('reach the objective as its third argument, in-process and on workers alike', async () => {
+    for (const workers of [1, 2]) {
+      const r = await runStudy({
+        space: space({ k: choice([1, 2, 3]) }),
+        objective: ref({ scale: 10 }),
+        searcher: gridSearch(),
+        workers,
+        mode: 'max',
+      });
+      expect(r.trials.map((t) => t.objective).sort()).toEqual([10, 20, 30]);
+    }
+  });
+
+  it('are refused, naming runStudy, when they cannot be copied to a worker', async () => {
+    for (const workers of [1, 2]) {
+      await expect(
+        runStudy({
+          space: space({ k: choice([1]) }),
+          objective: ref({ f: () => 1 }),
+          searcher: gridSearch(),
+          workers,
+        }),
+      ).rejects.toThrow(/runStudy: expected objective.args plain data/);
+    }
+  });
+});

@@ -66,3 +66,13 @@ export async function backendSeen(_config: { k: number }, reporter: Reporter): P
   const seen = (globalThis as { __tuneFakeBackend?: { threads: number } }).__tuneFakeBackend;
   await reporter.report(1, { valLoss: seen ? seen.threads : -2 });
 }
+
+/** Returns k times the fixed `scale` of its arguments (ObjectiveRef.args), as the objective. */
+export function scaledByArgs(
+  config: { k: number },
+  _reporter: unknown,
+  args: { scale: number } | undefined,
+): number {
+  if (args === undefined) throw new Error('no args');
+  return config.k * args.scale;
+}

@@ -4,7 +4,7 @@
  * runnable with `node` outside the monorepo with nothing beside it but:
  * - dist/worker.js, the tune worker thread (tune's pool starts `./worker.js`
  *   next to the module that runs it, which in the bundle is nerve.mjs). It also
- *   exports the digits objective, whose module reference points at it, so a
+ *   exports the tune objective (train-trial.ts), whose module reference points at it, so a
  *   worker imports its objective from its own file: one copy of core per thread.
  * - dist/package.json, `"type": "module"`, so worker.js is ESM wherever dist/ is copied.
  * The digits data are embedded (data's digits-asset.ts is swapped for a copy
@@ -19,8 +19,8 @@ import { build } from 'esbuild';
 const here = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(here, 'dist');
 const asset = join(here, '..', '..', 'packages', 'data', 'assets', 'digits.csv.gz');
-/** The module that defines the digits objective and its `{ module, exportName }` reference. */
-const OBJECTIVE = join(here, 'src', 'demos', 'digits-mlp.ts');
+/** The module that defines the tune objective and its `{ module, exportName }` reference. */
+const OBJECTIVE = join(here, 'src', 'demos', 'train-trial.ts');
 // The bundle has no package.json beside it: `nerve --version` gets the version baked in.
 const { version } = JSON.parse(readFileSync(join(here, 'package.json'), 'utf8'));
 
@@ -46,7 +46,7 @@ export function digitsAsset(op: string): { source: string; bytes: Uint8Array } {
 }`,
     }));
     // The objective's module reference names the worker file, not the bundle it sits in.
-    b.onLoad({ filter: /[\\/]digits-mlp\.ts$/ }, (args) => ({
+    b.onLoad({ filter: /[\\/]train-trial\.ts$/ }, (args) => ({
       loader: 'ts',
       resolveDir: dirname(args.path),
       contents: readFileSync(args.path, 'utf8').replace(
@@ -84,7 +84,7 @@ const tuneWorker = join(here, '..', '..', 'packages', 'tune', 'src', 'worker.ts'
 await build({
   ...common,
   stdin: {
-    contents: `import ${JSON.stringify(tuneWorker)};\nexport { digitsMlp, setThreads } from ${JSON.stringify(OBJECTIVE)};\n`,
+    contents: `import ${JSON.stringify(tuneWorker)};\nexport { trainTrial, setThreads } from ${JSON.stringify(OBJECTIVE)};\n`,
     resolveDir: here,
     sourcefile: 'worker-entry.ts',
     loader: 'ts',

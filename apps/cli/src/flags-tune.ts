@@ -1,9 +1,9 @@
 /**
  * The flags of `nerve tune`, `nerve lr-find` and `nerve finetune` (see commands.ts).
  */
-import { dataDir, dataset, json, model, seed } from './flags-common.js';
+import { dataDir, dataset, json, model, seed, tableFlags } from './flags-common.js';
 import type { CommandDef, FlagDef } from './flags.js';
-import { ACTIVATIONS, OPTIMIZERS, SEARCHES } from './names.js';
+import { ACTIVATIONS, INITS, OPTIMIZERS, SEARCHES } from './names.js';
 
 const range = (name: string, what: string, dflt: string): FlagDef => ({
   name,
@@ -16,8 +16,52 @@ const range = (name: string, what: string, dflt: string): FlagDef => ({
 /** `nerve tune`. */
 export const TUNE: CommandDef = {
   name: 'tune',
-  summary: 'hyperparameter search for the digits MLP',
+  summary: 'hyperparameter search (default: the digits MLP; any data and model nerve train takes)',
   flags: [
+    dataset('digits'),
+    ...tableFlags,
+    dataDir,
+    model,
+    {
+      name: 'activation',
+      kind: 'choice',
+      values: ACTIVATIONS,
+      default: 'relu',
+      placeholder: 'NAME',
+      description: 'hidden activation (fixed for the study)',
+    },
+    {
+      name: 'init',
+      kind: 'choice',
+      values: INITS,
+      default: 'default',
+      placeholder: 'NAME',
+      description: 'weight initializer (fixed for the study)',
+    },
+    {
+      name: 'batchnorm',
+      kind: 'boolean',
+      default: false,
+      description: 'batch normalization after each hidden layer',
+    },
+    {
+      name: 'dropout',
+      kind: 'number',
+      min: 0,
+      max: 0.99,
+      default: 0,
+      placeholder: 'P',
+      description: 'drop probability after each hidden activation (fixed for the study)',
+    },
+    {
+      name: 'depth',
+      kind: 'int',
+      min: 1,
+      max: 100,
+      default: 1,
+      placeholder: 'N',
+      description: 'hidden layers of the MLP, each as wide as the searched --hidden',
+    },
     {
       name: 'search',
       kind: 'choice',
@@ -97,7 +141,7 @@ export const TUNE: CommandDef = {
     },
     range('lr', 'learning-rate', '1e-4:1e-1'),
     range('weight-decay', 'weight-decay', '1e-6:1e-2'),
-    range('hidden', 'hidden-width', '16:128'),
+    range('hidden', 'hidden-width (MLP)', '16:128'),
     {
       name: 'batch-size',
       kind: 'string',

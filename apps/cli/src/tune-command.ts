@@ -1,5 +1,6 @@
 /**
- * `nerve tune`: hyperparameter search for the digits MLP. The space comes
+ * `nerve tune`: hyperparameter search for the network `nerve train` would
+ * build on the data it would load (default: the digits MLP). The space comes
  * from flags (`--lr 1e-4:1e-1` is searched in log space) or a JSON file;
  * trials run in-process or on worker threads, each finished trial is appended
  * to the study file the moment it ends, and a rerun resumes the study.
@@ -25,11 +26,11 @@ import {
   studyWarnings,
   uniform,
 } from '@nerve/tune';
-import { OPTIMIZERS, UsageError } from './args.js';
+import { OPTIMIZERS, UsageError, tableArgs } from './args.js';
 import { TUNE } from './commands.js';
 import { parseCommand, suggestion } from './flags.js';
 import { yieldToEventLoop } from './interrupt.js';
-import { digitsMlpObjective } from './demos/digits-mlp.js';
+import { type TrialSetup, trainTrialObjective } from './demos/train-trial.js';
 import { checkWritable, isHtmlPath } from './out-path.js';
 import { tuneReport } from './reports/tune-report.js';
 import { cliVersion } from './version.js';
@@ -49,6 +50,8 @@ export interface TuneArgs {
   params: Record<string, Param>;
   /** A self-contained HTML report of the study. */
   report?: string;
+  /** The data and the model's kind, fixed for the study. */
+  setup: TrialSetup;
 }
 
 /** `a:b` → a numeric range; fails with the flag's name. */
@@ -93,7 +96,27 @@ export function parseTuneArgs(argv: string[]): TuneArgs {
   const s = (k: string) => v[k] as string | undefined;
   const fail = (message: string) => new UsageError(message, 'tune');
   const search = v.search as TuneArgs['search'];
+  const table = tableArgs(v, argv, 'tune');
+  const setup: TrialSetup = {
+    dataset: v.dataset as TrialSetup['dataset'],
+    ...(table === undefined ? {} : { table }),
+    ...(s('data-dir') === undefined ? {} : { dataDir: s('data-dir') }),
+    model: v.model as TrialSetup['model'],
+    activation: v.activation as string,
+    init: v.init as string,
+    batchnorm: v.batchnorm === true,
+    dropout: v.dropout as number,
+    depth: v.depth as number,
+  };
+  if (setup.model === 'cnn' && s('hidden') !== undefined) {
+    throw fail('--hidden: expected --model mlp (a CNN keeps its own widths), received --model cnn');
+  }
+  if (setup.model === 'cnn' && argv.some((a) => a === '--depth' || a.startsWith('--depth='))) {
+    throw fail('--depth: expected --model mlp, received --model cnn');
+  }
   let params: Record<string, Param> = DEFAULT_SPACE();
+  // A CNN's widths are not searched.
+  if (setup.model === 'cnn') delete (params as Record<string, Param>).hidden;
   if (s('space') !== undefined) params = readSpaceFile(s('space') as string);
   if (s('lr')) params.lr = logUniform(...range('lr', s('lr')!));
   if (s('weight-decay'))
@@ -155,6 +178,7 @@ export function parseTuneArgs(argv: string[]): TuneArgs {
     json: v.json === true,
     params,
     ...(report === undefined ? {} : { report }),
+    setup,
   };
 }
 
@@ -231,21 +255,27 @@ export async function runTune(
     ...(ashaRule ? [ashaRule] : []),
     ...(args.patience !== undefined ? [patience({ patience: args.patience })] : []),
   ];
+  const on = args.setup.table ? args.setup.table.path : args.setup.dataset;
+  const net =
+    args.setup.model === 'cnn'
+      ? 'CNN'
+      : `MLP, ${args.setup.depth} hidden layer${args.setup.depth > 1 ? 's' : ''}`;
+  const objective = { ...trainTrialObjective, args: args.setup };
   log(
-    `nerve tune: ${args.search} search on digits (MLP), ${planned}, ${args.workers} worker(s), ${args.epochs} epochs each, seed ${args.seed}${args.study ? `, study ${args.study}` : ''}${args.halving ? ', ASHA' : ''}`,
+    `nerve tune: ${args.search} search on ${on} (${net}), ${planned}, ${args.workers} worker(s), ${args.epochs} epochs each, seed ${args.seed}${args.study ? `, study ${args.study}` : ''}${args.halving ? ', ASHA' : ''}`,
   );
   const result = await runStudy({
     space: sp,
-    objective: args.workers > 1 ? digitsMlpObjective : await localObjective(),
+    objective: args.workers > 1 ? objective : await localObjective(args.setup),
     searcher,
     seed: args.seed,
     metric: 'valLoss',
     mode: 'min',
     pruners,
     workers: args.workers,
-    // tune depends on no backend: the demo module registers the CPU backend
-    // and exports its setThreads (see digits-mlp.ts).
-    backendModule: args.workers > 1 ? digitsMlpObjective.module : undefined,
+    // tune depends on no backend: the objective's module registers the CPU backend
+    // and exports its setThreads (see train-trial.ts).
+    backendModule: args.workers > 1 ? objective.module : undefined,
     storage: args.study,
     onTrialEnd: (t, p) => {
       log(
@@ -262,13 +292,13 @@ export async function runTune(
   return Object.assign(done, { report: args.report });
 }
 
-async function localObjective() {
-  const { digitsMlp } = await import('./demos/digits-mlp.js');
+async function localObjective(setup: TrialSetup) {
+  const { trainTrial } = await import('./demos/train-trial.js');
   // In-process trials never reach the event loop on their own: yield before
   // each, so Ctrl-C (a signal, delivered from the event loop) is seen.
   return (async (config: never, reporter: never) => {
     await yieldToEventLoop();
-    return digitsMlp(config, reporter);
+    return trainTrial(config, reporter, setup);
   }) as never;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The digits MLP that `nerve tune` searches (src/demos/digits-mlp.ts) on
+ * The objective `nerve tune` searches (src/demos/train-trial.ts; by default the digits MLP) on
  * tune's worker threads: the CLI names the backend module the workers load,
  * and a trial gives the same result on a worker as in-process.
  */
@@ -15,7 +15,7 @@ import {
   space,
 } from '@nerve/tune';
 import { describe, expect, it } from 'vitest';
-import { digitsMlp, digitsMlpObjective } from '../src/demos/digits-mlp.js';
+import { trainTrial, trainTrialObjective } from '../src/demos/train-trial.js';
 
 /** Trials without their wall times, which differ from run to run. */
 const comparable = (r: StudyResult) => r.trials.map(({ seconds, ...t }) => t);
@@ -24,11 +24,11 @@ describe('the digits MLP objective of nerve tune', () => {
   it('trains the digits MLP identically with 1 and 2 workers', async () => {
     const opts = {
       space: space({ lr: logUniform(1e-3, 3e-2), hidden: intUniform(16, 64), epochs: choice([2]) }),
-      objective: digitsMlpObjective,
+      objective: trainTrialObjective,
       searcher: randomSearch({ trials: 4 }),
       seed: 5,
       // What `nerve tune --workers N` passes: the demo module registers the backend.
-      backendModule: digitsMlpObjective.module,
+      backendModule: trainTrialObjective.module,
     };
     const serial = await runStudy({ ...opts, workers: 1 });
     const parallel = await runStudy({ ...opts, workers: 2 });
@@ -41,9 +41,9 @@ describe('the digits MLP objective of nerve tune', () => {
   });
 
   it("serves as the workers' backend module: it registers the CPU backend and exports setThreads", async () => {
-    const mod = (await import(digitsMlpObjective.module)) as Record<string, unknown>;
+    const mod = (await import(trainTrialObjective.module)) as Record<string, unknown>;
     expect(typeof mod.setThreads).toBe('function');
-    expect(typeof mod.digitsMlp).toBe('function');
+    expect(typeof mod.trainTrial).toBe('function');
   });
 
   it('keeps memory flat across trials run in-process', async () => {
@@ -51,7 +51,7 @@ describe('the digits MLP objective of nerve tune', () => {
     const before = memory().numTensors;
     await runStudy({
       space: space({ lr: logUniform(1e-3, 1e-2), hidden: choice([16]), epochs: choice([1]) }),
-      objective: digitsMlp,
+      objective: trainTrial,
       searcher: randomSearch({ trials: 3 }),
       onTrialEnd: () => counts.push(memory().numTensors),
     });

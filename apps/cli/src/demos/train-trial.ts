@@ -1,0 +1,135 @@
+/**
+ * The objective `nerve tune` searches: the network `nerve train` would build
+ * (MLP or CNN, with the architecture flags), on the data `nerve train` would
+ * load (a built-in data set or a table of the user's own), prepared the same
+ * way (test held out, 10% of train for validation, statistics fitted on the
+ * training part). Trials are judged on the validation part; the test part is
+ * never touched while tuning. Everything a trial creates is disposed.
+ */
+import '@nerve/backend-cpu';
+import { DataLoader } from '@nerve/data';
+import { crossEntropy, mseLoss } from '@nerve/layers';
+import { type OptimizerName, createOptimizer } from '@nerve/optim';
+import { fit } from '@nerve/train';
+import { type ObjectiveRef, type Reporter, reportingCallback } from '@nerve/tune';
+import type { TableArgs } from '../args.js';
+import { prepareData, prepareTableData } from '../datasets.js';
+import { buildModel, defaultHidden } from '../models.js';
+
+/** What stays fixed across a study's trials: the data and the model's kind. */
+export interface TrialSetup {
+  dataset: 'digits' | 'fashion-mnist' | 'spiral';
+  /** A table of the user's own instead of `dataset`. */
+  table?: TableArgs;
+  dataDir?: string;
+  model: 'mlp' | 'cnn';
+  activation: string;
+  init: string;
+  batchnorm: boolean;
+  dropout: number;
+  /** Hidden layers of the MLP, each `hidden` units wide (default 1). */
+  depth: number;
+}
+
+/** The digits MLP of the earlier `nerve tune`: one ReLU hidden layer. */
+export const DIGITS_MLP: TrialSetup = {
+  dataset: 'digits',
+  model: 'mlp',
+  activation: 'relu',
+  init: 'default',
+  batchnorm: false,
+  dropout: 0,
+  depth: 1,
+};
+
+/** What a trial can tune. */
+export interface TrialConfig {
+  lr: number;
+  /** L2 weight decay (default 0). */
+  weightDecay?: number;
+  /** Units of each hidden layer of the MLP (default 64; a CNN keeps its own widths). */
+  hidden?: number;
+  /** Mini-batch size (default 32). */
+  batchSize?: number;
+  /** Epochs (default 10). */
+  epochs?: number;
+  /** Optimizer name for createOptimizer (default 'adam'). */
+  optimizer?: OptimizerName;
+  /** SGD momentum, when the optimizer takes one. */
+  momentum?: number;
+  /** Drop probability after each hidden activation (default: the setup's). */
+  dropout?: number;
+}
+
+/**
+ * Trains the setup's network with `config` and reports valLoss, valAccuracy
+ * (classification), trainLoss and trainAccuracy every epoch; the study's
+ * metric (best valLoss by default) is the trial's objective.
+ */
+export async function trainTrial(
+  config: TrialConfig,
+  reporter: Reporter,
+  setup: TrialSetup = DIGITS_MLP,
+): Promise<void> {
+  const {
+    lr,
+    weightDecay = 0,
+    hidden = 64,
+    batchSize = 32,
+    epochs = 10,
+    optimizer = 'adam',
+  } = config;
+  const seed = reporter.seed;
+  const data = setup.table
+    ? prepareTableData(setup.table, {})
+    : prepareData(setup.dataset, { image: setup.model === 'cnn', dataDir: setup.dataDir });
+  data.test.dispose();
+  const regression = setup.table?.task === 'regression';
+  const inputs = data.inputShape.reduce((a, b) => a * b, 1);
+  const model = buildModel({
+    kind: setup.model,
+    inputShape: data.inputShape,
+    classes: data.classes,
+    hidden:
+      setup.model === 'mlp'
+        ? new Array<number>(setup.depth).fill(hidden)
+        : defaultHidden(setup.model, inputs),
+    activation: setup.activation,
+    batchnorm: setup.batchnorm,
+    dropout: config.dropout ?? setup.dropout,
+    init: setup.init,
+    seed,
+  });
+  const extra = config.momentum === undefined ? {} : { momentum: config.momentum };
+  const opt = createOptimizer(optimizer, model.parameters(), { lr, weightDecay, ...extra });
+  try {
+    await fit(model, {
+      train: new DataLoader(data.train, { batchSize, shuffle: true, seed }),
+      val: new DataLoader(data.val, { batchSize: 512 }),
+      epochs,
+      optimizer: opt,
+      loss: regression ? (out, y) => mseLoss(out, y) : (out, y) => crossEntropy(out, y),
+      accuracy: !regression,
+      callbacks: [reportingCallback(reporter)],
+    });
+  } finally {
+    opt.disposeState();
+    model.dispose();
+    data.train.dispose();
+    data.val.dispose();
+  }
+}
+
+/**
+ * The CPU backend's thread setting, so that this module also serves as the
+ * `backendModule` of `nerve tune`'s worker threads: importing it registers the
+ * CPU backend (above), and tune sets each worker to one kernel thread. One
+ * module for both works unchanged in the bundle, where it is dist/worker.js.
+ */
+export { setThreads } from '@nerve/backend-cpu';
+
+/** trainTrial as a module reference, for parallel studies; give the setup as `args`. */
+export const trainTrialObjective: ObjectiveRef = {
+  module: import.meta.url,
+  exportName: 'trainTrial',
+};

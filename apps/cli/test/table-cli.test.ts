@@ -164,6 +164,46 @@ describe('nerve train --csv / nerve predict (classification)', () => {
   });
 });
 
+describe('nerve tune on a table', () => {
+  it('searches the MLP on the table, on worker threads, judged on its validation part', async () => {
+    const path = join(dir, 'tune.csv');
+    irisLike(path, 150, 5);
+    const r = await cli([
+      'tune',
+      '--csv',
+      path,
+      '--label',
+      'species',
+      '--trials',
+      '2',
+      '--epochs',
+      '10',
+      '--workers',
+      '2',
+      '--depth',
+      '2',
+      '--lr',
+      '1e-2:5e-2',
+      '--batch-size',
+      '16',
+      '--json',
+    ]);
+    expect(r.err()).toMatch(/search on .*tune\.csv \(MLP, 2 hidden layers\)/);
+    expect(r.code).toBe(0);
+    const s = r.last();
+    expect(s.trials).toHaveLength(2);
+    for (const t of s.trials) {
+      expect(t.status, JSON.stringify(t.history.at(-1))).toBe('completed');
+      expect(t.history).toHaveLength(10);
+      // Separable classes (see irisLike): 70 Adam steps at lr ≥ 1e-2 leave chance (1/3) far behind.
+      expect(t.history[9].metrics.valAccuracy).toBeGreaterThan(0.8);
+    }
+    const bad = await cli(['tune', '--model', 'cnn', '--hidden', '16:32']);
+    expect(bad.code).toBe(2);
+    expect(bad.err()).toMatch(/--hidden: expected --model mlp/);
+  });
+});
+
 describe('nerve train --csv --task regression', () => {
   it('learns a linear target far better than predicting the mean, and predicts in its units', async () => {
     const g = new Generator(4);

@@ -167,6 +167,7 @@ export const LR_FIND: CommandDef = {
   summary: 'the learning-rate range test (Smith 2017)',
   flags: [
     { ...dataset('digits'), default: undefined },
+    ...tableFlags.map((f) => ({ ...f, default: undefined })),
     { ...model, default: undefined },
     {
       name: 'optimizer',

@@ -7,7 +7,7 @@
  */
 import { manualSeed } from '@nerve/core';
 import { DataLoader } from '@nerve/data';
-import { crossEntropy } from '@nerve/layers';
+import { crossEntropy, mseLoss } from '@nerve/layers';
 import { type OptimizerName, createOptimizer } from '@nerve/optim';
 import { type LrFindResult, formatNumber, lrFind } from '@nerve/tune';
 import {
@@ -15,13 +15,15 @@ import {
   DATASETS,
   MODELS,
   OPTIMIZERS,
+  type TableArgs,
   UsageError,
   numberFlag,
   oneOf,
   parseFlags,
+  tableArgs,
   trainDefaults,
 } from './args.js';
-import { prepareData } from './datasets.js';
+import { prepareData, prepareTableData } from './datasets.js';
 import { checkWritable, isHtmlPath } from './out-path.js';
 import { lrFindReport } from './reports/lr-find-report.js';
 import { cliVersion } from './version.js';
@@ -43,6 +45,8 @@ export interface LrFindArgs {
   dataDir?: string;
   /** A self-contained HTML report of the sweep. */
   report?: string;
+  /** A table of the user's own (--csv), instead of --dataset. */
+  table?: TableArgs;
 }
 
 /** What `nerve lr-find` found, with the optimizer's flag name and the command to train with it. */
@@ -71,6 +75,13 @@ export function parseLrFindArgs(argv: string[]): LrFindArgs {
     json: { type: 'boolean' },
     'data-dir': { type: 'string' },
     report: { type: 'string' },
+    csv: { type: 'string' },
+    label: { type: 'string' },
+    task: { type: 'string' },
+    missing: { type: 'string' },
+    categorical: { type: 'string' },
+    ignore: { type: 'string' },
+    delimiter: { type: 'string' },
   });
   const s = (k: string) => values[k] as string | undefined;
   const startLr = numberFlag('start-lr', s('start-lr'), 1e-6, Number.MIN_VALUE, 100, false);
@@ -81,6 +92,18 @@ export function parseLrFindArgs(argv: string[]): LrFindArgs {
     );
   const dataset = oneOf('dataset', s('dataset'), DATASETS, 'digits');
   const model = oneOf('model', s('model'), MODELS, 'mlp');
+  const task = oneOf(
+    'task',
+    s('task'),
+    ['classification', 'regression'] as const,
+    'classification',
+  );
+  const missing = oneOf('missing', s('missing'), ['refuse', 'mean'] as const, 'refuse');
+  const delimiter =
+    s('delimiter') === undefined
+      ? undefined
+      : oneOf('delimiter', s('delimiter'), [',', ';', 'tab'] as const, ',');
+  const table = tableArgs({ ...values, model, task, missing, delimiter }, argv, 'lr-find');
   // nerve train's default optimizer (parseTrainArgs): a rate found with
   // another one would not fit a bare `nerve train`.
   const optimizer = oneOf('optimizer', s('optimizer'), OPTIMIZERS, 'adam');
@@ -106,6 +129,7 @@ export function parseLrFindArgs(argv: string[]): LrFindArgs {
     json: values.json === true,
     dataDir: s('data-dir'),
     ...(report === undefined ? {} : { report }),
+    ...(table === undefined ? {} : { table }),
   };
 }
 
@@ -113,7 +137,10 @@ export function parseLrFindArgs(argv: string[]): LrFindArgs {
 export async function runLrFind(args: LrFindArgs): Promise<LrFindReport> {
   if (args.report) checkWritable('report', args.report);
   manualSeed(args.seed);
-  const data = prepareData(args.dataset, { image: args.model === 'cnn', dataDir: args.dataDir });
+  const data = args.table
+    ? prepareTableData(args.table, {})
+    : prepareData(args.dataset, { image: args.model === 'cnn', dataDir: args.dataDir });
+  const regression = args.table?.task === 'regression';
   const model = buildModel({
     kind: args.model,
     inputShape: data.inputShape,
@@ -131,7 +158,7 @@ export async function runLrFind(args: LrFindArgs): Promise<LrFindReport> {
     model,
     new DataLoader(data.train, { batchSize: args.batchSize, shuffle: true, seed: args.seed }),
     {
-      lossFn: (out, y) => crossEntropy(out, y),
+      lossFn: regression ? (out, y) => mseLoss(out, y) : (out, y) => crossEntropy(out, y),
       optimizerFactory: (params) =>
         createOptimizer(args.optimizer as OptimizerName, params, { lr: args.startLr }),
       startLr: args.startLr,
@@ -154,8 +181,22 @@ export async function runLrFind(args: LrFindArgs): Promise<LrFindReport> {
 
 /** The `nerve train` command for `lr`, with the lr-find flags that change what trains. */
 export function trainCommand(args: LrFindArgs, lr: number): string {
+  const t = args.table;
   const flags = [
-    `--dataset ${args.dataset}`,
+    ...(t
+      ? [
+          `--csv ${JSON.stringify(t.path)} --label ${JSON.stringify(t.label)}`,
+          ...(t.task === 'regression' ? ['--task regression'] : []),
+          ...(t.missing === 'mean' ? ['--missing mean'] : []),
+          ...(t.categorical.length
+            ? [`--categorical ${JSON.stringify(t.categorical.join(','))}`]
+            : []),
+          ...(t.ignore.length ? [`--ignore ${JSON.stringify(t.ignore.join(','))}`] : []),
+          ...(t.delimiter
+            ? [`--delimiter ${t.delimiter === '\t' ? 'tab' : `'${t.delimiter}'`}`]
+            : []),
+        ]
+      : [`--dataset ${args.dataset}`]),
     `--model ${args.model}`,
     `--optimizer ${args.optimizer}`,
     `--lr ${Number(lr.toPrecision(2))}`,

@@ -204,6 +204,33 @@ describe('nerve tune on a table', () => {
   });
 });
 
+describe('nerve lr-find on a table', () => {
+  it('sweeps on the table and names the nerve train command with its flags', async () => {
+    const path = join(dir, 'sweep.csv');
+    irisLike(path, 150, 6);
+    const r = await cli([
+      'lr-find',
+      '--csv',
+      path,
+      '--label',
+      'species',
+      '--delimiter',
+      ';',
+      '--steps',
+      '40',
+      '--json',
+    ]);
+    expect(r.err()).not.toMatch(/nerve: /);
+    const s = r.last();
+    expect(s.lrs).toHaveLength(s.losses.length);
+    expect(s.suggestion).toBeGreaterThan(1e-6);
+    expect(s.command).toMatch(
+      /^pnpm nerve train --csv ".*sweep\.csv" --label "species" --delimiter ';' --model mlp /,
+    );
+    expect(s.command).not.toMatch(/--dataset/);
+  });
+});
+
 describe('nerve train --csv --task regression', () => {
   it('learns a linear target far better than predicting the mean, and predicts in its units', async () => {
     const g = new Generator(4);

@@ -6,6 +6,7 @@ import {
   NerveError,
   type Tensor,
   add,
+  clamp,
   elu,
   full,
   gelu,
@@ -59,6 +60,14 @@ export class ReLU extends Activation {
   readonly activation = 'relu';
   forward(x: Tensor): Tensor {
     return relu(x);
+  }
+}
+
+/** min(max(0, x), 6) (Krizhevsky 2010; MobileNetV2's activation; PyTorch's nn.ReLU6). */
+export class ReLU6 extends Activation {
+  readonly activation = 'relu6';
+  forward(x: Tensor): Tensor {
+    return clamp(x, 0, 6);
   }
 }
 

@@ -13,6 +13,11 @@ export interface Conv2dLayerOptions {
   dilation?: Pair;
   /** Learn a per-channel bias (default true). */
   bias?: boolean;
+  /**
+   * Channel groups (default 1; PyTorch's `groups`): the weight is
+   * [O, C/groups, KH, KW]; groups = C is a depthwise convolution.
+   */
+  groups?: number;
   init?: LayerInit;
   /** Seeds this layer's own generator; otherwise the global generator is used. */
   seed?: number;
@@ -27,6 +32,7 @@ export class Conv2d extends Module {
   readonly dilation: [number, number];
   /** [top, bottom, left, right]: 'same' may pad one more at the bottom/right, as PyTorch does. */
   readonly padding: [number, number, number, number];
+  readonly groups: number;
   readonly weight: Tensor;
   readonly bias: Tensor | null;
 
@@ -57,10 +63,20 @@ export class Conv2d extends Module {
       const [ph, pw] = pairArg(op, 'padding', p, 0);
       this.padding = [ph, ph, pw, pw];
     }
+    this.groups = intArg(op, 'groups', opts.groups ?? 1, 1);
+    if (this.inChannels % this.groups !== 0 || this.outChannels % this.groups !== 0) {
+      throw new NerveError(
+        op,
+        `groups dividing inChannels (${this.inChannels}) and outChannels (${this.outChannels})`,
+        String(this.groups),
+      );
+    }
     const [kh, kw] = this.kernelSize;
     const src = initSource(op, opts.seed);
-    const def = defaultLayerInit(inChannels * kh * kw);
-    const shape = [outChannels, inChannels, kh, kw];
+    // PyTorch's fan-in: the input channels one output channel sees.
+    const perGroup = this.inChannels / this.groups;
+    const def = defaultLayerInit(perGroup * kh * kw);
+    const shape = [outChannels, perGroup, kh, kw];
     this.weight = this.registerParameter(
       'weight',
       initTensor(op, 'weight', opts.init?.weight ?? def.weight, shape, src),
@@ -96,6 +112,7 @@ export class Conv2d extends Module {
         stride: this.stride,
         padding: symmetric ? [top, left] : 0,
         dilation: this.dilation,
+        ...(this.groups === 1 ? {} : { groups: this.groups }),
         ...(this.bias ? { bias: this.bias } : {}),
       });
     });

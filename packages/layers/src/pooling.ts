@@ -1,7 +1,18 @@
 /**
- * Pooling and reshaping layers: MaxPool2d, AvgPool2d, GlobalAvgPool2d, Flatten.
+ * Pooling and reshaping layers: MaxPool2d, AvgPool2d, AdaptiveAvgPool2d,
+ * GlobalAvgPool2d, Flatten.
  */
-import { NerveError, type Pair, type Tensor, avgPool2d, maxPool2d, mean } from '@nerve/core';
+import {
+  NerveError,
+  type Pair,
+  type Tensor,
+  avgPool2d,
+  concat,
+  maxPool2d,
+  mean,
+  narrow,
+  reshape,
+} from '@nerve/core';
 import { Module } from './module.js';
 import { pairArg, requireInput, run } from './util.js';
 
@@ -88,6 +99,51 @@ export class GlobalAvgPool2d extends Module {
     requireInput('GlobalAvgPool2d', x, '[N, C, H, W]', (t) => t.rank === 4);
     return run([x], () => mean(x, [2, 3]));
   }
+}
+
+/**
+ * Average pooling to a fixed output size whatever the input's (PyTorch's
+ * AdaptiveAvgPool2d): output cell i of H covers input rows
+ * ⌊i·H/out⌋ … ⌈(i+1)·H/out⌉ − 1, so bins may overlap by one when out does not
+ * divide H. [N, C, H, W] → [N, C, outH, outW]. outputSize 1 is global
+ * average pooling that keeps the 1×1 plane (torchvision's ResNet and
+ * MobileNet then flatten).
+ */
+export class AdaptiveAvgPool2d extends Module {
+  readonly outputSize: [number, number];
+
+  constructor(outputSize: Pair) {
+    super();
+    this.outputSize = pairArg('AdaptiveAvgPool2d', 'outputSize', outputSize, 1);
+  }
+
+  forward(x: Tensor): Tensor {
+    requireInput('AdaptiveAvgPool2d', x, '[N, C, H, W]', (t) => t.rank === 4);
+    const [oh, ow] = this.outputSize;
+    const [n, c, h, w] = x.shape;
+    return run([x], () => {
+      if (h % oh === 0 && w % ow === 0) {
+        // Equal, disjoint bins: one reshape and one mean.
+        const bins = reshape(x, [n, c, oh, h / oh, ow, w / ow]);
+        return mean(bins, [3, 5]);
+      }
+      // Rows then columns: each bin is a rectangle, so the mean of its row
+      // means is its mean.
+      const rows = adaptiveMeans(x, 2, h, oh);
+      return adaptiveMeans(rows, 3, w, ow);
+    });
+  }
+}
+
+/** The adaptive bins' means along one axis (of length `size`), `out` of them, kept as that axis. */
+function adaptiveMeans(x: Tensor, axis: number, size: number, out: number): Tensor {
+  const parts: Tensor[] = [];
+  for (let i = 0; i < out; i++) {
+    const start = Math.floor((i * size) / out);
+    const end = Math.ceil(((i + 1) * size) / out);
+    parts.push(mean(narrow(x, axis, start, end - start), [axis], { keepDims: true }));
+  }
+  return parts.length === 1 ? parts[0] : concat(parts, axis);
 }
 
 /** Flattens dimensions startDim..endDim into one (a view; PyTorch's nn.Flatten). */

@@ -9,6 +9,7 @@ import { type Tensor, tensor } from '@nerve/core';
 import { expect } from 'vitest';
 import {
   AvgPool2d,
+  AdaptiveAvgPool2d,
   Conv2d,
   Dropout,
   ELU,
@@ -22,6 +23,7 @@ import {
   Maxout,
   type Module,
   PReLU,
+  ReLU6,
   ReLU,
   SELU,
   Sequential,
@@ -127,8 +129,11 @@ export function buildLayer(spec: LayerSpec): Module {
         stride: a.stride,
         padding: a.padding,
         dilation: a.dilation,
+        groups: a.groups,
         bias: a.bias ?? true,
       });
+    case 'AdaptiveAvgPool2d':
+      return new AdaptiveAvgPool2d(a.outputSize);
     case 'MaxPool2d':
       return new MaxPool2d(pair(a.kernelSize), {
         stride: a.stride,
@@ -163,6 +168,8 @@ export function buildLayer(spec: LayerSpec): Module {
       return new Tanh();
     case 'ReLU':
       return new ReLU();
+    case 'ReLU6':
+      return new ReLU6();
     case 'SELU':
       return new SELU();
     case 'SiLU':

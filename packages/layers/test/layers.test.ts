@@ -204,3 +204,23 @@ describe('shapes and validation', () => {
     expect(memory().numTensors).toBe(before);
   });
 });
+
+describe('grouped convolution, adaptive pooling and ReLU6 refuse bad input', () => {
+  it('names groups that do not divide the channels, and a weight that does not fit', async () => {
+    const { Conv2d, AdaptiveAvgPool2d } = await import('../src/index.js');
+    const { conv2d, zeros } = await import('@nerve/core');
+    expect(() => new Conv2d(4, 6, 3, { groups: 4 })).toThrow(
+      /Conv2d: expected groups dividing inChannels \(4\) and outChannels \(6\), received 4/,
+    );
+    expect(new Conv2d(4, 8, 3, { groups: 4 }).weight.shape).toEqual([8, 1, 3, 3]);
+    const x = zeros([1, 4, 5, 5]);
+    expect(() => conv2d(x, zeros([6, 2, 3, 3]), { groups: 3 })).toThrow(
+      /conv2d: groups 3 must divide the input channels \(4\) and the output channels \(6\)/,
+    );
+    expect(() => conv2d(x, zeros([6, 1, 3, 3]), { groups: 2 })).toThrow(
+      /with groups 2 expects 2/,
+    );
+    expect(() => new AdaptiveAvgPool2d(0)).toThrow(/AdaptiveAvgPool2d/);
+    expect(() => new AdaptiveAvgPool2d(2).forward(zeros([2, 3]))).toThrow(/\[N, C, H, W\]/);
+  });
+});

@@ -11,7 +11,8 @@ import { type Pair, convParams, pair, requireNCHW, windowIndex } from './conv-ge
 import { indexSelect } from './indexing.js';
 import { matmul } from './matmul.js';
 import { backendOf, contiguousData, record, requireFloat, wrap } from './util.js';
-import { pad, reshape } from './views.js';
+import { narrow, pad, reshape } from './views.js';
+import { concat } from './concat.js';
 
 export interface Conv2dOptions {
   stride?: Pair;
@@ -19,15 +20,23 @@ export interface Conv2dOptions {
   dilation?: Pair;
   /** Per-output-channel bias [O]. */
   bias?: Tensor;
+  /**
+   * Channel groups (PyTorch's `groups`, default 1): input channel group g
+   * meets only the output channels of group g, and w is [O, C/groups, KH,
+   * KW]. groups = C is a depthwise convolution.
+   */
+  groups?: number;
 }
 
-/** y[n,o] = Σ_c w[o,c] ⋆ x[n,c] (+ bias[o]); x [N,C,H,W], w [O,C,KH,KW]. */
+/** y[n,o] = Σ_c w[o,c] ⋆ x[n,c] (+ bias[o]); x [N,C,H,W], w [O,C/groups,KH,KW]. */
 export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
   const backend = backendOf('conv2d', x, w, ...(opts.bias ? [opts.bias] : []));
   requireFloat('conv2d', x);
   requireFloat('conv2d', w);
   requireNCHW('conv2d', 'input', x.shape);
   requireNCHW('conv2d', 'weight', w.shape);
+  const groups = opts.groups ?? 1;
+  if (groups !== 1) return groupedConv2d(x, w, groups, opts);
   if (x.shape[1] !== w.shape[1]) {
     throw NerveError.raw(
       'conv2d',
@@ -79,6 +88,46 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
       y = conv2dByIm2col(x, w, p);
     }
     return bias ? add(y, reshape(bias, [1, p.outChannels, 1, 1])) : y;
+  });
+}
+
+/**
+ * A grouped convolution as one convolution per group on channel slices,
+ * joined along the channels: correct on every backend, with gradients by
+ * autograd through the slices (a kernel of its own would be faster for
+ * depthwise convolutions, where each group is one channel).
+ */
+function groupedConv2d(x: Tensor, w: Tensor, groups: number, opts: Conv2dOptions): Tensor {
+  const [o, cg] = w.shape;
+  const c = x.shape[1];
+  if (!Number.isSafeInteger(groups) || groups < 1) {
+    throw new NerveError('conv2d', 'groups a positive integer', String(groups));
+  }
+  if (c % groups !== 0 || o % groups !== 0) {
+    throw NerveError.raw(
+      'conv2d',
+      `groups ${groups} must divide the input channels (${c}) and the output channels (${o})`,
+    );
+  }
+  if (c !== cg * groups) {
+    throw NerveError.raw(
+      'conv2d',
+      `input ${fmtShape(x.shape)} has ${c} channels but weight ${fmtShape(w.shape)} with groups ${groups} expects ${cg * groups}`,
+    );
+  }
+  const bias = opts.bias;
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== o)) {
+    throw new NerveError('conv2d', `a bias of shape [${o}]`, fmtShape(bias.shape));
+  }
+  const og = o / groups;
+  const each = { stride: opts.stride, padding: opts.padding, dilation: opts.dilation };
+  return composite([x, w, ...(bias ? [bias] : [])], () => {
+    const parts: Tensor[] = [];
+    for (let g = 0; g < groups; g++) {
+      parts.push(conv2d(narrow(x, 1, g * cg, cg), narrow(w, 0, g * og, og), each));
+    }
+    const y = concat(parts, 1);
+    return bias ? add(y, reshape(bias, [1, o, 1, 1])) : y;
   });
 }
 

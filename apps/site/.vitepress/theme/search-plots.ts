@@ -65,7 +65,7 @@ export function curvesFigure(trials: readonly LiveTrial[], rungs: readonly numbe
   const values = trials.flatMap((t) => t.curve.map((p) => p.value)).filter(Number.isFinite);
   const lo = values.length > 0 ? Math.min(...values) : 0;
   const hi = values.length > 0 ? Math.max(...values) : 1;
-  for (const r of rungs) series.push({ name: `rung ${r}`, x: [r, r], y: [lo, hi] });
+  for (const r of rungs) series.push({ name: `ASHA rung ${r}`, x: [r, r], y: [lo, hi] });
   return {
     kind: 'line',
     id: 'search-curves',

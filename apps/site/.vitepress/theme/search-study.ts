@@ -294,17 +294,19 @@ export function short(v: number): string {
 /**
  * `nerve train` with the trial's configuration and seed: the same network
  * (64–hidden–10 ReLU, Dropout after the hidden layer when p > 0), data split,
- * optimizer (Adam, batch 32) and seed, so it retrains the trial (and reports
- * the test accuracy, which the search never looked at).
+ * optimizer (Adam, batch 32) and seed, so it retrains the trial epoch for
+ * epoch (and reports the test accuracy, which the search never looked at).
+ * The values are written in full: a rounded learning rate would train a
+ * slightly different network.
  */
 export function trainCommand(t: { config: TrialConfig; seed: number }): string {
   const c = t.config;
   return [
     'nerve train',
     `--hidden ${c.hidden}`,
-    `--lr ${short(c.lr)}`,
-    `--weight-decay ${short(c.weightDecay)}`,
-    `--dropout ${short(c.dropout)}`,
+    `--lr ${c.lr}`,
+    `--weight-decay ${c.weightDecay}`,
+    `--dropout ${c.dropout}`,
     `--epochs ${c.epochs}`,
     `--seed ${t.seed}`,
   ].join(' ');

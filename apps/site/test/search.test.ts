@@ -233,6 +233,39 @@ describe.runIf(browserTests)('/search in headless chromium', () => {
     await page.close();
   }, 60_000);
 
+  it('Stop ends the study: no trial left running, the page ready for another', async () => {
+    if (!site) throw new Error('no browser');
+    const { page, problems } = await site.page();
+    await page.goto(`${site.server.url}search.html`, { waitUntil: 'networkidle' });
+    await page.waitForFunction(() => '__searchStudy' in globalThis);
+    await page.fill('[data-test=trials]', '50');
+    await page.fill('[data-test=workers]', '2');
+    await page.click('[data-test=start]');
+    await page.waitForFunction(
+      () =>
+        (globalThis as unknown as { __searchStudy: { state(): PageState } }).__searchStudy
+          .state()
+          .trials.some((t) => t.state !== 'running'),
+      undefined,
+      { timeout: 30_000 },
+    );
+    await page.click('[data-test=stop]');
+    await page.waitForFunction(
+      () =>
+        !(globalThis as unknown as { __searchStudy: { state(): PageState } }).__searchStudy.state()
+          .running,
+    );
+    const s = await state(page);
+    expect(s.status).toMatch(/^stopped/);
+    expect(s.finished).toBe(false);
+    expect(s.trials.length).toBeLessThan(50);
+    expect(s.trials.filter((t) => t.state === 'running')).toEqual([]);
+    expect(s.trials.filter((t) => t.state === 'failed')).toEqual([]);
+    expect(await page.isEnabled('[data-test=start]')).toBe(true);
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 60_000);
+
   it("the best trial's nerve train command retrains it epoch for epoch", async () => {
     const best = node.best;
     if (!best) throw new Error('no best trial');

@@ -194,7 +194,8 @@ export function checkSettings(s: SearchSettings): string | null {
 /**
  * Runs the study: trials 0, 1, … in order on `settings.workers` lanes, each
  * reporting its validation accuracy per epoch to ASHA. `signal` stops it:
- * trials still running end as 'failed' with the reason "stopped".
+ * no further trial starts, and the runner is expected to end the running
+ * ones (they are recorded as 'stopped').
  */
 export async function runSearch(
   settings: SearchSettings,
@@ -240,7 +241,10 @@ export async function runSearch(
         ? (decision.status ?? 'stopped')
         : 'completed';
       let reason = decision.reason;
-      if (outcome.error !== undefined) {
+      if (outcome.error !== undefined && signal?.aborted) {
+        status = 'stopped';
+        reason = 'the study was stopped';
+      } else if (outcome.error !== undefined) {
         status = 'failed';
         reason = outcome.error;
       } else if (values.length === 0) {
@@ -255,7 +259,7 @@ export async function runSearch(
         status,
         history,
         // The best validation accuracy the trial reached, as runStudy scores a trial.
-        objective: status === 'failed' ? Number.NaN : Math.max(...values),
+        objective: status === 'failed' || values.length === 0 ? Number.NaN : Math.max(...values),
         seconds: (performance.now() - started) / 1000,
         worker,
         ...(reason === undefined ? {} : { reason }),

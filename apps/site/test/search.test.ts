@@ -224,6 +224,7 @@ describe.runIf(browserTests)('/search in headless chromium', () => {
     await page.goto(`${site.server.url}search.html`, { waitUntil: 'networkidle' });
     await page.waitForFunction(() => '__searchStudy' in globalThis);
     const s = await runOnPage(site, page, 1);
+    console.log(`page, 1 worker: ${s.status}`);
     expect(s.finished).toBe(true);
     expect(new Set(s.trials.map((t) => t.worker))).toEqual(new Set([0]));
     expectSameStudy(fromPage(s), fromNode(node));

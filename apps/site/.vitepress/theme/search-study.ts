@@ -155,7 +155,7 @@ export interface SearchTrial extends TrialRecord {
 
 /** What the study tells the page as it goes. */
 export interface SearchEvents {
-  onStart?(id: number, worker: number, config: TrialConfig): void;
+  onStart?(id: number, worker: number, config: TrialConfig, seed: number): void;
   onReport?(id: number, epoch: number, metrics: Metrics, stop: boolean): void;
   onEnd?(trial: SearchTrial): void;
 }
@@ -222,7 +222,7 @@ export async function runSearch(
       const config = configs[id] as TrialConfig;
       const seed = trialSeed(settings.seed, id);
       arbiter.begin(id);
-      events.onStart?.(id, worker, config);
+      events.onStart?.(id, worker, config, seed);
       const history: TrialRecord['history'] = [];
       let decision: { stop: boolean; status?: TrialRecord['status']; reason?: string } = {
         stop: false,

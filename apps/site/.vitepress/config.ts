@@ -128,6 +128,7 @@ export default defineConfig({
     nav: [
       { text: 'Demo', link: '/' },
       { text: 'Lab', link: '/lab/' },
+      { text: 'Search', link: '/search' },
       { text: 'Guides', link: '/guide/training-guide' },
     ],
     sidebar: {

@@ -1,5 +1,6 @@
 /** The default VitePress theme plus nerve's demo components. */
 import type { Theme } from 'vitepress';
+import { defineAsyncComponent } from 'vue';
 import DefaultTheme from 'vitepress/theme';
 import DigitsDemo from './DigitsDemo.vue';
 import LabRunner from './LabRunner.vue';
@@ -9,5 +10,10 @@ export default {
   enhanceApp({ app }) {
     app.component('DigitsDemo', DigitsDemo);
     app.component('LabRunner', LabRunner);
+    // Loaded with the /search page, not with the home page's initial JavaScript.
+    app.component(
+      'SearchStudy',
+      defineAsyncComponent(() => import('./SearchStudy.vue')),
+    );
   },
 } satisfies Theme;

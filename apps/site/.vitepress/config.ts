@@ -13,6 +13,7 @@ import { siteExperiments } from './experiments.js';
 
 const guides: [string, string][] = [
   ['training-guide', 'Training: a guided tour'],
+  ['own-data', 'Your own data (CSV)'],
   ['lr-find', 'Choosing the learning rate'],
   ['transfer-learning', 'Transfer learning'],
   ['lab', 'The lab (all experiments)'],

@@ -71,7 +71,14 @@ export function watch(page: Page): string[] {
     if (m.type() === 'error') problems.push(`console: ${m.text()}`);
   });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`failed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on('requestfailed', (r) => {
+    const why = r.failure()?.errorText;
+    // Chromium aborts what is in flight when the page navigates away (VitePress
+    // prefetches the chunks of linked pages while idle): not a failed request.
+    // A missing file shows as an HTTP status (below), a refused one as another error.
+    if (why === 'net::ERR_ABORTED') return;
+    problems.push(`failed: ${r.url()} ${why}`);
+  });
   page.on('response', (r) => {
     if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
   });

@@ -35,10 +35,13 @@ describe.runIf(browserTests)('the site in headless chromium', () => {
     await site?.close();
   });
 
-  it('builds within the issue budget of 60 s', () => {
-    // The issue's budget for the site build (timed once by global-setup.ts);
-    // a generous guard, not a benchmark.
-    expect(inject('siteBuildSeconds')).toBeLessThan(60);
+  it('builds in bounded time (a guard; the 60 s budget is measured alone by pnpm site:budgets)', () => {
+    // Timed once by global-setup.ts while the rest of the suite runs on the
+    // same cores, so it reads two to four times the build's own time (16–28 s
+    // alone here, 91 s beside six other builds): this only catches a build
+    // that hangs or balloons. The issue's budget is checked by
+    // scripts/site-budgets.ts on an otherwise idle machine (docs/performance.md).
+    expect(inject('siteBuildSeconds')).toBeLessThan(240);
   });
 
   it('loads every page with no console error and no failed request', async () => {

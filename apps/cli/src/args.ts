@@ -53,6 +53,45 @@ export interface TrainArgs {
   trainExamples?: number;
   /** A table of the user's own (--csv), instead of a built-in data set. */
   table?: TableArgs;
+  /** A folder of images of the user's own (--images), instead of a built-in data set. */
+  images?: ImageArgs;
+}
+
+/** --images and how to read them. */
+export interface ImageArgs {
+  dir: string;
+  size: number;
+  channels: 1 | 3;
+}
+
+/**
+ * The image flags of a command (undefined without --images), refusing a
+ * folder of images together with a built-in data set or a table, and the
+ * image flags without a folder.
+ */
+export function imageArgs(
+  v: Record<string, unknown>,
+  argv: readonly string[],
+  command: string,
+): ImageArgs | undefined {
+  const fail = (message: string) => new UsageError(message, command);
+  const dir = v.images as string | undefined;
+  if (dir === undefined) {
+    for (const f of ['size', 'grayscale']) {
+      if (given(argv, f))
+        throw fail(`--${f}: expected --images too (it says how to read your images)`);
+    }
+    return undefined;
+  }
+  for (const f of ['dataset', 'data-dir', 'csv']) {
+    if (given(argv, f))
+      throw fail(`--images: expected without --${f} (the folder is the data set)`);
+  }
+  return {
+    dir,
+    size: (v.size as number | undefined) ?? 32,
+    channels: v.grayscale === true ? 1 : 3,
+  };
 }
 
 /** --csv and the flags that say how to read it. */
@@ -198,6 +237,7 @@ export function parseTrainArgs(argv: string[]): TrainArgs {
     );
   }
   const table = tableArgs(v, argv, 'train');
+  const images = imageArgs(v, argv, 'train');
   if (table?.task === 'regression' && v['train-examples'] !== undefined) {
     throw new UsageError(
       '--train-examples: expected a classification task (it samples the same number per class)',
@@ -234,6 +274,7 @@ export function parseTrainArgs(argv: string[]): TrainArgs {
     backend: v.backend as TrainArgs['backend'],
     threads: v.threads as number | undefined,
     ...(table === undefined ? {} : { table }),
+    ...(images === undefined ? {} : { images }),
   };
 }
 

@@ -25,7 +25,12 @@ const own = (o: Record<string, unknown>, k: string) => (Object.hasOwn(o, k) ? o[
 export function parseSpec(
   path: string,
   text: string | undefined,
-): { spec: ModelSpec; dataset: Dataset | 'table'; limit?: number; trainExamples?: number } {
+): {
+  spec: ModelSpec;
+  dataset: Dataset | 'table' | 'images';
+  limit?: number;
+  trainExamples?: number;
+} {
   const bad = (what: string) =>
     NerveError.raw(OP, `checkpoint '${path}' has an invalid nerve model description: ${what}`);
   if (text === undefined) {
@@ -47,8 +52,10 @@ export function parseSpec(
   const problems: string[] = [];
   const dataset = own(m, 'dataset');
   // 'table': trained on the user's own CSV (nerve train --csv), described under `table`.
-  if (!oneOf([...DATASETS, 'table'], dataset)) {
-    problems.push(`dataset ${JSON.stringify(dataset)} is not one of ${DATASETS.join(', ')}, table`);
+  if (!oneOf([...DATASETS, 'table', 'images'], dataset)) {
+    problems.push(
+      `dataset ${JSON.stringify(dataset)} is not one of ${DATASETS.join(', ')}, table, images`,
+    );
   }
   const kind = own(s, 'kind');
   if (!oneOf(MODELS, kind))
@@ -106,7 +113,7 @@ export function parseSpec(
     init: own(s, 'init') as string,
     seed: seed as number,
   };
-  return { spec, dataset: dataset as Dataset | 'table', ...picked };
+  return { spec, dataset: dataset as Dataset | 'table' | 'images', ...picked };
 }
 
 const NERVE_DTYPE: Record<string, string> = {
@@ -156,11 +163,12 @@ export async function runEval(
   const nerve = Object.hasOwn(header.metadata, 'nerve') ? header.metadata.nerve : undefined;
   const { spec, dataset, limit, trainExamples } = parseSpec(args.checkpoint, nerve);
   checkTensors(args.checkpoint, spec, header);
-  if (dataset === 'table' && args.dataset === undefined) {
-    throw NerveError.raw(
-      OP,
-      `checkpoint '${args.checkpoint}' was trained on a table of your own: score it with nerve predict --checkpoint ${args.checkpoint} --csv FILE (a file with the label column prints the accuracy)`,
-    );
+  if ((dataset === 'table' || dataset === 'images') && args.dataset === undefined) {
+    const what =
+      dataset === 'table'
+        ? 'a table of your own: score it with nerve predict --checkpoint CKPT --csv FILE (a file with the label column prints the accuracy)'
+        : 'images of your own: predict with nerve predict --checkpoint CKPT --images DIR';
+    throw NerveError.raw(OP, `checkpoint '${args.checkpoint}' was trained on ${what}`);
   }
   const ds = args.dataset ?? (dataset as Dataset);
   const data = prepareData(ds, {

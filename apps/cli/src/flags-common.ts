@@ -117,3 +117,29 @@ export const checkpointFlag = (description: string): FlagDef => ({
   defaultText: 'required',
   description,
 });
+
+/** The flags of a folder of images of the user's own (--images), shared by train, tune and predict. */
+export const imageFlags: readonly FlagDef[] = [
+  {
+    name: 'images',
+    kind: 'string',
+    placeholder: 'DIR',
+    description:
+      'your own images: one subfolder per class of PNG or JPEG files (instead of --dataset)',
+  },
+  {
+    name: 'size',
+    kind: 'int',
+    min: 4,
+    max: 512,
+    default: 32,
+    placeholder: 'N',
+    description: 'with --images: the shorter side is resized to N and the centre N×N square kept',
+  },
+  {
+    name: 'grayscale',
+    kind: 'boolean',
+    default: false,
+    description: 'with --images: one luma channel instead of RGB',
+  },
+];

@@ -7,16 +7,21 @@ import type { CommandDef } from './flags.js';
 /** `nerve predict`. */
 export const PREDICT: CommandDef = {
   name: 'predict',
-  summary: 'apply a checkpoint trained on a table to new rows (--csv)',
+  summary: 'apply a checkpoint trained on your own table (--csv) or images (--images) to new data',
   flags: [
     checkpointFlag('a checkpoint written by nerve train --csv … --out'),
     {
       name: 'csv',
       kind: 'string',
       placeholder: 'FILE.csv',
-      defaultText: 'required',
       description:
         'rows to predict, with the columns the network was trained on (the label column may be absent)',
+    },
+    {
+      name: 'images',
+      kind: 'string',
+      placeholder: 'DIR',
+      description: 'a folder of PNG or JPEG images to predict (resized and cropped as in training)',
     },
     {
       name: 'delimiter',
@@ -38,6 +43,7 @@ export const PREDICT: CommandDef = {
     json,
   ],
   notes: [
+    'One of --csv or --images, matching what the checkpoint was trained on.',
     'The rows are prepared as in training: the same one-hot categories, missing cells filled (or refused) as the training run did, the training part’s standardization.',
   ],
 };

@@ -1,7 +1,16 @@
 /**
  * The flags of `nerve train` and `nerve eval` (see commands.ts).
  */
-import { checkpointFlag, dataDir, dataset, json, model, seed, tableFlags } from './flags-common.js';
+import {
+  checkpointFlag,
+  dataDir,
+  dataset,
+  imageFlags,
+  json,
+  model,
+  seed,
+  tableFlags,
+} from './flags-common.js';
 import type { CommandDef } from './flags.js';
 import { ACTIVATIONS, BACKENDS, INITS, OPTIMIZERS } from './names.js';
 
@@ -16,6 +25,7 @@ export const TRAIN: CommandDef = {
   flags: [
     dataset('digits'),
     ...tableFlags,
+    ...imageFlags,
     model,
     {
       name: 'epochs',

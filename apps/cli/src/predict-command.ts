@@ -13,21 +13,25 @@ import {
   Standardize,
   checkTableEncoding,
   encodeTable,
+  loadImages,
   loadTable,
 } from '@nerve/data';
 import { readSafetensorsHeader } from '@nerve/layers';
 import { loadCheckpoint } from '@nerve/train';
-import { type TableMeta, standardizeState } from './datasets.js';
+import { type ImageMeta, type TableMeta, standardizeState } from './datasets.js';
 import { checkTensors, parseSpec } from './eval-command.js';
 import { UsageError, parseCommand } from './flags.js';
 import { PREDICT } from './flags-predict.js';
-import { buildModel } from './models.js';
+import { type ModelSpec, buildModel } from './models.js';
 
 const OP = 'nerve predict';
 
 export interface PredictArgs {
   checkpoint: string;
-  csv: string;
+  /** Rows of a table (one of csv and images). */
+  csv?: string;
+  /** A folder of images. */
+  images?: string;
   delimiter?: ',' | ';' | '\t';
   top: number;
   json: boolean;
@@ -43,11 +47,18 @@ export function parsePredictArgs(argv: string[]): PredictArgs {
     );
   }
   const csv = v.csv as string | undefined;
-  if (!csv) throw new UsageError('--csv: expected the path of a CSV file to predict', 'predict');
+  const images = v.images as string | undefined;
+  if ((csv === undefined) === (images === undefined)) {
+    throw new UsageError(
+      `--csv: expected one of --csv FILE or --images DIR (what to predict), received ${csv === undefined ? 'neither' : 'both'}`,
+      'predict',
+    );
+  }
   const d = v.delimiter as string | undefined;
   return {
     checkpoint,
-    csv,
+    ...(csv === undefined ? {} : { csv }),
+    ...(images === undefined ? {} : { images }),
     ...(d === undefined ? {} : { delimiter: d === 'tab' ? '\t' : (d as ',' | ';') }),
     top: v.top as number,
     json: v.json === true,
@@ -56,8 +67,10 @@ export function parsePredictArgs(argv: string[]): PredictArgs {
 
 /** One row's prediction. */
 export interface RowPrediction {
-  /** The row's line in the CSV file. */
-  line: number;
+  /** The row's line in the CSV file (tables). */
+  line?: number;
+  /** The image file (images). */
+  file?: string;
   /** The predicted class name, or the predicted value (regression). */
   prediction: string | number;
   /** Classification: every class's probability, by name. */
@@ -68,7 +81,8 @@ export interface RowPrediction {
 
 export interface PredictResult {
   checkpoint: string;
-  csv: string;
+  /** The CSV file or image folder predicted. */
+  source: string;
   task: 'classification' | 'regression';
   rows: RowPrediction[];
   /** Where the file has the label column: classification accuracy. */
@@ -106,17 +120,29 @@ function tableMeta(path: string, nerve: string | undefined): TableMeta {
 }
 
 export async function runPredict(args: PredictArgs): Promise<PredictResult> {
-  // Everything about the checkpoint is checked before the CSV is read or a tensor built.
+  // Everything about the checkpoint is checked before the data are read or a tensor built.
   const header = await readSafetensorsHeader(args.checkpoint);
   const nerve = Object.hasOwn(header.metadata, 'nerve') ? header.metadata.nerve : undefined;
-  const { spec } = parseSpec(args.checkpoint, nerve);
+  const { spec, dataset } = parseSpec(args.checkpoint, nerve);
   checkTensors(args.checkpoint, spec, header);
+  const wants = args.images !== undefined ? 'images' : 'table';
+  if (dataset !== wants) {
+    const trained =
+      dataset === 'table'
+        ? 'a table (--csv)'
+        : dataset === 'images'
+          ? 'images (--images)'
+          : `the built-in ${dataset}`;
+    throw NerveError.raw(
+      OP,
+      `checkpoint '${args.checkpoint}' was trained on ${trained}; it cannot predict ${wants === 'images' ? '--images' : '--csv'}${dataset === 'table' || dataset === 'images' ? '' : ' (nerve eval scores the built-in data sets)'}`,
+    );
+  }
+  if (args.images !== undefined) return predictImages(args, args.images, spec, nerve);
+  const csv = args.csv as string;
   const meta = tableMeta(args.checkpoint, nerve);
   const { encoding } = meta;
-  const raw = loadTable(
-    args.csv,
-    args.delimiter === undefined ? {} : { delimiter: args.delimiter },
-  );
+  const raw = loadTable(csv, args.delimiter === undefined ? {} : { delimiter: args.delimiter });
   const hasLabels = raw.columns.includes(encoding.label);
   let rows: EncodedTable;
   try {
@@ -179,7 +205,7 @@ export async function runPredict(args: PredictArgs): Promise<PredictResult> {
   const n = Math.max(rows.rows, 1);
   return {
     checkpoint: args.checkpoint,
-    csv: args.csv,
+    source: csv,
     task: encoding.task,
     rows: predictions,
     ...(scored && encoding.task === 'classification' ? { accuracy: correct / n } : {}),
@@ -187,16 +213,74 @@ export async function runPredict(args: PredictArgs): Promise<PredictResult> {
   };
 }
 
+/** The image description a checkpoint keeps, checked. */
+function imageMeta(path: string, nerve: string | undefined): ImageMeta {
+  const m = (JSON.parse(nerve ?? '{}') as { images?: Partial<ImageMeta> }).images;
+  const bad = (what: string) =>
+    NerveError.raw(OP, `checkpoint '${path}' has an invalid image description: ${what}`);
+  if (!m || typeof m !== 'object') throw bad('none');
+  if (!Array.isArray(m.classes) || !m.classes.every((c) => typeof c === 'string'))
+    throw bad('classes');
+  if (!Number.isInteger(m.size) || (m.size as number) < 1) throw bad('size');
+  if (m.channels !== 1 && m.channels !== 3) throw bad('channels');
+  const scaler = new Standardize({ mode: m.standardize?.mode ?? 'perChannel' });
+  scaler.loadStateDict(standardizeState(m.standardize as ImageMeta['standardize']));
+  return m as ImageMeta;
+}
+
+async function predictImages(
+  args: PredictArgs,
+  dir: string,
+  spec: ModelSpec,
+  nerve: string | undefined,
+): Promise<PredictResult> {
+  const meta = imageMeta(args.checkpoint, nerve);
+  if (meta.classes.length !== spec.classes) {
+    throw NerveError.raw(
+      OP,
+      `checkpoint '${args.checkpoint}' names ${meta.classes.length} classes for ${spec.classes} outputs`,
+    );
+  }
+  const imgs = loadImages(dir, { size: meta.size, channels: meta.channels });
+  const model = buildModel(spec);
+  await loadCheckpoint(args.checkpoint, model);
+  model.eval();
+  const scaler = new Standardize({ mode: meta.standardize.mode });
+  scaler.loadStateDict(standardizeState(meta.standardize));
+  const n = imgs.files.length;
+  const result = tidy(() =>
+    noGrad(() => {
+      const x = tensor(imgs.x, { shape: [n, ...spec.inputShape] });
+      return softmax(model.forward(scaler.transform(x)), -1);
+    }),
+  );
+  const out = Float32Array.from(result.dataSync() as Float32Array);
+  result.dispose();
+  const k = meta.classes.length;
+  const rows: RowPrediction[] = imgs.files.map((file, r) => {
+    const p = out.subarray(r * k, (r + 1) * k);
+    let best = 0;
+    for (let c = 1; c < k; c++) if (p[c] > p[best]) best = c;
+    return {
+      file,
+      prediction: meta.classes[best],
+      probabilities: Object.fromEntries(meta.classes.map((name, c) => [name, p[c]])),
+    };
+  });
+  return { checkpoint: args.checkpoint, source: dir, task: 'classification', rows };
+}
+
 /** The human-readable predictions: one line a row, the `top` classes with their probabilities. */
 export function formatPredict(r: PredictResult, top: number): string {
   const lines = r.rows.map((row) => {
     const label = row.label === undefined ? '' : `  (label ${fmt(row.label)})`;
-    if (row.probabilities === undefined) return `line ${row.line}: ${fmt(row.prediction)}${label}`;
+    const where = row.file ?? `line ${row.line}`;
+    if (row.probabilities === undefined) return `${where}: ${fmt(row.prediction)}${label}`;
     const ranked = Object.entries(row.probabilities)
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([name, p]) => `${name} ${(100 * p).toFixed(1)}%`);
-    return `line ${row.line}: ${row.prediction}  [${ranked.join(', ')}]${label}`;
+    return `${where}: ${row.prediction}  [${ranked.join(', ')}]${label}`;
   });
   if (r.accuracy !== undefined) {
     lines.push(`accuracy ${(100 * r.accuracy).toFixed(2)}% on ${r.rows.length} labelled rows`);

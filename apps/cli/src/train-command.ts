@@ -20,7 +20,7 @@ import {
   saveCheckpoint,
 } from '@nerve/train';
 import type { TrainArgs } from './args.js';
-import { type PreparedData, prepareData, prepareTableData } from './datasets.js';
+import { type PreparedData, prepareData, prepareImageData, prepareTableData } from './datasets.js';
 import {
   type InterruptWatch,
   Interrupted,
@@ -100,12 +100,18 @@ async function trainOn(
   manualSeed(args.seed);
   let data = args.table
     ? prepareTableData(args.table, { limit: args.limit, trainExamples: args.trainExamples })
-    : prepareData(args.dataset, {
-        image: args.model === 'cnn',
-        dataDir: args.dataDir,
-        limit: args.limit,
-        trainExamples: args.trainExamples,
-      });
+    : args.images
+      ? prepareImageData(args.images, {
+          image: args.model === 'cnn',
+          limit: args.limit,
+          trainExamples: args.trainExamples,
+        })
+      : prepareData(args.dataset, {
+          image: args.model === 'cnn',
+          dataDir: args.dataDir,
+          limit: args.limit,
+          trainExamples: args.trainExamples,
+        });
   const regression = args.table?.task === 'regression';
   const lossFn = regression
     ? (out: Tensor, y: Tensor) => mseLoss(out, y)
@@ -197,8 +203,9 @@ async function trainOn(
       metadata: {
         nerve: JSON.stringify({
           spec,
-          dataset: data.table ? 'table' : args.dataset,
+          dataset: data.table ? 'table' : data.images ? 'images' : args.dataset,
           ...(data.table ? { table: data.table } : {}),
+          ...(data.images ? { images: data.images } : {}),
           ...(args.limit === undefined ? {} : { limit: args.limit }),
           ...(args.trainExamples === undefined ? {} : { trainExamples: args.trainExamples }),
         }),
@@ -221,6 +228,7 @@ async function trainOn(
       ? { testRmse: Math.sqrt(test.loss) * data.table.target.scale }
       : {}),
     ...(data.table?.encoding.classes ? { classNames: data.table.encoding.classes } : {}),
+    ...(data.images ? { classNames: data.images.classes } : {}),
     seconds: (performance.now() - started) / 1000,
     parameters: model.numParameters(),
     history,

@@ -26,3 +26,13 @@ export {
   type ColumnEncoding,
   type EncodedTable,
 } from './table.js';
+export {
+  loadImageFolder,
+  loadImages,
+  decodeImage,
+  resizeCenterCrop,
+  IMAGE_EXTENSIONS,
+  type ImageFolder,
+  type ImageFolderOptions,
+  type Rgba,
+} from './image-folder.js';

@@ -1,0 +1,149 @@
+/**
+ * `nerve train --images DIR` and `nerve predict --images DIR`: a folder of
+ * PNG and JPEG files, one subfolder per class, trains a CNN (and an MLP),
+ * keeps the class names, size and standardization in the checkpoint, and
+ * predicts new images prepared the same way.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Generator } from '@nerve/core';
+import jpeg from 'jpeg-js';
+import { PNG } from 'pngjs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../src/main.js';
+import { capture } from './helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'nerve-images-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const KINDS = ['horizontal', 'vertical'] as const;
+
+/**
+ * A 20×20 image of stripes 2 pixels wide, horizontal or vertical, with a
+ * random phase and colour and pixel noise of ±20: the orientation is the
+ * class, which no colour statistic gives away, so a working CNN must find
+ * the edges; one that loses the labels stays near 50%.
+ */
+function stripes(kind: (typeof KINDS)[number], g: Generator) {
+  const [phase, hue, ...noise] = g.uniform(2 + 20 * 20);
+  const shift = Math.floor(phase * 4);
+  const base = [60 + 150 * hue, 200 - 150 * hue, 120];
+  const data = new Uint8Array(20 * 20 * 4);
+  for (let y = 0; y < 20; y++)
+    for (let x = 0; x < 20; x++) {
+      const t = kind === 'horizontal' ? y : x;
+      const on = Math.floor((t + shift) / 2) % 2 === 0;
+      const n = (noise[y * 20 + x] - 0.5) * 40;
+      for (let c = 0; c < 3; c++) {
+        const v = on ? base[c] : 255 - base[c];
+        data[(y * 20 + x) * 4 + c] = Math.max(0, Math.min(255, v + n));
+      }
+      data[(y * 20 + x) * 4 + 3] = 255;
+    }
+  return { width: 20, height: 20, data };
+}
+
+function write(path: string, img: ReturnType<typeof stripes>) {
+  if (path.endsWith('.png')) {
+    const png = new PNG({ width: img.width, height: img.height });
+    png.data = Buffer.from(img.data);
+    writeFileSync(path, PNG.sync.write(png));
+  } else writeFileSync(path, jpeg.encode({ ...img, data: Buffer.from(img.data) }, 95).data);
+}
+
+async function cli(argv: string[]) {
+  const c = capture();
+  const code = await main(argv, c.io as never);
+  return { code, ...c };
+}
+
+describe('nerve train --images / nerve predict --images', () => {
+  const train = join(dir, 'stripes');
+  const fresh = join(dir, 'new');
+  const g = new Generator(7);
+  for (const kind of KINDS) {
+    mkdirSync(join(train, kind), { recursive: true });
+    for (let i = 0; i < 40; i++)
+      write(join(train, kind, `${i}.${i % 2 ? 'png' : 'jpg'}`), stripes(kind, g));
+  }
+  mkdirSync(fresh, { recursive: true });
+  const truth: string[] = [];
+  for (let i = 0; i < 10; i++) {
+    const kind = KINDS[i % 2];
+    truth.push(kind);
+    write(join(fresh, `img${String(i).padStart(2, '0')}.png`), stripes(kind, g));
+  }
+  const model = join(dir, 'stripes.safetensors');
+
+  it('trains a CNN on the folder and keeps the class names', async () => {
+    const r = await cli([
+      'train',
+      '--images',
+      train,
+      '--size',
+      '16',
+      '--model',
+      'cnn',
+      '--epochs',
+      '15',
+      '--out',
+      model,
+      '--json',
+    ]);
+    expect(r.err()).not.toMatch(/nerve: /);
+    expect(r.code).toBe(0);
+    const s = r.last();
+    expect(s.classNames).toEqual(['horizontal', 'vertical']);
+    expect(s.model.inputShape).toEqual([3, 16, 16]);
+    // 16 test images; a model that learned the orientation gets them nearly all
+    // (the stripes are 2 px wide at 20 px, 1.6 px at 16: still resolved).
+    expect(s.testAccuracy).toBeGreaterThanOrEqual(0.875);
+  });
+
+  it('predicts a folder of new images with class names and probabilities', async () => {
+    const r = await cli(['predict', '--checkpoint', model, '--images', fresh, '--json']);
+    expect(r.code).toBe(0);
+    const rows = r.lines().filter((e) => e.event === 'prediction');
+    expect(rows.map((row) => row.file.replace(/.*[\\/]/, ''))).toEqual(
+      truth.map((_, i) => `img${String(i).padStart(2, '0')}.png`),
+    );
+    const right = rows.filter((row, i) => row.prediction === truth[i]).length;
+    expect(right).toBeGreaterThanOrEqual(8);
+    for (const row of rows) {
+      const p = row.probabilities as Record<string, number>;
+      expect(p.horizontal + p.vertical).toBeCloseTo(1, 5);
+    }
+  });
+
+  it('refuses the wrong kind of data for a checkpoint, and a folder with another flag', async () => {
+    const wrong = await cli(['predict', '--checkpoint', model, '--csv', join(dir, 'x.csv')]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.err()).toMatch(/was trained on images \(--images\); it cannot predict --csv/);
+    const both = await cli(['train', '--images', train, '--dataset', 'digits']);
+    expect(both.code).toBe(2);
+    expect(both.err()).toMatch(/--images: expected without --dataset/);
+    const sizeAlone = await cli(['train', '--size', '16']);
+    expect(sizeAlone.code).toBe(2);
+    expect(sizeAlone.err()).toMatch(/--size: expected --images too/);
+    const neither = await cli(['predict', '--checkpoint', model]);
+    expect(neither.code).toBe(2);
+    expect(neither.err()).toMatch(/one of --csv FILE or --images DIR .*received neither/);
+  });
+
+  it('trains an MLP on grayscale images, standardized per pixel', async () => {
+    const r = await cli([
+      'train',
+      '--images',
+      train,
+      '--size',
+      '8',
+      '--grayscale',
+      '--epochs',
+      '2',
+      '--json',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.last().model.inputShape).toEqual([64]);
+  });
+});

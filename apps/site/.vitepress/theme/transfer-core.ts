@@ -381,3 +381,89 @@ export async function learnFewShot(
     throw e;
   }
 }
+
+/** A class of the few-shot task: one of Fashion-MNIST's (label 0..9) or one the user draws. */
+export interface FewShotClass {
+  name: string;
+  /** The Fashion-MNIST label, for a dataset class (its test images are the held-out set). */
+  fashion?: number;
+}
+
+/** What the page asks for: the classes, the picked images and the drawn ones. */
+export interface FewShotRequest {
+  classes: FewShotClass[];
+  /** Picked training images: rows of the subset's training set, and the class index each counts for. */
+  picks: { row: number; cls: number }[];
+  /** Drawn images: 784 pixels in [0, 1] (bright on dark, like Fashion-MNIST), and their class index. */
+  drawn: { pixels: number[]; cls: number }[];
+  seed: number;
+}
+
+/** The examples of a request as one task (picked, then drawn), normalized; the caller owns it. */
+export function shotsOf(req: FewShotRequest, train: TensorDataset, pre: PretrainedCnn): Task {
+  const all = train.tensors[0].dataSync() as Float32Array;
+  const n = req.picks.length + req.drawn.length;
+  const px = new Float32Array(n * 784);
+  const y = new Int32Array(n);
+  req.picks.forEach(({ row, cls }, i) => {
+    px.set(all.subarray(row * 784, (row + 1) * 784), i * 784);
+    y[i] = cls;
+  });
+  req.drawn.forEach(({ pixels, cls }, j) => {
+    const i = req.picks.length + j;
+    px.set(pixels, i * 784);
+    y[i] = cls;
+  });
+  return { x: normalizeImages(px, n, pre.normalization), y: tensor(y) };
+}
+
+/**
+ * The held-out test images: every test image of the request's Fashion-MNIST
+ * classes, labelled with the class's index in the request; null when it has
+ * none (only drawn classes). The caller owns it.
+ */
+export function testOf(req: FewShotRequest, test: TensorDataset, pre: PretrainedCnn): Task | null {
+  const labels = test.tensors[1].dataSync() as Int32Array;
+  const all = test.tensors[0].dataSync() as Float32Array;
+  const index = new Map<number, number>();
+  req.classes.forEach((c, i) => {
+    if (c.fashion !== undefined) index.set(c.fashion, i);
+  });
+  const rows: number[] = [];
+  for (let r = 0; r < labels.length; r++) if (index.has(labels[r])) rows.push(r);
+  if (rows.length === 0) return null;
+  const px = new Float32Array(rows.length * 784);
+  for (const [i, r] of rows.entries()) px.set(all.subarray(r * 784, (r + 1) * 784), i * 784);
+  return {
+    x: normalizeImages(px, rows.length, pre.normalization),
+    y: tensor(Int32Array.from(rows, (r) => index.get(labels[r]) as number)),
+  };
+}
+
+/** Runs a request on the subset: builds the examples and the test set, then `learnFewShot`. */
+export async function runFewShot(
+  pre: PretrainedCnn,
+  data: { train: TensorDataset; test: TensorDataset },
+  req: FewShotRequest,
+  onProgress?: (fraction: number, message: string) => void,
+): Promise<FewShotResult & { testImages: number; examples: number }> {
+  const used = new Set([...req.picks, ...req.drawn].map((e) => e.cls));
+  if (used.size < 2 || req.classes.some((_, i) => !used.has(i))) {
+    throw new NerveError(
+      'transfer',
+      'at least 2 classes, each with an example',
+      `${req.classes.length} classes, ${used.size} with examples`,
+    );
+  }
+  const shots = shotsOf(req, data.train, pre);
+  const test = testOf(req, data.test, pre);
+  try {
+    const r = await learnFewShot(pre, shots, req.classes.length, test, req.seed, onProgress);
+    return Object.assign(r, { testImages: test?.x.shape[0] ?? 0, examples: shots.x.shape[0] });
+  } finally {
+    shots.x.dispose();
+    shots.y.dispose();
+    test?.x.dispose();
+    test?.y.dispose();
+  }
+}

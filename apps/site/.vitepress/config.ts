@@ -128,6 +128,7 @@ export default defineConfig({
     nav: [
       { text: 'Demo', link: '/' },
       { text: 'Lab', link: '/lab/' },
+      { text: 'Transfer', link: '/transfer' },
       { text: 'Guides', link: '/guide/training-guide' },
     ],
     sidebar: {

@@ -206,6 +206,78 @@ describe.runIf(browserTests)('the transfer page in headless chromium', () => {
     await page.close();
   }, 120_000);
 
+  it('learns two classes the user defines by drawing, and classifies a drawing', async () => {
+    if (!site) throw new Error('no browser');
+    const { page, problems } = await site.page({ width: 1280, height: 900 });
+    await page.goto(`${site.server.url}transfer.html`, { waitUntil: 'networkidle' });
+    await page.waitForSelector('img[data-row="0"]', { timeout: 30_000 });
+    const draw = (strokes: [number, number][][]) =>
+      page.evaluate((s) => {
+        const t = (
+          globalThis as unknown as {
+            __transfer: { drawStrokes(s: [number, number][][]): void };
+          }
+        ).__transfer;
+        t.drawStrokes(s);
+      }, strokes);
+    // Crosses and rings, three of each, shifted by a few pixels.
+    const cross = (d: number): [number, number][][] => [
+      [
+        [50 + d, 50],
+        [170 + d, 170],
+      ],
+      [
+        [170 + d, 50],
+        [50 + d, 170],
+      ],
+    ];
+    const ring = (d: number): [number, number][][] => [
+      Array.from({ length: 25 }, (_, i): [number, number] => [
+        112 + d + 60 * Math.cos((i / 24) * 2 * Math.PI),
+        112 + 60 * Math.sin((i / 24) * 2 * Math.PI),
+      ]),
+    ];
+    for (const [name, shape] of [
+      ['cross', cross],
+      ['ring', ring],
+    ] as const) {
+      await page.fill('input[aria-label="new class name"]', name);
+      await page.click('[data-test=add-class]');
+      for (const d of [-8, 0, 8]) {
+        await draw(shape(d));
+        await page.click('text=add drawing as example');
+      }
+    }
+    await page.click('[data-test=train]');
+    await page.waitForFunction(
+      () =>
+        (globalThis as unknown as { __transfer: { state(): { phase: string } } }).__transfer.state()
+          .phase !== 'training',
+      undefined,
+      { timeout: 60_000 },
+    );
+    const s = await state(page);
+    expect(s.status).not.toMatch(/error/);
+    expect(s.trainedClasses).toEqual(['cross', 'ring']);
+    // Only drawn classes: no held-out test images, so no accuracy.
+    expect(s.result?.accuracy).toBeNull();
+    expect(s.result?.examples).toBe(6);
+    await draw(ring(4));
+    await page.click('[data-test=classify]');
+    await page.waitForFunction(
+      () =>
+        (
+          globalThis as unknown as { __transfer: { state(): { prediction: unknown } } }
+        ).__transfer.state().prediction !== null,
+    );
+    const p = (await state(page)).prediction;
+    console.log(`drawn ring after learning cross and ring: ${JSON.stringify(p?.probs)}`);
+    for (const m of ['frozen', 'finetune', 'scratch'] as const) expect(p?.probs[m].length).toBe(2);
+    await site.shot(page, 'transfer-drawn-classes');
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 90_000);
+
   it('lab: runs transfer --quick to the end on the Fashion subset', async () => {
     if (!site) throw new Error('no browser');
     const { page, problems } = await site.page();

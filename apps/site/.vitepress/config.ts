@@ -107,6 +107,7 @@ export default defineConfig({
     '.changeset/**',
     'apps/cli/**',
     'apps/site/README.md',
+    'apps/site/assets/**',
     'apps/site/test/**',
     'bench/**',
     'examples/**',

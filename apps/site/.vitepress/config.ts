@@ -108,6 +108,7 @@ export default defineConfig({
     '.changeset/**',
     'apps/cli/**',
     'apps/site/README.md',
+    'apps/site/assets/**',
     'apps/site/test/**',
     'bench/**',
     'examples/**',
@@ -130,6 +131,7 @@ export default defineConfig({
       { text: 'Demo', link: '/' },
       { text: 'Lab', link: '/lab/' },
       { text: 'Search', link: '/search' },
+      { text: 'Transfer', link: '/transfer' },
       { text: 'Guides', link: '/guide/training-guide' },
     ],
     sidebar: {

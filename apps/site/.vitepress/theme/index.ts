@@ -15,5 +15,10 @@ export default {
       'SearchStudy',
       defineAsyncComponent(() => import('./SearchStudy.vue')),
     );
+    // Its own page only: loaded when that page renders it.
+    app.component(
+      'TransferDemo',
+      defineAsyncComponent(() => import('./TransferDemo.vue')),
+    );
   },
 } satisfies Theme;

@@ -84,6 +84,8 @@ export interface TransferSplit {
   pool: Task;
   /** Test images of classes 5–9 (labels 0..4). */
   test: Task;
+  /** The pixel normalization applied to every image: (pixel − mean) / std. */
+  normalization: { mean: number; std: number };
 }
 
 /**
@@ -156,6 +158,7 @@ export async function loadSplit(
       pretrainTest: take(test, rowsOf(testLabels, 0, 5, testImages), 0, norm),
       pool: take(train, rowsOf(trainLabels, 5, 10, POOL_IMAGES), 5, norm),
       test: take(test, rowsOf(testLabels, 5, 10, testImages), 5, norm),
+      normalization: { mean, std },
     };
   } finally {
     train.dispose();

@@ -38,7 +38,7 @@ const METHOD_LABEL: Record<Method, string> = {
 /** Test accuracies per k, per method, one per draw. */
 type Results = Map<number, Record<Method, number[]>>;
 
-interface Settings {
+export interface Settings {
   channels: number[];
   resolution: 28 | 14;
   pretrainImages: number;
@@ -57,7 +57,7 @@ interface Settings {
   testImages: number;
 }
 
-function settings(p: ParamValues): Settings {
+export function settings(p: ParamValues): Settings {
   return {
     channels: String(p.channels).split('/').map(Number),
     resolution: Number(p.resolution) as 28 | 14,
@@ -91,7 +91,12 @@ const pm = (xs: readonly number[]) =>
   xs.length > 1 ? `${mean(xs).toFixed(3)} ± ${std(xs).toFixed(3)}` : mean(xs).toFixed(3);
 
 /** Pretrains the 5-class CNN on classes 0–4 (Adam at `pretrainLr`, batches of 64). */
-async function pretrain(split: TransferSplit, s: Settings, seed: number, ctx: LabContext) {
+export async function pretrain(
+  split: TransferSplit,
+  s: Settings,
+  seed: number,
+  ctx: Pick<LabContext, 'signal'>,
+) {
   manualSeed(seed);
   const model = transferCnn(s.channels, 5, seed);
   const optimizer = new Adam(model.parameters(), { lr: s.pretrainLr });

@@ -127,6 +127,7 @@ export default defineConfig({
   themeConfig: {
     nav: [
       { text: 'Demo', link: '/' },
+      { text: 'Playground', link: '/playground' },
       { text: 'Lab', link: '/lab/' },
       { text: 'Guides', link: '/guide/training-guide' },
     ],

@@ -70,4 +70,3 @@ export const PLAYGROUND_DEFAULTS: PlaygroundConfig = {
   batchSize: 16,
   seed: 0,
 };
-

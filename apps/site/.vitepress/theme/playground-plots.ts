@@ -160,7 +160,14 @@ export async function drawFigures(
 export function drawBoundary(
   canvas: HTMLCanvasElement,
   s: PlaygroundSnapshot,
-  points: { x: number[]; y: number[]; label: number[]; valX: number[]; valY: number[]; valLabel: number[] },
+  points: {
+    x: number[];
+    y: number[];
+    label: number[];
+    valX: number[];
+    valY: number[];
+    valLabel: number[];
+  },
   extent: [number, number],
 ): void {
   const ctx = canvas.getContext('2d');
@@ -207,5 +214,7 @@ export function drawBoundary(
     ctx.stroke();
   };
   points.x.forEach((x, i) => dot(x, points.y[i] as number, points.label[i] as number, false));
-  points.valX.forEach((x, i) => dot(x, points.valY[i] as number, points.valLabel[i] as number, true));
+  points.valX.forEach((x, i) =>
+    dot(x, points.valY[i] as number, points.valLabel[i] as number, true),
+  );
 }

@@ -213,8 +213,10 @@ export function drawBoundary(
     ctx.fill();
     ctx.stroke();
   };
-  points.x.forEach((x, i) => dot(x, points.y[i] as number, points.label[i] as number, false));
-  points.valX.forEach((x, i) =>
-    dot(x, points.valY[i] as number, points.valLabel[i] as number, true),
-  );
+  for (const [i, x] of points.x.entries()) {
+    dot(x, points.y[i] as number, points.label[i] as number, false);
+  }
+  for (const [i, x] of points.valX.entries()) {
+    dot(x, points.valY[i] as number, points.valLabel[i] as number, true);
+  }
 }

@@ -128,7 +128,7 @@ export function figures(s: PlaygroundSnapshot): Record<string, Figure | null> {
             title: 'Activations per layer (last epoch, share of outputs)',
             x: { label: 'activation' },
             panels: s.layers.map((l) => ({
-              name: `layer ${l.index}: mean ${l.mean.toFixed(2)}, std ${l.std.toFixed(3)}`,
+              name: `layer ${l.index} (std ${l.std.toPrecision(2)})`,
               edges: l.histogram.edges,
               counts: l.histogram.fractions,
             })),
@@ -148,7 +148,9 @@ export async function drawFigures(
   for (const [k, el] of Object.entries(els)) {
     if (!el) continue;
     const f = figs[k];
-    el.innerHTML = f ? figureToSvg(f, { width: k === 'histograms' ? 900 : 440 }) : '';
+    el.innerHTML = f
+      ? figureToSvg(f, { width: k === 'histograms' ? Math.max(900, 200 * s.layers.length) : 540 })
+      : '';
   }
 }
 

@@ -235,7 +235,7 @@ describe.runIf(browserTests)('the playground page', () => {
     await page.selectOption('[data-test=dataset]', 'circles');
     await page.fill('[data-test=seed]', '7');
     await waitReady(page);
-    let s = await playUntil(page, 15);
+    let s: PageState = await playUntil(page, 15);
     expect(s.config).toMatchObject({ dataset: 'circles', seed: 7 });
     expect(await page.textContent('[data-test=numbers]')).toMatch(/seed\s+7/);
     // Two circles, both coloured; one curved boundary separates them, so a

@@ -137,7 +137,16 @@ export function figures(s: PlaygroundSnapshot): Record<string, Figure | null> {
   };
 }
 
-/** Draws each figure into its element (by the same key); clears those with none. */
+/** Starts loading @nerve/plot (the page calls it on mount, before any figure is due). */
+export function preloadPlot(): void {
+  plot ??= import('@nerve/plot');
+}
+
+/**
+ * Draws each figure into its element (by the same key); clears those with
+ * none. Yields to the page between figures, so no single task of the
+ * page's thread draws more than one (input stays prompt while six redraw).
+ */
 export async function drawFigures(
   els: Record<string, HTMLElement | null>,
   s: PlaygroundSnapshot,
@@ -148,9 +157,9 @@ export async function drawFigures(
   for (const [k, el] of Object.entries(els)) {
     if (!el) continue;
     const f = figs[k];
-    el.innerHTML = f
-      ? figureToSvg(f, { width: k === 'histograms' ? Math.max(900, 200 * s.layers.length) : 540 })
-      : '';
+    const width = k === 'histograms' ? Math.max(900, 200 * s.layers.length) : 540;
+    el.innerHTML = f ? figureToSvg(f, { width }) : '';
+    await new Promise((r) => setTimeout(r, 0));
   }
 }
 

@@ -8,7 +8,7 @@
  * and the boundary must be drawn. Screenshots go to .test-results/site/.
  */
 import '@nerve/backend-cpu';
-import { type Tensor, setBackend } from '@nerve/core';
+import { type Tensor, memory, setBackend } from '@nerve/core';
 import { loadDigits } from '@nerve/data';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,6 +32,7 @@ interface PageState {
   status: string;
   snapshots: number;
   boundaryClasses: number;
+  longestDrawMs: number;
   config: PlaygroundConfig;
   curves: PlaygroundSnapshot['curves'] | null;
   layers: PlaygroundSnapshot['layers'];
@@ -60,6 +61,21 @@ async function waitReady(page: Page): Promise<void> {
  * page's thread (the worst is returned): training in the worker must leave
  * the page's thread free.
  */
+/** The worst delay of a zero timeout on the page's thread over `ms` of sampling. */
+async function worstTimeoutDelay(page: Page, ms: number): Promise<number> {
+  return page.evaluate(async (ms) => {
+    let worst = 0;
+    const end = performance.now() + ms;
+    while (performance.now() < end) {
+      const t = performance.now();
+      await new Promise((r) => setTimeout(r, 0));
+      worst = Math.max(worst, performance.now() - t);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return worst;
+  }, ms);
+}
+
 async function playUntil(page: Page, epochs: number): Promise<PageState & { worstDelay: number }> {
   await page.click('[data-test=play]');
   let worstDelay = 0;
@@ -113,6 +129,25 @@ async function nodeRun(cfg: PlaygroundConfig, epochs: number): Promise<Playgroun
   }
 }
 
+describe('the playground run in Node', () => {
+  it('frees every tensor it made, monitors, boundary grid and data included', async () => {
+    setBackend('cpu');
+    const before = memory().numTensors;
+    const cfg = { ...PLAYGROUND_DEFAULTS, batchNorm: true, dropout: 0.2, depth: 3 };
+    const run = new PlaygroundRun(cfg, toyData('circles', 1));
+    for (let e = 0; e < 3; e++) await run.step();
+    const during = memory().numTensors;
+    await run.step();
+    const s = run.snapshot();
+    // An epoch leaves nothing behind: the count after four epochs equals the count after three.
+    expect(memory().numTensors - 1).toBe(during); // + the boundary grid, made by snapshot()
+    expect(s.layers).toHaveLength(3);
+    expect(s.boundary?.cls).toHaveLength(64 * 64);
+    run.dispose();
+    expect(memory().numTensors).toBe(before);
+  });
+});
+
 describe.runIf(browserTests)('the playground page', () => {
   let site: SiteSession | undefined;
 
@@ -129,6 +164,9 @@ describe.runIf(browserTests)('the playground page', () => {
     const { page, problems } = await site.page();
     await page.goto(`${site.server.url}playground.html`, { waitUntil: 'networkidle' });
     await waitReady(page);
+    // The same sampling while the page is idle: what this (shared, loaded)
+    // machine does to a zero timeout with no training at all.
+    const idleDelay = await worstTimeoutDelay(page, 2000);
     const s = await playUntil(page, EPOCHS);
     expect(s.status).not.toMatch(/error/);
     expect(s.config).toEqual(PLAYGROUND_DEFAULTS);
@@ -140,7 +178,7 @@ describe.runIf(browserTests)('the playground page', () => {
     expect(c.valAcc.slice(0, EPOCHS)).toEqual(ref.curves.valAcc);
     const acc = ref.curves.trainAcc[EPOCHS - 1] as number;
     console.log(
-      `playground spiral (defaults, seed 0): train accuracy ${(100 * acc).toFixed(1)}% after ${EPOCHS} epochs in Node and in the page; page: ${s.status}, worst page-thread delay ${s.worstDelay.toFixed(0)} ms`,
+      `playground spiral (defaults, seed 0): train accuracy ${(100 * acc).toFixed(1)}% after ${EPOCHS} epochs in Node and in the page; page: ${s.status}, worst page-thread delay ${s.worstDelay.toFixed(0)} ms (idle: ${idleDelay.toFixed(0)} ms), longest drawing task ${s.longestDrawMs.toFixed(0)} ms`,
     );
     // A linear softmax classifier gets about 50% of the spiral (CS231n's
     // case study: 49%), its 2-layer net 98%: 90% means the net has bent its
@@ -149,10 +187,11 @@ describe.runIf(browserTests)('the playground page', () => {
     // Snapshots while playing, not only at the end (≥ one per 250 ms is the
     // worker's pace; at least a few over a run of several seconds).
     expect(s.snapshots).toBeGreaterThan(3);
-    // The page's thread stayed free while the worker trained: the issue's
-    // 250 ms update period as a generous guard (training on the page's
-    // thread would hold it for whole epochs of seconds).
-    expect(s.worstDelay).toBeLessThan(250);
+    // The page's thread stayed free while the worker trained: at most the
+    // issue's 250 ms update period beyond the delay the idle page saw on
+    // this machine (training on the page's thread would hold it for the
+    // whole run, many seconds).
+    expect(s.worstDelay).toBeLessThan(250 + idleDelay);
     // The boundary covers all three classes, and the canvas shows them.
     expect(s.boundaryClasses).toBe(3);
     const colours = await page.$eval('[data-test=boundary]', (el) => {

@@ -137,6 +137,9 @@ export function figures(s: PlaygroundSnapshot): Record<string, Figure | null> {
   };
 }
 
+/** The longest single drawing task on the page's thread so far (for the test's report). */
+export const drawStats = { longestMs: 0 };
+
 /** Starts loading @nerve/plot (the page calls it on mount, before any figure is due). */
 export function preloadPlot(): void {
   plot ??= import('@nerve/plot');
@@ -158,7 +161,9 @@ export async function drawFigures(
     if (!el) continue;
     const f = figs[k];
     const width = k === 'histograms' ? Math.max(900, 200 * s.layers.length) : 540;
+    const t0 = performance.now();
     el.innerHTML = f ? figureToSvg(f, { width }) : '';
+    drawStats.longestMs = Math.max(drawStats.longestMs, performance.now() - t0);
     await new Promise((r) => setTimeout(r, 0));
   }
 }
@@ -183,6 +188,28 @@ export function drawBoundary(
 ): void {
   const ctx = canvas.getContext('2d');
   if (!ctx) return;
+  const t0 = performance.now();
+  try {
+    paintBoundary(ctx, canvas, s, points, extent);
+  } finally {
+    drawStats.longestMs = Math.max(drawStats.longestMs, performance.now() - t0);
+  }
+}
+
+function paintBoundary(
+  ctx: CanvasRenderingContext2D,
+  canvas: HTMLCanvasElement,
+  s: PlaygroundSnapshot,
+  points: {
+    x: number[];
+    y: number[];
+    label: number[];
+    valX: number[];
+    valY: number[];
+    valLabel: number[];
+  },
+  extent: [number, number],
+): void {
   const w = canvas.width;
   const h = canvas.height;
   ctx.fillStyle = '#fff';

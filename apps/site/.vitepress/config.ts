@@ -129,6 +129,7 @@ export default defineConfig({
   themeConfig: {
     nav: [
       { text: 'Demo', link: '/' },
+      { text: 'Playground', link: '/playground' },
       { text: 'Lab', link: '/lab/' },
       { text: 'Search', link: '/search' },
       { text: 'Transfer', link: '/transfer' },

@@ -13,6 +13,7 @@ export { Standardize, type StandardizeOptions } from './standardize.js';
 export { PCA, PCAWhiten, type PCAOptions, type PCAWhitenOptions } from './pca.js';
 export { ZCAWhiten, type ZCAWhitenOptions } from './zca.js';
 export { makeSpiral, type SpiralOptions } from './spiral.js';
+export { makeCircles, type CirclesOptions } from './circles.js';
 export { loadDigitsFromGzip } from './digits-decode.js';
 export {
   standardizedTrainValTest,

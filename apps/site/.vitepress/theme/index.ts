@@ -20,5 +20,10 @@ export default {
       'TransferDemo',
       defineAsyncComponent(() => import('./TransferDemo.vue')),
     );
+    // Loaded when the playground page renders it, not with the home page.
+    app.component(
+      'PlaygroundDemo',
+      defineAsyncComponent(() => import('./PlaygroundDemo.vue')),
+    );
   },
 } satisfies Theme;

@@ -51,6 +51,27 @@ export const model: FlagDef = {
   description: 'network: a multilayer perceptron or a small convolutional network',
 };
 
+/** --delimiter of a CSV file. */
+export const delimiterFlag: FlagDef = {
+  name: 'delimiter',
+  kind: 'choice',
+  values: [',', ';', 'tab'],
+  placeholder: 'SEP',
+  defaultText: 'detected from the header row',
+  description: 'the field separator',
+};
+
+/** --dropout of every hidden activation. */
+export const dropoutFlag = (description: string): FlagDef => ({
+  name: 'dropout',
+  kind: 'number',
+  min: 0,
+  max: 0.99,
+  default: 0,
+  placeholder: 'P',
+  description,
+});
+
 /** The flags of a table of the user's own (--csv), shared by train and predict. */
 export const tableFlags: readonly FlagDef[] = [
   {
@@ -99,14 +120,7 @@ export const tableFlags: readonly FlagDef[] = [
     placeholder: 'A,B',
     description: 'columns to leave out (an id, a free-text note)',
   },
-  {
-    name: 'delimiter',
-    kind: 'choice',
-    values: [',', ';', 'tab'],
-    placeholder: 'SEP',
-    defaultText: 'detected from the header row',
-    description: 'the field separator',
-  },
+  delimiterFlag,
 ];
 
 /** --checkpoint, required, described for the command at hand. */

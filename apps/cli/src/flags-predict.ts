@@ -1,7 +1,7 @@
 /**
  * The flags of `nerve predict` (see commands.ts).
  */
-import { checkpointFlag, json } from './flags-common.js';
+import { checkpointFlag, delimiterFlag, json } from './flags-common.js';
 import type { CommandDef } from './flags.js';
 
 /** `nerve predict`. */
@@ -23,14 +23,7 @@ export const PREDICT: CommandDef = {
       placeholder: 'DIR',
       description: 'a folder of PNG or JPEG images to predict (resized and cropped as in training)',
     },
-    {
-      name: 'delimiter',
-      kind: 'choice',
-      values: [',', ';', 'tab'],
-      placeholder: 'SEP',
-      defaultText: 'detected from the header row',
-      description: 'the field separator',
-    },
+    delimiterFlag,
     {
       name: 'top',
       kind: 'int',

@@ -1,7 +1,7 @@
 /**
  * The flags of `nerve tune`, `nerve lr-find` and `nerve finetune` (see commands.ts).
  */
-import { dataDir, dataset, json, model, seed, tableFlags } from './flags-common.js';
+import { dataDir, dataset, dropoutFlag, json, model, seed, tableFlags } from './flags-common.js';
 import type { CommandDef, FlagDef } from './flags.js';
 import { ACTIVATIONS, INITS, OPTIMIZERS, SEARCHES } from './names.js';
 
@@ -44,15 +44,7 @@ export const TUNE: CommandDef = {
       default: false,
       description: 'batch normalization after each hidden layer',
     },
-    {
-      name: 'dropout',
-      kind: 'number',
-      min: 0,
-      max: 0.99,
-      default: 0,
-      placeholder: 'P',
-      description: 'drop probability after each hidden activation (fixed for the study)',
-    },
+    dropoutFlag('drop probability after each hidden activation (fixed for the study)'),
     {
       name: 'depth',
       kind: 'int',

@@ -159,7 +159,9 @@ describe('nerve tune and nerve lr-find', () => {
     const c = capture();
     const argv = ['tune', '--search', 'grid', '--grid-steps', '2', '--space', spaceFile];
     expect(await main([...argv, '--epochs', '1', '--json'], c.io)).toBe(0);
-    expect(c.err()).toMatch(/grid search on digits \(MLP, 1 hidden layer\), 2 trials \(the full grid, 2 steps/);
+    expect(c.err()).toMatch(
+      /grid search on digits \(MLP, 1 hidden layer\), 2 trials \(the full grid, 2 steps/,
+    );
     expect(c.last().trials).toHaveLength(2);
   });
 

@@ -25,3 +25,11 @@ export function capture() {
     },
   };
 }
+
+/** Runs the CLI in-process with captured output: the exit code and the capture. */
+export async function runCli(argv: string[]) {
+  const { main } = await import('../src/main.js');
+  const c = capture();
+  const code = await main(argv, c.io as never);
+  return { code, ...c };
+}

@@ -11,8 +11,7 @@ import { Generator } from '@nerve/core';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../src/main.js';
-import { capture } from './helpers.js';
+import { runCli } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nerve-images-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -52,11 +51,7 @@ function write(path: string, img: ReturnType<typeof stripes>) {
   } else writeFileSync(path, jpeg.encode({ ...img, data: Buffer.from(img.data) }, 95).data);
 }
 
-async function cli(argv: string[]) {
-  const c = capture();
-  const code = await main(argv, c.io as never);
-  return { code, ...c };
-}
+const cli = runCli;
 
 describe('nerve train --images / nerve predict --images', () => {
   const train = join(dir, 'stripes');

@@ -11,8 +11,7 @@ import { join } from 'node:path';
 import { Generator } from '@nerve/core';
 import { readSafetensorsHeader } from '@nerve/layers';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../src/main.js';
-import { capture } from './helpers.js';
+import { runCli } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nerve-table-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -45,11 +44,7 @@ function irisLike(path: string, rows: number, seed: number, opts: { missingAt?: 
   writeFileSync(path, `${lines.join('\n')}\n`);
 }
 
-async function cli(argv: string[]) {
-  const c = capture();
-  const code = await main(argv, c.io as never);
-  return { code, ...c };
-}
+const cli = runCli;
 
 describe('nerve train --csv / nerve predict (classification)', () => {
   const train = join(dir, 'iris.csv');

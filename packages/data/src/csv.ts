@@ -20,10 +20,8 @@ export const CSV_DEFAULT_MAX_BYTES = 256 * 2 ** 20;
 /** The largest maxBytes: V8's longest string (2²⁹ − 24 characters on 64-bit). */
 const CSV_MAX_BYTES_LIMIT = 2 ** 29 - 24;
 
-/** Loads a numeric CSV: x float32 [rows, columns − 1], y int32 [rows]. */
-export function loadCsv(path: string, opts: CsvOptions = {}): { x: Tensor; y: Tensor } {
-  const op = 'loadCsv';
-  const { maxBytes = CSV_DEFAULT_MAX_BYTES } = opts;
+/** The maxBytes option (default CSV_DEFAULT_MAX_BYTES), refused outside [1, V8's longest string]. */
+function checkMaxBytes(op: string, maxBytes = CSV_DEFAULT_MAX_BYTES): number {
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 1 || maxBytes > CSV_MAX_BYTES_LIMIT) {
     throw new NerveError(
       op,
@@ -31,6 +29,13 @@ export function loadCsv(path: string, opts: CsvOptions = {}): { x: Tensor; y: Te
       String(maxBytes),
     );
   }
+  return maxBytes;
+}
+
+/** Loads a numeric CSV: x float32 [rows, columns − 1], y int32 [rows]. */
+export function loadCsv(path: string, opts: CsvOptions = {}): { x: Tensor; y: Tensor } {
+  const op = 'loadCsv';
+  const maxBytes = checkMaxBytes(op, opts.maxBytes);
   checkOptions(op, opts);
   const p = parseCsv(op, decodeUtf8(readDataFile(op, path, maxBytes)), path, opts);
   return { x: tensor(p.x, { shape: [p.rows, p.features] }), y: tensor(p.y) };

@@ -128,6 +128,7 @@ export default defineConfig({
     nav: [
       { text: 'Demo', link: '/' },
       { text: 'Lab', link: '/lab/' },
+      { text: 'Examples', link: '/examples' },
       { text: 'Guides', link: '/guide/training-guide' },
     ],
     sidebar: {
@@ -158,6 +159,8 @@ export default defineConfig({
     // Pre-bundled at start, so the dev server does not reload the page when the
     // curves first import it.
     optimizeDeps: { include: ['@nerve/plot > @observablehq/plot'] },
-    build: { chunkSizeWarningLimit: 2000 },
+    // ES2022: top-level await, which the runnable examples use (examples/getting-started/fit.ts);
+    // every browser with module workers and WebGPU has it.
+    build: { chunkSizeWarningLimit: 2000, target: 'es2022' },
   },
 });

@@ -1,4 +1,5 @@
 /** The default VitePress theme plus nerve's demo components. */
+import { defineAsyncComponent } from 'vue';
 import type { Theme } from 'vitepress';
 import DefaultTheme from 'vitepress/theme';
 import DigitsDemo from './DigitsDemo.vue';
@@ -9,5 +10,10 @@ export default {
   enhanceApp({ app }) {
     app.component('DigitsDemo', DigitsDemo);
     app.component('LabRunner', LabRunner);
+    // Loaded with the examples page only, not in the home page's initial JS.
+    app.component(
+      'RunExample',
+      defineAsyncComponent(() => import('./RunExample.vue')),
+    );
   },
 } satisfies Theme;

@@ -54,13 +54,11 @@ async function axe(page: Page): Promise<Violation[]> {
       id: v.id,
       impact: v.impact,
       help: v.help,
-      nodes: v.nodes
-        .slice(0, 5)
-        .map((n) => ({
-          target: n.target,
-          html: n.html.slice(0, 200),
-          failureSummary: n.failureSummary,
-        })),
+      nodes: v.nodes.slice(0, 5).map((n) => ({
+        target: n.target,
+        html: n.html.slice(0, 200),
+        failureSummary: n.failureSummary,
+      })),
     }));
   });
 }

@@ -47,6 +47,9 @@ export async function drawCurves(
       { name: 'test', x: epochs.map((r) => r.epoch), y: epochs.map((r) => r.testAcc) },
     ],
   };
-  if (steps.length > 0) lossEl.innerHTML = figureToSvg(loss, { width: 440 });
-  if (epochs.length > 0) accEl.innerHTML = figureToSvg(acc, { width: 440 });
+  // The containers are role="img" with a text alternative (DigitsDemo.vue);
+  // the SVGs are hidden from assistive technology.
+  const hidden = (svg: string) => svg.replace('<svg', '<svg aria-hidden="true"');
+  if (steps.length > 0) lossEl.innerHTML = hidden(figureToSvg(loss, { width: 440 }));
+  if (epochs.length > 0) accEl.innerHTML = hidden(figureToSvg(acc, { width: 440 }));
 }

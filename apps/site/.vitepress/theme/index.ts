@@ -4,6 +4,7 @@ import type { Theme } from 'vitepress';
 import DefaultTheme from 'vitepress/theme';
 import DigitsDemo from './DigitsDemo.vue';
 import LabRunner from './LabRunner.vue';
+import './a11y.css';
 
 export default {
   extends: DefaultTheme,

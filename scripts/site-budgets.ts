@@ -93,6 +93,7 @@ const runs: {
   firstAbove97: number | null;
   accuracy: number;
   worstInput: number;
+  worstFrame: number;
   inputs: number;
 }[] = [];
 let workerGz = 0;
@@ -126,16 +127,18 @@ try {
     if (!s.trained || /error/.test(s.status))
       throw new Error(`site:budgets: the demo did not train: ${s.status}`);
     const delays = (await inputDelays(page)).slice(before, during);
-    const worst = delays.length ? Math.max(...delays.map((d) => d.frame)) : Number.NaN;
+    const worst = delays.length ? Math.max(...delays.map((d) => d.handler)) : Number.NaN;
+    const worstFrame = delays.length ? Math.max(...delays.map((d) => d.frame)) : Number.NaN;
     runs.push({
       seconds: s.seconds,
       firstAbove97: s.firstAbove97,
       accuracy: s.testAccuracy,
       worstInput: worst,
+      worstFrame,
       inputs: delays.length,
     });
     console.log(
-      `run ${run + 1}: 40 epochs in ${s.seconds.toFixed(2)} s, 97% after ${s.firstAbove97?.toFixed(2) ?? 'never'} s, test accuracy ${(100 * s.testAccuracy).toFixed(1)}%, worst input ${worst.toFixed(1)} ms over ${delays.length} events`,
+      `run ${run + 1}: 40 epochs in ${s.seconds.toFixed(2)} s, 97% after ${s.firstAbove97?.toFixed(2) ?? 'never'} s, test accuracy ${(100 * s.testAccuracy).toFixed(1)}%, worst input ${worst.toFixed(1)} ms to the handler, ${worstFrame.toFixed(1)} ms to the next frame, over ${delays.length} events`,
     );
   }
   for (const w of new Set(workers)) {
@@ -155,6 +158,7 @@ const load1 = loadavg()[0];
 const secs = runs.map((r) => r.seconds);
 const to97 = runs.map((r) => r.firstAbove97 ?? Number.POSITIVE_INFINITY);
 const worstInput = Math.max(...runs.map((r) => r.worstInput));
+const worstFrame = Math.max(...runs.map((r) => r.worstFrame));
 const range = (xs: number[], d: number) =>
   xs.length > 1 ? ` (${Math.min(...xs).toFixed(d)}–${Math.max(...xs).toFixed(d)})` : '';
 const rows: [string, string, string, boolean][] = [
@@ -171,10 +175,16 @@ const rows: [string, string, string, boolean][] = [
     median(secs) <= 2,
   ],
   [
-    'worst input delay while training',
+    'worst input delay while training: event to handler',
     `${worstInput.toFixed(0)} ms (${runs.reduce((a, r) => a + r.inputs, 0)} events)`,
     '≤ 100 ms',
     worstInput <= 100,
+  ],
+  [
+    '… and to the next frame after the handler',
+    `${worstFrame.toFixed(0)} ms`,
+    '≤ 250 ms (the curves’ update period)',
+    worstFrame <= 250,
   ],
   [
     'home page initial JS',

@@ -42,6 +42,18 @@ if (!Number.isInteger(RUNS) || RUNS < 1)
     `site:budgets: expected --runs to be a positive integer, received ${args[runsAt + 1]}`,
   );
 
+/** Wraps a paragraph at 76 columns, as the docs are written. */
+const wrap = (text: string): string =>
+  text
+    .split(' ')
+    .reduce<string[]>((lines, word) => {
+      const last = lines[lines.length - 1];
+      if (last !== undefined && last.length + 1 + word.length <= 76)
+        lines[lines.length - 1] = `${last} ${word}`;
+      else lines.push(word);
+      return lines;
+    }, [])
+    .join('\n');
 const gz = (path: string) => gzipSync(readFileSync(path), { level: 6 }).length;
 const kb = (bytes: number) => bytes / 1000;
 const median = (xs: number[]) => {
@@ -210,7 +222,9 @@ if (WRITE) {
   const section = [
     '## Site budgets (`pnpm site:budgets`)',
     '',
-    `Measured by \`scripts/site-budgets.ts\` on ${date}: ${machine}; load average ${load0.toFixed(1)} → ${load1.toFixed(1)} during the run (a shared VM). The home demo trained ${RUNS} times on one page load (median, range in brackets); its clock starts once the digits are loaded. Initial JS is the module script and the modulepreload chunks of the built index.html, gzipped at level 6${inlineJs ? ', plus the inline scripts' : ''}; the demo's worker (${kb(workerGz).toFixed(1)} KB gz) loads after the page has mounted and is not counted.`,
+    wrap(
+      `Measured by \`scripts/site-budgets.ts\` on ${date}: ${machine}; load average ${load0.toFixed(1)} → ${load1.toFixed(1)} during the run (a shared VM). The home demo trained ${RUNS} times on one page load (median, range in brackets); its clock starts once the digits are loaded. Initial JS is the module script and the modulepreload chunks of the built index.html, gzipped at level 6${inlineJs ? ', plus the inline scripts' : ''}; the demo's worker (${kb(workerGz).toFixed(1)} KB gz) loads after the page has mounted and is not counted.`,
+    ),
     '',
     table,
     '',

@@ -218,7 +218,7 @@ console.log(`\n${table}\n`);
 if (WRITE) {
   const date = new Date().toISOString().slice(0, 10);
   const cpu = cpus();
-  const machine = `${cpu.length} vCPUs (${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}, Chromium ${chromiumVersion} headless`;
+  const machine = `${cpu.length} vCPUs (${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)}\u00a0GiB, Node ${process.versions.node}, Chromium ${chromiumVersion} headless`;
   const section = [
     '## Site budgets (`pnpm site:budgets`)',
     '',

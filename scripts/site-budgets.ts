@@ -207,7 +207,7 @@ const rows: [string, string, string, boolean][] = [
   ['site build', `${buildSeconds.toFixed(1)} s`, '≤ 60 s', buildSeconds <= 60],
 ];
 const table = [
-  '| budget | measured | target | |',
+  '| budget | measured | target | status |',
   '| --- | --- | --- | --- |',
   ...rows.map(
     ([what, got, target, ok]) => `| ${what} | ${got} | ${target} | ${ok ? 'met' : '**missed**'} |`,

@@ -123,6 +123,10 @@ export default defineConfig({
     'docs/:page': 'guide/:page',
   },
   cleanUrls: false,
+  // GitHub's high-contrast Shiki themes: the default github-light/-dark token
+  // colours (keywords, comments) fall below 4.5:1 on VitePress's code
+  // background (axe-core, test/a11y.test.ts).
+  markdown: { theme: { light: 'github-light-high-contrast', dark: 'github-dark-high-contrast' } },
   // The guides link to source files in the repository (../packages/…), which are not pages.
   ignoreDeadLinks: true,
   lastUpdated: false,
@@ -133,6 +137,7 @@ export default defineConfig({
       { text: 'Lab', link: '/lab/' },
       { text: 'Search', link: '/search' },
       { text: 'Transfer', link: '/transfer' },
+      { text: 'Examples', link: '/examples' },
       { text: 'Guides', link: '/guide/training-guide' },
     ],
     sidebar: {
@@ -163,6 +168,8 @@ export default defineConfig({
     // Pre-bundled at start, so the dev server does not reload the page when the
     // curves first import it.
     optimizeDeps: { include: ['@nerve/plot > @observablehq/plot'] },
-    build: { chunkSizeWarningLimit: 2000 },
+    // ES2022: top-level await, which the runnable examples use (examples/getting-started/fit.ts);
+    // every browser with module workers and WebGPU has it.
+    build: { chunkSizeWarningLimit: 2000, target: 'es2022' },
   },
 });

@@ -1,3 +1,4 @@
+/// <reference types="vitepress/client" />
 /** Vite's `?url` imports: the asset's URL in the built site. */
 declare module '*?url' {
   const url: string;

@@ -88,7 +88,7 @@ describe.runIf(browserTests)('the site in headless chromium', () => {
       );
       if (!s.running) break;
       // The curves are drawn while it trains, not only at the end.
-      if (await page.$('[aria-label="loss curve"] svg')) liveCurve = true;
+      if (await page.$('[data-test=loss-curve] svg')) liveCurve = true;
       await page.waitForTimeout(100);
     }
     type State = {

@@ -19,10 +19,19 @@ export interface EpochRow {
 
 let plot: Promise<typeof import('@nerve/plot')> | undefined;
 
+/**
+ * Starts loading the plot library (the page calls it when idle after
+ * mounting), so that compiling it does not hold the page's thread while the
+ * demo trains and the visitor draws.
+ */
+export function preloadPlot(): void {
+  plot ??= import('@nerve/plot');
+}
+
 /** Redraws both figures into their containers (replacing what was there). */
 export async function drawCurves(
-  lossEl: HTMLElement,
-  accEl: HTMLElement,
+  lossEl: HTMLElement | null,
+  accEl: HTMLElement | null,
   steps: CurvePoint[],
   epochs: EpochRow[],
 ): Promise<void> {
@@ -47,6 +56,9 @@ export async function drawCurves(
       { name: 'test', x: epochs.map((r) => r.epoch), y: epochs.map((r) => r.testAcc) },
     ],
   };
-  if (steps.length > 0) lossEl.innerHTML = figureToSvg(loss, { width: 440 });
-  if (epochs.length > 0) accEl.innerHTML = figureToSvg(acc, { width: 440 });
+  // The containers are role="img" with a text alternative (DigitsDemo.vue);
+  // the SVGs are hidden from assistive technology.
+  const hidden = (svg: string) => svg.replace('<svg', '<svg aria-hidden="true"');
+  if (lossEl && steps.length > 0) lossEl.innerHTML = hidden(figureToSvg(loss, { width: 440 }));
+  if (accEl && epochs.length > 0) accEl.innerHTML = hidden(figureToSvg(acc, { width: 440 }));
 }

@@ -4,6 +4,7 @@ import { defineAsyncComponent } from 'vue';
 import DefaultTheme from 'vitepress/theme';
 import DigitsDemo from './DigitsDemo.vue';
 import LabRunner from './LabRunner.vue';
+import './a11y.css';
 
 export default {
   extends: DefaultTheme,
@@ -24,6 +25,11 @@ export default {
     app.component(
       'PlaygroundDemo',
       defineAsyncComponent(() => import('./PlaygroundDemo.vue')),
+    );
+    // Loaded with the examples page only, not in the home page's initial JS.
+    app.component(
+      'RunExample',
+      defineAsyncComponent(() => import('./RunExample.vue')),
     );
   },
 } satisfies Theme;

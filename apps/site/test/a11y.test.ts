@@ -1,0 +1,142 @@
+/**
+ * Accessibility: axe-core (pinned exactly, its source injected into the
+ * page) over every page of the built site finds no serious or critical
+ * violation, in the light and the dark theme, and over the demos' content
+ * after they ran (the home demo's trained curves and drawn digit, a lab
+ * result, the examples' output). Minor and moderate findings are printed,
+ * not failed.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SiteSession, browserTests, dist, openSite } from './browser.js';
+
+const axeSource = readFileSync(
+  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
+  'utf8',
+);
+
+/** Every page of the build, as URL paths. */
+function pages(): string[] {
+  const out: string[] = [];
+  const walk = (d: string, prefix: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory() && e.name !== 'assets') walk(join(d, e.name), `${prefix}${e.name}/`);
+      else if (e.isFile() && e.name.endsWith('.html') && e.name !== '404.html')
+        out.push(prefix + e.name);
+    }
+  };
+  walk(dist, '');
+  return out.sort();
+}
+
+interface Violation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[]; html: string; failureSummary?: string }[];
+}
+
+/** axe's violations on the page as it is now. */
+async function axe(page: Page): Promise<Violation[]> {
+  if (!(await page.evaluate(() => 'axe' in globalThis)))
+    await page.addScriptTag({ content: axeSource });
+  return page.evaluate(async () => {
+    const a = (
+      globalThis as unknown as {
+        axe: { run(c: unknown, o: unknown): Promise<{ violations: Violation[] }> };
+      }
+    ).axe;
+    const r = await a.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.slice(0, 5).map((n) => ({
+        target: n.target,
+        html: n.html.slice(0, 200),
+        failureSummary: n.failureSummary,
+      })),
+    }));
+  });
+}
+
+const serious = (v: Violation) => v.impact === 'serious' || v.impact === 'critical';
+
+/** Serious and critical violations as readable lines; the rest printed. */
+function report(where: string, vs: Violation[]): string[] {
+  for (const v of vs.filter((x) => !serious(x)))
+    console.log(`a11y (${v.impact}) ${where}: ${v.id}: ${v.help} (${v.nodes.length} nodes)`);
+  return vs
+    .filter(serious)
+    .flatMap((v) =>
+      v.nodes.map(
+        (n) =>
+          `${where}: ${v.impact} ${v.id} (${v.help}) at ${n.target.join(' ')}: ${n.html}\n    ${n.failureSummary ?? ''}`,
+      ),
+    );
+}
+
+describe.runIf(browserTests)('accessibility (axe-core) in headless chromium', () => {
+  let site: SiteSession | undefined;
+  beforeAll(async () => {
+    site = await openSite();
+  }, 120_000);
+  afterAll(async () => {
+    await site?.close();
+  });
+
+  it('finds no serious or critical violation on any page, light or dark', async () => {
+    if (!site) throw new Error('no browser');
+    const list = pages();
+    expect(list.length).toBeGreaterThanOrEqual(20);
+    const { page, problems } = await site.page({ width: 1280, height: 900 });
+    const found: string[] = [];
+    for (const scheme of ['light', 'dark'] as const) {
+      // VitePress follows prefers-color-scheme until the visitor picks one.
+      await page.emulateMedia({ colorScheme: scheme });
+      for (const p of list) {
+        await page.goto(site.server.url + p, { waitUntil: 'networkidle' });
+        found.push(...report(`${p} (${scheme})`, await axe(page)));
+      }
+    }
+    await page.close();
+    expect(found, found.join('\n')).toEqual([]);
+    expect(problems).toEqual([]);
+  }, 600_000);
+
+  it('finds none over the demos after they ran', async () => {
+    if (!site) throw new Error('no browser');
+    const { page, problems } = await site.page({ width: 1280, height: 900 });
+    const found: string[] = [];
+    // Home: trained (curves drawn), then a drawn digit (preview and probabilities).
+    await page.goto(site.server.url, { waitUntil: 'networkidle' });
+    await page.click('[data-test=train]');
+    await page.waitForFunction(
+      () =>
+        (
+          globalThis as unknown as { __digitsDemo: { state(): { trained: boolean } } }
+        ).__digitsDemo.state().trained,
+      undefined,
+      { timeout: 120_000 },
+    );
+    await page.click('text=draw a 7');
+    await page.waitForSelector('[data-test=probs] .bar-row');
+    found.push(...report('home after training', await axe(page)));
+    // A lab page with its result.
+    await page.goto(`${site.server.url}lab/activations.html`, { waitUntil: 'networkidle' });
+    await page.click('[data-test=run]');
+    await page.waitForSelector('[data-test=result], [data-test=error]', { timeout: 120_000 });
+    found.push(...report('lab/activations after a run', await axe(page)));
+    // The examples page with an example's output.
+    await page.goto(`${site.server.url}examples.html`, { waitUntil: 'networkidle' });
+    await page.click('[data-example=tensors] [data-test=run-example]');
+    await page.waitForSelector('[data-example=tensors] [data-test=printed]:not(:empty)');
+    found.push(...report('examples after a run', await axe(page)));
+    await page.close();
+    expect(found, found.join('\n')).toEqual([]);
+    expect(problems).toEqual([]);
+  }, 400_000);
+});

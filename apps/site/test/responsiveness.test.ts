@@ -1,0 +1,70 @@
+/**
+ * While the home demo trains (in its worker), the page handles real input
+ * within the issue's 100 ms (event to handler; to the next frame within the
+ * issue's 250 ms curve period): mouse strokes on the drawing pad and key
+ * presses, sent by playwright through the browser's input path throughout
+ * training, each measured from the event's timeStamp to its handler and to
+ * the next frame (input-delay.ts).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SiteSession, browserTests, openSite } from './browser.js';
+import { inputDelays, poke, recordInputDelays } from './input-delay.js';
+
+interface DemoState {
+  running: boolean;
+  trained: boolean;
+  epochs: number;
+  status: string;
+}
+
+describe.runIf(browserTests)('home demo responsiveness in headless chromium', () => {
+  let site: SiteSession | undefined;
+  beforeAll(async () => {
+    site = await openSite();
+  }, 120_000);
+  afterAll(async () => {
+    await site?.close();
+  });
+
+  it('handles real input within 100 ms while the demo trains', async () => {
+    if (!site) throw new Error('no browser');
+    const { page, problems } = await site.page();
+    await page.goto(site.server.url, { waitUntil: 'networkidle' });
+    await recordInputDelays(page);
+    const state = () =>
+      page.evaluate(() =>
+        (globalThis as unknown as { __digitsDemo: { state(): DemoState } }).__digitsDemo.state(),
+      );
+    await page.click('[data-test=train]');
+    let during = 0;
+    for (let round = 0; ; round++) {
+      const s = await state();
+      if (!s.running) break;
+      await poke(page, 'canvas.pad', round);
+      // Counted as during training only if training was still going after the round.
+      if ((await state()).running) during = (await inputDelays(page)).length;
+      await page.waitForTimeout(50);
+    }
+    const s = await state();
+    expect(s.status).not.toMatch(/error/);
+    expect(s.trained).toBe(true);
+    const delays = (await inputDelays(page)).slice(0, during);
+    // Rounds of 3 events (down, up, key) through a training of about 1–3 s: at
+    // least a few rounds, so the bound is tested throughout, not once.
+    expect(delays.length).toBeGreaterThanOrEqual(9);
+    const worstHandler = Math.max(...delays.map((d) => d.handler));
+    const worstFrame = Math.max(...delays.map((d) => d.frame));
+    console.log(
+      `input while training: ${delays.length} events, worst delay to handler ${worstHandler.toFixed(1)} ms, to next frame ${worstFrame.toFixed(1)} ms`,
+    );
+    // The issue's bound: input is handled within 100 ms (a guard, not a
+    // benchmark): from the event's timeStamp to its handler.
+    expect(worstHandler).toBeLessThanOrEqual(100);
+    // Its effect is on screen by the next frame, within the issue's period for
+    // live curves (250 ms): the next frame also waits for the page's drawing,
+    // which on this shared 2-core VM under load took up to ~200 ms.
+    expect(worstFrame).toBeLessThanOrEqual(250);
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 180_000);
+});

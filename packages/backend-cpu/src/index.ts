@@ -1,5 +1,7 @@
 /**
  * @nerve/backend-cpu: importing this module registers the `cpu` backend.
+ *
+ * @module @nerve/backend-cpu
  */
 import { registerBackend } from '@nerve/core/backend';
 import { bufferPool } from './alloc.js';

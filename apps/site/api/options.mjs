@@ -48,3 +48,23 @@ export function typedocOptions(extra = {}) {
     ...extra,
   };
 }
+
+/**
+ * Converts the given entry points with TypeDoc and runs its validation
+ * (notDocumented and invalid links), without writing pages. Returns every
+ * warning and error TypeDoc logged, as text. Loaded from here so that callers
+ * outside apps/site (the root tests) resolve the site's pinned TypeDoc.
+ */
+export async function validateApi(extra = {}) {
+  const { Application, LogLevel } = await import('typedoc');
+  const app = await Application.bootstrapWithPlugins(typedocOptions({ logLevel: 'Warn', ...extra }));
+  const problems = [];
+  app.logger.log = (message, level) => {
+    // eslint-disable-next-line no-control-regex
+    if (level >= LogLevel.Warn) problems.push(`${LogLevel[level]}: ${message.replace(/\x1b\[[0-9;]*m/g, "")}`);
+  };
+  const project = await app.convert();
+  if (!project) return [...problems, 'Error: TypeDoc could not convert the entry points'];
+  app.validate(project);
+  return problems;
+}

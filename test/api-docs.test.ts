@@ -45,7 +45,12 @@ describe('API documentation (TypeDoc validation)', () => {
     writeFileSync(
       join(generated, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { target: 'ES2022', module: 'ESNext', moduleResolution: 'bundler', strict: true },
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'ESNext',
+          moduleResolution: 'bundler',
+          strict: true,
+        },
         include: ['src'],
       }),
     );

@@ -86,7 +86,8 @@ export async function buildApi({ force = false } = {}) {
     }),
   );
   const project = await app.convert();
-  if (!project || app.logger.hasErrors()) throw new Error('api: TypeDoc could not convert the packages');
+  if (!project || app.logger.hasErrors())
+    throw new Error('api: TypeDoc could not convert the packages');
   await app.generateOutputs(project);
   if (app.logger.hasErrors()) throw new Error('api: TypeDoc could not write the pages');
   writeFileSync(hashFile, hash);

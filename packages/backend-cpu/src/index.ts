@@ -22,6 +22,10 @@ export function cachedBufferBytes(): number {
   return bufferPool.pooledBytes;
 }
 
+/**
+ * Frees the buffers the CPU backend keeps for reuse (see `cachedBufferBytes`); live tensors are not
+ * affected.
+ */
 export function releaseCachedBuffers(): void {
   bufferPool.clear();
 }

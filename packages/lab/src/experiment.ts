@@ -12,22 +12,43 @@ import type { Figure, Finding, Table } from '@nerve/plot';
 /** A parameter an experiment takes, with its default and its quick-mode value. */
 export type ParamSpec =
   | {
+      /** A real number or an integer. */
       type: 'number' | 'integer';
+      /** The value used without --quick. */
       default: number;
       /** The value used by `--quick` (≤ 10 s runs); the default when absent. */
       quick?: number;
+      /** Smallest value accepted. */
       min?: number;
+      /** Largest value accepted. */
       max?: number;
+      /** What the parameter changes, for --help and the site's controls. */
       description: string;
     }
   | {
+      /** One of a list of strings. */
       type: 'choice';
+      /** The value used without --quick. */
       default: string;
+      /** The value used by `--quick`; the default when absent. */
       quick?: string;
+      /** The strings accepted. */
       choices: readonly string[];
+      /** What the parameter changes, for --help and the site's controls. */
       description: string;
     }
-  | { type: 'boolean'; default: boolean; quick?: boolean; description: string };
+  | {
+      /** A switch. */
+      type: 'boolean';
+      /** The value used without --quick. */
+      default: boolean;
+      /** The value used by `--quick`; the default when absent. */
+      quick?: boolean;
+      /** The examples, float32. */
+      /** What the parameter changes, for --help and the site's controls. */
+      /** The labels, int32. */
+      description: string;
+    };
 
 /** Parameter values as an experiment receives them. */
 export type ParamValues = Record<string, number | string | boolean>;
@@ -43,6 +64,7 @@ export interface LabTensors {
  * Node the CLI passes loaders backed by @nerve/data's file readers
  * (`nodeLabData` from '@nerve/lab/node'); in a browser the site passes
  * loaders that fetch the same files (digits through `loadDigitsFromGzip`).
+ /** The 60,000 training and 10,000 test images. */
  */
 export interface LabData {
   /** The bundled UCI digits: x [1797, 64] with values 0..16, y [1797]. */
@@ -50,6 +72,7 @@ export interface LabData {
   /**
    * Fashion-MNIST: 60,000 train and 10,000 test images [N, 1, 28, 28] in
    * [0, 1] with int32 labels 0..9, as loadFashionMnist returns them. Rejects
+   /** What the run is doing now, in words. */
    * with a clear message where it is not installed. The caller disposes both.
    */
   fashionMnist(): Promise<{ train: TensorDataset; test: TensorDataset }>;
@@ -64,16 +87,21 @@ export interface LabProgress {
 
 /** What `run` receives besides the parameters. */
 export interface LabContext {
+  /** The data loaders. */
   /**
    * Backend name (registered by the caller); the default backend when absent.
    * runExperiment makes it active around `run` and restores the previous one.
+   /** Called as the run progresses. */
    */
   backend?: string;
   /** Seed of everything random in the run; each experiment documents its default. */
   seed: number;
   /** True when running with the quick parameter values (tests, `--quick`). */
+  /** Checked statements, each held or not. */
   quick: boolean;
+  /** Tables of results. */
   data: LabData;
+  /** Figures to draw (data only; @nerve/plot draws them). */
   /** Aborting stops the run at the next step with an AbortError. */
   signal?: AbortSignal;
   onProgress?: (p: LabProgress) => void;
@@ -81,14 +109,21 @@ export interface LabContext {
 
 /** What an experiment returns: data only. */
 export interface LabOutput {
+  /** The experiment's id. */
   findings: Finding[];
+  /** The experiment's title. */
   tables: Table[];
+  /** The claim it tests. */
   figures: Figure[];
+  /** The parameter values it ran with. */
   /** Free-text notes on what the numbers show (plain text, one per paragraph). */
+  /** The seed it ran with. */
   notes?: string[];
+/** Whether it ran with the quick values. */
 }
 
 /** A finished run, as the CLI prints it and the site shows it. */
+/** Wall-clock seconds of the run. */
 export interface LabResult extends LabOutput {
   id: string;
   title: string;
@@ -96,14 +131,17 @@ export interface LabResult extends LabOutput {
   params: ParamValues;
   seed: number;
   quick: boolean;
+  /** Title shown in lists and on the site. */
   /** True when every finding held. */
   held: boolean;
   seconds: number;
 }
 
+/** The parameters it takes, by name. */
 /** One experiment. */
 export interface Experiment {
   /** Short kebab-case name used on the command line: `nerve lab run init-depth`. */
+  /** Runs the experiment and returns its findings, tables and figures. */
   id: string;
   title: string;
   /** The claim the experiment tests, in one or two sentences of our own. */

@@ -125,6 +125,7 @@ export class Tensor {
     return this._requiresGrad;
   }
 
+  /** Turns tracking on (float32 only) or off; turning it off on a non-leaf throws. */
   set requiresGrad(v: boolean) {
     if (v && this.dtype !== 'float32') {
       throw new NerveError('requiresGrad', 'a float32 tensor', `a ${this.dtype} tensor`);

@@ -20,7 +20,10 @@ export const CSV_DEFAULT_MAX_BYTES = 256 * 2 ** 20;
 const CSV_MAX_BYTES_LIMIT = 2 ** 29 - 24;
 
 /** Loads a numeric CSV: x float32 [rows, columns − 1], y int32 [rows]. */
-export function loadCsv(path: string, opts: CsvOptions = {}): {
+export function loadCsv(
+  path: string,
+  opts: CsvOptions = {},
+): {
   /** Every column but the last, float32 [rows, columns − 1]. */
   x: Tensor;
   /** The last column, int32 [rows]. */

@@ -32,7 +32,9 @@ function findFile(dir: string, name: string): string | null {
  * train-labels-idx1-ubyte[.gz], or t10k-… for the test split): x float32
  * [N, 1, H, W] scaled to [0, 1], y int32 [N] with labels 0..9.
  */
-export function loadMnistFormat(dir: string, opts: {
+export function loadMnistFormat(
+  dir: string,
+  opts: {
     /** Read the train files (true) or the t10k test files (false). */
     train: boolean;
   },

@@ -44,9 +44,7 @@ export type ParamSpec =
       default: boolean;
       /** The value used by `--quick`; the default when absent. */
       quick?: boolean;
-      /** The examples, float32. */
       /** What the parameter changes, for --help and the site's controls. */
-      /** The labels, int32. */
       description: string;
     };
 
@@ -55,7 +53,9 @@ export type ParamValues = Record<string, number | string | boolean>;
 
 /** A data set as tensors: x float32, y int32 labels. The caller of `load` owns both. */
 export interface LabTensors {
+  /** The examples, float32. */
   x: Tensor;
+  /** The labels, int32. */
   y: Tensor;
 }
 
@@ -64,7 +64,6 @@ export interface LabTensors {
  * Node the CLI passes loaders backed by @nerve/data's file readers
  * (`nodeLabData` from '@nerve/lab/node'); in a browser the site passes
  * loaders that fetch the same files (digits through `loadDigitsFromGzip`).
- /** The 60,000 training and 10,000 test images. */
  */
 export interface LabData {
   /** The bundled UCI digits: x [1797, 64] with values 0..16, y [1797]. */
@@ -72,84 +71,89 @@ export interface LabData {
   /**
    * Fashion-MNIST: 60,000 train and 10,000 test images [N, 1, 28, 28] in
    * [0, 1] with int32 labels 0..9, as loadFashionMnist returns them. Rejects
-   /** What the run is doing now, in words. */
    * with a clear message where it is not installed. The caller disposes both.
    */
-  fashionMnist(): Promise<{ train: TensorDataset; test: TensorDataset }>;
+  fashionMnist(): Promise<{
+    /** The 60,000 training images. */
+    train: TensorDataset;
+    /** The 10,000 test images. */
+    test: TensorDataset;
+  }>;
 }
 
 /** Progress of a running experiment. */
 export interface LabProgress {
   /** 0..1. */
   fraction: number;
+  /** What the run is doing now, in words. */
   message: string;
 }
 
 /** What `run` receives besides the parameters. */
 export interface LabContext {
-  /** The data loaders. */
   /**
    * Backend name (registered by the caller); the default backend when absent.
    * runExperiment makes it active around `run` and restores the previous one.
-   /** Called as the run progresses. */
    */
   backend?: string;
   /** Seed of everything random in the run; each experiment documents its default. */
   seed: number;
   /** True when running with the quick parameter values (tests, `--quick`). */
-  /** Checked statements, each held or not. */
   quick: boolean;
-  /** Tables of results. */
+  /** The data loaders. */
   data: LabData;
-  /** Figures to draw (data only; @nerve/plot draws them). */
   /** Aborting stops the run at the next step with an AbortError. */
   signal?: AbortSignal;
+  /** Called as the run progresses. */
   onProgress?: (p: LabProgress) => void;
 }
 
 /** What an experiment returns: data only. */
 export interface LabOutput {
-  /** The experiment's id. */
+  /** Checked statements, each held or not. */
   findings: Finding[];
-  /** The experiment's title. */
+  /** Tables of results. */
   tables: Table[];
-  /** The claim it tests. */
+  /** Figures to draw (data only; @nerve/plot draws them). */
   figures: Figure[];
-  /** The parameter values it ran with. */
   /** Free-text notes on what the numbers show (plain text, one per paragraph). */
-  /** The seed it ran with. */
   notes?: string[];
-/** Whether it ran with the quick values. */
 }
 
 /** A finished run, as the CLI prints it and the site shows it. */
-/** Wall-clock seconds of the run. */
 export interface LabResult extends LabOutput {
+  /** The experiment's id. */
   id: string;
+  /** The experiment's title. */
   title: string;
+  /** The claim it tests. */
   claim: string;
+  /** The parameter values it ran with. */
   params: ParamValues;
+  /** The seed it ran with. */
   seed: number;
+  /** Whether it ran with the quick values. */
   quick: boolean;
-  /** Title shown in lists and on the site. */
   /** True when every finding held. */
   held: boolean;
+  /** Wall-clock seconds of the run. */
   seconds: number;
 }
 
-/** The parameters it takes, by name. */
 /** One experiment. */
 export interface Experiment {
   /** Short kebab-case name used on the command line: `nerve lab run init-depth`. */
-  /** Runs the experiment and returns its findings, tables and figures. */
   id: string;
+  /** Title shown in lists and on the site. */
   title: string;
   /** The claim the experiment tests, in one or two sentences of our own. */
   claim: string;
   /** The lecture topic it belongs to (for grouping on the site). */
   topic: string;
+  /** The parameters it takes, by name. */
   params: Record<string, ParamSpec>;
   /** Default seed. */
   seed: number;
+  /** Runs the experiment and returns its findings, tables and figures. */
   run(params: ParamValues, ctx: LabContext): Promise<LabOutput>;
 }

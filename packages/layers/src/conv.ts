@@ -28,7 +28,7 @@ export class Conv2d extends Module {
   readonly inChannels: number;
   /** O: channels of the output (the number of filters). */
   readonly outChannels: number;
-  /** [KH, KW]: the kernel's height and width. */
+  /** The kernel's height and width, [KH, KW]. */
   readonly kernelSize: [number, number];
   /** [height, width] step of the window. */
   readonly stride: [number, number];

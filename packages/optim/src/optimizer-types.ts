@@ -43,7 +43,11 @@ export interface OptimizerStateDict {
   /** Per parameter index: its state (moments, buffers, step counts). */
   state: Record<number, ParamState>;
   /** Each group's hyperparameters, with `params` as parameter indices. */
-  paramGroups: Array<{ params: number[]; [hyper: string]: unknown }>;
+  paramGroups: Array<{
+    /** The group's parameters, as indices into `state`. */
+    params: number[];
+    [hyper: string]: unknown;
+  }>;
 }
 
 /** The state keys an optimizer creates for a parameter. */

@@ -103,7 +103,7 @@ export function sgdUpdate(
 export interface AdamUpdateOptions {
   /** Learning rate. */
   lr: number;
-  /** [β₁, β₂]: decay rates of the first- and second-moment averages. */
+  /** The pair [β₁, β₂]: decay rates of the first- and second-moment averages. */
   betas: readonly [number, number];
   /** ε added to the denominator for stability. */
   eps: number;

@@ -158,16 +158,21 @@ export interface Tol {
 }
 
 /** Tolerances used throughout (float32 results vs float64 references). */
-export const TOL = {
+export const TOL: {
   /** Bit-exact results (integer ops, copies). */
-  exact: { rtol: 0, atol: 0 },
+  readonly exact: Tol;
   /** Single rounding steps (arithmetic). */
-  tight: { rtol: 1e-5, atol: 1e-6 },
+  readonly tight: Tol;
   /** Transcendental functions (exp, log, tanh, …). */
-  transcendental: { rtol: 1e-4, atol: 1e-5 },
+  readonly transcendental: Tol;
   /** Sums and other accumulations. */
+  readonly sums: Tol;
+} = {
+  exact: { rtol: 0, atol: 0 },
+  tight: { rtol: 1e-5, atol: 1e-6 },
+  transcendental: { rtol: 1e-4, atol: 1e-5 },
   sums: { rtol: 1e-4, atol: 1e-4 },
-} as const satisfies Record<string, Tol>;
+};
 
 const fmt = (shape: readonly number[]) => `[${shape.join(',')}]`;
 

@@ -44,7 +44,7 @@ export interface AdapterDescription {
   /** The limits the device was created with. */
   limits: GpuLimits;
   /**
-   * Subgroup sizes the adapter may use (WebGPU's adapter.info; 0 when it
+   * Subgroup sizes the adapter may use (WebGPU's `adapter.info`; 0 when it
    * does not say). Kernels never assume one: a pipeline's size can be any
    * value in this range, and lavapipe reports 8, NVIDIA 32, AMD 32–64.
    */

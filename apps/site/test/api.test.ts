@@ -63,6 +63,12 @@ describe.runIf(browserTests)('the API reference in headless chromium', () => {
     const text = (await page.textContent('.col-content')) ?? '';
     for (const m of ['matmul', 'backward', 'dispose', 'dataSync']) expect(text).toContain(m);
     await site.shot(page, 'api-class-tensor', false);
+    // A documented method: its signature and comment, as a reader lands on it.
+    await page.goto(`${site.server.url}api/classes/_nerve_core.Tensor.html#matmul`, {
+      waitUntil: 'networkidle',
+    });
+    expect(await page.textContent('#matmul')).toContain('matmul');
+    await site.shot(page, 'api-class-tensor-matmul', false);
     await page.close();
     expect(outside).toEqual([]);
     expect(problems).toEqual([]);

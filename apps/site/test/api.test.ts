@@ -68,6 +68,8 @@ describe.runIf(browserTests)('the API reference in headless chromium', () => {
       waitUntil: 'networkidle',
     });
     expect(await page.textContent('#matmul')).toContain('matmul');
+    // TypeDoc's script shows the page and then scrolls smoothly to the anchor: let it settle.
+    await page.waitForTimeout(1500);
     await site.shot(page, 'api-class-tensor-matmul', false);
     await page.close();
     expect(outside).toEqual([]);

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitepress';
+import { apiDevServer } from '../api/dev.js';
 import { siteExperiments } from './experiments.js';
 
 const guides: [string, string][] = [
@@ -139,6 +140,8 @@ export default defineConfig({
       { text: 'Transfer', link: '/transfer' },
       { text: 'Examples', link: '/examples' },
       { text: 'Guides', link: '/guide/training-guide' },
+      // TypeDoc's HTML (api/build.mjs), not a VitePress page: `target` makes it a full load.
+      { text: 'API', link: '/api/index.html', target: '_self' },
     ],
     sidebar: {
       '/lab/': [
@@ -160,7 +163,7 @@ export default defineConfig({
     // Workspace packages resolve to their TypeScript sources; 'browser'
     // picks @nerve/data's and @nerve/plot's browser entries.
     resolve: { conditions: ['@nerve/source', 'browser'] },
-    plugins: [workspaceSideEffects(), isolationHeaders()],
+    plugins: [workspaceSideEffects(), isolationHeaders(), apiDevServer()],
     worker: { format: 'es', plugins: () => [workspaceSideEffects()] },
     // Cross-origin isolation (SharedArrayBuffer) in `pnpm site` and `vitepress preview`
     // too; a static host should send the same two headers (see apps/site/README.md).

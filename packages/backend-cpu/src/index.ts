@@ -1,5 +1,7 @@
 /**
  * @nerve/backend-cpu: importing this module registers the `cpu` backend.
+ *
+ * @module @nerve/backend-cpu
  */
 import { registerBackend } from '@nerve/core/backend';
 import { bufferPool } from './alloc.js';
@@ -20,6 +22,10 @@ export function cachedBufferBytes(): number {
   return bufferPool.pooledBytes;
 }
 
+/**
+ * Frees the buffers the CPU backend keeps for reuse (see `cachedBufferBytes`); live tensors are not
+ * affected.
+ */
 export function releaseCachedBuffers(): void {
   bufferPool.clear();
 }

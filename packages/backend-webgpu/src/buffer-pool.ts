@@ -20,15 +20,19 @@ import { USAGE } from './gpu-flags.js';
 export interface PoolStats {
   /** Buffers handed out and not yet released (the backend's live tensors). */
   readonly live: number;
+  /** Bytes of the live buffers. */
   readonly liveBytes: number;
   /** Released buffers waiting for the next flush. */
   readonly pending: number;
+  /** Bytes of the pending buffers. */
   readonly pendingBytes: number;
   /** Buffers ready for reuse. */
   readonly free: number;
+  /** Bytes of the free buffers. */
   readonly freeBytes: number;
   /** Every buffer the pool owns now (live + pending + free). */
   readonly total: number;
+  /** Bytes of every buffer the pool owns. */
   readonly totalBytes: number;
   /** Buffers created since the pool was made (grows only when reuse fails). */
   readonly created: number;

@@ -29,19 +29,27 @@ export interface DeviceOptions {
 
 /** The adapter in use, for messages, logs and benchmarks. */
 export interface AdapterDescription {
+  /** The adapter's vendor (empty when the browser does not say). */
   vendor: string;
+  /** The adapter's architecture (may be empty). */
   architecture: string;
+  /** The adapter's device name (may be empty). */
   device: string;
+  /** A human-readable description (may be empty). */
   description: string;
+  /** True for a software (fallback) adapter such as SwiftShader. */
   isFallbackAdapter: boolean;
+  /** The WebGPU features the adapter supports. */
   features: string[];
+  /** The limits the device was created with. */
   limits: GpuLimits;
   /**
-   * Subgroup sizes the adapter may use (WebGPU's adapter.info; 0 when it
+   * Subgroup sizes the adapter may use (WebGPU's `adapter.info`; 0 when it
    * does not say). Kernels never assume one: a pipeline's size can be any
    * value in this range, and lavapipe reports 8, NVIDIA 32, AMD 32–64.
    */
   subgroupMinSize: number;
+  /** Largest subgroup size (0 when the adapter does not say). */
   subgroupMaxSize: number;
 }
 

@@ -3,6 +3,8 @@
  * (navigator.gpu) and in Node (Dawn, through the optional `webgpu` package).
  * Importing this package registers it as 'webgpu' with priority 0, so the CPU
  * backend stays the default: `await ready('webgpu'); setBackend('webgpu')`.
+ *
+ * @module @nerve/backend-webgpu
  */
 // The published .d.ts name GPU* types: this keeps @webgpu/types (a dependency) in them.
 /// <reference types="@webgpu/types" preserve="true" />

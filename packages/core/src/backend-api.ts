@@ -7,6 +7,8 @@
  * ```ts
  * import { type Backend, type ReduceParams, registerBackend } from '@nerve/core/backend';
  * ```
+ *
+ * @module @nerve/core/backend
  */
 
 // The contract and the types of its kernels.

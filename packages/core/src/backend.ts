@@ -53,8 +53,11 @@ export {
 
 /** A read of a buffer through explicit strides (the core's view of a tensor). */
 export interface StridedView {
+  /** The buffer read. */
   readonly id: DataId;
+  /** Elements to step per axis (0 broadcasts). */
   readonly strides: readonly number[];
+  /** Index of the first element in the buffer. */
   readonly offset: number;
 }
 
@@ -111,7 +114,9 @@ export type ReduceOp = 'sum' | 'prod' | 'max' | 'min' | 'argmax' | 'argmin';
 
 /** Bytes and buffer counts a backend reports for itself. */
 export interface BackendMemory {
+  /** Live buffers. */
   readonly buffers: number;
+  /** Bytes held by live buffers. */
   readonly bytes: number;
 }
 

@@ -1,8 +1,13 @@
 /** Element types. float32 is the default; int32 holds labels and indices; bool holds masks. */
 export type DType = 'float32' | 'int32' | 'bool';
 
+/**
+ * The host arrays of the dtypes: Float32Array (float32), Int32Array (int32), Uint8Array (bool, 0 or
+ * 1).
+ */
 export type TypedArray = Float32Array | Int32Array | Uint8Array;
 
+/** Every dtype, in a fixed order. */
 export const DTYPES: readonly DType[] = ['float32', 'int32', 'bool'];
 
 /** Bytes per element of each dtype (bool is one byte). */

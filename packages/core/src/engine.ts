@@ -118,7 +118,16 @@ export interface MemoryInfo {
   numBytes: number;
   /** Distinct buffers held by live tensors. */
   numBuffers: number;
-  backends: Record<string, { numTensors: number; numBytes: number }>;
+  /** The same counts per backend name. */
+  backends: Record<
+    string,
+    {
+      /** Live tensors held by this backend. */
+      numTensors: number;
+      /** Bytes of distinct buffers held by this backend's live tensors. */
+      numBytes: number;
+    }
+  >;
 }
 
 /** Reports live tensors and the bytes their buffers hold, per backend. */

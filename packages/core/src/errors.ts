@@ -2,6 +2,7 @@
  * Errors that name the operation, what it expected and what it received.
  */
 export class NerveError extends Error {
+  /** The operation that failed, as the message's prefix names it. */
   readonly op: string;
 
   constructor(op: string, expected: string, received: string) {

@@ -14,6 +14,7 @@ import { mul } from './ops/binary.js';
 import { sum } from './ops/reduce.js';
 import { wrap } from './ops/util.js';
 
+/** Options of `gradCheck`. */
 export interface GradCheckOptions {
   /** Step in input units (default 1e-2: float32 loses digits below that). */
   eps?: number;
@@ -25,14 +26,27 @@ export interface GradCheckOptions {
   seed?: number;
 }
 
+/** What `gradCheck` found. */
 export interface GradCheckResult {
+  /** Whether every gradient element is within `atol + rtol·|numeric|`. */
   ok: boolean;
+  /** The largest |analytic − numeric| over all inputs. */
   maxAbsError: number;
   /** Per input: analytic and numeric gradients (null for non-float inputs). */
   analytic: (Float64Array | null)[];
+  /** Per input: the central-difference gradient (null for non-float inputs). */
   numeric: (Float64Array | null)[];
   /** Where the largest violation of the tolerance is, for messages. */
-  worst: { input: number; index: number; analytic: number; numeric: number } | null;
+  worst: {
+    /** Which input. */
+    input: number;
+    /** Flat element index within that input. */
+    index: number;
+    /** The autograd gradient there. */
+    analytic: number;
+    /** The central-difference gradient there. */
+    numeric: number;
+  } | null;
 }
 
 function upload(like: Tensor, values: Float32Array): Tensor {

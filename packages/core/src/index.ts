@@ -2,6 +2,8 @@
  * @nerve/core — tensors, autograd, memory scopes, seeded random numbers and
  * the Backend contract. Import a backend package (e.g. `@nerve/backend-cpu`)
  * to run anything.
+ *
+ * @module @nerve/core
  */
 import './ops/methods.js';
 

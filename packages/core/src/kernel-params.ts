@@ -46,7 +46,9 @@ export interface WhereParams {
 export interface CopyParams {
   /** The logical shape the view is read over, and the output's shape. */
   readonly shape: readonly number[];
+  /** The source view's dtype. */
   readonly inDtype: DType;
+  /** The output's dtype. */
   readonly outDtype: DType;
 }
 
@@ -54,6 +56,7 @@ export interface CopyParams {
 export interface CopyIntoParams {
   /** The logical shape both views describe. */
   readonly shape: readonly number[];
+  /** The dtype of both views. */
   readonly dtype: DType;
 }
 
@@ -61,8 +64,11 @@ export interface CopyIntoParams {
 export interface MatmulParams {
   /** Number of output matrices. */
   readonly batch: number;
+  /** Rows of op(A) and of C. */
   readonly m: number;
+  /** Columns of op(A), rows of op(B): the summed dimension. */
   readonly k: number;
+  /** Columns of op(B) and of C. */
   readonly n: number;
   /** A is stored as [k, m] per batch (read transposed) instead of [m, k]. */
   readonly transA: boolean;
@@ -79,21 +85,35 @@ export interface MatmulParams {
  * Output size: `oh = floor((h + 2*padH - dilationH*(kh-1) - 1) / strideH) + 1`.
  */
 export interface Conv2dParams {
+  /** N: images in the batch. */
   readonly batch: number;
+  /** C: input channels. */
   readonly inChannels: number;
+  /** H: input height in pixels. */
   readonly inHeight: number;
+  /** W: input width in pixels. */
   readonly inWidth: number;
   /** Output channels (equals inChannels for pooling). */
   readonly outChannels: number;
+  /** kh: window height. */
   readonly kernelHeight: number;
+  /** kw: window width. */
   readonly kernelWidth: number;
+  /** oh: output height. */
   readonly outHeight: number;
+  /** ow: output width. */
   readonly outWidth: number;
+  /** Vertical step of the window. */
   readonly strideH: number;
+  /** Horizontal step of the window. */
   readonly strideW: number;
+  /** Zero padding added above and below. */
   readonly padH: number;
+  /** Zero padding added left and right. */
   readonly padW: number;
+  /** Vertical spacing between window taps (1: dense). */
   readonly dilationH: number;
+  /** Horizontal spacing between window taps (1: dense). */
   readonly dilationW: number;
 }
 
@@ -102,18 +122,25 @@ export type LossReduction = 'none' | 'sum' | 'mean';
 
 /** Softmax cross-entropy of float32 logits [rows, classes] against int32 labels [rows]. */
 export interface SoftmaxCrossEntropyParams {
+  /** Rows (examples) of the logits. */
   readonly rows: number;
+  /** Classes: the length of each row. */
   readonly classes: number;
   /** ε in [0, 1]: the target is (1 − ε)·onehot + ε/classes. */
   readonly labelSmoothing: number;
+  /** How the per-row losses are combined. */
   readonly reduction: LossReduction;
 }
 
 /** Geometry of batch normalization over contiguous [outer, channels, inner]. */
 export interface BatchNormParams {
+  /** Product of the axes before the channel axis. */
   readonly outer: number;
+  /** Channels (the normalised axis). */
   readonly channels: number;
+  /** Product of the axes after the channel axis. */
   readonly inner: number;
+  /** Added to the variance before the square root. */
   readonly eps: number;
 }
 
@@ -124,8 +151,11 @@ export interface BatchNormParams {
  * variance of this batch (correction 0) made unbiased.
  */
 export interface RunningStatsUpdate {
+  /** Running mean buffer [channels], updated in place. */
   readonly mean: DataId;
+  /** Running variance buffer [channels], updated in place. */
   readonly variance: DataId;
+  /** Weight m of the new batch statistic in the running average. */
   readonly momentum: number;
 }
 
@@ -135,11 +165,17 @@ export interface RunningStatsUpdate {
  * d = d + μ·b (Nesterov) or b; p = p − lr·d. momentum 0: no buffer.
  */
 export interface SgdUpdateParams {
+  /** Number of parameter elements. */
   readonly size: number;
+  /** Learning rate. */
   readonly lr: number;
+  /** Momentum μ (0: plain SGD, no buffer). */
   readonly momentum: number;
+  /** Dampening of the gradient added to the momentum buffer. */
   readonly dampening: number;
+  /** L2 weight decay wd, added to the gradient as wd·p. */
   readonly weightDecay: number;
+  /** Nesterov momentum. */
   readonly nesterov: boolean;
 }
 
@@ -149,23 +185,35 @@ export interface SgdUpdateParams {
  * bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ.
  */
 export interface AdamUpdateParams {
+  /** Number of parameter elements. */
   readonly size: number;
+  /** Learning rate. */
   readonly lr: number;
+  /** β₁: decay of the first-moment (mean) average. */
   readonly beta1: number;
+  /** β₂: decay of the second-moment (uncentred variance) average. */
   readonly beta2: number;
+  /** ε added to the denominator. */
   readonly eps: number;
+  /** Weight decay wd (L2, or decoupled for AdamW). */
   readonly weightDecay: number;
   /** AdamW: p ← p·(1 − lr·wd) first, instead of adding wd·p to the gradient. */
   readonly decoupledWeightDecay: boolean;
+  /** AMSGrad: divide by the running maximum of the second moment. */
   readonly amsgrad: boolean;
+  /** The 1-based step count after this update. */
   readonly step: number;
 }
 
 /** New buffers of one Adam update (null where the setting keeps no such state). */
 export interface AdamUpdateResult {
+  /** The updated parameter. */
   param: DataId;
+  /** The updated first-moment average. */
   expAvg: DataId;
+  /** The updated second-moment average. */
   expAvgSq: DataId;
+  /** The updated running maximum of the second moment (AMSGrad), else null. */
   maxExpAvgSq: DataId | null;
 }
 
@@ -173,9 +221,11 @@ export interface AdamUpdateResult {
 export interface ReduceParams {
   /** The input's dtype (arg* reductions produce int32, the others keep it). */
   readonly dtype: DType;
+  /** Product of the axes before the reduced axis. */
   readonly outer: number;
   /** Length of the reduced axis. */
   readonly size: number;
+  /** Product of the axes after the reduced axis. */
   readonly inner: number;
 }
 
@@ -189,16 +239,19 @@ export interface ReduceParams {
 export interface GatherParams {
   /** dtype of the data (the index is always int32). */
   readonly dtype: DType;
+  /** Product of the axes before the gathered axis. */
   readonly outer: number;
   /** Length of the data axis; index values lie in [0, axisSize). */
   readonly axisSize: number;
   /** Length of the index axis. */
   readonly indexSize: number;
+  /** Product of the axes after the gathered axis. */
   readonly inner: number;
 }
 
 /** (Log-)softmax over the last axis of a contiguous float32 [outer, size] buffer. */
 export interface SoftmaxParams {
+  /** Number of rows. */
   readonly outer: number;
   /** Length of the normalised (last) axis. */
   readonly size: number;
@@ -209,35 +262,50 @@ export interface SoftmaxParams {
  * the variance divides by count − correction (0: biased, 1: unbiased).
  */
 export interface BatchNormStatsParams {
+  /** Product of the axes before the channel axis. */
   readonly outer: number;
+  /** Channels: one statistic each. */
   readonly channels: number;
+  /** Product of the axes after the channel axis. */
   readonly inner: number;
+  /** Subtracted from the count in the variance's divisor. */
   readonly correction: number;
 }
 
 /** Result of batchNormStats: [channels] each; the running averages only when asked for. */
 export interface BatchNormStatsResult {
+  /** Per-channel mean [channels]. */
   mean: DataId;
+  /** Per-channel variance [channels] (divided by count − correction). */
   variance: DataId;
+  /** Updated running mean, when a RunningStatsUpdate was given. */
   runningMean?: DataId;
+  /** Updated running variance, when a RunningStatsUpdate was given. */
   runningVariance?: DataId;
 }
 
 /** Result of maxPool2d: the output and, per output, the int32 winner index in its plane. */
 export interface MaxPoolResult {
+  /** The pooled output. */
   out: DataId;
+  /** Per output, the int32 index of the winning input within its H·W plane. */
   indices: DataId;
 }
 
 /** Result of batchNormBackward: the gradients of input, weight and bias. */
 export interface BatchNormBackwardResult {
+  /** Gradient of the input. */
   dx: DataId;
+  /** Gradient of the weight (gamma) [channels]. */
   dweight: DataId;
+  /** Gradient of the bias (beta) [channels]. */
   dbias: DataId;
 }
 
 /** Result of sgdUpdate: new param and momentum buffer (null when momentum is 0). */
 export interface SgdUpdateBuffers {
+  /** The updated parameter. */
   param: DataId;
+  /** The updated momentum buffer, or null when momentum is 0. */
   momentumBuffer: DataId | null;
 }

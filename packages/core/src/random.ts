@@ -59,7 +59,9 @@ export function philox4x32(
 
 /** A generator's position: the Philox key (from the seed) and the next block counter. */
 export interface GeneratorState {
+  /** The two 32-bit words of the Philox key. */
   key: [number, number];
+  /** Counter of the next block of four numbers. */
   block: number;
 }
 

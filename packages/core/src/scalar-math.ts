@@ -114,4 +114,9 @@ export const BINARY_SCALAR: Record<BinaryOp, (a: number, b: number) => number> =
 };
 
 /** SELU's α and scale (Klambauer et al. 2017), for kernels that inline them. */
-export const SELU_CONSTANTS = { alpha: SELU_ALPHA, scale: SELU_SCALE } as const;
+export const SELU_CONSTANTS = {
+  /** α ≈ 1.6733: the negative branch is α·(eˣ − 1). */
+  alpha: SELU_ALPHA,
+  /** λ ≈ 1.0507: the factor on both branches. */
+  scale: SELU_SCALE,
+} as const;

@@ -21,20 +21,43 @@ import { type Shape, contiguousStrides, isContiguous, sizeOf } from './shape.js'
 export interface GradNode {
   /** Op name, for error messages. */
   readonly name: string;
+  /** The tensors this op read, in the order `backward` returns their gradients. */
   readonly inputs: readonly Tensor[];
   /** Returns one gradient per input (null where the input needs none). */
   backward(dy: Tensor): (Tensor | null)[];
 }
 
+/**
+ * Nested JavaScript arrays of numbers or booleans, one level per axis, as `tensor()` takes them.
+ */
 export type NestedArray = number | boolean | NestedArray[];
 
+/**
+ * An n-dimensional array held in a backend's memory: shape, strides, dtype and an autograd record.
+ * Create tensors with `tensor`, `zeros`, `randn` and friends; every op is a function (`add(a, b)`)
+ * and a method (`a.add(b)`). A tensor owns backend memory: `dispose()` it or create it inside
+ * `tidy`.
+ */
 export class Tensor {
+  /**
+   * Always true: tells a Tensor from other values without `instanceof` (which fails across bundled
+   * copies).
+   */
   readonly isTensor = true;
+  /** A process-unique number, in creation order (shown by `toString`). */
   readonly id: number;
+  /** Length of each axis; `[]` for a scalar. */
   readonly shape: readonly number[];
+  /**
+   * Elements to step in storage per step along each axis (row-major for a fresh tensor; views may
+   * differ).
+   */
   readonly strides: readonly number[];
+  /** Index of the first element in the storage buffer (non-zero for some views). */
   readonly offset: number;
+  /** Element type: 'float32', 'int32' or 'bool'. */
   readonly dtype: DType;
+  /** Number of elements: the product of `shape` (1 for a scalar). */
   readonly size: number;
   /** Shared buffer; replaced (not mutated) by `assign`. */
   storage: Storage;
@@ -75,14 +98,19 @@ export class Tensor {
     return new Tensor(storage, shape, dtype);
   }
 
+  /** Number of axes (`shape.length`). */
   get rank(): number {
     return this.shape.length;
   }
 
+  /** The backend that holds this tensor's memory. */
   get backend(): Backend {
     return this.storage.backend;
   }
 
+  /**
+   * True after `dispose()` (or after the `tidy` scope that made it ended); using it then throws.
+   */
   get isDisposed(): boolean {
     return this._disposed;
   }
@@ -97,6 +125,7 @@ export class Tensor {
     return this._requiresGrad;
   }
 
+  /** Turns tracking on (float32 only) or off; turning it off on a non-leaf throws. */
   set requiresGrad(v: boolean) {
     if (v && this.dtype !== 'float32') {
       throw new NerveError('requiresGrad', 'a float32 tensor', `a ${this.dtype} tensor`);
@@ -256,6 +285,7 @@ export class Tensor {
     return this.dataSync()[0];
   }
 
+  /** A short description such as `Tensor(#12 [2,3] float32 requiresGrad)`. */
   toString(): string {
     return `Tensor(#${this.id} ${fmtShape(this.shape)} ${this.dtype}${this._requiresGrad ? ' requiresGrad' : ''}${this._disposed ? ' disposed' : ''})`;
   }

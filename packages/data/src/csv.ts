@@ -23,17 +23,21 @@ const CSV_MAX_BYTES_LIMIT = 2 ** 29 - 24;
 /** The maxBytes option (default CSV_DEFAULT_MAX_BYTES), refused outside [1, V8's longest string]. */
 function checkMaxBytes(op: string, maxBytes = CSV_DEFAULT_MAX_BYTES): number {
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 1 || maxBytes > CSV_MAX_BYTES_LIMIT) {
-    throw new NerveError(
-      op,
-      `maxBytes an integer in [1, ${CSV_MAX_BYTES_LIMIT}]`,
-      String(maxBytes),
-    );
+    throw new NerveError(op, `maxBytes an integer in [1, ${CSV_MAX_BYTES_LIMIT}]`, String(maxBytes));
   }
   return maxBytes;
 }
 
 /** Loads a numeric CSV: x float32 [rows, columns − 1], y int32 [rows]. */
-export function loadCsv(path: string, opts: CsvOptions = {}): { x: Tensor; y: Tensor } {
+export function loadCsv(
+  path: string,
+  opts: CsvOptions = {},
+): {
+  /** Every column but the last, float32 [rows, columns − 1]. */
+  x: Tensor;
+  /** The last column, int32 [rows]. */
+  y: Tensor;
+} {
   const op = 'loadCsv';
   const maxBytes = checkMaxBytes(op, opts.maxBytes);
   checkOptions(op, opts);

@@ -15,7 +15,12 @@ import {
 } from './train-val-test.js';
 
 /** The digits: x float32 [1797, 64] with values 0..16, y int32 [1797] with labels 0..9. */
-export function loadDigits(): { x: Tensor; y: Tensor } {
+export function loadDigits(): {
+  /** The 1797 images as [1797, 64] float32 intensities 0..16. */
+  x: Tensor;
+  /** The digit of each image, int32 [1797]. */
+  y: Tensor;
+} {
   const op = 'loadDigits';
   const { source, bytes } = digitsAsset(op);
   return digitsFromText(op, new TextDecoder().decode(bytes), source);
@@ -34,7 +39,9 @@ export interface DigitsSplitOptions {
  * the class mix; the same seed gives the same split.
  */
 export function digitsSplit(opts: DigitsSplitOptions = {}): {
+  /** The training part. */
   train: TensorDataset;
+  /** The test part (testFraction of each class). */
   test: TensorDataset;
 } {
   const { seed = 0, testFraction = 0.2 } = opts;

@@ -95,7 +95,12 @@ function checkAvailable(source: string, h: IdxHeader, available: number, where: 
 }
 
 /** Reads an IDX file of unsigned bytes (gzipped or not): its elements and shape. */
-export function loadIdx(path: string): { data: Uint8Array; shape: number[] } {
+export function loadIdx(path: string): {
+  /** The raw unsigned bytes, row-major. */
+  data: Uint8Array;
+  /** The dimensions the header declares. */
+  shape: number[];
+} {
   const op = 'loadIdx';
   return withDataFile(op, path, (file) => {
     const head = readAt(op, file, 0, Math.min(file.size, MAX_IDX_HEADER));

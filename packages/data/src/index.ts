@@ -1,6 +1,8 @@
 /**
  * @nerve/data: Datasets, loaders, splits, preprocessing (centering, PCA, whitening) and built-in data for nerve.
  * This is the Node entry: browser.ts plus the loaders that read files.
+ *
+ * @module @nerve/data
  */
 export * from './browser.js';
 export { loadDigits, digitsSplit, digitsTrainVal, type DigitsSplitOptions } from './digits.js';

@@ -32,7 +32,18 @@ function findFile(dir: string, name: string): string | null {
  * train-labels-idx1-ubyte[.gz], or t10k-… for the test split): x float32
  * [N, 1, H, W] scaled to [0, 1], y int32 [N] with labels 0..9.
  */
-export function loadMnistFormat(dir: string, opts: { train: boolean }): { x: Tensor; y: Tensor } {
+export function loadMnistFormat(
+  dir: string,
+  opts: {
+    /** Read the train files (true) or the t10k test files (false). */
+    train: boolean;
+  },
+): {
+  /** The images, float32 [N, 1, H, W] in [0, 1]. */
+  x: Tensor;
+  /** The labels 0..9, int32 [N]. */
+  y: Tensor;
+} {
   const op = 'loadMnistFormat';
   if (typeof opts?.train !== 'boolean') {
     throw new NerveError(op, '{ train: true | false }', String(opts?.train));
@@ -94,7 +105,9 @@ export interface FashionMnistOptions {
  * dataset-fashion-mnist): an explicit folder always wins.
  */
 export function loadFashionMnist(opts: FashionMnistOptions = {}): {
+  /** The 60,000 training images. */
   train: TensorDataset;
+  /** The 10,000 test images. */
   test: TensorDataset;
 } {
   const dirs = opts.dataDir !== undefined ? [opts.dataDir] : [FASHION_MNIST_SYSTEM_DIR];

@@ -30,10 +30,11 @@ export class PCA extends Preprocessor {
   protected readonly name: string = 'PCA';
   /** Number of components kept. */
   readonly components: number;
+  /** The fitted per-feature mean [features], null before `fit`. */
   protected mu: Float32Array | null = null;
   /** [k, D] row-major: row j is the j-th eigenvector (scikit-learn's components_). */
   protected vectors: Float32Array | null = null;
-  /** [k]: the eigenvalues (variance along each component), descending, clamped at 0. */
+  /** The eigenvalues, [k] (variance along each component), descending, clamped at 0. */
   protected values: Float32Array | null = null;
 
   constructor(opts: PCAOptions) {

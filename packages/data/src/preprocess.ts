@@ -69,6 +69,7 @@ export abstract class Preprocessor {
     return (await this.fitAsync(x)).transform(x);
   }
 
+  /** Throws a NerveError naming `op` when `fit` has not run yet. */
   protected requireFitted(op: string): void {
     if (!this.fitted) {
       throw NerveError.raw(

@@ -22,7 +22,12 @@ export interface TrainValSplitOptions {
 export function trainValSplit(
   dataset: TensorDataset,
   opts: TrainValSplitOptions = {},
-): { train: TensorDataset; val: TensorDataset } {
+): {
+  /** The training part. */
+  train: TensorDataset;
+  /** The validation part. */
+  val: TensorDataset;
+} {
   const op = 'trainValSplit';
   if (!(dataset instanceof TensorDataset)) {
     throw new NerveError(op, 'a TensorDataset', String(dataset));
@@ -132,7 +137,12 @@ export function kFold(
   n: number,
   k: number,
   opts: KFoldOptions = {},
-): { trainIndices: Int32Array; valIndices: Int32Array }[] {
+): {
+  /** Indices of the fold's training examples. */
+  trainIndices: Int32Array;
+  /** Indices of the fold's validation examples. */
+  valIndices: Int32Array;
+}[] {
   const op = 'kFold';
   const { shuffle = true, seed = 0 } = opts;
   checkSeed(op, seed);

@@ -41,8 +41,11 @@ export interface StandardizeOptions {
  */
 export class Standardize extends Preprocessor {
   protected readonly name = 'Standardize';
+  /** 'perFeature': one mean and std per feature; 'perChannel': per channel of [N, C, …] data. */
   readonly mode: 'perFeature' | 'perChannel';
+  /** C when mode is 'perChannel', else undefined. */
   readonly channels: number | undefined;
+  /** Added to the standard deviation before dividing. */
   readonly eps: number;
   private mu: Float32Array | null = null;
   private scale: Float32Array | null = null;

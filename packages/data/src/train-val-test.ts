@@ -13,8 +13,11 @@ import { Standardize } from './standardize.js';
 
 /** Train, validation and test parts, each a TensorDataset of (x, y). */
 export interface TrainValTest {
+  /** The part to fit on. */
   train: TensorDataset;
+  /** The part to choose hyperparameters and stop on. */
   val: TensorDataset;
+  /** The part to report once at the end. */
   test: TensorDataset;
   /**
    * The standardization fitted on the training part (Standardize's

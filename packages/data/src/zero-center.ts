@@ -25,7 +25,11 @@ export interface ZeroCenterOptions {
 /** Subtracts the training mean: x − μ. */
 export class ZeroCenter extends Preprocessor {
   protected readonly name = 'ZeroCenter';
+  /**
+   * 'meanImage': subtracts the mean example; 'perChannel': one mean per channel of [N, C, …] data.
+   */
   readonly mode: 'meanImage' | 'perChannel';
+  /** C when mode is 'perChannel', else undefined. */
   readonly channels: number | undefined;
   private mu: Float32Array | null = null;
 

@@ -83,7 +83,12 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
  * remaining dimensions), so a conv weight [O, C, KH, KW] has fanIn C·KH·KW
  * and fanOut O·KH·KW.
  */
-export function computeFans(shape: readonly number[]): { fanIn: number; fanOut: number } {
+export function computeFans(shape: readonly number[]): {
+  /** Inputs feeding each output unit. */
+  fanIn: number;
+  /** Outputs each input unit feeds. */
+  fanOut: number;
+} {
   if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
     throw new NerveError('computeFans', 'a shape of non-negative integers', String(shape));
   }

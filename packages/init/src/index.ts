@@ -2,6 +2,8 @@
  * @nerve/init: weight initializers for nerve — Xavier/Glorot, He/Kaiming,
  * LeCun, orthogonal, truncated normal and small random numbers — with
  * PyTorch's fan and gain rules.
+ *
+ * @module @nerve/init
  */
 export { type Nonlinearity, calculateGain, computeFans } from './fans.js';
 export type { InitOptions } from './host-random.js';

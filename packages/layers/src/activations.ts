@@ -74,7 +74,10 @@ export class ReLU6 extends Activation {
 /** max(0, x) + negativeSlope·min(0, x) (Maas et al. 2013). */
 export class LeakyReLU extends Activation {
   readonly activation = 'leakyRelu';
-  constructor(readonly negativeSlope = 0.01) {
+  constructor(
+    /** Slope for x < 0 (default 0.01). */
+    readonly negativeSlope = 0.01,
+  ) {
     super();
     if (!Number.isFinite(negativeSlope)) {
       throw new NerveError('LeakyReLU', 'a finite negativeSlope', String(negativeSlope));
@@ -88,7 +91,10 @@ export class LeakyReLU extends Activation {
 /** x for x > 0, α(eˣ − 1) otherwise (Clevert et al. 2015). */
 export class ELU extends Activation {
   readonly activation = 'elu';
-  constructor(readonly alpha = 1) {
+  constructor(
+    /** α: the negative branch saturates at −α (default 1). */
+    readonly alpha = 1,
+  ) {
     super();
     if (!Number.isFinite(alpha)) throw new NerveError('ELU', 'a finite alpha', String(alpha));
   }
@@ -113,7 +119,10 @@ const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
  */
 export class GELU extends Activation {
   readonly activation = 'gelu';
-  constructor(readonly approximate: 'none' | 'tanh' = 'none') {
+  constructor(
+    /** 'none': the exact x·Φ(x) (default); 'tanh': the tanh approximation. */
+    readonly approximate: 'none' | 'tanh' = 'none',
+  ) {
     super();
     if (approximate !== 'none' && approximate !== 'tanh') {
       throw new NerveError('GELU', "approximate 'none' or 'tanh'", JSON.stringify(approximate));
@@ -142,7 +151,10 @@ export class SiLU extends Activation {
  */
 export class Softplus extends Activation {
   readonly activation = 'softplus';
-  constructor(readonly beta = 1) {
+  constructor(
+    /** β: computes log(1 + e^(βx)) / β (default 1). */
+    readonly beta = 1,
+  ) {
     super();
     if (!Number.isFinite(beta) || beta <= 0) {
       throw new NerveError('Softplus', 'a finite beta > 0', String(beta));
@@ -162,6 +174,7 @@ export class PReLU extends Activation {
   readonly activation = 'prelu';
   /** Number of slopes (PyTorch's num_parameters; Module.numParameters() counts elements). */
   readonly numSlopes: number;
+  /** The learned slopes [numSlopes]. */
   readonly weight: Tensor;
 
   constructor(numParameters = 1, init = 0.25) {

@@ -6,10 +6,13 @@ import { Module } from './module.js';
 import { type LayerInit, defaultLayerInit } from './linear.js';
 import { initSource, initTensor, intArg, pairArg, requireInput, run } from './util.js';
 
+/** Options of `Conv2d`. */
 export interface Conv2dLayerOptions {
+  /** Step of the window, one number or [height, width] (default 1). */
   stride?: Pair;
   /** Zero padding per side, or 'valid' (none) or 'same' (output size = input size; stride 1 only). */
   padding?: Pair | 'valid' | 'same';
+  /** Spacing between kernel taps (default 1). */
   dilation?: Pair;
   /** Learn a per-channel bias (default true). */
   bias?: boolean;
@@ -18,6 +21,7 @@ export interface Conv2dLayerOptions {
    * [O, C/groups, KH, KW]; groups = C is a depthwise convolution.
    */
   groups?: number;
+  /** Initializers of weight and bias (PyTorch's defaults when omitted). */
   init?: LayerInit;
   /** Seeds this layer's own generator; otherwise the global generator is used. */
   seed?: number;
@@ -25,15 +29,23 @@ export interface Conv2dLayerOptions {
 
 /** Cross-correlation of [N, C, H, W] with weight [O, C, KH, KW] (+ bias [O]). */
 export class Conv2d extends Module {
+  /** C: channels of the input. */
   readonly inChannels: number;
+  /** O: channels of the output (the number of filters). */
   readonly outChannels: number;
+  /** The kernel's height and width, [KH, KW]. */
   readonly kernelSize: [number, number];
+  /** [height, width] step of the window. */
   readonly stride: [number, number];
+  /** [height, width] spacing between kernel taps. */
   readonly dilation: [number, number];
-  /** [top, bottom, left, right]: 'same' may pad one more at the bottom/right, as PyTorch does. */
+  /** Padding as [top, bottom, left, right]; 'same' may pad one more at the bottom/right, as PyTorch does. */
   readonly padding: [number, number, number, number];
+  /** Channel groups (1: an ordinary convolution). */
   readonly groups: number;
+  /** The filters [O, C/groups, KH, KW]. */
   readonly weight: Tensor;
+  /** The per-channel bias [O], or null when created with `bias: false`. */
   readonly bias: Tensor | null;
 
   constructor(

@@ -7,6 +7,7 @@ import { Generator, NerveError, type Tensor, ge, mul, rand, where } from '@nerve
 import { Module } from './module.js';
 import { run } from './util.js';
 
+/** Options of `Dropout`. */
 export interface DropoutOptions {
   /** Seeds this module's own mask generator; otherwise the global generator is used. */
   seed?: number;
@@ -14,6 +15,7 @@ export interface DropoutOptions {
 
 /** Zeroes elements with probability p in training mode; the identity in eval mode. */
 export class Dropout extends Module {
+  /** Probability of zeroing an element in training mode; kept elements are scaled by 1/(1 − p). */
   readonly p: number;
   private readonly generator: Generator | null;
 

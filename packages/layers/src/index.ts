@@ -1,6 +1,8 @@
 /**
  * @nerve/layers: modules, layers, activations (incl. Maxout), losses and
  * safetensors state dicts.
+ *
+ * @module @nerve/layers
  */
 export * from './module.js';
 export { Linear, type LinearOptions, type LayerInit, defaultLayerInit } from './linear.js';

@@ -8,13 +8,17 @@ import { initSource, initTensor, intArg, requireInput, run } from './util.js';
 
 /** Initializers for a layer's weight and bias (PyTorch's defaults when omitted). */
 export interface LayerInit {
+  /** Initializer of the weight. */
   weight?: Initializer;
+  /** Initializer of the bias. */
   bias?: Initializer;
 }
 
+/** Options of `Linear`. */
 export interface LinearOptions {
   /** Learn an additive bias (default true). */
   bias?: boolean;
+  /** Initializers of weight and bias (PyTorch's defaults when omitted). */
   init?: LayerInit;
   /** Seeds this layer's own generator; otherwise the global generator is used. */
   seed?: number;
@@ -32,9 +36,13 @@ export function defaultLayerInit(fanIn: number): Required<LayerInit> {
 
 /** y = x Wᵀ + b over the last dimension; weight [out, in], bias [out]. */
 export class Linear extends Module {
+  /** Length of each input row. */
   readonly inFeatures: number;
+  /** Length of each output row. */
   readonly outFeatures: number;
+  /** The weight [outFeatures, inFeatures]; the output is x·Wᵀ + b. */
   readonly weight: Tensor;
+  /** The bias [outFeatures], or null when created with `bias: false`. */
   readonly bias: Tensor | null;
 
   constructor(inFeatures: number, outFeatures: number, opts: LinearOptions = {}) {

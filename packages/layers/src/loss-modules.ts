@@ -17,7 +17,10 @@ import { type BceWithLogitsOptions, bceWithLogits, mseLoss } from './regression-
 
 /** Softmax cross-entropy (see `crossEntropy`). */
 export class CrossEntropyLoss extends Module {
-  constructor(readonly options: CrossEntropyOptions = {}) {
+  constructor(
+    /** The options given to the loss function on every call. */
+    readonly options: CrossEntropyOptions = {},
+  ) {
     super();
     checkReduction('CrossEntropyLoss', options.reduction);
     numberIn('CrossEntropyLoss', 'labelSmoothing', options.labelSmoothing ?? 0, 0, 1);
@@ -29,7 +32,10 @@ export class CrossEntropyLoss extends Module {
 
 /** Negative log-likelihood of log-probabilities (see `nllLoss`). */
 export class NLLLoss extends Module {
-  constructor(readonly options: ReductionOptions = {}) {
+  constructor(
+    /** The options given to the loss function on every call. */
+    readonly options: ReductionOptions = {},
+  ) {
     super();
     checkReduction('NLLLoss', options.reduction);
   }
@@ -40,7 +46,10 @@ export class NLLLoss extends Module {
 
 /** Mean squared error (see `mseLoss`). */
 export class MSELoss extends Module {
-  constructor(readonly options: ReductionOptions = {}) {
+  constructor(
+    /** The options given to the loss function on every call. */
+    readonly options: ReductionOptions = {},
+  ) {
     super();
     checkReduction('MSELoss', options.reduction);
   }
@@ -51,7 +60,10 @@ export class MSELoss extends Module {
 
 /** Multiclass hinge loss (see `multiMarginLoss`). */
 export class MultiMarginLoss extends Module {
-  constructor(readonly options: MultiMarginOptions = {}) {
+  constructor(
+    /** The options given to the loss function on every call. */
+    readonly options: MultiMarginOptions = {},
+  ) {
     super();
     checkReduction('MultiMarginLoss', options.reduction);
   }
@@ -65,6 +77,7 @@ export class MultiMarginLoss extends Module {
  * weight is copied into the buffers `pos_weight` / `weight`, PyTorch's keys.
  */
 export class BCEWithLogitsLoss extends Module {
+  /** How the per-element losses are combined. */
   readonly reduction: Reduction;
   private readonly scalarPosWeight: number | undefined;
 

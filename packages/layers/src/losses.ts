@@ -24,9 +24,11 @@ import {
 } from './loss-util.js';
 import { run } from './util.js';
 
+/** Options of `crossEntropy` and `CrossEntropyLoss`. */
 export interface CrossEntropyOptions {
   /** ε in [0, 1]: the target becomes (1 − ε)·target + ε/C (Szegedy et al. 2016). */
   labelSmoothing?: number;
+  /** How the per-row losses are combined: 'mean' (default), 'sum' or 'none'. */
   reduction?: Reduction;
 }
 
@@ -76,7 +78,9 @@ export function crossEntropy(
   });
 }
 
+/** Options of the losses that take only a reduction. */
 export interface ReductionOptions {
+  /** How the per-element losses are combined: 'mean' (default), 'sum' or 'none'. */
   reduction?: Reduction;
 }
 
@@ -89,11 +93,13 @@ export function nllLoss(logProbs: Tensor, target: Tensor, opts: ReductionOptions
   return run([x], () => reduce(pickedNll(x, t), reduction));
 }
 
+/** Options of `multiMarginLoss` and `MultiMarginLoss`. */
 export interface MultiMarginOptions {
   /** The required gap between the true class's score and the others (default 1). */
   margin?: number;
   /** 1 (hinge, default) or 2 (squared hinge). */
   p?: 1 | 2;
+  /** How the per-row losses are combined: 'mean' (default), 'sum' or 'none'. */
   reduction?: Reduction;
 }
 

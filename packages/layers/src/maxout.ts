@@ -15,9 +15,13 @@ import { run } from './util.js';
  */
 export class Maxout extends Activation {
   readonly activation = 'maxout';
+  /** Length of each input row. */
   readonly inFeatures: number;
+  /** Length of each output row. */
   readonly outFeatures: number;
+  /** k: linear pieces per output unit; the output is the maximum over them. */
   readonly pieces: number;
+  /** The linear map to outFeatures·pieces values that the maximum is taken over. */
   readonly linear: Linear;
 
   constructor(inFeatures: number, outFeatures: number, pieces = 2, opts: LinearOptions = {}) {

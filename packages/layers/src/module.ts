@@ -12,19 +12,27 @@ import { NerveError, type Tensor, keep, noGrad, tidy, zeros } from '@nerve/core'
 /** Called after a module's forward pass with its inputs and output. */
 export type ForwardHook = (module: Module, inputs: readonly Tensor[], output: Tensor) => void;
 
+/** Options of `Module.loadStateDict`. */
 export interface LoadStateDictOptions {
   /** Reject missing and unexpected keys (default true). Shape mismatches are always rejected. */
   strict?: boolean;
 }
 
+/** What `loadStateDict` could not match (only non-empty when `strict` is false). */
 export interface LoadStateDictResult {
+  /** Names the module has and the dict lacked. */
   missingKeys: string[];
+  /** Names the dict has and the module lacks. */
   unexpectedKeys: string[];
 }
 
 /** A name pattern: exact dotted name, a glob with `*` (e.g. `features.*`), or a RegExp. */
 export type NamePattern = string | RegExp;
 
+/**
+ * Whether the dotted name `name` matches `pattern` (exact name or a prefix of it, a `*` glob, or a
+ * RegExp).
+ */
 export function matchesPattern(name: string, pattern: NamePattern): boolean {
   if (pattern instanceof RegExp) return pattern.test(name);
   if (!pattern.includes('*')) return name === pattern || name.startsWith(`${pattern}.`);
@@ -36,6 +44,11 @@ function escapeRe(s: string): string {
   return s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/**
+ * The base class of layers and models, as PyTorch's nn.Module: it registers parameters, buffers and
+ * child modules by name, and gives them back (`parameters()`, `stateDict()`), switches training and
+ * evaluation mode, and disposes its tensors. A subclass implements `forward`; `call` runs it with the forward hooks.
+ */
 export abstract class Module {
   /** Training mode (true) or evaluation mode (false); see `train()` / `eval()`. */
   training = true;
@@ -133,6 +146,7 @@ export abstract class Module {
     return [...this._children];
   }
 
+  /** The direct child modules, in registration order. */
   children(): Module[] {
     return [...this._children.values()];
   }
@@ -144,6 +158,7 @@ export abstract class Module {
     return out;
   }
 
+  /** This module and every descendant, depth first. */
   modules(): Module[] {
     return this.namedModules().map(([, m]) => m);
   }
@@ -153,6 +168,7 @@ export abstract class Module {
     return this.collect((m) => m._parameters);
   }
 
+  /** Every parameter of this module and its descendants (trainable or frozen). */
   parameters(): Tensor[] {
     return this.namedParameters().map(([, t]) => t);
   }
@@ -162,10 +178,12 @@ export abstract class Module {
     return this.parameters().filter((p) => p.requiresGrad);
   }
 
+  /** Every buffer (saved, not trained state such as running statistics) with its dotted name. */
   namedBuffers(): [string, Tensor][] {
     return this.collect((m) => m._buffers);
   }
 
+  /** Every buffer of this module and its descendants. */
   buffers(): Tensor[] {
     return this.namedBuffers().map(([, t]) => t);
   }
@@ -410,6 +428,7 @@ export class Sequential extends Module {
     return kids[k];
   }
 
+  /** Number of child modules. */
   get length(): number {
     return this.namedChildren().length;
   }

@@ -16,11 +16,13 @@ import {
 import { Module } from './module.js';
 import { pairArg, requireInput, run } from './util.js';
 
+/** Options of `MaxPool2d`. */
 export interface MaxPool2dOptions {
   /** Defaults to the kernel size, as in PyTorch. */
   stride?: Pair;
   /** Padding with −∞, at most half the kernel. */
   padding?: Pair;
+  /** Spacing between window taps (default 1). */
   dilation?: Pair;
 }
 
@@ -32,9 +34,13 @@ function checkPadding(op: string, k: [number, number], p: [number, number]): voi
 
 /** Maximum over each window of [N, C, H, W] (PyTorch's MaxPool2d, ceilMode false). */
 export class MaxPool2d extends Module {
+  /** [height, width] of the window. */
   readonly kernelSize: [number, number];
+  /** [height, width] step of the window. */
   readonly stride: [number, number];
+  /** [height, width] padding with −∞. */
   readonly padding: [number, number];
+  /** [height, width] spacing between window taps. */
   readonly dilation: [number, number];
 
   constructor(kernelSize: Pair, opts: MaxPool2dOptions = {}) {
@@ -58,6 +64,7 @@ export class MaxPool2d extends Module {
   }
 }
 
+/** Options of `AvgPool2d`. */
 export interface AvgPool2dOptions {
   /** Defaults to the kernel size, as in PyTorch. */
   stride?: Pair;
@@ -67,8 +74,11 @@ export interface AvgPool2dOptions {
 
 /** Mean over each window of [N, C, H, W] (PyTorch's AvgPool2d defaults). */
 export class AvgPool2d extends Module {
+  /** [height, width] of the window. */
   readonly kernelSize: [number, number];
+  /** [height, width] step of the window. */
   readonly stride: [number, number];
+  /** [height, width] zero padding, counted in the divisor. */
   readonly padding: [number, number];
 
   constructor(kernelSize: Pair, opts: AvgPool2dOptions = {}) {
@@ -148,7 +158,9 @@ function adaptiveMeans(x: Tensor, axis: number, size: number, out: number): Tens
 
 /** Flattens dimensions startDim..endDim into one (a view; PyTorch's nn.Flatten). */
 export class Flatten extends Module {
+  /** First dimension merged (default 1: keeps the batch dimension). */
   readonly startDim: number;
+  /** Last dimension merged, inclusive; negative counts from the end (default -1). */
   readonly endDim: number;
 
   constructor(startDim = 1, endDim = -1) {

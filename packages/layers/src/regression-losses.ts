@@ -29,11 +29,13 @@ export function mseLoss(pred: Tensor, target: Tensor, opts: ReductionOptions = {
   return run([x, y], () => reduce(sub(x, y).square(), reduction));
 }
 
+/** Options of `bceWithLogits` and `BCEWithLogitsLoss`. */
 export interface BceWithLogitsOptions {
   /** Weight of the positive term, broadcast over the last dimension (one per class). */
   posWeight?: Tensor | number;
   /** Rescales each element's loss (broadcast to the input's shape). */
   weight?: Tensor;
+  /** How the per-element losses are combined: 'mean' (default), 'sum' or 'none'. */
   reduction?: Reduction;
 }
 

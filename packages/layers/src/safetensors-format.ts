@@ -36,19 +36,29 @@ export const WRITE_DTYPE: Record<DType, SafetensorsDType> = {
 /** Rank in the reference's Dtype enum; it lays tensors out by descending rank so each is aligned. */
 export const WRITE_RANK: Record<string, number> = { BOOL: 0, I32: 1, F32: 2 };
 
+/** One tensor's entry in a safetensors header. */
 export interface HeaderEntry {
+  /** The tensor's key. */
   name: string;
+  /** Its element type as the file names it (F32, I32, BOOL, …). */
   dtype: SafetensorsDType;
+  /** Its shape. */
   shape: number[];
+  /** Byte offset of its first byte in the data buffer. */
   begin: number;
+  /** Byte offset one past its last byte in the data buffer. */
   end: number;
 }
 
+/** A parsed safetensors header. */
 export interface ParsedHeader {
+  /** The tensors' entries, in the header's order. */
   entries: HeaderEntry[];
+  /** The `__metadata__` strings (empty when absent). */
   metadata: Record<string, string>;
   /** Byte offset of the data buffer in the file. */
   dataStart: number;
+  /** Length of the data buffer in bytes. */
   dataLength: number;
 }
 

@@ -21,7 +21,9 @@ export type {
 
 /** Tensors and string metadata read from a safetensors file. */
 export interface Safetensors {
+  /** The tensors by key (the caller owns and disposes them). */
   tensors: Record<string, Tensor>;
+  /** The file's `__metadata__` strings. */
   metadata: Record<string, string>;
 }
 

@@ -12,6 +12,7 @@ export * from './safetensors-io.js';
 /** Renames a checkpoint key to this module's key, or drops it (null). */
 export type KeyMap = (name: string) => string | null;
 
+/** Options of `load`. */
 export interface LoadOptions {
   /** Reject missing and unexpected keys (default true); shape and dtype mismatches are always rejected. */
   strict?: boolean;
@@ -21,6 +22,7 @@ export interface LoadOptions {
 
 /** What `load` loaded: keys the module lacked or the file lacked (non-strict), and the file's metadata. */
 export interface LoadResult extends LoadStateDictResult {
+  /** The file's `__metadata__` strings. */
   metadata: Record<string, string>;
 }
 

@@ -14,6 +14,7 @@ import type { ModuleLike, Monitor } from './types.js';
 import { DeferredReads, readsSync } from './deferred.js';
 import { checkEvery } from './util.js';
 
+/** Options of `activationMonitor`. */
 export interface ActivationMonitorOptions {
   /** Dotted module names to watch; default every module with a string `activation` property. */
   modules?: string[];

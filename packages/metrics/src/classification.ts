@@ -182,9 +182,25 @@ export async function confusionMatrix(
 /** Per-class and macro-averaged precision, recall and F1. */
 export interface PrecisionRecallF1 {
   /** Indexed by class; support is the number of targets of that class. */
-  perClass: { precision: number[]; recall: number[]; f1: number[]; support: number[] };
+  perClass: {
+    /** Of the examples predicted as the class, the fraction that are it. */
+    precision: number[];
+    /** Of the examples of the class, the fraction predicted as it. */
+    recall: number[];
+    /** Harmonic mean of precision and recall. */
+    f1: number[];
+    /** Number of targets of the class. */
+    support: number[];
+  };
   /** Unweighted means over the classes that occur in the targets or the predictions. */
-  macro: { precision: number; recall: number; f1: number };
+  macro: {
+    /** Mean precision over the classes. */
+    precision: number;
+    /** Mean recall over the classes. */
+    recall: number;
+    /** Mean F1 over the classes. */
+    f1: number;
+  };
 }
 
 /**

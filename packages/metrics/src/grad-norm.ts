@@ -7,6 +7,7 @@ import type { ModuleLike, Monitor, OptimizerLike } from './types.js';
 import { DeferredReads, readsSync } from './deferred.js';
 import { EpochMeans, checkEvery, namedTargets } from './util.js';
 
+/** Options of `gradNormMonitor`. */
 export interface GradNormMonitorOptions {
   /** Measure every k-th step only (default 1). */
   every?: number;

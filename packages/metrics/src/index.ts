@@ -3,6 +3,8 @@
  * Metrics are async and accept tensors or host arrays; monitors hook into a
  * model and an optimizer and report numbers per epoch; `diagnose` reads a
  * training history and names what went wrong.
+ *
+ * @module @nerve/metrics
  */
 export type { EpochRecord, Finding, ModuleLike, Monitor, OptimizerLike } from './types.js';
 export type { LabelsOrScores, Scores } from './inputs.js';

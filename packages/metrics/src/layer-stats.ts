@@ -28,11 +28,21 @@ export interface ActivationSummary {
   activation: string | null;
   /** Number of output elements seen. */
   count: number;
+  /** Mean over every element seen. */
   mean: number;
   /** Population standard deviation over every element seen. */
   std: number;
   /** Fractions of all elements per bin; `under`/`over` fall outside the range (NaNs in none). */
-  histogram: { edges: number[]; fractions: number[]; under: number; over: number };
+  histogram: {
+    /** Bin edges, one more than the bins. */
+    edges: number[];
+    /** Fraction of all elements in each bin. */
+    fractions: number[];
+    /** Fraction below the first edge. */
+    under: number;
+    /** Fraction above the last edge. */
+    over: number;
+  };
   /** Fraction of outputs saturated (sigmoid/tanh only; see SATURATION_MARGIN). */
   saturated?: number;
   /** Fraction of units never positive (ReLU family only). */

@@ -6,12 +6,19 @@ import type { Tensor } from '@nerve/core';
 
 /** What one epoch of training produced; `fit` returns one per epoch. */
 export interface EpochRecord {
+  /** The epoch's number. */
   epoch: number;
+  /** Mean training loss over the epoch's examples. */
   trainLoss: number;
+  /** Training accuracy over the epoch, when measured. */
   trainAccuracy?: number;
+  /** Loss on the validation data after the epoch, when given. */
   valLoss?: number;
+  /** Accuracy on the validation data after the epoch, when given. */
   valAccuracy?: number;
+  /** Learning rate of the first param group during the epoch. */
   lr?: number;
+  /** The loss of every step, in order. */
   stepLosses?: number[];
   /** The union of every monitor's `endEpoch()` output (keys are already namespaced). */
   monitors?: Record<string, number>;
@@ -22,7 +29,13 @@ export interface EpochRecord {
  * satisfies it structurally, so this package does not depend on optim's code.
  */
 export interface OptimizerLike {
-  paramGroups: { params: Tensor[]; lr: number }[];
+  /** The optimizer's parameter groups. */
+  paramGroups: {
+    /** The parameters this group updates. */
+    params: Tensor[];
+    /** The group's current learning rate. */
+    lr: number;
+  }[];
 }
 
 /**
@@ -69,8 +82,11 @@ export interface Monitor {
 
 /** One thing `diagnose` noticed, with advice a practitioner can act on. */
 export interface Finding {
+  /** A stable identifier of the kind of finding (e.g. for tests and filters). */
   code: string;
+  /** How much it matters: 'error' means training went wrong. */
   severity: 'info' | 'warning' | 'error';
+  /** What was noticed and what to do, in one or two sentences. */
   message: string;
   /** Which way the finding's advice moves the learning rate, if it does. */
   learningRate?: 'raise' | 'lower';

@@ -10,6 +10,7 @@ import type { ModuleLike, Monitor, OptimizerLike } from './types.js';
 import { DeferredReads, readsSync } from './deferred.js';
 import { EpochMeans, checkEvery, finiteMax, median, namedTargets } from './util.js';
 
+/** Options of `updateRatioMonitor`. */
 export interface UpdateRatioMonitorOptions {
   /** Measure every k-th step only (default 1): each measured step copies the parameters once. */
   every?: number;

@@ -36,10 +36,18 @@ export interface BatchNormOptions {
 
 /** The shared implementation of BatchNorm1d and BatchNorm2d; channels are axis 1. */
 export abstract class BatchNormBase extends Module {
+  /** C: the channels normalised. */
   readonly numFeatures: number;
+  /** Added to the variance before the square root (default 1e-5). */
   readonly eps: number;
+  /** Weight of each batch in the running averages (default 0.1); null: a cumulative average. */
   readonly momentum: number | null;
+  /** Whether it learns a per-channel scale (weight) and shift (bias). */
   readonly affine: boolean;
+  /**
+   * Whether it keeps running averages for evaluation mode; without them it normalises with batch
+   * statistics always.
+   */
   readonly trackRunningStats: boolean;
   /** γ, shape [C], or null when not affine. */
   readonly weight: Tensor | null;
@@ -50,6 +58,7 @@ export abstract class BatchNormBase extends Module {
   protected readonly kind: string;
   /** Accepted input ranks and how to describe them for a layer of C channels. */
   protected abstract readonly ranks: readonly number[];
+  /** Describes the expected input shape for error messages, given C. */
   protected abstract describeInput(c: number): string;
 
   constructor(numFeatures: number, opts: BatchNormOptions, kind: string) {
@@ -202,6 +211,7 @@ export class BatchNorm1d extends BatchNormBase {
     super(numFeatures, opts, 'BatchNorm1d');
   }
 
+  /** Describes the expected input shape, [N, C] or [N, C, L], for error messages. */
   protected describeInput(c: number): string {
     return `[N, ${c}] or [N, ${c}, L]`;
   }
@@ -215,6 +225,7 @@ export class BatchNorm2d extends BatchNormBase {
     super(numFeatures, opts, 'BatchNorm2d');
   }
 
+  /** Describes the expected input shape, [N, C, H, W], for error messages. */
   protected describeInput(c: number): string {
     return `[N, ${c}, H, W]`;
   }

@@ -16,9 +16,13 @@ export interface GroupNormOptions {
 
 /** Normalizes [N, C, *] inputs over groups of C/numGroups channels (Wu & He 2018). */
 export class GroupNorm extends Module {
+  /** G: groups the channels are split into; each group is normalised on its own. */
   readonly numGroups: number;
+  /** C: channels of the input (a multiple of numGroups). */
   readonly numChannels: number;
+  /** Added to the variance before the square root. */
   readonly eps: number;
+  /** Whether it learns a per-channel scale (weight) and shift (bias). */
   readonly affine: boolean;
   /** Per-channel scale, shape [C], or null when not affine. */
   readonly weight: Tensor | null;

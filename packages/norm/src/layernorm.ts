@@ -16,8 +16,11 @@ export interface LayerNormOptions {
 
 /** Normalizes over the last dimensions, given by `normalizedShape` (Ba et al. 2016). */
 export class LayerNorm extends Module {
+  /** The trailing dimensions normalised over (each example on its own). */
   readonly normalizedShape: readonly number[];
+  /** Added to the variance before the square root. */
   readonly eps: number;
+  /** Whether it learns an elementwise scale (weight) and shift (bias) of normalizedShape. */
   readonly elementwiseAffine: boolean;
   /** Elementwise scale, shape normalizedShape, or null without elementwiseAffine. */
   readonly weight: Tensor | null;

@@ -15,10 +15,15 @@ import { checkNumber, checkOptions } from './validate.js';
 
 /** Adagrad options (PyTorch's names, camelCased). */
 export interface AdagradOptions {
+  /** Learning rate. */
   lr?: number;
+  /** Decay of the lr with the step count t: lr / (1 + (t − 1)·lrDecay). */
   lrDecay?: number;
+  /** L2 weight decay, added to the gradient as wd·p. */
   weightDecay?: number;
+  /** Starting value of the per-element sum of squared gradients. */
   initialAccumulatorValue?: number;
+  /** Added to the denominator's square root for stability. */
   eps?: number;
 }
 

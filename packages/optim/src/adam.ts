@@ -29,6 +29,7 @@ import { checkBool, checkNumber, checkOptions } from './validate.js';
 export type AdamOptions = Partial<
   Pick<AdamUpdateParams, 'lr' | 'eps' | 'weightDecay' | 'amsgrad'>
 > & {
+  /** The pair [β₁, β₂]: decay rates of the first- and second-moment averages. */
   betas?: readonly [AdamUpdateParams['beta1'], AdamUpdateParams['beta2']];
 };
 

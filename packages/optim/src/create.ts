@@ -22,7 +22,9 @@ export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
 
 /** Options for createOptimizer: those of the named optimizer (lr is required for the SGD family). */
 export interface CreateOptimizerOptions {
+  /** Learning rate. */
   lr?: number;
+  /** Weight decay (L2, or decoupled for AdamW). */
   weightDecay?: number;
   [option: string]: unknown;
 }

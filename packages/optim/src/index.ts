@@ -1,5 +1,7 @@
 /**
  * @nerve/optim: Optimizers, param groups, learning-rate schedules and gradient clipping for nerve.
+ *
+ * @module @nerve/optim
  */
 export {
   Optimizer,

@@ -7,16 +7,22 @@ import type { Tensor } from '@nerve/core';
 
 /** A group of parameters sharing hyperparameters (lr, weightDecay and the optimizer's own). */
 export interface ParamGroup {
+  /** The parameters in this group. */
   params: Tensor[];
+  /** The group's learning rate (schedulers change it). */
   lr: number;
+  /** The group's weight decay. */
   weightDecay: number;
   [hyper: string]: unknown;
 }
 
 /** A group as passed in: hyperparameters left out take the optimizer's defaults. */
 export interface ParamGroupOptions {
+  /** The parameters in this group. */
   params: Tensor[];
+  /** Learning rate; the optimizer's default when omitted. */
   lr?: number;
+  /** Weight decay; the optimizer's default when omitted. */
   weightDecay?: number;
   [hyper: string]: unknown;
 }
@@ -34,8 +40,14 @@ export type ParamState = Record<string, Tensor | number>;
  * the caller.
  */
 export interface OptimizerStateDict {
+  /** Per parameter index: its state (moments, buffers, step counts). */
   state: Record<number, ParamState>;
-  paramGroups: Array<{ params: number[]; [hyper: string]: unknown }>;
+  /** Each group's hyperparameters, with `params` as parameter indices. */
+  paramGroups: Array<{
+    /** The group's parameters, as indices into `state`. */
+    params: number[];
+    [hyper: string]: unknown;
+  }>;
 }
 
 /** The state keys an optimizer creates for a parameter. */

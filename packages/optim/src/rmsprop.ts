@@ -15,11 +15,17 @@ import { checkBool, checkNumber, checkOptions } from './validate.js';
 
 /** RMSprop options (PyTorch's names, camelCased). */
 export interface RMSpropOptions {
+  /** Learning rate. */
   lr?: number;
+  /** Smoothing constant α of the running mean of squared gradients. */
   alpha?: number;
+  /** Added to the denominator's square root for stability. */
   eps?: number;
+  /** L2 weight decay, added to the gradient as wd·p. */
   weightDecay?: number;
+  /** Momentum factor on the scaled update (0: none). */
   momentum?: number;
+  /** Centred RMSprop: divide by the estimated variance (mean of g² minus the squared mean of g). */
   centered?: boolean;
 }
 

@@ -7,6 +7,8 @@
  * linkedom for Observable Plot to draw in, registered once at import. A
  * bundler targeting browsers picks browser.ts (the `browser` condition), so
  * linkedom never reaches a browser bundle.
+ *
+ * @module @nerve/plot
  */
 import { parseHTML } from 'linkedom';
 import { setDocumentFactory } from './dom.js';

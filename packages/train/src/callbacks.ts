@@ -9,11 +9,15 @@ import type { Optimizer } from '@nerve/optim';
 
 /** Shared state a callback may read or change (set `stop` to end training). */
 export interface TrainContext {
+  /** The model being trained. */
   model: Module;
+  /** The optimizer stepping it. */
   optimizer: Optimizer;
+  /** Epochs requested. */
   epochs: number;
   /** Batches per training epoch. */
   numBatches: number;
+  /** One record per finished epoch so far. */
   history: EpochRecord[];
   /** Set by a callback to end training after the current batch or epoch. */
   stop: boolean;
@@ -27,12 +31,17 @@ export interface TrainContext {
   nonFiniteGradient?: string;
 }
 
+/** Hooks into `fit`'s loop; every method is optional and may be async (fit awaits it). */
 export interface Callback {
+  /** Before the first epoch. */
   onTrainBegin?(ctx: TrainContext): void | Promise<void>;
+  /** Before each epoch, with its number. */
   onEpochBegin?(epoch: number, ctx: TrainContext): void | Promise<void>;
   /** After every optimizer step, with the batch loss read back to the host. */
   onBatchEnd?(batch: number, loss: number, ctx: TrainContext): void | Promise<void>;
+  /** After each epoch, with its record (validation included). */
   onEpochEnd?(record: EpochRecord, ctx: TrainContext): void | Promise<void>;
+  /** After the last epoch, or after a callback stopped training. */
   onTrainEnd?(ctx: TrainContext): void | Promise<void>;
 }
 
@@ -61,6 +70,7 @@ export class NaNGuard implements Callback {
   }
 }
 
+/** Options of `EarlyStopping`. */
 export interface EarlyStoppingOptions {
   /** Which record field to watch (default valLoss). */
   monitor?: 'valLoss' | 'valAccuracy' | 'trainLoss' | 'trainAccuracy';
@@ -74,11 +84,17 @@ export interface EarlyStoppingOptions {
 
 /** Stops when the monitored value has not improved for `patience` epochs. */
 export class EarlyStopping implements Callback {
+  /** The record field watched. */
   readonly monitor: NonNullable<EarlyStoppingOptions['monitor']>;
+  /** Epochs without improvement before stopping. */
   readonly patience: number;
+  /** Smallest change that counts as an improvement. */
   readonly minDelta: number;
+  /** Whether the best epoch's weights are put back when stopping. */
   readonly restoreBest: boolean;
+  /** Best value of the monitored field so far (NaN before the first epoch). */
   best = Number.NaN;
+  /** Epoch of the best value. */
   bestEpoch = 0;
   private wait = 0;
   private snapshot: Map<string, Float32Array | Int32Array | Uint8Array> | null = null;

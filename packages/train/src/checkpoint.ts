@@ -28,6 +28,7 @@ export function trainingStatePath(path: string): string {
   return `${path.replace(/\.safetensors$/, '')}.training.safetensors`;
 }
 
+/** Options of `saveCheckpoint`. */
 export interface SaveCheckpointOptions {
   /** Saves the training state too (with the schedulers, epoch, step and RNG). */
   optimizer?: Optimizer;
@@ -41,6 +42,7 @@ export interface SaveCheckpointOptions {
   metadata?: Record<string, string>;
 }
 
+/** Options of `loadCheckpoint`. */
 export interface LoadCheckpointOptions {
   /** Restores the optimizer from the training state (which must exist). */
   optimizer?: Optimizer;
@@ -56,6 +58,7 @@ export interface CheckpointInfo {
   metadata: Record<string, string>;
   /** Epochs and steps completed, when the training state was read and they were saved. */
   epoch?: number;
+  /** Optimizer steps completed, when saved. */
   step?: number;
 }
 
@@ -250,7 +253,9 @@ function checkModel(model: Module, dict: Record<string, Tensor>): string[] {
   return problems;
 }
 
+/** Options of `ModelCheckpoint`. */
 export interface ModelCheckpointOptions {
+  /** The model's safetensors file (the training state goes beside it). */
   path: string;
   /** Keep only the best epoch by this record field (default: save every epoch). */
   monitor?: 'valLoss' | 'valAccuracy';

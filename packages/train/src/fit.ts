@@ -14,16 +14,25 @@ import { type Callback, NaNGuard, type TrainContext } from './callbacks.js';
 /** A loss function of the model output and the targets, returning a scalar tensor. */
 export type LossFn = (output: Tensor, target: Tensor) => Tensor;
 
+/** Options of `fit`. */
 export interface FitOptions {
+  /** The training batches, one pass per epoch. */
   train: DataLoader;
+  /** Validation batches, evaluated after every epoch. */
   val?: DataLoader;
+  /** Number of passes over the training data. */
   epochs: number;
+  /** Steps the model's parameters. */
   optimizer: Optimizer;
+  /** Computes the loss from the output and the target. */
   loss: LossFn;
+  /** A learning-rate schedule, stepped per epoch or per batch (schedulerStep). */
   scheduler?: LRScheduler;
   /** Step the scheduler after every epoch (default) or every batch. */
   schedulerStep?: 'epoch' | 'batch';
+  /** Monitors that measure the model during training; their numbers go into each record. */
   monitors?: Monitor[];
+  /** Callbacks called at the loop's events (early stopping, checkpoints, progress, …). */
   callbacks?: Callback[];
   /** Count classification accuracy from argmax of the output (default true). */
   accuracy?: boolean;
@@ -173,8 +182,11 @@ export async function fit(model: Module, opts: FitOptions): Promise<EpochRecord[
   return ctx.history;
 }
 
+/** Options of `evaluate`. */
 export interface EvaluateOptions {
+  /** Loss function; the returned loss is 0 without one. */
   loss?: LossFn;
+  /** Count accuracy from the argmax of the output (default true). */
   accuracy?: boolean;
 }
 
@@ -183,7 +195,14 @@ export async function evaluate(
   model: Module,
   loader: DataLoader,
   opts: EvaluateOptions = {},
-): Promise<{ loss: number; accuracy: number; count: number }> {
+): Promise<{
+  /** Mean loss over the examples (0 without a loss function). */
+  loss: number;
+  /** Fraction of examples whose output's argmax is the label. */
+  accuracy: number;
+  /** Number of examples seen. */
+  count: number;
+}> {
   const wasTraining = model.training;
   model.eval();
   let lossSum = 0;

@@ -1,6 +1,8 @@
 /**
  * @nerve/train: the fit/evaluate loop, callbacks (progress, early stopping,
  * checkpoints, NaN guard, a CSV/JSON Lines metrics logger) and checkpoint files.
+ *
+ * @module @nerve/train
  */
 export * from './callbacks.js';
 export * from './checkpoint.js';

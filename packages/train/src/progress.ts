@@ -7,11 +7,15 @@ import type { Callback, TrainContext } from './callbacks.js';
 
 /** Where progress goes: a stream with write(), and whether it is a terminal. */
 export interface ProgressStream {
+  /** Writes text (no newline added). */
   write(s: string): unknown;
+  /** Whether the stream is a terminal: the bar is drawn per batch only then. */
   isTTY?: boolean;
 }
 
+/** Options of `ProgressBar`. */
 export interface ProgressBarOptions {
+  /** Where the bar goes (default process.stderr). */
   stream?: ProgressStream;
   /** Width of the bar in characters (default 30). */
   width?: number;

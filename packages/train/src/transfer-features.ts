@@ -46,6 +46,7 @@ export function extractFeatures(
   return predict(backbone, x, { batchSize });
 }
 
+/** Options of `trainHead`. */
 export interface TrainHeadOptions {
   /** The head to train (default: a new Linear(features, classes) seeded with `seed`). */
   head?: Module;
@@ -67,7 +68,9 @@ export interface TrainHeadOptions {
 
 /** A trained head and its training history. */
 export interface TrainedHead<M extends Module = Module> {
+  /** The trained head. */
   head: M;
+  /** One record per epoch of the head's training. */
   history: EpochRecord[];
 }
 

@@ -70,6 +70,7 @@ export async function readArchitecture<A = unknown>(path: string): Promise<A> {
   }
 }
 
+/** Options of `loadPretrained`. */
 export interface LoadPretrainedOptions {
   /** Reject missing and unexpected keys (default true); shape mismatches are always rejected. */
   strict?: boolean;
@@ -79,10 +80,15 @@ export interface LoadPretrainedOptions {
 
 /** What `loadPretrained` returns: the model with its weights and the stored description. */
 export interface Pretrained<M extends Module, A> {
+  /** The model built from the stored architecture, with the file's weights. */
   model: M;
+  /** The architecture description stored in the file's metadata. */
   architecture: A;
+  /** Names the model has and the file lacked (only with strict false). */
   missingKeys: string[];
+  /** Names the file has and the model lacks (only with strict false). */
   unexpectedKeys: string[];
+  /** The file's string metadata. */
   metadata: Record<string, string>;
 }
 

@@ -8,6 +8,7 @@ import { NerveError, type Tensor, describeValue } from '@nerve/core';
 import { type Module, type NamePattern, matchesPattern } from '@nerve/layers';
 import type { Callback, TrainContext } from './callbacks.js';
 
+/** Options of `GradualUnfreezing`. */
 export interface GradualUnfreezingOptions {
   /**
    * The pretrained blocks to unfreeze, nearest the head first (e.g.
@@ -38,7 +39,9 @@ export interface GradualUnfreezingOptions {
  * built and do not know groups added later, so do not combine the two.
  */
 export class GradualUnfreezing implements Callback {
+  /** The blocks to unfreeze, nearest the head first. */
   readonly blocks: readonly NamePattern[];
+  /** Epochs between unfreezing one block and the next. */
   readonly every: number;
   /** Blocks unfrozen so far. */
   unfrozen = 0;

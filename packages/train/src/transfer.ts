@@ -46,11 +46,13 @@ export function replaceHead(model: Sequential, newHead: Module): Module {
 export interface LayerLr {
   /** Dotted parameter or module name, a glob with `*`, or a RegExp (as `Module.freeze` takes). */
   pattern: NamePattern;
+  /** Learning rate of the matched parameters. */
   lr: number;
   /** Other hyperparameters for this group (weightDecay, momentum, ...). */
   [hyper: string]: unknown;
 }
 
+/** Options of `discriminativeParamGroups`. */
 export interface DiscriminativeOptions {
   /** Learning rate of trainable parameters no rule matches; omitted: the optimizer's default lr. */
   defaultLr?: number;
@@ -58,6 +60,7 @@ export interface DiscriminativeOptions {
 
 /** A param group as `discriminativeParamGroups` builds it: the rule's pattern is kept as `name`. */
 export interface NamedParamGroup extends ParamGroupOptions {
+  /** The rule's pattern as text, or 'default' for the parameters no rule matched. */
   name: string;
 }
 

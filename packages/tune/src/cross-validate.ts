@@ -18,8 +18,11 @@ export interface CrossValidateOptions {
 
 /** Scores per fold, their mean and their sample standard deviation. */
 export interface CrossValidateResult {
+  /** The score of each fold, in fold order. */
   scores: number[];
+  /** Mean of the scores. */
   mean: number;
+  /** Sample standard deviation of the scores (n − 1). */
   std: number;
 }
 

@@ -7,6 +7,8 @@
  *
  * Everything that runs in a browser is listed once, in browser.ts; this Node
  * entry adds the parts that need worker threads and the file system.
+ *
+ * @module @nerve/tune
  */
 export * from './browser.js';
 export type { ObjectiveRef } from './pool.js';

@@ -181,7 +181,14 @@ export function centeredMean(v: readonly number[], half: number): number[] {
 export function suggest(
   lrs: number[],
   losses: number[],
-): { suggestion: number; steepest: number; minOver10: number } {
+): {
+  /** The suggested learning rate: min(steepest, minOver10), or minOver10. */
+  suggestion: number;
+  /** Steepest descent point of the centered curve (NaN when the window is too short). */
+  steepest: number;
+  /** Learning rate at the centered curve's minimum, divided by 10. */
+  minOver10: number;
+} {
   const bad = losses.findIndex((l) => !Number.isFinite(l));
   const n = bad < 0 ? losses.length : Math.max(1, bad);
   const curve = centeredMean(losses.slice(0, n), Math.max(1, Math.round(0.05 * n)));

@@ -17,37 +17,53 @@ export interface RangeOptions {
 
 /** A real number uniform in [low, high). */
 export interface UniformParam extends RangeOptions {
+  /** Discriminates the parameter kinds. */
   readonly kind: 'uniform';
+  /** Lower end (included). */
   readonly low: number;
+  /** Upper end (excluded). */
   readonly high: number;
 }
 
 /** A real number whose logarithm is uniform in [log low, log high). */
 export interface LogUniformParam extends RangeOptions {
+  /** Discriminates the parameter kinds. */
   readonly kind: 'logUniform';
+  /** Lower end, > 0 (included). */
   readonly low: number;
+  /** Upper end (excluded). */
   readonly high: number;
 }
 
 /** An integer uniform in [low, high] (both ends included); `log` draws it log-uniformly. */
 export interface IntUniformParam extends RangeOptions {
+  /** Discriminates the parameter kinds. */
   readonly kind: 'intUniform';
+  /** Smallest value. */
   readonly low: number;
+  /** Largest value. */
   readonly high: number;
+  /** Draw log-uniformly (needs low > 0). */
   readonly log?: boolean;
 }
 
 /** One of a list of values, each equally likely. */
 export interface ChoiceParam<V extends Value = Value> {
+  /** Discriminates the parameter kinds. */
   readonly kind: 'choice';
+  /** The values to choose from. */
   readonly values: readonly V[];
 }
 
 /** A parameter that exists only while an earlier parameter has one of `values`. */
 export interface ConditionalParam<P extends BaseParam = BaseParam> {
+  /** Discriminates the parameter kinds. */
   readonly kind: 'conditional';
+  /** Name of the earlier parameter this one depends on. */
   readonly parent: string;
+  /** The parent's values for which this parameter exists. */
   readonly values: readonly Value[];
+  /** The parameter drawn when it exists. */
   readonly param: P;
 }
 

@@ -19,7 +19,9 @@ import type { FromWorker, ToWorker } from './worker.js';
 
 /** An objective a worker can import: an ES module (absolute path or file URL) and its export. */
 export interface ObjectiveRef {
+  /** The module: an absolute path or a file URL. */
   module: string;
+  /** The name of the objective function the module exports. */
   exportName: string;
   /**
    * Fixed arguments every trial gets as the objective's third parameter

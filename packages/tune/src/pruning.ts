@@ -16,6 +16,7 @@ import { NerveError } from '@nerve/core';
 
 /** ASHA settings. */
 export interface AshaPruner {
+  /** Discriminates the pruner kinds. */
   readonly kind: 'asha';
   /** r: the first rung's epoch (the grace period). */
   readonly minEpochs: number;
@@ -27,6 +28,7 @@ export interface AshaPruner {
 
 /** Patience settings. */
 export interface PatiencePruner {
+  /** Discriminates the pruner kinds. */
   readonly kind: 'patience';
   /** Epochs without improvement before stopping. */
   readonly patience: number;
@@ -92,8 +94,11 @@ export function rungsBetween(a: AshaPruner, after: number, upTo: number): number
 
 /** What the arbiter decided about a report. */
 export interface Decision {
+  /** Whether the trial should stop now. */
   stop: boolean;
+  /** How the trial ends when it stops. */
   status?: 'pruned' | 'stopped' | 'failed';
+  /** Why, in words, for the report. */
   reason?: string;
 }
 

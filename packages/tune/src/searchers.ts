@@ -11,12 +11,15 @@ import { type Config, Space } from './space.js';
 
 /** Random search: `trials` independent draws from the space. */
 export interface RandomSearch {
+  /** Discriminates the searcher kinds. */
   readonly kind: 'random';
+  /** Number of trials. */
   readonly trials: number;
 }
 
 /** Grid search: every combination of choices and `steps` points per numeric range. */
 export interface GridSearch {
+  /** Discriminates the searcher kinds. */
   readonly kind: 'grid';
   /** Grid points for numeric ranges without their own `steps`. */
   readonly steps?: number;
@@ -24,6 +27,7 @@ export interface GridSearch {
 
 /** Random stages, each drawn from a range narrowed around the previous stage's best trials. */
 export interface CoarseToFine {
+  /** Discriminates the searcher kinds. */
   readonly kind: 'coarseToFine';
   /** Trials per stage; stage 0 searches the whole space. */
   readonly stages: readonly number[];

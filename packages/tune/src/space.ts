@@ -22,7 +22,19 @@ export type Config = Record<string, Value>;
 export type ConfigOf<S> = S extends Space<infer T> ? { [K in keyof T]: ParamValue<T[K]> } : Config;
 
 /** What a parameter shows in a report: a numeric range or the list of choices. */
-export type RangeSummary = { low: number; high: number; log: boolean } | { values: Value[] };
+export type RangeSummary =
+  | {
+      /** Lower end of the range. */
+      low: number;
+      /** Upper end of the range. */
+      high: number;
+      /** Whether the range is searched on a log scale. */
+      log: boolean;
+    }
+  | {
+      /** The choices. */
+      values: Value[];
+    };
 
 /** Purposes of derived seeds: distinct counter words give independent streams. */
 const PURPOSE_CONFIG = 0x636f6e66; // 'conf'

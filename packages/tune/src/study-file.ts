@@ -22,20 +22,29 @@ import { type TrialRecord, decodeTrial, encodeTrial } from './trial.js';
 
 /** What the first line of a study file records. */
 export interface StudyHeader {
+  /** Marks the line as a study header. */
   type: 'study';
+  /** The file format's version. */
   format: 1;
   /** The search space's canonical JSON (Space.fingerprint()). */
   space: string;
+  /** The study's seed. */
   seed: number;
+  /** The searcher's settings. */
   searcher: object;
+  /** Name of the metric the objective reports. */
   metric: string;
+  /** Whether lower ('min') or higher ('max') is better. */
   mode: 'min' | 'max';
+  /** The pruners' settings. */
   pruners: object[];
 }
 
 /** A study file's contents. */
 export interface StudyFileContents {
+  /** The first line. */
   header: StudyHeader;
+  /** The finished trials, in file order. */
   trials: TrialRecord[];
   /** A torn last line was found (and, when repairing, removed). */
   droppedLastLine: boolean;

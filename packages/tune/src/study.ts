@@ -35,9 +35,11 @@ import { bestTrial, rankTrials } from './ranking.js';
 
 /** Options of runStudy. */
 export interface StudyOptions<S extends Space = Space> {
+  /** The search space. */
   space: S;
   /** A function (in-process; workers must be 1) or a module export the workers import. */
   objective: Objective<ConfigOf<S>> | ObjectiveRef;
+  /** How configurations are drawn: random, grid or coarse-to-fine. */
   searcher: Searcher;
   /** Seed of every configuration and trial seed (default 0). */
   seed?: number;
@@ -64,9 +66,13 @@ export interface StudyOptions<S extends Space = Space> {
 
 /** One stage of a search: its trial ids and the ranges it searched. */
 export interface StageSummary {
+  /** The stage's number (0 first). */
   stage: number;
+  /** Id of the stage's first trial. */
   firstId: number;
+  /** Number of trials in the stage. */
   trials: number;
+  /** The range of each parameter in this stage. */
   ranges: Record<string, RangeSummary>;
 }
 
@@ -76,11 +82,17 @@ export interface StudyResult {
   trials: TrialRecord[];
   /** The best completed (or patience-stopped) trial; a pruned one only if nothing else finished. */
   best: TrialRecord | null;
+  /** Name of the metric the objective reports. */
   metric: string;
+  /** Whether lower ('min') or higher ('max') is better. */
   mode: 'min' | 'max';
+  /** The study's seed. */
   seed: number;
+  /** The search space. */
   space: Space;
+  /** The searcher's settings. */
   searcher: Searcher;
+  /** The stages (one for random and grid search). */
   stages: StageSummary[];
   /** Trials read back from the study file rather than run. */
   resumed: number;

@@ -35,18 +35,25 @@ export type TrialStatus = 'completed' | 'pruned' | 'stopped' | 'failed';
 
 /** One epoch's report. */
 export interface EpochReport {
+  /** The epoch reported. */
   epoch: number;
+  /** The metrics reported for it. */
   metrics: Metrics;
 }
 
 /** A finished trial, as stored (one line of the study file). */
 export interface TrialRecord {
+  /** The trial's id, in draw order. */
   id: number;
   /** Coarse-to-fine stage (0 for other searchers). */
   stage: number;
+  /** The configuration drawn. */
   config: Config;
+  /** The trial's own seed (from the study's seed and the id). */
   seed: number;
+  /** How the trial ended. */
   status: TrialStatus;
+  /** Every epoch's report, in order. */
   history: EpochReport[];
   /** The objective's value; NaN when the trial failed. */
   objective: number;

@@ -22,7 +22,9 @@ export interface BatchNormStatsOptions {
 
 /** Mean and variance per channel, each of shape [C]. */
 export interface BatchNormStats {
+  /** Per-channel mean [C]. */
   mean: Tensor;
+  /** Per-channel variance [C]. */
   variance: Tensor;
 }
 

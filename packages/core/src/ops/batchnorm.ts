@@ -18,6 +18,7 @@ import { reshape } from './views.js';
 
 /** Result of `batchNormTrain`: the output and the batch statistics it used. */
 export interface BatchNormTrainResult {
+  /** The normalised, scaled and shifted output, x's shape. */
   y: Tensor;
   /** Per-channel batch mean [C]. */
   mean: Tensor;
@@ -31,7 +32,9 @@ export interface BatchNormTrainResult {
 
 /** Running averages to update in the same pass (PyTorch's momentum rule). */
 export interface BatchNormRunning {
+  /** The running mean buffer [C]. */
   mean: Tensor;
+  /** The running variance buffer [C]. */
   variance: Tensor;
   /** Weight of this batch's statistic, in [0, 1]. */
   momentum: number;

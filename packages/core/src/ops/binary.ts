@@ -147,11 +147,19 @@ function gtRaw(a: Tensor, b: number): Tensor {
   return compare('gt', a, b);
 }
 
+/** 1 where `a == b`, else 0, as a bool tensor; broadcasts, no gradient. */
 export const eq = (a: TensorLike, b: TensorLike): Tensor => compare('eq', a, b);
+/** 1 where `a != b`, else 0, as a bool tensor; broadcasts, no gradient. */
 export const ne = (a: TensorLike, b: TensorLike): Tensor => compare('ne', a, b);
+/** 1 where `a < b`, else 0, as a bool tensor; broadcasts, no gradient. */
 export const lt = (a: TensorLike, b: TensorLike): Tensor => compare('lt', a, b);
+/** 1 where `a <= b`, else 0, as a bool tensor; broadcasts, no gradient. */
 export const le = (a: TensorLike, b: TensorLike): Tensor => compare('le', a, b);
+/** 1 where `a > b`, else 0, as a bool tensor; broadcasts, no gradient. */
 export const gt = (a: TensorLike, b: TensorLike): Tensor => compare('gt', a, b);
+/** 1 where `a >= b`, else 0, as a bool tensor; broadcasts, no gradient. */
 export const ge = (a: TensorLike, b: TensorLike): Tensor => compare('ge', a, b);
+/** 1 where both `a` and `b` are non-zero, else 0, as a bool tensor. */
 export const logicalAnd = (a: TensorLike, b: TensorLike): Tensor => compare('logicalAnd', a, b);
+/** 1 where `a` or `b` is non-zero, else 0, as a bool tensor. */
 export const logicalOr = (a: TensorLike, b: TensorLike): Tensor => compare('logicalOr', a, b);

@@ -5,6 +5,7 @@
 import type { Conv2dParams } from '../backend.js';
 import { NerveError, fmtShape } from '../errors.js';
 
+/** One number for both spatial axes, or [height, width]. */
 export type Pair = number | readonly [number, number];
 
 export function pair(op: string, name: string, v: Pair, min: number): [number, number] {

@@ -14,9 +14,13 @@ import { backendOf, contiguousData, record, requireFloat, wrap } from './util.js
 import { narrow, pad, reshape } from './views.js';
 import { concat } from './concat.js';
 
+/** Options of `conv2d`; each Pair is one number for both axes or [height, width]. */
 export interface Conv2dOptions {
+  /** Step of the window (default 1). */
   stride?: Pair;
+  /** Zero padding on each side (default 0). */
   padding?: Pair;
+  /** Spacing between kernel taps (default 1). */
   dilation?: Pair;
   /** Per-output-channel bias [O]. */
   bias?: Tensor;

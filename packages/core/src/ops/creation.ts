@@ -9,12 +9,15 @@ import type { NestedArray, Tensor } from '../tensor.js';
 import { backendOf, describeValue, record, wrap } from './util.js';
 import { ready } from '../registry.js';
 
+/** Options of the creation functions (zeros, ones, full, arange, …). */
 export interface CreateOptions {
+  /** Element type (default 'float32'). */
   dtype?: DType;
   /** Make the new tensor a leaf that autograd tracks (float32 only). */
   requiresGrad?: boolean;
 }
 
+/** Options of `tensor()`: a dtype, autograd tracking and a shape for flat values. */
 export interface TensorOptions extends CreateOptions {
   /** Shape for flat values (a TypedArray or flat number array). */
   shape?: readonly number[];
@@ -179,7 +182,9 @@ export function fullLike(t: Tensor, value: number, dtype: DType = t.dtype): Tens
   return wrap(backend, backend.fill(t.size, dtype, value), t.shape, dtype);
 }
 
+/** Zeros with the shape and dtype of `t`. */
 export const zerosLike = (t: Tensor): Tensor => fullLike(t, 0);
+/** Ones with the shape and dtype of `t`. */
 export const onesLike = (t: Tensor): Tensor => fullLike(t, 1);
 
 /** Evenly spaced values in [start, stop) with `step`; int32 when all arguments are integers. */

@@ -16,16 +16,23 @@ import { backendOf, contiguousData, wrap } from './util.js';
 
 /** SGD hyperparameters (torch.optim.SGD's, camelCased). */
 export interface SgdUpdateOptions {
+  /** Learning rate. */
   lr: number;
+  /** Momentum factor μ (default 0: no momentum buffer). */
   momentum?: number;
+  /** Dampening of the gradient added to the momentum buffer (default 0). */
   dampening?: number;
+  /** L2 weight decay, added to the gradient as wd·p (default 0). */
   weightDecay?: number;
+  /** Nesterov momentum (default false; needs momentum > 0). */
   nesterov?: boolean;
 }
 
 /** Result of `sgdUpdate`: the new parameter and momentum buffer (null without momentum). */
 export interface SgdUpdateResult {
+  /** The updated parameter. */
   param: Tensor;
+  /** The updated momentum buffer, or null when momentum is 0. */
   momentumBuffer: Tensor | null;
 }
 
@@ -94,12 +101,17 @@ export function sgdUpdate(
 
 /** Adam hyperparameters (torch.optim.Adam's, camelCased) plus the step count. */
 export interface AdamUpdateOptions {
+  /** Learning rate. */
   lr: number;
+  /** The pair [β₁, β₂]: decay rates of the first- and second-moment averages. */
   betas: readonly [number, number];
+  /** ε added to the denominator for stability. */
   eps: number;
+  /** Weight decay (default 0): L2 on the gradient, or decoupled with `decoupledWeightDecay`. */
   weightDecay?: number;
   /** AdamW's decoupled weight decay (Loshchilov & Hutter 2019) instead of L2. */
   decoupledWeightDecay?: boolean;
+  /** AMSGrad: divide by the running maximum of the second moment (default false). */
   amsgrad?: boolean;
   /** The 1-based count of this step, for the bias corrections. */
   step: number;
@@ -107,9 +119,13 @@ export interface AdamUpdateOptions {
 
 /** Result of `adamUpdate`: the new parameter and moments (maxExpAvgSq only with amsgrad). */
 export interface AdamUpdateTensors {
+  /** The updated parameter. */
   param: Tensor;
+  /** The updated first-moment average. */
   expAvg: Tensor;
+  /** The updated second-moment average. */
   expAvgSq: Tensor;
+  /** The updated running maximum of the second moment with amsgrad, else null. */
   maxExpAvgSq: Tensor | null;
 }
 

@@ -13,9 +13,11 @@ import { max, mean } from './reduce.js';
 import { backendOf, contiguousData, record, requireFloat, wrap } from './util.js';
 import { pad, reshape } from './views.js';
 
+/** Options of `maxPool2d` and `avgPool2d`; each Pair is one number or [height, width]. */
 export interface Pool2dOptions {
   /** Defaults to the kernel size, as in PyTorch. */
   stride?: Pair;
+  /** Padding on each side (default 0). */
   padding?: Pair;
   /** Max pooling only. */
   dilation?: Pair;

@@ -8,11 +8,13 @@ import { sizeOf, validateNewShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { wrap } from './util.js';
 
+/** Options of the random creation functions (rand, randn, randint, …). */
 export interface RandomOptions {
   /** A seed for this call alone; otherwise the global generator (see manualSeed) advances. */
   seed?: number;
   /** An explicit generator to draw from. */
   generator?: Generator;
+  /** Make the new tensor a leaf that autograd tracks. */
   requiresGrad?: boolean;
 }
 

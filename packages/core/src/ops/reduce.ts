@@ -89,8 +89,10 @@ function extreme(op: 'max' | 'min', x: Tensor, axes: Axes, opts: ReduceOptions):
   });
 }
 
+/** Maximum over `axes` (all when omitted). */
 export const max = (x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor =>
   extreme('max', x, axes, opts);
+/** Minimum over `axes` (all when omitted). */
 export const min = (x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor =>
   extreme('min', x, axes, opts);
 
@@ -118,6 +120,7 @@ export const argmax = (x: Tensor, axis?: number, opts?: ReduceOptions): Tensor =
 export const argmin = (x: Tensor, axis?: number, opts?: ReduceOptions): Tensor =>
   argExtreme('argmin', x, axis, opts);
 
+/** Options of `variance` and `std`. */
 export interface VarianceOptions extends ReduceOptions {
   /** Subtracted from the count in the divisor: 1 (default) is Bessel's correction, as in PyTorch. */
   correction?: number;

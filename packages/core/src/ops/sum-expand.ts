@@ -18,7 +18,11 @@ import { cast } from './creation.js';
 import { backendOf, contiguousData, record, wrap } from './util.js';
 import { permute, reshape } from './views.js';
 
+/** Options of the reductions. */
 export interface ReduceOptions {
+  /**
+   * Keep each reduced axis as size 1, so the result broadcasts against the input (default false).
+   */
   keepDims?: boolean;
 }
 

@@ -28,6 +28,10 @@ interface UnaryDef {
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
+/**
+ * The scalar definition of each unary op: whether it accepts int32 input, and its gradient (null:
+ * none). Backends and the conformance references read it.
+ */
 export const UNARY_OPS: Record<Exclude<UnaryOp, 'logicalNot'>, UnaryDef> = {
   neg: { intOk: true, grad: (_x, _y, dy) => neg(dy) },
   abs: { intOk: true, grad: (x, _y, dy) => mul(dy, sign(x)) },
@@ -101,25 +105,45 @@ export function logicalNot(x: Tensor): Tensor {
   return unaryKernel('logicalNot', x);
 }
 
+/** Elementwise `-x`; int32 stays int32. */
 export const neg = (x: Tensor): Tensor => unary('neg', x);
+/** Elementwise `|x|`; gradient sign(x). */
 export const abs = (x: Tensor): Tensor => unary('abs', x);
+/** Elementwise sign: -1, 0 or 1; no gradient. */
 export const sign = (x: Tensor): Tensor => unary('sign', x);
+/** Elementwise `e^x`. */
 export const exp = (x: Tensor): Tensor => unary('exp', x);
+/** Elementwise `e^x − 1`, accurate near 0. */
 export const expm1 = (x: Tensor): Tensor => unary('expm1', x);
+/** Elementwise natural logarithm (−Infinity at 0, NaN below). */
 export const log = (x: Tensor): Tensor => unary('log', x);
+/** Elementwise `log(1 + x)`, accurate near 0. */
 export const log1p = (x: Tensor): Tensor => unary('log1p', x);
+/** Elementwise square root (NaN below 0). */
 export const sqrt = (x: Tensor): Tensor => unary('sqrt', x);
+/** Elementwise `1 / sqrt(x)`. */
 export const rsqrt = (x: Tensor): Tensor => unary('rsqrt', x);
+/** Elementwise `1 / x`. */
 export const reciprocal = (x: Tensor): Tensor => unary('reciprocal', x);
+/** Elementwise `x²`. */
 export const square = (x: Tensor): Tensor => unary('square', x);
+/** Elementwise sine, x in radians. */
 export const sin = (x: Tensor): Tensor => unary('sin', x);
+/** Elementwise cosine, x in radians. */
 export const cos = (x: Tensor): Tensor => unary('cos', x);
+/** Elementwise hyperbolic tangent, in (−1, 1). */
 export const tanh = (x: Tensor): Tensor => unary('tanh', x);
+/** Elementwise logistic sigmoid `1 / (1 + e^−x)`, in (0, 1). */
 export const sigmoid = (x: Tensor): Tensor => unary('sigmoid', x);
+/** Elementwise `max(x, 0)`; gradient 1 where x > 0, else 0. */
 export const relu = (x: Tensor): Tensor => unary('relu', x);
+/** Elementwise Gauss error function. */
 export const erf = (x: Tensor): Tensor => unary('erf', x);
+/** Elementwise rounding down; no gradient. */
 export const floor = (x: Tensor): Tensor => unary('floor', x);
+/** Elementwise rounding up; no gradient. */
 export const ceil = (x: Tensor): Tensor => unary('ceil', x);
+/** Elementwise rounding to the nearest integer; no gradient. */
 export const round = (x: Tensor): Tensor => unary('round', x);
 /** max(0, x) + slope · min(0, x) (Maas et al. 2013); PyTorch's default slope 0.01. */
 export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor =>

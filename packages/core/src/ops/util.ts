@@ -60,11 +60,17 @@ export function describeValue(x: unknown): string {
 
 /** The file-type questions of Node's `fs.Stats`, which describeFileKind asks (core itself imports no `node:` module). */
 export interface FileKindLike {
+  /** A regular file. */
   isFile(): boolean;
+  /** A directory. */
   isDirectory(): boolean;
+  /** A named pipe. */
   isFIFO(): boolean;
+  /** A character device. */
   isCharacterDevice(): boolean;
+  /** A block device. */
   isBlockDevice(): boolean;
+  /** A socket. */
   isSocket(): boolean;
 }
 

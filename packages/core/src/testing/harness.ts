@@ -118,6 +118,7 @@ export function T(h: HostArray, dtype: DType = 'float32'): Tensor {
 
 /** A result read back to the host. */
 export interface Out extends HostArray {
+  /** The dtype the backend returned. */
   readonly dtype: DType;
 }
 
@@ -148,18 +149,30 @@ export async function run1(fn: () => Tensor): Promise<Out> {
   return (await run(fn))[0];
 }
 
+/** A tolerance: |actual − expected| ≤ atol + rtol·|expected|. */
 export interface Tol {
+  /** Relative tolerance. */
   rtol: number;
+  /** Absolute tolerance. */
   atol: number;
 }
 
 /** Tolerances used throughout (float32 results vs float64 references). */
-export const TOL = {
+export const TOL: {
+  /** Bit-exact results (integer ops, copies). */
+  readonly exact: Tol;
+  /** Single rounding steps (arithmetic). */
+  readonly tight: Tol;
+  /** Transcendental functions (exp, log, tanh, …). */
+  readonly transcendental: Tol;
+  /** Sums and other accumulations. */
+  readonly sums: Tol;
+} = {
   exact: { rtol: 0, atol: 0 },
   tight: { rtol: 1e-5, atol: 1e-6 },
   transcendental: { rtol: 1e-4, atol: 1e-5 },
   sums: { rtol: 1e-4, atol: 1e-4 },
-} as const satisfies Record<string, Tol>;
+};
 
 const fmt = (shape: readonly number[]) => `[${shape.join(',')}]`;
 
@@ -209,7 +222,14 @@ export function expectAgree(a: Out, b: Out, tol: Tol, label: string): void {
 // ---- gradients ---------------------------------------------------------------
 
 /** An input of a gradient check: float32 host data, or another dtype held as given. */
-export type GradInput = HostArray | { h: HostArray; dtype: DType };
+export type GradInput =
+  | HostArray
+  | {
+      /** The values. */
+      h: HostArray;
+      /** The dtype of the tensor made from them. */
+      dtype: DType;
+    };
 
 /**
  * gradCheck of `fn` at `inputs`; the failure message carries `worst`. With

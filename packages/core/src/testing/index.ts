@@ -9,6 +9,8 @@
  * ```
  *
  * vitest is a peer dependency of this entry point only.
+ *
+ * @module @nerve/core/testing
  */
 export { CONFORMANCE_GROUPS, type ConformanceOptions, runConformance } from './suite.js';
 export * from './reference.js';

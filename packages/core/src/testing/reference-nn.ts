@@ -52,9 +52,13 @@ function pickBatch(batchShape: readonly number[], idx: readonly number[]): numbe
   return f;
 }
 
+/** Geometry of a 2-D window for the conv and pooling references. */
 export interface Window2d {
+  /** [height, width] step. */
   stride: [number, number];
+  /** [height, width] zero padding. */
   padding: [number, number];
+  /** [height, width] spacing between taps. */
   dilation: [number, number];
 }
 
@@ -173,6 +177,7 @@ export function indexSelectRef(x: HostArray, axis: number, index: readonly numbe
   return out;
 }
 
+/** Concatenation of `xs` along `axis`. */
 export function concatRef(xs: readonly HostArray[], axis: number): HostArray {
   const a = axis < 0 ? axis + xs[0].shape.length : axis;
   const shape = [...xs[0].shape];
@@ -190,6 +195,7 @@ export function concatRef(xs: readonly HostArray[], axis: number): HostArray {
   return out;
 }
 
+/** Stacks `xs` (same shape) along a new axis `axis`. */
 export function stackRef(xs: readonly HostArray[], axis: number): HostArray {
   const r = xs[0].shape.length + 1;
   const a = axis < 0 ? axis + r : axis;
@@ -197,6 +203,7 @@ export function stackRef(xs: readonly HostArray[], axis: number): HostArray {
   return concatRef(expanded, a);
 }
 
+/** Pads each axis by [before, after] elements of `value`. */
 export function padRef(
   x: HostArray,
   pads: readonly (readonly [number, number])[],
@@ -211,6 +218,7 @@ export function padRef(
   return out;
 }
 
+/** One-hot rows [n, numClasses] of the class indices. */
 export function oneHotRef(indices: HostArray, numClasses: number): HostArray {
   const out = zerosHost([...indices.shape, numClasses]);
   for (let i = 0; i < indices.data.length; i++) out.data[i * numClasses + indices.data[i]] = 1;

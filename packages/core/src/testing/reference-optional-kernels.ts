@@ -77,11 +77,17 @@ export function batchNormStatsRef(x: HostArray, correction: number): [HostArray,
   return [host(mean, [c]), host(variance, [c])];
 }
 
+/** Hyperparameters of the SGD reference (torch.optim.SGD's). */
 export interface SgdRefOptions {
+  /** Learning rate. */
   lr: number;
+  /** Momentum factor (0: none). */
   momentum: number;
+  /** Dampening of the gradient added to the momentum buffer. */
   dampening: number;
+  /** L2 weight decay. */
   weightDecay: number;
+  /** Nesterov momentum. */
   nesterov: boolean;
 }
 
@@ -106,14 +112,23 @@ export function sgdRef(
   return [host(np, p.shape), nb ? host(nb, p.shape) : null];
 }
 
+/** Hyperparameters of the Adam reference (torch.optim.Adam's and AdamW's). */
 export interface AdamRefOptions {
+  /** Learning rate. */
   lr: number;
+  /** β₁: decay of the first-moment average. */
   beta1: number;
+  /** β₂: decay of the second-moment average. */
   beta2: number;
+  /** ε added to the denominator. */
   eps: number;
+  /** Weight decay. */
   weightDecay: number;
+  /** AdamW's decoupled weight decay instead of L2. */
   decoupled: boolean;
+  /** AMSGrad: divide by the running maximum of the second moment. */
   amsgrad: boolean;
+  /** The 1-based step count, for the bias corrections. */
   step: number;
 }
 

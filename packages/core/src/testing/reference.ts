@@ -6,16 +6,20 @@
 
 /** A row-major float64 array on the host. */
 export interface HostArray {
+  /** Length of each axis. */
   readonly shape: readonly number[];
+  /** The elements, row-major. */
   readonly data: Float64Array;
 }
 
+/** Number of elements of a shape (1 for a scalar). */
 export function numel(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
   return n;
 }
 
+/** A HostArray of `data` with `shape` (copied to float64). */
 export function host(data: ArrayLike<number>, shape: readonly number[]): HostArray {
   if (data.length !== numel(shape)) {
     throw new Error(
@@ -25,10 +29,12 @@ export function host(data: ArrayLike<number>, shape: readonly number[]): HostArr
   return { shape: [...shape], data: Float64Array.from(data) };
 }
 
+/** A HostArray of zeros. */
 export function zerosHost(shape: readonly number[]): HostArray {
   return { shape: [...shape], data: new Float64Array(numel(shape)) };
 }
 
+/** Row-major strides of a shape, in elements. */
 export function rowMajorStrides(shape: readonly number[]): number[] {
   const s = new Array<number>(shape.length);
   let acc = 1;
@@ -49,6 +55,7 @@ export function unravel(i: number, shape: readonly number[]): number[] {
   return idx;
 }
 
+/** Flat row-major index of the multi-index `idx`. */
 export function ravel(idx: readonly number[], shape: readonly number[]): number {
   let f = 0;
   for (let d = 0; d < shape.length; d++) f = f * shape[d] + idx[d];
@@ -85,16 +92,19 @@ export function atBroadcast(x: HostArray, idx: readonly number[]): number {
   return x.data[f];
 }
 
+/** `x` broadcast to `shape` (NumPy rules), as a new array. */
 export function broadcastRef(x: HostArray, shape: readonly number[]): HostArray {
   const out = zerosHost(shape);
   for (let i = 0; i < out.data.length; i++) out.data[i] = atBroadcast(x, unravel(i, shape));
   return out;
 }
 
+/** `f` applied to each element. */
 export function map1(x: HostArray, f: (v: number) => number): HostArray {
   return { shape: [...x.shape], data: x.data.map(f) };
 }
 
+/** `f` applied elementwise over the broadcast of `xs`. */
 export function mapN(xs: readonly HostArray[], f: (...v: number[]) => number): HostArray {
   const shape = broadcastShapeRef(...xs.map((x) => x.shape));
   const out = zerosHost(shape);
@@ -135,12 +145,14 @@ export function sliceRef(
   return out;
 }
 
+/** The same elements with a new shape (copied). */
 export function reshapeRef(x: HostArray, shape: readonly number[]): HostArray {
   return { shape: [...shape], data: Float64Array.from(x.data) };
 }
 
 // ---- reductions --------------------------------------------------------------
 
+/** Reduces a list of numbers to one. */
 export type Reducer = (values: number[]) => number;
 
 /**
@@ -170,22 +182,32 @@ export function reduceRef(
   );
 }
 
+/** The float64 reference of every reduction, over a plain list of values. */
 export const REDUCERS = {
+  /** Σ v. */
   sum: (v: number[]) => v.reduce((a, b) => a + b, 0),
+  /** Π v. */
   prod: (v: number[]) => v.reduce((a, b) => a * b, 1),
+  /** Σ v / n. */
   mean: (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length,
+  /** The largest value; NaN if any is NaN. */
   max: (v: number[]) =>
     v.reduce((a, b) => (b > a || Number.isNaN(b) ? b : a), Number.NEGATIVE_INFINITY),
+  /** The smallest value; NaN if any is NaN. */
   min: (v: number[]) =>
     v.reduce((a, b) => (b < a || Number.isNaN(b) ? b : a), Number.POSITIVE_INFINITY),
   /** Index of the first maximum. */
   argmax: (v: number[]) => v.reduce((best, b, i) => (b > v[best] ? i : best), 0),
+  /** Index of the first minimum. */
   argmin: (v: number[]) => v.reduce((best, b, i) => (b < v[best] ? i : best), 0),
+  /** Σ(v − mean)² / (n − correction). */
   variance: (correction: number) => (v: number[]) => {
     const m = v.reduce((a, b) => a + b, 0) / v.length;
     return v.reduce((a, b) => a + (b - m) * (b - m), 0) / Math.max(v.length - correction, 0);
   },
+  /** Square root of the variance. */
   std: (correction: number) => (v: number[]) => Math.sqrt(REDUCERS.variance(correction)(v)),
+  /** log Σ exp(v), computed stably. */
   logSumExp: (v: number[]) => {
     const m = Math.max(...v);
     if (!Number.isFinite(m)) return m;

@@ -20,6 +20,7 @@ import { registerSoftmax } from './cases-softmax.js';
 import { registerUnary } from './cases-unary.js';
 import { registerViews } from './cases-views.js';
 
+/** Options of `runConformance`. */
 export interface ConformanceOptions {
   /** Run only these groups (keys of CONFORMANCE_GROUPS), e.g. `['unary', 'matmul']`. */
   only?: readonly string[];

@@ -23,6 +23,7 @@ function optimizerOf(schedulers: unknown): Optimizer {
 /** Every step() steps all the schedulers, in order. */
 export class ChainedScheduler extends LRScheduler {
   protected readonly kind = 'ChainedScheduler';
+  /** The schedulers stepped together, in order, each on the lr the previous one left. */
   readonly schedulers: LRScheduler[];
 
   constructor(schedulers: LRScheduler[]) {

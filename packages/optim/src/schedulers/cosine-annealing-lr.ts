@@ -9,14 +9,18 @@ import { LRScheduler } from './scheduler.js';
 
 /** CosineAnnealingLR options (PyTorch's T_max and eta_min). */
 export interface CosineAnnealingLROptions {
+  /** Steps from the base lr down to etaMin (half a cosine period). */
   tMax: number;
+  /** The lowest lr (default 0). */
   etaMin?: number;
 }
 
 /** lr = etaMin + (baseLr − etaMin)·(1 + cos(π·t/tMax))/2. */
 export class CosineAnnealingLR extends LRScheduler {
   protected readonly kind = 'CosineAnnealingLR';
+  /** Steps from the base lr down to etaMin. */
   tMax: number;
+  /** The lowest lr. */
   etaMin: number;
 
   constructor(optimizer: Optimizer, opts: CosineAnnealingLROptions) {

@@ -5,12 +5,14 @@ import { LRScheduler } from './scheduler.js';
 
 /** ExponentialLR options. */
 export interface ExponentialLROptions {
+  /** Factor applied to the lr at every step. */
   gamma: number;
 }
 
 /** lr = baseLr · gamma^t. */
 export class ExponentialLR extends LRScheduler {
   protected readonly kind = 'ExponentialLR';
+  /** Factor applied to the lr at every step. */
   gamma: number;
 
   constructor(optimizer: Optimizer, opts: ExponentialLROptions) {

@@ -6,16 +6,22 @@ import { LRScheduler } from './scheduler.js';
 
 /** LinearLR options. */
 export interface LinearLROptions {
+  /** Multiplier of the base lr at the start. */
   startFactor?: number;
+  /** Multiplier of the base lr after totalIters steps. */
   endFactor?: number;
+  /** Steps over which the multiplier moves linearly. */
   totalIters?: number;
 }
 
 /** lr = baseLr · (start + (end − start)·min(t, totalIters)/totalIters); defaults 1/3, 1, 5. */
 export class LinearLR extends LRScheduler {
   protected readonly kind = 'LinearLR';
+  /** Multiplier of the base lr at the start. */
   startFactor: number;
+  /** Multiplier of the base lr after totalIters steps. */
   endFactor: number;
+  /** Steps over which the multiplier moves linearly. */
   totalIters: number;
 
   constructor(optimizer: Optimizer, opts: LinearLROptions = {}) {

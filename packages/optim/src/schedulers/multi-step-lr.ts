@@ -6,7 +6,9 @@ import { LRScheduler } from './scheduler.js';
 
 /** MultiStepLR options. */
 export interface MultiStepLROptions {
+  /** Step counts at which the lr is multiplied by gamma. */
   milestones: readonly number[];
+  /** Factor applied at each milestone (default 0.1). */
   gamma?: number;
 }
 
@@ -14,7 +16,9 @@ export interface MultiStepLROptions {
 export class MultiStepLR extends LRScheduler {
   protected readonly kind = 'MultiStepLR';
   /** Sorted, repeats kept (PyTorch counts them). */
+  /** Step counts at which the lr is multiplied by gamma. */
   milestones: number[];
+  /** Factor applied at each milestone. */
   gamma: number;
 
   constructor(optimizer: Optimizer, opts: MultiStepLROptions) {

@@ -23,7 +23,9 @@ export interface OneCycleLROptions {
   maxLr: number | readonly number[];
   /** Steps in the cycle; or give epochs and stepsPerEpoch. */
   totalSteps?: number;
+  /** Epochs; with stepsPerEpoch gives totalSteps = epochs·stepsPerEpoch. */
   epochs?: number;
+  /** Steps per epoch; see epochs. */
   stepsPerEpoch?: number;
   /** Fraction of the cycle spent raising the lr (default 0.3). */
   pctStart?: number;
@@ -31,7 +33,9 @@ export interface OneCycleLROptions {
   annealStrategy?: 'cos' | 'linear';
   /** Cycle momentum (SGD/RMSprop momentum, Adam β₁) inversely to the lr; default false. */
   cycleMomentum?: boolean;
+  /** Momentum at the lr's peak (the lowest), one or one per group. */
   baseMomentum?: number | readonly number[];
+  /** Momentum at the lr's ends (the highest), one or one per group. */
   maxMomentum?: number | readonly number[];
   /** Initial lr = maxLr / divFactor (default 25). */
   divFactor?: number;
@@ -67,14 +71,23 @@ interface Phase {
 /** The 1cycle policy; step it after every batch, at most totalSteps times. */
 export class OneCycleLR extends LRScheduler {
   protected readonly kind = 'OneCycleLR';
+  /** Steps in the whole cycle. */
   totalSteps: number;
+  /** Fraction of the cycle spent raising the lr. */
   pctStart: number;
+  /** How the lr moves between phases: 'cos' or 'linear'. */
   annealStrategy: 'cos' | 'linear';
+  /** Whether it runs three phases instead of two. */
   threePhase: boolean;
+  /** Each group's peak lr. */
   maxLrs: number[];
+  /** Each group's final lr (initial lr / finalDivFactor). */
   minLrs: number[];
+  /** Whether momentum cycles inversely to the lr. */
   cycleMomentum: boolean;
+  /** Each group's momentum at the ends of the cycle. */
   maxMomentums: number[];
+  /** Each group's momentum at the lr's peak. */
   baseMomentums: number[];
   /** Whether momentum is Adam's β₁ (the optimizer has betas). */
   useBeta1: boolean;

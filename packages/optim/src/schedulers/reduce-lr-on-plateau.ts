@@ -48,17 +48,27 @@ const KEYS = [
 /** Reads a metric at every step: `scheduler.step(valLoss)`. */
 export class ReduceLROnPlateau extends LRScheduler {
   protected readonly kind = 'ReduceLROnPlateau';
+  /** 'min': lower the lr when the metric stops falling; 'max': when it stops rising. */
   mode: 'min' | 'max';
+  /** Multiplies the lr on a plateau (new lr = lr · factor). */
   factor: number;
+  /** Epochs without improvement tolerated before lowering the lr. */
   patience: number;
+  /** The least change that counts as an improvement. */
   threshold: number;
+  /** 'rel': the threshold is relative to the best value; 'abs': absolute. */
   thresholdMode: 'rel' | 'abs';
+  /** Epochs to wait after a reduction before counting bad epochs again. */
   cooldown: number;
+  /** Each group's lower bound on the lr. */
   minLrs: number[];
+  /** Reductions smaller than this are skipped. */
   eps: number;
   /** Best metric so far; null before the first step. */
   best: number | null = null;
+  /** Epochs since the last improvement. */
   numBadEpochs = 0;
+  /** Epochs of cooldown left. */
   cooldownCounter = 0;
 
   constructor(optimizer: Optimizer, opts: ReduceLROnPlateauOptions = {}) {

@@ -11,6 +11,7 @@ import { checkInt, checkNumber, checkNumbers } from '../validate.js';
 
 /** A scheduler's state: its class name, progress and hyperparameters (JSON-able). */
 export interface SchedulerStateDict {
+  /** The scheduler's class name, checked when loading. */
   type: string;
   [key: string]: unknown;
 }
@@ -35,6 +36,7 @@ export abstract class LRScheduler {
   lastEpoch = -1;
   /** Each group's initial lr. */
   baseLrs: number[] = [];
+  /** Each group's lr after the last step. */
   protected lastLr: number[];
   /** The class's name in state dicts (not `constructor.name`, which minifiers rename). */
   protected abstract readonly kind: string;

@@ -13,7 +13,9 @@ import { LRScheduler, type SchedulerStateDict } from './scheduler.js';
 /** Runs schedulers[i] from milestones[i − 1] on (restarting it there from its step 0). */
 export class SequentialLR extends LRScheduler {
   protected readonly kind = 'SequentialLR';
+  /** The schedulers, each in charge from its milestone on. */
   readonly schedulers: LRScheduler[];
+  /** Step counts at which the next scheduler takes over (one fewer than the schedulers). */
   milestones: number[];
 
   constructor(optimizer: Optimizer, schedulers: LRScheduler[], milestones: readonly number[]) {

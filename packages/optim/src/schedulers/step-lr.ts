@@ -5,14 +5,18 @@ import { LRScheduler } from './scheduler.js';
 
 /** StepLR options. */
 export interface StepLROptions {
+  /** Steps between reductions. */
   stepSize: number;
+  /** Factor applied every stepSize steps (default 0.1). */
   gamma?: number;
 }
 
 /** lr = baseLr · gamma^⌊t / stepSize⌋. */
 export class StepLR extends LRScheduler {
   protected readonly kind = 'StepLR';
+  /** Steps between reductions. */
   stepSize: number;
+  /** Factor applied every stepSize steps. */
   gamma: number;
 
   constructor(optimizer: Optimizer, opts: StepLROptions) {

@@ -23,7 +23,11 @@ const CSV_MAX_BYTES_LIMIT = 2 ** 29 - 24;
 /** The maxBytes option (default CSV_DEFAULT_MAX_BYTES), refused outside [1, V8's longest string]. */
 function checkMaxBytes(op: string, maxBytes = CSV_DEFAULT_MAX_BYTES): number {
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 1 || maxBytes > CSV_MAX_BYTES_LIMIT) {
-    throw new NerveError(op, `maxBytes an integer in [1, ${CSV_MAX_BYTES_LIMIT}]`, String(maxBytes));
+    throw new NerveError(
+      op,
+      `maxBytes an integer in [1, ${CSV_MAX_BYTES_LIMIT}]`,
+      String(maxBytes),
+    );
   }
   return maxBytes;
 }

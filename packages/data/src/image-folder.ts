@@ -25,7 +25,9 @@ export interface ImageFolderOptions {
 
 /** Decoded images: x float32 [N, C, size, size] in [0, 1], y int32 class indices. */
 export interface ImageFolder {
+  /** The images, float32 in [0, 1], [N, C, size, size] row-major. */
   x: Float32Array;
+  /** Each image's class index into `classes`. */
   y: Int32Array;
   /** [N, C, size, size]. */
   shape: [number, number, number, number];
@@ -40,7 +42,9 @@ export const IMAGE_EXTENSIONS: readonly string[] = ['.png', '.jpg', '.jpeg'];
 
 /** RGBA pixels of one decoded image. */
 export interface Rgba {
+  /** Pixels per row. */
   width: number;
+  /** Rows. */
   height: number;
   /** width × height × 4 bytes. */
   data: Uint8Array;
@@ -204,7 +208,14 @@ export function loadImageFolder(dir: string, opts: ImageFolderOptions = {}): Ima
 export function loadImages(
   dir: string,
   opts: ImageFolderOptions = {},
-): { x: Float32Array; shape: [number, number, number, number]; files: string[] } {
+): {
+  /** The images, float32 in [0, 1], row-major. */
+  x: Float32Array;
+  /** [N, C, size, size]. */
+  shape: [number, number, number, number];
+  /** Each image's path, sorted by name, in the order of x. */
+  files: string[];
+} {
   const op = 'loadImages';
   const { size = 32, channels = 3, maxFileBytes = 32 * 2 ** 20 } = opts;
   const files = listDir(op, dir)

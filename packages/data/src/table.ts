@@ -56,13 +56,17 @@ export interface RawTable {
 /** How one feature column becomes numbers. */
 export type ColumnEncoding =
   | {
+      /** The column's name in the header. */
       name: string;
+      /** A number per cell: one input. */
       kind: 'numeric';
       /** The value of a missing cell (the training rows' mean), or null to refuse them. */
       fill: number | null;
     }
   | {
+      /** The column's name in the header. */
       name: string;
+      /** Categories: one-hot, an input per category. */
       kind: 'categorical';
       /** One input per category, in this order (one-hot). */
       categories: string[];
@@ -74,6 +78,7 @@ export type ColumnEncoding =
 export interface TableEncoding {
   /** The label column's name. */
   label: string;
+  /** Class names (cross-entropy) or numbers (mean squared error). */
   task: 'classification' | 'regression';
   /** The class names in index order (classification), else null. */
   classes: string[] | null;
@@ -99,9 +104,13 @@ export interface TableEncodingOptions {
 
 /** Encoded rows: features row-major, float32; labels int32 (classes) or float32 (regression). */
 export interface EncodedTable {
+  /** The inputs, row-major [rows, features]. */
   x: Float32Array;
+  /** Class indices (classification) or targets (regression), one per row; empty without labels. */
   y: Int32Array | Float32Array;
+  /** Rows encoded. */
   rows: number;
+  /** Inputs per row (the encoding's features). */
   features: number;
 }
 

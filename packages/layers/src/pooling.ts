@@ -120,6 +120,7 @@ export class GlobalAvgPool2d extends Module {
  * MobileNet then flatten).
  */
 export class AdaptiveAvgPool2d extends Module {
+  /** [outH, outW] of the output plane. */
   readonly outputSize: [number, number];
 
   constructor(outputSize: Pair) {

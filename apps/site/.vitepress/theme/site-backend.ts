@@ -56,7 +56,18 @@ interface WebGpuAttempt {
   fallback: boolean;
 }
 
-async function tryWebGpu(): Promise<WebGpuAttempt> {
+/** The adapter's own word on being a software fallback (adapter.info in current browsers). */
+function isFallback(adapter: GPUAdapter): boolean {
+  const a = adapter as GPUAdapter & { isFallbackAdapter?: boolean };
+  return Boolean(a.info?.isFallbackAdapter ?? a.isFallbackAdapter);
+}
+
+/**
+ * Finds an adapter and starts the WebGPU backend on it. With `stopAtFallback`
+ * a software fallback adapter is reported without starting the backend
+ * (auto does not use it, so it need not pay for the device).
+ */
+async function tryWebGpu(stopAtFallback: boolean): Promise<WebGpuAttempt> {
   const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
   if (!gpu) {
     return {
@@ -83,6 +94,16 @@ async function tryWebGpu(): Promise<WebGpuAttempt> {
       reason: 'the browser has WebGPU but found no adapter (no usable GPU)',
       adapter: '',
       fallback: false,
+    };
+  }
+  if (stopAtFallback && isFallback(adapter)) {
+    const info = adapter.info;
+    const words = [info?.vendor, info?.architecture, info?.device].filter((w) => w).join(' ');
+    return {
+      ok: true,
+      reason: '',
+      adapter: `${words || 'unnamed'} (software fallback adapter)`,
+      fallback: true,
     };
   }
   try {
@@ -144,7 +165,7 @@ export async function useSiteBackend(choice: BackendChoice): Promise<SiteBackend
     );
   }
   if (choice === 'cpu') return useCpu('');
-  const gpu = await tryWebGpu();
+  const gpu = await tryWebGpu(choice === 'auto');
   if (choice === 'webgpu') {
     if (!gpu.ok) throw new Error(`WebGPU is unavailable: ${gpu.reason}.`);
     return activateWebGpu(gpu, '');

@@ -183,6 +183,23 @@ describe.runIf(browserTests)('the site on each backend (headless chromium)', () 
     expect(problems).toEqual([]);
   }, 120_000);
 
+  it('where the browser finds no adapter, the WebGPU option is off and says why', async () => {
+    if (!site) throw new Error('no browser');
+    const { page, problems } = await site.page();
+    // A browser without a GPU adapter, on the page's thread (where the picker asks).
+    await page.addInitScript(() => {
+      const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+      if (gpu) gpu.requestAdapter = async () => null;
+    });
+    await page.goto(site.server.url, { waitUntil: 'networkidle' });
+    await page.waitForSelector('[data-test=backend-webgpu-reason]');
+    expect(await page.isDisabled('[data-test=backend-webgpu]')).toBe(true);
+    expect(await page.textContent('[data-test=backend-webgpu-reason]')).toMatch(/found no adapter/);
+    await shotPicker(page, 'backend-picker-no-adapter');
+    await page.close();
+    expect(problems).toEqual([]);
+  }, 60_000);
+
   it('a lab page (init-depth) runs to the end on the CPU and on WebGPU with the same numbers', async () => {
     if (!site) throw new Error('no browser');
     const { page, problems } = await site.page();

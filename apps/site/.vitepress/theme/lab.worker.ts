@@ -40,22 +40,42 @@ const browserLabData: LabData = {
 
 const post = (m: LabMessage): void => postMessage(m);
 
+function run(req: LabRequest, backend: string): Promise<LabResult> {
+  return runExperiment(getExperiment(req.id), {
+    backend,
+    quick: req.quick,
+    params: req.params,
+    ...(req.seed === undefined ? {} : { seed: req.seed }),
+    data: browserLabData,
+    onProgress: (p) => post({ type: 'progress', fraction: p.fraction, message: p.message }),
+  });
+}
+
+/**
+ * Runs on the chosen backend. Most experiments split and standardize the
+ * digits on the training backend, which needs synchronous reads that WebGPU
+ * does not have: where auto picked WebGPU and the experiment fails there,
+ * it runs again on the CPU and the note says why (an explicit WebGPU choice
+ * reports the error instead).
+ */
+async function start(req: LabRequest): Promise<LabResult> {
+  const choice = req.backend ?? 'cpu';
+  const used = await useSiteBackend(choice);
+  post({ type: 'backend', backend: used });
+  try {
+    return await run(req, used.name);
+  } catch (e) {
+    if (choice !== 'auto' || used.name === 'cpu') throw e;
+    const cpu = await useSiteBackend('cpu');
+    const why = `WebGPU could not run this experiment (${String((e as Error)?.message ?? e)}), so auto ran it on the CPU.`;
+    post({ type: 'backend', backend: { ...cpu, note: cpu.note ? `${why} ${cpu.note}` : why } });
+    return run(req, 'cpu');
+  }
+}
+
 addEventListener('message', (ev: MessageEvent<LabRequest>) => {
-  const { id, quick, params, seed, backend } = ev.data;
-  useSiteBackend(backend ?? 'cpu')
-    .then((used) => {
-      post({ type: 'backend', backend: used });
-      return runExperiment(getExperiment(id), {
-        backend: used.name,
-        quick,
-        params,
-        ...(seed === undefined ? {} : { seed }),
-        data: browserLabData,
-        onProgress: (p) => post({ type: 'progress', fraction: p.fraction, message: p.message }),
-      });
-    })
-    .then(
-      (result) => post({ type: 'result', result }),
-      (e: unknown) => post({ type: 'error', text: String((e as Error)?.message ?? e) }),
-    );
+  start(ev.data).then(
+    (result) => post({ type: 'result', result }),
+    (e: unknown) => post({ type: 'error', text: String((e as Error)?.message ?? e) }),
+  );
 });

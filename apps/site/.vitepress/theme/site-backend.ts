@@ -33,7 +33,7 @@ export interface SiteBackend {
   threads: number;
   /** Plain words for the page: why this backend and thread count, or ''. */
   note: string;
-  /** WebGPU's adapter, e.g. "google swiftshader (fallback adapter)"; '' on the CPU. */
+  /** WebGPU's adapter, e.g. "google swiftshader (software fallback adapter)"; '' on the CPU. */
   adapter: string;
 }
 
@@ -102,7 +102,7 @@ async function tryWebGpu(stopAtFallback: boolean): Promise<WebGpuAttempt> {
     return {
       ok: true,
       reason: '',
-      adapter: `${words || 'unnamed'} (software fallback adapter)`,
+      adapter: `${words || 'an unnamed adapter'} (software fallback adapter)`,
       fallback: true,
     };
   }
@@ -173,7 +173,7 @@ export async function useSiteBackend(choice: BackendChoice): Promise<SiteBackend
   if (gpu.ok && !gpu.fallback) return activateWebGpu(gpu, '');
   if (gpu.ok) {
     return useCpu(
-      `Auto chose the CPU: the only WebGPU adapter is a software fallback (${gpu.adapter}), slower than the CPU backend; pick WebGPU to use it anyway.`,
+      `Auto chose the CPU: the only WebGPU adapter here, ${gpu.adapter.replace(' (software fallback adapter)', '')}, is a software fallback, slower than the CPU backend; pick WebGPU to use it anyway.`,
     );
   }
   return useCpu(`Auto chose the CPU: ${gpu.reason}.`);

@@ -30,6 +30,7 @@ interface DemoState {
   firstAbove97: number | null;
   epochs: number;
   backend: Used | null;
+  liveTensors: number | null;
 }
 interface LabState {
   running: boolean;
@@ -59,8 +60,9 @@ async function trainHome(
   url: string,
   choice: 'auto' | 'cpu' | 'webgpu',
   epochs: number,
+  reload = true,
 ): Promise<DemoState> {
-  await page.goto(url, { waitUntil: 'networkidle' });
+  if (reload) await page.goto(url, { waitUntil: 'networkidle' });
   await pickBackend(page, choice);
   await page.getByLabel('epochs').fill(String(epochs));
   await page.click('[data-test=train]');
@@ -112,6 +114,8 @@ async function shotPicker(page: Page, name: string): Promise<void> {
 describe.runIf(browserTests)('the site on each backend (headless chromium)', () => {
   let site: SiteSession | undefined;
   let cpu: DemoState | undefined;
+  /** The home page of the first two tests: one worker, switched from CPU to WebGPU and back. */
+  let home: { page: Page; problems: string[] } | undefined;
 
   beforeAll(async () => {
     site = await openSite();
@@ -122,7 +126,8 @@ describe.runIf(browserTests)('the site on each backend (headless chromium)', () 
 
   it('cross-origin isolated: the home demo trains on the CPU backend with min(4, cores) threads', async () => {
     if (!site) throw new Error('no browser');
-    const { page, problems } = await site.page();
+    home = await site.page();
+    const { page, problems } = home;
     cpu = await trainHome(page, site.server.url, 'cpu', EPOCHS);
     await shotPicker(page, 'backend-picker-cpu-threads');
     const cores = await page.evaluate(() => navigator.hardwareConcurrency);
@@ -140,14 +145,14 @@ describe.runIf(browserTests)('the site on each backend (headless chromium)', () 
     // 40-epoch run passes 97% within its first epochs (site.test.ts), so 90%
     // is far inside what 3 epochs give, and far above chance (10%).
     expect(cpu.testAccuracy).toBeGreaterThan(0.9);
-    await page.close();
     expect(problems).toEqual([]);
   }, 120_000);
 
-  it('WebGPU (SwiftShader): the home demo trains on it and agrees with the CPU', async () => {
-    if (!site || !cpu) throw new Error('no CPU run to compare with');
-    const { page, problems } = await site.page();
-    const gpu = await trainHome(page, site.server.url, 'webgpu', EPOCHS);
+  it('WebGPU (SwiftShader): the home demo switches to it, agrees with the CPU, and back with no leak', async () => {
+    if (!site || !cpu || !home) throw new Error('no CPU run to compare with');
+    const { page, problems } = home;
+    // The same page and worker as the CPU run: the switch happens inside it.
+    const gpu = await trainHome(page, site.server.url, 'webgpu', EPOCHS, false);
     await shotPicker(page, 'backend-picker-webgpu');
     expect(gpu.status).not.toMatch(/^error/);
     expect(gpu.backend?.name).toBe('webgpu');
@@ -163,6 +168,15 @@ describe.runIf(browserTests)('the site on each backend (headless chromium)', () 
     console.log(
       `home demo, ${EPOCHS} epochs: cpu ${cpu.backend?.threads} threads ${fmt(cpu)}; webgpu ${fmt(gpu)}`,
     );
+    // Back to the CPU in the same worker: threads again, and after each run
+    // only the model's tensors are alive (the previous model, the data on
+    // either backend and the optimizer state were freed): the count is flat.
+    const again = await trainHome(page, site.server.url, 'cpu', 1, false);
+    expect(again.backend?.name).toBe('cpu');
+    expect(again.backend?.threads).toBe(cpu.backend?.threads);
+    expect(cpu.liveTensors).toBeGreaterThan(0);
+    expect(gpu.liveTensors).toBe(cpu.liveTensors);
+    expect(again.liveTensors).toBe(cpu.liveTensors);
     await page.close();
     expect(problems).toEqual([]);
   }, 240_000);

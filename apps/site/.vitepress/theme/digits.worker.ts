@@ -15,6 +15,7 @@ import '@nerve/backend-cpu';
 import {
   type Tensor,
   getBackendName,
+  memory,
   noGrad,
   setBackend,
   tensor,
@@ -42,7 +43,14 @@ export type DigitsMessage =
       testLoss: number;
       testAccuracy: number;
     }
-  | { type: 'done'; seconds: number; testAccuracy: number; firstAbove97: number | null }
+  | {
+      type: 'done';
+      seconds: number;
+      testAccuracy: number;
+      firstAbove97: number | null;
+      /** Live tensors after the run, data and optimizer state freed (the model's remain). */
+      liveTensors: number;
+    }
   | { type: 'prediction'; probs: number[] }
   | { type: 'error'; text: string };
 
@@ -115,6 +123,7 @@ async function train(req: Extract<DigitsRequest, { type: 'train' }>): Promise<vo
   let epoch = 0;
   let firstAbove97: number | null = null;
   let lastPost = 0;
+  let cleaned = false;
   try {
     await fit(model, {
       train: new DataLoader(train, { batchSize: 32, shuffle: true, seed }),
@@ -156,13 +165,21 @@ async function train(req: Extract<DigitsRequest, { type: 'train' }>): Promise<vo
       ],
     });
     const last = await evalAccuracy(test);
+    const seconds = (performance.now() - t0) / 1000;
+    cleanUp();
     post({
       type: 'done',
-      seconds: (performance.now() - t0) / 1000,
+      seconds,
       testAccuracy: last,
       firstAbove97,
+      liveTensors: memory().numTensors,
     });
   } finally {
+    cleanUp();
+  }
+  function cleanUp(): void {
+    if (cleaned) return;
+    cleaned = true;
     opt.disposeState();
     train.dispose();
     test.dispose();

@@ -184,7 +184,9 @@ describe.runIf(browserTests)('the site on each backend (headless chromium)', () 
   it('the choice persists across pages; auto passes over the software adapter and says why', async () => {
     if (!site) throw new Error('no browser');
     const { page, problems } = await site.page();
-    // The previous test left 'webgpu' in localStorage (same browser profile).
+    // Picked on the home page, found on a lab page (localStorage of the same profile).
+    await page.goto(site.server.url, { waitUntil: 'networkidle' });
+    await pickBackend(page, 'webgpu');
     await page.goto(`${site.server.url}lab/init-depth.html`, { waitUntil: 'networkidle' });
     await page.waitForSelector('[data-test=backend-picker]');
     expect(await page.isChecked('[data-test=backend-webgpu]')).toBe(true);

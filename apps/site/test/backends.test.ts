@@ -31,6 +31,7 @@ interface DemoState {
   epochs: number;
   backend: Used | null;
   liveTensors: number | null;
+  probs: number[] | null;
 }
 interface LabState {
   running: boolean;
@@ -81,6 +82,26 @@ async function trainHome(
   );
 }
 
+/** Clears the pad, draws the page's stored 7 and returns the predicted probabilities. */
+async function predictSeven(page: Page): Promise<number[]> {
+  await page.click('button:has-text("clear")');
+  await page.click('button:has-text("draw a 7")');
+  await page.waitForFunction(
+    () =>
+      (globalThis as unknown as { __digitsDemo: { state(): DemoState } }).__digitsDemo.state()
+        .probs !== null,
+    null,
+    { timeout: 60_000, polling: 100 },
+  );
+  const probs = await page.evaluate(
+    () =>
+      (globalThis as unknown as { __digitsDemo: { state(): DemoState } }).__digitsDemo.state()
+        .probs,
+  );
+  if (probs === null) throw new Error('no prediction');
+  return probs;
+}
+
 async function runLab(page: Page, url: string, choice: 'cpu' | 'webgpu'): Promise<LabState> {
   await page.goto(`${url}lab/init-depth.html`, { waitUntil: 'networkidle' });
   await pickBackend(page, choice);
@@ -114,6 +135,7 @@ async function shotPicker(page: Page, name: string): Promise<void> {
 describe.runIf(browserTests)('the site on each backend (headless chromium)', () => {
   let site: SiteSession | undefined;
   let cpu: DemoState | undefined;
+  let cpuProbs: number[] | undefined;
   /** The home page of the first two tests: one worker, switched from CPU to WebGPU and back. */
   let home: { page: Page; problems: string[] } | undefined;
 
@@ -145,6 +167,7 @@ describe.runIf(browserTests)('the site on each backend (headless chromium)', () 
     // 40-epoch run passes 97% within its first epochs (site.test.ts), so 90%
     // is far inside what 3 epochs give, and far above chance (10%).
     expect(cpu.testAccuracy).toBeGreaterThan(0.9);
+    cpuProbs = await predictSeven(page);
     expect(problems).toEqual([]);
   }, 120_000);
 
@@ -165,6 +188,16 @@ describe.runIf(browserTests)('the site on each backend (headless chromium)', () 
     // little, and a prediction can flip only for a test digit on a decision
     // boundary: allow 1 percentage point (4 of the 360 test digits).
     expect(Math.abs((gpu.testAccuracy ?? 0) - (cpu.testAccuracy ?? 1))).toBeLessThanOrEqual(0.01);
+    // The drawn 7 through the WebGPU model (the input standardized on the
+    // CPU, then moved): a distribution, the same answer as the CPU model,
+    // and probabilities that differ by rounding-level drift only (0.02).
+    const gpuProbs = await predictSeven(page);
+    expect(gpuProbs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    const top = (p: number[]) => p.indexOf(Math.max(...p));
+    expect(top(gpuProbs)).toBe(top(cpuProbs ?? []));
+    for (let d = 0; d < 10; d++) {
+      expect(Math.abs(gpuProbs[d] - (cpuProbs?.[d] ?? Number.NaN))).toBeLessThanOrEqual(0.02);
+    }
     console.log(
       `home demo, ${EPOCHS} epochs: cpu ${cpu.backend?.threads} threads ${fmt(cpu)}; webgpu ${fmt(gpu)}`,
     );
@@ -281,9 +314,13 @@ describe.runIf(browserTests && process.env.NERVE_SITE_BENCH === '1')(
   () => {
     it('prints 1 thread, threads and WebGPU times', async () => {
       const rows: string[] = [];
+      // Alternating isolated (threads) and not (one thread), so that a load
+      // change on this shared machine shows as a spread, not as a difference.
       for (const [isolation, choice] of [
+        [true, 'cpu'],
         [false, 'cpu'],
         [true, 'cpu'],
+        [false, 'cpu'],
         [true, 'webgpu'],
       ] as const) {
         const site = await openSite({ isolation });

@@ -102,6 +102,8 @@ async function train(req: Extract<DigitsRequest, { type: 'train' }>): Promise<vo
       test = await moveTo(cpuTest, used.name);
     }
   } catch (e) {
+    if (train !== cpuTrain) train.dispose();
+    if (test !== cpuTest) test.dispose();
     rawTrain.dispose();
     rawTest.dispose();
     cpuTrain.dispose();
@@ -225,7 +227,7 @@ async function predict(pixels: number[]): Promise<number[]> {
     setBackend(active);
   }
   const x = await moveIfNeeded(onCpu, m);
-  const out = noGrad(() => m.forward(x));
+  const out = noGrad(() => tidy(() => m.forward(x)));
   x.dispose();
   const logits = Array.from(await out.data().finally(() => out.dispose()));
   const top = Math.max(...logits);

@@ -120,9 +120,9 @@ async function runLab(page: Page, url: string, choice: 'cpu' | 'webgpu'): Promis
     null,
     { timeout: 240_000, polling: 200 },
   );
-  // The drawn result can ask for more (a font for its Greek letters): let it
+  // The drawn result can ask for a font (for its Greek letters): let it
   // arrive before the caller navigates, or the request is aborted.
-  await page.waitForLoadState('networkidle');
+  await page.evaluate(() => document.fonts.ready.then(() => undefined));
   return page.evaluate(() =>
     (globalThis as unknown as { __labRunner: { state(): LabState } }).__labRunner.state(),
   );

@@ -122,7 +122,11 @@ async function runLab(page: Page, url: string, choice: 'cpu' | 'webgpu'): Promis
   );
   // The drawn result can ask for a font (for its Greek letters): let it
   // arrive before the caller navigates, or the request is aborted.
-  await page.evaluate(() => document.fonts.ready.then(() => undefined));
+  await page.evaluate(() =>
+    new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))).then(
+      () => document.fonts.ready.then(() => undefined),
+    ),
+  );
   return page.evaluate(() =>
     (globalThis as unknown as { __labRunner: { state(): LabState } }).__labRunner.state(),
   );

@@ -217,8 +217,9 @@ describe.runIf(browserTests)('the site on each backend (headless chromium)', () 
     expect(cpu.liveTensors).toBeGreaterThan(0);
     expect(gpu.liveTensors).toBe(cpu.liveTensors);
     expect(again.liveTensors).toBe(cpu.liveTensors);
-    await page.close();
+    // Checked before closing: closing aborts whatever the page still fetches (VitePress prefetches links).
     expect(problems).toEqual([]);
+    await page.close();
   }, 240_000);
 
   it('the choice persists across pages; auto passes over the software adapter and says why', async () => {
@@ -235,8 +236,8 @@ describe.runIf(browserTests)('the site on each backend (headless chromium)', () 
     expect(auto.backend?.name).toBe('cpu');
     expect(auto.backend?.note).toMatch(/software fallback/);
     expect(await page.textContent('[data-test=backend-note]')).toMatch(/Auto chose the CPU/);
-    await page.close();
     expect(problems).toEqual([]);
+    await page.close();
   }, 120_000);
 
   it('where the browser finds no adapter, the WebGPU option is off and says why', async () => {
@@ -252,8 +253,8 @@ describe.runIf(browserTests)('the site on each backend (headless chromium)', () 
     expect(await page.isDisabled('[data-test=backend-webgpu]')).toBe(true);
     expect(await page.textContent('[data-test=backend-webgpu-reason]')).toMatch(/found no adapter/);
     await shotPicker(page, 'backend-picker-no-adapter');
-    await page.close();
     expect(problems).toEqual([]);
+    await page.close();
   }, 60_000);
 
   it('a lab page (init-depth) runs to the end on the CPU and on WebGPU with the same numbers', async () => {
@@ -284,8 +285,8 @@ describe.runIf(browserTests)('the site on each backend (headless chromium)', () 
     console.log(
       `lab init-depth (quick, width 100, depth 4): cpu ${onCpu.result?.seconds.toFixed(1)} s, webgpu ${onGpu.result?.seconds.toFixed(1)} s`,
     );
-    await page.close();
     expect(problems).toEqual([]);
+    await page.close();
   }, 240_000);
 });
 
@@ -311,8 +312,8 @@ describe.runIf(browserTests)('the site served without cross-origin isolation', (
     expect(await page.textContent('[data-test=backend-note]')).toMatch(
       /not cross-origin isolated.*one thread/,
     );
-    await page.close();
     expect(problems).toEqual([]);
+    await page.close();
   }, 120_000);
 });
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { type Browser, haveChromium, launchChromium } from '../../../test/browser/chromium.js';
-import { type SiteServer, serveSite } from './serve.js';
+import { type ServeOptions, type SiteServer, serveSite } from './serve.js';
 
 const site = fileURLToPath(new URL('..', import.meta.url));
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
@@ -32,9 +32,9 @@ export interface SiteSession {
   close(): Promise<void>;
 }
 
-export async function openSite(): Promise<SiteSession> {
+export async function openSite(serve: ServeOptions = {}): Promise<SiteSession> {
   mkdirSync(shots, { recursive: true });
-  const server = await serveSite(dist);
+  const server = await serveSite(dist, serve);
   let browser: Browser;
   try {
     browser = await launchChromium();

@@ -3,6 +3,8 @@
  * WebGPU and SharedArrayBuffer need), with the cross-origin isolation
  * headers (COOP same-origin, COEP require-corp) any static host should send
  * for the site. GET only; paths are kept inside the served folder.
+ * `{ isolation: false }` leaves the headers out, as a host that does not send
+ * them would (for the test of the one-thread fallback).
  */
 import { readFile, stat } from 'node:fs/promises';
 import { type Server, createServer } from 'node:http';
@@ -31,7 +33,13 @@ export interface SiteServer {
   close(): Promise<void>;
 }
 
-export async function serveSite(dir: string): Promise<SiteServer> {
+export interface ServeOptions {
+  /** Send COOP/COEP (default true). */
+  isolation?: boolean;
+}
+
+export async function serveSite(dir: string, opts: ServeOptions = {}): Promise<SiteServer> {
+  const isolation = opts.isolation ?? true;
   const root = normalize(dir + sep);
   const server: Server = createServer((req, res) => {
     let path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -47,7 +55,7 @@ export async function serveSite(dir: string): Promise<SiteServer> {
           .writeHead(200, {
             'content-type': TYPES[extname(f)] ?? 'application/octet-stream',
             'cache-control': 'no-store',
-            ...ISOLATION_HEADERS,
+            ...(isolation ? ISOLATION_HEADERS : {}),
           })
           .end(body),
       );

@@ -1,20 +1,38 @@
 /**
  * The home demo's worker: loads the bundled UCI digits (fetched as the gzip
- * asset), trains the 64–64–10 ReLU MLP on the CPU backend and posts the
+ * asset), trains the 64–64–10 ReLU MLP on the backend the visitor chose
+ * (`useSiteBackend`: WebGPU, or the CPU with worker threads) and posts the
  * loss and accuracy as it goes, so the page's thread only draws. Then it
  * answers prediction requests for drawn digits.
+ *
+ * The data are split and standardized on the CPU (host-side work, as
+ * `nerve train` does) and then moved to the training backend; the model is
+ * built there from the same seeds, so a WebGPU run starts from the same
+ * weights as a CPU run. Reads are async (`await t.data()`), which every
+ * backend supports.
  */
 import '@nerve/backend-cpu';
-import { type Tensor, noGrad, setBackend, tensor, tidy } from '@nerve/core';
+import {
+  type Tensor,
+  getBackendName,
+  memory,
+  noGrad,
+  setBackend,
+  tensor,
+  tidy,
+  toBackend,
+} from '@nerve/core';
 import { DataLoader, Standardize, TensorDataset, trainValSplit } from '@nerve/data';
 import { Linear, ReLU, Sequential, crossEntropy } from '@nerve/layers';
 import { createOptimizer } from '@nerve/optim';
 import { fit } from '@nerve/train';
 import { fetchDigits } from './fetch-digits.js';
+import { type BackendChoice, type SiteBackend, useSiteBackend } from './site-backend.js';
 
 /** What the worker posts. */
 export type DigitsMessage =
   | { type: 'status'; text: string }
+  | { type: 'backend'; backend: SiteBackend }
   | { type: 'step'; step: number; epoch: number; loss: number }
   | {
       type: 'epoch';
@@ -25,13 +43,28 @@ export type DigitsMessage =
       testLoss: number;
       testAccuracy: number;
     }
-  | { type: 'done'; seconds: number; testAccuracy: number; firstAbove97: number | null }
+  | {
+      type: 'done';
+      seconds: number;
+      testAccuracy: number;
+      firstAbove97: number | null;
+      /** Live tensors after the run, data and optimizer state freed (the model's remain). */
+      liveTensors: number;
+    }
   | { type: 'prediction'; probs: number[] }
   | { type: 'error'; text: string };
 
 /** What the page sends. */
 export type DigitsRequest =
-  | { type: 'train'; epochs: number; lr: number; hidden: number; seed: number }
+  | {
+      type: 'train';
+      epochs: number;
+      lr: number;
+      hidden: number;
+      seed: number;
+      /** The visitor's choice (default 'cpu'). */
+      backend?: BackendChoice;
+    }
   | { type: 'predict'; pixels: number[] };
 
 let model: Sequential | undefined;
@@ -40,6 +73,8 @@ let scaler: Standardize | undefined;
 const post = (m: DigitsMessage): void => postMessage(m);
 
 async function train(req: Extract<DigitsRequest, { type: 'train' }>): Promise<void> {
+  model?.dispose();
+  model = undefined;
   setBackend('cpu');
   post({ type: 'status', text: 'loading digits…' });
   const digits = await fetchDigits();
@@ -53,9 +88,30 @@ async function train(req: Extract<DigitsRequest, { type: 'train' }>): Promise<vo
   scaler = new Standardize();
   const [trX, trY] = rawTrain.tensors as [Tensor, Tensor];
   const [teX, teY] = rawTest.tensors as [Tensor, Tensor];
-  const train = new TensorDataset(scaler.fitTransform(trX), trY);
-  const test = new TensorDataset(scaler.transform(teX), teY);
-  model?.dispose();
+  const cpuTrain = new TensorDataset(scaler.fitTransform(trX), trY);
+  const cpuTest = new TensorDataset(scaler.transform(teX), teY);
+  let train = cpuTrain;
+  let test = cpuTest;
+  let used: SiteBackend;
+  try {
+    post({ type: 'status', text: 'starting the backend…' });
+    used = await useSiteBackend(req.backend ?? 'cpu');
+    post({ type: 'backend', backend: used });
+    if (used.name !== 'cpu') {
+      train = await moveTo(cpuTrain, used.name);
+      test = await moveTo(cpuTest, used.name);
+    }
+  } catch (e) {
+    if (train !== cpuTrain) train.dispose();
+    if (test !== cpuTest) test.dispose();
+    rawTrain.dispose();
+    rawTest.dispose();
+    cpuTrain.dispose();
+    cpuTest.dispose();
+    digits.x.dispose();
+    digits.y.dispose();
+    throw e;
+  }
   const { seed, hidden } = req;
   model = new Sequential(
     new Linear(64, hidden, { seed }),
@@ -69,6 +125,7 @@ async function train(req: Extract<DigitsRequest, { type: 'train' }>): Promise<vo
   let epoch = 0;
   let firstAbove97: number | null = null;
   let lastPost = 0;
+  let cleaned = false;
   try {
     await fit(model, {
       train: new DataLoader(train, { batchSize: 32, shuffle: true, seed }),
@@ -110,16 +167,26 @@ async function train(req: Extract<DigitsRequest, { type: 'train' }>): Promise<vo
       ],
     });
     const last = await evalAccuracy(test);
+    const seconds = (performance.now() - t0) / 1000;
+    cleanUp();
     post({
       type: 'done',
-      seconds: (performance.now() - t0) / 1000,
+      seconds,
       testAccuracy: last,
       firstAbove97,
+      liveTensors: memory().numTensors,
     });
   } finally {
+    cleanUp();
+  }
+  function cleanUp(): void {
+    if (cleaned) return;
+    cleaned = true;
     opt.disposeState();
     train.dispose();
     test.dispose();
+    if (train !== cpuTrain) cpuTrain.dispose();
+    if (test !== cpuTest) cpuTest.dispose();
     rawTrain.dispose();
     rawTest.dispose();
     digits.x.dispose();
@@ -127,31 +194,54 @@ async function train(req: Extract<DigitsRequest, { type: 'train' }>): Promise<vo
   }
 }
 
-function evalAccuracy(test: TensorDataset): number {
+async function moveTo(ds: TensorDataset, name: string): Promise<TensorDataset> {
+  return new TensorDataset(...(await Promise.all(ds.tensors.map((t) => toBackend(t, name)))));
+}
+
+async function evalAccuracy(test: TensorDataset): Promise<number> {
   const m = model;
   if (m === undefined) return Number.NaN;
   const [x, y] = test.tensors as [Tensor, Tensor];
   m.eval();
-  const pred = noGrad(() => tidy(() => m.forward(x).argmax(1).dataSync()));
-  const labels = y.dataSync();
+  const argmax = noGrad(() => tidy(() => m.forward(x).argmax(1)));
+  const pred = await argmax.data().finally(() => argmax.dispose());
+  const labels = await y.data();
   let right = 0;
   for (let i = 0; i < labels.length; i++) if (pred[i] === labels[i]) right++;
   return right / labels.length;
 }
 
-function predict(pixels: number[]): number[] {
+async function predict(pixels: number[]): Promise<number[]> {
   const m = model;
   const s = scaler;
   if (m === undefined || s === undefined)
     throw new Error('predict: expected a trained model, received none (train first)');
   m.eval();
-  const logits = noGrad(() =>
-    tidy(() => Array.from(m.forward(s.transform(tensor([pixels]))).dataSync())),
-  );
+  // The scaler's statistics live on the CPU; the model may be elsewhere.
+  const active = getBackendName();
+  setBackend('cpu');
+  let onCpu: Tensor;
+  try {
+    onCpu = tidy(() => s.transform(tensor([pixels])));
+  } finally {
+    setBackend(active);
+  }
+  const x = await moveIfNeeded(onCpu, m);
+  const out = noGrad(() => tidy(() => m.forward(x)));
+  x.dispose();
+  const logits = Array.from(await out.data().finally(() => out.dispose()));
   const top = Math.max(...logits);
   const e = logits.map((v) => Math.exp(v - top));
   const sum = e.reduce((a, b) => a + b, 0);
   return e.map((v) => v / sum);
+}
+
+async function moveIfNeeded(x: Tensor, m: Sequential): Promise<Tensor> {
+  const where = m.parameters()[0]?.backend.name ?? 'cpu';
+  if (x.backend.name === where) return x;
+  const moved = await toBackend(x, where);
+  x.dispose();
+  return moved;
 }
 
 addEventListener('message', (ev: MessageEvent<DigitsRequest>) => {
@@ -162,10 +252,9 @@ addEventListener('message', (ev: MessageEvent<DigitsRequest>) => {
       post({ type: 'error', text: String((e as Error)?.message ?? e) });
     });
   } else {
-    try {
-      post({ type: 'prediction', probs: predict(req.pixels) });
-    } catch (e) {
-      post({ type: 'error', text: String((e as Error)?.message ?? e) });
-    }
+    predict(req.pixels).then(
+      (probs) => post({ type: 'prediction', probs }),
+      (e: unknown) => post({ type: 'error', text: String((e as Error)?.message ?? e) }),
+    );
   }
 });

@@ -6,31 +6,16 @@
  * result, the examples' output). Minor and moderate findings are printed,
  * not failed.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SiteSession, browserTests, dist, openSite } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import { browserTests, sitePages, useSite } from './browser.js';
 
 const axeSource = readFileSync(
   createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
   'utf8',
 );
-
-/** Every page of the build, as URL paths. */
-function pages(): string[] {
-  const out: string[] = [];
-  const walk = (d: string, prefix: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory() && e.name !== 'assets') walk(join(d, e.name), `${prefix}${e.name}/`);
-      else if (e.isFile() && e.name.endsWith('.html') && e.name !== '404.html')
-        out.push(prefix + e.name);
-    }
-  };
-  walk(dist, '');
-  return out.sort();
-}
 
 interface Violation {
   id: string;
@@ -80,17 +65,11 @@ function report(where: string, vs: Violation[]): string[] {
 }
 
 describe.runIf(browserTests)('accessibility (axe-core) in headless chromium', () => {
-  let site: SiteSession | undefined;
-  beforeAll(async () => {
-    site = await openSite();
-  }, 120_000);
-  afterAll(async () => {
-    await site?.close();
-  });
+  const session = useSite();
 
   it('finds no serious or critical violation on any page, light or dark', async () => {
-    if (!site) throw new Error('no browser');
-    const list = pages();
+    const site = session();
+    const list = sitePages();
     expect(list.length).toBeGreaterThanOrEqual(20);
     const { page, problems } = await site.page({ width: 1280, height: 900 });
     const found: string[] = [];
@@ -108,7 +87,7 @@ describe.runIf(browserTests)('accessibility (axe-core) in headless chromium', ()
   }, 600_000);
 
   it('finds none over the demos after they ran', async () => {
-    if (!site) throw new Error('no browser');
+    const site = session();
     const { page, problems } = await site.page({ width: 1280, height: 900 });
     const found: string[] = [];
     // Home: trained (curves drawn), then a drawn digit (preview and probabilities).

@@ -7,19 +7,12 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { entries } from '../api/options.mjs';
-import { type SiteSession, browserTests, dist, openSite } from './browser.js';
+import { browserTests, dist, useSite } from './browser.js';
 
 describe.runIf(browserTests)('the API reference in headless chromium', () => {
-  let site: SiteSession | undefined;
-
-  beforeAll(async () => {
-    site = await openSite();
-  }, 120_000);
-  afterAll(async () => {
-    await site?.close();
-  });
+  const session = useSite();
 
   it('is built into dist/api with a page per entry point', () => {
     expect(existsSync(join(dist, 'api', 'index.html'))).toBe(true);
@@ -30,7 +23,7 @@ describe.runIf(browserTests)('the API reference in headless chromium', () => {
   });
 
   it('is reached from the nav, lists every entry point, and loads offline', async () => {
-    if (!site) throw new Error('no browser');
+    const site = session();
     const { page, problems } = await site.page({ width: 1280, height: 900 });
     const origin = new URL(site.server.url).origin;
     const outside: string[] = [];

@@ -4,10 +4,11 @@
  * watcher for console errors and failed requests, and the screenshot folder
  * (.test-results/site/, where a reviewer looks).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { type Browser, haveChromium, launchChromium } from '../../../test/browser/chromium.js';
 import { type ServeOptions, type SiteServer, serveSite } from './serve.js';
 
@@ -83,4 +84,48 @@ export function watch(page: Page): string[] {
     if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
   });
   return problems;
+}
+
+/**
+ * Opens the site (served build and browser) before the tests of the
+ * enclosing describe block and closes it after them; the getter returns the
+ * session, or throws where it did not open.
+ */
+export function useSite(): () => SiteSession {
+  let site: SiteSession | undefined;
+  beforeAll(async () => {
+    site = await openSite();
+  }, 120_000);
+  afterAll(async () => {
+    await site?.close();
+  });
+  return () => {
+    if (!site) throw new Error('no browser');
+    return site;
+  };
+}
+
+/** Every page of the build (404 aside), as URL paths relative to the site's root. */
+export function builtPages(): string[] {
+  const out: string[] = [];
+  const walk = (dir: string, prefix: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (e.isDirectory() && e.name !== 'assets') walk(join(dir, e.name), `${prefix}${e.name}/`);
+      else if (e.isFile() && e.name.endsWith('.html') && e.name !== '404.html')
+        out.push(prefix + e.name);
+    }
+  };
+  walk(dist, '');
+  return out.sort();
+}
+
+/**
+ * The pages the page-level tests visit: every page of the build except the
+ * API reference's ~660 generated ones, of which the index and each entry
+ * point's page stand for the rest (TypeDoc makes them all from one template).
+ */
+export function sitePages(): string[] {
+  const sampled = (p: string) =>
+    !p.startsWith('api/') || p === 'api/index.html' || p.startsWith('api/modules/');
+  return builtPages().filter(sampled);
 }

@@ -12,8 +12,8 @@
 import '@nerve/backend-cpu';
 import { type LabResult, getExperiment, runExperiment } from '@nerve/lab';
 import { nodeLabData } from '@nerve/lab/node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SiteSession, browserTests, openSite } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import { browserTests, useSite } from './browser.js';
 
 /** What must agree: everything but the timing. */
 function numbers(r: LabResult) {
@@ -31,18 +31,12 @@ function numbers(r: LabResult) {
 }
 
 describe.runIf(browserTests)('a lab page computes what the CLI computes', () => {
-  let site: SiteSession | undefined;
-  beforeAll(async () => {
-    site = await openSite();
-  }, 120_000);
-  afterAll(async () => {
-    await site?.close();
-  });
+  const session = useSite();
 
   // activations (a synthetic part and a digits part) and dead-relu (digits training).
   for (const id of ['activations', 'dead-relu']) {
     it(`${id} --quick: the page's findings, tables and figures equal the CLI's`, async () => {
-      if (!site) throw new Error('no browser');
+      const site = session();
       const { page, problems } = await site.page();
       await page.goto(`${site.server.url}lab/${id}.html`, { waitUntil: 'networkidle' });
       await page.click('[data-test=run]');

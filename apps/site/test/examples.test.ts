@@ -8,10 +8,10 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { splitExample } from '../../../examples/stated-output.js';
 import { compareOutput } from '../../../test/example-output.js';
-import { type SiteSession, browserTests, openSite } from './browser.js';
+import { browserTests, useSite } from './browser.js';
 
 const dir = fileURLToPath(new URL('../../../examples/getting-started/', import.meta.url));
 const names = readdirSync(dir)
@@ -30,16 +30,10 @@ interface ExampleState {
 }
 
 describe.runIf(browserTests)('examples page in headless chromium', () => {
-  let site: SiteSession | undefined;
-  beforeAll(async () => {
-    site = await openSite();
-  }, 120_000);
-  afterAll(async () => {
-    await site?.close();
-  });
+  const session = useSite();
 
   it('runs every example in the page and prints its stated output', async () => {
-    if (!site) throw new Error('no browser');
+    const site = session();
     const { page, problems } = await site.page();
     await page.goto(`${site.server.url}examples.html`, { waitUntil: 'networkidle' });
     // Every example file has its block on the page.

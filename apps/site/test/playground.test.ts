@@ -11,7 +11,7 @@ import '@nerve/backend-cpu';
 import { type Tensor, memory, setBackend } from '@nerve/core';
 import { loadDigits } from '@nerve/data';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   PLAYGROUND_DEFAULTS,
   type PlaygroundConfig,
@@ -20,7 +20,7 @@ import {
   toyData,
   digitsData,
 } from '../.vitepress/theme/playground-core.js';
-import { type SiteSession, browserTests, openSite } from './browser.js';
+import { browserTests, useSite } from './browser.js';
 
 /** Epochs compared between the page and Node (the spiral is separated well before). */
 const EPOCHS = 30;
@@ -155,17 +155,10 @@ describe('the playground run in Node', () => {
 });
 
 describe.runIf(browserTests)('the playground page', () => {
-  let site: SiteSession | undefined;
-
-  beforeAll(async () => {
-    site = await openSite();
-  }, 120_000);
-  afterAll(async () => {
-    await site?.close();
-  });
+  const session = useSite();
 
   it('spiral with the default knobs: the page trains, equals the Node run, and draws the boundary', async () => {
-    if (!site) throw new Error('no browser');
+    const site = session();
     const ref = await nodeRun(PLAYGROUND_DEFAULTS, EPOCHS);
     const { page, problems } = await site.page();
     await page.goto(`${site.server.url}playground.html`, { waitUntil: 'networkidle' });
@@ -231,7 +224,7 @@ describe.runIf(browserTests)('the playground page', () => {
   }, 90_000);
 
   it('sigmoid with small random init on six layers: saturation and vanishing gradients, and the diagnosis says so', async () => {
-    if (!site) throw new Error('no browser');
+    const site = session();
     const { page, problems } = await site.page();
     await page.goto(`${site.server.url}playground.html`, { waitUntil: 'networkidle' });
     await waitReady(page);
@@ -284,7 +277,7 @@ describe.runIf(browserTests)('the playground page', () => {
   }, 90_000);
 
   it('circles and digits run, with the seed shown and changeable', async () => {
-    if (!site) throw new Error('no browser');
+    const site = session();
     const { page, problems } = await site.page();
     await page.goto(`${site.server.url}playground.html`, { waitUntil: 'networkidle' });
     await waitReady(page);

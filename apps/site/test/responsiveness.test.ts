@@ -6,8 +6,8 @@
  * training, each measured from the event's timeStamp to its handler and to
  * the next frame (input-delay.ts).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SiteSession, browserTests, openSite } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import { browserTests, useSite } from './browser.js';
 import { inputDelays, poke, recordInputDelays } from './input-delay.js';
 
 interface DemoState {
@@ -18,16 +18,10 @@ interface DemoState {
 }
 
 describe.runIf(browserTests)('home demo responsiveness in headless chromium', () => {
-  let site: SiteSession | undefined;
-  beforeAll(async () => {
-    site = await openSite();
-  }, 120_000);
-  afterAll(async () => {
-    await site?.close();
-  });
+  const session = useSite();
 
   it('handles real input within 100 ms while the demo trains', async () => {
-    if (!site) throw new Error('no browser');
+    const site = session();
     const { page, problems } = await site.page();
     await page.goto(site.server.url, { waitUntil: 'networkidle' });
     await recordInputDelays(page);

@@ -6,41 +6,11 @@
  * digit, and a lab page runs an experiment to the end. Screenshots go to
  * .test-results/site/ for a reviewer.
  */
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type SiteSession, browserTests, dist, openSite } from './browser.js';
-
-/**
- * Every page of the build, as URL paths, except the API reference's ~660
- * TypeDoc pages: of those, the index and the page of each entry point
- * (api/modules/, one per package and subpath export); test/api.test.ts
- * checks the API reference itself.
- */
-function pages(): string[] {
-  const out: string[] = [];
-  const walk = (dir: string, prefix: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      if (e.isDirectory() && e.name !== 'assets') walk(join(dir, e.name), `${prefix}${e.name}/`);
-      else if (e.isFile() && e.name.endsWith('.html') && e.name !== '404.html')
-        out.push(prefix + e.name);
-    }
-  };
-  walk(dist, '');
-  const sampled = (p: string) =>
-    !p.startsWith('api/') || p === 'api/index.html' || p.startsWith('api/modules/');
-  return out.filter(sampled).sort();
-}
+import { describe, expect, inject, it } from 'vitest';
+import { browserTests, sitePages, useSite } from './browser.js';
 
 describe.runIf(browserTests)('the site in headless chromium', () => {
-  let site: SiteSession | undefined;
-
-  beforeAll(async () => {
-    site = await openSite();
-  }, 120_000);
-  afterAll(async () => {
-    await site?.close();
-  });
+  const session = useSite();
 
   it('builds in bounded time (a guard; the 60 s budget is measured alone by pnpm site:budgets)', () => {
     // Timed once by global-setup.ts while the rest of the suite runs on the
@@ -52,8 +22,8 @@ describe.runIf(browserTests)('the site in headless chromium', () => {
   });
 
   it('loads every page with no console error and no failed request', async () => {
-    if (!site) throw new Error('no browser');
-    const list = pages();
+    const site = session();
+    const list = sitePages();
     // The home page, the lab overview, 8 experiments and 11 guides at the time of writing.
     expect(list.length).toBeGreaterThanOrEqual(20);
     const { page, problems } = await site.page({ width: 1280, height: 720 });
@@ -68,7 +38,7 @@ describe.runIf(browserTests)('the site in headless chromium', () => {
   }, 120_000);
 
   it('home: trains the digits MLP to ≥ 95% test accuracy and recognises a drawn 7', async () => {
-    if (!site) throw new Error('no browser');
+    const site = session();
     const { page, problems } = await site.page();
     await page.goto(site.server.url, { waitUntil: 'networkidle' });
     await page.click('[data-test=train]');
@@ -141,7 +111,7 @@ describe.runIf(browserTests)('the site in headless chromium', () => {
   }, 120_000);
 
   it('lab: runs activations --quick to the end in the page', async () => {
-    if (!site) throw new Error('no browser');
+    const site = session();
     const { page, problems } = await site.page();
     await page.goto(`${site.server.url}lab/activations.html`, { waitUntil: 'networkidle' });
     await page.click('[data-test=run]');

@@ -180,6 +180,31 @@ describe('nerve train --images / nerve predict --images', () => {
     expect(gpu.err()).toMatch(/--random-crop: expected --backend cpu/);
   });
 
+  it('tunes a CNN on the folder (nerve tune --images), on worker threads', async () => {
+    const r = await cli([
+      'tune',
+      '--images',
+      train,
+      '--size',
+      '12',
+      '--model',
+      'cnn',
+      '--trials',
+      '2',
+      '--epochs',
+      '2',
+      '--workers',
+      '2',
+      '--json',
+    ]);
+    expect(r.err()).toMatch(/search on .*stripes \(CNN\)/);
+    expect(r.code).toBe(0);
+    for (const t of r.last().trials) {
+      expect(t.status).toBe('completed');
+      expect(t.history).toHaveLength(2);
+    }
+  });
+
   it('trains an MLP on grayscale images, standardized per pixel', async () => {
     const r = await cli([
       'train',

@@ -62,6 +62,8 @@ export interface ImageArgs {
   dir: string;
   size: number;
   channels: 1 | 3;
+  /** Augmentation of the training images: crop padding (0: none) and flips. */
+  augment: { padding: number; flip: boolean };
 }
 
 /**
@@ -77,7 +79,7 @@ export function imageArgs(
   const fail = (message: string) => new UsageError(message, command);
   const dir = v.images as string | undefined;
   if (dir === undefined) {
-    for (const f of ['size', 'grayscale']) {
+    for (const f of ['size', 'grayscale', 'random-crop', 'flip']) {
       if (given(argv, f))
         throw fail(`--${f}: expected --images too (it says how to read your images)`);
     }
@@ -87,10 +89,25 @@ export function imageArgs(
     if (given(argv, f))
       throw fail(`--images: expected without --${f} (the folder is the data set)`);
   }
+  const augment = { padding: (v['random-crop'] as number | undefined) ?? 0, flip: v.flip === true };
+  if (augment.padding > 0 || augment.flip) {
+    const flag = augment.padding > 0 ? 'random-crop' : 'flip';
+    if (v.model !== 'cnn') {
+      throw fail(
+        `--${flag}: expected --model cnn (it moves pixels of [C, H, W] images), received --model ${v.model}`,
+      );
+    }
+    if (v.backend !== undefined && v.backend !== 'cpu') {
+      throw fail(
+        `--${flag}: expected --backend cpu (augmentation reads the batch on the host), received --backend ${v.backend}`,
+      );
+    }
+  }
   return {
     dir,
     size: (v.size as number | undefined) ?? 32,
     channels: v.grayscale === true ? 1 : 3,
+    augment,
   };
 }
 

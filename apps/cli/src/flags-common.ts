@@ -156,4 +156,19 @@ export const imageFlags: readonly FlagDef[] = [
     default: false,
     description: 'with --images: one luma channel instead of RGB',
   },
+  {
+    name: 'random-crop',
+    kind: 'int',
+    min: 1,
+    max: 64,
+    placeholder: 'PAD',
+    description:
+      'with --images (CNN, CPU): augment training images with crops from a PAD-pixel zero-padded copy',
+  },
+  {
+    name: 'flip',
+    kind: 'boolean',
+    default: false,
+    description: 'with --images (CNN, CPU): augment training images with left-right flips',
+  },
 ];

@@ -1,7 +1,16 @@
 /**
  * The flags of `nerve tune`, `nerve lr-find` and `nerve finetune` (see commands.ts).
  */
-import { dataDir, dataset, dropoutFlag, json, model, seed, tableFlags } from './flags-common.js';
+import {
+  dataDir,
+  dataset,
+  dropoutFlag,
+  imageFlags,
+  json,
+  model,
+  seed,
+  tableFlags,
+} from './flags-common.js';
 import type { CommandDef, FlagDef } from './flags.js';
 import { ACTIVATIONS, INITS, OPTIMIZERS, SEARCHES } from './names.js';
 
@@ -20,6 +29,7 @@ export const TUNE: CommandDef = {
   flags: [
     dataset('digits'),
     ...tableFlags,
+    ...imageFlags,
     dataDir,
     model,
     {

@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { setThreads } from '@nerve/backend-cpu';
 import { type Tensor, getBackendName, manualSeed, ready, setBackend, toBackend } from '@nerve/core';
-import { DataLoader, TensorDataset } from '@nerve/data';
+import { DataLoader, TensorDataset, randomCropFlip } from '@nerve/data';
 import { crossEntropy, mseLoss } from '@nerve/layers';
 import { ActivationMonitor, type EpochRecord, UpdateRatioMonitor, diagnose } from '@nerve/metrics';
 import { createOptimizer } from '@nerve/optim';
@@ -145,10 +145,14 @@ async function trainOn(
   log(
     `nerve train: ${describeModel(spec)} on ${data.name} on ${getBackendName()} (${data.train.length} train / ${data.val.length} val / ${data.test.length} test), ${model.numParameters()} parameters, ${args.optimizer} lr ${args.lr}${args.weightDecay ? ` weight decay ${args.weightDecay}` : ''}, batch ${args.batchSize}, ${args.epochs} epochs, seed ${args.seed}`,
   );
+  const augment = args.images?.augment;
   const train = new DataLoader(data.train, {
     batchSize: args.batchSize,
     shuffle: true,
     seed: args.seed,
+    ...(augment && (augment.padding > 0 || augment.flip)
+      ? { transform: randomCropFlip({ ...augment, seed: args.seed }) }
+      : {}),
   });
   const val = new DataLoader(data.val, { batchSize: 512 });
   const activations = new ActivationMonitor();

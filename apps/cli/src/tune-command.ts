@@ -26,7 +26,7 @@ import {
   studyWarnings,
   uniform,
 } from '@nerve/tune';
-import { OPTIMIZERS, UsageError, tableArgs } from './args.js';
+import { OPTIMIZERS, UsageError, imageArgs, tableArgs } from './args.js';
 import { TUNE } from './commands.js';
 import { parseCommand, suggestion } from './flags.js';
 import { yieldToEventLoop } from './interrupt.js';
@@ -97,9 +97,11 @@ export function parseTuneArgs(argv: string[]): TuneArgs {
   const fail = (message: string) => new UsageError(message, 'tune');
   const search = v.search as TuneArgs['search'];
   const table = tableArgs(v, argv, 'tune');
+  const images = imageArgs(v, argv, 'tune');
   const setup: TrialSetup = {
     dataset: v.dataset as TrialSetup['dataset'],
     ...(table === undefined ? {} : { table }),
+    ...(images === undefined ? {} : { images }),
     ...(s('data-dir') === undefined ? {} : { dataDir: s('data-dir') }),
     model: v.model as TrialSetup['model'],
     activation: v.activation as string,
@@ -255,7 +257,7 @@ export async function runTune(
     ...(ashaRule ? [ashaRule] : []),
     ...(args.patience !== undefined ? [patience({ patience: args.patience })] : []),
   ];
-  const on = args.setup.table ? args.setup.table.path : args.setup.dataset;
+  const on = args.setup.table?.path ?? args.setup.images?.dir ?? args.setup.dataset;
   const net =
     args.setup.model === 'cnn'
       ? 'CNN'

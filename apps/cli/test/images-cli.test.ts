@@ -126,6 +126,85 @@ describe('nerve train --images / nerve predict --images', () => {
     expect(neither.err()).toMatch(/one of --csv FILE or --images DIR .*received neither/);
   });
 
+  it('augments training images with --random-crop and --flip, reproducibly, CNN on the CPU only', async () => {
+    const run = () =>
+      cli([
+        'train',
+        '--images',
+        train,
+        '--size',
+        '16',
+        '--model',
+        'cnn',
+        '--epochs',
+        '2',
+        '--random-crop',
+        '2',
+        '--flip',
+        '--json',
+      ]);
+    const a = await run();
+    expect(a.err()).not.toMatch(/nerve: /);
+    const plain = await cli([
+      'train',
+      '--images',
+      train,
+      '--size',
+      '16',
+      '--model',
+      'cnn',
+      '--epochs',
+      '2',
+      '--json',
+    ]);
+    const b = await run();
+    const losses = (r: typeof a) => r.last().history.map((h: { trainLoss: number }) => h.trainLoss);
+    // The same seed draws the same crops; without them training sees other pixels.
+    expect(losses(b)).toEqual(losses(a));
+    expect(losses(plain)).not.toEqual(losses(a));
+    const mlp = await cli(['train', '--images', train, '--flip']);
+    expect(mlp.code).toBe(2);
+    expect(mlp.err()).toMatch(/--flip: expected --model cnn/);
+    const gpu = await cli([
+      'train',
+      '--images',
+      train,
+      '--model',
+      'cnn',
+      '--random-crop',
+      '4',
+      '--backend',
+      'webgpu',
+    ]);
+    expect(gpu.code).toBe(2);
+    expect(gpu.err()).toMatch(/--random-crop: expected --backend cpu/);
+  });
+
+  it('tunes a CNN on the folder (nerve tune --images), on worker threads', async () => {
+    const r = await cli([
+      'tune',
+      '--images',
+      train,
+      '--size',
+      '12',
+      '--model',
+      'cnn',
+      '--trials',
+      '2',
+      '--epochs',
+      '2',
+      '--workers',
+      '2',
+      '--json',
+    ]);
+    expect(r.err()).toMatch(/search on .*stripes \(CNN\)/);
+    expect(r.code).toBe(0);
+    for (const t of r.last().trials) {
+      expect(t.status).toBe('completed');
+      expect(t.history).toHaveLength(2);
+    }
+  });
+
   it('trains an MLP on grayscale images, standardized per pixel', async () => {
     const r = await cli([
       'train',

@@ -5,7 +5,8 @@
  * `browser` condition picks this file, so a browser bundle has no `node:` import.
  */
 export { TensorDataset } from './dataset.js';
-export { DataLoader, type DataLoaderOptions } from './dataloader.js';
+export { DataLoader, type DataLoaderOptions, type BatchTransform } from './dataloader.js';
+export { randomCropFlip, type RandomCropFlipOptions } from './augment.js';
 export { trainValSplit, kFold, type TrainValSplitOptions, type KFoldOptions } from './split.js';
 export { Preprocessor, type PreprocessorState } from './preprocess.js';
 export { ZeroCenter, type ZeroCenterOptions } from './zero-center.js';

@@ -17,7 +17,17 @@ export interface DataLoaderOptions {
   seed?: number;
   /** Drop the last batch when it is smaller than batchSize (default false). */
   dropLast?: boolean;
+  /**
+   * Applied to every batch before it is yielded (augmentation such as
+   * `randomCropFlip`): gets the batch's tensors and where it is (epoch and
+   * batch index, so a seeded transform is reproducible) and returns the
+   * tensors to yield. Runs inside the batch's tidy scope.
+   */
+  transform?: BatchTransform;
 }
+
+/** A per-batch transform of DataLoaderOptions.transform. */
+export type BatchTransform = (batch: Tensor[], at: { epoch: number; batch: number }) => Tensor[];
 
 /** Iterates a TensorDataset in batches: one tensor per dataset tensor per batch. */
 export class DataLoader implements Iterable<Tensor[]> {
@@ -33,6 +43,8 @@ export class DataLoader implements Iterable<Tensor[]> {
   readonly dropLast: boolean;
   /** Batches per epoch. */
   readonly numBatches: number;
+  /** The per-batch transform, if any. */
+  readonly transform: BatchTransform | undefined;
   private nextEpoch = 0;
 
   constructor(dataset: TensorDataset, opts: DataLoaderOptions = {}) {
@@ -40,7 +52,15 @@ export class DataLoader implements Iterable<Tensor[]> {
     if (!(dataset instanceof TensorDataset)) {
       throw new NerveError(op, 'a TensorDataset', String(dataset));
     }
-    const { batchSize = 32, shuffle = false, seed = 0, dropLast = false } = opts;
+    const { batchSize = 32, shuffle = false, seed = 0, dropLast = false, transform } = opts;
+    if (transform !== undefined && typeof transform !== 'function') {
+      throw new NerveError(
+        op,
+        'transform a function of (batch, { epoch, batch })',
+        String(transform),
+      );
+    }
+    this.transform = transform;
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new NerveError(op, 'batchSize a positive integer', String(batchSize));
     }
@@ -85,14 +105,17 @@ export class DataLoader implements Iterable<Tensor[]> {
 
   /** One epoch of batches; starting an iteration advances the epoch counter. */
   *[Symbol.iterator](): Iterator<Tensor[]> {
-    const order = this.order(this.nextEpoch++);
+    const epoch = this.nextEpoch++;
+    const order = this.order(epoch);
     const { tensors } = this.dataset;
+    const transform = this.transform;
     for (let b = 0; b < this.numBatches; b++) {
       const ids = order.subarray(b * this.batchSize, (b + 1) * this.batchSize);
       // The index tensor dies here; only the batch tensors reach the caller.
       yield tidy(() => {
         const idx = tensor(ids);
-        return tensors.map((t) => indexSelect(t, 0, idx));
+        const batch = tensors.map((t) => indexSelect(t, 0, idx));
+        return transform ? transform(batch, { epoch, batch: b }) : batch;
       });
     }
   }

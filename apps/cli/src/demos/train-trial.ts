@@ -7,13 +7,13 @@
  * never touched while tuning. Everything a trial creates is disposed.
  */
 import '@nerve/backend-cpu';
-import { DataLoader } from '@nerve/data';
+import { DataLoader, randomCropFlip } from '@nerve/data';
 import { crossEntropy, mseLoss } from '@nerve/layers';
 import { type OptimizerName, createOptimizer } from '@nerve/optim';
 import { fit } from '@nerve/train';
 import { type ObjectiveRef, type Reporter, reportingCallback } from '@nerve/tune';
-import type { TableArgs } from '../args.js';
-import { prepareData, prepareTableData } from '../datasets.js';
+import type { ImageArgs, TableArgs } from '../args.js';
+import { prepareData, prepareImageData, prepareTableData } from '../datasets.js';
 import { buildModel, defaultHidden } from '../models.js';
 
 /** What stays fixed across a study's trials: the data and the model's kind. */
@@ -21,6 +21,8 @@ export interface TrialSetup {
   dataset: 'digits' | 'fashion-mnist' | 'spiral';
   /** A table of the user's own instead of `dataset`. */
   table?: TableArgs;
+  /** A folder of images of the user's own instead of `dataset`. */
+  images?: ImageArgs;
   dataDir?: string;
   model: 'mlp' | 'cnn';
   activation: string;
@@ -80,9 +82,13 @@ export async function trainTrial(
     optimizer = 'adam',
   } = config;
   const seed = reporter.seed;
+  const image = setup.model === 'cnn';
   const data = setup.table
     ? prepareTableData(setup.table, {})
-    : prepareData(setup.dataset, { image: setup.model === 'cnn', dataDir: setup.dataDir });
+    : setup.images
+      ? prepareImageData(setup.images, { image })
+      : prepareData(setup.dataset, { image, dataDir: setup.dataDir });
+  const augment = setup.images?.augment;
   data.test.dispose();
   const regression = setup.table?.task === 'regression';
   const inputs = data.inputShape.reduce((a, b) => a * b, 1);
@@ -104,7 +110,14 @@ export async function trainTrial(
   const opt = createOptimizer(optimizer, model.parameters(), { lr, weightDecay, ...extra });
   try {
     await fit(model, {
-      train: new DataLoader(data.train, { batchSize, shuffle: true, seed }),
+      train: new DataLoader(data.train, {
+        batchSize,
+        shuffle: true,
+        seed,
+        ...(augment && (augment.padding > 0 || augment.flip)
+          ? { transform: randomCropFlip({ ...augment, seed }) }
+          : {}),
+      }),
       val: new DataLoader(data.val, { batchSize: 512 }),
       epochs,
       optimizer: opt,

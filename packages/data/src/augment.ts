@@ -6,7 +6,7 @@
  * the same crops. The pixels are moved on the host: the batch must be on a
  * backend that reads synchronously (the CPU).
  */
-import { Generator, NerveError, type Tensor, tensor } from '@nerve/core';
+import { Generator, NerveError, tensor } from '@nerve/core';
 import type { BatchTransform } from './dataloader.js';
 
 /** Options of randomCropFlip. */

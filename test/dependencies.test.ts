@@ -119,6 +119,33 @@ describe('the dependency checker', () => {
     expect(check(tree({}))).toEqual([]);
   });
 
+  it('counts an import of a package as a use of its @types package, and only then', () => {
+    const used = tree(
+      { 'packages/layers/src/png.ts': "import { PNG } from 'pngjs';\nexport const p = PNG;\n" },
+      {
+        'packages/layers': {
+          name: '@nerve/layers',
+          dependencies: { '@nerve/core': '*', pngjs: '*' },
+          devDependencies: { '@nerve/backend-cpu': '*', '@types/pngjs': '*' },
+        },
+      },
+    );
+    expect(check(used)).toEqual([]);
+    const unused = tree(
+      {},
+      {
+        'packages/layers': {
+          name: '@nerve/layers',
+          dependencies: { '@nerve/core': '*' },
+          devDependencies: { '@nerve/backend-cpu': '*', '@types/pngjs': '*' },
+        },
+      },
+    );
+    expect(check(unused)).toEqual([
+      'packages/layers/package.json lists @types/pngjs in devDependencies, but nothing in packages/layers imports it (unused)',
+    ]);
+  });
+
   it('names an undeclared import in src, and one in a test', () => {
     const dir = tree({
       'packages/layers/src/extra.ts': "import { x } from 'left-pad';\nexport const y = x;\n",

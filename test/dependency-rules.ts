@@ -288,7 +288,13 @@ export function checkDependencies(root: string, layers: Layers): string[] {
         }
         if (dep === pkg.name) continue;
         usedByAny.add(dep);
-        if (isSrc) usedBySrc.add(dep);
+        // Importing a package uses its DefinitelyTyped types too (@types/x, @types/scope__x).
+        const types = `@types/${dep.replace(/^@([^/]+)\//, '$1__')}`;
+        usedByAny.add(types);
+        if (isSrc) {
+          usedBySrc.add(dep);
+          usedBySrc.add(types);
+        }
         const workspace = byName.get(dep);
         if (isSrc) {
           const bundled = pkg.isApp && pkg.devDeps.has(dep);

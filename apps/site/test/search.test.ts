@@ -9,9 +9,10 @@
  * best trial's `nerve train` command retrains it epoch for epoch.
  * Screenshots: .test-results/site/search-*.png.
  */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../cli/src/main.js';
 import type { LiveTrial } from '../.vitepress/theme/search-plots.js';
 import {
   METRIC,
@@ -272,17 +273,12 @@ describe.runIf(browserTests)('/search in headless chromium', () => {
     if (!best) throw new Error('no best trial');
     const argv = trainCommand(best).split(' ').slice(1);
     expect(argv[0]).toBe('train');
-    let out = '';
-    const io = {
-      stdout: {
-        write: (s: string) => {
-          out += s;
-          return true;
-        },
-      },
-      stderr: { write: () => true },
-    };
-    expect(await main([...argv, '--json'], io as never)).toBe(0);
+    // The command as a user runs it (`pnpm nerve …` from the repository root).
+    const out = execFileSync('pnpm', ['-s', 'nerve', ...argv, '--json'], {
+      cwd: fileURLToPath(new URL('../../..', import.meta.url)),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const epochs = out
       .split('\n')
       .filter((l) => l.startsWith('{'))

@@ -7,11 +7,14 @@ import { randn, tensor, tidy } from '@nerve/core';
 
 // y = Σ x², so dy/dx = 2x.
 const x = tensor([1, -2, 3], { requiresGrad: true });
-tidy(() => {
+const y = tidy(() => {
   const y = x.mul(x).sum();
   y.backward();
-  console.log('y =', y.itemSync(), 'dy/dx =', x.grad?.arraySync());
+  return y;
 });
+// Reads are asynchronous (`await`), so the example runs on every backend.
+console.log('y =', await y.item(), 'dy/dx =', await x.grad?.array());
+y.dispose();
 
 // Through a matrix product and a ReLU: only the columns of w whose outputs
 // are positive receive a gradient.
@@ -21,7 +24,7 @@ const input = tensor([
   [3, 4],
 ]);
 tidy(() => input.matmul(w).relu().sum().backward());
-console.log('dL/dw =', w.grad?.arraySync());
+console.log('dL/dw =', await w.grad?.array());
 for (const t of [x, w, input]) t.dispose();
 
 /* Output:

@@ -27,7 +27,7 @@ const history = await fit(model, {
 const first = history[0].trainLoss;
 const last = history[history.length - 1].trainLoss;
 console.log(`loss after epoch 1: ${first.toFixed(3)}, after epoch 20: ${last.toFixed(4)}`);
-const [w, b] = model.parameters().map((p) => p.dataSync()[0]);
+const [w, b] = await Promise.all(model.parameters().map(async (p) => (await p.data())[0]));
 console.log(`learned y = ${w.toFixed(2)}x ${b < 0 ? '−' : '+'} ${Math.abs(b).toFixed(2)}`);
 model.dispose();
 x.dispose();

@@ -4,9 +4,9 @@
  * call is written as Node writes it (formatLog) and posted to the page.
  * One worker per run, since a module's top-level code runs once.
  */
-import { setBackend } from '@nerve/core';
 import '@nerve/backend-cpu';
 import { formatLog } from '../../../../examples/stated-output.js';
+import { type BackendChoice, type SiteBackend, useSiteBackend } from './site-backend.js';
 
 /** The example modules, bundled as lazy chunks of this worker. */
 const modules = import.meta.glob([
@@ -17,22 +17,24 @@ const modules = import.meta.glob([
 /** What the page sends. */
 export interface ExampleRequest {
   name: string;
-  /** The backend to run on; only 'cpu' for now (the site's backend picker takes over at merge). */
-  backend?: 'auto' | 'cpu' | 'webgpu';
+  /** The visitor's choice (default 'cpu'). */
+  backend?: BackendChoice;
 }
 
 /** What the worker posts. */
 export type ExampleMessage =
   | { type: 'log'; line: string }
-  | { type: 'done'; seconds: number; backend: string }
+  | { type: 'backend'; backend: SiteBackend }
+  | { type: 'done'; seconds: number; backend: SiteBackend }
   | { type: 'error'; text: string };
 
 const post = (m: ExampleMessage): void => postMessage(m);
 
-/** Activates the backend for this run: the one line the backend picker replaces. */
-async function activateBackend(_choice: ExampleRequest['backend']): Promise<string> {
-  setBackend('cpu');
-  return 'cpu';
+/** Activates the visitor's backend for this run (the examples read asynchronously, so WebGPU runs them). */
+async function activateBackend(choice: BackendChoice): Promise<SiteBackend> {
+  const used = await useSiteBackend(choice);
+  post({ type: 'backend', backend: used });
+  return used;
 }
 
 addEventListener('message', (ev: MessageEvent<ExampleRequest>) => {

@@ -334,6 +334,34 @@ export class PlaygroundRun {
 
   /** Predicted class and its probability per cell of the boundary grid (2-D sets only). */
   boundary(): { size: number; cls: number[]; prob: number[] } | undefined {
+    const p = this.gridProbs();
+    if (!p) return undefined;
+    try {
+      return { size: GRID, cls: Array.from(p.cls.dataSync()), prob: Array.from(p.prob.dataSync()) };
+    } finally {
+      p.cls.dispose();
+      p.prob.dispose();
+    }
+  }
+
+  /**
+   * `boundary()` read asynchronously, for backends without synchronous reads
+   * (WebGPU); the same numbers on the CPU.
+   */
+  async boundaryAsync(): Promise<{ size: number; cls: number[]; prob: number[] } | undefined> {
+    const p = this.gridProbs();
+    if (!p) return undefined;
+    try {
+      const [cls, prob] = await Promise.all([p.cls.data(), p.prob.data()]);
+      return { size: GRID, cls: Array.from(cls), prob: Array.from(prob) };
+    } finally {
+      p.cls.dispose();
+      p.prob.dispose();
+    }
+  }
+
+  /** The grid's predicted class and its probability, as tensors the caller disposes. */
+  private gridProbs(): { cls: Tensor; prob: Tensor } | undefined {
     const ext = this.data.extent;
     if (!ext) return undefined;
     if (!this.gridX) {
@@ -356,16 +384,26 @@ export class PlaygroundRun {
       const [cls, prob] = noGrad(() =>
         tidy(() => {
           const p = this.model.call(gridX).softmax(-1);
-          return [Array.from(p.argmax(-1).dataSync()), Array.from(p.max(-1).dataSync())];
+          return [p.argmax(-1), p.max(-1)];
         }),
-      );
-      return { size: GRID, cls: cls as number[], prob: prob as number[] };
+      ) as [Tensor, Tensor];
+      return { cls, prob };
     } finally {
       this.model.train(wasTraining);
     }
   }
 
   snapshot(withBoundary = true): PlaygroundSnapshot {
+    return { ...this.snapshotBase(), boundary: withBoundary ? this.boundary() : undefined };
+  }
+
+  /** `snapshot()` with the boundary read asynchronously (every backend, WebGPU included). */
+  async snapshotAsync(withBoundary = true): Promise<PlaygroundSnapshot> {
+    const base = this.snapshotBase();
+    return { ...base, boundary: withBoundary ? await this.boundaryAsync() : undefined };
+  }
+
+  private snapshotBase(): Omit<PlaygroundSnapshot, 'boundary'> {
     const h = this.history;
     return {
       epoch: h.length,
@@ -379,7 +417,6 @@ export class PlaygroundRun {
       },
       layers: this.layerStats.map((s) => ({ ...s, updateRatio: [...s.updateRatio] })),
       findings: this.findings(),
-      boundary: withBoundary ? this.boundary() : undefined,
     };
   }
 

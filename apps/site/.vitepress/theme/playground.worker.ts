@@ -6,7 +6,8 @@
  * yields to its message queue, so pause, step and reset arrive at once.
  */
 import '@nerve/backend-cpu';
-import { setBackend } from '@nerve/core';
+import { type Tensor, setBackend, toBackend } from '@nerve/core';
+import { TensorDataset } from '@nerve/data';
 import { fetchDigits } from './fetch-digits.js';
 import {
   type PlaygroundConfig,
@@ -16,14 +17,15 @@ import {
   digitsData,
   toyData,
 } from './playground-core.js';
+import { type BackendChoice, type SiteBackend, useSiteBackend } from './site-backend.js';
 
 /**
- * What the page sends. `backend` is 'cpu' for now (see useBackend). Each
+ * What the page sends. `backend` is the visitor's choice (default 'cpu'). Each
  * reset starts generation n + 1 (counted from 0 on both sides); snapshots
  * carry their generation, so the page drops those of an older run.
  */
 export type PlaygroundRequest =
-  | { type: 'reset'; config: PlaygroundConfig; backend?: string }
+  | { type: 'reset'; config: PlaygroundConfig; backend?: BackendChoice }
   | { type: 'play' }
   | { type: 'pause' }
   | { type: 'step' };
@@ -33,7 +35,8 @@ export type PlaygroundMessage =
   | { type: 'status'; text: string }
   | {
       type: 'ready';
-      backend: string;
+      /** What `useSiteBackend` activated for this run. */
+      backend: SiteBackend;
       generation: number;
       /** The 2-D sets' points and the boundary grid's extent (absent for digits). */
       points?: PlaygroundData['points'];
@@ -56,12 +59,32 @@ const SNAPSHOT_MS = 150;
 const post = (m: PlaygroundMessage): void => postMessage(m);
 
 /**
- * Activates the backend for a choice. Only the CPU backend for now; the
- * site's backend picker replaces this body with `useSiteBackend(choice)`.
+ * The data set's tensors moved to the training backend. The data are made
+ * on the CPU (the stratified split and the scaler read synchronously, which
+ * WebGPU cannot), so the numbers are the same on every backend.
  */
-async function useBackend(_choice: string): Promise<string> {
-  setBackend('cpu');
-  return 'cpu';
+async function moveData(data: PlaygroundData, name: string): Promise<PlaygroundData> {
+  const move = async (d: TensorDataset) =>
+    new TensorDataset(...(await Promise.all(d.tensors.map((t: Tensor) => toBackend(t, name)))));
+  let train: TensorDataset | undefined;
+  try {
+    train = await move(data.train);
+    const val = await move(data.val);
+    return {
+      ...data,
+      train,
+      val,
+      dispose() {
+        train?.dispose();
+        val.dispose();
+      },
+    };
+  } catch (e) {
+    train?.dispose();
+    throw e;
+  } finally {
+    data.dispose();
+  }
 }
 
 let run: PlaygroundRun | undefined;
@@ -77,15 +100,15 @@ async function dataFor(cfg: PlaygroundConfig): Promise<PlaygroundData> {
   return digitsData(d.x, d.y, cfg.seed);
 }
 
-function postSnapshot(): void {
+async function postSnapshot(): Promise<void> {
   if (!run) return;
-  post({
-    type: 'snapshot',
-    generation,
-    running: playing,
-    seconds: trainSeconds,
-    snapshot: run.snapshot(),
-  });
+  const gen = generation;
+  const running = playing;
+  const seconds = trainSeconds;
+  // Read asynchronously: WebGPU has no synchronous reads (the same numbers on the CPU).
+  const snapshot = await run.snapshotAsync();
+  if (gen !== generation) return;
+  post({ type: 'snapshot', generation: gen, running, seconds, snapshot });
 }
 
 async function reset(
@@ -99,10 +122,24 @@ async function reset(
   run?.dispose();
   run = undefined;
   trainSeconds = 0;
-  const backend = await useBackend(req.backend ?? 'cpu');
+  // The data are prepared on the CPU, then moved to the chosen backend.
+  setBackend('cpu');
   if (req.config.dataset === 'digits') post({ type: 'status', text: 'loading digits…' });
-  const data = await dataFor(req.config);
+  let data = await dataFor(req.config);
   // A newer reset arrived while the digits loaded.
+  if (gen !== generation) {
+    data.dispose();
+    return;
+  }
+  let backend: SiteBackend;
+  try {
+    post({ type: 'status', text: 'starting the backend…' });
+    backend = await useSiteBackend(req.backend ?? 'cpu');
+    if (backend.name !== 'cpu') data = await moveData(data, backend.name);
+  } catch (e) {
+    data.dispose();
+    throw e;
+  }
   if (gen !== generation) {
     data.dispose();
     return;
@@ -117,7 +154,7 @@ async function reset(
     trainSize: data.train.length,
     valSize: data.val.length,
   });
-  postSnapshot();
+  await postSnapshot();
 }
 
 let inFlight: Promise<unknown> = Promise.resolve();
@@ -145,7 +182,7 @@ async function play(): Promise<void> {
       const now = performance.now();
       if (now - last >= SNAPSHOT_MS) {
         last = now;
-        postSnapshot();
+        await postSnapshot();
       }
       // Let pause/step/reset messages in.
       await new Promise((r) => setTimeout(r, 0));
@@ -153,7 +190,7 @@ async function play(): Promise<void> {
   } finally {
     if (gen === generation) {
       playing = false;
-      postSnapshot();
+      await postSnapshot();
     }
   }
 }
@@ -191,7 +228,7 @@ addEventListener('message', (ev: MessageEvent<PlaygroundRequest>) => {
       if (playing) return;
       await inFlight;
       await epoch();
-      postSnapshot();
+      await postSnapshot();
     });
   }
 });

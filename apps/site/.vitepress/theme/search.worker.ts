@@ -5,21 +5,22 @@
  * (stop or continue) before the next epoch.
  */
 import * as cpu from '@nerve/backend-cpu';
-import { type Tensor, setBackend } from '@nerve/core';
-import { digitsTrainValFrom } from '@nerve/data';
+import { type Tensor, setBackend, toBackend } from '@nerve/core';
+import { TensorDataset, digitsTrainValFrom } from '@nerve/data';
 import { fetchDigits } from './fetch-digits.js';
 import { type TrialData, trainTrial } from './search-objective.js';
 import type { TrialConfig } from './search-study.js';
+import { type BackendChoice, type SiteBackend, useSiteBackend } from './site-backend.js';
 
 /** What the page sends. */
 export type SearchRequest =
-  | { type: 'init'; worker: number; backend?: 'auto' | 'cpu' | 'webgpu' }
+  | { type: 'init'; worker: number; backend?: BackendChoice }
   | { type: 'run'; id: number; config: TrialConfig; seed: number }
   | { type: 'decision'; id: number; epoch: number; stop: boolean };
 
 /** What the worker posts. */
 export type SearchMessage =
-  | { type: 'ready'; worker: number; backend: string }
+  | { type: 'ready'; worker: number; backend: SiteBackend }
   | { type: 'report'; id: number; epoch: number; metrics: Record<string, number> }
   | { type: 'done'; id: number; error?: string }
   | { type: 'error'; text: string };
@@ -27,30 +28,47 @@ export type SearchMessage =
 const post = (m: SearchMessage): void => postMessage(m);
 
 /**
- * Makes the backend current. The one place to change when the site's
- * backend picker (site-backend.ts) arrives: `await useSiteBackend(choice)`.
- * Trials are the parallelism here, so each worker's kernels keep to one
- * thread (as tune's worker threads do).
+ * Makes the visitor's backend current (`useSiteBackend`). Trials are the
+ * parallelism here, so on the CPU each worker's kernels keep to one thread
+ * (as tune's worker threads do).
  */
-async function activateBackend(_choice: 'auto' | 'cpu' | 'webgpu'): Promise<string> {
+async function activateBackend(choice: BackendChoice): Promise<SiteBackend> {
+  const used = await useSiteBackend(choice);
+  if (used.name !== 'cpu') return used;
   cpu.setThreads(1);
-  setBackend('cpu');
-  return 'cpu';
+  const why = 'Trials run in parallel workers, so each worker keeps to one CPU thread.';
+  return { ...used, threads: 1, note: used.note === '' ? why : `${used.note} ${why}` };
 }
 
 let data: Promise<TrialData> | undefined;
 let workerId = 0;
 const waiting = new Map<string, (stop: boolean) => void>();
 
-async function prepare(): Promise<TrialData> {
+/**
+ * The split `nerve train` makes, on the CPU (the stratified split and the
+ * scaler read synchronously, which WebGPU cannot), then moved to `backend`.
+ */
+async function prepare(backend: string): Promise<TrialData> {
+  setBackend('cpu');
   const digits = await fetchDigits();
+  let split: ReturnType<typeof digitsTrainValFrom>;
   try {
-    const { train, val, test } = digitsTrainValFrom(digits);
-    test.dispose();
-    return { train, val };
+    split = digitsTrainValFrom(digits);
   } finally {
     (digits.x as Tensor).dispose();
     (digits.y as Tensor).dispose();
+  }
+  const { train, val, test } = split;
+  test.dispose();
+  setBackend(backend);
+  if (backend === 'cpu') return { train, val };
+  const move = async (d: TensorDataset) =>
+    new TensorDataset(...(await Promise.all(d.tensors.map((t) => toBackend(t, backend)))));
+  try {
+    return { train: await move(train), val: await move(val) };
+  } finally {
+    train.dispose();
+    val.dispose();
   }
 }
 
@@ -75,7 +93,7 @@ addEventListener('message', (ev: MessageEvent<SearchRequest>) => {
     workerId = req.worker;
     activateBackend(req.backend ?? 'cpu')
       .then((backend) => {
-        data ??= prepare();
+        data ??= prepare(backend.name);
         return data.then(() => post({ type: 'ready', worker: workerId, backend }));
       })
       .catch((e: unknown) => post({ type: 'error', text: String((e as Error)?.message ?? e) }));

@@ -219,20 +219,23 @@ async function trainSteps(
   }
 }
 
-/** Accuracy of `predict` (logits) on `test`, in batches of 500. */
-function accuracyOf(predict: (x: Tensor) => Tensor, test: Task): number {
+/**
+ * Accuracy of `predict` (logits) on `test`, in batches of 500, read
+ * asynchronously (WebGPU has no synchronous reads; the same numbers on the CPU).
+ */
+async function accuracyOf(predict: (x: Tensor) => Tensor, test: Task): Promise<number> {
   let correct = 0;
   const n = test.x.shape[0];
   for (let i = 0; i < n; i += 500) {
     const m = Math.min(500, n - i);
-    correct += tidy(() =>
-      noGrad(
-        () =>
-          sum(
-            eq(argmax(predict(narrow(test.x, 0, i, m)), -1), narrow(test.y, 0, i, m)),
-          ).dataSync()[0],
-      ),
+    const c = tidy(() =>
+      noGrad(() => sum(eq(argmax(predict(narrow(test.x, 0, i, m)), -1), narrow(test.y, 0, i, m)))),
     );
+    try {
+      correct += (await c.data())[0] as number;
+    } finally {
+      c.dispose();
+    }
   }
   return correct / n;
 }
@@ -247,8 +250,8 @@ export interface FewShotResult {
   accuracy: Record<Method, number> | null;
   /** Seconds each method took. */
   seconds: Record<Method, number>;
-  /** Class probabilities of each method for normalized images [n, 1, 28, 28]. */
-  predict(x: Tensor): Record<Method, number[][]>;
+  /** Class probabilities of each method for normalized images [n, 1, 28, 28] (read asynchronously). */
+  predict(x: Tensor): Promise<Record<Method, number[][]>>;
   dispose(): void;
 }
 
@@ -353,21 +356,20 @@ export async function learnFewShot(
       test === null
         ? null
         : {
-            frozen: accuracyOf(logits.frozen, test),
-            finetune: accuracyOf(logits.finetune, test),
-            scratch: accuracyOf(logits.scratch, test),
+            frozen: await accuracyOf(logits.frozen, test),
+            finetune: await accuracyOf(logits.finetune, test),
+            scratch: await accuracyOf(logits.scratch, test),
           };
     onProgress?.(1, 'done');
     return {
       accuracy,
       seconds,
-      predict(x) {
+      async predict(x) {
         const out = {} as Record<Method, number[][]>;
         for (const m of METHODS) {
           const p = tidy(() => noGrad(() => softmax(logits[m](x), -1)));
-          const flat = Array.from(p.dataSync() as Float32Array);
           const [rows, cols] = p.shape;
-          p.dispose();
+          const flat = Array.from((await p.data().finally(() => p.dispose())) as Float32Array);
           out[m] = Array.from({ length: rows }, (_, r) => flat.slice(r * cols, (r + 1) * cols));
         }
         return out;

@@ -8,6 +8,7 @@
 import '@nerve/backend-cpu';
 import { setBackend } from '@nerve/core';
 import type { TensorDataset } from '@nerve/data';
+import { type BackendChoice, type SiteBackend, useSiteBackend } from './site-backend.js';
 import { fetchFashionSubset, fetchTransferCnn } from './fetch-fashion.js';
 import {
   type FewShotRequest,
@@ -26,17 +27,22 @@ export interface Gallery {
   pixels: Uint8Array;
 }
 
-/** What the page sends. */
+/**
+ * What the page sends. `backend` is the visitor's choice (default 'cpu'):
+ * the network is loaded on it, and a train request with another choice
+ * moves it (reloads the pretrained weights on the new backend).
+ */
 export type TransferRequest =
-  | { type: 'load'; backend?: string }
-  | { type: 'train'; request: FewShotRequest }
+  | { type: 'load'; backend?: BackendChoice }
+  | { type: 'train'; request: FewShotRequest; backend?: BackendChoice }
   | { type: 'predict'; pixels: number[] };
 
 /** What the worker posts. */
 export type TransferMessage =
   | {
       type: 'ready';
-      backend: string;
+      /** What `useSiteBackend` activated. */
+      backend: SiteBackend;
       pretrained: { classes: string[]; accuracy: number; provenance: string; bytes: number };
       /** The first GALLERY images of each class 5–9 of the training subset, to pick from. */
       train: Gallery;
@@ -45,6 +51,8 @@ export type TransferMessage =
       seconds: number;
     }
   | { type: 'progress'; fraction: number; message: string }
+  /** The backend changed (a train request with another choice). */
+  | { type: 'backend'; backend: SiteBackend }
   | {
       type: 'result';
       accuracy: Record<Method, number> | null;
@@ -61,18 +69,33 @@ export const GALLERY = 24;
 export const PROBE = 4;
 
 let pre: PretrainedCnn | undefined;
+/** The safetensors file, kept to reload the network on another backend. */
+let cnnBytes: Uint8Array | undefined;
+/** The subset stays on the CPU: the gallery and the tasks are cut from it on the host. */
 let data: { train: TensorDataset; test: TensorDataset } | undefined;
 let learned: FewShotResult | undefined;
+/** The choice the network was loaded for, and what it gave. */
+let current: { choice: BackendChoice; used: SiteBackend } | undefined;
 
 const post = (m: TransferMessage): void => postMessage(m);
 
 /**
- * Makes the chosen backend active; the CPU backend for now (the site's
- * backend picker replaces this one function).
+ * Activates the chosen backend and (re)loads the pretrained network on it
+ * when the choice changed. The images stay on the CPU; the tasks made from
+ * them (transfer-core's shotsOf/testOf) are made on the active backend.
  */
-async function useBackend(_choice: string | undefined): Promise<string> {
-  setBackend('cpu');
-  return 'cpu';
+async function useBackend(choice: BackendChoice): Promise<SiteBackend> {
+  if (cnnBytes === undefined) throw new Error('backend: expected the assets loaded, received none');
+  if (current?.choice === choice && pre !== undefined) return current.used;
+  learned?.dispose();
+  learned = undefined;
+  pre?.model.dispose();
+  pre = undefined;
+  current = undefined;
+  const used = await useSiteBackend(choice);
+  pre = await loadPretrainedCnn(cnnBytes);
+  current = { choice, used };
+  return used;
 }
 
 /** The first `per` images of each of the classes 5–9 of a split, in dataset order. */
@@ -96,15 +119,18 @@ function gallery(ds: TensorDataset, per: number): Gallery {
   return { rows, labels: rows.map((r) => labels[r]), pixels };
 }
 
-async function load(backend: string | undefined): Promise<void> {
+async function load(backend: BackendChoice | undefined): Promise<void> {
   const t0 = performance.now();
-  const name = await useBackend(backend);
+  // The subset is decoded on the CPU and stays there.
+  setBackend('cpu');
   const [bytes, subset] = await Promise.all([fetchTransferCnn(), fetchFashionSubset()]);
-  pre = await loadPretrainedCnn(bytes);
+  cnnBytes = bytes;
   data = subset;
+  const used = await useBackend(backend ?? 'cpu');
+  if (pre === undefined) throw new Error('load: expected the network loaded, received none');
   post({
     type: 'ready',
-    backend: name,
+    backend: used,
     pretrained: {
       classes: pre.classes,
       accuracy: pre.pretrainAccuracy,
@@ -117,9 +143,12 @@ async function load(backend: string | undefined): Promise<void> {
   });
 }
 
-async function train(request: FewShotRequest): Promise<void> {
-  if (pre === undefined || data === undefined)
-    throw new Error('train: expected the assets loaded, received none');
+async function train(request: FewShotRequest, backend: BackendChoice | undefined): Promise<void> {
+  if (data === undefined) throw new Error('train: expected the assets loaded, received none');
+  const before = current?.choice;
+  const used = await useBackend(backend ?? current?.choice ?? 'cpu');
+  if (current?.choice !== before) post({ type: 'backend', backend: used });
+  if (pre === undefined) throw new Error('train: expected the network loaded, received none');
   learned?.dispose();
   learned = undefined;
   let last = 0;
@@ -140,13 +169,13 @@ async function train(request: FewShotRequest): Promise<void> {
   });
 }
 
-function predict(pixels: number[]): Record<Method, number[]> {
+async function predict(pixels: number[]): Promise<Record<Method, number[]>> {
   if (pre === undefined || learned === undefined) {
     throw new Error('predict: expected a trained head, received none (train first)');
   }
   const x = normalizeImages(Float32Array.from(pixels), 1, pre.normalization);
   try {
-    const p = learned.predict(x);
+    const p = await learned.predict(x);
     return { frozen: p.frozen[0], finetune: p.finetune[0], scratch: p.scratch[0] };
   } finally {
     x.dispose();
@@ -161,12 +190,6 @@ const fail = (e: unknown) => {
 addEventListener('message', (ev: MessageEvent<TransferRequest>) => {
   const req = ev.data;
   if (req.type === 'load') load(req.backend).catch(fail);
-  else if (req.type === 'train') train(req.request).catch(fail);
-  else {
-    try {
-      post({ type: 'prediction', probs: predict(req.pixels) });
-    } catch (e) {
-      fail(e);
-    }
-  }
+  else if (req.type === 'train') train(req.request, req.backend).catch(fail);
+  else predict(req.pixels).then((probs) => post({ type: 'prediction', probs }), fail);
 });

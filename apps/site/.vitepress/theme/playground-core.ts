@@ -49,6 +49,16 @@ const TOY_POINTS = 100;
 /** Cells per side of the decision-boundary grid. */
 export const GRID = 64;
 
+/** A 2-D set's points for drawing: training (x, y, label) and validation (valX, valY, valLabel). */
+export interface PlanePoints {
+  x: number[];
+  y: number[];
+  label: number[];
+  valX: number[];
+  valY: number[];
+  valLabel: number[];
+}
+
 /** The training data of one run, ready for the loaders. */
 export interface PlaygroundData {
   train: TensorDataset;
@@ -56,14 +66,7 @@ export interface PlaygroundData {
   inFeatures: number;
   classes: number;
   /** 2-D sets: the training points (for drawing) and the grid's extent [lo, hi] on both axes. */
-  points?: {
-    x: number[];
-    y: number[];
-    label: number[];
-    valX: number[];
-    valY: number[];
-    valLabel: number[];
-  };
+  points?: PlanePoints;
   extent?: [number, number];
   dispose(): void;
 }

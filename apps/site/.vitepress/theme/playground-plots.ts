@@ -4,7 +4,7 @@
  * on first use, so it stays out of the page's initial JavaScript.
  */
 import type { Figure } from '@nerve/plot';
-import type { PlaygroundSnapshot } from './playground-core.js';
+import type { PlanePoints, PlaygroundSnapshot } from './playground-core.js';
 
 /** Class colours: points (strong) and the boundary under them (the same hue, lighter). */
 export const CLASS_COLOURS: readonly [number, number, number][] = [
@@ -204,14 +204,7 @@ export async function drawFigures(
 export function drawBoundary(
   canvas: HTMLCanvasElement,
   s: PlaygroundSnapshot,
-  points: {
-    x: number[];
-    y: number[];
-    label: number[];
-    valX: number[];
-    valY: number[];
-    valLabel: number[];
-  },
+  points: PlanePoints,
   extent: [number, number],
 ): void {
   const ctx = canvas.getContext('2d');
@@ -228,14 +221,7 @@ function paintBoundary(
   ctx: CanvasRenderingContext2D,
   canvas: HTMLCanvasElement,
   s: PlaygroundSnapshot,
-  points: {
-    x: number[];
-    y: number[];
-    label: number[];
-    valX: number[];
-    valY: number[];
-    valLabel: number[];
-  },
+  points: PlanePoints,
   extent: [number, number],
 ): void {
   const w = canvas.width;

@@ -50,15 +50,17 @@ describe('lab transfer', () => {
       ),
       y: tensor(Int32Array.from({ length: 40 }, (_, i) => i % 5)),
     };
-    const a = drawShots(pool, 3, 7);
-    const b = drawShots(pool, 3, 7);
-    const c = drawShots(pool, 3, 8);
+    const a = await drawShots(pool, 3, 7);
+    const b = await drawShots(pool, 3, 7);
+    const c = await drawShots(pool, 3, 8);
     const counts = [0, 0, 0, 0, 0];
     for (const l of a.y.dataSync()) counts[l]++;
     expect(counts).toEqual([3, 3, 3, 3, 3]);
     expect(Array.from(a.x.dataSync())).toEqual(Array.from(b.x.dataSync()));
     expect(Array.from(a.x.dataSync())).not.toEqual(Array.from(c.x.dataSync()));
-    expect(() => drawShots(pool, 9, 0)).toThrow(/lab transfer: expected 9 images of every class/);
+    await expect(drawShots(pool, 9, 0)).rejects.toThrow(
+      /lab transfer: expected 9 images of every class/,
+    );
     for (const t of [a, b, c, pool]) {
       t.x.dispose();
       t.y.dispose();

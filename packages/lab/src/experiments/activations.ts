@@ -15,6 +15,7 @@ import { Standardize } from '@nerve/data';
 import type { Figure, Finding, Table } from '@nerve/plot';
 import type { Experiment, LabContext } from '../experiment.js';
 import { fmtNum } from '../util/host-stats.js';
+import { onHost, toDevice } from '../util/on-host.js';
 import {
   curves,
   hiddenGradNorms,
@@ -84,10 +85,19 @@ export const activations: Experiment = {
       ctx.signal?.throwIfAborted();
       ctx.onProgress?.({ fraction, message });
     };
-    const { x: raw, y } = await ctx.data.digits();
+    // Standardized on the host (fit reads synchronously), trained on the run's backend.
+    const host = await onHost(async () => {
+      const { x: raw, y } = await ctx.data.digits();
+      try {
+        return { x: tidy(() => new Standardize().fitTransform(raw)), y };
+      } finally {
+        raw.dispose();
+      }
+    });
+    const y = await toDevice(host.y);
     let x: Tensor | null = null;
     try {
-      x = tidy(() => new Standardize().fitTransform(raw));
+      x = await toDevice(host.x);
       progress(0, 'f and f′');
       const fs = await curves(-5, 5, 201);
       progress(0.2, 'gradient through a deep net');
@@ -113,7 +123,6 @@ export const activations: Experiment = {
       return report(p, fs, norms, { sameSigmoid, sameTanh }, { pos, cen }, mo);
     } finally {
       x?.dispose();
-      raw.dispose();
       y.dispose();
     }
   },

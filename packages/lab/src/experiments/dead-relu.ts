@@ -18,6 +18,7 @@ import { SGD } from '@nerve/optim';
 import type { Figure, Finding, Table } from '@nerve/plot';
 import type { Experiment, LabContext } from '../experiment.js';
 import { fmtNum } from '../util/host-stats.js';
+import { onHost, toDevice } from '../util/on-host.js';
 
 /** The digits MLP, Linear–ReLU–…–Linear, with each layer seeded from `seed`. */
 function makeMlp(sizes: readonly number[], seed: number, firstBias?: number): Sequential {
@@ -130,17 +131,23 @@ async function trainSetup(
   }
 }
 
-/** The digits, split 80/20 (stratified) and standardized with training statistics. */
+/**
+ * The digits, split 80/20 (stratified) and standardized with training
+ * statistics on the host, then moved to the active backend.
+ */
 async function digitsTrain(ctx: LabContext, seed: number): Promise<{ x: Tensor; y: Tensor }> {
-  const { x, y } = await ctx.data.digits();
-  const all = new TensorDataset(x, y);
-  const { train, val } = trainValSplit(all, { valFraction: 0.2, seed, stratify: y });
-  x.dispose();
-  y.dispose();
-  val.dispose();
-  const xs = new Standardize().fitTransform(train.tensors[0] as Tensor);
-  (train.tensors[0] as Tensor).dispose();
-  return { x: xs, y: train.tensors[1] as Tensor };
+  const host = await onHost(async () => {
+    const { x, y } = await ctx.data.digits();
+    const all = new TensorDataset(x, y);
+    const { train, val } = trainValSplit(all, { valFraction: 0.2, seed, stratify: y });
+    x.dispose();
+    y.dispose();
+    val.dispose();
+    const xs = new Standardize().fitTransform(train.tensors[0] as Tensor);
+    (train.tensors[0] as Tensor).dispose();
+    return { x: xs, y: train.tensors[1] as Tensor };
+  });
+  return { x: await toDevice(host.x), y: await toDevice(host.y) };
 }
 
 const worst = (layers: number[]) => Math.max(...layers);

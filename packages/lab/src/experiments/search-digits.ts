@@ -145,9 +145,10 @@ export async function cvRepeats(
       data,
       async ({ train, val, index }) => {
         progress(r * p.k + index, p.repeats * p.k);
-        const scaler = new Standardize();
+        // fitAsync: the statistics read back on every backend (the same numbers as fit).
+        const scaler = await new Standardize().fitAsync(train.tensors[0] as Tensor);
         const [xt, xv] = tidy((): Tensor[] => [
-          scaler.fitTransform(train.tensors[0] as Tensor),
+          scaler.transform(train.tensors[0] as Tensor),
           scaler.transform(val.tensors[0] as Tensor),
         ]) as [Tensor, Tensor];
         try {

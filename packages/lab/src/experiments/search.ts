@@ -8,6 +8,7 @@
 import { NerveError } from '@nerve/core';
 import { TensorDataset } from '@nerve/data';
 import type { Experiment, LabContext, LabOutput, ParamValues } from '../experiment.js';
+import { datasetToDevice, onHost } from '../util/on-host.js';
 import { firstPerClass, standardizedDigits } from '../util/standardized-digits.js';
 import { coarseToFineDigits, cvRepeats } from './search-digits.js';
 import { lrSampling, randomVsGrid } from './search-sampling.js';
@@ -97,10 +98,17 @@ export const search: Experiment = {
         (i, total) => report(0.05 + 0.6 * (i / total), `coarse-to-fine trial ${i + 1} of ${total}`),
       );
       // Cross-validation on raw digits (each fold standardizes itself): train and val together.
-      const { x, y } = await ctx.data.digits();
-      const all = new TensorDataset(x, y);
-      const subset = await firstPerClass(all, Math.floor((p.cvExamples as number) / 10));
-      all.dispose();
+      // Picked on the host, moved to the run's backend.
+      const picked = await onHost(async () => {
+        const { x, y } = await ctx.data.digits();
+        const all = new TensorDataset(x, y);
+        try {
+          return await firstPerClass(all, Math.floor((p.cvExamples as number) / 10));
+        } finally {
+          all.dispose();
+        }
+      });
+      const subset = await datasetToDevice(picked);
       try {
         const cv = await cvRepeats(
           subset,

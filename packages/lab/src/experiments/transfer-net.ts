@@ -32,6 +32,7 @@ import {
 import { BatchNorm2d } from '@nerve/norm';
 import { CosineAnnealingLR, type Optimizer } from '@nerve/optim';
 import type { LabData } from '../experiment.js';
+import { onHost, toDevice } from '../util/on-host.js';
 
 /** Images [N, 1, 28, 28] (or [N, 1, 14, 14] average-pooled), normalized, and int32 labels [N]. */
 export interface Task {
@@ -141,6 +142,29 @@ export async function loadSplit(
   testImages: number,
   resolution: 28 | 14 = 28,
 ): Promise<TransferSplit> {
+  // Cut and normalized on the host (the whole set does not fit a GPU buffer),
+  // then the four tasks move to the run's backend.
+  const s = await onHost(() => hostSplit(data, pretrainImages, testImages, resolution));
+  return {
+    pretrain: await taskToDevice(s.pretrain),
+    pretrainTest: await taskToDevice(s.pretrainTest),
+    pool: await taskToDevice(s.pool),
+    test: await taskToDevice(s.test),
+    normalization: s.normalization,
+  };
+}
+
+async function taskToDevice(t: Task): Promise<Task> {
+  return { x: await toDevice(t.x), y: await toDevice(t.y) };
+}
+
+/** loadSplit on the host backend, which reads synchronously. */
+async function hostSplit(
+  data: LabData,
+  pretrainImages: number,
+  testImages: number,
+  resolution: 28 | 14,
+): Promise<TransferSplit> {
   const { train, test } = await data.fashionMnist();
   try {
     const trainLabels = train.tensors[1].dataSync() as Int32Array;
@@ -181,8 +205,8 @@ export function disposeTask(t: Task): void {
  * Fisher–Yates shuffle on the seeded generator's uniforms, then the first k
  * of each class in shuffled order. The caller owns the result.
  */
-export function drawShots(pool: Task, k: number, seed: number): Task {
-  const labels = pool.y.dataSync() as Int32Array;
+export async function drawShots(pool: Task, k: number, seed: number): Promise<Task> {
+  const labels = (await pool.y.data()) as Int32Array;
   const classes = Math.max(...labels) + 1;
   const u = new Generator(seed).uniform(labels.length);
   const order = Array.from(labels, (_, i) => i);
@@ -255,18 +279,23 @@ export async function trainSteps(
 }
 
 /** Classification accuracy of `model` in eval mode on images `x` with labels `y` (batches of 500). */
-export function accuracy(model: Module, x: Tensor, y: Tensor): number {
+export async function accuracy(model: Module, x: Tensor, y: Tensor): Promise<number> {
   model.eval();
   let correct = 0;
   const n = x.shape[0];
   for (let i = 0; i < n; i += 500) {
     const end = Math.min(n, i + 500);
-    correct += tidy(() =>
+    const hits = tidy(() =>
       noGrad(() => {
         const out = model.call(narrow(x, 0, i, end - i));
-        return sum(eq(argmax(out, -1), narrow(y, 0, i, end - i))).dataSync()[0];
+        return sum(eq(argmax(out, -1), narrow(y, 0, i, end - i)));
       }),
     );
+    try {
+      correct += (await hits.data())[0] as number;
+    } finally {
+      hits.dispose();
+    }
   }
   return correct / n;
 }

@@ -129,7 +129,7 @@ async function trainAndTest(
 ): Promise<number> {
   try {
     await trainSteps(model, optimizer, shots, train);
-    return accuracy(model, test.x, test.y);
+    return await accuracy(model, test.x, test.y);
   } finally {
     optimizer.disposeState();
     model.dispose();
@@ -182,7 +182,7 @@ async function compare(
       batchSize: s.batchSize,
       seed: init + 3,
     });
-    frozenAcc = accuracy(head, testFeatures, split.test.y);
+    frozenAcc = await accuracy(head, testFeatures, split.test.y);
     if (s.finetuneHead === 'probe') {
       // Kept (as copies) for finetuning to start from; the head itself is freed.
       probe = Object.fromEntries(
@@ -247,7 +247,7 @@ async function run(params: ParamValues, ctx: LabContext) {
     progress(0.05, `pretraining on ${split.pretrain.x.shape[0]} images of classes 0–4`);
     const pre = await pretrain(split, s, ctx.seed, ctx);
     const tPre = performance.now();
-    const pretrainAcc = accuracy(pre.model, split.pretrainTest.x, split.pretrainTest.y);
+    const pretrainAcc = await accuracy(pre.model, split.pretrainTest.x, split.pretrainTest.y);
     // The pretrained backbone as its own network (sharing the pretrained
     // layers, so disposing pre.model frees it).
     const featureNet = new Sequential(...pre.model.children().slice(0, HEAD));
@@ -259,7 +259,7 @@ async function run(params: ParamValues, ctx: LabContext) {
       for (const [i, { k, d }] of jobs.entries()) {
         progress(0.3 + (0.7 * i) / jobs.length, `k = ${k}, draw ${d + 1} of ${drawsAt(k, s)}`);
         const seed = ctx.seed * 1000 + 10 * k + d;
-        const shots = drawShots(split.pool, k, seed);
+        const shots = await drawShots(split.pool, k, seed);
         try {
           const r = await compare(
             pre.model,

@@ -2,8 +2,8 @@
  * The digits as the babysitting and search experiments train on them: a
  * stratified train/validation split, standardized with the training
  * statistics (as `nerve train` prepares them), plus the small ReLU MLP they
- * train and the backend switch of a run. Browser-safe: only @nerve/data's
- * browser functions, data from `ctx.data`.
+ * train. Browser-safe: only @nerve/data's browser functions, data from
+ * `ctx.data`, prepared on the host (see on-host.ts).
  */
 import { type Tensor, tidy } from '@nerve/core';
 import { type Initializer, zeros } from '@nerve/init';
@@ -11,6 +11,7 @@ import { Dropout, Linear, type Module, ReLU, Sequential } from '@nerve/layers';
 import { Standardize, TensorDataset, trainValSplit } from '@nerve/data';
 import type { LabData } from '../experiment.js';
 import { fmtNum } from './host-stats.js';
+import { datasetToDevice, onHost } from './on-host.js';
 
 /** Standardized train and validation sets; the caller disposes both. */
 export interface DigitsSplit {
@@ -21,21 +22,24 @@ export interface DigitsSplit {
 /**
  * Loads the digits and splits them (stratified by class, `valFraction` held
  * out, shuffled by `seed`); x is standardized per feature with the training
- * part's mean and std.
+ * part's mean and std. Prepared on the host, returned on the active backend.
  */
 export async function standardizedDigits(
   data: LabData,
   opts: { valFraction: number; seed: number },
 ): Promise<DigitsSplit> {
-  const { x, y } = await data.digits();
-  const all = new TensorDataset(x, y);
-  let split: { train: TensorDataset; val: TensorDataset };
-  try {
-    split = trainValSplit(all, { valFraction: opts.valFraction, seed: opts.seed, stratify: y });
-  } finally {
-    all.dispose();
-  }
-  return standardizeSplit(split.train, split.val);
+  const host = await onHost(async () => {
+    const { x, y } = await data.digits();
+    const all = new TensorDataset(x, y);
+    let split: { train: TensorDataset; val: TensorDataset };
+    try {
+      split = trainValSplit(all, { valFraction: opts.valFraction, seed: opts.seed, stratify: y });
+    } finally {
+      all.dispose();
+    }
+    return standardizeSplit(split.train, split.val);
+  });
+  return { train: await datasetToDevice(host.train), val: await datasetToDevice(host.val) };
 }
 
 /** Standardizes `val` with `train`'s statistics; takes ownership of both (disposes their x). */

@@ -13,6 +13,7 @@ import { discriminativeParamGroups, extractFeatures, trainLinearHead } from '@ne
 import type { Experiment, LabContext, ParamValues } from '../experiment.js';
 import {
   HEAD,
+  NEW_CLASSES,
   type Task,
   type TransferSplit,
   accuracy,
@@ -177,6 +178,8 @@ async function compare(
   let probe: Record<string, Tensor> | null = null;
   try {
     const { head } = await trainLinearHead(feats, shots.y, {
+      // Stated, not counted from the labels (which would read them synchronously).
+      classes: NEW_CLASSES.length,
       epochs: s.headEpochs,
       lr: 1e-2,
       batchSize: s.batchSize,

@@ -14,6 +14,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setBackend } from '@nerve/core';
+import type { LabResult } from '@nerve/lab';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import {
@@ -113,6 +114,26 @@ interface SearchState {
 
 /** The search study on WebGPU: 3 trials of 2 epochs on one worker (ASHA's rung at epoch 1). */
 const SEARCH = { trials: 3, epochs: 2, seed: 0, workers: 1 };
+
+interface LabState {
+  running: boolean;
+  error: string | null;
+  backend: SiteBackend | null;
+  result: LabResult | null;
+}
+
+/**
+ * Lab pages beyond init-depth (backends.test.ts runs that one on both
+ * backends): one on synthetic data and the digits (activations) and two
+ * that train on the digits split and standardized on the CPU, then moved
+ * (batchnorm, babysitting). Fewer epochs than --quick for SwiftShader's
+ * time (the values packages/lab/test/webgpu.test.ts uses on lavapipe).
+ */
+const LAB_RUNS: { id: string; params: Record<string, number> }[] = [
+  { id: 'activations', params: {} },
+  { id: 'batchnorm', params: { epochs: 2, ladderEpochs: 1 } },
+  { id: 'babysitting', params: { overfitEpochs: 20, ladderEpochs: 1, gapEpochs: 10 } },
+];
 
 const examplesDir = fileURLToPath(new URL('../../../examples/getting-started/', import.meta.url));
 const exampleNames = readdirSync(examplesDir)
@@ -328,6 +349,44 @@ describe.runIf(browserTests)('every demo page on WebGPU (headless chromium, Swif
     await site.shot(page, 'webgpu-search');
     expect(problems).toEqual([]);
   }, 300_000);
+
+  it('lab: activations, batchnorm and babysitting run to the end on WebGPU', async () => {
+    const site = session();
+    const { page, problems } = await site.page();
+    for (const { id, params } of LAB_RUNS) {
+      await page.goto(`${site.server.url}lab/${id}.html`, { waitUntil: 'networkidle' });
+      await pickWebGpu(page);
+      for (const [name, v] of Object.entries(params)) await page.fill(`#p-${name}`, String(v));
+      await page.click('[data-test=run]');
+      await page.waitForFunction(
+        () => {
+          const s = (
+            globalThis as unknown as { __labRunner: { state(): LabState } }
+          ).__labRunner.state();
+          return !s.running && (s.result !== null || s.error !== null);
+        },
+        null,
+        { timeout: 240_000, polling: 200 },
+      );
+      // The drawn result can ask for a font: let it arrive before the next page.
+      await page.evaluate(() => document.fonts.ready.then(() => undefined));
+      const s = await page.evaluate(() =>
+        (globalThis as unknown as { __labRunner: { state(): LabState } }).__labRunner.state(),
+      );
+      expect(s.error, id).toBeNull();
+      await expectWebGpuShown(page, s.backend);
+      const r = s.result;
+      if (r === null) throw new Error(`${id}: no result`);
+      expect(r.params, id).toMatchObject(params);
+      expect(r.findings.length, id).toBeGreaterThan(0);
+      // Every measured value a number: a NaN here is a broken read or kernel.
+      for (const f of r.findings) expect(f.measured, `${id}: ${f.statement}`).not.toMatch(/NaN/);
+      expect(await page.locator('[data-test=result] .figure').count(), id).toBe(r.figures.length);
+      console.log(`lab ${id} on WebGPU (SwiftShader): ${r.seconds.toFixed(1)} s`);
+      await site.shot(page, `webgpu-lab-${id}`);
+    }
+    expect(problems).toEqual([]);
+  }, 600_000);
 
   it('examples: every example runs on WebGPU and prints its stated output', async () => {
     const site = session();

@@ -70,11 +70,12 @@ function run(req: LabRequest, backend: string): Promise<LabResult> {
 }
 
 /**
- * Runs on the chosen backend. Most experiments split and standardize the
- * digits on the training backend, which needs synchronous reads that WebGPU
- * does not have: where auto picked WebGPU and the experiment fails there,
- * it runs again on the CPU and the note says why (an explicit WebGPU choice
- * reports the error instead).
+ * Runs on the chosen backend. Every experiment prepares its data on the CPU
+ * (splits and fitted statistics read synchronously) and trains on the
+ * chosen backend, reading results asynchronously, so all of them run on
+ * WebGPU. Should one still fail there (e.g. a buffer over the adapter's
+ * limits) where auto picked WebGPU, it runs again on the CPU and the note
+ * says why (an explicit WebGPU choice reports the error instead).
  */
 async function start(req: LabRequest): Promise<LabResult> {
   const choice = req.backend ?? 'cpu';

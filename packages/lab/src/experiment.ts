@@ -94,6 +94,9 @@ export interface LabContext {
   /**
    * Backend name (registered by the caller); the default backend when absent.
    * runExperiment makes it active around `run` and restores the previous one.
+   * Experiments train on it, and load, split and standardize their data on
+   * the CPU backend where one is registered (those read synchronously, which
+   * WebGPU cannot), then move it here; results are read asynchronously.
    */
   backend?: string;
   /** Seed of everything random in the run; each experiment documents its default. */

@@ -1,8 +1,9 @@
 /**
  * Every registered experiment runs to completion on the webgpu backend
- * (lavapipe here), where tensors cannot be read synchronously: the quick
- * run finishes, every number in its findings, tables and figures is finite
- * where the CPU's is, and no tensor is left behind.
+ * (lavapipe here), where tensors cannot be read synchronously: the lab
+ * prepares data on the CPU (util/on-host.ts) and reads results with
+ * `await t.data()`. Each quick run finishes, its findings show no NaN or
+ * infinity, and no tensor is left behind.
  */
 import '@nerve/backend-cpu';
 import { memory, setBackend } from '@nerve/core';

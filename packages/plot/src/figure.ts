@@ -14,6 +14,8 @@ export interface Axis {
   log?: boolean;
   /** Fixed domain [min, max]; the data's extent when absent. */
   domain?: [number, number];
+  /** Ticks at whole numbers only (epochs, steps): never 1.5 (linear axes). */
+  integer?: boolean;
 }
 
 /** One named line or point set. `x` and `y` have the same length. */

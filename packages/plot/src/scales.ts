@@ -56,8 +56,28 @@ export function axisOptions(
     }
   } else {
     o.tickFormat = (v: number) => formatNumber(v, 3);
+    if (axis.integer) o.ticks = integerTicks(domain, ticks ?? 8);
   }
   return o;
+}
+
+/**
+ * At most about `count` ticks at whole numbers covering `domain`, spaced by
+ * 1, 2 or 5 times a power of ten (never less than 1).
+ */
+export function integerTicks(domain: [number, number], count: number): number[] {
+  const lo = Math.ceil(domain[0]);
+  const hi = Math.floor(domain[1]);
+  if (hi < lo) return [];
+  const raw = (hi - lo) / Math.max(1, count);
+  let step = 1;
+  if (raw > 1) {
+    const p = 10 ** Math.floor(Math.log10(raw));
+    step = ([1, 2, 5, 10].find((m) => m * p >= raw) as number) * p;
+  }
+  const out: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi; v += step) out.push(v);
+  return out;
 }
 
 /** One colour per name, from Observable Plot's categorical scheme. */

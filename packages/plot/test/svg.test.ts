@@ -87,6 +87,25 @@ describe('figureToSvg', () => {
     expect(steps[0]).toBeGreaterThan(50);
   });
 
+  it('puts an integer axis (epochs) on whole numbers only', () => {
+    const epochs = (n: number, integer: boolean): Figure => ({
+      kind: 'line',
+      id: 'epochs',
+      title: 'Loss per epoch',
+      x: { label: 'epoch', integer },
+      y: { label: 'loss' },
+      series: [{ name: 'train', x: [1, 2, 3].map((e) => (e * n) / 3), y: [1, 0.5, 0.3] }],
+    });
+    // Three epochs: Plot's own ticks would be 1, 1.2, …, 3 (or 1.5, 2.5).
+    const plain = ticks(parseXml(figureToSvg(epochs(3, false))), 'x').map((t) => Number(t.label));
+    expect(plain.some((v) => !Number.isInteger(v))).toBe(true);
+    const whole = ticks(parseXml(figureToSvg(epochs(3, true))), 'x').map((t) => Number(t.label));
+    expect(whole).toEqual([1, 2, 3]);
+    // 300 epochs: steps of 1, 2 or 5 × 10^k, at most about 8 ticks.
+    const many = ticks(parseXml(figureToSvg(epochs(300, true))), 'x').map((t) => Number(t.label));
+    expect(many).toEqual([100, 150, 200, 250, 300]);
+  });
+
   it('draws one dot per point on a points figure, and one path per series on a line figure', () => {
     expect(
       descendants(byAriaLabel(parseXml(figureToSvg(ladder)), 'dot')[0] as XmlElement).filter(

@@ -26,6 +26,11 @@ export interface Series {
   x: number[];
   /** y coordinates, one per x. */
   y: number[];
+  /**
+   * False: drawn in grey and left out of the legend, which stays short
+   * where many series are drawn (e.g. all but the best trials of a study).
+   */
+  legend?: boolean;
 }
 
 /** A horizontal band drawn behind the data, such as the 1e-3 update/weight-ratio target. */

@@ -37,10 +37,13 @@ function rowsOf(
   return { rows, notes: [...droppedNote(droppedX, 'x'), ...droppedNote(droppedY, 'y')] };
 }
 
+/** The colour of series left out of the legend. */
+const UNLISTED = '#c4c4c4';
+
 /** A line figure: one panel with a legend, or one panel per series (facetBy 'series'). */
 export function linePanels(fig: LineFigure, width: number): Composition {
   const names = fig.series.map((s) => s.name);
-  const colors = palette(names);
+  const colors = palette(names).map((c, i) => (fig.series[i]?.legend === false ? UNLISTED : c));
   const { rows, notes } = rowsOf(fig.series, fig.x.log, fig.y.log);
   const bands = fig.bands ?? [];
   const xDomain = domainOf(
@@ -99,11 +102,17 @@ export function linePanels(fig: LineFigure, width: number): Composition {
     title: fig.title,
     legend:
       !facet && names.some((n) => n !== '')
-        ? names.map((label, i) => ({
-            label,
-            color: colors[i] as string,
-            shape: fig.points ? 'dot' : 'line',
-          }))
+        ? names.flatMap((label, i) =>
+            fig.series[i]?.legend === false
+              ? []
+              : [
+                  {
+                    label,
+                    color: colors[i] as string,
+                    shape: fig.points ? ('dot' as const) : ('line' as const),
+                  },
+                ],
+          )
         : [],
     panels,
     columns: cols,

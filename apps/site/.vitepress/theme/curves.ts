@@ -49,7 +49,7 @@ export async function drawCurves(
     kind: 'line',
     id: 'digits-accuracy',
     title: 'Accuracy per epoch',
-    x: { label: 'epoch' },
+    x: { label: 'epoch', integer: true },
     y: { label: 'accuracy', domain: [0, 1] },
     series: [
       { name: 'train', x: epochs.map((r) => r.epoch), y: epochs.map((r) => r.trainAcc) },

@@ -57,7 +57,7 @@ export function figures(s: PlaygroundSnapshot): Record<string, Figure | null> {
           kind: 'line',
           id: 'pg-loss',
           title: 'Loss per epoch',
-          x: { label: 'epoch' },
+          x: { label: 'epoch', integer: true },
           y: { label: 'cross-entropy', log: true },
           series: [
             { name: 'train', x: ep, y: pick(s.curves.trainLoss) },
@@ -70,7 +70,7 @@ export function figures(s: PlaygroundSnapshot): Record<string, Figure | null> {
           kind: 'line',
           id: 'pg-accuracy',
           title: 'Accuracy per epoch',
-          x: { label: 'epoch' },
+          x: { label: 'epoch', integer: true },
           y: { label: 'accuracy', domain: [0, 1] },
           series: [
             { name: 'train', x: ep, y: pick(s.curves.trainAcc) },
@@ -83,7 +83,7 @@ export function figures(s: PlaygroundSnapshot): Record<string, Figure | null> {
           kind: 'line',
           id: 'pg-update-ratio',
           title: 'Update/weight ratio ‖Δw‖/‖w‖ per layer',
-          x: { label: 'epoch' },
+          x: { label: 'epoch', integer: true },
           y: { label: 'ratio', log: true },
           series: [
             ...ratioSeries,

@@ -52,15 +52,33 @@ export function accuracyFigure(trials: readonly LiveTrial[], name: ParamName): L
   };
 }
 
-/** Every trial's validation accuracy per epoch, with a vertical line at each rung. */
+/** Trials named in the curves' legend: the best ones; the others are drawn in grey. */
+export const LABELLED_TRIALS = 5;
+
+/**
+ * Every trial's validation accuracy per epoch, with a vertical line at each
+ * rung. The legend names the LABELLED_TRIALS best trials (by best accuracy
+ * so far); the others are grey lines drawn under them.
+ */
 export function curvesFigure(trials: readonly LiveTrial[], rungs: readonly number[]): LineFigure {
-  const series: Series[] = [...trials]
-    .sort((a, b) => a.id - b.id)
-    .filter((t) => t.curve.length > 0)
+  const drawn = trials.filter((t) => t.curve.length > 0);
+  const best = new Set(
+    [...drawn]
+      .sort(
+        (a, b) =>
+          (Number.isFinite(b.best) ? b.best : -1) - (Number.isFinite(a.best) ? a.best : -1) ||
+          a.id - b.id,
+      )
+      .slice(0, LABELLED_TRIALS)
+      .map((t) => t.id),
+  );
+  const series: Series[] = [...drawn]
+    .sort((a, b) => Number(best.has(a.id)) - Number(best.has(b.id)) || a.id - b.id)
     .map((t) => ({
       name: `#${t.id} ${t.state}`,
       x: t.curve.map((p) => p.epoch),
       y: t.curve.map((p) => p.value),
+      ...(best.has(t.id) ? {} : { legend: false }),
     }));
   const values = trials.flatMap((t) => t.curve.map((p) => p.value)).filter(Number.isFinite);
   const lo = values.length > 0 ? Math.min(...values) : 0;
@@ -70,9 +88,8 @@ export function curvesFigure(trials: readonly LiveTrial[], rungs: readonly numbe
     kind: 'line',
     id: 'search-curves',
     title: 'Validation accuracy per epoch, with ASHA’s rungs',
-    caption:
-      'At each rung (vertical line) a trial continues only if it is in the top third of the trials of smaller id that reached it (Li et al. 2018); a curve that ends at a rung was cut there.',
-    x: { label: 'epoch' },
+    caption: `At each rung (vertical line) a trial continues only if it is in the top third of the trials of smaller id that reached it (Li et al. 2018); a curve that ends at a rung was cut there. The legend names the ${LABELLED_TRIALS} best trials; the others are grey.`,
+    x: { label: 'epoch', integer: true },
     y: { label: 'validation accuracy' },
     series,
   };

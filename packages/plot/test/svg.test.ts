@@ -106,6 +106,28 @@ describe('figureToSvg', () => {
     expect(many).toEqual([100, 150, 200, 250, 300]);
   });
 
+  it('leaves series marked legend: false out of the legend, and draws them in grey', () => {
+    const fig: Figure = {
+      kind: 'line',
+      id: 'trials',
+      title: 'Trials',
+      x: { label: 'epoch' },
+      y: { label: 'accuracy' },
+      series: [
+        { name: 'trial seven', x: [1, 2], y: [0.2, 0.3], legend: false },
+        { name: 'trial one', x: [1, 2], y: [0.5, 0.9] },
+      ],
+    };
+    const svg = figureToSvg(fig);
+    const text = textOf(parseXml(svg));
+    expect(text).toContain('trial one');
+    expect(text).not.toContain('trial seven');
+    // Both are drawn: the unlisted one in grey.
+    const lines = byAriaLabel(parseXml(svg), 'line');
+    expect(descendants(lines[0] as XmlElement).filter((e) => e.name === 'path')).toHaveLength(2);
+    expect(svg).toContain('#c4c4c4');
+  });
+
   it('draws one dot per point on a points figure, and one path per series on a line figure', () => {
     expect(
       descendants(byAriaLabel(parseXml(figureToSvg(ladder)), 'dot')[0] as XmlElement).filter(

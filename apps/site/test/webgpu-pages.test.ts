@@ -124,15 +124,20 @@ interface LabState {
 
 /**
  * Lab pages beyond init-depth (backends.test.ts runs that one on both
- * backends): one on synthetic data and the digits (activations) and two
- * that train on the digits split and standardized on the CPU, then moved
- * (batchnorm, babysitting). Fewer epochs than --quick for SwiftShader's
- * time (the values packages/lab/test/webgpu.test.ts uses on lavapipe).
+ * backends): activations (synthetic data and a gradient pass on the
+ * digits) and two that train on the digits split and standardized on the
+ * CPU, then moved (batchnorm, dead-relu). Far fewer steps than --quick for
+ * SwiftShader's time: batches of 128 and one epoch (batchnorm at the quick
+ * values with epochs 2 passed 240 s here on a loaded machine); on the CPU
+ * these settings give finite findings in 5 s and 1.4 s.
  */
 const LAB_RUNS: { id: string; params: Record<string, number> }[] = [
   { id: 'activations', params: {} },
-  { id: 'batchnorm', params: { epochs: 2, ladderEpochs: 1 } },
-  { id: 'babysitting', params: { overfitEpochs: 20, ladderEpochs: 1, gapEpochs: 10 } },
+  {
+    id: 'batchnorm',
+    params: { epochs: 1, ladderEpochs: 1, ladderMin: 1, ladderMax: 1, batchSize: 128 },
+  },
+  { id: 'dead-relu', params: { epochs: 1, batch: 128 } },
 ];
 
 const examplesDir = fileURLToPath(new URL('../../../examples/getting-started/', import.meta.url));
@@ -350,7 +355,7 @@ describe.runIf(browserTests)('every demo page on WebGPU (headless chromium, Swif
     expect(problems).toEqual([]);
   }, 300_000);
 
-  it('lab: activations, batchnorm and babysitting run to the end on WebGPU', async () => {
+  it('lab: activations, batchnorm and dead-relu run to the end on WebGPU', async () => {
     const site = session();
     const { page, problems } = await site.page();
     for (const { id, params } of LAB_RUNS) {
@@ -366,7 +371,7 @@ describe.runIf(browserTests)('every demo page on WebGPU (headless chromium, Swif
           return !s.running && (s.result !== null || s.error !== null);
         },
         null,
-        { timeout: 240_000, polling: 200 },
+        { timeout: 300_000, polling: 200 },
       );
       // The drawn result can ask for a font: let it arrive before the next page.
       await page.evaluate(() => document.fonts.ready.then(() => undefined));
@@ -386,7 +391,7 @@ describe.runIf(browserTests)('every demo page on WebGPU (headless chromium, Swif
       await site.shot(page, `webgpu-lab-${id}`);
     }
     expect(problems).toEqual([]);
-  }, 600_000);
+  }, 900_000);
 
   it('examples: every example runs on WebGPU and prints its stated output', async () => {
     const site = session();

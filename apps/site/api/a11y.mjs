@@ -25,7 +25,7 @@ import { join } from 'node:path';
 
 /** A section heading's permalink inside its summary (members.tsx, moduleReflection.tsx). */
 const sectionPermalink =
-  /(<summary class="tsd-accordion-summary"[^>]*>(?:(?!<\/summary>)[^])*?<h2 class="tsd-anchor-link" id="([^"]+)">)([^<]*)(<a href="#\2" aria-label="[^"]*" class="tsd-anchor-icon">[^]*?<\/a>)(<\/h2>\s*<\/summary>)/g;
+  /(<summary class="tsd-accordion-summary"[^>]*>(?:(?!<\/summary>).)*?<h2 class="tsd-anchor-link" id="([^"]+)">)([^<]*)(<a href="#\2" aria-label="[^"]*" class="tsd-anchor-icon">.*?<\/a>)(<\/h2>\s*<\/summary>)/gs;
 
 /**
  * The page's HTML with every section permalink moved out of its summary,
@@ -42,7 +42,7 @@ export function unnestSectionPermalinks(html) {
 
 /** The elements that make a summary's content interactive (axe's nested-interactive). */
 const interactiveInSummary =
-  /<summary\b[^>]*>(?:(?!<\/summary>)[^])*?<(?:a\s[^>]*href|button|input|select|textarea|details|iframe|audio\s[^>]*controls|video\s[^>]*controls|[a-z]+\s[^>]*tabindex)/;
+  /<summary\b[^>]*>(?:(?!<\/summary>).)*?<(?:a\s[^>]*href|button|input|select|textarea|details|iframe|audio\s[^>]*controls|video\s[^>]*controls|[a-z]+\s[^>]*tabindex)/s;
 
 /** Whether the HTML still has an interactive element inside a summary (a cheap static check). */
 export function hasNestedInteractiveSummary(html) {

@@ -215,6 +215,8 @@ describe.runIf(browserTests)('accessibility (axe-core) in headless chromium', ()
         };
       });
       expect(icon).toEqual({ visible: 'visible', sameRow: true, rightOfText: true });
+      // The focused link was scrolled into view: let the scroll settle before the picture.
+      await page.waitForTimeout(1000);
       await site.shot(page, `api-keyboard-permalink-${scheme}`, false);
       await page.keyboard.press('Enter');
       await page.waitForFunction(() => location.hash === '#methods-1');

@@ -50,24 +50,40 @@ export function hasNestedInteractiveSummary(html) {
 }
 
 /**
- * In main.js (minified, TypeDoc 0.28.20): the navigation renderer `Ve`
- * creates the summary and then `De(t,o)`, which appends the node's link (or,
- * without a path, a folder label) to the summary `o`. The patch appends a
- * link to the `<li>` `r` instead and moves it before the `<details>` `s`.
+ * The patches of main.js (minified, TypeDoc 0.28.20), each [found, replaced]:
+ * - the navigation renderer `Ve` creates the summary `o` and then
+ *   `De(t,o)`, which appends the node's link (or, without a path, a folder
+ *   label) to it. Patched: a node with a path appends its link to the `<li>`
+ *   `r` and moves it before the `<details>` `s`.
+ * - `ensureActivePageVisible` opens the `<details>` around the current
+ *   page's link, walking up from its parent. The current module's own
+ *   `<details>` (its members) now follows its link instead of holding it:
+ *   the walk starts there, so the module page shows its members as before.
  */
-const navRenderer = `o.innerHTML='<svg width="20" height="20"><use href="#icon-chevronDown"></use></svg>',De(t,o);`;
-const navRendererUnnested =
-  `o.innerHTML='<svg width="20" height="20"><use href="#icon-chevronDown"></use></svg>',` +
-  `t.path?(De(t,r),r.insertBefore(r.lastChild,s),r.classList.add("nerve-nav-branch"),o.ariaLabel=t.text):De(t,o);`;
+const chevron = `o.innerHTML='<svg width="20" height="20"><use href="#icon-chevronDown"></use></svg>',`;
+const mainJsPatches = [
+  [
+    `${chevron}De(t,o);`,
+    `${chevron}t.path?(De(t,r),r.insertBefore(r.lastChild,s),r.classList.add("nerve-nav-branch"),o.ariaLabel=t.text):De(t,o);`,
+  ],
+  [
+    'ensureActivePageVisible(){let e=document.querySelector(".tsd-navigation .current"),n=e?.parentElement;',
+    'ensureActivePageVisible(){let e=document.querySelector(".tsd-navigation .current"),n=e?.nextElementSibling instanceof HTMLDetailsElement?e.nextElementSibling:e?.parentElement;',
+  ],
+];
 
 /** main.js with the navigation's links beside, not inside, their summaries. */
 export function unnestNavigationLinks(js) {
-  const at = js.indexOf(navRenderer);
-  if (at < 0 || js.indexOf(navRenderer, at + 1) >= 0)
-    throw new Error(
-      'api/a11y.mjs: TypeDoc main.js navigation renderer not found once (TypeDoc upgraded? see apps/site/README.md, API reference)',
-    );
-  return js.replace(navRenderer, navRendererUnnested);
+  let out = js;
+  for (const [found, replaced] of mainJsPatches) {
+    const at = out.indexOf(found);
+    if (at < 0 || out.indexOf(found, at + 1) >= 0)
+      throw new Error(
+        `api/a11y.mjs: not found once in TypeDoc's main.js (TypeDoc upgraded? see apps/site/README.md, API reference): ${found}`,
+      );
+    out = out.replace(found, () => replaced);
+  }
+  return out;
 }
 
 /**

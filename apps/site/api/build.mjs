@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { accessibleSummaries } from './a11y.mjs';
 import { typedocOptions } from './options.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -68,7 +69,8 @@ export async function buildApi({ force = false } = {}) {
   rmSync(apiCache, { recursive: true, force: true });
   mkdirSync(apiCache, { recursive: true });
   // Imported here: a cached build never loads TypeDoc.
-  const { Application } = await import('typedoc');
+  const typedoc = await import('typedoc');
+  const { Application } = typedoc;
   const app = await Application.bootstrapWithPlugins(
     typedocOptions({
       out: apiHtml,
@@ -85,6 +87,8 @@ export async function buildApi({ force = false } = {}) {
       hideGenerator: true,
     }),
   );
+  // No link inside a <summary> (axe's nested-interactive): see a11y.mjs.
+  accessibleSummaries(app, typedoc);
   const project = await app.convert();
   if (!project || app.logger.hasErrors())
     throw new Error('api: TypeDoc could not convert the packages');

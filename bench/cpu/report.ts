@@ -26,6 +26,7 @@ function fmt(v: number): string {
 
 /** What the table shows for a cell that has no number. */
 export function shortError(message: string): string {
+  if (message.startsWith('nerve only')) return '—';
   const kernel = /Kernel '(\w+)' not registered/.exec(message);
   return kernel ? `n/a (${kernel[1]} missing)` : 'n/a';
 }
@@ -103,7 +104,8 @@ function checkValues(workloads: Workload[], columns: string[], results: Results)
     const vs = got.map(([, v]) => v);
     const hi = Math.max(...vs);
     const agree = hi - Math.min(...vs) <= 1e-4 * Math.max(Math.abs(hi), 1e-30);
-    const what = w.kind === 'matmul' ? 'Σ|C|' : 'first-step loss';
+    const what =
+      w.kind === 'matmul' ? 'Σ|C|' : w.kind === 'depthwise' ? 'Σ y·dy' : 'first-step loss';
     const shown = agree
       ? `${hi.toPrecision(7)}, ${got.length} columns agree`
       : `${got.map(([c, v]) => `${c} ${v.toPrecision(7)}`).join(', ')}: DIFFER, not the same work`;

@@ -176,44 +176,122 @@ export function groupedConv2dBackwardFilter(
 }
 
 // ---- depthwise (one input channel per group) --------------------------------
+//
+// Each image plane is first copied into a zero-bordered scratch plane
+// (Hp = H + 2·padH, Wp = W + 2·padW), so every tap of every output is an
+// in-bounds read with a fixed offset: the loops carry no bounds tests and
+// 3×3 kernels run fully unrolled with their weights in locals. Sums are
+// float64, rounded once on store.
 
-/** First output position o with o·stride + shift ≥ 0 (at most outSize). */
-function validLo(shift: number, stride: number, outSize: number): number {
-  return Math.min(outSize, shift >= 0 ? 0 : Math.ceil(-shift / stride));
-}
+/** Zero-bordered copies of one plane (reused across calls and channels). */
+class Padded {
+  plane = new Float32Array(0);
+  hp = 0;
+  wp = 0;
 
-/** One past the last output position o with o·stride + shift < size (at least lo). */
-function validHi(shift: number, stride: number, size: number, outSize: number, lo: number): number {
-  return Math.max(lo, Math.min(outSize, Math.floor((size - 1 - shift) / stride) + 1));
-}
-
-/**
- * Per kernel column kw, the output columns [lo[kw], hi[kw]) whose tap lands
- * inside the input row; and the columns [inLo, inHi) where every tap does.
- */
-function columnRanges(p: Conv2dParams) {
-  const { kernelWidth: KW, inWidth: W, outWidth: OW, strideW, padW, dilationW } = p;
-  const lo = new Int32Array(KW);
-  const hi = new Int32Array(KW);
-  let inLo = 0;
-  let inHi = OW;
-  for (let kw = 0; kw < KW; kw++) {
-    const shift = kw * dilationW - padW;
-    lo[kw] = validLo(shift, strideW, OW);
-    hi[kw] = validHi(shift, strideW, W, OW, lo[kw]);
-    inLo = Math.max(inLo, lo[kw]);
-    inHi = Math.min(inHi, hi[kw]);
+  /** Sizes the plane for [h, w] with borders ph, pw, all zero. */
+  reset(h: number, w: number, ph: number, pw: number): Float32Array {
+    this.hp = h + 2 * ph;
+    this.wp = w + 2 * pw;
+    const size = this.hp * this.wp;
+    if (this.plane.length < size) this.plane = new Float32Array(size);
+    else this.plane.fill(0, 0, size);
+    return this.plane;
   }
-  return { lo, hi, inLo, inHi: Math.max(inLo, inHi) };
+
+  /** Copies plane src[off ..] ([h, w]) inside the borders; the borders stay zero. */
+  load(src: Float32Array, off: number, h: number, w: number, ph: number, pw: number): void {
+    const wp = this.wp;
+    for (let r = 0; r < h; r++) {
+      this.plane.set(src.subarray(off + r * w, off + (r + 1) * w), (r + ph) * wp + pw);
+    }
+  }
+}
+
+const scratchIn = new Padded();
+
+/** Flat offsets of the taps in a plane of row length wp, in (kh, kw) order. */
+function tapOffsets(kh: number, kw: number, dh: number, dw: number, wp: number): Int32Array {
+  const off = new Int32Array(kh * kw);
+  for (let a = 0; a < kh; a++) for (let b = 0; b < kw; b++) off[a * kw + b] = a * dh * wp + b * dw;
+  return off;
 }
 
 /**
- * y[o] = w[o] ⋆ x[o / M] for every image and output channel o (M = Og, the
- * channel multiplier). Each output row is computed in one pass: interior
- * columns (every tap inside the row) without bounds tests, with the 3-wide
- * kernel rows unrolled; border columns and rows with taps above or below
- * the image test each tap. Sums are float64, rounded once on store.
+ * out[outOff + oh·OW + ow] (+)= Σ_t taps[tapOff + t] · src[(oh·sH)·wp + ow·sW + off[t]]:
+ * a correlation over a zero-bordered plane.
  */
+function correlate(
+  src: Float32Array,
+  wp: number,
+  taps: Float32Array,
+  tapOff: number,
+  off: Int32Array,
+  out: Float32Array,
+  outOff: number,
+  oh: number,
+  ow: number,
+  sh: number,
+  sw: number,
+  accumulate: boolean,
+): void {
+  const nt = off.length;
+  if (nt === 9) {
+    const [o0, o1, o2, o3, o4, o5, o6, o7, o8] = off;
+    const w0 = taps[tapOff];
+    const w1 = taps[tapOff + 1];
+    const w2 = taps[tapOff + 2];
+    const w3 = taps[tapOff + 3];
+    const w4 = taps[tapOff + 4];
+    const w5 = taps[tapOff + 5];
+    const w6 = taps[tapOff + 6];
+    const w7 = taps[tapOff + 7];
+    const w8 = taps[tapOff + 8];
+    for (let r = 0; r < oh; r++) {
+      let i = r * sh * wp;
+      let d = outOff + r * ow;
+      if (accumulate) {
+        for (let c = 0; c < ow; c++, i += sw, d++) {
+          out[d] +=
+            w0 * src[i + o0] +
+            w1 * src[i + o1] +
+            w2 * src[i + o2] +
+            w3 * src[i + o3] +
+            w4 * src[i + o4] +
+            w5 * src[i + o5] +
+            w6 * src[i + o6] +
+            w7 * src[i + o7] +
+            w8 * src[i + o8];
+        }
+        continue;
+      }
+      for (let c = 0; c < ow; c++, i += sw, d++) {
+        out[d] =
+          w0 * src[i + o0] +
+          w1 * src[i + o1] +
+          w2 * src[i + o2] +
+          w3 * src[i + o3] +
+          w4 * src[i + o4] +
+          w5 * src[i + o5] +
+          w6 * src[i + o6] +
+          w7 * src[i + o7] +
+          w8 * src[i + o8];
+      }
+    }
+    return;
+  }
+  for (let r = 0; r < oh; r++) {
+    let i = r * sh * wp;
+    let d = outOff + r * ow;
+    for (let c = 0; c < ow; c++, i += sw, d++) {
+      let v = 0;
+      for (let t = 0; t < nt; t++) v += taps[tapOff + t] * src[i + off[t]];
+      out[d] = accumulate ? out[d] + v : v;
+    }
+  }
+}
+
+/** y[n, o] = w[o] ⋆ x[n, o / M] for every image and output channel o (M = Og). */
 function depthwiseForward(
   x: Float32Array,
   w: Float32Array,
@@ -221,62 +299,28 @@ function depthwiseForward(
   d: GroupDims,
   y: Float32Array,
 ): void {
-  const { inHeight: H, inWidth: W, outHeight: OH, outWidth: OW } = p;
-  const { kernelHeight: KH, kernelWidth: KW, strideH, strideW, padH, padW } = p;
-  const { dilationH, dilationW } = p;
-  const { lo, hi, inLo, inHi } = columnRanges(p);
-  const rowOff = new Int32Array(KH);
-  const rowTap = new Int32Array(KH);
-  const three = KW === 3;
+  const { inHeight: H, inWidth: W, padH, padW } = p;
+  const pad = scratchIn;
+  pad.reset(H, W, padH, padW);
+  const off = tapOffsets(p.kernelHeight, p.kernelWidth, p.dilationH, p.dilationW, pad.wp);
   for (let n = 0; n < p.batch; n++) {
-    for (let o = 0; o < p.outChannels; o++) {
-      const xc = (n * p.inChannels + Math.floor(o / d.og)) * d.hw;
-      const wo = o * d.kk;
-      const yc = (n * p.outChannels + o) * d.ohw;
-      for (let oh = 0; oh < OH; oh++) {
-        // The kernel rows that land inside the image, and where their input rows start.
-        let rows = 0;
-        for (let kh = 0; kh < KH; kh++) {
-          const ih = oh * strideH + kh * dilationH - padH;
-          if (ih < 0 || ih >= H) continue;
-          rowOff[rows] = xc + ih * W - padW;
-          rowTap[rows++] = wo + kh * KW;
-        }
-        const yr = yc + oh * OW;
-        for (let ow = 0; ow < OW; ow++) {
-          if (ow === inLo && three) {
-            // Interior: taps kw = 0, 1, 2 all inside the row.
-            for (; ow < inHi; ow++) {
-              let sum = 0;
-              const col = ow * strideW;
-              for (let r = 0; r < rows; r++) {
-                const i = rowOff[r] + col;
-                const t = rowTap[r];
-                sum += w[t] * x[i] + w[t + 1] * x[i + dilationW] + w[t + 2] * x[i + 2 * dilationW];
-              }
-              y[yr + ow] = sum;
-            }
-            if (ow >= OW) break;
-          }
-          let sum = 0;
-          for (let r = 0; r < rows; r++) {
-            const i = rowOff[r] + ow * strideW;
-            const t = rowTap[r];
-            for (let kw = 0; kw < KW; kw++) {
-              if (ow >= lo[kw] && ow < hi[kw]) sum += w[t + kw] * x[i + kw * dilationW];
-            }
-          }
-          y[yr + ow] = sum;
-        }
+    for (let c = 0; c < p.inChannels; c++) {
+      pad.load(x, (n * p.inChannels + c) * d.hw, H, W, padH, padW);
+      for (let m = 0; m < d.og; m++) {
+        const o = c * d.og + m;
+        const yOff = (n * p.outChannels + o) * d.ohw;
+        const [oh, ow, sh, sw] = [p.outHeight, p.outWidth, p.strideH, p.strideW];
+        correlate(pad.plane, pad.wp, w, o * d.kk, off, y, yOff, oh, ow, sh, sw, false);
       }
     }
   }
 }
 
 /**
- * dx[c] = Σ_m (taps of w[c·M + m] scattered back from dy[c·M + m]). Each
- * (output row, tap) adds a strided run of dy times one weight onto an input
- * row, so the inner loops carry no bounds tests.
+ * dx[n, c] = Σ_m the taps of w[c·M + m] sent back from dy[n, c·M + m]. With
+ * unit strides that is a correlation of dy, bordered by (k−1)·dilation − pad,
+ * with the kernel flipped (one pass per input pixel); otherwise each dy
+ * element is scattered onto a zero-bordered plane whose interior is dx.
  */
 function depthwiseBackwardInput(
   dy: Float32Array,
@@ -286,37 +330,104 @@ function depthwiseBackwardInput(
   dx: Float32Array,
 ): void {
   const { inHeight: H, inWidth: W, outHeight: OH, outWidth: OW } = p;
-  const { kernelHeight: KH, kernelWidth: KW, strideH, strideW, padH, padW } = p;
-  const { dilationH, dilationW } = p;
-  const { lo, hi } = columnRanges(p);
+  const { kernelHeight: KH, kernelWidth: KW, dilationH, dilationW, padH, padW } = p;
+  const bh = (KH - 1) * dilationH - padH;
+  const bw = (KW - 1) * dilationW - padW;
+  // Unit stride, and the flipped window covers exactly the input: OH + 2·bh − (KH−1)·dH = H.
+  if (p.strideH === 1 && p.strideW === 1 && bh >= 0 && bw >= 0) {
+    const pad = scratchIn;
+    pad.reset(OH, OW, bh, bw);
+    const off = tapOffsets(KH, KW, dilationH, dilationW, pad.wp);
+    const flipped = new Float32Array(d.kk);
+    for (let n = 0; n < p.batch; n++) {
+      for (let o = 0; o < p.outChannels; o++) {
+        const c = Math.floor(o / d.og);
+        pad.load(dy, (n * p.outChannels + o) * d.ohw, OH, OW, bh, bw);
+        for (let t = 0; t < d.kk; t++) flipped[t] = w[o * d.kk + d.kk - 1 - t];
+        const dxOff = (n * p.inChannels + c) * d.hw;
+        correlate(pad.plane, pad.wp, flipped, 0, off, dx, dxOff, H, W, 1, 1, o % d.og !== 0);
+      }
+    }
+    return;
+  }
+  const pad = new Padded();
+  const plane = pad.reset(H, W, padH, padW);
+  const wp = pad.wp;
+  const off = tapOffsets(KH, KW, dilationH, dilationW, wp);
   for (let n = 0; n < p.batch; n++) {
-    for (let o = 0; o < p.outChannels; o++) {
-      const xc = (n * p.inChannels + Math.floor(o / d.og)) * d.hw;
-      const wo = o * d.kk;
-      const yc = (n * p.outChannels + o) * d.ohw;
-      for (let oh = 0; oh < OH; oh++) {
-        const yr = yc + oh * OW;
-        for (let kh = 0; kh < KH; kh++) {
-          const ih = oh * strideH + kh * dilationH - padH;
-          if (ih < 0 || ih >= H) continue;
-          const xr = xc + ih * W - padW;
-          for (let kw = 0; kw < KW; kw++) {
-            const t = w[wo + kh * KW + kw];
-            const end = hi[kw];
-            let j = xr + kw * dilationW + lo[kw] * strideW;
-            if (strideW === 1) for (let ow = lo[kw]; ow < end; ow++) dx[j++] += t * dy[yr + ow];
-            else for (let ow = lo[kw]; ow < end; ow++, j += strideW) dx[j] += t * dy[yr + ow];
-          }
-        }
+    for (let c = 0; c < p.inChannels; c++) {
+      if (c > 0 || n > 0) plane.fill(0, 0, pad.hp * wp);
+      for (let m = 0; m < d.og; m++) {
+        const o = c * d.og + m;
+        const yOff = (n * p.outChannels + o) * d.ohw;
+        scatter(dy, yOff, OH, OW, p.strideH, p.strideW, w, o * d.kk, off, plane, wp);
+      }
+      const dxOff = (n * p.inChannels + c) * d.hw;
+      for (let r = 0; r < H; r++) {
+        const from = (r + padH) * wp + padW;
+        dx.set(plane.subarray(from, from + W), dxOff + r * W);
       }
     }
   }
 }
 
+/** plane[(oh·sH)·wp + ow·sW + off[t]] += taps[tapOff + t] · dy[yOff + oh·OW + ow]. */
+function scatter(
+  dy: Float32Array,
+  yOff: number,
+  oh: number,
+  ow: number,
+  sh: number,
+  sw: number,
+  taps: Float32Array,
+  tapOff: number,
+  off: Int32Array,
+  plane: Float32Array,
+  wp: number,
+): void {
+  const nt = off.length;
+  if (nt === 9) {
+    const [o0, o1, o2, o3, o4, o5, o6, o7, o8] = off;
+    const w0 = taps[tapOff];
+    const w1 = taps[tapOff + 1];
+    const w2 = taps[tapOff + 2];
+    const w3 = taps[tapOff + 3];
+    const w4 = taps[tapOff + 4];
+    const w5 = taps[tapOff + 5];
+    const w6 = taps[tapOff + 6];
+    const w7 = taps[tapOff + 7];
+    const w8 = taps[tapOff + 8];
+    for (let r = 0; r < oh; r++) {
+      let i = r * sh * wp;
+      let j = yOff + r * ow;
+      for (let c = 0; c < ow; c++, i += sw, j++) {
+        const g = dy[j];
+        plane[i + o0] += w0 * g;
+        plane[i + o1] += w1 * g;
+        plane[i + o2] += w2 * g;
+        plane[i + o3] += w3 * g;
+        plane[i + o4] += w4 * g;
+        plane[i + o5] += w5 * g;
+        plane[i + o6] += w6 * g;
+        plane[i + o7] += w7 * g;
+        plane[i + o8] += w8 * g;
+      }
+    }
+    return;
+  }
+  for (let r = 0; r < oh; r++) {
+    let i = r * sh * wp;
+    let j = yOff + r * ow;
+    for (let c = 0; c < ow; c++, i += sw, j++) {
+      const g = dy[j];
+      for (let t = 0; t < nt; t++) plane[i + off[t]] += taps[tapOff + t] * g;
+    }
+  }
+}
+
 /**
- * dw[o, kh, kw] = Σ_n Σ_(oh,ow) dy[n,o,oh,ow] · x[n, o / M, tap]: one dot
- * product per tap and output row over the columns where the tap is inside
- * the row, summed in float64.
+ * dw[o, t] = Σ_n Σ_(oh,ow) dy[n, o, oh, ow] · x[n, o / M, tap t]: one pass over
+ * each dy plane, every tap's sum in a float64 accumulator.
  */
 function depthwiseBackwardFilter(
   x: Float32Array,
@@ -325,33 +436,70 @@ function depthwiseBackwardFilter(
   d: GroupDims,
   dw: Float32Array,
 ): void {
-  const { inHeight: H, inWidth: W, outHeight: OH, outWidth: OW } = p;
-  const { kernelHeight: KH, kernelWidth: KW, strideH, strideW, padH, padW } = p;
-  const { dilationH, dilationW } = p;
-  const { lo, hi } = columnRanges(p);
-  const acc = new Float64Array(d.kk);
-  for (let o = 0; o < p.outChannels; o++) {
-    acc.fill(0);
-    for (let n = 0; n < p.batch; n++) {
-      const xc = (n * p.inChannels + Math.floor(o / d.og)) * d.hw;
-      const yc = (n * p.outChannels + o) * d.ohw;
-      for (let oh = 0; oh < OH; oh++) {
-        const yr = yc + oh * OW;
-        for (let kh = 0; kh < KH; kh++) {
-          const ih = oh * strideH + kh * dilationH - padH;
-          if (ih < 0 || ih >= H) continue;
-          const xr = xc + ih * W - padW;
-          for (let kw = 0; kw < KW; kw++) {
-            const end = hi[kw];
-            let j = xr + kw * dilationW + lo[kw] * strideW;
-            let sum = 0;
-            if (strideW === 1) for (let ow = lo[kw]; ow < end; ow++) sum += dy[yr + ow] * x[j++];
-            else for (let ow = lo[kw]; ow < end; ow++, j += strideW) sum += dy[yr + ow] * x[j];
-            acc[kh * KW + kw] += sum;
+  const { inHeight: H, inWidth: W, outHeight: OH, outWidth: OW, padH, padW } = p;
+  const { strideH: sh, strideW: sw } = p;
+  const pad = scratchIn;
+  pad.reset(H, W, padH, padW);
+  const wp = pad.wp;
+  const off = tapOffsets(p.kernelHeight, p.kernelWidth, p.dilationH, p.dilationW, wp);
+  const acc = new Float64Array(p.outChannels * d.kk);
+  const nine = d.kk === 9;
+  for (let n = 0; n < p.batch; n++) {
+    for (let c = 0; c < p.inChannels; c++) {
+      pad.load(x, (n * p.inChannels + c) * d.hw, H, W, padH, padW);
+      const src = pad.plane;
+      for (let m = 0; m < d.og; m++) {
+        const o = c * d.og + m;
+        const yOff = (n * p.outChannels + o) * d.ohw;
+        if (nine) {
+          const [o0, o1, o2, o3, o4, o5, o6, o7, o8] = off;
+          let a0 = 0;
+          let a1 = 0;
+          let a2 = 0;
+          let a3 = 0;
+          let a4 = 0;
+          let a5 = 0;
+          let a6 = 0;
+          let a7 = 0;
+          let a8 = 0;
+          for (let r = 0; r < OH; r++) {
+            let i = r * sh * wp;
+            let j = yOff + r * OW;
+            for (let col = 0; col < OW; col++, i += sw, j++) {
+              const g = dy[j];
+              a0 += g * src[i + o0];
+              a1 += g * src[i + o1];
+              a2 += g * src[i + o2];
+              a3 += g * src[i + o3];
+              a4 += g * src[i + o4];
+              a5 += g * src[i + o5];
+              a6 += g * src[i + o6];
+              a7 += g * src[i + o7];
+              a8 += g * src[i + o8];
+            }
+          }
+          const b = o * 9;
+          acc[b] += a0;
+          acc[b + 1] += a1;
+          acc[b + 2] += a2;
+          acc[b + 3] += a3;
+          acc[b + 4] += a4;
+          acc[b + 5] += a5;
+          acc[b + 6] += a6;
+          acc[b + 7] += a7;
+          acc[b + 8] += a8;
+          continue;
+        }
+        for (let r = 0; r < OH; r++) {
+          let i = r * sh * wp;
+          let j = yOff + r * OW;
+          for (let col = 0; col < OW; col++, i += sw, j++) {
+            const g = dy[j];
+            for (let t = 0; t < d.kk; t++) acc[o * d.kk + t] += g * src[i + off[t]];
           }
         }
       }
     }
-    for (let t = 0; t < d.kk; t++) dw[o * d.kk + t] = acc[t];
   }
+  for (let i = 0; i < acc.length; i++) dw[i] = acc[i];
 }

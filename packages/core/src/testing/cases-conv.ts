@@ -120,6 +120,24 @@ function groupedForwardCases(): ConvCase[] {
       padding: 1,
       groups: 2,
     }),
+    cc('depthwise ×2 (C=2, O=4), stride 1, padding 1', [2, 2, 5, 6], [4, 1, 3, 3], {
+      padding: 1,
+      groups: 2,
+    }),
+    cc(
+      'depthwise ×2 2×3 kernel, stride 1, padding [1,2], dilation [2,1]',
+      [1, 2, 6, 7],
+      [4, 1, 2, 3],
+      {
+        padding: [1, 2],
+        dilation: [2, 1],
+        groups: 2,
+      },
+    ),
+    cc('depthwise 3×3, stride 1, padding 3 (wider than the kernel)', [1, 2, 4, 4], [2, 1, 3, 3], {
+      padding: 3,
+      groups: 2,
+    }),
     cc('groups 2, 1×1 kernel', [2, 4, 3, 3], [6, 2, 1, 1], { groups: 2 }),
     cc('groups 3 (C=6, O=3), 2×2 kernel, padding [0,1]', [1, 6, 4, 5], [3, 2, 2, 2], {
       padding: [0, 1],

@@ -31,7 +31,7 @@ const GEOMETRY_NAMES = /\b(inC|inH|inW|outC|outH|outW|kH|kW|sH|sW|pH|pW|dH|dW|gr
  * geometry shares one pipeline (shader compilation would cost more than the
  * work, notably on software adapters).
  */
-function geometry(p: Conv2dParams, macs: number, pw: boolean, wgsl: string) {
+function geometry(p: Conv2dParams, macs: number, pw: boolean, wgsl: string, grouped = false) {
   const u: [string, number][] = [
     ['inC', p.inChannels],
     ['inH', p.inHeight],
@@ -48,7 +48,7 @@ function geometry(p: Conv2dParams, macs: number, pw: boolean, wgsl: string) {
   ];
   const groups = p.groups ?? 1;
   // Grouped kernels also name the group count and the channels per group.
-  if (groups !== 1) {
+  if (grouped) {
     u.push(['grp', groups], ['cG', p.inChannels / groups], ['oG', p.outChannels / groups]);
   }
   if (macs >= BAKE_MACS) {
@@ -265,6 +265,7 @@ ${pw ? POINTWISE_GROUPED : IM2COL_GROUPED}
 fn loadA(b: u32, r: u32, k: u32) -> f32 { return Wt[((b % grp) * oG + r) * cG * kH * kW + k]; }
 fn loadB(b: u32, k: u32, c: u32) -> f32 { return im2col(b / grp, (b % grp) * cG, k, c); }
 `,
+    true,
   );
   return gemm(ctx, {
     key: `groupedConv2d.${g.key}`,
@@ -319,6 +320,7 @@ fn loadB(b: u32, k: u32, c: u32) -> f32 {
   ${loadB}
 }
 `,
+    true,
   );
   return gemm(ctx, {
     key: `groupedConv2dBackwardInput.${g.key}`,
@@ -359,6 +361,7 @@ fn loadB(b: u32, k: u32, c: u32) -> f32 {
   return im2col(k / ohw, b * cG, c, k % ohw);
 }
 `,
+    true,
   );
   return gemm(ctx, {
     key: `groupedConv2dBackwardFilter.${g.key}`,

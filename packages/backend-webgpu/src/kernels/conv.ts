@@ -13,6 +13,12 @@
  * non-negative multiple of strideH below OH·strideH (same for w), else 0.
  * The filter gradient folds the batch into K, so one GEMM (split over K when
  * its output is small) sums over images and positions.
+ *
+ * Grouped convolutions (groups > 1, bottom of the file) are the same GEMMs
+ * with one batch entry per (image, group), or per group for the filter
+ * gradient: one dispatch whatever the group count. A depthwise layer gives
+ * GEMMs with M = channel multiplier (often 1), so most of each tile's rows
+ * idle; a direct depthwise shader would do better (not written yet).
  */
 import { type Conv2dParams, isPointwiseConv } from '@nerve/core/backend';
 import type { GpuContext, GpuData } from '../context.js';

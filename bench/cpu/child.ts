@@ -91,6 +91,9 @@ async function warmUp(cell: Cell): Promise<number> {
   return last;
 }
 
+/** The error a column other than nerve gives for a nerve-only (per-group path) row. */
+export const NERVE_ONLY = 'nerve only: the same work as the row without (per-group path)';
+
 /** Σ|c| in double precision: the matmul check value. */
 export function sumAbs(c: ArrayLike<number>): number {
   let s = 0;

@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type Library, serve, sumAbs } from './child.js';
+import { type Library, NERVE_ONLY, serve, sumAbs } from './child.js';
 import {
   type MatmulWorkload,
   type TrainWorkload,
@@ -93,7 +93,12 @@ async function load(): Promise<Library | string> {
   const { version } = JSON.parse(readFileSync(pkg, 'utf8')) as { version: string };
   return {
     info: `@jax-js/jax ${version}, device wasm (one thread in Node)`,
-    prepare: async (w: Workload) => (w.kind === 'matmul' ? matmulCell(jax, w) : trainCell(jax, w)),
+    prepare: async (w: Workload) => {
+      if (w.kind === 'depthwise') {
+        throw new Error(w.perGroup ? NERVE_ONLY : 'no depthwise workload in this column yet');
+      }
+      return w.kind === 'matmul' ? matmulCell(jax, w) : trainCell(jax, w);
+    },
   };
 }
 

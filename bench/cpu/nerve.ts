@@ -9,10 +9,12 @@
  */
 import { type Library, serve, sumAbs } from './child.js';
 import {
+  type DepthwiseWorkload,
   type MatmulWorkload,
   type TrainWorkload,
   type Workload,
   labels,
+  depthwiseShapes,
   matmulShapes,
   paramValues,
   sizeOf,
@@ -94,6 +96,42 @@ async function trainCell(core: Core, w: TrainWorkload) {
   return { step, check: last };
 }
 
+/**
+ * Depthwise conv2d forward and y.backward(dy) for both gradients. The
+ * per-group row hides the groupedConv2d kernels, so core runs one conv2d
+ * per channel as it did before issue 14.
+ */
+function depthwiseCell(core: Core, w: DepthwiseWorkload) {
+  const { weight, output } = depthwiseShapes(w);
+  const x = core.keep(
+    core.tensor(uniform(sizeOf(w.inputShape), w.inputSeed), { shape: w.inputShape }),
+  );
+  const k = core.keep(core.tensor(uniform(sizeOf(weight), w.weightSeed, 1 / 3), { shape: weight }));
+  const dy = core.keep(core.tensor(uniform(sizeOf(output), w.gradSeed), { shape: output }));
+  x.requiresGrad = true;
+  k.requiresGrad = true;
+  const opts = { stride: w.stride, padding: w.padding, groups: w.inputShape[1] };
+  const hide = w.perGroup
+    ? ['groupedConv2d', 'groupedConv2dBackwardInput', 'groupedConv2dBackwardFilter']
+    : [];
+  const run = <T>(fn: () => T): T => core.withoutOptionalKernels(fn, hide);
+  const step = () =>
+    run(() =>
+      core.tidy(() => {
+        core.conv2d(x, k, opts).backward(dy);
+        k.grad?.dataSync();
+        for (const t of [x, k]) {
+          t.grad?.dispose();
+          t.grad = null;
+        }
+      }),
+    );
+  const check = run(() =>
+    core.tidy(() => core.sum(core.mul(core.conv2d(x, k, opts), dy)).dataSync()[0]),
+  );
+  return { step, check };
+}
+
 interface CpuControls {
   setKernelMode?: (mode: string) => unknown;
   getKernelMode?: () => string;
@@ -128,7 +166,11 @@ async function load(): Promise<Library | string> {
   return {
     info: `nerve cpu backend${settings.length ? ` (${settings.join(', ')})` : ''}`,
     prepare: async (w: Workload) =>
-      w.kind === 'matmul' ? matmulCell(core, w) : await trainCell(core, w),
+      w.kind === 'matmul'
+        ? matmulCell(core, w)
+        : w.kind === 'depthwise'
+          ? depthwiseCell(core, w)
+          : await trainCell(core, w),
   };
 }
 

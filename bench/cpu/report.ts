@@ -26,6 +26,7 @@ function fmt(v: number): string {
 
 /** What the table shows for a cell that has no number. */
 export function shortError(message: string): string {
+  if (message.startsWith('nerve only')) return '—';
   const kernel = /Kernel '(\w+)' not registered/.exec(message);
   return kernel ? `n/a (${kernel[1]} missing)` : 'n/a';
 }
@@ -82,10 +83,34 @@ export function formatTables(
     }
     out += `\n\nRatio ${base} / column (above 1: ${base} is faster)\n${render(ratios)}`;
   }
+  const before = perGroupSpeedups(workloads, columns, results);
+  if (before) out += `\n\n${before}`;
   const checks = checkValues(workloads, columns, results);
   if (checks) out += `\n\n${checks}`;
   if (notes.length > 0) out += `\n\nErrors:\n${notes.map((n) => `  ${n}`).join('\n')}`;
   return out;
+}
+
+/**
+ * Before / after for the nerve columns: each depthwise row against its
+ * per-group row (the same work on the path core took before the grouped kernels).
+ */
+function perGroupSpeedups(workloads: Workload[], columns: string[], results: Results): string {
+  const lines: string[] = [];
+  for (const w of workloads) {
+    if (w.kind !== 'depthwise' || !w.perGroup) continue;
+    const after = w.name.replace(/-pergroup$/, '');
+    for (const c of columns) {
+      const old = results[w.name]?.[c]?.values ?? [];
+      const now = results[after]?.[c]?.values ?? [];
+      if (old.length === 0 || now.length === 0) continue;
+      const [o, n] = [median(old), median(now)];
+      lines.push(`  ${after} ${c}: ${fmt(o)} → ${fmt(n)} steps/s, ${(n / o).toFixed(1)}× faster`);
+    }
+  }
+  return lines.length > 0
+    ? `Grouped kernels against the per-group path (same run):\n${lines.join('\n')}`
+    : '';
 }
 
 /**
@@ -103,7 +128,8 @@ function checkValues(workloads: Workload[], columns: string[], results: Results)
     const vs = got.map(([, v]) => v);
     const hi = Math.max(...vs);
     const agree = hi - Math.min(...vs) <= 1e-4 * Math.max(Math.abs(hi), 1e-30);
-    const what = w.kind === 'matmul' ? 'Σ|C|' : 'first-step loss';
+    const what =
+      w.kind === 'matmul' ? 'Σ|C|' : w.kind === 'depthwise' ? 'Σ y·dy' : 'first-step loss';
     const shown = agree
       ? `${hi.toPrecision(7)}, ${got.length} columns agree`
       : `${got.map(([c, v]) => `${c} ${v.toPrecision(7)}`).join(', ')}: DIFFER, not the same work`;

@@ -7,11 +7,13 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { type Library, serve, sumAbs } from './child.js';
+import { type Library, NERVE_ONLY, serve, sumAbs } from './child.js';
 import {
+  type DepthwiseWorkload,
   type MatmulWorkload,
   type TrainWorkload,
   type Workload,
+  depthwiseShapes,
   labels,
   matmulShapes,
   paramValues,
@@ -90,6 +92,35 @@ function trainCell(tf: Tf, w: TrainWorkload) {
   return { step, check: last };
 }
 
+/**
+ * tf.depthwiseConv2d (NHWC, filter [kh, kw, C, 1]) with symmetric padding,
+ * and its two gradients from dy through tf.grads.
+ */
+function depthwiseCell(tf: Tf, w: DepthwiseWorkload) {
+  if (w.perGroup) throw new Error(NERVE_ONLY);
+  const { weight, output } = depthwiseShapes(w);
+  const toNhwc = (v: Float32Array, shape: number[]) =>
+    tf.tidy(() => tf.transpose(tf.tensor(v, shape), [0, 2, 3, 1]));
+  const x = toNhwc(uniform(sizeOf(w.inputShape), w.inputSeed), w.inputShape) as Tensor4D;
+  const dy = toNhwc(uniform(sizeOf(output), w.gradSeed), output) as Tensor4D;
+  // PyTorch's [C, 1, kh, kw] is tfjs's [kh, kw, C, 1].
+  const k: Tensor4D = tf.tidy(() => {
+    const oihw: Tensor = tf.tensor(uniform(sizeOf(weight), w.weightSeed, 1 / 3), weight);
+    return tf.transpose(oihw, [2, 3, 0, 1]) as Tensor4D;
+  });
+  const conv = (a: Tensor, b: Tensor) =>
+    tf.depthwiseConv2d(a as Tensor4D, b as Tensor4D, w.stride, w.padding);
+  const grads = tf.grads(conv);
+  const step = () => {
+    const [dx, dk] = grads([x, k], dy);
+    dk.dataSync();
+    dx.dispose();
+    dk.dispose();
+  };
+  const check = tf.tidy(() => tf.sum(tf.mul(conv(x, k), dy)).dataSync()[0]);
+  return { step, check };
+}
+
 async function load(): Promise<Library | string> {
   const tf = await import('@tensorflow/tfjs-core');
   // Gradients are registered separately in tfjs-core's modular build.
@@ -110,7 +141,12 @@ async function load(): Promise<Library | string> {
       : '';
   return {
     info: `@tensorflow/tfjs-core ${tf.version_core}, backend ${backendName}${flags}`,
-    prepare: async (w: Workload) => (w.kind === 'matmul' ? matmulCell(tf, w) : trainCell(tf, w)),
+    prepare: async (w: Workload) =>
+      w.kind === 'matmul'
+        ? matmulCell(tf, w)
+        : w.kind === 'depthwise'
+          ? depthwiseCell(tf, w)
+          : trainCell(tf, w),
   };
 }
 

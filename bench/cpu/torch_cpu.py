@@ -85,6 +85,27 @@ def train_cell(w):
     return step, last[0]
 
 
+def depthwise_cell(w):
+    """Depthwise conv2d (groups = C) forward, then y.backward(dy) for both gradients."""
+    if w.get("perGroup"):
+        raise RuntimeError("nerve only: the same work as the row without (per-group path)")
+    n, c, h, wd = w["inputShape"]
+    s, p = w["stride"], w["padding"]
+    out = [n, c, (h + 2 * p - 3) // s + 1, (wd + 2 * p - 3) // s + 1]
+    x = uniform(w["inputShape"], w["inputSeed"]).requires_grad_()
+    k = uniform([c, 1, 3, 3], w["weightSeed"], 1 / 3).requires_grad_()
+    dy = uniform(out, w["gradSeed"])
+
+    def step():
+        x.grad = None
+        k.grad = None
+        F.conv2d(x, k, stride=s, padding=p, groups=c).backward(dy)
+
+    with torch.no_grad():
+        check = (F.conv2d(x, k, stride=s, padding=p, groups=c) * dy).double().sum().item()
+    return step, check
+
+
 def warm_up(step):
     t0 = time.perf_counter()
     i, last = 0, 0.0
@@ -133,7 +154,8 @@ def main():
         try:
             if name not in cells:
                 try:
-                    cells[name] = matmul_cell(w) if w["kind"] == "matmul" else train_cell(w)
+                    make = {"matmul": matmul_cell, "depthwise": depthwise_cell}.get(w["kind"], train_cell)
+                    cells[name] = make(w)
                     step_seconds[name] = warm_up(cells[name][0])
                 except Exception as e:  # noqa: BLE001 - reported in the table, as the JS children do
                     cells[name] = e

@@ -41,7 +41,30 @@ export interface TrainWorkload {
   labelSeed: number;
 }
 
-export type Workload = MatmulWorkload | TrainWorkload;
+/**
+ * A depthwise 3×3 convolution (groups = channels, MobileNetV2's inverted
+ * residual blocks): forward, then both gradients from a fixed upstream
+ * gradient dy (y.backward(dy)), no bias.
+ */
+export interface DepthwiseWorkload {
+  kind: 'depthwise';
+  name: string;
+  label: string;
+  /** Input [N, C, H, W]; the weight is [C, 1, 3, 3]. */
+  inputShape: number[];
+  stride: number;
+  padding: number;
+  /**
+   * nerve only: run the per-group path (the groupedConv2d kernels hidden),
+   * what nerve did before issue 14: the "before" row of the same run.
+   */
+  perGroup?: boolean;
+  inputSeed: number;
+  weightSeed: number;
+  gradSeed: number;
+}
+
+export type Workload = MatmulWorkload | TrainWorkload | DepthwiseWorkload;
 
 function mm(name: string, label: string, m: number, k: number, n: number, t = ''): MatmulWorkload {
   return { kind: 'matmul', name, label, m, k, n, transA: t === 'A', transB: t === 'B' };
@@ -97,13 +120,42 @@ export const WORKLOADS: Workload[] = [
     inputSeed: 3,
     labelSeed: 4,
   },
+  // MobileNetV2's depthwise layers at 56² (144 channels after expansion), batch 8.
+  depthwise(1, false),
+  depthwise(2, false),
+  depthwise(1, true),
+  depthwise(2, true),
 ];
+
+function depthwise(stride: number, perGroup: boolean): DepthwiseWorkload {
+  const path = perGroup ? ' (per-group path)' : '';
+  return {
+    kind: 'depthwise',
+    name: `dw-s${stride}${perGroup ? '-pergroup' : ''}`,
+    label: `depthwise 3×3 s${stride} 8×144×56² fwd+bwd${path} steps/s`,
+    inputShape: [8, 144, 56, 56],
+    stride,
+    padding: 1,
+    ...(perGroup ? { perGroup } : {}),
+    inputSeed: 30,
+    weightSeed: 31,
+    gradSeed: 32 + stride,
+  };
+}
+
+/** The depthwise weight [C, 1, 3, 3] and the output shape of a workload. */
+export function depthwiseShapes(w: DepthwiseWorkload): { weight: number[]; output: number[] } {
+  const [n, c, h, wd] = w.inputShape;
+  const out = (size: number) => Math.floor((size + 2 * w.padding - 3) / w.stride) + 1;
+  return { weight: [c, 1, 3, 3], output: [n, c, out(h), out(wd)] };
+}
 
 /** Names accepted by --workloads besides single workload names. */
 export const WORKLOAD_GROUPS: Record<string, string[]> = {
   matmul: WORKLOADS.filter((w) => w.kind === 'matmul').map((w) => w.name),
   square: ['mm128', 'mm256', 'mm512', 'mm1024'],
   train: ['mlp', 'cnn'],
+  depthwise: ['dw-s1', 'dw-s2', 'dw-s1-pergroup', 'dw-s2-pergroup'],
 };
 
 /** Floating-point operations of one matmul (a multiply-add counts as two). */

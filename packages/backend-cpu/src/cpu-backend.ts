@@ -33,6 +33,11 @@ import { alloc, recycle } from './alloc.js';
 import { type CpuData, convertArray, f32Of, holds, valuesOf, wrap } from './buffers.js';
 import { binary } from './kernels/binary.js';
 import { conv2d, conv2dBackwardFilter, conv2dBackwardInput, ConvScratch } from './kernels/conv.js';
+import {
+  groupedConv2d,
+  groupedConv2dBackwardFilter,
+  groupedConv2dBackwardInput,
+} from './kernels/conv-grouped.js';
 import { copy, copyInto, where } from './kernels/elementwise.js';
 import { gather, scatterAdd } from './kernels/gather.js';
 import { GemmScratch } from './kernels/gemm-blocked.js';
@@ -154,6 +159,21 @@ export class CpuBackend implements Backend {
   conv2dBackwardFilter(x: DataId, dy: DataId, p: Conv2dParams): DataId {
     const op = 'conv2dBackwardFilter';
     return this.own(conv2dBackwardFilter(f32Of(x, op), f32Of(dy, op), p, this.convScratch));
+  }
+
+  groupedConv2d(x: DataId, w: DataId, p: Conv2dParams): DataId {
+    const op = 'groupedConv2d';
+    return this.own(groupedConv2d(f32Of(x, op), f32Of(w, op), p, this.convScratch));
+  }
+
+  groupedConv2dBackwardInput(dy: DataId, w: DataId, p: Conv2dParams): DataId {
+    const op = 'groupedConv2dBackwardInput';
+    return this.own(groupedConv2dBackwardInput(f32Of(dy, op), f32Of(w, op), p, this.convScratch));
+  }
+
+  groupedConv2dBackwardFilter(x: DataId, dy: DataId, p: Conv2dParams): DataId {
+    const op = 'groupedConv2dBackwardFilter';
+    return this.own(groupedConv2dBackwardFilter(f32Of(x, op), f32Of(dy, op), p, this.convScratch));
   }
 
   maxPool2d(x: DataId, p: Conv2dParams): MaxPoolResult {

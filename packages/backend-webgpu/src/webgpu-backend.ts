@@ -46,7 +46,14 @@ import { type AdapterDescription, createDevice, type DeviceOptions } from './dev
 import { binary, copy, copyInto, fillWords, unary, where, wordOf } from './kernels/elementwise.js';
 import { batchNormBackward, batchNormForward } from './kernels/batchnorm.js';
 import { batchNormStats } from './kernels/batchnorm-stats.js';
-import { conv2d, conv2dBackwardFilter, conv2dBackwardInput } from './kernels/conv.js';
+import {
+  conv2d,
+  conv2dBackwardFilter,
+  conv2dBackwardInput,
+  groupedConv2d,
+  groupedConv2dBackwardFilter,
+  groupedConv2dBackwardInput,
+} from './kernels/conv.js';
 import { softmaxCrossEntropy, softmaxCrossEntropyBackward } from './kernels/cross-entropy.js';
 import { gather, scatterAdd } from './kernels/gather.js';
 import { matmul } from './kernels/matmul.js';
@@ -269,6 +276,21 @@ export class WebGpuBackend implements Backend {
   conv2dBackwardFilter(x: DataId, dy: DataId, p: Conv2dParams): DataId {
     const op = 'conv2dBackwardFilter';
     return conv2dBackwardFilter(this.ctx, this.data(x, op), this.data(dy, op), p);
+  }
+
+  groupedConv2d(x: DataId, w: DataId, p: Conv2dParams): DataId {
+    const op = 'groupedConv2d';
+    return groupedConv2d(this.ctx, this.data(x, op), this.data(w, op), p);
+  }
+
+  groupedConv2dBackwardInput(dy: DataId, w: DataId, p: Conv2dParams): DataId {
+    const op = 'groupedConv2dBackwardInput';
+    return groupedConv2dBackwardInput(this.ctx, this.data(dy, op), this.data(w, op), p);
+  }
+
+  groupedConv2dBackwardFilter(x: DataId, dy: DataId, p: Conv2dParams): DataId {
+    const op = 'groupedConv2dBackwardFilter';
+    return groupedConv2dBackwardFilter(this.ctx, this.data(x, op), this.data(dy, op), p);
   }
 
   maxPool2d(x: DataId, p: Conv2dParams): MaxPoolResult {

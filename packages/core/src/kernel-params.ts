@@ -115,6 +115,14 @@ export interface Conv2dParams {
   readonly dilationH: number;
   /** Horizontal spacing between window taps (1: dense). */
   readonly dilationW: number;
+  /**
+   * Channel groups of a convolution (absent: 1). Only the grouped conv
+   * kernels (groupedConv2d and its gradients) receive groups > 1: input
+   * channels [g·C/groups, (g+1)·C/groups) meet only output channels
+   * [g·O/groups, (g+1)·O/groups), and the weight is [O, C/groups, KH, KW].
+   * groups = C is a depthwise convolution.
+   */
+  readonly groups?: number;
 }
 
 /** How per-row losses are combined: kept ([rows]), summed or averaged (one element). */

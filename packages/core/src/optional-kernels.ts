@@ -43,6 +43,22 @@ export interface OptionalKernels {
    */
   conv2dBackwardFilter?(x: DataId, dy: DataId, p: Conv2dParams): DataId;
   /**
+   * A grouped convolution (p.groups > 1, see Conv2dParams.groups):
+   * x [N,C,H,W], w [O,C/groups,KH,KW] → y [N,O,OH,OW] in one call.
+   * Fallback: groupedConv2dBySlices in ops/conv.ts (one conv2d per group on channel slices, joined by concat).
+   */
+  groupedConv2d?(x: DataId, w: DataId, p: Conv2dParams): DataId;
+  /**
+   * Its input gradient: dy [N,O,OH,OW], w [O,C/groups,KH,KW] → dx [N,C,H,W].
+   * Fallback: autograd through groupedConv2dBySlices (ops/conv.ts); used only with groupedConv2d and groupedConv2dBackwardFilter.
+   */
+  groupedConv2dBackwardInput?(dy: DataId, w: DataId, p: Conv2dParams): DataId;
+  /**
+   * Its weight gradient: x [N,C,H,W], dy [N,O,OH,OW] → dw [O,C/groups,KH,KW].
+   * Fallback: autograd through groupedConv2dBySlices (ops/conv.ts); used only with groupedConv2d and groupedConv2dBackwardInput.
+   */
+  groupedConv2dBackwardFilter?(x: DataId, dy: DataId, p: Conv2dParams): DataId;
+  /**
    * Max pooling with implicit -∞ padding. Returns the output [N,C,OH,OW] and,
    * per output, the int32 index of the winning input element within its
    * [H*W] plane (first maximum in window order on ties).
@@ -167,6 +183,12 @@ export const OPTIONAL_KERNEL_FALLBACKS: { readonly [K in OptionalKernelName]-?: 
     'autograd through conv2dByIm2col (ops/conv.ts); used only with conv2d and conv2dBackwardFilter',
   conv2dBackwardFilter:
     'autograd through conv2dByIm2col (ops/conv.ts); used only with conv2d and conv2dBackwardInput',
+  groupedConv2d:
+    'groupedConv2dBySlices in ops/conv.ts (one conv2d per group on channel slices, joined by concat)',
+  groupedConv2dBackwardInput:
+    'autograd through groupedConv2dBySlices (ops/conv.ts); used only with groupedConv2d and groupedConv2dBackwardFilter',
+  groupedConv2dBackwardFilter:
+    'autograd through groupedConv2dBySlices (ops/conv.ts); used only with groupedConv2d and groupedConv2dBackwardInput',
   maxPool2d: 'max over windows() in ops/pooling.ts',
   avgPool2d: 'mean over windows() in ops/pooling.ts; used only with avgPool2dBackward',
   avgPool2dBackward:

@@ -1,8 +1,11 @@
 /**
  * 2-D convolution (cross-correlation, as in every framework), NCHW.
  * Uses the backend's optional conv kernels when it has all three; otherwise im2col
- * by gather plus matmul, whose gradients autograd derives.
+ * by gather plus matmul, whose gradients autograd derives. A grouped
+ * convolution (groups > 1) uses the grouped kernel trio the same way, and
+ * otherwise one convolution per group.
  */
+import type { Conv2dParams, DataId } from '../backend.js';
 import { composite, optionalKernel } from '../engine.js';
 import { NerveError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor.js';
@@ -48,10 +51,26 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
     );
   }
   const bias = opts.bias;
-  if (bias && (bias.rank !== 1 || bias.shape[0] !== w.shape[0])) {
-    throw new NerveError('conv2d', `a bias of shape [${w.shape[0]}]`, fmtShape(bias.shape));
+  requireBias(bias, w.shape[0]);
+  const p = geometryOf(x, w, opts);
+  const fwd = optionalKernel(backend, 'conv2d');
+  const bwdIn = optionalKernel(backend, 'conv2dBackwardInput');
+  const bwdW = optionalKernel(backend, 'conv2dBackwardFilter');
+  return composite([x, w, ...(bias ? [bias] : [])], () => {
+    const y =
+      fwd && bwdIn && bwdW ? convByKernels(x, w, p, fwd, bwdIn, bwdW) : conv2dByIm2col(x, w, p);
+    return bias ? add(y, reshape(bias, [1, p.outChannels, 1, 1])) : y;
+  });
+}
+
+function requireBias(bias: Tensor | undefined, o: number): void {
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== o)) {
+    throw new NerveError('conv2d', `a bias of shape [${o}]`, fmtShape(bias.shape));
   }
-  const p = convParams(
+}
+
+function geometryOf(x: Tensor, w: Tensor, opts: Conv2dOptions): Conv2dParams {
+  return convParams(
     'conv2d',
     x.shape,
     w.shape[0],
@@ -60,46 +79,51 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
     pair('conv2d', 'padding', opts.padding ?? 0, 0),
     pair('conv2d', 'dilation', opts.dilation ?? 1, 1),
   );
-  const fwd = optionalKernel(backend, 'conv2d');
-  const bwdIn = optionalKernel(backend, 'conv2dBackwardInput');
-  const bwdW = optionalKernel(backend, 'conv2dBackwardFilter');
-  return composite([x, w, ...(bias ? [bias] : [])], () => {
-    let y: Tensor;
-    if (fwd && bwdIn && bwdW) {
-      const xc = contiguousData(x);
-      const wc = contiguousData(w);
-      const id = fwd(xc.id, wc.id, p);
-      xc.release();
-      wc.release();
-      y = wrap(backend, id, [p.batch, p.outChannels, p.outHeight, p.outWidth], 'float32');
-      record(y, 'conv2d', [x, w], (dy) => {
-        const dyc = contiguousData(dy);
-        const grads: (Tensor | null)[] = [null, null];
-        if (x.requiresGrad) {
-          const wc2 = contiguousData(w);
-          grads[0] = wrap(backend, bwdIn(dyc.id, wc2.id, p), x.shape, 'float32');
-          wc2.release();
-        }
-        if (w.requiresGrad) {
-          const xc2 = contiguousData(x);
-          grads[1] = wrap(backend, bwdW(xc2.id, dyc.id, p), w.shape, 'float32');
-          xc2.release();
-        }
-        dyc.release();
-        return grads;
-      });
-    } else {
-      y = conv2dByIm2col(x, w, p);
+}
+
+type ConvKernel = (a: DataId, b: DataId, p: Conv2dParams) => DataId;
+
+/**
+ * One forward kernel call, and a backward that calls the input and filter
+ * gradient kernels (the ungrouped trio, or the grouped one with p.groups).
+ */
+function convByKernels(
+  x: Tensor,
+  w: Tensor,
+  p: Conv2dParams,
+  fwd: ConvKernel,
+  bwdIn: ConvKernel,
+  bwdW: ConvKernel,
+): Tensor {
+  const backend = x.backend;
+  const xc = contiguousData(x);
+  const wc = contiguousData(w);
+  const id = fwd(xc.id, wc.id, p);
+  xc.release();
+  wc.release();
+  const y = wrap(backend, id, [p.batch, p.outChannels, p.outHeight, p.outWidth], 'float32');
+  record(y, 'conv2d', [x, w], (dy) => {
+    const dyc = contiguousData(dy);
+    const grads: (Tensor | null)[] = [null, null];
+    if (x.requiresGrad) {
+      const wc2 = contiguousData(w);
+      grads[0] = wrap(backend, bwdIn(dyc.id, wc2.id, p), x.shape, 'float32');
+      wc2.release();
     }
-    return bias ? add(y, reshape(bias, [1, p.outChannels, 1, 1])) : y;
+    if (w.requiresGrad) {
+      const xc2 = contiguousData(x);
+      grads[1] = wrap(backend, bwdW(xc2.id, dyc.id, p), w.shape, 'float32');
+      xc2.release();
+    }
+    dyc.release();
+    return grads;
   });
+  return y;
 }
 
 /**
- * A grouped convolution as one convolution per group on channel slices,
- * joined along the channels: correct on every backend, with gradients by
- * autograd through the slices (a kernel of its own would be faster for
- * depthwise convolutions, where each group is one channel).
+ * A grouped convolution: one call of the backend's groupedConv2d kernels
+ * when it has all three, else groupedConv2dBySlices.
  */
 function groupedConv2d(x: Tensor, w: Tensor, groups: number, opts: Conv2dOptions): Tensor {
   const [o, cg] = w.shape;
@@ -120,23 +144,40 @@ function groupedConv2d(x: Tensor, w: Tensor, groups: number, opts: Conv2dOptions
     );
   }
   const bias = opts.bias;
-  if (bias && (bias.rank !== 1 || bias.shape[0] !== o)) {
-    throw new NerveError('conv2d', `a bias of shape [${o}]`, fmtShape(bias.shape));
-  }
-  const og = o / groups;
-  const each = { stride: opts.stride, padding: opts.padding, dilation: opts.dilation };
+  requireBias(bias, o);
+  const p: Conv2dParams = { ...geometryOf(x, w, opts), groups };
+  const backend = x.backend;
+  const fwd = optionalKernel(backend, 'groupedConv2d');
+  const bwdIn = optionalKernel(backend, 'groupedConv2dBackwardInput');
+  const bwdW = optionalKernel(backend, 'groupedConv2dBackwardFilter');
   return composite([x, w, ...(bias ? [bias] : [])], () => {
-    const parts: Tensor[] = [];
-    for (let g = 0; g < groups; g++) {
-      parts.push(conv2d(narrow(x, 1, g * cg, cg), narrow(w, 0, g * og, og), each));
-    }
-    const y = concat(parts, 1);
+    const y =
+      fwd && bwdIn && bwdW
+        ? convByKernels(x, w, p, fwd, bwdIn, bwdW)
+        : groupedConv2dBySlices(x, w, groups, opts);
     return bias ? add(y, reshape(bias, [1, o, 1, 1])) : y;
   });
 }
 
+/**
+ * The fallback of the groupedConv2d kernels: one convolution per group on
+ * channel slices, joined along the channels. Correct on every backend, with
+ * gradients by autograd through the slices, but `groups` dispatches each way
+ * (a depthwise layer of MobileNetV2 has up to 960).
+ */
+function groupedConv2dBySlices(x: Tensor, w: Tensor, groups: number, opts: Conv2dOptions): Tensor {
+  const og = w.shape[0] / groups;
+  const cg = w.shape[1];
+  const each = { stride: opts.stride, padding: opts.padding, dilation: opts.dilation };
+  const parts: Tensor[] = [];
+  for (let g = 0; g < groups; g++) {
+    parts.push(conv2d(narrow(x, 1, g * cg, cg), narrow(w, 0, g * og, og), each));
+  }
+  return concat(parts, 1);
+}
+
 /** The reference fallback: gather the windows into columns, then one matmul. */
-function conv2dByIm2col(x: Tensor, w: Tensor, p: ReturnType<typeof convParams>): Tensor {
+function conv2dByIm2col(x: Tensor, w: Tensor, p: Conv2dParams): Tensor {
   const { batch: n, inChannels: c, outChannels: o } = p;
   const xp =
     p.padH || p.padW

@@ -4,8 +4,32 @@
  * against the kernel path, the reference and finite differences.
  */
 import { expect } from 'vitest';
-import { type Pair, type Tensor, avgPool2d, conv2d, maxPool2d } from '../index.js';
-import { TOL, T, check, distinct, expectClose, expectGrad, run1, uniform } from './harness.js';
+import {
+  type Pair,
+  type Tensor,
+  avgPool2d,
+  conv2d,
+  maxPool2d,
+  memory,
+  mul,
+  sum,
+  tidy,
+  withoutOptionalKernels,
+} from '../index.js';
+import {
+  type Out,
+  TOL,
+  type Tol,
+  T,
+  check,
+  distinct,
+  expectAgree,
+  expectClose,
+  expectGrad,
+  run,
+  run1,
+  uniform,
+} from './harness.js';
 import type { HostArray } from './reference.js';
 import { type Window2d, conv2dRef, pool2dRef } from './reference-nn.js';
 
@@ -20,6 +44,8 @@ export interface ConvCase {
   readonly stride?: Pair;
   readonly padding?: Pair;
   readonly dilation?: Pair;
+  /** Channel groups (conv2d's `groups`); w is then [O, C/groups, KH, KW]. */
+  readonly groups?: number;
 }
 
 /** A row: name, input and weight shapes, options (bias: true adds a bias). */
@@ -57,19 +83,98 @@ export const CONV_CASES: readonly ConvCase[] = [
   }),
   cc('kernel covers the input (1×1 output)', [2, 2, 3, 3], [3, 2, 3, 3], { bias: true }),
   cc('stride larger than the kernel', [1, 1, 8, 8], [2, 1, 2, 2], { stride: 3 }),
+  ...groupedForwardCases(),
+];
+
+/** Grouped and depthwise rows (issues 14 and 16): the grouped kernels and their fallback. */
+function groupedForwardCases(): ConvCase[] {
+  return [
+    cc('groups 2 (C=4, O=6), stride 2, padding 1, bias', [2, 4, 7, 7], [6, 2, 3, 3], {
+      stride: 2,
+      padding: 1,
+      bias: true,
+      groups: 2,
+    }),
+    cc('depthwise ×2 (C=3, O=6), stride 2, padding 1', [2, 3, 7, 7], [6, 1, 3, 3], {
+      stride: 2,
+      padding: 1,
+      groups: 3,
+    }),
+    cc('depthwise 3×3, stride 1, padding 1, bias', [2, 4, 6, 6], [4, 1, 3, 3], {
+      padding: 1,
+      bias: true,
+      groups: 4,
+    }),
+    cc(
+      'depthwise 2×3 kernel, dilation 2, stride [1,2], padding [2,1]',
+      [1, 3, 8, 9],
+      [3, 1, 2, 3],
+      {
+        stride: [1, 2],
+        padding: [2, 1],
+        dilation: 2,
+        groups: 3,
+      },
+    ),
+    cc('depthwise 3×3 on a 2×2 input, padding 1 (no interior column)', [1, 2, 2, 2], [2, 1, 3, 3], {
+      padding: 1,
+      groups: 2,
+    }),
+    cc('depthwise ×2 (C=2, O=4), stride 1, padding 1', [2, 2, 5, 6], [4, 1, 3, 3], {
+      padding: 1,
+      groups: 2,
+    }),
+    cc(
+      'depthwise ×2 2×3 kernel, stride 1, padding [1,2], dilation [2,1]',
+      [1, 2, 6, 7],
+      [4, 1, 2, 3],
+      {
+        padding: [1, 2],
+        dilation: [2, 1],
+        groups: 2,
+      },
+    ),
+    cc('depthwise 3×3, stride 1, padding 3 (wider than the kernel)', [1, 2, 4, 4], [2, 1, 3, 3], {
+      padding: 3,
+      groups: 2,
+    }),
+    cc('groups 2, 1×1 kernel', [2, 4, 3, 3], [6, 2, 1, 1], { groups: 2 }),
+    cc('groups 3 (C=6, O=3), 2×2 kernel, padding [0,1]', [1, 6, 4, 5], [3, 2, 2, 2], {
+      padding: [0, 1],
+      groups: 3,
+    }),
+  ];
+}
+
+/** The rows the gradient and agreement checks run (the brief of issues 14 and 16). */
+export const GROUPED_GRAD_CASES: readonly ConvCase[] = [
+  cc('groups 2 (C=4, O=6), stride 2, padding 1, bias', [2, 4, 5, 5], [6, 2, 3, 3], {
+    stride: 2,
+    padding: 1,
+    bias: true,
+    groups: 2,
+  }),
+  cc('depthwise ×2 (C=3, O=6), stride 2, padding 1, bias', [2, 3, 5, 5], [6, 1, 3, 3], {
+    stride: 2,
+    padding: 1,
+    bias: true,
+    groups: 3,
+  }),
+  cc('depthwise 3×3, stride 1, padding 1', [2, 2, 5, 5], [2, 1, 3, 3], { padding: 1, groups: 2 }),
 ];
 
 export const geom = (
-  c: { stride?: Pair; padding?: Pair; dilation?: Pair },
+  c: { stride?: Pair; padding?: Pair; dilation?: Pair; groups?: number },
   defStride: [number, number] = [1, 1],
 ): Window2d => ({
   stride: c.stride === undefined ? defStride : two(c.stride, 1),
   padding: two(c.padding, 0),
   dilation: two(c.dilation, 1),
+  ...('groups' in c && c.groups !== undefined ? { groups: c.groups } : {}),
 });
 
 export function convFn(c: ConvCase): (...xs: Tensor[]) => Tensor {
-  const opts = { stride: c.stride, padding: c.padding, dilation: c.dilation };
+  const opts = { stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups };
   return (x, w, b) => conv2d(x, w, { ...opts, bias: c.bias ? b : undefined });
 }
 
@@ -128,6 +233,56 @@ export const poolRef = (c: PoolCase, x: HostArray) =>
 export const poolData = (c: PoolCase, seed: string) =>
   c.kind === 'max' ? distinct(c.x, seed, 0.05) : uniform(c.x, -1, 1, seed);
 
+/** The optional kernels of a grouped convolution; hiding them runs the per-group path. */
+export const GROUPED_CONV_KERNELS = [
+  'groupedConv2d',
+  'groupedConv2dBackwardInput',
+  'groupedConv2dBackwardFilter',
+] as const;
+
+/**
+ * y = conv(x, w, b) and the gradients of Σ y·dy for x, w and (with a bias)
+ * b, read back; inside withoutOptionalKernels(hide) when `hide` is given.
+ */
+async function convWithGrads(
+  c: ConvCase,
+  data: HostArray[],
+  dy: HostArray,
+  hide?: readonly string[],
+): Promise<Out[]> {
+  const leaves = data.map((h) => T(h));
+  for (const t of leaves) t.requiresGrad = true;
+  try {
+    const body = () =>
+      run(() => {
+        const y = convFn(c)(leaves[0], leaves[1], leaves[2]);
+        sum(mul(y, T(dy))).backward();
+        return [y.detach(), ...leaves.map((t) => t.grad as Tensor)];
+      });
+    return hide ? await withoutOptionalKernels(body, hide) : await body();
+  } finally {
+    for (const t of leaves) t.dispose();
+  }
+}
+
+/**
+ * Tolerance between the grouped kernels and the per-group path. Both sum the
+ * same float32 products in different orders; for n terms the float32 error
+ * of either sum is at most (n−1)·2⁻²⁴·Σ|term| (Higham, Accuracy and
+ * Stability, §4.2), and |term| ≤ 1 here (inputs, weights and dy in [−1, 1]),
+ * so two sums differ by at most 2·(n−1)·n·2⁻²⁴ absolutely: that is atol,
+ * with the brief's rtol 1e-5. n: Cg·KH·KW for the output, Og·KH·KW for the
+ * input gradient, N·OH·OW for weight and bias gradients (an upper bound: not
+ * every tap is inside the image).
+ */
+function agreeTol(c: ConvCase, yShape: readonly number[], which: number): Tol {
+  const [n, , oh, ow] = yShape;
+  const [o, cg, kh, kw] = c.w;
+  const og = o / (c.groups ?? 1);
+  const terms = [cg * kh * kw, og * kh * kw, n * oh * ow, n * oh * ow][which];
+  return { rtol: 1e-5, atol: 2 * (terms - 1) * terms * 2 ** -24 };
+}
+
 export function registerConv(): void {
   for (const c of CONV_CASES) {
     check(`conv2d forward: ${c.name}`, async () => {
@@ -167,11 +322,59 @@ export function registerConv(): void {
       bias: true,
     }),
   ];
-  for (const c of CONV_GRAD) {
+  for (const c of [...CONV_GRAD, ...GROUPED_GRAD_CASES]) {
     check(`conv2d gradient: ${c.name}`, async () => {
       await expectGrad(`conv2d ${c.name}`, convFn(c), convData(c, `g conv ${c.name}`));
     });
   }
+
+  for (const c of [...GROUPED_GRAD_CASES, ...groupedForwardCases()]) {
+    check(`grouped conv2d kernels vs the per-group path: ${c.name}`, async () => {
+      const data = convData(c, `agree ${c.name}`);
+      const yShape = convRef(c, data).shape;
+      const dy = uniform(yShape, -1, 1, `agree dy ${c.name}`);
+      const kernel = await convWithGrads(c, data, dy);
+      const perGroup = await convWithGrads(c, data, dy, GROUPED_CONV_KERNELS);
+      const what = ['output', 'input gradient', 'weight gradient', 'bias gradient'];
+      kernel.forEach((k, i) => {
+        expectAgree(
+          perGroup[i],
+          k,
+          agreeTol(c, yShape, i),
+          `${c.name}: ${what[i]}, per-group vs kernel`,
+        );
+      });
+    });
+  }
+
+  check('grouped conv2d training steps keep the live tensor count flat', async () => {
+    const c = GROUPED_GRAD_CASES[1];
+    const [xh, wh, bh] = convData(c, 'grouped steps');
+    const x = T(xh);
+    const w = T(wh);
+    const b = T(bh);
+    w.requiresGrad = true;
+    b.requiresGrad = true;
+    try {
+      const counts: number[] = [];
+      for (let step = 0; step < 4; step++) {
+        tidy(() => {
+          const y = convFn(c)(x, w, b);
+          sum(y.square()).backward();
+          w.grad?.dispose();
+          b.grad?.dispose();
+          w.grad = null;
+          b.grad = null;
+        });
+        counts.push(memory().numTensors);
+      }
+      expect(counts, 'live tensors after each step').toEqual(counts.map(() => counts[0]));
+    } finally {
+      x.dispose();
+      w.dispose();
+      b.dispose();
+    }
+  });
 
   for (const c of POOL_CASES) {
     check(`${c.kind}Pool2d forward: ${c.name}`, async () => {

@@ -60,21 +60,24 @@ export interface Window2d {
   padding: [number, number];
   /** [height, width] spacing between taps. */
   dilation: [number, number];
+  /** Channel groups of a convolution (absent: 1); pooling ignores it. */
+  groups?: number;
 }
 
 function outSize(size: number, k: number, s: number, p: number, d: number): number {
   return Math.floor((size + 2 * p - d * (k - 1) - 1) / s) + 1;
 }
 
-/** Cross-correlation, NCHW, zero padding: x [N,C,H,W], w [O,C,KH,KW], bias [O]. */
+/** Cross-correlation, NCHW, zero padding: x [N,C,H,W], w [O,C/groups,KH,KW], bias [O]. */
 export function conv2dRef(
   x: HostArray,
   w: HostArray,
   bias: HostArray | null,
   g: Window2d,
 ): HostArray {
-  const [N, C, H, W] = x.shape;
-  const [O, , KH, KW] = w.shape;
+  const [N, , H, W] = x.shape;
+  const [O, C, KH, KW] = w.shape;
+  const og = O / (g.groups ?? 1);
   const OH = outSize(H, KH, g.stride[0], g.padding[0], g.dilation[0]);
   const OW = outSize(W, KW, g.stride[1], g.padding[1], g.dilation[1]);
   const out = zerosHost([N, O, OH, OW]);
@@ -83,13 +86,17 @@ export function conv2dRef(
       for (let oh = 0; oh < OH; oh++)
         for (let ow = 0; ow < OW; ow++) {
           let s = bias ? bias.data[o] : 0;
+          // Group floor(o / og) reads input channels [group·C, (group+1)·C), C = w.shape[1].
+          const c0 = Math.floor(o / og) * C;
           for (let c = 0; c < C; c++)
             for (let a = 0; a < KH; a++)
               for (let b = 0; b < KW; b++) {
                 const ih = oh * g.stride[0] - g.padding[0] + a * g.dilation[0];
                 const iw = ow * g.stride[1] - g.padding[1] + b * g.dilation[1];
                 if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-                s += x.data[ravel([n, c, ih, iw], x.shape)] * w.data[ravel([o, c, a, b], w.shape)];
+                s +=
+                  x.data[ravel([n, c0 + c, ih, iw], x.shape)] *
+                  w.data[ravel([o, c, a, b], w.shape)];
               }
           out.data[ravel([n, o, oh, ow], out.shape)] = s;
         }

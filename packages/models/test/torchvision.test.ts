@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { probe } from '@nerve/backend-webgpu';
 import { type Tensor, memory, noGrad, ready, setBackend, tensor, tidy } from '@nerve/core';
 import { crossEntropy, load } from '@nerve/layers';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type ImageClassifier, type ModelOptions, mobilenetV2, resnet18 } from '../src/index.js';
 import { type RawTensor, readSafetensors, writeSafetensors } from './safetensors-raw.js';
 import { type Recipe, generate, picks } from './weights.js';
@@ -67,10 +67,9 @@ if (!webgpu) console.warn('models/torchvision.test: no WebGPU adapter here, CPU 
 
 /** What each run measured, printed at the end (the numbers quoted in the docs). */
 const measured: string[] = [];
-afterAll(() => {
-  console.log(measured.join('\n'));
-  setBackend('cpu');
-});
+afterAll(() => console.log(measured.join('\n')));
+// A run on WebGPU switches the global backend; every test starts on the CPU.
+afterEach(() => setBackend('cpu'));
 
 /** The state dict as torch holds it: generated parameters, the fixture's buffers. */
 function torchStateDict(ref: Reference, buffers: Record<string, RawTensor>) {

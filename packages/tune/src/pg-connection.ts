@@ -145,6 +145,12 @@ export class PgConnection {
     return this.withRetry(async () => {
       const c = await this.pool.connect();
       let broken: Error | undefined;
+      // A server going away between two statements emits 'error' on the checked-out client;
+      // unheard, that would end the process. The next statement then fails and is retried.
+      const onError = (e: Error) => {
+        broken = e;
+      };
+      c.on('error', onError);
       try {
         await c.query('BEGIN');
         const out = await fn(c);
@@ -156,6 +162,7 @@ export class PgConnection {
         throw e;
       } finally {
         // A client whose connection broke is destroyed rather than returned to the pool.
+        c.removeListener('error', onError);
         c.release(broken !== undefined && isTransient(broken) ? broken : undefined);
       }
     });

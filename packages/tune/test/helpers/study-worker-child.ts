@@ -22,5 +22,6 @@ const r = await runStudyWorker({
   heartbeatMs: Number(process.env.TUNE_TEST_HEARTBEAT_MS ?? 200),
   graceMs: Number(process.env.TUNE_TEST_GRACE_MS ?? 3000),
   pollMs: 20,
+  workerId: process.env.TUNE_TEST_WORKER,
 });
 console.log(JSON.stringify({ ran: r.ran }));

@@ -1,5 +1,5 @@
 import '@nerve/backend-cpu';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -11,6 +11,7 @@ import {
   runStudy,
   runStudyWorker,
   space,
+  studyDefinition,
 } from '../src/index.js';
 import { type PgCluster, postgresBin, startCluster } from './helpers/pg-cluster.js';
 import { sharedStudyOptions, sharedWorkerOptions } from './helpers/shared-study.js';
@@ -169,7 +170,6 @@ describe.skipIf(!installed)('the PostgreSQL study storage', () => {
       `pg kill test: kill at ${ms(tKill)} ms, restart done at ${ms(tRestarted)} ms, study done at ${ms(performance.now())} ms`,
     );
     const storage = await PostgresStudyStorage.connect(url);
-    const { studyDefinition } = await import('../src/index.js');
     await storage.openStudy(studyDefinition(sharedWorkerOptions(n, url, 'kill')));
     const stored = await storage.trials();
     await storage.close();

@@ -36,3 +36,9 @@ export type {
   ClaimedTrial,
   RungOutcome,
 } from './storage.js';
+export {
+  showStudy,
+  spaceFromFingerprint,
+  definitionFromHeader,
+  type ShownStudy,
+} from './study-show.js';

@@ -86,6 +86,8 @@ export interface StudyStorage {
    * an error naming what differs.
    */
   openStudy(def: StudyDefinition): Promise<{ created: boolean }>;
+  /** The stored header and planned trial count of study `name`, or null when there is none. */
+  readStudy(name: string): Promise<{ header: StudyHeader; planned: number } | null>;
   /** Claims the queued trial of smallest id (below `below` if given); null when none is queued. */
   claim(worker: string, opts?: { below?: number }): Promise<ClaimedTrial | null>;
   /** Marks `worker` alive on trial `id`; false when the trial is no longer that worker's. */

@@ -18,6 +18,7 @@
  */
 import {
   closeSync,
+  existsSync,
   fstatSync,
   fsyncSync,
   ftruncateSync,
@@ -221,6 +222,12 @@ export class JsonlStudyStorage implements StudyStorage {
       this.sync();
       return { created };
     });
+  }
+
+  async readStudy(_name: string): Promise<{ header: StudyHeader; planned: number } | null> {
+    // A file holds one study: its name is a label, not a key.
+    if (!existsSync(this.path)) return null;
+    return this.locked((s) => (s.header ? { header: s.header, planned: s.planned } : null));
   }
 
   async claim(worker: string, opts: { below?: number } = {}): Promise<ClaimedTrial | null> {

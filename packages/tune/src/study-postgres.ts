@@ -132,6 +132,15 @@ export class PostgresStudyStorage implements StudyStorage {
     return { created: r.created };
   }
 
+  async readStudy(name: string): Promise<{ header: StudyHeader; planned: number } | null> {
+    const r = await this.db.query<{ header: string; planned: number }>(
+      `SELECT header, planned FROM ${T}.studies WHERE name = $1`,
+      [name],
+    );
+    const row = r.rows[0];
+    return row ? { header: JSON.parse(row.header) as StudyHeader, planned: row.planned } : null;
+  }
+
   async claim(worker: string, opts: { below?: number } = {}): Promise<ClaimedTrial | null> {
     const { study } = this.ids();
     const r = await this.db.query<{ id: number; params: ClaimedTrial['params']; attempts: number }>(

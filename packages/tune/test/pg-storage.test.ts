@@ -10,6 +10,7 @@ import {
   logUniform,
   runStudy,
   runStudyWorker,
+  showStudy,
   space,
   studyDefinition,
 } from '../src/index.js';
@@ -182,6 +183,9 @@ describe.skipIf(!installed)('the PostgreSQL study storage', () => {
         reference.trials[i].history.map((h) => ({ epoch: h.epoch, value: h.metrics.valLoss })),
       );
     }
+    // `nerve tune show` reads the same from the database alone.
+    const shown = await showStudy(url, 'kill');
+    expect(shown.trials).toEqual(stored);
     // The killed worker's trial went back to the queue and another worker finished it.
     const killed = stored[victim];
     expect(killed.attempts).toBeGreaterThanOrEqual(2);

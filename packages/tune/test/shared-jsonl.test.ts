@@ -10,6 +10,7 @@ import {
   runStudy,
   runStudyWorker,
   logUniform,
+  showStudy,
   space,
   studyDefinition,
 } from '../src/index.js';
@@ -83,6 +84,25 @@ describe('a JSON-lines study file shared by processes', () => {
         .sort((a, b) => a - b),
     ).toEqual([...Array(n).keys()]);
   }, 120_000);
+
+  it('shows a study from its file alone: queued, running and finished trials with their parameters', async () => {
+    const file = join(dir, 'show.jsonl');
+    const def = studyDefinition(sharedWorkerOptions(3, file, 'bowl'));
+    const storage = new JsonlStudyStorage(file);
+    await storage.openStudy(def);
+    const first = await storage.claim('w');
+    expect(first?.id).toBe(0);
+    await storage.report(0, 'w', 1, { valLoss: 2.5 });
+    const shown = await showStudy(file, 'bowl');
+    await storage.close();
+    expect(shown.header).toEqual(def.header);
+    expect(shown.trials.map((t) => t.state)).toEqual(['running', 'queued', 'queued']);
+    expect(shown.trials.map((t) => t.params)).toEqual([0, 1, 2].map(def.params));
+    expect(shown.trials[0].intermediate).toEqual([{ epoch: 1, value: 2.5 }]);
+    await expect(showStudy(join(dir, 'none.jsonl'), 'bowl')).rejects.toThrow(
+      /no study 'bowl' in .*none\.jsonl/,
+    );
+  });
 
   it('refuses to join a study with a different space, seed or pruners, naming the difference', async () => {
     const file = join(dir, 'refuse.jsonl');

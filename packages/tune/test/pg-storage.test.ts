@@ -145,21 +145,32 @@ describe.skipIf(!installed)('the PostgreSQL study storage', () => {
     }
     const t0 = performance.now();
     writeFileSync(go, '');
-    // Kill w0 once it is inside a trial (claimed, at least one epoch stored).
-    let victim: number | undefined;
-    while (victim === undefined) {
-      if (Date.now() > deadline) throw new Error(ws.map((w) => w.output()).join('\n---\n'));
-      const rows = await query(
+    // Kill w0 inside a trial: claimed, an epoch stored over 300 ms ago and still running, so it
+    // is in its 1.5 s sleep before the next epoch (or waiting at a rung), not about to finish.
+    const w0Running = (fresh: string) =>
+      query(
         `SELECT t.id FROM nerve_tune.trials t JOIN nerve_tune.studies s ON s.id = t.study_id
-          WHERE s.name = 'kill' AND t.worker = 'w0' AND t.state = 'running'
-            AND EXISTS (SELECT 1 FROM nerve_tune.trial_values v WHERE v.study_id = t.study_id AND v.trial_id = t.id)`,
+          WHERE s.name = 'kill' AND t.worker = 'w0' AND t.state = 'running' ${fresh}`,
+      ).then(
+        (rows) => rows.map((r) => r.id as number),
+        // Until the first worker has migrated the database, the tables do not exist yet.
+        () => [] as number[],
       );
-      if (rows.length > 0) victim = rows[0].id as number;
-      else await sleep(10);
+    while (
+      (
+        await w0Running(`AND (SELECT now() - max(v.reported_at) FROM nerve_tune.trial_values v
+              WHERE v.study_id = t.study_id AND v.trial_id = t.id) > interval '300 ms'`)
+      ).length === 0
+    ) {
+      if (Date.now() > deadline) throw new Error(ws.map((w) => w.output()).join('\n---\n'));
+      await sleep(10);
     }
     ws[0].child.kill('SIGKILL');
     expect((await ws[0].exited).signal).toBe('SIGKILL');
-    // The killed trial cannot be re-queued for 6 s, so the study is still under way now.
+    // What w0 held when it died stays running (for the 6 s grace) until another worker takes it.
+    const victims = await w0Running('');
+    expect(victims).toHaveLength(1);
+    const victim = victims[0];
     const tKill = performance.now();
     cluster.restart();
     const tRestarted = performance.now();
@@ -188,7 +199,10 @@ describe.skipIf(!installed)('the PostgreSQL study storage', () => {
     expect(shown.trials).toEqual(stored);
     // The killed worker's trial went back to the queue and another worker finished it.
     const killed = stored[victim];
-    expect(killed.attempts).toBeGreaterThanOrEqual(2);
+    expect(
+      killed.attempts,
+      JSON.stringify({ victim, killed, attempts: stored.map((t) => [t.id, t.worker, t.attempts]) }),
+    ).toBeGreaterThanOrEqual(2);
     expect(killed.worker).not.toBe('w0');
     // Every trial was recorded exactly once: the survivors' results and w0's earlier ones partition the ids.
     const recorded = [

@@ -104,9 +104,16 @@ export const TUNE: CommandDef = {
     {
       name: 'study',
       kind: 'string',
-      placeholder: 'FILE.jsonl',
+      placeholder: 'FILE.jsonl|NAME',
       description:
-        'append trials to this file and resume from it (locked: a second process on it is refused)',
+        "append trials to this file and resume from it (locked: a second process on it is refused); with --storage, the shared study's name",
+    },
+    {
+      name: 'storage',
+      kind: 'string',
+      placeholder: 'URL|FILE.jsonl',
+      description:
+        'share the study between processes: postgresql://user:pass@host/db, or a JSON-lines file on this machine; every process with the same command joins',
     },
     { name: 'halving', kind: 'boolean', default: false, description: 'ASHA early stopping' },
     {

@@ -34,6 +34,7 @@ import { type TrialSetup, trainTrialObjective } from './demos/train-trial.js';
 import { checkWritable, isHtmlPath } from './out-path.js';
 import { tuneReport } from './reports/tune-report.js';
 import { cliVersion } from './version.js';
+import { sharedStudyArgs } from './tune-shared-args.js';
 
 export interface TuneArgs {
   search: 'random' | 'grid' | 'coarse-to-fine';
@@ -42,6 +43,8 @@ export interface TuneArgs {
   gridSteps: number;
   workers: number;
   study?: string;
+  /** A shared study's storage (postgresql:// URL or JSON-lines file); --study is then its name. */
+  storage?: string;
   halving: boolean;
   patience?: number;
   epochs: number;
@@ -173,6 +176,7 @@ export function parseTuneArgs(argv: string[]): TuneArgs {
     gridSteps,
     workers,
     study: s('study'),
+    ...sharedStudyArgs(s('storage'), s('study'), search, workers),
     halving: v.halving === true,
     patience: v.patience as number | undefined,
     epochs,
@@ -226,6 +230,10 @@ export async function runTune(
   log: (line: string) => void,
   onTrial?: (trial: TrialRecord) => void,
 ): Promise<StudyResult & { wallSeconds: number; report?: string }> {
+  if (args.storage !== undefined) {
+    const { runSharedTune } = await import('./tune-shared.js');
+    return runSharedTune(args, log, onTrial);
+  }
   const started = performance.now();
   if (args.study !== undefined) checkWritable('study', args.study);
   if (args.report !== undefined) checkWritable('report', args.report);
@@ -294,7 +302,8 @@ export async function runTune(
   return Object.assign(done, { report: args.report });
 }
 
-async function localObjective(setup: TrialSetup) {
+/** The training objective, run in this process. */
+export async function localObjective(setup: TrialSetup) {
   const { trainTrial } = await import('./demos/train-trial.js');
   // In-process trials never reach the event loop on their own: yield before
   // each, so Ctrl-C (a signal, delivered from the event loop) is seen.

@@ -11,9 +11,13 @@ import { formatStudy, parseTuneArgs, runTune, tuneJson } from './tune-command.js
 
 /** Parses, runs and reports `nerve tune`; resolves to the exit code. */
 export async function runTuneCommand(argv: string[], o: Out): Promise<number> {
+  if (argv[0] === 'show') {
+    const { runTuneShow } = await import('./tune-show.js');
+    return runTuneShow(argv.slice(1), o);
+  }
   const args = parseTuneArgs(argv);
   const watch = watchInterrupt(() => {
-    const message = `interrupted; ${args.study ? `finished trials are kept in ${args.study}, and running the same command again resumes` : 'finished trials were not kept (no --study file)'}`;
+    const message = `interrupted; ${args.storage ? `the study stays in its storage: this process's running trial goes back to the queue once its heartbeat stops, and another process (or this command again) runs it` : args.study ? `finished trials are kept in ${args.study}, and running the same command again resumes` : 'finished trials were not kept (no --study file)'}`;
     o.err(`nerve: ${message}`);
     if (args.json) o.event({ event: 'error', message, exitCode: 130 });
     process.exit(130);

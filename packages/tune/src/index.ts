@@ -19,3 +19,26 @@ export {
   type StageSummary,
 } from './study.js';
 export { readStudyFile, type StudyHeader, type StudyFileContents } from './study-file.js';
+export {
+  runStudyWorker,
+  studyDefinition,
+  type StudyWorkerOptions,
+  type StudyWorkerResult,
+} from './study-worker.js';
+export { openStudyStorage, isPostgresUrl } from './open-storage.js';
+export { JsonlStudyStorage } from './study-jsonl.js';
+export { PostgresStudyStorage, type PostgresStorageOptions } from './study-postgres.js';
+export type {
+  StudyStorage,
+  StudyDefinition,
+  StoredTrial,
+  TrialState,
+  ClaimedTrial,
+  RungOutcome,
+} from './storage.js';
+export {
+  showStudy,
+  spaceFromFingerprint,
+  definitionFromHeader,
+  type ShownStudy,
+} from './study-show.js';

@@ -102,6 +102,75 @@ export interface Decision {
   reason?: string;
 }
 
+/** a is strictly better than b under `mode`; NaN is worse than everything. */
+function better(mode: 'min' | 'max', a: number, b: number): boolean {
+  if (Number.isNaN(b)) return !Number.isNaN(a);
+  if (Number.isNaN(a)) return false;
+  return mode === 'min' ? a < b : a > b;
+}
+
+/**
+ * ASHA's decision at one rung: `values` holds the trial's own value first,
+ * then the rung values of the trials it is compared with (smaller ids that
+ * reached the rung). Shared by the in-process arbiter and the study storages,
+ * so every storage decides exactly as a serial run does.
+ */
+export function ashaRungDecision(
+  values: number[],
+  value: number,
+  eta: number,
+  mode: 'min' | 'max',
+  metric: string,
+  rung: number,
+): Decision {
+  const sorted = [...values].sort((a, b) => (better(mode, a, b) ? -1 : better(mode, b, a) ? 1 : 0));
+  const keep = Math.max(1, Math.floor(sorted.length / eta));
+  const threshold = sorted[keep - 1];
+  if (!better(mode, threshold, value)) return { stop: false };
+  return {
+    stop: true,
+    status: 'pruned',
+    reason: `ASHA rung at epoch ${rung}: ${metric} ${value.toPrecision(4)} not in the top ${keep} of ${sorted.length} (cut-off ${threshold.toPrecision(4)})`,
+  };
+}
+
+/** The patience rule over a trial's reported values so far (no rule: never stops). */
+export function patienceDecision(
+  rule: PatiencePruner | undefined,
+  reports: readonly number[],
+  mode: 'min' | 'max',
+  metric: string,
+): Decision {
+  if (!rule) return { stop: false };
+  let best = Number.NaN;
+  let wait = 0;
+  for (const value of reports) {
+    const improved =
+      Number.isNaN(best) ||
+      (mode === 'min' ? value < best - rule.minDelta : value > best + rule.minDelta);
+    if (improved) {
+      best = value;
+      wait = 0;
+    } else wait++;
+  }
+  if (wait < rule.patience) return { stop: false };
+  return {
+    stop: true,
+    status: 'stopped',
+    reason: `${metric} did not improve for ${rule.patience} epochs (best ${best.toPrecision(4)})`,
+  };
+}
+
+/** The non-finite check every report goes through first (a diverged trial fails). */
+export function divergedDecision(metric: string, epoch: number, value: number): Decision | null {
+  if (Number.isFinite(value)) return null;
+  return {
+    stop: true,
+    status: 'failed',
+    reason: `${metric} was not finite at epoch ${epoch} (diverged)`,
+  };
+}
+
 interface TrialState {
   reports: { epoch: number; value: number }[];
   ended: boolean;
@@ -147,13 +216,6 @@ export class Arbiter {
     this.flush();
   }
 
-  /** a is strictly better than b; NaN is worse than everything. */
-  private better(a: number, b: number): boolean {
-    if (Number.isNaN(b)) return !Number.isNaN(a);
-    if (Number.isNaN(a)) return false;
-    return this.mode === 'min' ? a < b : a > b;
-  }
-
   /** Records trial `id`'s metric at `epoch` and decides whether it stops. */
   async report(id: number, epoch: number, value: number): Promise<Decision> {
     const t = this.trials.get(id);
@@ -161,13 +223,8 @@ export class Arbiter {
     const after = t.reports.length > 0 ? t.reports[t.reports.length - 1].epoch : 0;
     t.reports.push({ epoch, value });
     this.flush();
-    if (!Number.isFinite(value)) {
-      return {
-        stop: true,
-        status: 'failed',
-        reason: `${this.metric} was not finite at epoch ${epoch} (diverged)`,
-      };
-    }
+    const diverged = divergedDecision(this.metric, epoch, value);
+    if (diverged) return diverged;
     if (this.ashaRule) {
       for (const rung of rungsBetween(this.ashaRule, after, epoch)) {
         const d = await this.rungDecision(id, rung, value);
@@ -200,19 +257,15 @@ export class Arbiter {
           const v = this.rungValue(this.trials.get(s) as TrialState, rung);
           if (v !== undefined) values.push(v);
         }
-        const eta = (this.ashaRule as AshaPruner).reductionFactor;
-        const keep = Math.max(1, Math.floor(values.length / eta));
-        values.sort((a, b) => (this.better(a, b) ? -1 : this.better(b, a) ? 1 : 0));
-        const threshold = values[keep - 1];
-        const stop = this.better(threshold, value);
         resolve(
-          stop
-            ? {
-                stop,
-                status: 'pruned',
-                reason: `ASHA rung at epoch ${rung}: ${this.metric} ${value.toPrecision(4)} not in the top ${keep} of ${values.length} (cut-off ${threshold.toPrecision(4)})`,
-              }
-            : { stop },
+          ashaRungDecision(
+            values,
+            value,
+            (this.ashaRule as AshaPruner).reductionFactor,
+            this.mode,
+            this.metric,
+            rung,
+          ),
         );
         return true;
       };
@@ -221,25 +274,12 @@ export class Arbiter {
   }
 
   private patienceDecision(t: TrialState): Decision {
-    const rule = this.patienceRule;
-    if (!rule) return { stop: false };
-    let best = Number.NaN;
-    let wait = 0;
-    for (const { value } of t.reports) {
-      const improved =
-        Number.isNaN(best) ||
-        (this.mode === 'min' ? value < best - rule.minDelta : value > best + rule.minDelta);
-      if (improved) {
-        best = value;
-        wait = 0;
-      } else wait++;
-    }
-    if (wait < rule.patience) return { stop: false };
-    return {
-      stop: true,
-      status: 'stopped',
-      reason: `${this.metric} did not improve for ${rule.patience} epochs (best ${best.toPrecision(4)})`,
-    };
+    return patienceDecision(
+      this.patienceRule,
+      t.reports.map((r) => r.value),
+      this.mode,
+      this.metric,
+    );
   }
 
   /** Settles every waiting rung decision whose smaller trials have caught up. */

@@ -52,6 +52,17 @@ export interface StudyFileContents {
 
 const op = 'study file';
 
+/** The line types a shared study's workers append besides finished trials. */
+export const SHARED_EVENTS = new Set([
+  'plan',
+  'claim',
+  'beat',
+  'report',
+  'rung',
+  'requeue',
+  'release',
+]);
+
 function fsyncDir(path: string): void {
   let fd: number | undefined;
   try {
@@ -120,13 +131,16 @@ export function readStudyFile(path: string, opts: { repair?: boolean } = {}): St
   if (header?.type !== 'study' || header.format !== 1 || typeof header.space !== 'string') {
     throw NerveError.raw(op, `${path}: the first line is not a nerve study header`);
   }
-  const trials = parsed.slice(1).map((l, i) => {
+  const trials: TrialRecord[] = [];
+  for (const [i, l] of parsed.slice(1).entries()) {
+    // A shared study's file also holds worker events (claims, heartbeats, epochs: study-jsonl.ts).
+    if (SHARED_EVENTS.has((l as { type?: string })?.type ?? '')) continue;
     try {
-      return decodeTrial(l);
+      trials.push(decodeTrial(l));
     } catch (e) {
       throw NerveError.raw(op, `${path}: line ${i + 2}: ${(e as Error).message}`);
     }
-  });
+  }
   const ids = new Set<number>();
   for (const t of trials) {
     if (ids.has(t.id)) throw NerveError.raw(op, `${path}: trial ${t.id} appears twice`);

@@ -9,8 +9,12 @@
  * removed when the study file is closed (normal end or error) and by an
  * exit hook (process.exit, e.g. the CLI's Ctrl-C). Sharing one study between
  * processes is a later step (a database), not this lock's job.
+ *
+ * withStudyLock takes the same lock for one short operation of a shared
+ * study (study-jsonl.ts): it waits while another process holds it, is
+ * re-entrant within an operation, and takes over a lock whose holder died.
  */
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { NerveError } from '@nerve/core';
 
@@ -44,7 +48,7 @@ export function readLockHolder(lock: string): LockHolder | null {
 }
 
 /** Whether process `pid` exists on this host (EPERM: it exists, owned by someone else). */
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -57,11 +61,23 @@ function releaseAll(): void {
   for (const lock of [...held.keys()]) releaseStudyLock(lock);
 }
 
+/** A lock file that cannot be read this long after it was made is a holder that died mid-create. */
+const UNREADABLE_STALE_MS = 10_000;
+
+function unreadableAndOld(lock: string): boolean {
+  try {
+    return Date.now() - statSync(lock).mtimeMs > UNREADABLE_STALE_MS;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Takes the lock of study file `path`, returning the lock file's path.
- * Throws a NerveError naming the holder when another live process has it.
+ * One try at the lock: its path when taken, else the holder (null when the
+ * lock file cannot be read). A stale lock (dead holder on this host) is
+ * removed and taken.
  */
-export function acquireStudyLock(path: string): string {
+function tryAcquire(path: string): { lock: string } | { holder: LockHolder | null } {
   const lock = `${path}.lock`;
   const me: LockHolder = {
     pid: process.pid,
@@ -82,7 +98,9 @@ export function acquireStudyLock(path: string): string {
       if (holder?.pid === process.pid && holder.hostname === me.hostname && held.has(lock)) {
         throw NerveError.raw(op, `${path} is already open in this process (lock file ${lock})`);
       }
-      const stale = holder !== null && holder.hostname === me.hostname && !alive(holder.pid);
+      const stale =
+        (holder !== null && holder.hostname === me.hostname && !alive(holder.pid)) ||
+        (holder === null && unreadableAndOld(lock));
       if (stale && attempt === 0) {
         try {
           unlinkSync(lock);
@@ -91,13 +109,7 @@ export function acquireStudyLock(path: string): string {
         }
         continue;
       }
-      const who = holder
-        ? `process ${holder.pid} on ${holder.hostname} (since ${holder.started})`
-        : 'another process (its lock file cannot be read)';
-      throw NerveError.raw(
-        op,
-        `${path} is in use by ${who}: two runs on one study file would run every trial twice. Wait for it to finish or use another study file; if no such process is running, delete ${lock}.`,
-      );
+      return { holder };
     }
     try {
       writeSync(fd, text);
@@ -110,9 +122,67 @@ export function acquireStudyLock(path: string): string {
       process.on('exit', releaseAll);
       hooked = true;
     }
-    return lock;
+    return { lock };
   }
-  throw NerveError.raw(op, `could not take the lock ${lock}`);
+  return { holder: readLockHolder(lock) };
+}
+
+function inUse(path: string, holder: LockHolder | null): NerveError {
+  const who = holder
+    ? `process ${holder.pid} on ${holder.hostname} (since ${holder.started})`
+    : 'another process (its lock file cannot be read)';
+  return NerveError.raw(
+    op,
+    `${path} is in use by ${who}: two runs on one study file would run every trial twice. Wait for it to finish or use another study file; if no such process is running, delete ${path}.lock.`,
+  );
+}
+
+/**
+ * Takes the lock of study file `path`, returning the lock file's path.
+ * Throws a NerveError naming the holder when another live process has it.
+ */
+export function acquireStudyLock(path: string): string {
+  const r = tryAcquire(path);
+  if ('lock' in r) return r.lock;
+  throw inUse(path, r.holder);
+}
+
+const depth = new Map<string, number>();
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Runs `fn` (synchronous: nothing else of this process runs while the lock
+ * is held) under the lock of `path`, waiting up to `timeoutMs` while another
+ * process holds it. Re-entrant: a nested call runs under the lock it holds.
+ */
+export function withStudyLock<T>(path: string, fn: () => T, timeoutMs = 30_000): T {
+  const lock = `${path}.lock`;
+  const d = depth.get(lock) ?? 0;
+  if (d > 0) {
+    depth.set(lock, d + 1);
+    try {
+      return fn();
+    } finally {
+      depth.set(lock, d);
+    }
+  }
+  const deadline = Date.now() + timeoutMs;
+  // Operations hold the lock for well under a millisecond: poll from 0.1 ms, doubling to 20 ms.
+  let wait = 0.1;
+  for (;;) {
+    const r = tryAcquire(path);
+    if ('lock' in r) break;
+    if (Date.now() > deadline) throw inUse(path, r.holder);
+    Atomics.wait(pause, 0, 0, wait);
+    wait = Math.min(20, wait * 2);
+  }
+  depth.set(lock, 1);
+  try {
+    return fn();
+  } finally {
+    depth.delete(lock);
+    releaseStudyLock(lock);
+  }
 }
 
 /** Removes a lock this process holds (a lock taken over by another process is left alone). */

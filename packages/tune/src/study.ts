@@ -140,7 +140,8 @@ function validate(opts: StudyOptions): Required<
   return { seed, metric, mode, workers, pruners };
 }
 
-async function loadObjective(ref: ObjectiveRef): Promise<Objective> {
+/** Imports an objective module in this process (a one-worker study, or a study worker process). */
+export async function loadObjective(ref: ObjectiveRef): Promise<Objective> {
   const url = moduleUrl('runStudy', ref);
   const mod = (await import(/* @vite-ignore */ url)) as Record<string, unknown>;
   const fn = mod[ref.exportName];
@@ -153,8 +154,8 @@ async function loadObjective(ref: ObjectiveRef): Promise<Objective> {
   return (config, reporter) => objective(config, reporter, args);
 }
 
-/** The trial's record once its objective returned (or threw). */
-function finishTrial(
+/** The trial's record once its objective returned (or threw); shared with the study workers. */
+export function finishTrial(
   base: Pick<TrialRecord, 'id' | 'stage' | 'config' | 'seed' | 'seconds'>,
   run: TrialRun,
   metric: string,

@@ -1,0 +1,297 @@
+/**
+ * The PostgreSQL study storage: workers on any number of machines share a
+ * study through one database (schema in pg-schema.ts).
+ *
+ * - A claim is one statement: the queued trial of smallest id is picked with
+ *   `FOR UPDATE SKIP LOCKED` (concurrent claims never wait on each other and
+ *   never get the same row) and marked running with the server's clock.
+ * - Heartbeats, reports and results are accepted only from the worker that
+ *   holds the trial (`worker = $w AND state = 'running'`): a worker whose
+ *   trial went back to the queue cannot overwrite the re-run's result, which
+ *   is how Optuna's heartbeats lose trials ("Trial#N has already finished").
+ * - Stale trials (heartbeat older than the grace period, by the server's
+ *   clock, so workers' clocks never matter) are re-queued in one UPDATE.
+ * - An ASHA rung decision is read and written in one transaction and stored,
+ *   so a re-run of the trial gets the same decision.
+ * - Every call retries with backoff while the server is away
+ *   (pg-connection.ts). A retried claim whose first try committed leaves
+ *   that trial running without heartbeats: it is re-queued after the grace
+ *   period, never lost. Results and reports are idempotent.
+ */
+import { NerveError } from '@nerve/core';
+import type { Decision } from './pruning.js';
+import { PgConnection, checkUrl, describeFailure, redactUrl } from './pg-connection.js';
+import { migrate } from './pg-schema.js';
+import {
+  type ClaimedTrial,
+  type RungOutcome,
+  type StoredTrial,
+  type StudyDefinition,
+  type StudyStorage,
+  type TrialState,
+  finalState,
+  finalValue,
+  rungOutcome,
+} from './storage.js';
+import { type StudyHeader, headerMismatch } from './study-file.js';
+import { type Metrics, type TrialRecord, decodeTrial, encodeTrial } from './trial.js';
+
+const T = 'nerve_tune';
+
+/** Options of PostgresStudyStorage.connect. */
+export interface PostgresStorageOptions {
+  /** Connections this process keeps (default 2: one for the heartbeat, one for the trial). */
+  maxConnections?: number;
+  /** How long a call keeps retrying while the server is away (default 120 s). */
+  retryForMs?: number;
+}
+
+const num = (v: unknown): number => (v === null || v === undefined ? Number.NaN : Number(v));
+
+/** A study in a PostgreSQL database (see the file comment). */
+export class PostgresStudyStorage implements StudyStorage {
+  readonly location: string;
+  private studyId: number | null = null;
+  private header: StudyHeader | null = null;
+
+  private constructor(private readonly db: PgConnection) {
+    this.location = redactUrl(db.url);
+  }
+
+  /** Connects to `url` and brings its schema up to date; one-line errors for a bad URL, password or database. */
+  static async connect(
+    url: string,
+    opts: PostgresStorageOptions = {},
+  ): Promise<PostgresStudyStorage> {
+    checkUrl(url);
+    const pg = (await import('pg')).default;
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: opts.maxConnections ?? 2,
+      connectionTimeoutMillis: 10_000,
+    });
+    const db = new PgConnection(url, pool, {
+      firstMs: 50,
+      maxMs: 2000,
+      giveUpAfterMs: opts.retryForMs ?? 120_000,
+    });
+    try {
+      // The first connection fails fast: a wrong URL, password or database is not transient.
+      await pool.query('SELECT 1');
+    } catch (e) {
+      await pool.end().catch(() => {});
+      throw describeFailure(url, e);
+    }
+    await db.transaction((c) => migrate(c, redactUrl(url)));
+    return new PostgresStudyStorage(db);
+  }
+
+  private ids(): { study: number; header: StudyHeader } {
+    if (this.studyId === null || !this.header)
+      throw NerveError.raw('study storage', 'openStudy was not called');
+    return { study: this.studyId, header: this.header };
+  }
+
+  async openStudy(def: StudyDefinition): Promise<{ created: boolean }> {
+    const text = JSON.stringify(def.header);
+    const r = await this.db.transaction(async (c) => {
+      const ins = await c.query<{ id: number }>(
+        `INSERT INTO ${T}.studies (name, header, planned) VALUES ($1, $2, 0)
+         ON CONFLICT (name) DO NOTHING RETURNING id`,
+        [def.name, text],
+      );
+      const created = ins.rows.length === 1;
+      const row = (
+        await c.query<{ id: number; header: string; planned: number }>(
+          `SELECT id, header, planned FROM ${T}.studies WHERE name = $1 FOR UPDATE`,
+          [def.name],
+        )
+      ).rows[0];
+      if (!created) {
+        const why = headerMismatch(JSON.parse(row.header) as StudyHeader, def.header);
+        if (why) {
+          throw NerveError.raw(
+            'study storage',
+            `refusing to join study '${def.name}' at ${this.location}: ${why.replace(/^it was written/, 'it was created')}. Use another study name for a different study.`,
+          );
+        }
+      }
+      if (def.trials > row.planned) {
+        const ids = Array.from({ length: def.trials - row.planned }, (_, i) => row.planned + i);
+        await c.query(
+          `INSERT INTO ${T}.trials (study_id, id, params)
+           SELECT $1, i, p FROM unnest($2::int[], $3::json[]) AS u(i, p)`,
+          [row.id, ids, ids.map((id) => JSON.stringify(def.params(id)))],
+        );
+        await c.query(`UPDATE ${T}.studies SET planned = $2 WHERE id = $1`, [row.id, def.trials]);
+      }
+      return { id: row.id, created };
+    });
+    this.studyId = r.id;
+    this.header = def.header;
+    return { created: r.created };
+  }
+
+  async readStudy(name: string): Promise<{ header: StudyHeader; planned: number } | null> {
+    const r = await this.db.query<{ header: string; planned: number }>(
+      `SELECT header, planned FROM ${T}.studies WHERE name = $1`,
+      [name],
+    );
+    const row = r.rows[0];
+    return row ? { header: JSON.parse(row.header) as StudyHeader, planned: row.planned } : null;
+  }
+
+  async claim(worker: string, opts: { below?: number } = {}): Promise<ClaimedTrial | null> {
+    const { study } = this.ids();
+    const r = await this.db.query<{ id: number; params: ClaimedTrial['params']; attempts: number }>(
+      `UPDATE ${T}.trials t
+          SET state = 'running', worker = $2, attempts = t.attempts + 1,
+              claimed_at = now(), heartbeat_at = now()
+        WHERE t.study_id = $1 AND t.id = (
+          SELECT id FROM ${T}.trials
+           WHERE study_id = $1 AND state = 'queued' AND id < $3
+           ORDER BY id LIMIT 1
+           FOR UPDATE SKIP LOCKED)
+        RETURNING t.id, t.params, t.attempts`,
+      [study, worker, opts.below ?? 2 ** 31 - 1],
+    );
+    const row = r.rows[0];
+    return row ? { id: row.id, params: row.params, attempt: row.attempts } : null;
+  }
+
+  async heartbeat(id: number, worker: string): Promise<boolean> {
+    const r = await this.db.query(
+      `UPDATE ${T}.trials SET heartbeat_at = now()
+        WHERE study_id = $1 AND id = $2 AND worker = $3 AND state = 'running'`,
+      [this.ids().study, id, worker],
+    );
+    return r.rowCount === 1;
+  }
+
+  async report(id: number, worker: string, epoch: number, metrics: Metrics): Promise<boolean> {
+    const { study, header } = this.ids();
+    const m = Object.fromEntries(
+      Object.entries(metrics).map(([k, v]) => [k, Number.isFinite(v) ? v : null]),
+    );
+    // float8 takes 'NaN' and 'Infinity'; node-postgres sends numbers as their text.
+    const r = await this.db.query(
+      `INSERT INTO ${T}.trial_values (study_id, trial_id, epoch, value, metrics)
+       SELECT $1, $2, $4, $5, $6 FROM ${T}.trials
+        WHERE study_id = $1 AND id = $2 AND worker = $3 AND state = 'running'
+       ON CONFLICT (study_id, trial_id, epoch)
+       DO UPDATE SET value = EXCLUDED.value, metrics = EXCLUDED.metrics, reported_at = now()`,
+      [study, id, worker, epoch, String(metrics[header.metric]), JSON.stringify(m)],
+    );
+    return r.rowCount === 1;
+  }
+
+  async rung(id: number, rung: number, value: number): Promise<RungOutcome> {
+    const { study, header } = this.ids();
+    return this.db.transaction(async (c) => {
+      const known = await c.query<{ decision: Decision }>(
+        `SELECT decision FROM ${T}.rung_decisions WHERE study_id = $1 AND trial_id = $2 AND rung = $3`,
+        [study, id, rung],
+      );
+      if (known.rows[0]) return { decided: known.rows[0].decision };
+      const peers = await c.query<{ id: number; ended: boolean; v: number | null }>(
+        `SELECT t.id, t.state IN ('complete', 'pruned', 'failed') AS ended,
+                (SELECT v.value FROM ${T}.trial_values v
+                  WHERE v.study_id = t.study_id AND v.trial_id = t.id AND v.epoch >= $3
+                  ORDER BY v.epoch LIMIT 1) AS v
+           FROM ${T}.trials t WHERE t.study_id = $1 AND t.id < $2`,
+        [study, id, rung],
+      );
+      const o = rungOutcome(
+        id,
+        rung,
+        value,
+        peers.rows.map((p) => ({
+          id: p.id,
+          ended: p.ended,
+          rungValue: p.v === null ? undefined : num(p.v),
+        })),
+        header,
+      );
+      if ('decided' in o) {
+        await c.query(
+          `INSERT INTO ${T}.rung_decisions (study_id, trial_id, rung, decision)
+           VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+          [study, id, rung, JSON.stringify(o.decided)],
+        );
+      }
+      return o;
+    });
+  }
+
+  async finish(id: number, worker: string, record: TrialRecord): Promise<boolean> {
+    const { study } = this.ids();
+    const value = finalValue(record);
+    const r = await this.db.query(
+      `UPDATE ${T}.trials SET state = $4, value = $5, record = $6, finished_at = now()
+        WHERE study_id = $1 AND id = $2 AND worker = $3 AND state = 'running'`,
+      [study, id, worker, finalState(record), value, encodeTrial(record)],
+    );
+    if (r.rowCount === 1) return true;
+    // A retry whose first try committed (the reply was lost) finds its own result there.
+    const again = await this.db.query<{ worker: string; state: TrialState }>(
+      `SELECT worker, state FROM ${T}.trials WHERE study_id = $1 AND id = $2`,
+      [study, id],
+    );
+    const row = again.rows[0];
+    return row?.worker === worker && ['complete', 'pruned', 'failed'].includes(row.state);
+  }
+
+  async release(id: number, worker: string): Promise<void> {
+    await this.db.query(
+      `UPDATE ${T}.trials SET state = 'queued'
+        WHERE study_id = $1 AND id = $2 AND worker = $3 AND state = 'running'`,
+      [this.ids().study, id, worker],
+    );
+  }
+
+  async requeueStale(graceMs: number): Promise<number[]> {
+    const r = await this.db.query<{ id: number }>(
+      `UPDATE ${T}.trials SET state = 'queued'
+        WHERE study_id = $1 AND state = 'running'
+          AND heartbeat_at < now() - make_interval(secs => $2)
+        RETURNING id`,
+      [this.ids().study, graceMs / 1000],
+    );
+    return r.rows.map((x) => x.id).sort((a, b) => a - b);
+  }
+
+  async trials(): Promise<StoredTrial[]> {
+    const { study } = this.ids();
+    const r = await this.db.query<{
+      id: number;
+      state: TrialState;
+      params: StoredTrial['params'];
+      value: number | null;
+      worker: string | null;
+      attempts: number;
+      record: unknown;
+      intermediate: [number, number | string][];
+    }>(
+      `SELECT t.id, t.state, t.params, t.value, t.worker, t.attempts, t.record,
+              coalesce((SELECT json_agg(json_build_array(v.epoch, v.value) ORDER BY v.epoch)
+                          FROM ${T}.trial_values v
+                         WHERE v.study_id = t.study_id AND v.trial_id = t.id), '[]') AS intermediate
+         FROM ${T}.trials t WHERE t.study_id = $1 ORDER BY t.id`,
+      [study],
+    );
+    return r.rows.map((row) => ({
+      id: row.id,
+      state: row.state,
+      params: row.params,
+      value: row.value === null ? null : num(row.value),
+      intermediate: row.intermediate.map(([epoch, v]) => ({ epoch, value: num(v) })),
+      worker: row.worker,
+      attempts: row.attempts,
+      record: row.record === null ? null : decodeTrial(row.record),
+    }));
+  }
+
+  async close(): Promise<void> {
+    await this.db.end();
+  }
+}

@@ -1,0 +1,263 @@
+/**
+ * runStudyWorker: one process's share of a study kept in a StudyStorage.
+ * Start the same call in as many processes (on as many machines) as you
+ * like: each claims the next queued trial, runs it with a heartbeat, stores
+ * every epoch's value, asks the storage for ASHA's rung decisions, records
+ * the result, and stops when every trial of the study has finished.
+ *
+ * A worker that waits at a rung for a trial of smaller id that nobody runs
+ * (its worker died and it went back to the queue) gives its own trial back
+ * and takes the smaller one: trial ids only decrease along such a chain, so
+ * the study cannot deadlock however many workers die. The given-back trial
+ * runs again from its first epoch, with the same parameters and seed.
+ */
+import { hostname } from 'node:os';
+import { NerveError, manualSeed } from '@nerve/core';
+import type { ObjectiveRef } from './pool.js';
+import {
+  type AshaPruner,
+  type Decision,
+  type PatiencePruner,
+  type Pruner,
+  checkPruners,
+  divergedDecision,
+  patienceDecision,
+  rungsBetween,
+} from './pruning.js';
+import { bestTrial } from './ranking.js';
+import { type GridSearch, type RandomSearch, searcherFingerprint } from './searchers.js';
+import { type Config, type ConfigOf, Space, trialSeed } from './space.js';
+import type { StudyHeader } from './study-file.js';
+import { openStudyStorage } from './open-storage.js';
+import type { ClaimedTrial, StoredTrial, StudyDefinition, StudyStorage } from './storage.js';
+import { FINAL_STATES } from './storage.js';
+import { finishTrial, loadObjective } from './study.js';
+import {
+  type Objective,
+  type Reporter,
+  type TrialRecord,
+  TrialRun,
+  normalizeTrial,
+} from './trial.js';
+
+/** Options of runStudyWorker. */
+export interface StudyWorkerOptions<S extends Space = Space> {
+  /** A PostgreSQL URL (postgresql://…), a JSON-lines file path, or an open storage. */
+  storage: string | StudyStorage;
+  /** The study's name. */
+  study: string;
+  /** The search space. */
+  space: S;
+  /** The objective: a function, or a module export this process imports. */
+  objective: Objective<ConfigOf<S>> | ObjectiveRef;
+  /** Random or grid search (coarse-to-fine needs a stage's results before the next: not shared yet). */
+  searcher: RandomSearch | GridSearch;
+  /** Seed of every configuration and trial seed (default 0). */
+  seed?: number;
+  /** The reported metric trials are judged by (default 'valLoss'). */
+  metric?: string;
+  /** 'min' or 'max' (default 'max' for metrics named like accuracy, else 'min'). */
+  mode?: 'min' | 'max';
+  /** Early stopping: asha(), patience(), or both. */
+  pruners?: Pruner | Pruner[];
+  /** This worker's name in the storage (default host:pid:random). */
+  workerId?: string;
+  /** How often a running trial's heartbeat is written (default 5000 ms). */
+  heartbeatMs?: number;
+  /** A running trial whose heartbeat is older than this goes back to the queue (default 6 × heartbeatMs). */
+  graceMs?: number;
+  /** How often an idle or waiting worker looks again (default 250 ms). */
+  pollMs?: number;
+  /** Called after each trial this worker finished and recorded. */
+  onTrialEnd?: (trial: TrialRecord) => void;
+}
+
+/** What runStudyWorker returns once the whole study has finished. */
+export interface StudyWorkerResult {
+  /** Whether this worker created the study. */
+  created: boolean;
+  /** Ids of the trials this worker ran and recorded. */
+  ran: number[];
+  /** Every trial of the study, by id. */
+  trials: StoredTrial[];
+  /** The best finished trial of the study, or null. */
+  best: TrialRecord | null;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Thrown into an objective whose trial this worker no longer owns or gives back. */
+class TrialLeft extends Error {}
+
+/** The study's definition: its header (what must agree) and the parameters of each trial id. */
+export function studyDefinition(opts: StudyWorkerOptions): StudyDefinition {
+  const op = 'runStudyWorker';
+  if (!(opts?.space instanceof Space))
+    throw new NerveError(op, 'space a Space from space({...})', String(opts?.space));
+  const s = opts.searcher;
+  if (s?.kind !== 'random' && s?.kind !== 'grid') {
+    throw new NerveError(
+      op,
+      'a randomSearch or gridSearch searcher (coarse-to-fine stages are not shared between workers yet)',
+      String((s as { kind?: string } | null)?.kind ?? s),
+    );
+  }
+  if (typeof opts.study !== 'string' || !/^[\w.-]{1,100}$/.test(opts.study)) {
+    throw new NerveError(op, 'study a name of letters, digits, _ . -', String(opts.study));
+  }
+  const seed = opts.seed ?? 0;
+  if (!Number.isSafeInteger(seed) || seed < 0)
+    throw new NerveError(op, 'seed a non-negative integer', String(seed));
+  const metric = opts.metric ?? 'valLoss';
+  const mode = opts.mode ?? (/acc/i.test(metric) ? 'max' : 'min');
+  if (mode !== 'min' && mode !== 'max')
+    throw new NerveError(op, "mode 'min' or 'max'", String(mode));
+  const pruners =
+    opts.pruners === undefined ? [] : Array.isArray(opts.pruners) ? opts.pruners : [opts.pruners];
+  checkPruners(op, pruners);
+  const sp = opts.space;
+  const header: StudyHeader = {
+    type: 'study',
+    format: 1,
+    space: sp.fingerprint(),
+    seed,
+    searcher: searcherFingerprint(s),
+    metric,
+    mode,
+    pruners,
+  };
+  const grid = s.kind === 'grid' ? sp.grid(s.steps) : null;
+  return {
+    name: opts.study,
+    header,
+    trials: grid ? grid.length : (s as RandomSearch).trials,
+    params: (id) => (grid ? grid[id] : (sp.sample(seed, id) as Config)),
+  };
+}
+
+/** Runs trials of a shared study until all of them have finished (see the file comment). */
+export async function runStudyWorker<S extends Space>(
+  opts: StudyWorkerOptions<S>,
+): Promise<StudyWorkerResult> {
+  const def = studyDefinition(opts as unknown as StudyWorkerOptions);
+  const { header } = def;
+  const heartbeatMs = opts.heartbeatMs ?? 5000;
+  const graceMs = opts.graceMs ?? 6 * heartbeatMs;
+  const pollMs = opts.pollMs ?? 250;
+  const worker =
+    opts.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+  const pruners = header.pruners as Pruner[];
+  const ashaRule = pruners.find((p): p is AshaPruner => p.kind === 'asha');
+  const patienceRule = pruners.find((p): p is PatiencePruner => p.kind === 'patience');
+  const objective: Objective =
+    typeof opts.objective === 'function'
+      ? (opts.objective as Objective)
+      : await loadObjective(opts.objective as ObjectiveRef);
+  const storage =
+    typeof opts.storage === 'string' ? await openStudyStorage(opts.storage) : opts.storage;
+  const ran: number[] = [];
+  try {
+    const { created } = await storage.openStudy(def);
+
+    const runTrial = async (claimed: ClaimedTrial): Promise<void> => {
+      const { id, params } = claimed;
+      const seed = trialSeed(header.seed, id);
+      let left: 'lost' | 'yielded' | null = null;
+      const beat = setInterval(() => {
+        storage.heartbeat(id, worker).then(
+          (ok) => {
+            if (!ok) left ??= 'lost';
+          },
+          // The storage retries dropped connections itself; a beat that still fails is skipped.
+          () => {},
+        );
+      }, heartbeatMs);
+      const decideRung = async (rung: number, value: number): Promise<Decision> => {
+        for (;;) {
+          const o = await storage.rung(id, rung, value);
+          if ('decided' in o) return o.decided;
+          if (left) throw new TrialLeft(left);
+          await storage.requeueStale(graceMs);
+          const queued = (await storage.trials()).filter(
+            (t) => t.state === 'queued' && o.waitFor.includes(t.id),
+          );
+          if (queued.length > 0) {
+            left = 'yielded';
+            throw new TrialLeft('yielded');
+          }
+          await sleep(pollMs);
+        }
+      };
+      const run: TrialRun = new TrialRun(id, header.metric, async (epoch, value) => {
+        if (left) throw new TrialLeft(left);
+        const last = run.history[run.history.length - 1];
+        if (!(await storage.report(id, worker, epoch, last.metrics))) {
+          left = 'lost';
+          throw new TrialLeft(left);
+        }
+        const diverged = divergedDecision(header.metric, epoch, value);
+        if (diverged) return diverged;
+        const after = run.history.length > 1 ? run.history[run.history.length - 2].epoch : 0;
+        if (ashaRule) {
+          for (const rung of rungsBetween(ashaRule, after, epoch)) {
+            const d = await decideRung(rung, value);
+            if (d.stop) return d;
+          }
+        }
+        return patienceDecision(
+          patienceRule,
+          run.history.map((h) => h.metrics[header.metric]),
+          header.mode,
+          header.metric,
+        );
+      });
+      const started = performance.now();
+      let outcome: { value?: unknown; error?: string };
+      try {
+        const reporter: Reporter = { trialId: id, seed, report: (e, m) => run.report(e, m) };
+        manualSeed(seed);
+        outcome = { value: await objective(params, reporter) };
+      } catch (e) {
+        outcome = { error: e instanceof Error ? e.message : String(e) };
+      } finally {
+        clearInterval(beat);
+      }
+      if (left === 'yielded') {
+        await storage.release(id, worker);
+        return;
+      }
+      if (left === 'lost') return;
+      const seconds = (performance.now() - started) / 1000;
+      const record = normalizeTrial(
+        finishTrial(
+          { id, stage: 0, config: params, seed, seconds },
+          run,
+          header.metric,
+          header.mode,
+          outcome,
+        ),
+      );
+      if (await storage.finish(id, worker, record)) {
+        ran.push(id);
+        opts.onTrialEnd?.(record);
+      }
+    };
+
+    for (;;) {
+      const claimed = await storage.claim(worker);
+      if (claimed) {
+        await runTrial(claimed);
+        continue;
+      }
+      const all = await storage.trials();
+      if (all.every((t) => FINAL_STATES.includes(t.state))) break;
+      await storage.requeueStale(graceMs);
+      await sleep(pollMs);
+    }
+    const trials = await storage.trials();
+    const records = trials.flatMap((t) => (t.record ? [t.record] : []));
+    return { created, ran, trials, best: bestTrial(records, header.mode) };
+  } finally {
+    if (typeof opts.storage === 'string') await storage.close();
+  }
+}

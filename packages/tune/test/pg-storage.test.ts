@@ -1,0 +1,214 @@
+import '@nerve/backend-cpu';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  PostgresStudyStorage,
+  type TrialRecord,
+  logUniform,
+  runStudy,
+  runStudyWorker,
+  showStudy,
+  space,
+  studyDefinition,
+} from '../src/index.js';
+import { type PgCluster, postgresBin, startCluster } from './helpers/pg-cluster.js';
+import { sharedStudyOptions, sharedWorkerOptions } from './helpers/shared-study.js';
+import { type WorkerProcess, ranIds, spawnWorker } from './helpers/spawn-worker.js';
+
+const comparable = (trials: TrialRecord[]) => trials.map(({ seconds, ...t }) => t);
+const installed = postgresBin() !== null;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// CI installs PostgreSQL (.ci/run) and sets NERVE_REQUIRE_POSTGRES=1: there these tests must run.
+it.runIf(process.env.NERVE_REQUIRE_POSTGRES === '1')('PostgreSQL is installed', () => {
+  expect(postgresBin()).not.toBeNull();
+});
+
+describe.skipIf(!installed)('the PostgreSQL study storage', () => {
+  let cluster: PgCluster;
+  let dir = '';
+  const query = async (sql: string, values: unknown[] = []) => {
+    const c = new pg.Client({ connectionString: cluster.url() });
+    await c.connect();
+    try {
+      return (await c.query(sql, values)).rows;
+    } finally {
+      await c.end();
+    }
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'nerve-pg-test-'));
+    cluster = await startCluster();
+  }, 180_000);
+  // pg_ctl stop waits for the server to go; on a loaded machine that takes seconds.
+  afterAll(() => {
+    cluster?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('creates its versioned schema once and refuses a newer one', async () => {
+    const a = await PostgresStudyStorage.connect(cluster.url());
+    const b = await PostgresStudyStorage.connect(cluster.url());
+    await Promise.all([a.close(), b.close()]);
+    expect(await query('SELECT version FROM nerve_tune.schema_version')).toEqual([{ version: 1 }]);
+    const tables = await query(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'nerve_tune' ORDER BY 1`,
+    );
+    expect(tables.map((t) => t.table_name)).toEqual([
+      'rung_decisions',
+      'schema_version',
+      'studies',
+      'trial_values',
+      'trials',
+    ]);
+    await query('INSERT INTO nerve_tune.schema_version (version) VALUES (99)');
+    try {
+      await expect(PostgresStudyStorage.connect(cluster.url())).rejects.toThrow(
+        /schema is version 99, newer than this nerve's 1/,
+      );
+    } finally {
+      await query('DELETE FROM nerve_tune.schema_version WHERE version = 99');
+    }
+  });
+
+  it('says in one line what is wrong with a bad URL, a wrong password or a missing database', async () => {
+    const port = cluster.port;
+    const failure = async (url: string) => {
+      const e = await PostgresStudyStorage.connect(url).then(
+        () => null,
+        (err: Error) => err,
+      );
+      expect(e, url).toBeInstanceOf(Error);
+      const m = (e as Error).message;
+      expect(m).not.toContain('\n');
+      expect(m).not.toContain('hunter2');
+      return m;
+    };
+    expect(await failure('postgresql://nerve:hunter2@127.0.0.1:99999/nerve_test')).toMatch(
+      /^study storage: postgresql:\/\/nerve@127\.0\.0\.1:99999\/nerve_test is not a valid URL/,
+    );
+    expect(await failure(`postgresql://pwuser:hunter2@127.0.0.1:${port}/nerve_test`)).toBe(
+      `study storage: postgresql://pwuser@127.0.0.1:${port}/nerve_test: password authentication failed for user 'pwuser'`,
+    );
+    expect(await failure(`postgresql://nerve:hunter2@127.0.0.1:${port}/nope`)).toBe(
+      `study storage: postgresql://nerve@127.0.0.1:${port}/nope: database 'nope' does not exist (create it first, e.g. createdb nope)`,
+    );
+    // The right password gets in: the failure above was the password, not the role.
+    const ok = await PostgresStudyStorage.connect(cluster.url('pwuser_db', 'pwuser', 'right'));
+    await ok.close();
+  });
+
+  it('refuses to join a study with a different space or seed, naming the difference', async () => {
+    const url = cluster.url();
+    await runStudyWorker(sharedWorkerOptions(2, url, 'refuse'));
+    await expect(
+      runStudyWorker({ ...sharedWorkerOptions(2, url, 'refuse'), seed: 6 }),
+    ).rejects.toThrow(
+      /refusing to join study 'refuse' at .*: it was created with a different seed/,
+    );
+    await expect(
+      runStudyWorker({
+        ...sharedWorkerOptions(2, url, 'refuse'),
+        space: space({ lr: logUniform(1e-5, 1) }),
+      }),
+    ).rejects.toThrow(/different search space/);
+    const rows = await query(
+      `SELECT count(*)::int AS n FROM nerve_tune.trials t JOIN nerve_tune.studies s ON s.id = t.study_id WHERE s.name = 'refuse'`,
+    );
+    expect(rows[0].n).toBe(2);
+  });
+
+  it('four workers, one SIGKILLed mid-trial and the server restarted: every trial once, as a serial run', async () => {
+    const n = 24;
+    const url = cluster.url();
+    const reference = await runStudy(sharedStudyOptions(n));
+    expect(reference.trials.filter((t) => t.status === 'pruned').length).toBeGreaterThan(0);
+    const go = join(dir, 'kill.go');
+    const env = (i: number) => ({
+      // w0, the one killed, sleeps 1.5 s per epoch so the kill lands inside a trial, not between two.
+      TUNE_TEST_SLEEP_MS: i === 0 ? '1500' : '60',
+      TUNE_TEST_GO: go,
+      TUNE_TEST_WORKER: `w${i}`,
+      // Beats every 200 ms; re-queued after 6 s of silence, longer than a restart takes here.
+      TUNE_TEST_HEARTBEAT_MS: '200',
+      TUNE_TEST_GRACE_MS: '6000',
+    });
+    const ws: WorkerProcess[] = [0, 1, 2, 3].map((i) => spawnWorker(url, 'kill', n, env(i)));
+    const deadline = Date.now() + 90_000;
+    while (!ws.every((w) => w.output().includes('ready'))) {
+      if (Date.now() > deadline) throw new Error(ws.map((w) => w.output()).join('\n---\n'));
+      await sleep(20);
+    }
+    const t0 = performance.now();
+    writeFileSync(go, '');
+    // Kill w0 inside a trial: claimed, an epoch stored over 300 ms ago and still running, so it
+    // is in its 1.5 s sleep before the next epoch (or waiting at a rung), not about to finish.
+    const w0Running = (fresh: string) =>
+      query(
+        `SELECT t.id FROM nerve_tune.trials t JOIN nerve_tune.studies s ON s.id = t.study_id
+          WHERE s.name = 'kill' AND t.worker = 'w0' AND t.state = 'running' ${fresh}`,
+      ).then(
+        (rows) => rows.map((r) => r.id as number),
+        // Until the first worker has migrated the database, the tables do not exist yet.
+        () => [] as number[],
+      );
+    while (
+      (
+        await w0Running(`AND (SELECT now() - max(v.reported_at) FROM nerve_tune.trial_values v
+              WHERE v.study_id = t.study_id AND v.trial_id = t.id) > interval '300 ms'`)
+      ).length === 0
+    ) {
+      if (Date.now() > deadline) throw new Error(ws.map((w) => w.output()).join('\n---\n'));
+      await sleep(10);
+    }
+    ws[0].child.kill('SIGKILL');
+    expect((await ws[0].exited).signal).toBe('SIGKILL');
+    // What w0 held when it died stays running (for the 6 s grace) until another worker takes it.
+    const victims = await w0Running('');
+    expect(victims).toHaveLength(1);
+    const victim = victims[0];
+    const tKill = performance.now();
+    cluster.restart();
+    const tRestarted = performance.now();
+    const ends = await Promise.all(ws.slice(1).map((w) => w.exited));
+    for (const [i, e] of ends.entries()) expect(e.code, ws[i + 1].output()).toBe(0);
+
+    const ms = (t: number) => Math.round(t - t0);
+    console.log(
+      `pg kill test: kill at ${ms(tKill)} ms, restart done at ${ms(tRestarted)} ms, study done at ${ms(performance.now())} ms`,
+    );
+    const storage = await PostgresStudyStorage.connect(url);
+    await storage.openStudy(studyDefinition(sharedWorkerOptions(n, url, 'kill')));
+    const stored = await storage.trials();
+    await storage.close();
+    expect(stored.every((t) => ['complete', 'pruned', 'failed'].includes(t.state))).toBe(true);
+    expect(comparable(stored.map((t) => t.record as TrialRecord))).toEqual(
+      comparable(reference.trials),
+    );
+    for (const [i, t] of stored.entries()) {
+      expect(t.intermediate, `trial ${i}`).toEqual(
+        reference.trials[i].history.map((h) => ({ epoch: h.epoch, value: h.metrics.valLoss })),
+      );
+    }
+    // `nerve tune show` reads the same from the database alone.
+    const shown = await showStudy(url, 'kill');
+    expect(shown.trials).toEqual(stored);
+    // The killed worker's trial went back to the queue and another worker finished it.
+    const killed = stored[victim];
+    expect(
+      killed.attempts,
+      JSON.stringify({ victim, killed, attempts: stored.map((t) => [t.id, t.worker, t.attempts]) }),
+    ).toBeGreaterThanOrEqual(2);
+    expect(killed.worker).not.toBe('w0');
+    // Every trial was recorded exactly once: the survivors' results and w0's earlier ones partition the ids.
+    const recorded = [
+      ...ws.slice(1).flatMap(ranIds),
+      ...stored.filter((t) => t.worker === 'w0').map((t) => t.id),
+    ];
+    expect(recorded.sort((a, b) => a - b)).toEqual([...Array(n).keys()]);
+  }, 240_000);
+});

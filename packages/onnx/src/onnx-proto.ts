@@ -97,7 +97,8 @@ function writeTensor(w: ProtoWriter, t: OnnxInitializer): void {
 function littleEndianBytes(data: Float32Array | BigInt64Array): Uint8Array {
   const out = new Uint8Array(data.byteLength);
   const view = new DataView(out.buffer);
-  if (data instanceof Float32Array) for (let i = 0; i < data.length; i++) view.setFloat32(4 * i, data[i], true);
+  if (data instanceof Float32Array)
+    for (let i = 0; i < data.length; i++) view.setFloat32(4 * i, data[i], true);
   else for (let i = 0; i < data.length; i++) view.setBigInt64(8 * i, data[i], true);
   return out;
 }

@@ -1,0 +1,149 @@
+/**
+ * `nerve export --checkpoint m.safetensors --onnx m.onnx`: the network a
+ * checkpoint holds, rebuilt as `nerve eval` rebuilds it (its description
+ * checked against the file's tensors first), written as an ONNX model. The
+ * training run's input standardization is folded into the graph, so the
+ * model takes the same raw inputs nerve train read.
+ */
+import { NerveError } from '@nerve/core';
+import type { PreprocessorState } from '@nerve/data';
+import { readSafetensorsHeader } from '@nerve/layers';
+import { type OnnxStandardize, exportOnnx } from '@nerve/onnx';
+import { loadCheckpoint } from '@nerve/train';
+import { type ImageMeta, type TableMeta, prepareData } from './datasets.js';
+import { checkTensors, parseSpec } from './eval-command.js';
+import { UsageError, parseCommand } from './flags.js';
+import { EXPORT } from './flags-export.js';
+import { buildModel } from './models.js';
+import { checkWritable } from './out-path.js';
+import { writeBytesAtomic } from './write-file.js';
+
+const OP = 'nerve export';
+
+export interface ExportArgs {
+  checkpoint: string;
+  onnx: string;
+  opset: number;
+  dataDir?: string;
+  json: boolean;
+}
+
+export function parseExportArgs(argv: string[]): ExportArgs {
+  const v = parseCommand(EXPORT, argv);
+  for (const [flag, what] of [
+    ['checkpoint', 'a path to a .safetensors file written by nerve train --out'],
+    ['onnx', 'a path for the ONNX model, e.g. model.onnx'],
+  ] as const) {
+    if (!v[flag]) throw new UsageError(`--${flag}: expected ${what}`, 'export');
+  }
+  const dataDir = v['data-dir'] as string | undefined;
+  return {
+    checkpoint: v.checkpoint as string,
+    onnx: v.onnx as string,
+    opset: v.opset as number,
+    ...(dataDir === undefined ? {} : { dataDir }),
+    json: v.json === true,
+  };
+}
+
+/** What `nerve export` wrote. */
+export interface ExportResult {
+  checkpoint: string;
+  onnx: string;
+  bytes: number;
+  opset: number;
+  /** The graph's input and output shapes ('batch' is dynamic). */
+  input: (number | string)[];
+  output: (number | string)[];
+  /** Where the folded standardization came from. */
+  standardization: 'checkpoint' | 'refitted' | 'none';
+  /** Class names of the outputs, when the checkpoint has them. */
+  classes?: string[];
+}
+
+/** The standardization a checkpoint's run applied, as plain arrays. */
+function standardizationOf(
+  args: ExportArgs,
+  nerve: string | undefined,
+  parsed: ReturnType<typeof parseSpec>,
+): { standardize?: OnnxStandardize; source: ExportResult['standardization']; classes?: string[] } {
+  const meta = JSON.parse(nerve ?? '{}') as { table?: TableMeta; images?: ImageMeta };
+  const { spec, dataset, limit, trainExamples } = parsed;
+  const kept = dataset === 'table' ? meta.table : dataset === 'images' ? meta.images : undefined;
+  if (dataset === 'table' || dataset === 'images') {
+    const s = kept?.standardize;
+    if (!s || !Array.isArray(s.mean) || !Array.isArray(s.scale)) {
+      throw NerveError.raw(OP, `checkpoint '${args.checkpoint}' has no valid input standardization`);
+    }
+    const classes = dataset === 'table' ? meta.table?.encoding?.classes : meta.images?.classes;
+    return {
+      standardize: { mean: s.mean, scale: s.scale },
+      source: 'checkpoint',
+      ...(classes ? { classes } : {}),
+    };
+  }
+  // The built-in sets: refitted on the same training examples, as nerve eval does.
+  const data = prepareData(dataset, {
+    image: spec.kind === 'cnn',
+    dataDir: args.dataDir,
+    limit,
+    trainExamples,
+  });
+  for (const part of [data.train, data.val, data.test]) part.dispose();
+  const st = (data as { standardize?: PreprocessorState }).standardize;
+  if (!st) return { source: 'none' };
+  return {
+    standardize: { mean: st.mean as Float32Array, scale: st.scale as Float32Array },
+    source: 'refitted',
+  };
+}
+
+export async function runExport(args: ExportArgs): Promise<ExportResult> {
+  // The output path first, so a run that cannot write fails before any work.
+  checkWritable('onnx', args.onnx);
+  const header = await readSafetensorsHeader(args.checkpoint);
+  const nerve = Object.hasOwn(header.metadata, 'nerve') ? header.metadata.nerve : undefined;
+  const parsed = parseSpec(args.checkpoint, nerve);
+  const { spec } = parsed;
+  checkTensors(args.checkpoint, spec, header);
+  const { standardize, source, classes } = standardizationOf(args, nerve, parsed);
+  const model = buildModel(spec);
+  try {
+    await loadCheckpoint(args.checkpoint, model);
+    const metadata: Record<string, string> = { nerve: nerve ?? '{}' };
+    if (classes) metadata.classes = JSON.stringify(classes);
+    const bytes = await exportOnnx(model, {
+      inputShape: [1, ...spec.inputShape],
+      opset: args.opset,
+      metadata,
+      ...(standardize ? { standardize } : {}),
+    });
+    writeBytesAtomic('onnx', args.onnx, bytes);
+    return {
+      checkpoint: args.checkpoint,
+      onnx: args.onnx,
+      bytes: bytes.length,
+      opset: args.opset,
+      input: ['batch', ...spec.inputShape],
+      output: ['batch', spec.classes],
+      standardization: source,
+      ...(classes ? { classes } : {}),
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The human-readable summary. */
+export function formatExport(r: ExportResult): string {
+  const kb = (r.bytes / 1024).toFixed(1);
+  const folded =
+    r.standardization === 'none'
+      ? 'inputs are used as given'
+      : `the input standardization (${r.standardization === 'checkpoint' ? "the checkpoint's" : 'refitted on the training split'}) is folded into the graph`;
+  return [
+    `wrote ${r.onnx} (${kb} KiB, ONNX opset ${r.opset})`,
+    `input 'input' [${r.input.join(', ')}] → output 'output' [${r.output.join(', ')}] (logits); ${folded}`,
+    ...(r.classes ? [`classes: ${r.classes.join(', ')}`] : []),
+  ].join('\n');
+}

@@ -13,4 +13,13 @@ import { FINETUNE, LR_FIND, TUNE } from './flags-tune.js';
 export { EVAL, EXPORT, FINETUNE, LAB, LR_FIND, PREDICT, TRAIN, TUNE };
 
 /** All commands, in the order the general help lists them. */
-export const COMMANDS: readonly CommandDef[] = [TRAIN, EVAL, PREDICT, EXPORT, TUNE, LR_FIND, FINETUNE, LAB];
+export const COMMANDS: readonly CommandDef[] = [
+  TRAIN,
+  EVAL,
+  PREDICT,
+  EXPORT,
+  TUNE,
+  LR_FIND,
+  FINETUNE,
+  LAB,
+];

@@ -73,7 +73,10 @@ function standardizationOf(
   if (dataset === 'table' || dataset === 'images') {
     const s = kept?.standardize;
     if (!s || !Array.isArray(s.mean) || !Array.isArray(s.scale)) {
-      throw NerveError.raw(OP, `checkpoint '${args.checkpoint}' has no valid input standardization`);
+      throw NerveError.raw(
+        OP,
+        `checkpoint '${args.checkpoint}' has no valid input standardization`,
+      );
     }
     const classes = dataset === 'table' ? meta.table?.encoding?.classes : meta.images?.classes;
     return {

@@ -11,7 +11,9 @@ import type { AttributeValue, OnnxInitializer, OnnxNode } from './onnx-proto.js'
 
 /** A value in the graph: its name and its shape (the batch dimension as exported). */
 export interface OnnxValue {
+  /** The value's name in the graph (a node's output, an initializer or the graph's input). */
   readonly name: string;
+  /** Its static shape, batch first, with the batch size of `inputShape`. */
   readonly shape: readonly number[];
 }
 
@@ -63,6 +65,7 @@ export class OnnxExportContext {
   private readonly tensorData: ReadonlyMap<Tensor, Float32Array>;
   private readonly path: string[] = [];
 
+  /** A context for `opset` whose `weight` reads the model's tensors from `tensorData`. */
   constructor(opset: number, tensorData: ReadonlyMap<Tensor, Float32Array>) {
     this.opset = opset;
     this.tensorData = tensorData;

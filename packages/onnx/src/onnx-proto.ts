@@ -32,38 +32,59 @@ export type AttributeValue =
 
 /** A node of the graph (NodeProto). */
 export interface OnnxNode {
+  /** The operator, e.g. 'Conv'. */
   opType: string;
+  /** A name unique in the graph. */
   name: string;
+  /** Names of the values it reads, in the operator's order. */
   inputs: readonly string[];
+  /** Names of the values it makes. */
   outputs: readonly string[];
+  /** Its attributes by name. */
   attributes: Readonly<Record<string, AttributeValue>>;
 }
 
 /** A constant of the graph (TensorProto): float32 or int64 data, row-major. */
 export interface OnnxInitializer {
+  /** A name unique in the graph. */
   name: string;
+  /** Its shape ([] for a scalar). */
   dims: readonly number[];
+  /** Its values, row-major. */
   data: Float32Array | BigInt64Array;
 }
 
 /** A graph input or output (ValueInfoProto of a float tensor); a string dimension is symbolic. */
 export interface OnnxValueInfo {
+  /** The value's name. */
   name: string;
+  /** Its shape; a string names a symbolic dimension. */
   shape: readonly (number | string)[];
 }
 
 /** A whole model (ModelProto with its GraphProto). */
 export interface OnnxModel {
+  /** The IR version (7 for opsets 13–14, 8 for 15–18, 9 for 19–20). */
   irVersion: number;
+  /** The default domain's operator set. */
   opset: number;
+  /** The tool that wrote it ('nerve'). */
   producerName: string;
+  /** Its version. */
   producerVersion: string;
+  /** A description. */
   docString?: string;
+  /** Key/value strings (metadata_props). */
   metadata?: Readonly<Record<string, string>>;
+  /** The graph's name. */
   graphName: string;
+  /** The nodes, in topological order. */
   nodes: readonly OnnxNode[];
+  /** The constants. */
   initializers: readonly OnnxInitializer[];
+  /** The graph's inputs. */
   inputs: readonly OnnxValueInfo[];
+  /** The graph's outputs. */
   outputs: readonly OnnxValueInfo[];
 }
 

@@ -16,9 +16,17 @@ import { encodeModel } from './onnx-proto.js';
 import './layers.js';
 import './activations.js';
 import './norm.js';
+import './models.js';
 
 /** The opsets exportOnnx writes. */
-export const ONNX_OPSETS = { min: 13, max: 20, default: 17 } as const;
+export const ONNX_OPSETS = {
+  /** The oldest: Clip's bounds are inputs (11), Split and Squeeze settled (13). */
+  min: 13,
+  /** The newest: Gelu is one op (20). */
+  max: 20,
+  /** The default (see the module comment). */
+  default: 17,
+} as const;
 
 /** Input standardization folded into the graph: (x − mean) / scale, broadcast over each example. */
 export interface OnnxStandardize {

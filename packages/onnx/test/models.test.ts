@@ -1,0 +1,27 @@
+/**
+ * @nerve/models' networks exported and run in onnxruntime (CPU), compared
+ * with nerve within the issue's 1e-4 at a small input (2×3×64×64), random
+ * weights and non-trivial BatchNorm statistics.
+ */
+import '@nerve/backend-cpu';
+import { resnet18 } from '@nerve/models';
+import { describe, expect, it } from 'vitest';
+import { ATOL, compare, randomInput, randomizeBatchNorm } from './helpers.js';
+
+describe('@nerve/models', () => {
+  it('resnet18: onnxruntime agrees with nerve', async () => {
+    const model = resnet18({ numClasses: 10, seed: 0 });
+    randomizeBatchNorm(model, 1);
+    const shape = [2, 3, 64, 64];
+    const r = await compare(model, { inputShape: shape }, randomInput(shape, 2));
+    const scale = Math.max(...Array.from(r.nerve.data, Math.abs));
+    console.log(
+      `resnet18: ${(r.bytes.length / 2 ** 20).toFixed(1)} MiB, max |logit| ${scale.toFixed(3)}, max |onnx − nerve| ${r.maxAbs.toExponential(2)}`,
+    );
+    expect(r.onnx.dims).toEqual([2, 10]);
+    // Logits of order 0.1 or more, so the 1e-4 agreement is not that of two near-zero outputs.
+    expect(scale).toBeGreaterThan(0.1);
+    expect(r.maxAbs).toBeLessThanOrEqual(ATOL);
+    model.dispose();
+  }, 120_000);
+});

@@ -7,13 +7,14 @@
  */
 import { NerveError } from '@nerve/core';
 import type { PreprocessorState } from '@nerve/data';
-import { readSafetensorsHeader } from '@nerve/layers';
+import { type Module, type SafetensorsHeader, load, readSafetensorsHeader } from '@nerve/layers';
+import { type ImageClassifier, resnet18, resnet34 } from '@nerve/models';
 import { type OnnxStandardize, exportOnnx } from '@nerve/onnx';
 import { loadCheckpoint } from '@nerve/train';
 import { type ImageMeta, type TableMeta, prepareData } from './datasets.js';
 import { checkTensors, parseSpec } from './eval-command.js';
 import { UsageError, parseCommand } from './flags.js';
-import { EXPORT } from './flags-export.js';
+import { EXPORT, type PRETRAINED_MODELS } from './flags-export.js';
 import { buildModel } from './models.js';
 import { checkWritable } from './out-path.js';
 import { writeBytesAtomic } from './write-file.js';
@@ -24,6 +25,10 @@ export interface ExportArgs {
   checkpoint: string;
   onnx: string;
   opset: number;
+  /** A @nerve/models network for a state dict without a nerve description. */
+  model?: (typeof PRETRAINED_MODELS)[number];
+  /** With `model`: the input images' height and width. */
+  size: number;
   dataDir?: string;
   json: boolean;
 }
@@ -37,10 +42,13 @@ export function parseExportArgs(argv: string[]): ExportArgs {
     if (!v[flag]) throw new UsageError(`--${flag}: expected ${what}`, 'export');
   }
   const dataDir = v['data-dir'] as string | undefined;
+  const model = v.model as ExportArgs['model'] | undefined;
   return {
     checkpoint: v.checkpoint as string,
     onnx: v.onnx as string,
     opset: v.opset as number,
+    ...(model === undefined ? {} : { model }),
+    size: v.size as number,
     ...(dataDir === undefined ? {} : { dataDir }),
     json: v.json === true,
   };
@@ -101,10 +109,61 @@ function standardizationOf(
   };
 }
 
+/** The networks of @nerve/models by name, with the state-dict entry that gives their classes. */
+const ZOO: Record<
+  (typeof PRETRAINED_MODELS)[number],
+  { build: (numClasses: number) => ImageClassifier; head: string }
+> = {
+  resnet18: { build: (numClasses) => resnet18({ numClasses }), head: 'fc.weight' },
+  resnet34: { build: (numClasses) => resnet34({ numClasses }), head: 'fc.weight' },
+};
+
+/** A @nerve/models network from a torchvision-named state dict, loaded strictly. */
+async function pretrained(
+  args: ExportArgs,
+  header: SafetensorsHeader,
+): Promise<{ model: Module; classes: number }> {
+  const { build, head } = ZOO[args.model as keyof typeof ZOO];
+  const entry = header.entries.find((e) => e.name === head);
+  if (!entry || entry.shape.length !== 2) {
+    throw NerveError.raw(
+      OP,
+      `checkpoint '${args.checkpoint}' has no '${head}' [classes, features]: it does not hold a ${args.model}`,
+    );
+  }
+  const model = build(entry.shape[0]);
+  try {
+    await load(model, args.checkpoint);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return { model, classes: entry.shape[0] };
+}
+
 export async function runExport(args: ExportArgs): Promise<ExportResult> {
   // The output path first, so a run that cannot write fails before any work.
   checkWritable('onnx', args.onnx);
   const header = await readSafetensorsHeader(args.checkpoint);
+  if (args.model) {
+    const { model, classes } = await pretrained(args, header);
+    try {
+      const input = [3, args.size, args.size];
+      const bytes = await exportOnnx(model, { inputShape: [1, ...input], opset: args.opset });
+      writeBytesAtomic('onnx', args.onnx, bytes);
+      return {
+        checkpoint: args.checkpoint,
+        onnx: args.onnx,
+        bytes: bytes.length,
+        opset: args.opset,
+        input: ['batch', ...input],
+        output: ['batch', classes],
+        standardization: 'none',
+      };
+    } finally {
+      model.dispose();
+    }
+  }
   const nerve = Object.hasOwn(header.metadata, 'nerve') ? header.metadata.nerve : undefined;
   const parsed = parseSpec(args.checkpoint, nerve);
   const { spec } = parsed;

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Generator, noGrad, rand, randn, tensor, tidy } from '@nerve/core';
 import { Standardize, loadDigits, type PreprocessorState } from '@nerve/data';
-import type { Module } from '@nerve/layers';
+import { type Module, save } from '@nerve/layers';
+import { resnet18 } from '@nerve/models';
 import { BatchNormBase } from '@nerve/norm';
 import { exportOnnx } from '@nerve/onnx';
 import { loadCheckpoint } from '@nerve/train';
@@ -217,6 +218,37 @@ describe('nerve export, end to end', () => {
     const soft = softmaxRows(onnx.data, 3);
     expect(maxAbsDiff(soft, probs)).toBeLessThanOrEqual(ATOL);
   });
+
+  it('a torchvision-named resnet18 state dict (--model resnet18 --size 64)', async () => {
+    const model = resnet18({ numClasses: 7, seed: 3 });
+    randomizeBatchNorm(model, 30);
+    const ckpt = join(dir, 'resnet18.safetensors');
+    await save(model, ckpt);
+    const onnxPath = join(dir, 'resnet18.onnx');
+    const argv = ['--model', 'resnet18', '--size', '64', '--checkpoint', ckpt, '--onnx', onnxPath];
+    const r = await runCli(['export', ...argv, '--json']);
+    expect(r.code, r.all()).toBe(0);
+    expect(r.last()).toMatchObject({ input: ['batch', 3, 64, 64], output: ['batch', 7] });
+    const shape = [2, 3, 64, 64];
+    const x = randomInput(shape, 11);
+    const onnx = await runOnnx(new Uint8Array(readFileSync(onnxPath)), x, shape);
+    expect(maxAbsDiff(onnx.data, runNerve(model, x, shape))).toBeLessThanOrEqual(ATOL);
+    // A state dict of another network is named as such.
+    const wrong = await runCli([
+      'export',
+      '--model',
+      'resnet34',
+      '--checkpoint',
+      ckpt,
+      '--onnx',
+      onnxPath,
+    ]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.err()).toMatch(
+      /loadStateDict: rejected \(nothing was loaded\): missing key 'layer1\.2\./,
+    );
+    model.dispose();
+  }, 120_000);
 
   it('refuses missing flags, an unwritable path and a file that is no checkpoint', async () => {
     const noOnnx = await runCli(['export', '--checkpoint', 'x.safetensors']);

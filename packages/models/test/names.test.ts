@@ -9,7 +9,13 @@ import '@nerve/backend-cpu';
 import { readFileSync } from 'node:fs';
 import { memory, noGrad, tidy, zeros } from '@nerve/core';
 import { describe, expect, it } from 'vitest';
-import { type ImageClassifier, type ModelOptions, resnet18, resnet34 } from '../src/index.js';
+import {
+  type ImageClassifier,
+  type ModelOptions,
+  mobilenetV2,
+  resnet18,
+  resnet34,
+} from '../src/index.js';
 
 type Layout = {
   args: { num_classes?: number };
@@ -24,6 +30,8 @@ const builders: Record<string, (o: ModelOptions) => ImageClassifier> = {
   resnet18,
   resnet34,
   'resnet18-10': resnet18,
+  mobilenetV2,
+  'mobilenetV2-10': mobilenetV2,
 };
 
 /** torchvision's buffers: BatchNorm's running statistics and batch count. */

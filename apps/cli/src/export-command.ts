@@ -8,7 +8,7 @@
 import { NerveError } from '@nerve/core';
 import type { PreprocessorState } from '@nerve/data';
 import { type Module, type SafetensorsHeader, load, readSafetensorsHeader } from '@nerve/layers';
-import { type ImageClassifier, resnet18, resnet34 } from '@nerve/models';
+import { type ImageClassifier, mobilenetV2, resnet18, resnet34 } from '@nerve/models';
 import { type OnnxStandardize, exportOnnx } from '@nerve/onnx';
 import { loadCheckpoint } from '@nerve/train';
 import { type ImageMeta, type TableMeta, prepareData } from './datasets.js';
@@ -116,6 +116,7 @@ const ZOO: Record<
 > = {
   resnet18: { build: (numClasses) => resnet18({ numClasses }), head: 'fc.weight' },
   resnet34: { build: (numClasses) => resnet34({ numClasses }), head: 'fc.weight' },
+  mobilenetV2: { build: (numClasses) => mobilenetV2({ numClasses }), head: 'classifier.1.weight' },
 };
 
 /** A @nerve/models network from a torchvision-named state dict, loaded strictly. */

@@ -5,7 +5,7 @@ import { checkpointFlag, dataDir, json } from './flags-common.js';
 import type { CommandDef } from './flags.js';
 
 /** The @nerve/models networks `nerve export --model` builds. */
-export const PRETRAINED_MODELS = ['resnet18', 'resnet34'] as const;
+export const PRETRAINED_MODELS = ['resnet18', 'resnet34', 'mobilenetV2'] as const;
 
 /** `nerve export`. */
 export const EXPORT: CommandDef = {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Generator, noGrad, rand, randn, tensor, tidy } from '@nerve/core';
 import { Standardize, loadDigits, type PreprocessorState } from '@nerve/data';
 import { type Module, save } from '@nerve/layers';
-import { resnet18 } from '@nerve/models';
+import { mobilenetV2, resnet18 } from '@nerve/models';
 import { BatchNormBase } from '@nerve/norm';
 import { exportOnnx } from '@nerve/onnx';
 import { loadCheckpoint } from '@nerve/train';
@@ -219,7 +219,7 @@ describe('nerve export, end to end', () => {
     expect(maxAbsDiff(soft, probs)).toBeLessThanOrEqual(ATOL);
   });
 
-  it('a torchvision-named resnet18 state dict (--model resnet18 --size 64)', async () => {
+  it('torchvision-named resnet18 and mobilenetV2 state dicts (--model NAME --size 64)', async () => {
     const model = resnet18({ numClasses: 7, seed: 3 });
     randomizeBatchNorm(model, 30);
     const ckpt = join(dir, 'resnet18.safetensors');
@@ -233,6 +233,26 @@ describe('nerve export, end to end', () => {
     const x = randomInput(shape, 11);
     const onnx = await runOnnx(new Uint8Array(readFileSync(onnxPath)), x, shape);
     expect(maxAbsDiff(onnx.data, runNerve(model, x, shape))).toBeLessThanOrEqual(ATOL);
+    // MobileNetV2 through the same path.
+    const mobile = mobilenetV2({ numClasses: 4, seed: 5 });
+    randomizeBatchNorm(mobile, 50);
+    const mobileCkpt = join(dir, 'mobilenet.safetensors');
+    await save(mobile, mobileCkpt);
+    const m = await runCli([
+      'export',
+      '--model',
+      'mobilenetV2',
+      '--size',
+      '64',
+      '--checkpoint',
+      mobileCkpt,
+      '--onnx',
+      onnxPath,
+    ]);
+    expect(m.code, m.all()).toBe(0);
+    const mo = await runOnnx(new Uint8Array(readFileSync(onnxPath)), x, shape);
+    expect(maxAbsDiff(mo.data, runNerve(mobile, x, shape))).toBeLessThanOrEqual(ATOL);
+    mobile.dispose();
     // A state dict of another network is named as such.
     const wrong = await runCli([
       'export',

@@ -29,6 +29,8 @@ export interface ExportArgs {
   model?: (typeof PRETRAINED_MODELS)[number];
   /** With `model`: the input images' height and width. */
   size: number;
+  /** With `model`: fold torchvision's ImageNet normalization into the graph. */
+  imagenetNormalize: boolean;
   dataDir?: string;
   json: boolean;
 }
@@ -43,12 +45,16 @@ export function parseExportArgs(argv: string[]): ExportArgs {
   }
   const dataDir = v['data-dir'] as string | undefined;
   const model = v.model as ExportArgs['model'] | undefined;
+  if (v['imagenet-normalize'] === true && model === undefined) {
+    throw new UsageError('--imagenet-normalize: only with --model NAME', 'export');
+  }
   return {
     checkpoint: v.checkpoint as string,
     onnx: v.onnx as string,
     opset: v.opset as number,
     ...(model === undefined ? {} : { model }),
     size: v.size as number,
+    imagenetNormalize: v['imagenet-normalize'] === true,
     ...(dataDir === undefined ? {} : { dataDir }),
     json: v.json === true,
   };
@@ -64,7 +70,7 @@ export interface ExportResult {
   input: (number | string)[];
   output: (number | string)[];
   /** Where the folded standardization came from. */
-  standardization: 'checkpoint' | 'refitted' | 'none';
+  standardization: 'checkpoint' | 'refitted' | 'imagenet' | 'none';
   /** Class names of the outputs, when the checkpoint has them. */
   classes?: string[];
 }
@@ -109,6 +115,9 @@ function standardizationOf(
   };
 }
 
+/** torchvision's ImageNet normalization of RGB in [0, 1] (transforms.Normalize in its weights' recipes). */
+export const IMAGENET = { mean: [0.485, 0.456, 0.406], scale: [0.229, 0.224, 0.225] };
+
 /** The networks of @nerve/models by name, with the state-dict entry that gives their classes. */
 const ZOO: Record<
   (typeof PRETRAINED_MODELS)[number],
@@ -150,7 +159,11 @@ export async function runExport(args: ExportArgs): Promise<ExportResult> {
     const { model, classes } = await pretrained(args, header);
     try {
       const input = [3, args.size, args.size];
-      const bytes = await exportOnnx(model, { inputShape: [1, ...input], opset: args.opset });
+      const bytes = await exportOnnx(model, {
+        inputShape: [1, ...input],
+        opset: args.opset,
+        ...(args.imagenetNormalize ? { standardize: IMAGENET } : {}),
+      });
       writeBytesAtomic('onnx', args.onnx, bytes);
       return {
         checkpoint: args.checkpoint,
@@ -159,7 +172,7 @@ export async function runExport(args: ExportArgs): Promise<ExportResult> {
         opset: args.opset,
         input: ['batch', ...input],
         output: ['batch', classes],
-        standardization: 'none',
+        standardization: args.imagenetNormalize ? 'imagenet' : 'none',
       };
     } finally {
       model.dispose();
@@ -203,7 +216,9 @@ export function formatExport(r: ExportResult): string {
   const folded =
     r.standardization === 'none'
       ? 'inputs are used as given'
-      : `the input standardization (${r.standardization === 'checkpoint' ? "the checkpoint's" : 'refitted on the training split'}) is folded into the graph`;
+      : r.standardization === 'imagenet'
+        ? "ImageNet's normalization is folded into the graph (inputs: RGB in [0, 1])"
+        : `the input standardization (${r.standardization === 'checkpoint' ? "the checkpoint's" : 'refitted on the training split'}) is folded into the graph`;
   return [
     `wrote ${r.onnx} (${kb} KiB, ONNX opset ${r.opset})`,
     `input 'input' [${r.input.join(', ')}] → output 'output' [${r.output.join(', ')}] (logits); ${folded}`,

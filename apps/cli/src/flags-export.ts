@@ -39,6 +39,13 @@ export const EXPORT: CommandDef = {
       description: 'with --model: the input images are 3×N×N (any batch size)',
     },
     {
+      name: 'imagenet-normalize',
+      kind: 'boolean',
+      default: false,
+      description:
+        "with --model: fold torchvision's ImageNet normalization into the graph, so it takes RGB in [0, 1]",
+    },
+    {
       name: 'opset',
       kind: 'int',
       min: 13,
@@ -54,6 +61,6 @@ export const EXPORT: CommandDef = {
     "The graph takes raw inputs: the training run's standardization is folded into it (Sub, Div), so feed what you fed nerve train (pixels, table columns as encoded), batch first, any batch size.",
     'For the built-in data sets the statistics are refitted from the training split as nerve eval does (Fashion-MNIST needs its files, --data-dir); tables and image folders keep theirs in the checkpoint.',
     'The output is the logits (regression: the z-scored target; its mean and scale are in the metadata).',
-    "With --model, the checkpoint is a state dict with torchvision's names (torchvision_to_safetensors.py, or save(model, file)); its head's size gives the classes, and the graph takes inputs as the network does (ImageNet-normalized for torchvision weights).",
+    "With --model, the checkpoint is a state dict with torchvision's names (torchvision_to_safetensors.py, or save(model, file)); its head's size gives the classes, and the graph takes inputs as the network does (ImageNet-normalized for torchvision weights) unless --imagenet-normalize folds that in.",
   ],
 };

@@ -233,6 +233,19 @@ describe('nerve export, end to end', () => {
     const x = randomInput(shape, 11);
     const onnx = await runOnnx(new Uint8Array(readFileSync(onnxPath)), x, shape);
     expect(maxAbsDiff(onnx.data, runNerve(model, x, shape))).toBeLessThanOrEqual(ATOL);
+    // --imagenet-normalize: the graph takes RGB in [0, 1] and normalizes it as torchvision does.
+    const norm = await runCli(['export', ...argv, '--imagenet-normalize']);
+    expect(norm.code, norm.all()).toBe(0);
+    expect(norm.out()).toMatch(/ImageNet's normalization is folded into the graph/);
+    const rgb = x.map((v) => Math.abs(v) % 1);
+    const mean = [0.485, 0.456, 0.406];
+    const std = [0.229, 0.224, 0.225];
+    const normalized = rgb.map((v, i) => {
+      const c = Math.floor(i / (64 * 64)) % 3;
+      return (v - mean[c]) / std[c];
+    });
+    const no = await runOnnx(new Uint8Array(readFileSync(onnxPath)), rgb, shape);
+    expect(maxAbsDiff(no.data, runNerve(model, normalized, shape))).toBeLessThanOrEqual(ATOL);
     // MobileNetV2 through the same path.
     const mobile = mobilenetV2({ numClasses: 4, seed: 5 });
     randomizeBatchNorm(mobile, 50);

@@ -34,6 +34,7 @@ const LAYERS: Layers = {
   '@nerve/data': below('core'),
   '@nerve/train': below('core', 'init', 'layers', 'norm', 'optim', 'metrics', 'data'),
   '@nerve/tune': below('core', 'init', 'layers', 'norm', 'optim', 'metrics', 'data', 'train'),
+  '@nerve/onnx': below('core', 'init', 'layers', 'norm', 'models'),
   '@nerve/plot': below('core'),
   '@nerve/lab': below(
     'core',

@@ -5,11 +5,21 @@
  */
 import type { CommandDef } from './flags.js';
 import { EVAL, TRAIN } from './flags-train.js';
+import { EXPORT } from './flags-export.js';
 import { LAB } from './flags-lab.js';
 import { PREDICT } from './flags-predict.js';
 import { FINETUNE, LR_FIND, TUNE } from './flags-tune.js';
 
-export { EVAL, FINETUNE, LAB, LR_FIND, PREDICT, TRAIN, TUNE };
+export { EVAL, EXPORT, FINETUNE, LAB, LR_FIND, PREDICT, TRAIN, TUNE };
 
 /** All commands, in the order the general help lists them. */
-export const COMMANDS: readonly CommandDef[] = [TRAIN, EVAL, PREDICT, TUNE, LR_FIND, FINETUNE, LAB];
+export const COMMANDS: readonly CommandDef[] = [
+  TRAIN,
+  EVAL,
+  PREDICT,
+  EXPORT,
+  TUNE,
+  LR_FIND,
+  FINETUNE,
+  LAB,
+];

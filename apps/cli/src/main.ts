@@ -11,6 +11,7 @@ import '@nerve/backend-cpu';
 import { parseEvalArgs, parseTrainArgs } from './args.js';
 import { COMMANDS, LAB, LR_FIND } from './commands.js';
 import { runEval } from './eval-command.js';
+import { formatExport, parseExportArgs, runExport } from './export-command.js';
 import { formatFinetune, parseFinetuneArgs, runFinetune } from './finetune-command.js';
 import { UsageError, suggestion, wantsHelp } from './flags.js';
 import { formatHelp, formatUsage, usageHint } from './help.js';
@@ -68,6 +69,13 @@ async function run(command: string, rest: string[], io: Io, o: Out): Promise<num
       const { rows, ...summary } = r;
       event({ event: 'summary', ...summary, count: rows.length });
     } else out(formatPredict(r, args.top));
+    return 0;
+  }
+  if (command === 'export') {
+    const args = parseExportArgs(rest);
+    const r = await runExport(args);
+    if (args.json) event({ event: 'summary', ...r });
+    else out(formatExport(r));
     return 0;
   }
   if (command === 'tune') return runTuneCommand(rest, o);

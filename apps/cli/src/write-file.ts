@@ -1,5 +1,5 @@
 /**
- * Writes a text file atomically: into a temporary beside it, synced, then
+ * Writes a file atomically: into a temporary beside it, synced, then
  * renamed over the target, so a crash or a full disk never leaves a
  * truncated report; on failure the temporary is removed and an existing
  * file is left as it was.
@@ -10,8 +10,12 @@ import { NerveError } from '@nerve/core';
 
 /** Replaces `path` with `text` (UTF-8); `flag` names the option in errors. */
 export function writeTextAtomic(flag: string, path: string, text: string): void {
+  writeBytesAtomic(flag, path, Buffer.from(text, 'utf8'));
+}
+
+/** Replaces `path` with `bytes`; `flag` names the option in errors. */
+export function writeBytesAtomic(flag: string, path: string, bytes: Uint8Array): void {
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now()}`);
-  const bytes = Buffer.from(text, 'utf8');
   let fd: number | undefined;
   try {
     fd = openSync(tmp, 'wx');

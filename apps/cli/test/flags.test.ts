@@ -11,6 +11,7 @@ import { OPTIMIZER_NAMES } from '@nerve/optim';
 import { describe, expect, it } from 'vitest';
 import { parseEvalArgs, parseTrainArgs } from '../src/args.js';
 import { COMMANDS, EVAL, FINETUNE, LR_FIND, TRAIN, TUNE } from '../src/commands.js';
+import { parseExportArgs } from '../src/export-command.js';
 import { parseFinetuneArgs } from '../src/finetune-command.js';
 import { parseLabAllArgs } from '../src/lab-command.js';
 import type { CommandDef, FlagDef } from '../src/flags.js';
@@ -35,6 +36,12 @@ const PARSERS: Record<string, (argv: string[]) => unknown> = {
       argv.includes('--checkpoint')
         ? argv
         : [...argv, '--checkpoint', 'm.safetensors', '--csv', 'x.csv'],
+    ),
+  export: (argv) =>
+    parseExportArgs(
+      argv.includes('--checkpoint') || argv.includes('--onnx')
+        ? argv
+        : [...argv, '--checkpoint', 'm.safetensors', '--onnx', 'm.onnx'],
     ),
 };
 

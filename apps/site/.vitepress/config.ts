@@ -17,6 +17,7 @@ const guides: [string, string][] = [
   ['own-data', 'Your own data (CSV)'],
   ['lr-find', 'Choosing the learning rate'],
   ['transfer-learning', 'Transfer learning'],
+  ['onnx', 'Export to ONNX'],
   ['lab', 'The lab (all experiments)'],
   ['browser', 'nerve in the browser'],
   ['reliability', 'Reliability'],

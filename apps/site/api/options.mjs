@@ -24,6 +24,7 @@ export const entries = [
   ['@nerve/metrics', 'packages/metrics/src/index.ts'],
   ['@nerve/train', 'packages/train/src/index.ts'],
   ['@nerve/tune', 'packages/tune/src/index.ts'],
+  ['@nerve/onnx', 'packages/onnx/src/index.ts'],
   ['@nerve/plot', 'packages/plot/src/index.ts'],
   ['@nerve/lab', 'packages/lab/src/index.ts'],
   ['@nerve/lab/node', 'packages/lab/src/node.ts'],

@@ -8,6 +8,10 @@ import type {
   AdamUpdateResult,
   Backend,
   BackendMemory,
+  BatchNormBackwardResult,
+  BatchNormParams,
+  BatchNormStatsParams,
+  BatchNormStatsResult,
   BinaryOp,
   BinaryParams,
   Conv2dParams,
@@ -20,6 +24,7 @@ import type {
   MaxPoolResult,
   ReduceOp,
   ReduceParams,
+  RunningStatsUpdate,
   SgdUpdateParams,
   SgdUpdateBuffers,
   SoftmaxParams,
@@ -31,6 +36,7 @@ import type {
 } from '@nerve/core/backend';
 import { alloc, recycle } from './alloc.js';
 import { type CpuData, convertArray, f32Of, holds, valuesOf, wrap } from './buffers.js';
+import { batchNormBackward, batchNormForward, batchNormStats } from './kernels/batchnorm.js';
 import { binary } from './kernels/binary.js';
 import { conv2d, conv2dBackwardFilter, conv2dBackwardInput, ConvScratch } from './kernels/conv.js';
 import {
@@ -236,6 +242,72 @@ export class CpuBackend implements Backend {
       expAvgSq: this.own(r.expAvgSq),
       maxExpAvgSq: r.maxExpAvgSq === null ? null : this.own(r.maxExpAvgSq),
     };
+  }
+
+  // ---- batch normalization (optional kernels; kernels/batchnorm.ts) ----------
+
+  batchNormStats(
+    x: DataId,
+    p: BatchNormStatsParams,
+    running: RunningStatsUpdate | null = null,
+  ): BatchNormStatsResult {
+    const op = 'batchNormStats';
+    const r = batchNormStats(
+      f32Of(x, op),
+      p,
+      running && {
+        mean: f32Of(running.mean, op),
+        variance: f32Of(running.variance, op),
+        momentum: running.momentum,
+      },
+    );
+    return {
+      mean: this.own(r.mean),
+      variance: this.own(r.variance),
+      ...(r.runningMean && { runningMean: this.own(r.runningMean) }),
+      ...(r.runningVariance && { runningVariance: this.own(r.runningVariance) }),
+    };
+  }
+
+  batchNormForward(
+    x: DataId,
+    mean: DataId,
+    variance: DataId,
+    weight: DataId | null,
+    bias: DataId | null,
+    p: BatchNormParams,
+  ): DataId {
+    const op = 'batchNormForward';
+    return this.own(
+      batchNormForward(
+        f32Of(x, op),
+        f32Of(mean, op),
+        f32Of(variance, op),
+        weight === null ? null : f32Of(weight, op),
+        bias === null ? null : f32Of(bias, op),
+        p,
+      ),
+    );
+  }
+
+  batchNormBackward(
+    x: DataId,
+    dy: DataId,
+    mean: DataId,
+    variance: DataId,
+    weight: DataId | null,
+    p: BatchNormParams,
+  ): BatchNormBackwardResult {
+    const op = 'batchNormBackward';
+    const r = batchNormBackward(
+      f32Of(x, op),
+      f32Of(dy, op),
+      f32Of(mean, op),
+      f32Of(variance, op),
+      weight === null ? null : f32Of(weight, op),
+      p,
+    );
+    return { dx: this.own(r.dx), dweight: this.own(r.dweight), dbias: this.own(r.dbias) };
   }
 }
 

@@ -3,6 +3,8 @@
  * The loaders that read files (digits, CSV, IDX, Fashion-MNIST) live in the
  * Node entry (index.ts), which re-exports all of this; package.json's
  * `browser` condition picks this file, so a browser bundle has no `node:` import.
+ * Images of the user's own are decoded here by the browser (createImageBitmap)
+ * and in Node by pngjs / jpeg-js, then resized by the same resizeCenterCrop.
  */
 export { TensorDataset } from './dataset.js';
 export { DataLoader, type DataLoaderOptions, type BatchTransform } from './dataloader.js';
@@ -24,3 +26,19 @@ export {
   type DigitsTrainValOptions,
   stratifiedSample,
 } from './train-val-test.js';
+export {
+  decodeImageBrowser,
+  loadImageFolderBrowser,
+  loadImagesBrowser,
+  type ImageSource,
+  type LabelledImage,
+  type NamedImage,
+  type UnlabelledImage,
+} from './image-browser.js';
+export {
+  resizeCenterCrop,
+  IMAGE_EXTENSIONS,
+  type ImageFolder,
+  type ImageFolderOptions,
+  type Rgba,
+} from './image-pixels.js';

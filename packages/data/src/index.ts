@@ -28,13 +28,5 @@ export {
   type ColumnEncoding,
   type EncodedTable,
 } from './table.js';
-export {
-  loadImageFolder,
-  loadImages,
-  decodeImage,
-  resizeCenterCrop,
-  IMAGE_EXTENSIONS,
-  type ImageFolder,
-  type ImageFolderOptions,
-  type Rgba,
-} from './image-folder.js';
+// resizeCenterCrop, the image types and the browser loaders come with browser.js.
+export { loadImageFolder, loadImages, decodeImage } from './image-folder.js';

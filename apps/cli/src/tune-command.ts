@@ -232,7 +232,7 @@ export async function runTune(
 ): Promise<StudyResult & { wallSeconds: number; report?: string }> {
   if (args.storage !== undefined) {
     const { runSharedTune } = await import('./tune-shared.js');
-    return runSharedTune(args, log, onTrial);
+    return runSharedTune(args, await localObjective(args.setup), log, onTrial);
   }
   const started = performance.now();
   if (args.study !== undefined) checkWritable('study', args.study);

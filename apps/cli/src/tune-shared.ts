@@ -5,6 +5,8 @@
  * whole study's, so every process ends with the same table.
  */
 import {
+  type Objective,
+  type Param,
   type StudyResult,
   type TrialRecord,
   asha,
@@ -18,13 +20,31 @@ import {
   space,
 } from '@nerve/tune';
 import { UsageError } from './args.js';
-import { type TuneArgs, localObjective } from './tune-command.js';
 import { tuneReport } from './reports/tune-report.js';
 import { cliVersion } from './version.js';
 
-/** Runs this process's share of the study; resolves once the whole study has finished. */
+/** What a shared study takes of `nerve tune`'s arguments (TuneArgs in tune-command.ts). */
+export interface SharedTuneArgs {
+  search: 'random' | 'grid' | 'coarse-to-fine';
+  trials: number;
+  gridSteps: number;
+  storage?: string;
+  study?: string;
+  halving: boolean;
+  patience?: number;
+  epochs: number;
+  seed: number;
+  params: Record<string, Param>;
+  report?: string;
+}
+
+/**
+ * Runs this process's share of the study with `objective` (the training
+ * objective, in this process); resolves once the whole study has finished.
+ */
 export async function runSharedTune(
-  args: TuneArgs,
+  args: SharedTuneArgs,
+  objective: Objective,
   log: (line: string) => void,
   onTrial?: (trial: TrialRecord) => void,
 ): Promise<StudyResult & { wallSeconds: number; report?: string }> {
@@ -53,7 +73,7 @@ export async function runSharedTune(
     storage,
     study,
     space: sp,
-    objective: await localObjective(args.setup),
+    objective: objective as never,
     searcher,
     seed: args.seed,
     metric: 'valLoss',

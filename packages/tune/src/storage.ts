@@ -104,6 +104,10 @@ export interface StudyStorage {
   requeueStale(graceMs: number): Promise<number[]>;
   /** Every trial of the study, by id. */
   trials(): Promise<StoredTrial[]>;
+  /** How many trials are queued or running (0: the study has finished). Cheap: workers poll it. */
+  unfinished(): Promise<number>;
+  /** Which of `ids` are queued (nobody runs them). Cheap: a worker waiting at a rung polls it. */
+  queuedAmong(ids: number[]): Promise<number[]>;
   /** Releases connections and files. */
   close(): Promise<void>;
 }

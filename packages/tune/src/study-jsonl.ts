@@ -344,6 +344,16 @@ export class JsonlStudyStorage implements StudyStorage {
     );
   }
 
+  async unfinished(): Promise<number> {
+    return this.locked((s) => s.planned - s.finished.size);
+  }
+
+  async queuedAmong(ids: number[]): Promise<number[]> {
+    return this.locked((s) =>
+      ids.filter((id) => id < s.planned && !s.finished.has(id) && !s.running.has(id)),
+    );
+  }
+
   async close(): Promise<void> {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;

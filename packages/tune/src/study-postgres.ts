@@ -291,6 +291,23 @@ export class PostgresStudyStorage implements StudyStorage {
     }));
   }
 
+  async unfinished(): Promise<number> {
+    const r = await this.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ${T}.trials
+        WHERE study_id = $1 AND state IN ('queued', 'running')`,
+      [this.ids().study],
+    );
+    return r.rows[0].n;
+  }
+
+  async queuedAmong(ids: number[]): Promise<number[]> {
+    const r = await this.db.query<{ id: number }>(
+      `SELECT id FROM ${T}.trials WHERE study_id = $1 AND id = ANY($2::int[]) AND state = 'queued'`,
+      [this.ids().study, ids],
+    );
+    return r.rows.map((x) => x.id);
+  }
+
   async close(): Promise<void> {
     await this.db.end();
   }

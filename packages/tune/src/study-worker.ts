@@ -30,7 +30,6 @@ import { type Config, type ConfigOf, Space, trialSeed } from './space.js';
 import type { StudyHeader } from './study-file.js';
 import { openStudyStorage } from './open-storage.js';
 import type { ClaimedTrial, StoredTrial, StudyDefinition, StudyStorage } from './storage.js';
-import { FINAL_STATES } from './storage.js';
 import { finishTrial, loadObjective } from './study.js';
 import {
   type Objective,
@@ -178,10 +177,7 @@ export async function runStudyWorker<S extends Space>(
           if ('decided' in o) return o.decided;
           if (left) throw new TrialLeft(left);
           await storage.requeueStale(graceMs);
-          const queued = (await storage.trials()).filter(
-            (t) => t.state === 'queued' && o.waitFor.includes(t.id),
-          );
-          if (queued.length > 0) {
+          if ((await storage.queuedAmong(o.waitFor)).length > 0) {
             left = 'yielded';
             throw new TrialLeft('yielded');
           }
@@ -249,8 +245,7 @@ export async function runStudyWorker<S extends Space>(
         await runTrial(claimed);
         continue;
       }
-      const all = await storage.trials();
-      if (all.every((t) => FINAL_STATES.includes(t.state))) break;
+      if ((await storage.unfinished()) === 0) break;
       await storage.requeueStale(graceMs);
       await sleep(pollMs);
     }

@@ -61,16 +61,12 @@ const BUILDERS: Record<string, (o: ModelOptions) => ImageClassifier> = {
 };
 
 /**
- * Runs left out on WebGPU, with the reason. MobileNetV2's depthwise
- * convolutions run as one convolution per channel (core's grouped conv2d),
- * thousands of dispatches per step: under the software Vulkan adapter the
- * test worker died after a minute (18:57 UTC, 2026-12-06). NERVE_WEBGPU_MOBILENET=1
- * runs it anyway (e.g. once grouped convolutions have a kernel of their own).
+ * Runs left out on WebGPU, with the reason: none since grouped convolutions
+ * have kernels of their own (MobileNetV2's WebGPU run took 59 s on the
+ * software adapter under a load average of 20, 19:29 UTC 2026-12-06; with one
+ * convolution per channel the test worker died after a minute).
  */
-const WEBGPU_SKIPS: Record<string, string> =
-  process.env.NERVE_WEBGPU_MOBILENET === '1'
-    ? {}
-    : { mobilenet_v2: 'depthwise convolutions are one dispatch per channel on WebGPU for now' };
+const WEBGPU_SKIPS: Record<string, string> = {};
 
 const fixture = (file: string) => new URL(`./fixtures/${file}`, import.meta.url);
 const webgpu = await probe();

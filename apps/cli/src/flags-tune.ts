@@ -2,6 +2,7 @@
  * The flags of `nerve tune`, `nerve lr-find` and `nerve finetune` (see commands.ts).
  */
 import {
+  architectureFlags,
   dataDir,
   dataset,
   dropoutFlag,
@@ -163,14 +164,17 @@ export const TUNE: CommandDef = {
   notes: ['Ctrl-C exits 130; finished trials stay in --study and a rerun resumes.'],
 };
 
-/** `nerve lr-find` (its parser lives in lr-find-command.ts; its defaults are read from it). */
+/** `nerve lr-find` (its defaults, where they depend on other flags, are read from its parser). */
 export const LR_FIND: CommandDef = {
   name: 'lr-find',
-  summary: 'the learning-rate range test (Smith 2017)',
+  summary: 'the learning-rate range test (Smith 2017), on any data and model nerve train takes',
   flags: [
     { ...dataset('digits'), default: undefined },
     ...tableFlags.map((f) => ({ ...f, default: undefined })),
+    ...imageFlags,
+    dataDir,
     { ...model, default: undefined },
+    ...architectureFlags,
     {
       name: 'optimizer',
       kind: 'choice',
@@ -179,22 +183,11 @@ export const LR_FIND: CommandDef = {
       description: 'optimizer',
     },
     {
-      name: 'activation',
-      kind: 'choice',
-      values: ACTIVATIONS,
-      placeholder: 'NAME',
-      description: 'hidden activation',
-    },
-    {
-      name: 'batchnorm',
-      kind: 'boolean',
-      description: 'batch normalization after each hidden layer',
-    },
-    {
       name: 'start-lr',
       kind: 'number',
       min: 0,
       exclusiveMin: true,
+      max: 100,
       placeholder: 'X',
       description: 'first learning rate',
     },
@@ -203,13 +196,27 @@ export const LR_FIND: CommandDef = {
       kind: 'number',
       min: 0,
       exclusiveMin: true,
+      max: 1000,
       placeholder: 'X',
       description: 'last learning rate',
     },
-    { name: 'steps', kind: 'int', min: 10, placeholder: 'N', description: 'steps of the sweep' },
-    { name: 'batch-size', kind: 'int', min: 1, placeholder: 'N', description: 'examples per step' },
+    {
+      name: 'steps',
+      kind: 'int',
+      min: 10,
+      max: 100_000,
+      placeholder: 'N',
+      description: 'steps of the sweep',
+    },
+    {
+      name: 'batch-size',
+      kind: 'int',
+      min: 1,
+      max: 65_536,
+      placeholder: 'N',
+      description: 'examples per step',
+    },
     { ...seed, default: undefined },
-    dataDir,
     {
       name: 'report',
       kind: 'string',

@@ -15,7 +15,7 @@ import {
   activationModule,
 } from '@nerve/layers';
 import { BatchNorm1d, BatchNorm2d } from '@nerve/norm';
-import { UsageError } from './args.js';
+import { type ArchArgs, UsageError } from './args.js';
 
 export interface ModelSpec {
   kind: 'mlp' | 'cnn';
@@ -92,6 +92,31 @@ export function planModel(spec: ModelSpec): LayerPlan[] {
   const flat = channels * height * width;
   plan.push({ kind: 'linear', inFeatures: flat, outFeatures: spec.classes, seed: seed++ });
   return plan;
+}
+
+/** The spec of the network the architecture flags describe, sized for the data. */
+export function specFor(
+  arch: ArchArgs,
+  data: { inputShape: number[]; classes: number },
+  seed: number,
+): ModelSpec {
+  const kind = arch.model as ModelSpec['kind'];
+  return {
+    kind,
+    inputShape: data.inputShape,
+    classes: data.classes,
+    hidden:
+      arch.hidden ??
+      defaultHidden(
+        kind,
+        data.inputShape.reduce((a, b) => a * b, 1),
+      ),
+    activation: arch.activation,
+    batchnorm: arch.batchnorm,
+    dropout: arch.dropout,
+    init: arch.init,
+    seed,
+  };
 }
 
 /** Builds the network a spec describes. */

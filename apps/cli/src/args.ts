@@ -392,6 +392,11 @@ export interface EvalArgs {
   dataset?: TrainArgs['dataset'];
   json: boolean;
   dataDir?: string;
+  /** Labelled rows of the user's own to score (a checkpoint trained with --csv). */
+  csv?: string;
+  /** Labelled images of the user's own, one subfolder per class (a checkpoint trained with --images). */
+  images?: string;
+  delimiter?: ',' | ';' | '\t';
 }
 
 /** Parses `nerve eval` flags; --checkpoint is required. */
@@ -404,10 +409,23 @@ export function parseEvalArgs(argv: string[]): EvalArgs {
       'eval',
     );
   }
+  const own = (['csv', 'images'] as const).filter((f) => v[f] !== undefined);
+  const builtIn = (['dataset', 'data-dir'] as const).filter((f) => v[f] !== undefined);
+  if (own.length + (builtIn.length > 0 ? 1 : 0) > 1) {
+    const [a, b] = [...own, ...builtIn];
+    throw new UsageError(`--${a}: expected without --${b} (one source of data)`, 'eval');
+  }
+  if (v.delimiter !== undefined && v.csv === undefined) {
+    throw new UsageError('--delimiter: expected --csv too (it says how to read your table)', 'eval');
+  }
+  const d = v.delimiter as string | undefined;
   return {
     checkpoint,
     dataset: v.dataset as TrainArgs['dataset'] | undefined,
     json: v.json === true,
     dataDir: v['data-dir'] as string | undefined,
+    ...(v.csv === undefined ? {} : { csv: v.csv as string }),
+    ...(v.images === undefined ? {} : { images: v.images as string }),
+    ...(d === undefined ? {} : { delimiter: d === 'tab' ? '\t' : (d as ',' | ';') }),
   };
 }

@@ -6,6 +6,7 @@ import {
   checkpointFlag,
   dataDir,
   dataset,
+  delimiterFlag,
   imageFlags,
   json,
   model,
@@ -142,5 +143,28 @@ export const TRAIN: CommandDef = {
 export const EVAL: CommandDef = {
   name: 'eval',
   summary: "evaluate a checkpoint on its data set's test split",
-  flags: [checkpointFlag('a checkpoint written by nerve train --out'), dataset(), dataDir, json],
+  flags: [
+    checkpointFlag('a checkpoint written by nerve train --out (or nerve finetune --out)'),
+    dataset(),
+    dataDir,
+    {
+      name: 'csv',
+      kind: 'string',
+      placeholder: 'FILE.csv',
+      description:
+        "labelled rows to score, prepared with the checkpoint's encoding and standardization (a checkpoint trained with --csv)",
+    },
+    {
+      name: 'images',
+      kind: 'string',
+      placeholder: 'DIR',
+      description:
+        "labelled images to score, one subfolder per class, resized and standardized as in training (a checkpoint trained with --images)",
+    },
+    delimiterFlag,
+    json,
+  ],
+  notes: [
+    "Without --csv or --images: the test split of the checkpoint's data set (or --dataset), prepared as training prepared it.",
+  ],
 };

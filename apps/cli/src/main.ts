@@ -54,10 +54,14 @@ async function run(command: string, rest: string[], io: Io, o: Out): Promise<num
     const args = parseEvalArgs(rest);
     const r = await runEval(args);
     if (args.json) event({ event: 'summary', ...r });
-    else
-      out(
-        `test accuracy ${(r.testAccuracy * 100).toFixed(2)}%  test loss ${r.testLoss.toFixed(4)}  (${r.count} ${r.dataset} test examples)`,
-      );
+    else {
+      const score =
+        r.testRmse !== undefined
+          ? `RMSE ${r.testRmse.toPrecision(4)}  loss ${r.testLoss.toFixed(4)} (MSE of z-scores)`
+          : `test accuracy ${(r.testAccuracy * 100).toFixed(2)}%  test loss ${r.testLoss.toFixed(4)}`;
+      const where = args.csv ?? args.images;
+      out(`${score}  (${r.count} ${where ? `examples in ${where}` : `${r.dataset} test examples`})`);
+    }
     return 0;
   }
   if (command === 'predict') {

@@ -16,7 +16,7 @@ import {
   loadImages,
   loadTable,
 } from '@nerve/data';
-import { readSafetensorsHeader } from '@nerve/layers';
+import { type Module, readSafetensorsHeader } from '@nerve/layers';
 import { loadCheckpoint } from '@nerve/train';
 import { type ImageMeta, type TableMeta, standardizeState } from './datasets.js';
 import { checkTensors, parseSpec } from './eval-command.js';
@@ -92,7 +92,7 @@ export interface PredictResult {
 }
 
 /** The table description a checkpoint keeps, every part checked before anything is built. */
-function tableMeta(path: string, nerve: string | undefined): TableMeta {
+export function tableMeta(path: string, nerve: string | undefined): TableMeta {
   const meta = JSON.parse(nerve ?? '{}') as { table?: unknown };
   const t = meta.table as Partial<TableMeta> | undefined;
   if (t === undefined || t === null || typeof t !== 'object') {
@@ -155,11 +155,8 @@ export async function runPredict(args: PredictArgs): Promise<PredictResult> {
     rows = encodeTable(raw, encoding, undefined, { labels: false });
   }
   const scored = rows.y.length === rows.rows;
-  const model = buildModel(spec);
-  await loadCheckpoint(args.checkpoint, model);
-  model.eval();
-  const scaler = new Standardize({ mode: 'perFeature' });
-  scaler.loadStateDict(standardizeState(meta.standardize));
+  const model = await loadedModel(args.checkpoint, spec);
+  const scaler = scalerOf(meta.standardize);
   const result = tidy(() =>
     noGrad(() => {
       const x = scaler.transform(tensor(rows.x, { shape: [rows.rows, rows.features] }));
@@ -213,8 +210,22 @@ export async function runPredict(args: PredictArgs): Promise<PredictResult> {
   };
 }
 
+/** The network a checkpoint holds, rebuilt from its spec, loaded and in evaluation mode. */
+export async function loadedModel(path: string, spec: ModelSpec): Promise<Module> {
+  const model = buildModel(spec);
+  await loadCheckpoint(path, model);
+  return model.eval();
+}
+
+/** The training part's standardization as a checkpoint keeps it, ready to transform. */
+export function scalerOf(s: TableMeta['standardize'] | ImageMeta['standardize']): Standardize {
+  const scaler = new Standardize({ mode: s.mode });
+  scaler.loadStateDict(standardizeState(s));
+  return scaler;
+}
+
 /** The image description a checkpoint keeps, checked. */
-function imageMeta(path: string, nerve: string | undefined): ImageMeta {
+export function imageMeta(path: string, nerve: string | undefined): ImageMeta {
   const m = (JSON.parse(nerve ?? '{}') as { images?: Partial<ImageMeta> }).images;
   const bad = (what: string) =>
     NerveError.raw(OP, `checkpoint '${path}' has an invalid image description: ${what}`);
@@ -242,11 +253,8 @@ async function predictImages(
     );
   }
   const imgs = loadImages(dir, { size: meta.size, channels: meta.channels });
-  const model = buildModel(spec);
-  await loadCheckpoint(args.checkpoint, model);
-  model.eval();
-  const scaler = new Standardize({ mode: meta.standardize.mode });
-  scaler.loadStateDict(standardizeState(meta.standardize));
+  const model = await loadedModel(args.checkpoint, spec);
+  const scaler = scalerOf(meta.standardize);
   const n = imgs.files.length;
   const result = tidy(() =>
     noGrad(() => {

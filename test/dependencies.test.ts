@@ -16,7 +16,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const below = (...names: string[]) => names.map((n) => `@nerve/${n}`);
 /**
  * The allowed arrows of src imports: core ← backends; core ← init ← layers
- * ← norm; optim, metrics and data need only core; train and tune build on
+ * ← norm ← models (torchvision-named networks); optim, metrics and data need only core; train and tune build on
  * the libraries; plot (figures and tables as data) needs at most core; the
  * lab's experiments use the libraries and plot; apps may use everything;
  * no library imports a backend.
@@ -28,6 +28,7 @@ const LAYERS: Layers = {
   '@nerve/init': below('core'),
   '@nerve/layers': below('core', 'init'),
   '@nerve/norm': below('core', 'init', 'layers'),
+  '@nerve/models': below('core', 'init', 'layers', 'norm'),
   '@nerve/optim': below('core'),
   '@nerve/metrics': below('core'),
   '@nerve/data': below('core'),

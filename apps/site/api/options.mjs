@@ -19,6 +19,7 @@ export const entries = [
   ['@nerve/init', 'packages/init/src/index.ts'],
   ['@nerve/layers', 'packages/layers/src/index.ts'],
   ['@nerve/norm', 'packages/norm/src/index.ts'],
+  ['@nerve/models', 'packages/models/src/index.ts'],
   ['@nerve/optim', 'packages/optim/src/index.ts'],
   ['@nerve/metrics', 'packages/metrics/src/index.ts'],
   ['@nerve/train', 'packages/train/src/index.ts'],

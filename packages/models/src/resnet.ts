@@ -1,0 +1,183 @@
+/**
+ * ResNet (He et al. 2016, "Deep residual learning for image recognition")
+ * with torchvision's module names, so `stateDict()` has torchvision's keys,
+ * shapes and order of layers and torchvision weights saved as safetensors
+ * load strictly: `conv1`, `bn1`, `layer1.0.conv1.weight`,
+ * `layer2.0.downsample.0.weight`, …, `fc.weight`.
+ */
+import { type Tensor, add } from '@nerve/core';
+import { heNormal } from '@nerve/init';
+import {
+  AdaptiveAvgPool2d,
+  Conv2d,
+  Linear,
+  MaxPool2d,
+  Module,
+  type NamePattern,
+  ReLU,
+  Sequential,
+  defaultLayerInit,
+} from '@nerve/layers';
+import { BatchNorm2d } from '@nerve/norm';
+import {
+  ImageClassifier,
+  InitSource,
+  type ModelOptions,
+  classesArg,
+  runForward,
+} from './classifier.js';
+
+/** A bias-free 3×3 or 1×1 convolution initialised as torchvision's (He normal, fan-out). */
+function conv(init: InitSource, inC: number, outC: number, k: 1 | 3 | 7, stride: number): Conv2d {
+  return new Conv2d(inC, outC, k, {
+    stride,
+    padding: (k - 1) / 2,
+    bias: false,
+    init: { weight: init.use(heNormal({ mode: 'fanOut', nonlinearity: 'relu' })) },
+  });
+}
+
+/**
+ * torchvision's BasicBlock: two 3×3 convolutions with BatchNorm, and the
+ * input added back before the last ReLU; when the block changes the size or
+ * the channels, `downsample` (a 1×1 convolution with stride and a BatchNorm,
+ * named `downsample.0` and `downsample.1`) brings the input to the output's
+ * shape. Children: `conv1`, `bn1`, `relu`, `conv2`, `bn2`[, `downsample`].
+ */
+export class BasicBlock extends Module {
+  /** Output channels ÷ `planes` (1 for the BasicBlock). */
+  static readonly expansion = 1;
+  /** The first 3×3 convolution (carries the stride). */
+  readonly conv1: Conv2d;
+  /** BatchNorm after `conv1`. */
+  readonly bn1: BatchNorm2d;
+  /** The ReLU after `bn1` and after the sum (one module, called twice, as torchvision's). */
+  readonly relu: ReLU;
+  /** The second 3×3 convolution. */
+  readonly conv2: Conv2d;
+  /** BatchNorm after `conv2`. */
+  readonly bn2: BatchNorm2d;
+  /** The shortcut's 1×1 convolution and BatchNorm, or null when the input is added as it is. */
+  readonly downsample: Sequential | null;
+
+  /**
+   * A block taking `inplanes` channels to `planes`, halving the size when
+   * `stride` is 2; `init` draws the convolutions' weights.
+   */
+  constructor(
+    inplanes: number,
+    planes: number,
+    stride = 1,
+    init = new InitSource('BasicBlock', undefined),
+  ) {
+    super();
+    this.conv1 = this.registerModule('conv1', conv(init, inplanes, planes, 3, stride));
+    this.bn1 = this.registerModule('bn1', new BatchNorm2d(planes));
+    this.relu = this.registerModule('relu', new ReLU());
+    this.conv2 = this.registerModule('conv2', conv(init, planes, planes, 3, 1));
+    this.bn2 = this.registerModule('bn2', new BatchNorm2d(planes));
+    this.downsample =
+      stride !== 1 || inplanes !== planes
+        ? this.registerModule(
+            'downsample',
+            new Sequential(conv(init, inplanes, planes, 1, stride), new BatchNorm2d(planes)),
+          )
+        : null;
+  }
+
+  /** relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)). */
+  forward(x: Tensor): Tensor {
+    const out = this.bn2.call(this.conv2.call(this.relu.call(this.bn1.call(this.conv1.call(x)))));
+    const identity = this.downsample ? this.downsample.call(x) : x;
+    return this.relu.call(add(out, identity));
+  }
+}
+
+/** Options of `new ResNet`: the blocks per stage, and those of every model builder. */
+export interface ResNetOptions extends ModelOptions {
+  /** Blocks in layer1 … layer4 ([2, 2, 2, 2] for ResNet-18, [3, 4, 6, 3] for ResNet-34). */
+  layers: readonly [number, number, number, number];
+}
+
+/**
+ * torchvision's ResNet with BasicBlocks: the stem (`conv1` 7×7 stride 2,
+ * `bn1`, `relu`, `maxpool` 3×3 stride 2 padding 1), four stages `layer1` …
+ * `layer4` of 64, 128, 256 and 512 channels (each after the first starting
+ * with a stride-2 block), `avgpool` (AdaptiveAvgPool2d(1)), then `fc`.
+ * Input [N, 3, H, W] (any H, W ≥ 32 or so; ImageNet models use 224),
+ * output the logits [N, numClasses].
+ */
+export class ResNet extends ImageClassifier {
+  readonly headName = 'fc' as const;
+  readonly stages: readonly NamePattern[] = [
+    /^(conv1|bn1)(\.|$)/,
+    'layer1',
+    'layer2',
+    'layer3',
+    'layer4',
+  ];
+  /** The stem's 7×7 convolution. */
+  readonly conv1: Conv2d;
+  /** The stem's BatchNorm. */
+  readonly bn1: BatchNorm2d;
+  /** The stem's ReLU. */
+  readonly relu: ReLU;
+  /** The stem's 3×3 max pooling, stride 2. */
+  readonly maxpool: MaxPool2d;
+  /** The four stages of residual blocks, 64 → 512 channels. */
+  readonly layers: readonly [Sequential, Sequential, Sequential, Sequential];
+  /** Global average pooling to 1×1. */
+  readonly avgpool: AdaptiveAvgPool2d;
+
+  /** A ResNet of BasicBlocks with `opts.layers` blocks per stage. */
+  constructor(opts: ResNetOptions) {
+    super();
+    const numClasses = classesArg('ResNet', opts);
+    const init = new InitSource('ResNet', opts.seed);
+    this.conv1 = this.registerModule('conv1', conv(init, 3, 64, 7, 2));
+    this.bn1 = this.registerModule('bn1', new BatchNorm2d(64));
+    this.relu = this.registerModule('relu', new ReLU());
+    this.maxpool = this.registerModule('maxpool', new MaxPool2d(3, { stride: 2, padding: 1 }));
+    let inplanes = 64;
+    const stage = (i: number, planes: number, blocks: number, stride: number): Sequential => {
+      const list = [new BasicBlock(inplanes, planes, stride, init)];
+      inplanes = planes * BasicBlock.expansion;
+      for (let b = 1; b < blocks; b++) list.push(new BasicBlock(inplanes, planes, 1, init));
+      return this.registerModule(`layer${i}`, new Sequential(...list));
+    };
+    const [b1, b2, b3, b4] = opts.layers;
+    this.layers = [
+      stage(1, 64, b1, 1),
+      stage(2, 128, b2, 2),
+      stage(3, 256, b3, 2),
+      stage(4, 512, b4, 2),
+    ];
+    this.avgpool = this.registerModule('avgpool', new AdaptiveAvgPool2d(1));
+    const def = defaultLayerInit(inplanes);
+    this.registerModule(
+      'fc',
+      new Linear(inplanes, numClasses, {
+        init: { weight: init.use(def.weight), bias: init.use(def.bias) },
+      }),
+    );
+  }
+
+  /** Logits [N, numClasses] of images [N, 3, H, W]. */
+  forward(x: Tensor): Tensor {
+    return runForward(this, x, () => {
+      let y = this.maxpool.call(this.relu.call(this.bn1.call(this.conv1.call(x))));
+      for (const l of this.layers) y = l.call(y);
+      return this.headLinear.call(this.avgpool.call(y).flatten(1));
+    });
+  }
+}
+
+/** ResNet-18 (He et al. 2016): BasicBlocks [2, 2, 2, 2], 11.7 M parameters with 1000 classes. */
+export function resnet18(opts: ModelOptions = {}): ResNet {
+  return new ResNet({ ...opts, layers: [2, 2, 2, 2] });
+}
+
+/** ResNet-34 (He et al. 2016): BasicBlocks [3, 4, 6, 3], 21.8 M parameters with 1000 classes. */
+export function resnet34(opts: ModelOptions = {}): ResNet {
+  return new ResNet({ ...opts, layers: [3, 4, 6, 3] });
+}

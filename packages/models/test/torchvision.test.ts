@@ -1,0 +1,183 @@
+/**
+ * nerve's models against torchvision's (issue 14, "Verified against
+ * PyTorch"). fixtures/make_reference.py built torchvision's network with
+ * hashed weights (test/weights.ts regenerates them bit for bit), made
+ * BatchNorm's running statistics non-trivial with training-mode batches, and
+ * recorded in float64 the eval-mode logits and one training step's gradients.
+ * Here the weights are written as torch's state dict would be converted
+ * (torchvision's names and dtypes, num_batches_tracked int64), the header is
+ * compared with the conversion script's, the file is loaded strictly with
+ * `load(model, bytes)`, and logits and gradients are compared, on the CPU and
+ * (where an adapter exists) on WebGPU.
+ */
+import '@nerve/backend-cpu';
+import '@nerve/backend-webgpu';
+import { readFileSync } from 'node:fs';
+import { probe } from '@nerve/backend-webgpu';
+import { type Tensor, memory, noGrad, ready, setBackend, tensor, tidy } from '@nerve/core';
+import { crossEntropy, load } from '@nerve/layers';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type ImageClassifier, type ModelOptions, resnet18 } from '../src/index.js';
+import { type RawTensor, readSafetensors, writeSafetensors } from './safetensors-raw.js';
+import { type Recipe, generate, picks } from './weights.js';
+
+interface Reference {
+  model: string;
+  args: { num_classes?: number };
+  seed: number;
+  parameters: [string, number[], number, number][];
+  stateDict: [string, 'F32' | 'I64', number[]][];
+  header: string;
+  input: Recipe;
+  loss: number;
+  grads: { name: string; norm: number; maxAbs: number; picked?: number }[];
+  torchF32Error: { logits: [number, number]; loss: number; gradsMaxAbsOverTensorMax: number };
+}
+
+/** torchvision's builder name → nerve's. */
+const BUILDERS: Record<string, (o: ModelOptions) => ImageClassifier> = { resnet18 };
+
+const fixture = (file: string) => new URL(`./fixtures/${file}`, import.meta.url);
+const webgpu = await probe();
+const backends = webgpu ? ['cpu', 'webgpu'] : ['cpu'];
+if (!webgpu) console.warn('models/torchvision.test: no WebGPU adapter here, CPU only');
+
+/** What each run measured, printed at the end (the numbers quoted in the docs). */
+const measured: string[] = [];
+afterAll(() => {
+  console.log(measured.join('\n'));
+  setBackend('cpu');
+});
+
+/** The state dict as torch holds it: generated parameters, the fixture's buffers. */
+function torchStateDict(ref: Reference, buffers: Record<string, RawTensor>) {
+  const recipes = new Map(
+    ref.parameters.map(([name, shape, offset, scale]) => [name, { name, shape, offset, scale }]),
+  );
+  const out: Record<string, RawTensor> = {};
+  for (const [name, dtype, shape] of ref.stateDict) {
+    const r = recipes.get(name);
+    out[name] = r ? { dtype, shape, data: generate(r, ref.seed) } : buffers[name];
+  }
+  return out;
+}
+
+/** Largest absolute error and largest ratio of error to the tolerance `tol(ref)`. */
+function compare(got: ArrayLike<number>, ref: ArrayLike<number>, tol: (r: number) => number) {
+  let maxAbs = 0;
+  let maxRel = 0;
+  let worst = 0;
+  expect(got.length).toBe(ref.length);
+  for (let i = 0; i < ref.length; i++) {
+    const d = Math.abs(got[i] - ref[i]);
+    maxAbs = Math.max(maxAbs, d);
+    if (ref[i] !== 0) maxRel = Math.max(maxRel, d / Math.abs(ref[i]));
+    worst = Math.max(worst, d / tol(ref[i]));
+  }
+  return { maxAbs, maxRel, worst };
+}
+
+describe.each(Object.keys(BUILDERS))('%s against torchvision', (name) => {
+  const ref: Reference = JSON.parse(readFileSync(fixture(`${name}.json`), 'utf8'));
+  const stored = readSafetensors(readFileSync(fixture(`${name}.safetensors`)));
+  const sd = torchStateDict(ref, stored);
+  const file = writeSafetensors(sd, { format: 'pt' });
+
+  it("the file's header is the conversion script's for torchvision's state dict", () => {
+    expect(file.header).toBe(ref.header);
+  });
+
+  it('a file lacking a tensor or with a wrong shape is refused whole', async () => {
+    const model = BUILDERS[name]({ numClasses: ref.args.num_classes });
+    const { 'fc.bias': _dropped, ...rest } = sd;
+    const lacking = writeSafetensors(rest, { format: 'pt' }).bytes;
+    const [first] = ref.stateDict;
+    const reshaped = { ...sd, [first[0]]: { ...sd[first[0]], shape: [...first[2]].reverse() } };
+    const wrong = writeSafetensors(reshaped, { format: 'pt' }).bytes;
+    const before = Array.from(model.stateDict()[first[0]].dataSync().slice(0, 4));
+    await expect(load(model, lacking)).rejects.toThrow(/missing key 'fc.bias'/);
+    await expect(load(model, wrong)).rejects.toThrow(new RegExp(`'${first[0]}': shape`));
+    expect(Array.from(model.stateDict()[first[0]].dataSync().slice(0, 4))).toEqual(before);
+    model.dispose();
+  });
+
+  it.each(
+    backends,
+  )('on %s: loads strictly; eval logits and one step of gradients agree', async (backend) => {
+    await ready(backend);
+    setBackend(backend);
+    const before = memory().numTensors;
+    const model = BUILDERS[name]({ numClasses: ref.args.num_classes });
+    const result = await load(model, file.bytes);
+    expect([result.missingKeys, result.unexpectedKeys]).toEqual([[], []]);
+    const x = tensor(generate(ref.input, ref.seed), { shape: ref.input.shape });
+
+    // Eval mode: BatchNorm uses the fixture's running statistics. The
+    // issue's tolerance, 1e-4 absolute + 1e-3 relative; torch's own float32
+    // run is off by ref.torchF32Error.logits from the float64 reference.
+    model.eval();
+    const logits = noGrad(() => model.call(x));
+    const gotLogits = Array.from(await logits.data());
+    logits.dispose();
+    const l = compare(
+      gotLogits,
+      stored.logits.data as Float32Array,
+      (r) => 1e-4 + 1e-3 * Math.abs(r),
+    );
+    expect(l.worst, `logits: ${JSON.stringify(l)}`).toBeLessThanOrEqual(1);
+
+    // One training step: batch statistics in BatchNorm, mean cross-entropy.
+    model.train();
+    const labels = tensor(Int32Array.from(stored.labels.data as BigInt64Array, Number), {
+      shape: [ref.input.shape[0]],
+    });
+    const loss = tidy(() => {
+      const v = crossEntropy(model.call(x), labels);
+      v.backward();
+      return v;
+    });
+    const lossValue = (await loss.data())[0];
+    loss.dispose();
+    expect(Math.abs(lossValue - ref.loss)).toBeLessThanOrEqual(1e-4 + 1e-3 * Math.abs(ref.loss));
+
+    // Gradients are not O(1): the absolute part of the tolerance is relative
+    // to the tensor's largest gradient. 1e-4 of it is ~10× torch's own
+    // float32 error (ref.torchF32Error.gradsMaxAbsOverTensorMax, 1.1e-5 for
+    // ResNet-18), plus the issue's 1e-3 relative.
+    const params = new Map(model.namedParameters());
+    let gradAbs = 0;
+    let gradWorst = 0;
+    let normWorst = 0;
+    for (const g of ref.grads) {
+      const p = params.get(g.name) as Tensor;
+      expect(p.grad, g.name).not.toBeNull();
+      const all = (await (p.grad as Tensor).data()) as Float32Array;
+      const got = g.picked ? picks(g.name, all.length, g.picked, ref.seed).map((i) => all[i]) : all;
+      const c = compare(
+        got,
+        stored[`grad.${g.name}`].data as Float32Array,
+        (r) => 1e-4 * g.maxAbs + 1e-3 * Math.abs(r),
+      );
+      expect(c.worst, `${g.name}: ${JSON.stringify(c)}`).toBeLessThanOrEqual(1);
+      // The norm of the whole tensor: every value counts, not only the picked ones.
+      let squares = 0;
+      for (const v of all) squares += v * v;
+      const norm = Math.sqrt(squares);
+      const normErr = Math.abs(norm - g.norm) / g.norm;
+      expect(normErr, `${g.name} norm`).toBeLessThanOrEqual(1e-3);
+      gradAbs = Math.max(gradAbs, c.maxAbs / g.maxAbs);
+      gradWorst = Math.max(gradWorst, c.worst);
+      normWorst = Math.max(normWorst, normErr);
+    }
+    measured.push(
+      `${name} on ${backend}: logits max abs err ${l.maxAbs.toExponential(2)}, max rel ${l.maxRel.toExponential(2)} ` +
+        `(${(l.worst * 100).toFixed(1)}% of the tolerance; torch f32: ${ref.torchF32Error.logits.map((e) => e.toExponential(2)).join(', ')}); ` +
+        `loss ${lossValue} vs ${ref.loss}; grads max abs err / tensor max ${gradAbs.toExponential(2)} ` +
+        `(${(gradWorst * 100).toFixed(1)}% of the tolerance), grad norms max rel err ${normWorst.toExponential(2)}`,
+    );
+    model.zeroGrad();
+    for (const t of [x, labels]) t.dispose();
+    model.dispose();
+    expect(memory().numTensors).toBe(before);
+  }, 240_000);
+});

@@ -416,7 +416,10 @@ export function parseEvalArgs(argv: string[]): EvalArgs {
     throw new UsageError(`--${a}: expected without --${b} (one source of data)`, 'eval');
   }
   if (v.delimiter !== undefined && v.csv === undefined) {
-    throw new UsageError('--delimiter: expected --csv too (it says how to read your table)', 'eval');
+    throw new UsageError(
+      '--delimiter: expected --csv too (it says how to read your table)',
+      'eval',
+    );
   }
   const d = v.delimiter as string | undefined;
   return {

@@ -205,9 +205,7 @@ async function evalOwnData(
     const rows = encodeTable(raw, meta.encoding, undefined, { labels: true });
     regression = meta.encoding.task === 'regression';
     target = meta.target;
-    x = scalerOf(meta.standardize).transform(
-      tensor(rows.x, { shape: [rows.rows, rows.features] }),
-    );
+    x = scalerOf(meta.standardize).transform(tensor(rows.x, { shape: [rows.rows, rows.features] }));
     y = regression
       ? tensor(
           Float32Array.from(rows.y, (v) => (v - (target?.mean ?? 0)) / (target?.scale ?? 1)),

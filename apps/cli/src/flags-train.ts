@@ -159,7 +159,7 @@ export const EVAL: CommandDef = {
       kind: 'string',
       placeholder: 'DIR',
       description:
-        "labelled images to score, one subfolder per class, resized and standardized as in training (a checkpoint trained with --images)",
+        'labelled images to score, one subfolder per class, resized and standardized as in training (a checkpoint trained with --images)',
     },
     delimiterFlag,
     json,

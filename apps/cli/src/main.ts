@@ -60,7 +60,9 @@ async function run(command: string, rest: string[], io: Io, o: Out): Promise<num
           ? `RMSE ${r.testRmse.toPrecision(4)}  loss ${r.testLoss.toFixed(4)} (MSE of z-scores)`
           : `test accuracy ${(r.testAccuracy * 100).toFixed(2)}%  test loss ${r.testLoss.toFixed(4)}`;
       const where = args.csv ?? args.images;
-      out(`${score}  (${r.count} ${where ? `examples in ${where}` : `${r.dataset} test examples`})`);
+      out(
+        `${score}  (${r.count} ${where ? `examples in ${where}` : `${r.dataset} test examples`})`,
+      );
     }
     return 0;
   }

@@ -119,7 +119,10 @@ describe('nerve <command> --help', () => {
     ];
     for (const def of [TRAIN, LR_FIND]) {
       const have = names(def);
-      expect(shared.filter((n) => !have.has(n)), def.name).toEqual([]);
+      expect(
+        shared.filter((n) => !have.has(n)),
+        def.name,
+      ).toEqual([]);
     }
   });
 

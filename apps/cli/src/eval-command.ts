@@ -18,7 +18,7 @@ import { evaluate, loadCheckpoint } from '@nerve/train';
 import { ACTIVATIONS, DATASETS, type EvalArgs, INITS, MODELS } from './args.js';
 import { prepareData } from './datasets.js';
 import { type ModelSpec, buildModel, expectedState } from './models.js';
-import { imageMeta, loadedModel, scalerOf, tableMeta } from './predict-command.js';
+import { imageMeta, loadedModel, scalerOf, tableMeta } from './checkpoint-meta.js';
 
 const OP = 'nerve eval';
 type Dataset = (typeof DATASETS)[number];
@@ -196,7 +196,7 @@ async function evalOwnData(
   let regression = false;
   let target: { mean: number; scale: number } | undefined;
   if (args.csv !== undefined) {
-    const meta = tableMeta(args.checkpoint, nerve);
+    const meta = tableMeta(args.checkpoint, nerve, OP);
     const raw = loadTable(
       args.csv,
       args.delimiter === undefined ? {} : { delimiter: args.delimiter },
@@ -213,7 +213,7 @@ async function evalOwnData(
         )
       : tensor(Int32Array.from(rows.y));
   } else {
-    const meta = imageMeta(args.checkpoint, nerve);
+    const meta = imageMeta(args.checkpoint, nerve, OP);
     const dir = args.images as string;
     const f = loadImageFolder(dir, { size: meta.size, channels: meta.channels });
     // The folder's subfolders by name onto the checkpoint's class order.

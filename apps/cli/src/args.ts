@@ -90,6 +90,21 @@ export function dataArgs(
 export function archArgs(v: Record<string, unknown>, command: string): ArchArgs {
   const model = (v.model as ArchArgs['model'] | undefined) ?? 'mlp';
   const hidden = hiddenWidths(v, model, command);
+  if (model !== 'mlp' && model !== 'cnn') {
+    // A network of @nerve/models has torchvision's layers: nothing to choose.
+    const set = [
+      v.activation !== undefined && v.activation !== 'relu' && 'activation',
+      v.init !== undefined && v.init !== 'default' && 'init',
+      v.batchnorm === true && 'batchnorm',
+      typeof v.dropout === 'number' && v.dropout > 0 && 'dropout',
+    ].find(Boolean);
+    if (set) {
+      throw new UsageError(
+        `--${set}: expected --model mlp or cnn (${model} has torchvision's layers), received --model ${model}`,
+        command,
+      );
+    }
+  }
   return {
     model,
     init: (v.init as ArchArgs['init'] | undefined) ?? 'default',
@@ -135,9 +150,9 @@ export function imageArgs(
   const augment = { padding: (v['random-crop'] as number | undefined) ?? 0, flip: v.flip === true };
   if (augment.padding > 0 || augment.flip) {
     const flag = augment.padding > 0 ? 'random-crop' : 'flip';
-    if (v.model !== 'cnn') {
+    if (v.model === undefined || v.model === 'mlp') {
       throw fail(
-        `--${flag}: expected --model cnn (it moves pixels of [C, H, W] images), received --model ${v.model}`,
+        `--${flag}: expected --model cnn or another convolutional one (it moves pixels of [C, H, W] images), received --model ${v.model ?? 'mlp'}`,
       );
     }
     if (v.backend !== undefined && v.backend !== 'cpu') {

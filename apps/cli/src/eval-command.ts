@@ -67,7 +67,7 @@ export function parseSpec(
   if (!oneOf(MODELS, kind))
     problems.push(`kind ${JSON.stringify(kind)} is not one of ${MODELS.join(', ')}`);
   const inputShape = own(s, 'inputShape');
-  const dims = kind === 'cnn' ? [3] : [1, 2, 3];
+  const dims = kind === 'mlp' ? [1, 2, 3] : [3];
   if (
     !Array.isArray(inputShape) ||
     !dims.includes(inputShape.length) ||
@@ -87,7 +87,7 @@ export function parseSpec(
       `activation ${JSON.stringify(own(s, 'activation'))} is not one of ${ACTIVATIONS.join(', ')}`,
     );
   }
-  if (kind === 'cnn' && own(s, 'activation') === 'maxout') problems.push('maxout needs kind mlp');
+  if (kind !== 'mlp' && own(s, 'activation') === 'maxout') problems.push('maxout needs kind mlp');
   if (typeof own(s, 'batchnorm') !== 'boolean') problems.push('batchnorm is not a boolean');
   // Absent in checkpoints written before --dropout existed: no dropout.
   const dropout = own(s, 'dropout');

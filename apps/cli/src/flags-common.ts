@@ -48,7 +48,8 @@ export const model: FlagDef = {
   values: MODELS,
   default: 'mlp',
   placeholder: 'NAME',
-  description: 'network: a multilayer perceptron or a small convolutional network',
+  description:
+    'network: a multilayer perceptron, a small convolutional network, or a torchvision-named one of @nerve/models (their layers are fixed: the architecture flags are for mlp and cnn)',
 };
 
 /** --delimiter of a CSV file. */

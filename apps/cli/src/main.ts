@@ -12,6 +12,7 @@ import { parseEvalArgs, parseTrainArgs } from './args.js';
 import { COMMANDS, LAB, LR_FIND } from './commands.js';
 import { runEval } from './eval-command.js';
 import { formatFinetune, parseFinetuneArgs, runFinetune } from './finetune-command.js';
+import { formatFinetuneData, runFinetuneData } from './finetune-data.js';
 import { UsageError, suggestion, wantsHelp } from './flags.js';
 import { formatHelp, formatUsage, usageHint } from './help.js';
 import { Interrupted } from './interrupt.js';
@@ -96,6 +97,12 @@ async function run(command: string, rest: string[], io: Io, o: Out): Promise<num
   }
   if (command === 'finetune') {
     const args = parseFinetuneArgs(rest);
+    if (args.mode === 'data') {
+      const r = await runFinetuneData(args, args.json ? err : out);
+      if (args.json) event({ event: 'summary', ...r });
+      else out(formatFinetuneData(r));
+      return 0;
+    }
     const r = await runFinetune(
       args,
       args.json ? err : out,

@@ -1,5 +1,7 @@
 /**
- * The models' state dicts against torchvision's: the same names, shapes and
+ * The models' state dicts against torchvision's (and, for the small models
+ * that torchvision lacks, against their PyTorch equivalents in the
+ * generator): the same names, shapes and
  * dtypes, parameters in torchvision's order and buffers in torchvision's
  * order, and the same parameter count. The reference is
  * test/fixtures/state-dicts.json, written by fixtures/make_state_dict_keys.py
@@ -9,10 +11,19 @@ import '@nerve/backend-cpu';
 import { readFileSync } from 'node:fs';
 import { memory, noGrad, tidy, zeros } from '@nerve/core';
 import { describe, expect, it } from 'vitest';
-import { type ImageClassifier, type ModelOptions, resnet18, resnet34 } from '../src/index.js';
+import {
+  type ImageClassifier,
+  type ModelOptions,
+  lenet5,
+  mlp,
+  mobilenetV2,
+  resnet18,
+  resnet34,
+  vggSmall,
+} from '../src/index.js';
 
 type Layout = {
-  args: { num_classes?: number };
+  args: { num_classes?: number; in_channels?: number };
   parameters: number;
   stateDict: [string, 'F32' | 'I64', number[]][];
 };
@@ -20,10 +31,17 @@ const layouts: Record<string, Layout> = JSON.parse(
   readFileSync(new URL('./fixtures/state-dicts.json', import.meta.url), 'utf8'),
 );
 
-const builders: Record<string, (o: ModelOptions) => ImageClassifier> = {
+const builders: Record<string, (o: ModelOptions & { inChannels?: number }) => ImageClassifier> = {
   resnet18,
   resnet34,
   'resnet18-10': resnet18,
+  mobilenetV2,
+  'mobilenetV2-10': mobilenetV2,
+  // No torchvision original: the fixture holds their PyTorch equivalents.
+  mlp,
+  lenet5,
+  vggSmall,
+  'vggSmall-gray-5': vggSmall,
 };
 
 /** torchvision's buffers: BatchNorm's running statistics and batch count. */
@@ -35,7 +53,10 @@ describe.each(Object.keys(builders))('%s', (name) => {
   const ref = layouts[name];
   it("has torchvision's state-dict names, shapes and dtypes, in torchvision's order", () => {
     const before = memory().numTensors;
-    const model = builders[name]({ numClasses: ref.args.num_classes });
+    const model = builders[name]({
+      numClasses: ref.args.num_classes,
+      inChannels: ref.args.in_channels,
+    });
     const ours = (entries: [string, { shape: readonly number[]; dtype: string }][]) =>
       entries.map(([k, t]) => [k, torchDtype(t.dtype), [...t.shape]]);
     expect(ours(model.namedParameters())).toEqual(ref.stateDict.filter(([k]) => !isBuffer(k)));

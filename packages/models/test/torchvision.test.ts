@@ -17,7 +17,7 @@ import { probe } from '@nerve/backend-webgpu';
 import { type Tensor, memory, noGrad, ready, setBackend, tensor, tidy } from '@nerve/core';
 import { crossEntropy, load } from '@nerve/layers';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type ImageClassifier, type ModelOptions, resnet18 } from '../src/index.js';
+import { type ImageClassifier, type ModelOptions, mobilenetV2, resnet18 } from '../src/index.js';
 import { type RawTensor, readSafetensors, writeSafetensors } from './safetensors-raw.js';
 import { type Recipe, generate, picks } from './weights.js';
 
@@ -26,16 +26,39 @@ interface Reference {
   args: { num_classes?: number };
   seed: number;
   parameters: [string, number[], number, number][];
+  /** Values moved off ReLU6's kinks by the generator (settle_kinks): [name, flat index, value]. */
+  overrides: [string, number, number][];
   stateDict: [string, 'F32' | 'I64', number[]][];
   header: string;
   input: Recipe;
   loss: number;
-  grads: { name: string; norm: number; maxAbs: number; picked?: number }[];
-  torchF32Error: { logits: [number, number]; loss: number; gradsMaxAbsOverTensorMax: number };
+  grads: { name: string; norm: number; maxAbs: number; torchF32Err: number; picked?: number }[];
+  torchF32Error: {
+    logits: [number, number];
+    loss: number;
+    gradsMaxAbsOverTensorMax: number;
+    modelMaxAbsGrad: number;
+  };
 }
 
 /** torchvision's builder name → nerve's. */
-const BUILDERS: Record<string, (o: ModelOptions) => ImageClassifier> = { resnet18 };
+const BUILDERS: Record<string, (o: ModelOptions) => ImageClassifier> = {
+  resnet18,
+  // The reference ran without dropout (torchvision's `dropout=0.0`), so its training step is deterministic.
+  mobilenet_v2: (o) => mobilenetV2({ ...o, dropout: 0 }),
+};
+
+/**
+ * Runs left out on WebGPU, with the reason. MobileNetV2's depthwise
+ * convolutions run as one convolution per channel (core's grouped conv2d),
+ * thousands of dispatches per step: under the software Vulkan adapter the
+ * test worker died after a minute (18:57 UTC, 2026-12-06). NERVE_WEBGPU_MOBILENET=1
+ * runs it anyway (e.g. once grouped convolutions have a kernel of their own).
+ */
+const WEBGPU_SKIPS: Record<string, string> =
+  process.env.NERVE_WEBGPU_MOBILENET === '1'
+    ? {}
+    : { mobilenet_v2: 'depthwise convolutions are one dispatch per channel on WebGPU for now' };
 
 const fixture = (file: string) => new URL(`./fixtures/${file}`, import.meta.url);
 const webgpu = await probe();
@@ -59,6 +82,7 @@ function torchStateDict(ref: Reference, buffers: Record<string, RawTensor>) {
     const r = recipes.get(name);
     out[name] = r ? { dtype, shape, data: generate(r, ref.seed) } : buffers[name];
   }
+  for (const [name, i, v] of ref.overrides) out[name].data[i] = v;
   return out;
 }
 
@@ -89,20 +113,25 @@ describe.each(Object.keys(BUILDERS))('%s against torchvision', (name) => {
 
   it('a file lacking a tensor or with a wrong shape is refused whole', async () => {
     const model = BUILDERS[name]({ numClasses: ref.args.num_classes });
-    const { 'fc.bias': _dropped, ...rest } = sd;
+    const headBias = `${model.headLinearName}.bias`;
+    const { [headBias]: _dropped, ...rest } = sd;
     const lacking = writeSafetensors(rest, { format: 'pt' }).bytes;
     const [first] = ref.stateDict;
     const reshaped = { ...sd, [first[0]]: { ...sd[first[0]], shape: [...first[2]].reverse() } };
     const wrong = writeSafetensors(reshaped, { format: 'pt' }).bytes;
     const before = Array.from(model.stateDict()[first[0]].dataSync().slice(0, 4));
-    await expect(load(model, lacking)).rejects.toThrow(/missing key 'fc.bias'/);
+    await expect(load(model, lacking)).rejects.toThrow(`missing key '${headBias}'`);
     await expect(load(model, wrong)).rejects.toThrow(new RegExp(`'${first[0]}': shape`));
     expect(Array.from(model.stateDict()[first[0]].dataSync().slice(0, 4))).toEqual(before);
     model.dispose();
   });
 
+  const runs = backends.filter((b) => b !== 'webgpu' || !WEBGPU_SKIPS[name]);
+  if (runs.length < backends.length) {
+    console.warn(`models/torchvision.test: ${name} on webgpu left out: ${WEBGPU_SKIPS[name]}`);
+  }
   it.each(
-    backends,
+    runs,
   )('on %s: loads strictly; eval logits and one step of gradients agree', async (backend) => {
     await ready(backend);
     setBackend(backend);
@@ -140,10 +169,15 @@ describe.each(Object.keys(BUILDERS))('%s against torchvision', (name) => {
     loss.dispose();
     expect(Math.abs(lossValue - ref.loss)).toBeLessThanOrEqual(1e-4 + 1e-3 * Math.abs(ref.loss));
 
-    // Gradients are not O(1): the absolute part of the tolerance is relative
-    // to the tensor's largest gradient. 1e-4 of it is ~10× torch's own
-    // float32 error (ref.torchF32Error.gradsMaxAbsOverTensorMax, 1.1e-5 for
-    // ResNet-18), plus the issue's 1e-3 relative.
+    // Gradients are not O(1), and float32 rounding errors scale with the
+    // terms summed, not with the result (some gradients here are zero but for
+    // rounding: a BatchNorm bias whose every path leads through a linear
+    // layer into a training-mode BatchNorm). So the absolute part of the
+    // tolerance is 1e-4 of the tensor's largest gradient plus ten times
+    // torch's own float32 error on that tensor (g.torchF32Err, measured by
+    // the generator against the float64 reference: nerve's float32 sums,
+    // in other orders, may round up to ten times worse), and the relative
+    // part the issue's 1e-3.
     const params = new Map(model.namedParameters());
     let gradAbs = 0;
     let gradWorst = 0;
@@ -153,27 +187,34 @@ describe.each(Object.keys(BUILDERS))('%s against torchvision', (name) => {
       expect(p.grad, g.name).not.toBeNull();
       const all = (await (p.grad as Tensor).data()) as Float32Array;
       const got = g.picked ? picks(g.name, all.length, g.picked, ref.seed).map((i) => all[i]) : all;
+      const absTol = 1e-4 * g.maxAbs + 10 * g.torchF32Err;
       const c = compare(
         got,
         stored[`grad.${g.name}`].data as Float32Array,
-        (r) => 1e-4 * g.maxAbs + 1e-3 * Math.abs(r),
+        (r) => absTol + 1e-3 * Math.abs(r),
       );
       expect(c.worst, `${g.name}: ${JSON.stringify(c)}`).toBeLessThanOrEqual(1);
-      // The norm of the whole tensor: every value counts, not only the picked ones.
+      // The norm of the whole tensor, so every value counts, not only the
+      // picked ones. With every value within the tolerance, the triangle
+      // inequality bounds |‖g‖ − ‖r‖| by ‖g − r‖ ≤ √n·absTol + 1e-3·‖r‖.
       let squares = 0;
       for (const v of all) squares += v * v;
-      const norm = Math.sqrt(squares);
-      const normErr = Math.abs(norm - g.norm) / g.norm;
-      expect(normErr, `${g.name} norm`).toBeLessThanOrEqual(1e-3);
-      gradAbs = Math.max(gradAbs, c.maxAbs / g.maxAbs);
+      const normErr = Math.abs(Math.sqrt(squares) - g.norm);
+      const normTol = Math.sqrt(all.length) * absTol + 1e-3 * g.norm;
+      expect(normErr, `${g.name} norm`).toBeLessThanOrEqual(normTol);
+      normWorst = Math.max(normWorst, normErr / normTol);
+      // The largest error relative to the tensor's scale, over tensors that have one.
+      if (g.maxAbs > 1e-6 * ref.torchF32Error.modelMaxAbsGrad) {
+        gradAbs = Math.max(gradAbs, c.maxAbs / g.maxAbs);
+      }
       gradWorst = Math.max(gradWorst, c.worst);
-      normWorst = Math.max(normWorst, normErr);
     }
     measured.push(
       `${name} on ${backend}: logits max abs err ${l.maxAbs.toExponential(2)}, max rel ${l.maxRel.toExponential(2)} ` +
         `(${(l.worst * 100).toFixed(1)}% of the tolerance; torch f32: ${ref.torchF32Error.logits.map((e) => e.toExponential(2)).join(', ')}); ` +
         `loss ${lossValue} vs ${ref.loss}; grads max abs err / tensor max ${gradAbs.toExponential(2)} ` +
-        `(${(gradWorst * 100).toFixed(1)}% of the tolerance), grad norms max rel err ${normWorst.toExponential(2)}`,
+        `(torch f32: ${ref.torchF32Error.gradsMaxAbsOverTensorMax.toExponential(2)}; ${(gradWorst * 100).toFixed(1)}% of the tolerance), ` +
+        `grad norms ${(normWorst * 100).toFixed(1)}% of their tolerance`,
     );
     model.zeroGrad();
     for (const t of [x, labels]) t.dispose();

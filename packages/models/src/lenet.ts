@@ -1,0 +1,93 @@
+/**
+ * LeNet-5 (LeCun et al. 1998, "Gradient-based learning applied to document
+ * recognition") as it is usually written today: tanh and average pooling as
+ * in the paper, but without the paper's trainable subsampling coefficients,
+ * its sparse C2→C3 connection table and its RBF output layer.
+ */
+import type { Tensor } from '@nerve/core';
+import {
+  AvgPool2d,
+  Conv2d,
+  Linear,
+  type NamePattern,
+  Sequential,
+  Tanh,
+  defaultLayerInit,
+} from '@nerve/layers';
+import {
+  ImageClassifier,
+  InitSource,
+  type ModelOptions,
+  classesArg,
+  runForward,
+} from './classifier.js';
+
+/** Options of `lenet5`. */
+export interface LeNet5Options extends ModelOptions {
+  /** Channels of the input images (default 1: grayscale). */
+  inChannels?: number;
+}
+
+/**
+ * LeNet-5 for 28×28 images (MNIST, Fashion-MNIST): `features` = C1 (5×5
+ * convolution to 6 channels, padding 2, so 28×28 stays 28×28 as the paper's
+ * 32×32 input gave), tanh, S2 (2×2 average pooling), C3 (5×5 to 16
+ * channels), tanh, S4; `classifier` = C5 (Linear 400 → 120), tanh, F6
+ * (120 → 84), tanh, and the output Linear (84 → numClasses, default 10).
+ */
+export class LeNet5 extends ImageClassifier {
+  readonly headName = 'classifier' as const;
+  readonly stages: readonly NamePattern[] = [
+    /^features\.[0-2](\.|$)/,
+    /^features\.[3-5](\.|$)/,
+    /^classifier\.[0-3](\.|$)/,
+  ];
+  /** C1, tanh, S2, C3, tanh, S4. */
+  readonly features: Sequential;
+
+  /** LeNet-5 with `numClasses` (default 10) outputs for [N, inChannels, 28, 28] images. */
+  constructor(opts: LeNet5Options = {}) {
+    super();
+    const numClasses = classesArg('lenet5', { numClasses: opts.numClasses ?? 10 });
+    const init = new InitSource('lenet5', opts.seed);
+    const pt = (fanIn: number) => {
+      const def = defaultLayerInit(fanIn);
+      return { weight: init.use(def.weight), bias: init.use(def.bias) };
+    };
+    const c = opts.inChannels ?? 1;
+    this.features = this.registerModule(
+      'features',
+      new Sequential(
+        new Conv2d(c, 6, 5, { padding: 2, init: pt(c * 25) }),
+        new Tanh(),
+        new AvgPool2d(2),
+        new Conv2d(6, 16, 5, { init: pt(6 * 25) }),
+        new Tanh(),
+        new AvgPool2d(2),
+      ),
+    );
+    this.registerModule(
+      'classifier',
+      new Sequential(
+        new Linear(16 * 5 * 5, 120, { init: pt(400) }),
+        new Tanh(),
+        new Linear(120, 84, { init: pt(120) }),
+        new Tanh(),
+        new Linear(84, numClasses, { init: pt(84) }),
+      ),
+    );
+  }
+
+  /** Logits [N, numClasses] of [N, inChannels, 28, 28] images. */
+  forward(x: Tensor): Tensor {
+    return runForward(this, x, () => {
+      const classifier = this.namedChildren().find(([n]) => n === 'classifier')?.[1] as Sequential;
+      return classifier.call(this.features.call(x).flatten(1));
+    });
+  }
+}
+
+/** LeNet-5 (LeCun et al. 1998) for 28×28 images, 61,706 parameters with 10 classes. */
+export function lenet5(opts: LeNet5Options = {}): LeNet5 {
+  return new LeNet5(opts);
+}

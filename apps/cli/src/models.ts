@@ -4,7 +4,14 @@
  */
 import { NerveError, type Tensor, sum } from '@nerve/core';
 import { zeros as zerosInit, getInitializer } from '@nerve/init';
-import { type ImageClassifier, resnet18, resnet34 } from '@nerve/models';
+import {
+  type ImageClassifier,
+  lenet5,
+  mobilenetV2,
+  resnet18,
+  resnet34,
+  vggSmall,
+} from '@nerve/models';
 import {
   Conv2d,
   Dropout,
@@ -24,9 +31,16 @@ import { ZOO_MODELS } from './names.js';
 export type ZooModel = (typeof ZOO_MODELS)[number];
 
 /** The builders of @nerve/models by the CLI's names (torchvision's). */
-const ZOO: Record<ZooModel, (o: { numClasses: number; seed: number }) => ImageClassifier> = {
+const ZOO: Record<
+  ZooModel,
+  (o: { numClasses: number; seed: number; inChannels: number }) => ImageClassifier
+> = {
   resnet18,
   resnet34,
+  mobilenet_v2: mobilenetV2,
+  // These two take their input channels; the ImageNet networks get their stem rebuilt.
+  vgg_small: vggSmall,
+  lenet5,
 };
 
 /** Whether `kind` names a network of @nerve/models (its layers fixed, torchvision's names). */
@@ -154,8 +168,8 @@ export function buildModel(spec: ModelSpec): Module {
  * image repeated in all three channels, without tripling the input.
  */
 function buildZoo(spec: ModelSpec, kind: ZooModel): Module {
-  const model = ZOO[kind]({ numClasses: spec.classes, seed: spec.seed });
   const channels = spec.inputShape[0];
+  const model = ZOO[kind]({ numClasses: spec.classes, seed: spec.seed, inChannels: channels });
   const [name, stem] = stemOf(model);
   if (stem.inChannels !== channels) {
     const fresh = new Conv2d(channels, stem.outChannels, stem.kernelSize, {

@@ -77,6 +77,26 @@ export function loadData(
   return prepareData(d.dataset, { image, dataDir: d.dataDir, ...opts });
 }
 
+/**
+ * The `nerve` metadata of a checkpoint: the network's spec, the data set's
+ * name, and how the user's own table or images were prepared (what nerve
+ * eval and nerve predict read back); `extra` adds the run's own fields.
+ */
+export function checkpointDescription(
+  spec: unknown,
+  data: PreparedData,
+  dataset: string,
+  extra: Record<string, unknown> = {},
+): string {
+  return JSON.stringify({
+    spec,
+    dataset: data.table ? 'table' : data.images ? 'images' : dataset,
+    ...(data.table ? { table: data.table } : {}),
+    ...(data.images ? { images: data.images } : {}),
+    ...extra,
+  });
+}
+
 /** The shuffled training batches, with --images' augmentation (random crop, flip) when asked. */
 export function trainLoader(
   ds: TensorDataset,

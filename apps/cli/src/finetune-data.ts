@@ -25,7 +25,7 @@ import { ImageClassifier } from '@nerve/models';
 import { createOptimizer } from '@nerve/optim';
 import { discriminativeParamGroups, evaluate, fit, saveCheckpoint } from '@nerve/train';
 import type { ArchArgs, DataArgs, OPTIMIZERS } from './args.js';
-import { loadData, trainLoader } from './datasets.js';
+import { checkpointDescription, loadData, trainLoader } from './datasets.js';
 import { checkWritable } from './out-path.js';
 import { parseSpec } from './eval-command.js';
 import {
@@ -251,13 +251,7 @@ export async function runFinetuneData(
         optimizer,
         epoch: history.length,
         metadata: {
-          nerve: JSON.stringify({
-            spec,
-            dataset: data.table ? 'table' : data.images ? 'images' : args.dataset,
-            ...(data.table ? { table: data.table } : {}),
-            ...(data.images ? { images: data.images } : {}),
-            finetunedFrom: args.from,
-          }),
+          nerve: checkpointDescription(spec, data, args.dataset, { finetunedFrom: args.from }),
         },
       });
     }

@@ -20,7 +20,7 @@ import {
   saveCheckpoint,
 } from '@nerve/train';
 import type { TrainArgs } from './args.js';
-import { type PreparedData, loadData, trainLoader } from './datasets.js';
+import { type PreparedData, checkpointDescription, loadData, trainLoader } from './datasets.js';
 import {
   type InterruptWatch,
   Interrupted,
@@ -176,11 +176,7 @@ async function trainOn(
       step: history.length * train.numBatches,
       // The examples the standardization was fitted on, so nerve eval prepares the test split alike.
       metadata: {
-        nerve: JSON.stringify({
-          spec,
-          dataset: data.table ? 'table' : data.images ? 'images' : args.dataset,
-          ...(data.table ? { table: data.table } : {}),
-          ...(data.images ? { images: data.images } : {}),
+        nerve: checkpointDescription(spec, data, args.dataset, {
           ...(args.limit === undefined ? {} : { limit: args.limit }),
           ...(args.trainExamples === undefined ? {} : { trainExamples: args.trainExamples }),
         }),

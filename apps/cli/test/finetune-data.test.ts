@@ -54,31 +54,30 @@ beforeAll(async () => {
   });
   await save(model, pretrained);
   model.dispose();
-});
+}, SLOW);
+
+/** `nerve finetune --model resnet18 --from <pretrained> --images <folder> --size 32 …rest`. */
+function finetune(...rest: string[]) {
+  return runCli([
+    'finetune',
+    '--model',
+    'resnet18',
+    '--from',
+    pretrained,
+    '--images',
+    images,
+    '--size',
+    '32',
+    ...rest,
+  ]);
+}
 
 describe('nerve finetune on a folder of images', () => {
   it(
     '--freeze backbone: the backbone and its BatchNorm statistics stay bit-identical, the new head trains, eval reads the result',
     async () => {
       const out = join(dir, 'frozen.safetensors');
-      const r = await runCli([
-        'finetune',
-        '--model',
-        'resnet18',
-        '--from',
-        pretrained,
-        '--images',
-        images,
-        '--size',
-        '32',
-        '--freeze',
-        'backbone',
-        '--epochs',
-        '2',
-        '--out',
-        out,
-        '--json',
-      ]);
+      const r = await finetune('--freeze', 'backbone', '--epochs', '2', '--out', out, '--json');
       expect(r.err()).not.toMatch(/nerve: /);
       expect(r.code).toBe(0);
       // The head mismatch is explained, not an error.
@@ -108,24 +107,7 @@ describe('nerve finetune on a folder of images', () => {
     '--unfreeze-last 1: layer4 and the head change, the earlier stages do not',
     async () => {
       const out = join(dir, 'last.safetensors');
-      const r = await runCli([
-        'finetune',
-        '--model',
-        'resnet18',
-        '--from',
-        pretrained,
-        '--images',
-        images,
-        '--size',
-        '32',
-        '--unfreeze-last',
-        '1',
-        '--epochs',
-        '2',
-        '--out',
-        out,
-        '--json',
-      ]);
+      const r = await finetune('--unfreeze-last', '1', '--epochs', '2', '--out', out, '--json');
       expect(r.err()).not.toMatch(/nerve: /);
       const s = r.last();
       // Discriminative learning rates: the head at --lr, layer4 at --lr × 0.1.
@@ -154,16 +136,7 @@ describe('nerve finetune on a folder of images', () => {
     'grayscale images: the RGB stem is summed over its channels (the gray image in all three)',
     async () => {
       const out = join(dir, 'gray.safetensors');
-      const r = await runCli([
-        'finetune',
-        '--model',
-        'resnet18',
-        '--from',
-        pretrained,
-        '--images',
-        images,
-        '--size',
-        '32',
+      const r = await finetune(
         '--grayscale',
         '--freeze',
         'backbone',
@@ -172,7 +145,7 @@ describe('nerve finetune on a folder of images', () => {
         '--out',
         out,
         '--json',
-      ]);
+      );
       expect(r.err()).not.toMatch(/nerve: /);
       const rgb = (await read(pretrained)).get('conv1.weight');
       const gray = (await read(out)).get('conv1.weight');

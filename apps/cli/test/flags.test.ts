@@ -117,7 +117,7 @@ describe('nerve <command> --help', () => {
       'width',
       'dropout',
     ];
-    for (const def of [TRAIN, LR_FIND]) {
+    for (const def of [TRAIN, LR_FIND, FINETUNE]) {
       const have = names(def);
       expect(
         shared.filter((n) => !have.has(n)),

@@ -1,6 +1,6 @@
 /**
  * nerve's models against torchvision's (issue 14, "Verified against
- * PyTorch"). fixtures/make_reference.py built torchvision's network with
+ * PyTorch"), and the small models against their PyTorch equivalents. fixtures/make_reference.py built torchvision's network with
  * hashed weights (test/weights.ts regenerates them bit for bit), made
  * BatchNorm's running statistics non-trivial with training-mode batches, and
  * recorded in float64 the eval-mode logits and one training step's gradients.
@@ -16,8 +16,16 @@ import { readFileSync } from 'node:fs';
 import { probe } from '@nerve/backend-webgpu';
 import { type Tensor, memory, noGrad, ready, setBackend, tensor, tidy } from '@nerve/core';
 import { crossEntropy, load } from '@nerve/layers';
-import { afterAll, describe, expect, it } from 'vitest';
-import { type ImageClassifier, type ModelOptions, mobilenetV2, resnet18 } from '../src/index.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  type ImageClassifier,
+  type ModelOptions,
+  lenet5,
+  mlp,
+  mobilenetV2,
+  resnet18,
+  vggSmall,
+} from '../src/index.js';
 import { type RawTensor, readSafetensors, writeSafetensors } from './safetensors-raw.js';
 import { type Recipe, generate, picks } from './weights.js';
 
@@ -46,6 +54,10 @@ const BUILDERS: Record<string, (o: ModelOptions) => ImageClassifier> = {
   resnet18,
   // The reference ran without dropout (torchvision's `dropout=0.0`), so its training step is deterministic.
   mobilenet_v2: (o) => mobilenetV2({ ...o, dropout: 0 }),
+  // No torchvision original: PyTorch equivalents written in fixtures/make_state_dict_keys.py.
+  mlp,
+  lenet5,
+  vgg_small: (o) => vggSmall({ ...o, dropout: 0 }),
 };
 
 /**
@@ -67,10 +79,9 @@ if (!webgpu) console.warn('models/torchvision.test: no WebGPU adapter here, CPU 
 
 /** What each run measured, printed at the end (the numbers quoted in the docs). */
 const measured: string[] = [];
-afterAll(() => {
-  console.log(measured.join('\n'));
-  setBackend('cpu');
-});
+afterAll(() => console.log(measured.join('\n')));
+// A run on WebGPU switches the global backend; every test starts on the CPU.
+afterEach(() => setBackend('cpu'));
 
 /** The state dict as torch holds it: generated parameters, the fixture's buffers. */
 function torchStateDict(ref: Reference, buffers: Record<string, RawTensor>) {
@@ -101,7 +112,7 @@ function compare(got: ArrayLike<number>, ref: ArrayLike<number>, tol: (r: number
   return { maxAbs, maxRel, worst };
 }
 
-describe.each(Object.keys(BUILDERS))('%s against torchvision', (name) => {
+describe.each(Object.keys(BUILDERS))('%s against PyTorch (torchvision)', (name) => {
   const ref: Reference = JSON.parse(readFileSync(fixture(`${name}.json`), 'utf8'));
   const stored = readSafetensors(readFileSync(fixture(`${name}.safetensors`)));
   const sd = torchStateDict(ref, stored);

@@ -194,3 +194,41 @@ describe('nerve eval scores data of your own with the checkpoint’s preparation
     expect(unknown.err()).toMatch(/has classes the checkpoint does not know: diagonal/);
   });
 });
+
+describe('--model takes the networks of @nerve/models', () => {
+  it('trains vgg_small on grayscale images (built with one input channel); eval rebuilds it from the checkpoint', async () => {
+    const model = join(dir, 'vgg.safetensors');
+    const r = await runCli([
+      'train',
+      '--images',
+      images,
+      '--size',
+      '16',
+      '--grayscale',
+      '--model',
+      'vgg_small',
+      '--epochs',
+      '1',
+      '--out',
+      model,
+      '--json',
+    ]);
+    expect(r.err()).not.toMatch(/nerve: /);
+    expect(r.last().model).toMatchObject({
+      kind: 'vgg_small',
+      inputShape: [1, 16, 16],
+      classes: 2,
+    });
+    const e = await runCli(['eval', '--checkpoint', model, '--images', heldOut, '--json']);
+    expect(e.err()).not.toMatch(/nerve: /);
+    expect(e.last().count).toBe(12);
+  });
+
+  it('refuses architecture flags with them (their layers are fixed)', async () => {
+    const r = await runCli(['train', '--model', 'resnet18', '--activation', 'tanh']);
+    expect(r.code).toBe(2);
+    expect(r.err()).toMatch(
+      /--activation: expected --model mlp or cnn \(resnet18 has torchvision's layers\)/,
+    );
+  });
+});

@@ -33,7 +33,7 @@ export interface ModelOptions {
 export abstract class ImageClassifier extends Module {
   /** The child that holds the classifier: `'fc'` or `'classifier'` (torchvision's names). */
   abstract readonly headName: 'fc' | 'classifier';
-  /** The backbone's stages from input to output, as `freeze` patterns (the head excluded). */
+  /** The stages from input to output, as `freeze` patterns: every parameter but the head's last Linear. */
   abstract readonly stages: readonly NamePattern[];
 
   /** The Linear layer that produces the class scores (the head, or the head's last Linear). */
@@ -57,6 +57,30 @@ export abstract class ImageClassifier extends Module {
     if (head instanceof Linear) return this.headName;
     const [name] = lastLinear(head, this.headName);
     return `${this.headName}.${name}`;
+  }
+
+  /**
+   * Freezes everything but the head's last Linear layer (`headLinearName`):
+   * the pretrained network as a fixed feature extractor. The hidden layers of
+   * a larger classifier (LeNet-5's, vggSmall's) count as the backbone's last
+   * stage. Frozen BatchNorm layers stay in evaluation mode (see `Module.freeze`).
+   */
+  freezeBackbone(): this {
+    this.freeze();
+    return this.unfreeze(this.headLinearName);
+  }
+
+  /**
+   * Trains the head's last Linear layer and the last `n` stages, the rest frozen
+   * (n = 0 is `freezeBackbone`, n ≥ `stages.length` trains everything).
+   */
+  unfreezeLast(n: number): this {
+    if (!Number.isInteger(n) || n < 0) {
+      throw new NerveError('unfreezeLast', 'a number of stages as an integer ≥ 0', String(n));
+    }
+    this.freezeBackbone();
+    for (const s of n === 0 ? [] : this.stages.slice(-n)) this.unfreeze(s);
+    return this;
   }
 
   /**

@@ -126,6 +126,11 @@ describe('resnet18', () => {
     for (const s of model.stages) model.unfreeze(s);
     model.unfreeze(model.headName);
     expect(model.trainableParameters().length).toBe(model.parameters().length);
+    // The same with the helpers: layer4 and fc train, the frozen BatchNorms stay in eval mode.
+    model.unfreezeLast(1).train();
+    const bn = model.namedModules().find(([n]) => n === 'layer3.1.bn2')?.[1];
+    const bn4 = model.namedModules().find(([n]) => n === 'layer4.1.bn2')?.[1];
+    expect([bn?.training, bn4?.training]).toEqual([false, true]);
     model.dispose();
   });
 

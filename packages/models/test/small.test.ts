@@ -34,6 +34,30 @@ describe.each(cases)('%s', (_name, build, inputShape, count) => {
     model.dispose();
   });
 
+  it('freezeBackbone trains the head only; unfreezeLast(n) adds the last n stages', () => {
+    const model = build();
+    const trainable = () =>
+      model
+        .namedParameters()
+        .filter(([, p]) => p.requiresGrad)
+        .map(([k]) => k);
+    model.freezeBackbone();
+    const head = model.headLinearName;
+    expect(
+      trainable().every((k) => k.startsWith(`${model.headName}.`) || k.startsWith(`${head}.`)),
+    ).toBe(true);
+    expect(trainable()).toContain(`${head}.weight`);
+    const headOnly = trainable().length;
+    model.unfreezeLast(1);
+    expect(trainable().length).toBeGreaterThan(headOnly);
+    model.unfreezeLast(model.stages.length);
+    expect(trainable().length).toBe(model.parameters().length);
+    model.unfreezeLast(0);
+    expect(trainable().length).toBe(headOnly);
+    expect(() => model.unfreezeLast(-1)).toThrow(/unfreezeLast: expected a number of stages/);
+    model.dispose();
+  });
+
   it('every parameter is in a stage or the head; replaceHead gives new classes', () => {
     const model = build();
     model.freeze();

@@ -5,7 +5,7 @@
  */
 import { metricsLogFormat } from '@nerve/train';
 import { EVAL, TRAIN } from './commands.js';
-import { MAX_DEPTH, MAX_WIDTH } from './flags-train.js';
+import { MAX_DEPTH, MAX_WIDTH } from './flags-common.js';
 import { isHtmlPath } from './out-path.js';
 import {
   type FlagDef,
@@ -19,16 +19,37 @@ import { ACTIVATIONS, BACKENDS, DATASETS, INITS, MODELS, OPTIMIZERS } from './na
 
 export { UsageError, ACTIVATIONS, BACKENDS, DATASETS, INITS, MODELS, OPTIMIZERS };
 
-export interface TrainArgs {
+/**
+ * Where the examples come from, as every command that trains or evaluates
+ * reads it: a built-in data set, or the user's own table or image folder.
+ */
+export interface DataArgs {
   dataset: (typeof DATASETS)[number];
+  /** A folder with the Fashion-MNIST files (instead of the system copy). */
+  dataDir?: string;
+  /** A table of the user's own (--csv), instead of a built-in data set. */
+  table?: TableArgs;
+  /** A folder of images of the user's own (--images), instead of a built-in data set. */
+  images?: ImageArgs;
+}
+
+/** The network's shape beside the data: --model and the architecture flags. */
+export interface ArchArgs {
   model: (typeof MODELS)[number];
+  init: (typeof INITS)[number];
+  activation: (typeof ACTIVATIONS)[number];
+  batchnorm: boolean;
+  /** Hidden widths of the MLP (from --hidden or --depth/--width); the data set's default when absent. */
+  hidden?: number[];
+  /** Drop probability of the Dropout after each hidden activation (0: none). */
+  dropout: number;
+}
+
+export interface TrainArgs extends DataArgs, ArchArgs {
   epochs: number;
   lr: number;
   batchSize: number;
   optimizer: (typeof OPTIMIZERS)[number];
-  init: (typeof INITS)[number];
-  activation: (typeof ACTIVATIONS)[number];
-  batchnorm: boolean;
   seed: number;
   out?: string;
   /** A self-contained HTML report of the run. */
@@ -36,25 +57,62 @@ export interface TrainArgs {
   /** A CSV or JSON Lines file for each epoch's metrics. */
   log?: string;
   json: boolean;
-  dataDir?: string;
   /** Use only the first N training images (for quick runs on big data sets). */
   limit?: number;
   /** Where the network trains: the CPU backend or WebGPU. */
   backend: (typeof BACKENDS)[number];
   /** CPU backend threads for matmul and conv (default: one per core). */
   threads?: number;
-  /** Hidden widths of the MLP (from --hidden or --depth/--width); the data set's default when absent. */
-  hidden?: number[];
-  /** Drop probability of the Dropout after each hidden activation (0: none). */
-  dropout: number;
   /** Weight decay passed to the optimizer; the optimizer's default when absent. */
   weightDecay?: number;
   /** Train on exactly this many examples of the training split (stratified, fixed). */
   trainExamples?: number;
-  /** A table of the user's own (--csv), instead of a built-in data set. */
-  table?: TableArgs;
-  /** A folder of images of the user's own (--images), instead of a built-in data set. */
-  images?: ImageArgs;
+}
+
+/** The data flags of a command (dataArgs: --dataset, --data-dir, --csv…, --images…), checked. */
+export function dataArgs(
+  v: Record<string, unknown>,
+  argv: readonly string[],
+  command: string,
+): DataArgs {
+  const table = tableArgs(v, argv, command);
+  const images = imageArgs(v, argv, command);
+  const dataDir = v['data-dir'] as string | undefined;
+  return {
+    dataset: (v.dataset as DataArgs['dataset'] | undefined) ?? 'digits',
+    ...(dataDir === undefined ? {} : { dataDir }),
+    ...(table === undefined ? {} : { table }),
+    ...(images === undefined ? {} : { images }),
+  };
+}
+
+/** The architecture flags of a command (the table's architectureFlags), checked. */
+export function archArgs(v: Record<string, unknown>, command: string): ArchArgs {
+  const model = (v.model as ArchArgs['model'] | undefined) ?? 'mlp';
+  const hidden = hiddenWidths(v, model, command);
+  if (model !== 'mlp' && model !== 'cnn') {
+    // A network of @nerve/models has torchvision's layers: nothing to choose.
+    const set = [
+      v.activation !== undefined && v.activation !== 'relu' && 'activation',
+      v.init !== undefined && v.init !== 'default' && 'init',
+      v.batchnorm === true && 'batchnorm',
+      typeof v.dropout === 'number' && v.dropout > 0 && 'dropout',
+    ].find(Boolean);
+    if (set) {
+      throw new UsageError(
+        `--${set}: expected --model mlp or cnn (${model} has torchvision's layers), received --model ${model}`,
+        command,
+      );
+    }
+  }
+  return {
+    model,
+    init: (v.init as ArchArgs['init'] | undefined) ?? 'default',
+    activation: (v.activation as ArchArgs['activation'] | undefined) ?? 'relu',
+    batchnorm: v.batchnorm === true,
+    ...(hidden === undefined ? {} : { hidden }),
+    dropout: (v.dropout as number | undefined) ?? 0,
+  };
 }
 
 /** --images and how to read them. */
@@ -92,9 +150,9 @@ export function imageArgs(
   const augment = { padding: (v['random-crop'] as number | undefined) ?? 0, flip: v.flip === true };
   if (augment.padding > 0 || augment.flip) {
     const flag = augment.padding > 0 ? 'random-crop' : 'flip';
-    if (v.model !== 'cnn') {
+    if (v.model === undefined || v.model === 'mlp') {
       throw fail(
-        `--${flag}: expected --model cnn (it moves pixels of [C, H, W] images), received --model ${v.model}`,
+        `--${flag}: expected --model cnn or another convolutional one (it moves pixels of [C, H, W] images), received --model ${v.model ?? 'mlp'}`,
       );
     }
     if (v.backend !== undefined && v.backend !== 'cpu') {
@@ -253,9 +311,8 @@ export function parseTrainArgs(argv: string[]): TrainArgs {
       'train',
     );
   }
-  const table = tableArgs(v, argv, 'train');
-  const images = imageArgs(v, argv, 'train');
-  if (table?.task === 'regression' && v['train-examples'] !== undefined) {
+  const data = dataArgs(v, argv, 'train');
+  if (data.table?.task === 'regression' && v['train-examples'] !== undefined) {
     throw new UsageError(
       '--train-examples: expected a classification task (it samples the same number per class)',
       'train',
@@ -268,30 +325,22 @@ export function parseTrainArgs(argv: string[]): TrainArgs {
     );
   }
   return {
-    dataset,
-    model,
+    ...data,
+    ...archArgs(v, 'train'),
     optimizer,
-    hidden: hiddenWidths(v, model),
-    dropout: v.dropout as number,
     weightDecay: v['weight-decay'] as number | undefined,
     trainExamples: v['train-examples'] as number | undefined,
     epochs: (v.epochs as number | undefined) ?? defaults.epochs,
     lr: (v.lr as number | undefined) ?? defaults.lr,
     batchSize: (v['batch-size'] as number | undefined) ?? defaults.batchSize,
-    init: v.init as TrainArgs['init'],
-    activation: v.activation as TrainArgs['activation'],
-    batchnorm: v.batchnorm === true,
     seed: v.seed as number,
     out,
     report,
     log,
     json: v.json === true,
-    dataDir: v['data-dir'] as string | undefined,
     limit: v.limit as number | undefined,
     backend: v.backend as TrainArgs['backend'],
     threads: v.threads as number | undefined,
-    ...(table === undefined ? {} : { table }),
-    ...(images === undefined ? {} : { images }),
   };
 }
 
@@ -299,11 +348,15 @@ export function parseTrainArgs(argv: string[]): TrainArgs {
  * The MLP's hidden widths from --hidden 500,500 or --depth N --width W (the
  * shorthand for N equal layers); undefined keeps the data set's default.
  */
-export function hiddenWidths(v: Record<string, unknown>, model: string): number[] | undefined {
+export function hiddenWidths(
+  v: Record<string, unknown>,
+  model: string,
+  command = 'train',
+): number[] | undefined {
   const list = v.hidden as string | undefined;
   const depth = v.depth as number | undefined;
   const width = v.width as number | undefined;
-  const fail = (message: string) => new UsageError(message, 'train');
+  const fail = (message: string) => new UsageError(message, command);
   if (list === undefined && depth === undefined && width === undefined) return undefined;
   if (model !== 'mlp') {
     const flag = list !== undefined ? 'hidden' : depth !== undefined ? 'depth' : 'width';
@@ -354,6 +407,11 @@ export interface EvalArgs {
   dataset?: TrainArgs['dataset'];
   json: boolean;
   dataDir?: string;
+  /** Labelled rows of the user's own to score (a checkpoint trained with --csv). */
+  csv?: string;
+  /** Labelled images of the user's own, one subfolder per class (a checkpoint trained with --images). */
+  images?: string;
+  delimiter?: ',' | ';' | '\t';
 }
 
 /** Parses `nerve eval` flags; --checkpoint is required. */
@@ -366,10 +424,26 @@ export function parseEvalArgs(argv: string[]): EvalArgs {
       'eval',
     );
   }
+  const own = (['csv', 'images'] as const).filter((f) => v[f] !== undefined);
+  const builtIn = (['dataset', 'data-dir'] as const).filter((f) => v[f] !== undefined);
+  if (own.length + (builtIn.length > 0 ? 1 : 0) > 1) {
+    const [a, b] = [...own, ...builtIn];
+    throw new UsageError(`--${a}: expected without --${b} (one source of data)`, 'eval');
+  }
+  if (v.delimiter !== undefined && v.csv === undefined) {
+    throw new UsageError(
+      '--delimiter: expected --csv too (it says how to read your table)',
+      'eval',
+    );
+  }
+  const d = v.delimiter as string | undefined;
   return {
     checkpoint,
     dataset: v.dataset as TrainArgs['dataset'] | undefined,
     json: v.json === true,
     dataDir: v['data-dir'] as string | undefined,
+    ...(v.csv === undefined ? {} : { csv: v.csv as string }),
+    ...(v.images === undefined ? {} : { images: v.images as string }),
+    ...(d === undefined ? {} : { delimiter: d === 'tab' ? '\t' : (d as ',' | ';') }),
   };
 }

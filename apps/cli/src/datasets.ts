@@ -6,6 +6,7 @@ import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { NerveError, tensor } from '@nerve/core';
 import {
+  DataLoader,
   type PreprocessorState,
   type TableEncoding,
   TensorDataset,
@@ -16,10 +17,11 @@ import {
   loadImageFolder,
   loadTable,
   makeSpiral,
+  randomCropFlip,
   standardizedTrainValTest,
   trainValSplit,
 } from '@nerve/data';
-import type { ImageArgs, TableArgs } from './args.js';
+import type { DataArgs, ImageArgs, TableArgs } from './args.js';
 import { UsageError } from './flags.js';
 
 export interface PreparedData {
@@ -57,6 +59,58 @@ export interface TableMeta {
   standardize: { mode: 'perFeature'; mean: number[]; scale: number[] };
   /** Regression: the target's mean and scale on the training part (the model predicts z-scores). */
   target?: { mean: number; scale: number };
+}
+
+/**
+ * The data the flags name, prepared for a network of `model`'s kind: the one
+ * loading path of train, tune, lr-find and finetune. A CNN gets [C, H, W]
+ * examples, an MLP flat rows.
+ */
+export function loadData(
+  d: DataArgs,
+  model: string,
+  opts: { limit?: number; trainExamples?: number } = {},
+): PreparedData {
+  const image = model !== 'mlp';
+  if (d.table) return prepareTableData(d.table, opts);
+  if (d.images) return prepareImageData(d.images, { image, ...opts });
+  return prepareData(d.dataset, { image, dataDir: d.dataDir, ...opts });
+}
+
+/**
+ * The `nerve` metadata of a checkpoint: the network's spec, the data set's
+ * name, and how the user's own table or images were prepared (what nerve
+ * eval and nerve predict read back); `extra` adds the run's own fields.
+ */
+export function checkpointDescription(
+  spec: unknown,
+  data: PreparedData,
+  dataset: string,
+  extra: Record<string, unknown> = {},
+): string {
+  return JSON.stringify({
+    spec,
+    dataset: data.table ? 'table' : data.images ? 'images' : dataset,
+    ...(data.table ? { table: data.table } : {}),
+    ...(data.images ? { images: data.images } : {}),
+    ...extra,
+  });
+}
+
+/** The shuffled training batches, with --images' augmentation (random crop, flip) when asked. */
+export function trainLoader(
+  ds: TensorDataset,
+  opts: { batchSize: number; seed: number; augment?: ImageArgs['augment'] },
+): DataLoader {
+  const { batchSize, seed, augment } = opts;
+  return new DataLoader(ds, {
+    batchSize,
+    shuffle: true,
+    seed,
+    ...(augment && (augment.padding > 0 || augment.flip)
+      ? { transform: randomCropFlip({ ...augment, seed }) }
+      : {}),
+  });
 }
 
 /**

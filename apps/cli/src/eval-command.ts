@@ -6,13 +6,19 @@
  * is built, so no allocation follows metadata that the file's bytes do not
  * back. A bad checkpoint is a runtime error (NerveError), not a usage error.
  */
-import { NerveError } from '@nerve/core';
-import { DataLoader } from '@nerve/data';
-import { type SafetensorsHeader, crossEntropy, readSafetensorsHeader } from '@nerve/layers';
+import { NerveError, type Tensor, tensor } from '@nerve/core';
+import { DataLoader, TensorDataset, encodeTable, loadImageFolder, loadTable } from '@nerve/data';
+import {
+  type SafetensorsHeader,
+  crossEntropy,
+  mseLoss,
+  readSafetensorsHeader,
+} from '@nerve/layers';
 import { evaluate, loadCheckpoint } from '@nerve/train';
 import { ACTIVATIONS, DATASETS, type EvalArgs, INITS, MODELS } from './args.js';
 import { prepareData } from './datasets.js';
 import { type ModelSpec, buildModel, expectedState } from './models.js';
+import { imageMeta, loadedModel, scalerOf, tableMeta } from './checkpoint-meta.js';
 
 const OP = 'nerve eval';
 type Dataset = (typeof DATASETS)[number];
@@ -61,7 +67,7 @@ export function parseSpec(
   if (!oneOf(MODELS, kind))
     problems.push(`kind ${JSON.stringify(kind)} is not one of ${MODELS.join(', ')}`);
   const inputShape = own(s, 'inputShape');
-  const dims = kind === 'cnn' ? [3] : [1, 2, 3];
+  const dims = kind === 'mlp' ? [1, 2, 3] : [3];
   if (
     !Array.isArray(inputShape) ||
     !dims.includes(inputShape.length) ||
@@ -81,7 +87,7 @@ export function parseSpec(
       `activation ${JSON.stringify(own(s, 'activation'))} is not one of ${ACTIVATIONS.join(', ')}`,
     );
   }
-  if (kind === 'cnn' && own(s, 'activation') === 'maxout') problems.push('maxout needs kind mlp');
+  if (kind !== 'mlp' && own(s, 'activation') === 'maxout') problems.push('maxout needs kind mlp');
   if (typeof own(s, 'batchnorm') !== 'boolean') problems.push('batchnorm is not a boolean');
   // Absent in checkpoints written before --dropout existed: no dropout.
   const dropout = own(s, 'dropout');
@@ -155,19 +161,109 @@ export function checkTensors(path: string, spec: ModelSpec, header: SafetensorsH
   }
 }
 
-export async function runEval(
+/** What `nerve eval` measured. */
+export interface EvalResult {
+  /** Classification accuracy (NaN for regression). */
+  testAccuracy: number;
+  /** Mean cross-entropy, or for regression the MSE of the target's z-scores (as training). */
+  testLoss: number;
+  /** Regression: the RMSE in the target's units. */
+  testRmse?: number;
+  dataset: string;
+  count: number;
+}
+
+/**
+ * Scores labelled data of the user's own (--csv rows or an --images folder)
+ * with the checkpoint's preparation, as nerve predict applies it: the same
+ * encoding, size, channels and training-part standardization.
+ */
+async function evalOwnData(
   args: EvalArgs,
-): Promise<{ testAccuracy: number; testLoss: number; dataset: string; count: number }> {
+  spec: ModelSpec,
+  trainedOn: string,
+  nerve: string | undefined,
+): Promise<EvalResult> {
+  const wants = args.csv !== undefined ? 'table' : 'images';
+  if (trainedOn !== wants) {
+    throw NerveError.raw(
+      OP,
+      `checkpoint '${args.checkpoint}' was trained on ${trainedOn === 'table' ? 'a table (--csv)' : trainedOn === 'images' ? 'images (--images)' : `the built-in ${trainedOn}`}; it cannot score ${wants === 'table' ? '--csv' : '--images'}`,
+    );
+  }
+  let x: Tensor;
+  let y: Tensor;
+  let regression = false;
+  let target: { mean: number; scale: number } | undefined;
+  if (args.csv !== undefined) {
+    const meta = tableMeta(args.checkpoint, nerve, OP);
+    const raw = loadTable(
+      args.csv,
+      args.delimiter === undefined ? {} : { delimiter: args.delimiter },
+    );
+    // Every row must have its label: scoring needs it (encodeTable names a missing column).
+    const rows = encodeTable(raw, meta.encoding, undefined, { labels: true });
+    regression = meta.encoding.task === 'regression';
+    target = meta.target;
+    x = scalerOf(meta.standardize).transform(tensor(rows.x, { shape: [rows.rows, rows.features] }));
+    y = regression
+      ? tensor(
+          Float32Array.from(rows.y, (v) => (v - (target?.mean ?? 0)) / (target?.scale ?? 1)),
+          { shape: [rows.rows, 1] },
+        )
+      : tensor(Int32Array.from(rows.y));
+  } else {
+    const meta = imageMeta(args.checkpoint, nerve, OP);
+    const dir = args.images as string;
+    const f = loadImageFolder(dir, { size: meta.size, channels: meta.channels });
+    // The folder's subfolders by name onto the checkpoint's class order.
+    const unknown = f.classes.filter((c) => !meta.classes.includes(c));
+    if (unknown.length > 0) {
+      throw NerveError.raw(
+        OP,
+        `${dir} has classes the checkpoint does not know: ${unknown.join(', ')} (it knows ${meta.classes.join(', ')})`,
+      );
+    }
+    const labels = Int32Array.from(f.y, (i) => meta.classes.indexOf(f.classes[i]));
+    x = scalerOf(meta.standardize).transform(
+      tensor(f.x, { shape: [f.shape[0], ...spec.inputShape] }),
+    );
+    y = tensor(labels);
+  }
+  const model = await loadedModel(args.checkpoint, spec);
+  const ds = new TensorDataset(x, y);
+  try {
+    const r = await evaluate(model, new DataLoader(ds, { batchSize: 256 }), {
+      loss: regression ? (out, t) => mseLoss(out, t) : (out, t) => crossEntropy(out, t),
+      accuracy: !regression,
+    });
+    return {
+      testAccuracy: regression ? Number.NaN : r.accuracy,
+      testLoss: r.loss,
+      ...(regression && target ? { testRmse: Math.sqrt(r.loss) * target.scale } : {}),
+      dataset: args.csv ?? (args.images as string),
+      count: r.count,
+    };
+  } finally {
+    ds.dispose();
+    model.dispose();
+  }
+}
+
+export async function runEval(args: EvalArgs): Promise<EvalResult> {
   // Bounded: reads at most the 8-byte length and the (capped) header.
   const header = await readSafetensorsHeader(args.checkpoint);
   const nerve = Object.hasOwn(header.metadata, 'nerve') ? header.metadata.nerve : undefined;
   const { spec, dataset, limit, trainExamples } = parseSpec(args.checkpoint, nerve);
   checkTensors(args.checkpoint, spec, header);
+  if (args.csv !== undefined || args.images !== undefined) {
+    return evalOwnData(args, spec, dataset, nerve);
+  }
   if ((dataset === 'table' || dataset === 'images') && args.dataset === undefined) {
     const what =
       dataset === 'table'
-        ? 'a table of your own: score it with nerve predict --checkpoint CKPT --csv FILE (a file with the label column prints the accuracy)'
-        : 'images of your own: predict with nerve predict --checkpoint CKPT --images DIR';
+        ? 'a table of your own: score it with nerve eval --checkpoint CKPT --csv FILE (a file with the label column), or nerve predict --checkpoint CKPT --csv FILE'
+        : 'images of your own: score them with nerve eval --checkpoint CKPT --images DIR (one subfolder per class), or nerve predict --checkpoint CKPT --images DIR';
     throw NerveError.raw(OP, `checkpoint '${args.checkpoint}' was trained on ${what}`);
   }
   const ds = args.dataset ?? (dataset as Dataset);

@@ -4,9 +4,11 @@
  * finetuned to classes 5–9 from a few labelled images per class, and compared
  * with the same network trained from scratch on the same images, over seeds.
  */
-import { UsageError } from './args.js';
+import { UsageError, archArgs, dataArgs } from './args.js';
 import { FINETUNE } from './commands.js';
-import { parseCommand } from './flags.js';
+import type { FinetuneDataArgs } from './finetune-data.js';
+import { type FlagValues, parseCommand } from './flags.js';
+import { architectureFlags } from './flags-common.js';
 import {
   type TransferDemoResult,
   type TransferMethod,
@@ -15,6 +17,8 @@ import {
 import { checkWritable } from './out-path.js';
 
 export interface FinetuneArgs {
+  /** The Fashion-MNIST demo (no data flag given). */
+  mode: 'demo';
   from?: string;
   savePretrained?: string;
   /** Which transfer methods to compare with scratch. */
@@ -29,10 +33,18 @@ export interface FinetuneArgs {
 }
 
 /** Parses `nerve finetune` flags (table: FINETUNE in commands.ts). */
-export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
+export function parseFinetuneArgs(argv: string[]): FinetuneArgs | FinetuneDataArgs {
   const v = parseCommand(FINETUNE, argv);
   const s = (k: string) => v[k] as string | undefined;
   const fail = (message: string) => new UsageError(message, 'finetune');
+  const ownData = DATA_FLAGS.filter((f) => given(argv, f));
+  if (ownData.length > 0) return parseDataArgs(v, argv, ownData[0]);
+  const dataOnly = DATA_ONLY.find((f) => given(argv, f));
+  if (dataOnly !== undefined) {
+    throw fail(
+      `--${dataOnly}: expected a data flag too (--images, --csv or --dataset: finetuning on your data; without one, nerve finetune runs the Fashion demo)`,
+    );
+  }
   const freeze = s('freeze');
   const classes = s('new-classes');
   if (classes !== '5-9' && classes !== '5,6,7,8,9') {
@@ -54,6 +66,7 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
     );
   }
   return {
+    mode: 'demo',
     from: s('from'),
     savePretrained: s('save-pretrained'),
     methods:
@@ -64,10 +77,79 @@ export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
           : ['frozen', 'finetune'],
     seeds,
     shots: v.shots as number,
-    epochs: v.epochs as number,
+    epochs: (v.epochs as number | undefined) ?? 20,
     pretrainImages: v['pretrain-images'] as number,
     pretrainEpochs: v['pretrain-epochs'] as number,
     dataDir: s('data-dir'),
+    json: v.json === true,
+  };
+}
+
+/** The flags that name data of the user's own (or a built-in set): finetuning on it, not the demo. */
+const DATA_FLAGS = ['images', 'csv', 'dataset', 'model'] as const;
+/** Flags of finetuning on data that the demo does not take. */
+const DATA_ONLY = [
+  'unfreeze-last',
+  'lr',
+  'backbone-lr-mult',
+  'optimizer',
+  'batch-size',
+  'out',
+  'seed',
+  ...architectureFlags.map((f) => f.name),
+];
+/** Flags of the demo that finetuning on data does not take. */
+const DEMO_ONLY = [
+  'save-pretrained',
+  'new-classes',
+  'seeds',
+  'shots',
+  'pretrain-images',
+  'pretrain-epochs',
+];
+
+function given(argv: readonly string[], flag: string): boolean {
+  return argv.some((a) => a === `--${flag}` || a.startsWith(`--${flag}=`));
+}
+
+/** `nerve finetune --from W (--images DIR | --csv F | --dataset D) …`, checked. */
+function parseDataArgs(v: FlagValues, argv: string[], via: string): FinetuneDataArgs {
+  const fail = (message: string) => new UsageError(message, 'finetune');
+  const demo = DEMO_ONLY.find((f) => given(argv, f));
+  if (demo !== undefined) {
+    throw fail(`--${demo}: expected without --${via} (a flag of the Fashion demo)`);
+  }
+  const from = v.from as string | undefined;
+  if (from === undefined || !from.endsWith('.safetensors')) {
+    throw fail(
+      `--from: expected the pretrained weights, a path ending in .safetensors, received ${from === undefined ? 'none' : `'${from}'`}`,
+    );
+  }
+  const out = v.out as string | undefined;
+  if (out !== undefined && !out.endsWith('.safetensors')) {
+    throw fail(`--out: expected a path ending in .safetensors, received '${out}'`);
+  }
+  const unfreezeLast = v['unfreeze-last'] as number | undefined;
+  if (unfreezeLast !== undefined && v.freeze !== undefined) {
+    throw fail(
+      `--unfreeze-last: expected without --freeze (it says what trains), received --freeze ${v.freeze}`,
+    );
+  }
+  return {
+    mode: 'data',
+    ...dataArgs(v, argv, 'finetune'),
+    ...archArgs(v, 'finetune'),
+    from,
+    modelGiven: v.model !== undefined,
+    freeze: (v.freeze as 'backbone' | 'none' | undefined) ?? 'none',
+    ...(unfreezeLast === undefined ? {} : { unfreezeLast }),
+    lr: v.lr as number,
+    backboneLrMult: v['backbone-lr-mult'] as number,
+    optimizer: v.optimizer as FinetuneDataArgs['optimizer'],
+    epochs: (v.epochs as number | undefined) ?? 5,
+    batchSize: v['batch-size'] as number,
+    seed: v.seed as number,
+    ...(out === undefined ? {} : { out }),
     json: v.json === true,
   };
 }

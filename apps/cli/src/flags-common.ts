@@ -2,7 +2,7 @@
  * Flags several commands share, declared once (see commands.ts).
  */
 import type { FlagDef } from './flags.js';
-import { DATASETS, MODELS } from './names.js';
+import { ACTIVATIONS, DATASETS, INITS, MODELS } from './names.js';
 
 const SEED_MAX = 2 ** 32 - 1;
 
@@ -48,7 +48,8 @@ export const model: FlagDef = {
   values: MODELS,
   default: 'mlp',
   placeholder: 'NAME',
-  description: 'network: a multilayer perceptron or a small convolutional network',
+  description:
+    'network: a multilayer perceptron, a small convolutional network, or a torchvision-named one of @nerve/models (their layers are fixed: the architecture flags are for mlp and cnn)',
 };
 
 /** --delimiter of a CSV file. */
@@ -171,4 +172,61 @@ export const imageFlags: readonly FlagDef[] = [
     default: false,
     description: 'with --images (CNN, CPU): augment training images with left-right flips',
   },
+];
+
+/** Bounds of --depth and of each hidden width (10 layers of 500 is the lecture's deep net). */
+export const MAX_DEPTH = 1000;
+export const MAX_WIDTH = 16_384;
+
+/**
+ * The flags that shape the network beside --model, shared by train, lr-find
+ * and finetune (tune searches --hidden and keeps its own --depth).
+ */
+export const architectureFlags: readonly FlagDef[] = [
+  {
+    name: 'init',
+    kind: 'choice',
+    values: INITS,
+    default: 'default',
+    placeholder: 'NAME',
+    description: "weight initializer ('default' keeps each layer's PyTorch default)",
+  },
+  {
+    name: 'activation',
+    kind: 'choice',
+    values: ACTIVATIONS,
+    default: 'relu',
+    placeholder: 'NAME',
+    description: 'hidden activation',
+  },
+  {
+    name: 'batchnorm',
+    kind: 'boolean',
+    default: false,
+    description: 'batch normalization after each hidden layer',
+  },
+  {
+    name: 'hidden',
+    kind: 'string',
+    placeholder: 'N,N,...',
+    defaultText: '128,64 (digits), 256,128 (fashion-mnist), 100 (spiral)',
+    description: 'hidden layer widths of the MLP, input side first (--model mlp only)',
+  },
+  {
+    name: 'depth',
+    kind: 'int',
+    min: 1,
+    max: MAX_DEPTH,
+    placeholder: 'N',
+    description: 'N hidden layers of --width units each (shorthand for --hidden W,W,…)',
+  },
+  {
+    name: 'width',
+    kind: 'int',
+    min: 1,
+    max: MAX_WIDTH,
+    placeholder: 'W',
+    description: 'units per hidden layer, with --depth',
+  },
+  dropoutFlag('drop probability of a Dropout after each hidden activation (0: none)'),
 ];

@@ -2,10 +2,11 @@
  * The flags of `nerve train` and `nerve eval` (see commands.ts).
  */
 import {
+  architectureFlags,
   checkpointFlag,
   dataDir,
   dataset,
-  dropoutFlag,
+  delimiterFlag,
   imageFlags,
   json,
   model,
@@ -13,11 +14,9 @@ import {
   tableFlags,
 } from './flags-common.js';
 import type { CommandDef } from './flags.js';
-import { ACTIVATIONS, BACKENDS, INITS, OPTIMIZERS } from './names.js';
+import { BACKENDS, OPTIMIZERS } from './names.js';
 
-/** Bounds of --depth and of each hidden width (10 layers of 500 is the lecture's deep net). */
-export const MAX_DEPTH = 1000;
-export const MAX_WIDTH = 16_384;
+export { MAX_DEPTH, MAX_WIDTH } from './flags-common.js';
 
 /** `nerve train`. */
 export const TRAIN: CommandDef = {
@@ -66,52 +65,7 @@ export const TRAIN: CommandDef = {
       placeholder: 'NAME',
       description: 'optimizer',
     },
-    {
-      name: 'init',
-      kind: 'choice',
-      values: INITS,
-      default: 'default',
-      placeholder: 'NAME',
-      description: "weight initializer ('default' keeps each layer's PyTorch default)",
-    },
-    {
-      name: 'activation',
-      kind: 'choice',
-      values: ACTIVATIONS,
-      default: 'relu',
-      placeholder: 'NAME',
-      description: 'hidden activation',
-    },
-    {
-      name: 'batchnorm',
-      kind: 'boolean',
-      default: false,
-      description: 'batch normalization after each hidden layer',
-    },
-    {
-      name: 'hidden',
-      kind: 'string',
-      placeholder: 'N,N,...',
-      defaultText: '128,64 (digits), 256,128 (fashion-mnist), 100 (spiral)',
-      description: 'hidden layer widths of the MLP, input side first (--model mlp only)',
-    },
-    {
-      name: 'depth',
-      kind: 'int',
-      min: 1,
-      max: MAX_DEPTH,
-      placeholder: 'N',
-      description: 'N hidden layers of --width units each (shorthand for --hidden W,W,…)',
-    },
-    {
-      name: 'width',
-      kind: 'int',
-      min: 1,
-      max: MAX_WIDTH,
-      placeholder: 'W',
-      description: 'units per hidden layer, with --depth',
-    },
-    dropoutFlag('drop probability of a Dropout after each hidden activation (0: none)'),
+    ...architectureFlags,
     {
       name: 'weight-decay',
       kind: 'number',
@@ -189,5 +143,28 @@ export const TRAIN: CommandDef = {
 export const EVAL: CommandDef = {
   name: 'eval',
   summary: "evaluate a checkpoint on its data set's test split",
-  flags: [checkpointFlag('a checkpoint written by nerve train --out'), dataset(), dataDir, json],
+  flags: [
+    checkpointFlag('a checkpoint written by nerve train --out (or nerve finetune --out)'),
+    dataset(),
+    dataDir,
+    {
+      name: 'csv',
+      kind: 'string',
+      placeholder: 'FILE.csv',
+      description:
+        "labelled rows to score, prepared with the checkpoint's encoding and standardization (a checkpoint trained with --csv)",
+    },
+    {
+      name: 'images',
+      kind: 'string',
+      placeholder: 'DIR',
+      description:
+        'labelled images to score, one subfolder per class, resized and standardized as in training (a checkpoint trained with --images)',
+    },
+    delimiterFlag,
+    json,
+  ],
+  notes: [
+    "Without --csv or --images: the test split of the checkpoint's data set (or --dataset), prepared as training prepared it.",
+  ],
 };

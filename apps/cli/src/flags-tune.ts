@@ -2,6 +2,7 @@
  * The flags of `nerve tune`, `nerve lr-find` and `nerve finetune` (see commands.ts).
  */
 import {
+  architectureFlags,
   dataDir,
   dataset,
   dropoutFlag,
@@ -170,14 +171,17 @@ export const TUNE: CommandDef = {
   notes: ['Ctrl-C exits 130; finished trials stay in --study and a rerun resumes.'],
 };
 
-/** `nerve lr-find` (its parser lives in lr-find-command.ts; its defaults are read from it). */
+/** `nerve lr-find` (its defaults, where they depend on other flags, are read from its parser). */
 export const LR_FIND: CommandDef = {
   name: 'lr-find',
-  summary: 'the learning-rate range test (Smith 2017)',
+  summary: 'the learning-rate range test (Smith 2017), on any data and model nerve train takes',
   flags: [
     { ...dataset('digits'), default: undefined },
     ...tableFlags.map((f) => ({ ...f, default: undefined })),
+    ...imageFlags,
+    dataDir,
     { ...model, default: undefined },
+    ...architectureFlags,
     {
       name: 'optimizer',
       kind: 'choice',
@@ -186,22 +190,11 @@ export const LR_FIND: CommandDef = {
       description: 'optimizer',
     },
     {
-      name: 'activation',
-      kind: 'choice',
-      values: ACTIVATIONS,
-      placeholder: 'NAME',
-      description: 'hidden activation',
-    },
-    {
-      name: 'batchnorm',
-      kind: 'boolean',
-      description: 'batch normalization after each hidden layer',
-    },
-    {
       name: 'start-lr',
       kind: 'number',
       min: 0,
       exclusiveMin: true,
+      max: 100,
       placeholder: 'X',
       description: 'first learning rate',
     },
@@ -210,13 +203,27 @@ export const LR_FIND: CommandDef = {
       kind: 'number',
       min: 0,
       exclusiveMin: true,
+      max: 1000,
       placeholder: 'X',
       description: 'last learning rate',
     },
-    { name: 'steps', kind: 'int', min: 10, placeholder: 'N', description: 'steps of the sweep' },
-    { name: 'batch-size', kind: 'int', min: 1, placeholder: 'N', description: 'examples per step' },
+    {
+      name: 'steps',
+      kind: 'int',
+      min: 10,
+      max: 100_000,
+      placeholder: 'N',
+      description: 'steps of the sweep',
+    },
+    {
+      name: 'batch-size',
+      kind: 'int',
+      min: 1,
+      max: 65_536,
+      placeholder: 'N',
+      description: 'examples per step',
+    },
     { ...seed, default: undefined },
-    dataDir,
     {
       name: 'report',
       kind: 'string',
@@ -228,45 +235,106 @@ export const LR_FIND: CommandDef = {
   ],
 };
 
-/** `nerve finetune`. */
+/** `nerve finetune`: the Fashion-MNIST demo, or (with a data flag) finetuning on your data. */
 export const FINETUNE: CommandDef = {
   name: 'finetune',
   summary:
-    'transfer learning on Fashion-MNIST: pretrain on classes 0-4 (or --from FILE), finetune to 5-9 from a few labelled images, compare with training from scratch',
+    'finetune a pretrained network (--from) on your data (--images, --csv, --dataset); without a data flag, the Fashion-MNIST transfer demo (pretrain on classes 0-4, finetune to 5-9, compare with scratch)',
   flags: [
     {
       name: 'from',
       kind: 'string',
       placeholder: 'FILE.safetensors',
-      description: 'a pretrained network (instead of pretraining now)',
+      defaultText: 'required with a data flag; the demo pretrains now',
+      description:
+        'pretrained weights: torchvision-named ones (give --model) or a nerve train checkpoint',
     },
-    {
-      name: 'save-pretrained',
-      kind: 'string',
-      placeholder: 'FILE.safetensors',
-      description: 'save the network pretrained now (folder checked before training)',
-    },
+    { ...dataset('digits'), default: undefined, defaultText: 'none: the Fashion demo' },
+    ...tableFlags.map((f) => ({ ...f, default: undefined })),
+    ...imageFlags,
+    { ...model, default: undefined, defaultText: "the --from checkpoint's network" },
+    ...architectureFlags,
     {
       name: 'freeze',
       kind: 'choice',
       values: ['backbone', 'none'],
       placeholder: 'WHAT',
-      defaultText: 'both compared',
-      description: 'backbone: train a new head on frozen convolutions; none: finetune everything',
+      defaultText: 'demo: both compared; your data: none',
+      description:
+        'backbone: train the new head only (frozen BatchNorms keep their statistics); none: train everything',
+    },
+    {
+      name: 'unfreeze-last',
+      kind: 'int',
+      min: 0,
+      max: 1000,
+      placeholder: 'N',
+      description:
+        "your data: train the head and the backbone's last N stages (resnet: layer4, layer3, …), freeze the rest",
+    },
+    {
+      name: 'lr',
+      kind: 'number',
+      min: 0,
+      exclusiveMin: true,
+      max: 10,
+      default: 1e-3,
+      placeholder: 'X',
+      description: "your data: the new head's learning rate",
+    },
+    {
+      name: 'backbone-lr-mult',
+      kind: 'number',
+      min: 0,
+      max: 1,
+      default: 0.1,
+      placeholder: 'M',
+      description:
+        'your data: the pretrained layers train at --lr × M (discriminative learning rates; 1: one rate)',
+    },
+    {
+      name: 'optimizer',
+      kind: 'choice',
+      values: OPTIMIZERS,
+      default: 'adam',
+      placeholder: 'NAME',
+      description: 'your data: optimizer',
+    },
+    {
+      name: 'batch-size',
+      kind: 'int',
+      min: 1,
+      max: 65_536,
+      default: 32,
+      placeholder: 'N',
+      description: 'your data: examples per step',
+    },
+    {
+      name: 'out',
+      kind: 'string',
+      placeholder: 'FILE.safetensors',
+      description: 'your data: save the finetuned network (nerve eval and predict read it)',
+    },
+    seed,
+    {
+      name: 'save-pretrained',
+      kind: 'string',
+      placeholder: 'FILE.safetensors',
+      description: 'demo: save the network pretrained now (folder checked before training)',
     },
     {
       name: 'new-classes',
       kind: 'string',
       default: '5-9',
       placeholder: '5-9',
-      description: 'the classes to transfer to (the pretrained network knows 0-4)',
+      description: 'demo: the classes to transfer to (the pretrained network knows 0-4)',
     },
     {
       name: 'seeds',
       kind: 'string',
       default: '0,1,2,3,4',
       placeholder: 'N,N,...',
-      description: 'seeds of the repeated comparison',
+      description: 'demo: seeds of the repeated comparison',
     },
     {
       name: 'shots',
@@ -275,16 +343,16 @@ export const FINETUNE: CommandDef = {
       max: 5000,
       default: 20,
       placeholder: 'N',
-      description: 'labelled images per new class',
+      description: 'demo: labelled images per new class',
     },
     {
       name: 'epochs',
       kind: 'int',
       min: 1,
       max: 1000,
-      default: 20,
       placeholder: 'N',
-      description: 'epochs on the few shots',
+      defaultText: 'demo: 20 (on the few shots); your data: 5',
+      description: 'training epochs',
     },
     {
       name: 'pretrain-images',
@@ -293,7 +361,7 @@ export const FINETUNE: CommandDef = {
       max: 30_000,
       default: 10_000,
       placeholder: 'N',
-      description: 'images of classes 0-4 to pretrain on',
+      description: 'demo: images of classes 0-4 to pretrain on',
     },
     {
       name: 'pretrain-epochs',
@@ -306,5 +374,9 @@ export const FINETUNE: CommandDef = {
     },
     dataDir,
     json,
+  ],
+  notes: [
+    'Without --dataset, --csv or --images (or --model), nerve finetune runs the Fashion-MNIST demo; its flags are marked "demo".',
+    'With one: --from is required; its weights load strictly except the head, which is new for your classes.',
   ],
 };

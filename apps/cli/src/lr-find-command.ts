@@ -6,47 +6,37 @@
  * `nerve train` command that trains with it; the weights are restored.
  */
 import { manualSeed } from '@nerve/core';
-import { DataLoader } from '@nerve/data';
 import { crossEntropy, mseLoss } from '@nerve/layers';
 import { type OptimizerName, createOptimizer } from '@nerve/optim';
 import { type LrFindResult, formatNumber, lrFind } from '@nerve/tune';
 import {
-  ACTIVATIONS,
-  DATASETS,
-  MODELS,
-  OPTIMIZERS,
-  type TableArgs,
+  type ArchArgs,
+  type DataArgs,
+  type OPTIMIZERS,
   UsageError,
-  numberFlag,
-  oneOf,
-  parseFlags,
-  tableArgs,
+  archArgs,
+  dataArgs,
   trainDefaults,
 } from './args.js';
-import { prepareData, prepareTableData } from './datasets.js';
+import { LR_FIND } from './commands.js';
+import { loadData, trainLoader } from './datasets.js';
+import { parseCommand } from './flags.js';
+import { buildModel, specFor } from './models.js';
 import { checkWritable, isHtmlPath } from './out-path.js';
 import { lrFindReport } from './reports/lr-find-report.js';
 import { cliVersion } from './version.js';
-import { buildModel, defaultHidden } from './models.js';
 
-/** The flags of `nerve lr-find`. */
-export interface LrFindArgs {
-  dataset: (typeof DATASETS)[number];
-  model: (typeof MODELS)[number];
+/** The flags of `nerve lr-find`: the data and network of `nerve train`, and the sweep. */
+export interface LrFindArgs extends DataArgs, ArchArgs {
   optimizer: (typeof OPTIMIZERS)[number];
-  activation: (typeof ACTIVATIONS)[number];
-  batchnorm: boolean;
   startLr: number;
   endLr: number;
   steps: number;
   batchSize: number;
   seed: number;
   json: boolean;
-  dataDir?: string;
   /** A self-contained HTML report of the sweep. */
   report?: string;
-  /** A table of the user's own (--csv), instead of --dataset. */
-  table?: TableArgs;
 }
 
 /** What `nerve lr-find` found, with the optimizer's flag name and the command to train with it. */
@@ -59,56 +49,23 @@ export interface LrFindReport extends LrFindResult {
   report?: string;
 }
 
-/** Parses `nerve lr-find` flags; defaults follow `nerve train`'s. */
+/** Parses `nerve lr-find` flags (table: LR_FIND); defaults follow `nerve train`'s. */
 export function parseLrFindArgs(argv: string[]): LrFindArgs {
-  const values = parseFlags(argv, {
-    dataset: { type: 'string' },
-    model: { type: 'string' },
-    optimizer: { type: 'string' },
-    activation: { type: 'string' },
-    batchnorm: { type: 'boolean' },
-    'start-lr': { type: 'string' },
-    'end-lr': { type: 'string' },
-    steps: { type: 'string' },
-    'batch-size': { type: 'string' },
-    seed: { type: 'string' },
-    json: { type: 'boolean' },
-    'data-dir': { type: 'string' },
-    report: { type: 'string' },
-    csv: { type: 'string' },
-    label: { type: 'string' },
-    task: { type: 'string' },
-    missing: { type: 'string' },
-    categorical: { type: 'string' },
-    ignore: { type: 'string' },
-    delimiter: { type: 'string' },
-  });
-  const s = (k: string) => values[k] as string | undefined;
-  const startLr = numberFlag('start-lr', s('start-lr'), 1e-6, Number.MIN_VALUE, 100, false);
-  const endLr = numberFlag('end-lr', s('end-lr'), 10, Number.MIN_VALUE, 1000, false);
+  const v = parseCommand(LR_FIND, argv);
+  const startLr = (v['start-lr'] as number | undefined) ?? 1e-6;
+  const endLr = (v['end-lr'] as number | undefined) ?? 10;
   if (!(startLr < endLr))
     throw new UsageError(
       `--start-lr: expected less than --end-lr (${endLr}), received '${startLr}'`,
+      'lr-find',
     );
-  const dataset = oneOf('dataset', s('dataset'), DATASETS, 'digits');
-  const model = oneOf('model', s('model'), MODELS, 'mlp');
-  const task = oneOf(
-    'task',
-    s('task'),
-    ['classification', 'regression'] as const,
-    'classification',
-  );
-  const missing = oneOf('missing', s('missing'), ['refuse', 'mean'] as const, 'refuse');
-  const delimiter =
-    s('delimiter') === undefined
-      ? undefined
-      : oneOf('delimiter', s('delimiter'), [',', ';', 'tab'] as const, ',');
-  const table = tableArgs({ ...values, model, task, missing, delimiter }, argv, 'lr-find');
+  const data = dataArgs(v, argv, 'lr-find');
+  const arch = archArgs(v, 'lr-find');
   // nerve train's default optimizer (parseTrainArgs): a rate found with
   // another one would not fit a bare `nerve train`.
-  const optimizer = oneOf('optimizer', s('optimizer'), OPTIMIZERS, 'adam');
-  const defaults = trainDefaults(dataset, model, optimizer);
-  const report = s('report');
+  const optimizer = (v.optimizer as LrFindArgs['optimizer'] | undefined) ?? 'adam';
+  const defaults = trainDefaults(data.dataset, arch.model, optimizer);
+  const report = v.report as string | undefined;
   if (report !== undefined && !isHtmlPath(report)) {
     throw new UsageError(
       `--report: expected a path ending in .html, received '${report}'`,
@@ -116,20 +73,16 @@ export function parseLrFindArgs(argv: string[]): LrFindArgs {
     );
   }
   return {
-    dataset,
-    model,
+    ...data,
+    ...arch,
     optimizer,
-    activation: oneOf('activation', s('activation'), ACTIVATIONS, 'relu'),
-    batchnorm: values.batchnorm === true,
     startLr,
     endLr,
-    steps: numberFlag('steps', s('steps'), 200, 10, 100_000, true),
-    batchSize: numberFlag('batch-size', s('batch-size'), defaults.batchSize, 1, 65_536, true),
-    seed: numberFlag('seed', s('seed'), 0, 0, 2 ** 32 - 1, true),
-    json: values.json === true,
-    dataDir: s('data-dir'),
+    steps: (v.steps as number | undefined) ?? 200,
+    batchSize: (v['batch-size'] as number | undefined) ?? defaults.batchSize,
+    seed: (v.seed as number | undefined) ?? 0,
+    json: v.json === true,
     ...(report === undefined ? {} : { report }),
-    ...(table === undefined ? {} : { table }),
   };
 }
 
@@ -137,35 +90,30 @@ export function parseLrFindArgs(argv: string[]): LrFindArgs {
 export async function runLrFind(args: LrFindArgs): Promise<LrFindReport> {
   if (args.report) checkWritable('report', args.report);
   manualSeed(args.seed);
-  const data = args.table
-    ? prepareTableData(args.table, {})
-    : prepareData(args.dataset, { image: args.model === 'cnn', dataDir: args.dataDir });
+  const data = loadData(args, args.model);
+  data.test.dispose();
   const regression = args.table?.task === 'regression';
-  const model = buildModel({
-    kind: args.model,
-    inputShape: data.inputShape,
-    classes: data.classes,
-    hidden: defaultHidden(
-      args.model,
-      data.inputShape.reduce((a, b) => a * b, 1),
-    ),
-    activation: args.activation,
-    batchnorm: args.batchnorm,
-    init: 'default',
-    seed: args.seed,
-  });
-  const r = await lrFind(
-    model,
-    new DataLoader(data.train, { batchSize: args.batchSize, shuffle: true, seed: args.seed }),
-    {
-      lossFn: regression ? (out, y) => mseLoss(out, y) : (out, y) => crossEntropy(out, y),
-      optimizerFactory: (params) =>
-        createOptimizer(args.optimizer as OptimizerName, params, { lr: args.startLr }),
-      startLr: args.startLr,
-      endLr: args.endLr,
-      steps: args.steps,
-    },
-  );
+  const model = buildModel(specFor(args, data, args.seed));
+  const augment = args.images?.augment;
+  let r: LrFindResult;
+  try {
+    r = await lrFind(
+      model,
+      trainLoader(data.train, { batchSize: args.batchSize, seed: args.seed, augment }),
+      {
+        lossFn: regression ? (out, y) => mseLoss(out, y) : (out, y) => crossEntropy(out, y),
+        optimizerFactory: (params) =>
+          createOptimizer(args.optimizer as OptimizerName, params, { lr: args.startLr }),
+        startLr: args.startLr,
+        endLr: args.endLr,
+        steps: args.steps,
+      },
+    );
+  } finally {
+    model.dispose();
+    data.train.dispose();
+    data.val.dispose();
+  }
   const found: LrFindReport = {
     ...r,
     optimizer: args.optimizer,
@@ -181,32 +129,56 @@ export async function runLrFind(args: LrFindArgs): Promise<LrFindReport> {
 
 /** The `nerve train` command for `lr`, with the lr-find flags that change what trains. */
 export function trainCommand(args: LrFindArgs, lr: number): string {
-  const t = args.table;
   const flags = [
-    ...(t
-      ? [
-          `--csv ${JSON.stringify(t.path)} --label ${JSON.stringify(t.label)}`,
-          ...(t.task === 'regression' ? ['--task regression'] : []),
-          ...(t.missing === 'mean' ? ['--missing mean'] : []),
-          ...(t.categorical.length
-            ? [`--categorical ${JSON.stringify(t.categorical.join(','))}`]
-            : []),
-          ...(t.ignore.length ? [`--ignore ${JSON.stringify(t.ignore.join(','))}`] : []),
-          ...(t.delimiter
-            ? [`--delimiter ${t.delimiter === '\t' ? 'tab' : `'${t.delimiter}'`}`]
-            : []),
-        ]
-      : [`--dataset ${args.dataset}`]),
+    ...dataFlags(args),
     `--model ${args.model}`,
     `--optimizer ${args.optimizer}`,
     `--lr ${Number(lr.toPrecision(2))}`,
     `--batch-size ${args.batchSize}`,
+    ...archFlags(args),
   ];
-  if (args.activation !== 'relu') flags.push(`--activation ${args.activation}`);
-  if (args.batchnorm) flags.push('--batchnorm');
   if (args.seed !== 0) flags.push(`--seed ${args.seed}`);
-  if (args.dataDir !== undefined) flags.push(`--data-dir ${JSON.stringify(args.dataDir)}`);
   return `pnpm nerve train ${flags.join(' ')}`;
+}
+
+/** The data flags that name `d` on a command line (the inverse of dataArgs). */
+export function dataFlags(d: DataArgs): string[] {
+  const t = d.table;
+  const q = JSON.stringify;
+  if (t) {
+    return [
+      `--csv ${q(t.path)} --label ${q(t.label)}`,
+      ...(t.task === 'regression' ? ['--task regression'] : []),
+      ...(t.missing === 'mean' ? ['--missing mean'] : []),
+      ...(t.categorical.length ? [`--categorical ${q(t.categorical.join(','))}`] : []),
+      ...(t.ignore.length ? [`--ignore ${q(t.ignore.join(','))}`] : []),
+      ...(t.delimiter ? [`--delimiter ${t.delimiter === '\t' ? 'tab' : `'${t.delimiter}'`}`] : []),
+    ];
+  }
+  const i = d.images;
+  if (i) {
+    return [
+      `--images ${q(i.dir)} --size ${i.size}`,
+      ...(i.channels === 1 ? ['--grayscale'] : []),
+      ...(i.augment.padding > 0 ? [`--random-crop ${i.augment.padding}`] : []),
+      ...(i.augment.flip ? ['--flip'] : []),
+    ];
+  }
+  return [
+    `--dataset ${d.dataset}`,
+    ...(d.dataDir === undefined ? [] : [`--data-dir ${q(d.dataDir)}`]),
+  ];
+}
+
+/** The architecture flags (beside --model) that differ from their defaults. */
+export function archFlags(a: ArchArgs): string[] {
+  const flags: string[] = [];
+  if (a.activation !== 'relu') flags.push(`--activation ${a.activation}`);
+  if (a.init !== 'default') flags.push(`--init ${a.init}`);
+  if (a.batchnorm) flags.push('--batchnorm');
+  if (a.hidden !== undefined) flags.push(`--hidden ${a.hidden.join(',')}`);
+  if (a.dropout > 0) flags.push(`--dropout ${a.dropout}`);
+  return flags;
 }
 
 /** A small text plot of the smoothed loss against log10(lr). */

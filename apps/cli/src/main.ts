@@ -13,6 +13,7 @@ import { COMMANDS, LAB, LR_FIND } from './commands.js';
 import { runEval } from './eval-command.js';
 import { formatExport, parseExportArgs, runExport } from './export-command.js';
 import { formatFinetune, parseFinetuneArgs, runFinetune } from './finetune-command.js';
+import { formatFinetuneData, runFinetuneData } from './finetune-data.js';
 import { UsageError, suggestion, wantsHelp } from './flags.js';
 import { formatHelp, formatUsage, usageHint } from './help.js';
 import { Interrupted } from './interrupt.js';
@@ -55,10 +56,16 @@ async function run(command: string, rest: string[], io: Io, o: Out): Promise<num
     const args = parseEvalArgs(rest);
     const r = await runEval(args);
     if (args.json) event({ event: 'summary', ...r });
-    else
+    else {
+      const score =
+        r.testRmse !== undefined
+          ? `RMSE ${r.testRmse.toPrecision(4)}  loss ${r.testLoss.toFixed(4)} (MSE of z-scores)`
+          : `test accuracy ${(r.testAccuracy * 100).toFixed(2)}%  test loss ${r.testLoss.toFixed(4)}`;
+      const where = args.csv ?? args.images;
       out(
-        `test accuracy ${(r.testAccuracy * 100).toFixed(2)}%  test loss ${r.testLoss.toFixed(4)}  (${r.count} ${r.dataset} test examples)`,
+        `${score}  (${r.count} ${where ? `examples in ${where}` : `${r.dataset} test examples`})`,
       );
+    }
     return 0;
   }
   if (command === 'predict') {
@@ -98,6 +105,12 @@ async function run(command: string, rest: string[], io: Io, o: Out): Promise<num
   }
   if (command === 'finetune') {
     const args = parseFinetuneArgs(rest);
+    if (args.mode === 'data') {
+      const r = await runFinetuneData(args, args.json ? err : out);
+      if (args.json) event({ event: 'summary', ...r });
+      else out(formatFinetuneData(r));
+      return 0;
+    }
     const r = await runFinetune(
       args,
       args.json ? err : out,

@@ -2,7 +2,16 @@
  * The models `nerve train` builds, from a JSON-able spec that checkpoints
  * carry so `nerve eval` can rebuild the same network.
  */
+import { NerveError, type Tensor, sum } from '@nerve/core';
 import { zeros as zerosInit, getInitializer } from '@nerve/init';
+import {
+  type ImageClassifier,
+  lenet5,
+  mobilenetV2,
+  resnet18,
+  resnet34,
+  vggSmall,
+} from '@nerve/models';
 import {
   Conv2d,
   Dropout,
@@ -15,10 +24,33 @@ import {
   activationModule,
 } from '@nerve/layers';
 import { BatchNorm1d, BatchNorm2d } from '@nerve/norm';
-import { UsageError } from './args.js';
+import { type ArchArgs, UsageError } from './args.js';
+import { ZOO_MODELS } from './names.js';
+
+/** A torchvision-style network of @nerve/models, by its CLI name. */
+export type ZooModel = (typeof ZOO_MODELS)[number];
+
+/** The builders of @nerve/models by the CLI's names (torchvision's). */
+const ZOO: Record<
+  ZooModel,
+  (o: { numClasses: number; seed: number; inChannels: number }) => ImageClassifier
+> = {
+  resnet18,
+  resnet34,
+  mobilenet_v2: mobilenetV2,
+  // These two take their input channels; the ImageNet networks get their stem rebuilt.
+  vgg_small: vggSmall,
+  lenet5,
+};
+
+/** Whether `kind` names a network of @nerve/models (its layers fixed, torchvision's names). */
+export function isZoo(kind: string): kind is ZooModel {
+  return (ZOO_MODELS as readonly string[]).includes(kind);
+}
 
 export interface ModelSpec {
-  kind: 'mlp' | 'cnn';
+  /** nerve's own MLP or small CNN, or a torchvision-named network of @nerve/models. */
+  kind: 'mlp' | 'cnn' | ZooModel;
   /** Shape of one example, e.g. [64] or [1, 28, 28]. */
   inputShape: number[];
   classes: number;
@@ -94,11 +126,88 @@ export function planModel(spec: ModelSpec): LayerPlan[] {
   return plan;
 }
 
+/** The spec of the network the architecture flags describe, sized for the data. */
+export function specFor(
+  arch: ArchArgs,
+  data: { inputShape: number[]; classes: number },
+  seed: number,
+): ModelSpec {
+  const kind = arch.model as ModelSpec['kind'];
+  return {
+    kind,
+    inputShape: data.inputShape,
+    classes: data.classes,
+    hidden:
+      arch.hidden ??
+      defaultHidden(
+        kind,
+        data.inputShape.reduce((a, b) => a * b, 1),
+      ),
+    activation: arch.activation,
+    batchnorm: arch.batchnorm,
+    dropout: arch.dropout,
+    init: arch.init,
+    seed,
+  };
+}
+
 /** Builds the network a spec describes. */
-export function buildModel(spec: ModelSpec): Sequential {
+export function buildModel(spec: ModelSpec): Module {
+  if (isZoo(spec.kind)) return buildZoo(spec, spec.kind);
   const init = layerInit(spec);
   const layers = planModel(spec).map((l) => buildLayer(l, init));
   return new Sequential(...layers);
+}
+
+/**
+ * A network of @nerve/models for the spec's classes. ImageNet networks take
+ * RGB; for one-channel input (grayscale images, the built-in data sets) the
+ * stem convolution is rebuilt with one input channel. Pretrained RGB weights
+ * are loaded into it summed over their three channels (see
+ * `stemWeightFor`), which is exactly the RGB network applied to the gray
+ * image repeated in all three channels, without tripling the input.
+ */
+function buildZoo(spec: ModelSpec, kind: ZooModel): Module {
+  const channels = spec.inputShape[0];
+  const model = ZOO[kind]({ numClasses: spec.classes, seed: spec.seed, inChannels: channels });
+  const [name, stem] = stemOf(model);
+  if (stem.inChannels !== channels) {
+    const fresh = new Conv2d(channels, stem.outChannels, stem.kernelSize, {
+      stride: stem.stride,
+      padding: [stem.padding[0], stem.padding[2]],
+      dilation: stem.dilation,
+      groups: stem.groups,
+      bias: stem.bias !== null,
+      seed: spec.seed,
+    });
+    const path = name.split('.');
+    const parent = model.namedModules().find(([n]) => n === path.slice(0, -1).join('.'))?.[1];
+    const key = path[path.length - 1];
+    const owner = (parent ?? model) as unknown as Record<string, unknown>;
+    (owner as unknown as Module).setModule(key, fresh);
+    // A model that calls its stem through a field (ResNet's this.conv1) gets the new one there too.
+    if (owner[key] === stem) owner[key] = fresh;
+    stem.dispose();
+  }
+  return model;
+}
+
+/** The first convolution of a network (its stem) and its dotted name. */
+export function stemOf(model: Module): [string, Conv2d] {
+  const found = model.namedModules().find(([, m]) => m instanceof Conv2d);
+  if (!found) throw NerveError.raw('nerve', 'the network has no convolution (no stem to adapt)');
+  return found as [string, Conv2d];
+}
+
+/**
+ * The stem weight [O, C, KH, KW] for a network with `channels` inputs from
+ * a pretrained one with 3: summed over the RGB channels for one channel
+ * (conv(repeat(x, 3), W) = conv(x, ΣW): the pretrained network on the gray
+ * image in every channel); unchanged when the counts agree.
+ */
+export function stemWeightFor(weight: Tensor, channels: number): Tensor {
+  if (weight.shape[1] === channels || channels !== 1) return weight;
+  return sum(weight, 1, { keepDims: true });
 }
 
 function buildLayer(l: LayerPlan, init: ReturnType<typeof layerInit>): Module {
@@ -136,6 +245,15 @@ export interface ExpectedTensor {
  */
 export function expectedState(spec: ModelSpec): Map<string, ExpectedTensor> {
   const out = new Map<string, ExpectedTensor>();
+  if (isZoo(spec.kind)) {
+    // The layers are fixed by the name (only the head and stem sizes vary): built once to read.
+    const model = buildModel(spec);
+    for (const [k, t] of Object.entries(model.stateDict())) {
+      out.set(k, { shape: [...t.shape], dtype: t.dtype === 'int32' ? 'int32' : 'float32' });
+    }
+    model.dispose();
+    return out;
+  }
   const f = (shape: number[]): ExpectedTensor => ({ shape, dtype: 'float32' });
   for (const [i, l] of planModel(spec).entries()) {
     if (l.kind === 'linear' || l.kind === 'maxout') {
@@ -164,7 +282,8 @@ export function expectedState(spec: ModelSpec): Map<string, ExpectedTensor> {
 }
 
 /** Hidden sizes per data set: small for the 8×8 digits, larger for 28×28 images. */
-export function defaultHidden(kind: 'mlp' | 'cnn', inputSize: number): number[] {
+export function defaultHidden(kind: ModelSpec['kind'], inputSize: number): number[] {
+  if (isZoo(kind)) return [];
   if (kind === 'cnn') return [16, 32];
   if (inputSize <= 2) return [100];
   return inputSize <= 64 ? [128, 64] : [256, 128];
@@ -172,6 +291,8 @@ export function defaultHidden(kind: 'mlp' | 'cnn', inputSize: number): number[] 
 
 /** The network in a few words for the log: 'mlp 128-64 relu', 'mlp 10×500 tanh, dropout 0.5'. */
 export function describeModel(spec: ModelSpec): string {
+  if (isZoo(spec.kind))
+    return `${spec.kind} (@nerve/models), input [${spec.inputShape.join(', ')}]`;
   const h = spec.hidden;
   const widths = h.length > 2 && h.every((w) => w === h[0]) ? `${h.length}×${h[0]}` : h.join('-');
   const parts = [`${spec.kind} ${widths} ${spec.activation}`];

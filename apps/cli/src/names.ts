@@ -6,8 +6,10 @@
  */
 import { OPTIMIZER_NAMES } from '@nerve/optim';
 
-/** Models `nerve train` builds. */
-export const MODELS = ['mlp', 'cnn'] as const;
+/** The torchvision-style networks of @nerve/models the CLI offers (torchvision's names). */
+export const ZOO_MODELS = ['resnet18', 'resnet34', 'mobilenet_v2', 'vgg_small', 'lenet5'] as const;
+/** Models `nerve train` builds: nerve's own MLP and small CNN, and the @nerve/models ones. */
+export const MODELS = ['mlp', 'cnn', ...ZOO_MODELS] as const;
 /** Data sets the CLI loads. */
 export const DATASETS = ['digits', 'fashion-mnist', 'spiral'] as const;
 /** Optimizers by name (createOptimizer's registry). */

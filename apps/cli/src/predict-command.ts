@@ -8,21 +8,13 @@
  * file has the label column too, the accuracy (or RMSE) is printed.
  */
 import { NerveError, noGrad, softmax, tensor, tidy } from '@nerve/core';
-import {
-  type EncodedTable,
-  Standardize,
-  checkTableEncoding,
-  encodeTable,
-  loadImages,
-  loadTable,
-} from '@nerve/data';
+import { type EncodedTable, encodeTable, loadImages, loadTable } from '@nerve/data';
 import { readSafetensorsHeader } from '@nerve/layers';
-import { loadCheckpoint } from '@nerve/train';
-import { type ImageMeta, type TableMeta, standardizeState } from './datasets.js';
+import { imageMeta, loadedModel, scalerOf, tableMeta } from './checkpoint-meta.js';
 import { checkTensors, parseSpec } from './eval-command.js';
 import { UsageError, parseCommand } from './flags.js';
 import { PREDICT } from './flags-predict.js';
-import { type ModelSpec, buildModel } from './models.js';
+import type { ModelSpec } from './models.js';
 
 const OP = 'nerve predict';
 
@@ -91,34 +83,6 @@ export interface PredictResult {
   rmse?: number;
 }
 
-/** The table description a checkpoint keeps, every part checked before anything is built. */
-function tableMeta(path: string, nerve: string | undefined): TableMeta {
-  const meta = JSON.parse(nerve ?? '{}') as { table?: unknown };
-  const t = meta.table as Partial<TableMeta> | undefined;
-  if (t === undefined || t === null || typeof t !== 'object') {
-    throw NerveError.raw(
-      OP,
-      `checkpoint '${path}' was not trained on a table (nerve train --csv); use nerve eval for the built-in data sets`,
-    );
-  }
-  const encoding = checkTableEncoding(`${OP}: checkpoint '${path}'`, t.encoding);
-  const scaler = new Standardize({ mode: 'perFeature' });
-  scaler.loadStateDict(standardizeState(t.standardize as TableMeta['standardize']));
-  if ((t.standardize as TableMeta['standardize']).mean.length !== encoding.features.length) {
-    throw NerveError.raw(
-      OP,
-      `checkpoint '${path}' standardizes ${(t.standardize as TableMeta['standardize']).mean.length} inputs, its encoding has ${encoding.features.length}`,
-    );
-  }
-  if (encoding.task === 'regression') {
-    const g = t.target;
-    if (!g || !Number.isFinite(g.mean) || !(g.scale > 0)) {
-      throw NerveError.raw(OP, `checkpoint '${path}' has no valid regression target scale`);
-    }
-  }
-  return t as TableMeta;
-}
-
 export async function runPredict(args: PredictArgs): Promise<PredictResult> {
   // Everything about the checkpoint is checked before the data are read or a tensor built.
   const header = await readSafetensorsHeader(args.checkpoint);
@@ -155,11 +119,8 @@ export async function runPredict(args: PredictArgs): Promise<PredictResult> {
     rows = encodeTable(raw, encoding, undefined, { labels: false });
   }
   const scored = rows.y.length === rows.rows;
-  const model = buildModel(spec);
-  await loadCheckpoint(args.checkpoint, model);
-  model.eval();
-  const scaler = new Standardize({ mode: 'perFeature' });
-  scaler.loadStateDict(standardizeState(meta.standardize));
+  const model = await loadedModel(args.checkpoint, spec);
+  const scaler = scalerOf(meta.standardize);
   const result = tidy(() =>
     noGrad(() => {
       const x = scaler.transform(tensor(rows.x, { shape: [rows.rows, rows.features] }));
@@ -213,21 +174,6 @@ export async function runPredict(args: PredictArgs): Promise<PredictResult> {
   };
 }
 
-/** The image description a checkpoint keeps, checked. */
-function imageMeta(path: string, nerve: string | undefined): ImageMeta {
-  const m = (JSON.parse(nerve ?? '{}') as { images?: Partial<ImageMeta> }).images;
-  const bad = (what: string) =>
-    NerveError.raw(OP, `checkpoint '${path}' has an invalid image description: ${what}`);
-  if (!m || typeof m !== 'object') throw bad('none');
-  if (!Array.isArray(m.classes) || !m.classes.every((c) => typeof c === 'string'))
-    throw bad('classes');
-  if (!Number.isInteger(m.size) || (m.size as number) < 1) throw bad('size');
-  if (m.channels !== 1 && m.channels !== 3) throw bad('channels');
-  const scaler = new Standardize({ mode: m.standardize?.mode ?? 'perChannel' });
-  scaler.loadStateDict(standardizeState(m.standardize as ImageMeta['standardize']));
-  return m as ImageMeta;
-}
-
 async function predictImages(
   args: PredictArgs,
   dir: string,
@@ -242,11 +188,8 @@ async function predictImages(
     );
   }
   const imgs = loadImages(dir, { size: meta.size, channels: meta.channels });
-  const model = buildModel(spec);
-  await loadCheckpoint(args.checkpoint, model);
-  model.eval();
-  const scaler = new Standardize({ mode: meta.standardize.mode });
-  scaler.loadStateDict(standardizeState(meta.standardize));
+  const model = await loadedModel(args.checkpoint, spec);
+  const scaler = scalerOf(meta.standardize);
   const n = imgs.files.length;
   const result = tidy(() =>
     noGrad(() => {

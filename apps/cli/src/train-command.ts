@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { setThreads } from '@nerve/backend-cpu';
 import { type Tensor, getBackendName, manualSeed, ready, setBackend, toBackend } from '@nerve/core';
-import { DataLoader, TensorDataset, randomCropFlip } from '@nerve/data';
+import { DataLoader, TensorDataset } from '@nerve/data';
 import { crossEntropy, mseLoss } from '@nerve/layers';
 import { ActivationMonitor, type EpochRecord, UpdateRatioMonitor, diagnose } from '@nerve/metrics';
 import { createOptimizer } from '@nerve/optim';
@@ -20,7 +20,7 @@ import {
   saveCheckpoint,
 } from '@nerve/train';
 import type { TrainArgs } from './args.js';
-import { type PreparedData, prepareData, prepareImageData, prepareTableData } from './datasets.js';
+import { type PreparedData, checkpointDescription, loadData, trainLoader } from './datasets.js';
 import {
   type InterruptWatch,
   Interrupted,
@@ -28,7 +28,7 @@ import {
   watchInterrupt,
   yieldToEventLoop,
 } from './interrupt.js';
-import { type ModelSpec, buildModel, defaultHidden, describeModel } from './models.js';
+import { buildModel, describeModel, specFor } from './models.js';
 import type { TrainResult } from './train-result.js';
 import { checkWritable } from './out-path.js';
 import { ActivationSnapshots } from './reports/activation-snapshots.js';
@@ -98,20 +98,10 @@ async function trainOn(
   const { log, progress } = output;
   const letSignalsIn = periodicYield();
   manualSeed(args.seed);
-  let data = args.table
-    ? prepareTableData(args.table, { limit: args.limit, trainExamples: args.trainExamples })
-    : args.images
-      ? prepareImageData(args.images, {
-          image: args.model === 'cnn',
-          limit: args.limit,
-          trainExamples: args.trainExamples,
-        })
-      : prepareData(args.dataset, {
-          image: args.model === 'cnn',
-          dataDir: args.dataDir,
-          limit: args.limit,
-          trainExamples: args.trainExamples,
-        });
+  let data = loadData(args, args.model, {
+    limit: args.limit,
+    trainExamples: args.trainExamples,
+  });
   const regression = args.table?.task === 'regression';
   const lossFn = regression
     ? (out: Tensor, y: Tensor) => mseLoss(out, y)
@@ -121,22 +111,7 @@ async function trainOn(
     data = await moveData(data, args.backend);
     setBackend(args.backend);
   }
-  const spec: ModelSpec = {
-    kind: args.model,
-    inputShape: data.inputShape,
-    classes: data.classes,
-    hidden:
-      args.hidden ??
-      defaultHidden(
-        args.model,
-        data.inputShape.reduce((a, b) => a * b, 1),
-      ),
-    activation: args.activation,
-    batchnorm: args.batchnorm,
-    dropout: args.dropout,
-    init: args.init,
-    seed: args.seed,
-  };
+  const spec = specFor(args, data, args.seed);
   const model = buildModel(spec);
   const optimizer = createOptimizer(args.optimizer, model.parameters(), {
     lr: args.lr,
@@ -145,14 +120,10 @@ async function trainOn(
   log(
     `nerve train: ${describeModel(spec)} on ${data.name} on ${getBackendName()} (${data.train.length} train / ${data.val.length} val / ${data.test.length} test), ${model.numParameters()} parameters, ${args.optimizer} lr ${args.lr}${args.weightDecay ? ` weight decay ${args.weightDecay}` : ''}, batch ${args.batchSize}, ${args.epochs} epochs, seed ${args.seed}`,
   );
-  const augment = args.images?.augment;
-  const train = new DataLoader(data.train, {
+  const train = trainLoader(data.train, {
     batchSize: args.batchSize,
-    shuffle: true,
     seed: args.seed,
-    ...(augment && (augment.padding > 0 || augment.flip)
-      ? { transform: randomCropFlip({ ...augment, seed: args.seed }) }
-      : {}),
+    augment: args.images?.augment,
   });
   const val = new DataLoader(data.val, { batchSize: 512 });
   const activations = new ActivationMonitor();
@@ -205,11 +176,7 @@ async function trainOn(
       step: history.length * train.numBatches,
       // The examples the standardization was fitted on, so nerve eval prepares the test split alike.
       metadata: {
-        nerve: JSON.stringify({
-          spec,
-          dataset: data.table ? 'table' : data.images ? 'images' : args.dataset,
-          ...(data.table ? { table: data.table } : {}),
-          ...(data.images ? { images: data.images } : {}),
+        nerve: checkpointDescription(spec, data, args.dataset, {
           ...(args.limit === undefined ? {} : { limit: args.limit }),
           ...(args.trainExamples === undefined ? {} : { trainExamples: args.trainExamples }),
         }),

@@ -24,7 +24,7 @@ describe('flags', () => {
     [['train', '--epochs', '2.5'], /--epochs: expected an integer/],
     [
       ['train', '--model', 'transformer'],
-      /--model: expected one of mlp, cnn, received 'transformer'/,
+      /--model: expected one of mlp, cnn, resnet18, resnet34, mobilenet_v2, vgg_small, lenet5, received 'transformer'/,
     ],
     [['train', '--wat'], /unknown option '--wat'/],
     [['train', '--out', 'model.bin'], /--out: expected a path ending in .safetensors/],

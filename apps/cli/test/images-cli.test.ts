@@ -4,52 +4,16 @@
  * keeps the class names, size and standardization in the checkpoint, and
  * predicts new images prepared the same way.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Generator } from '@nerve/core';
-import jpeg from 'jpeg-js';
-import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers.js';
+import { KINDS, stripes, write } from './image-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nerve-images-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const KINDS = ['horizontal', 'vertical'] as const;
-
-/**
- * A 20×20 image of stripes 2 pixels wide, horizontal or vertical, with a
- * random phase and colour and pixel noise of ±20: the orientation is the
- * class, which no colour statistic gives away, so a working CNN must find
- * the edges; one that loses the labels stays near 50%.
- */
-function stripes(kind: (typeof KINDS)[number], g: Generator) {
-  const [phase, hue, ...noise] = g.uniform(2 + 20 * 20);
-  const shift = Math.floor(phase * 4);
-  const base = [60 + 150 * hue, 200 - 150 * hue, 120];
-  const data = new Uint8Array(20 * 20 * 4);
-  for (let y = 0; y < 20; y++)
-    for (let x = 0; x < 20; x++) {
-      const t = kind === 'horizontal' ? y : x;
-      const on = Math.floor((t + shift) / 2) % 2 === 0;
-      const n = (noise[y * 20 + x] - 0.5) * 40;
-      for (let c = 0; c < 3; c++) {
-        const v = on ? base[c] : 255 - base[c];
-        data[(y * 20 + x) * 4 + c] = Math.max(0, Math.min(255, v + n));
-      }
-      data[(y * 20 + x) * 4 + 3] = 255;
-    }
-  return { width: 20, height: 20, data };
-}
-
-function write(path: string, img: ReturnType<typeof stripes>) {
-  if (path.endsWith('.png')) {
-    const png = new PNG({ width: img.width, height: img.height });
-    png.data = Buffer.from(img.data);
-    writeFileSync(path, PNG.sync.write(png));
-  } else writeFileSync(path, jpeg.encode({ ...img, data: Buffer.from(img.data) }, 95).data);
-}
 
 const cli = runCli;
 

@@ -150,7 +150,9 @@ describe('nerve train --csv / nerve predict (classification)', () => {
     expect(cnn.code).toBe(2);
     const evalTable = await cli(['eval', '--checkpoint', model]);
     expect(evalTable.code).toBe(1);
-    expect(evalTable.err()).toMatch(/trained on a table of your own: score it with nerve predict/);
+    expect(evalTable.err()).toMatch(
+      /trained on a table of your own: score it with nerve eval --checkpoint CKPT --csv FILE/,
+    );
     const lacking = join(dir, 'lacking.csv');
     writeFileSync(lacking, 'a,colour\n1,red\n');
     const r = await cli(['predict', '--checkpoint', model, '--csv', lacking]);

@@ -7,13 +7,13 @@
  * never touched while tuning. Everything a trial creates is disposed.
  */
 import '@nerve/backend-cpu';
-import { DataLoader, randomCropFlip } from '@nerve/data';
+import { DataLoader } from '@nerve/data';
 import { crossEntropy, mseLoss } from '@nerve/layers';
 import { type OptimizerName, createOptimizer } from '@nerve/optim';
 import { fit } from '@nerve/train';
 import { type ObjectiveRef, type Reporter, reportingCallback } from '@nerve/tune';
 import type { ImageArgs, TableArgs } from '../args.js';
-import { prepareData, prepareImageData, prepareTableData } from '../datasets.js';
+import { loadData, trainLoader } from '../datasets.js';
 import { buildModel, defaultHidden } from '../models.js';
 
 /** What stays fixed across a study's trials: the data and the model's kind. */
@@ -82,13 +82,7 @@ export async function trainTrial(
     optimizer = 'adam',
   } = config;
   const seed = reporter.seed;
-  const image = setup.model === 'cnn';
-  const data = setup.table
-    ? prepareTableData(setup.table, {})
-    : setup.images
-      ? prepareImageData(setup.images, { image })
-      : prepareData(setup.dataset, { image, dataDir: setup.dataDir });
-  const augment = setup.images?.augment;
+  const data = loadData(setup, setup.model);
   data.test.dispose();
   const regression = setup.table?.task === 'regression';
   const inputs = data.inputShape.reduce((a, b) => a * b, 1);
@@ -110,14 +104,7 @@ export async function trainTrial(
   const opt = createOptimizer(optimizer, model.parameters(), { lr, weightDecay, ...extra });
   try {
     await fit(model, {
-      train: new DataLoader(data.train, {
-        batchSize,
-        shuffle: true,
-        seed,
-        ...(augment && (augment.padding > 0 || augment.flip)
-          ? { transform: randomCropFlip({ ...augment, seed }) }
-          : {}),
-      }),
+      train: trainLoader(data.train, { batchSize, seed, augment: setup.images?.augment }),
       val: new DataLoader(data.val, { batchSize: 512 }),
       epochs,
       optimizer: opt,

@@ -131,7 +131,7 @@ async function writeNetwork(): Promise<string[]> {
     const { model, steps } = await pretrain(split, s, seed, {});
     const seconds = (performance.now() - t0) / 1000;
     try {
-      const acc = accuracy(model, split.pretrainTest.x, split.pretrainTest.y);
+      const acc = await accuracy(model, split.pretrainTest.x, split.pretrainTest.y);
       // The normalization loadSplit applied (the pretraining pixels' mean
       // and std), stored so that a user normalizes new images the same way.
       const { mean, std } = split.normalization;

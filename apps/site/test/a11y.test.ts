@@ -8,8 +8,8 @@
  *
  * The API reference's ~690 TypeDoc pages are sampled for axe (the index, the
  * hierarchy, every entry point's page and pages of each kind: `apiSample`):
- * one page takes 1–4 s to load and check here, 20 s under a load of 20, so
- * all of them would take far over a minute. TypeDoc renders every page of a
+ * one page took 23 s to load and check here under a load of 19, so all of
+ * them would take far over a minute. TypeDoc renders every page of a
  * kind from one template; what varies is checked on every page without axe:
  * no page has an interactive element inside a `<summary>` (axe's
  * nested-interactive, which TypeDoc's own markup had; api/a11y.mjs), parsed

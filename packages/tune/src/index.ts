@@ -35,6 +35,9 @@ export type {
   TrialState,
   ClaimedTrial,
   RungOutcome,
+  EpochValue,
+  OpenedStudy,
+  StoredStudy,
 } from './storage.js';
 export {
   showStudy,

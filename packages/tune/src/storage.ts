@@ -61,7 +61,7 @@ export interface StoredTrial {
   /** The objective's value once finished (null while queued or running, and when failed). */
   value: number | null;
   /** Every epoch's reported value of the study's metric, including a killed attempt's. */
-  intermediate: { epoch: number; value: number }[];
+  intermediate: EpochValue[];
   /** The worker that holds (running) or finished it. */
   worker: string | null;
   /** How many times it was claimed. */
@@ -72,9 +72,36 @@ export interface StoredTrial {
 
 /** What the storage answers when a trial reaches an ASHA rung. */
 export type RungOutcome =
-  | { decided: Decision }
-  /** Trials of smaller id that have neither reached the rung nor ended yet. */
-  | { waitFor: number[] };
+  | {
+      /** The rung's decision for this trial, made once and stored. */
+      decided: Decision;
+    }
+  | {
+      /** Trials of smaller id that have neither reached the rung nor ended yet. */
+      waitFor: number[];
+    };
+
+/** One epoch's reported value of a trial's metric. */
+export interface EpochValue {
+  /** The epoch, as the objective reported it (increasing). */
+  epoch: number;
+  /** The metric's value at the end of that epoch. */
+  value: number;
+}
+
+/** What `StudyStorage.openStudy` answers. */
+export interface OpenedStudy {
+  /** True when this call created the study, false when it joined an existing one. */
+  created: boolean;
+}
+
+/** What `StudyStorage.readStudy` answers for a study that exists. */
+export interface StoredStudy {
+  /** The study's definition as stored (space fingerprint, seed, searcher, metric, pruners). */
+  header: StudyHeader;
+  /** How many trials the study plans (the largest --trials any process asked for). */
+  planned: number;
+}
 
 /** The seam every study storage implements (see the file comment for the invariants). */
 export interface StudyStorage {
@@ -85,9 +112,9 @@ export interface StudyStorage {
    * refuses a different space, seed, searcher, metric, mode or pruners with
    * an error naming what differs.
    */
-  openStudy(def: StudyDefinition): Promise<{ created: boolean }>;
+  openStudy(def: StudyDefinition): Promise<OpenedStudy>;
   /** The stored header and planned trial count of study `name`, or null when there is none. */
-  readStudy(name: string): Promise<{ header: StudyHeader; planned: number } | null>;
+  readStudy(name: string): Promise<StoredStudy | null>;
   /** Claims the queued trial of smallest id (below `below` if given); null when none is queued. */
   claim(worker: string, opts?: { below?: number }): Promise<ClaimedTrial | null>;
   /** Marks `worker` alive on trial `id`; false when the trial is no longer that worker's. */

@@ -33,6 +33,8 @@ import type { Decision } from './pruning.js';
 import {
   type ClaimedTrial,
   type RungOutcome,
+  type OpenedStudy,
+  type StoredStudy,
   type StoredTrial,
   type StudyDefinition,
   type StudyStorage,
@@ -135,7 +137,10 @@ export class JsonlStudyStorage implements StudyStorage {
   private def: StudyDefinition | null = null;
   private readonly host = hostname();
 
-  constructor(readonly path: string) {
+  constructor(
+    /** The study file's path. */
+    readonly path: string,
+  ) {
     this.location = path;
   }
 
@@ -202,7 +207,7 @@ export class JsonlStudyStorage implements StudyStorage {
     return this.def;
   }
 
-  async openStudy(def: StudyDefinition): Promise<{ created: boolean }> {
+  async openStudy(def: StudyDefinition): Promise<OpenedStudy> {
     return this.locked((s) => {
       let created = false;
       if (!s.header) {
@@ -224,7 +229,7 @@ export class JsonlStudyStorage implements StudyStorage {
     });
   }
 
-  async readStudy(_name: string): Promise<{ header: StudyHeader; planned: number } | null> {
+  async readStudy(_name: string): Promise<StoredStudy | null> {
     // A file holds one study: its name is a label, not a key.
     if (!existsSync(this.path)) return null;
     return this.locked((s) => (s.header ? { header: s.header, planned: s.planned } : null));

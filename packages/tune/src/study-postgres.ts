@@ -25,6 +25,8 @@ import { migrate } from './pg-schema.js';
 import {
   type ClaimedTrial,
   type RungOutcome,
+  type OpenedStudy,
+  type StoredStudy,
   type StoredTrial,
   type StudyDefinition,
   type StudyStorage,
@@ -92,7 +94,7 @@ export class PostgresStudyStorage implements StudyStorage {
     return { study: this.studyId, header: this.header };
   }
 
-  async openStudy(def: StudyDefinition): Promise<{ created: boolean }> {
+  async openStudy(def: StudyDefinition): Promise<OpenedStudy> {
     const text = JSON.stringify(def.header);
     const r = await this.db.transaction(async (c) => {
       const ins = await c.query<{ id: number }>(
@@ -132,7 +134,7 @@ export class PostgresStudyStorage implements StudyStorage {
     return { created: r.created };
   }
 
-  async readStudy(name: string): Promise<{ header: StudyHeader; planned: number } | null> {
+  async readStudy(name: string): Promise<StoredStudy | null> {
     const r = await this.db.query<{ header: string; planned: number }>(
       `SELECT header, planned FROM ${T}.studies WHERE name = $1`,
       [name],

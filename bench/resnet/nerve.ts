@@ -6,9 +6,8 @@
  *   node --import tsx --conditions=@nerve/source bench/resnet/nerve.ts [--backend webgpu]
  */
 import { createInterface } from 'node:readline';
-import { labels, uniform } from '../cpu/workloads.js';
-import { type Memory, type Reply, type Request, SETUP, TAG, initialValue } from './protocol.js';
-import { resnet18 } from './resnet18.js';
+import { type Memory, type Reply, type Request, TAG } from './protocol.js';
+import { trainingSetup } from './resnet18.js';
 
 function send(reply: Reply): void {
   process.stdout.write(`${TAG}${JSON.stringify(reply)}\n`);
@@ -66,7 +65,6 @@ async function main(): Promise<void> {
     }
   }
   const core = await import('@nerve/core');
-  const { crossEntropy } = await import('@nerve/layers');
   let threads = '';
   let cached: () => number | undefined = () => undefined;
   if (backendName === 'cpu') {
@@ -92,39 +90,8 @@ async function main(): Promise<void> {
     };
   }
 
-  const { batch, size, classes } = SETUP;
-  const { model, source } = await resnet18(classes);
-  const named = model.namedParameters().sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  core.tidy(() => {
-    const dict: Record<string, import('@nerve/core').Tensor> = {};
-    for (const [i, [name, p]] of named.entries()) {
-      const v = initialValue(name, p.shape, i);
-      dict[name] =
-        typeof v === 'number' ? core.full(p.shape, v) : core.tensor(v, { shape: [...p.shape] });
-    }
-    model.loadStateDict(dict, { strict: false });
-  });
-  model.train();
-  const x = core.keep(
-    core.tensor(uniform(batch * 3 * size * size, SETUP.inputSeed), {
-      shape: [batch, 3, size, size],
-    }),
-  );
-  const y = core.keep(core.tensor(labels(batch, SETUP.labelSeed, classes)));
+  const { source, named, step } = await trainingSetup();
   const rssBefore = rss().rss;
-
-  /** One step: forward (training mode), cross-entropy, backward; the loss read back; gradients dropped. */
-  const step = async (): Promise<number> => {
-    const loss = core.tidy(() => {
-      const l = crossEntropy(model.call(x), y);
-      l.backward();
-      model.zeroGrad();
-      return l.detach();
-    });
-    const v = (await loss.data())[0];
-    loss.dispose();
-    return v;
-  };
 
   const firstLoss = await step();
   const params = named.reduce((s, [, p]) => s + p.size, 0);

@@ -8,48 +8,21 @@
  *   pnpm tsx --conditions=@nerve/source bench/resnet/profile.ts [--top 25]
  */
 import os from 'node:os';
-import { labels, uniform } from '../cpu/workloads.js';
-import { SETUP, initialValue } from './protocol.js';
-import { resnet18 } from './resnet18.js';
+import { SETUP } from './protocol.js';
+import { trainingSetup } from './resnet18.js';
 
 const topArg = process.argv.indexOf('--top');
 const top = topArg > 0 ? Number(process.argv[topArg + 1]) : 25;
 
 const core = await import('@nerve/core');
-const { crossEntropy } = await import('@nerve/layers');
 const cpu = await import('@nerve/backend-cpu');
 await cpu.threadsReady();
 await core.ready('cpu');
 core.setBackend('cpu');
 const backend = core.getBackend('cpu') as unknown as Record<string, unknown>;
 
-const { batch, size, classes } = SETUP;
-const { model, source } = await resnet18(classes);
-const named = model.namedParameters().sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-core.tidy(() => {
-  const dict: Record<string, import('@nerve/core').Tensor> = {};
-  for (const [i, [name, p]] of named.entries()) {
-    const v = initialValue(name, p.shape, i);
-    dict[name] =
-      typeof v === 'number' ? core.full(p.shape, v) : core.tensor(v, { shape: [...p.shape] });
-  }
-  model.loadStateDict(dict, { strict: false });
-});
-model.train();
-const x = core.keep(
-  core.tensor(uniform(batch * 3 * size * size, SETUP.inputSeed), { shape: [batch, 3, size, size] }),
-);
-const y = core.keep(core.tensor(labels(batch, SETUP.labelSeed, classes)));
-const step = async () => {
-  const loss = core.tidy(() => {
-    const l = crossEntropy(model.call(x), y);
-    l.backward();
-    model.zeroGrad();
-    return l.detach();
-  });
-  await loss.data();
-  loss.dispose();
-};
+const { batch, size } = SETUP;
+const { source, step } = await trainingSetup();
 
 interface Conv {
   batch: number;

@@ -75,12 +75,50 @@ export interface ExportResult {
   classes?: string[];
 }
 
+/** The standardization folded into the graph, where it came from, and the outputs' class names. */
+interface Folded {
+  standardize?: OnnxStandardize;
+  source: ExportResult['standardization'];
+  classes?: string[];
+}
+
+/**
+ * Exports `model` for inputs [batch, ...input] and `classes` outputs to
+ * args.onnx, with `folded`'s standardization, and says what was written.
+ */
+async function writeOnnx(
+  args: ExportArgs,
+  model: Module,
+  input: readonly number[],
+  classes: number,
+  folded: Folded,
+  metadata?: Record<string, string>,
+): Promise<ExportResult> {
+  const bytes = await exportOnnx(model, {
+    inputShape: [1, ...input],
+    opset: args.opset,
+    ...(metadata ? { metadata } : {}),
+    ...(folded.standardize ? { standardize: folded.standardize } : {}),
+  });
+  writeBytesAtomic('onnx', args.onnx, bytes);
+  return {
+    checkpoint: args.checkpoint,
+    onnx: args.onnx,
+    bytes: bytes.length,
+    opset: args.opset,
+    input: ['batch', ...input],
+    output: ['batch', classes],
+    standardization: folded.source,
+    ...(folded.classes ? { classes: folded.classes } : {}),
+  };
+}
+
 /** The standardization a checkpoint's run applied, as plain arrays. */
 function standardizationOf(
   args: ExportArgs,
   nerve: string | undefined,
   parsed: ReturnType<typeof parseSpec>,
-): { standardize?: OnnxStandardize; source: ExportResult['standardization']; classes?: string[] } {
+): Folded {
   const meta = JSON.parse(nerve ?? '{}') as { table?: TableMeta; images?: ImageMeta };
   const { spec, dataset, limit, trainExamples } = parsed;
   const kept = dataset === 'table' ? meta.table : dataset === 'images' ? meta.images : undefined;
@@ -158,22 +196,10 @@ export async function runExport(args: ExportArgs): Promise<ExportResult> {
   if (args.model) {
     const { model, classes } = await pretrained(args, header);
     try {
-      const input = [3, args.size, args.size];
-      const bytes = await exportOnnx(model, {
-        inputShape: [1, ...input],
-        opset: args.opset,
-        ...(args.imagenetNormalize ? { standardize: IMAGENET } : {}),
-      });
-      writeBytesAtomic('onnx', args.onnx, bytes);
-      return {
-        checkpoint: args.checkpoint,
-        onnx: args.onnx,
-        bytes: bytes.length,
-        opset: args.opset,
-        input: ['batch', ...input],
-        output: ['batch', classes],
-        standardization: args.imagenetNormalize ? 'imagenet' : 'none',
-      };
+      const folded: Folded = args.imagenetNormalize
+        ? { standardize: IMAGENET, source: 'imagenet' }
+        : { source: 'none' };
+      return await writeOnnx(args, model, [3, args.size, args.size], classes, folded);
     } finally {
       model.dispose();
     }
@@ -182,29 +208,13 @@ export async function runExport(args: ExportArgs): Promise<ExportResult> {
   const parsed = parseSpec(args.checkpoint, nerve);
   const { spec } = parsed;
   checkTensors(args.checkpoint, spec, header);
-  const { standardize, source, classes } = standardizationOf(args, nerve, parsed);
+  const folded = standardizationOf(args, nerve, parsed);
   const model = buildModel(spec);
   try {
     await loadCheckpoint(args.checkpoint, model);
     const metadata: Record<string, string> = { nerve: nerve ?? '{}' };
-    if (classes) metadata.classes = JSON.stringify(classes);
-    const bytes = await exportOnnx(model, {
-      inputShape: [1, ...spec.inputShape],
-      opset: args.opset,
-      metadata,
-      ...(standardize ? { standardize } : {}),
-    });
-    writeBytesAtomic('onnx', args.onnx, bytes);
-    return {
-      checkpoint: args.checkpoint,
-      onnx: args.onnx,
-      bytes: bytes.length,
-      opset: args.opset,
-      input: ['batch', ...spec.inputShape],
-      output: ['batch', spec.classes],
-      standardization: source,
-      ...(classes ? { classes } : {}),
-    };
+    if (folded.classes) metadata.classes = JSON.stringify(folded.classes);
+    return await writeOnnx(args, model, spec.inputShape, spec.classes, folded, metadata);
   } finally {
     model.dispose();
   }

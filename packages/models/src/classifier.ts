@@ -6,7 +6,7 @@
  */
 import { Generator, NerveError, type Tensor, isGradEnabled, tidy } from '@nerve/core';
 import type { InitOptions, Initializer } from '@nerve/init';
-import { Linear, Module, type NamePattern } from '@nerve/layers';
+import { Linear, Module, type NamePattern, defaultLayerInit } from '@nerve/layers';
 
 /** Options every model builder takes. */
 export interface ModelOptions {
@@ -149,6 +149,26 @@ export class InitSource {
   use(init: Initializer): Initializer {
     return (shape) => init(shape, this.source);
   }
+
+  /** PyTorch's default weight and bias init of a layer with `fanIn` inputs, from this generator. */
+  layerDefault(fanIn: number): { weight: Initializer; bias: Initializer } {
+    const def = defaultLayerInit(fanIn);
+    return { weight: this.use(def.weight), bias: this.use(def.bias) };
+  }
+}
+
+/**
+ * What every model's constructor starts with: the validated number of classes
+ * (`defaultClasses` when `opts.numClasses` is unset) and the source of its
+ * initial weights (`opts.seed`), both checked under the name `op`.
+ */
+export function modelSetup(
+  op: string,
+  opts: ModelOptions,
+  defaultClasses = 1000,
+): { numClasses: number; init: InitSource } {
+  const numClasses = classesArg(op, { numClasses: opts.numClasses ?? defaultClasses });
+  return { numClasses, init: new InitSource(op, opts.seed) };
 }
 
 /**

@@ -5,22 +5,8 @@
  * its sparse C2→C3 connection table and its RBF output layer.
  */
 import type { Tensor } from '@nerve/core';
-import {
-  AvgPool2d,
-  Conv2d,
-  Linear,
-  type NamePattern,
-  Sequential,
-  Tanh,
-  defaultLayerInit,
-} from '@nerve/layers';
-import {
-  ImageClassifier,
-  InitSource,
-  type ModelOptions,
-  classesArg,
-  runForward,
-} from './classifier.js';
+import { AvgPool2d, Conv2d, Linear, type NamePattern, Sequential, Tanh } from '@nerve/layers';
+import { ImageClassifier, type ModelOptions, modelSetup, runForward } from './classifier.js';
 
 /** Options of `lenet5`. */
 export interface LeNet5Options extends ModelOptions {
@@ -48,20 +34,15 @@ export class LeNet5 extends ImageClassifier {
   /** LeNet-5 with `numClasses` (default 10) outputs for [N, inChannels, 28, 28] images. */
   constructor(opts: LeNet5Options = {}) {
     super();
-    const numClasses = classesArg('lenet5', { numClasses: opts.numClasses ?? 10 });
-    const init = new InitSource('lenet5', opts.seed);
-    const pt = (fanIn: number) => {
-      const def = defaultLayerInit(fanIn);
-      return { weight: init.use(def.weight), bias: init.use(def.bias) };
-    };
+    const { numClasses, init } = modelSetup('lenet5', opts, 10);
     const c = opts.inChannels ?? 1;
     this.features = this.registerModule(
       'features',
       new Sequential(
-        new Conv2d(c, 6, 5, { padding: 2, init: pt(c * 25) }),
+        new Conv2d(c, 6, 5, { padding: 2, init: init.layerDefault(c * 25) }),
         new Tanh(),
         new AvgPool2d(2),
-        new Conv2d(6, 16, 5, { init: pt(6 * 25) }),
+        new Conv2d(6, 16, 5, { init: init.layerDefault(6 * 25) }),
         new Tanh(),
         new AvgPool2d(2),
       ),
@@ -69,11 +50,11 @@ export class LeNet5 extends ImageClassifier {
     this.registerModule(
       'classifier',
       new Sequential(
-        new Linear(16 * 5 * 5, 120, { init: pt(400) }),
+        new Linear(16 * 5 * 5, 120, { init: init.layerDefault(400) }),
         new Tanh(),
-        new Linear(120, 84, { init: pt(120) }),
+        new Linear(120, 84, { init: init.layerDefault(120) }),
         new Tanh(),
-        new Linear(84, numClasses, { init: pt(84) }),
+        new Linear(84, numClasses, { init: init.layerDefault(84) }),
       ),
     );
   }

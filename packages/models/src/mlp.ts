@@ -12,15 +12,8 @@ import {
   type NamePattern,
   Sequential,
   activationModule,
-  defaultLayerInit,
 } from '@nerve/layers';
-import {
-  ImageClassifier,
-  InitSource,
-  type ModelOptions,
-  classesArg,
-  runForward,
-} from './classifier.js';
+import { ImageClassifier, type ModelOptions, modelSetup, runForward } from './classifier.js';
 
 /** Options of `mlp`. */
 export interface MlpOptions extends ModelOptions {
@@ -47,12 +40,8 @@ export class MLP extends ImageClassifier {
   /** An MLP with `opts.hidden` hidden widths (default [256, 128]) and `numClasses` (default 10) outputs. */
   constructor(opts: MlpOptions = {}) {
     super();
-    const numClasses = classesArg('mlp', { numClasses: opts.numClasses ?? 10 });
-    const init = new InitSource('mlp', opts.seed);
-    const linear = (i: number, o: number) => {
-      const def = defaultLayerInit(i);
-      return new Linear(i, o, { init: { weight: init.use(def.weight), bias: init.use(def.bias) } });
-    };
+    const { numClasses, init } = modelSetup('mlp', opts, 10);
+    const linear = (i: number, o: number) => new Linear(i, o, { init: init.layerDefault(i) });
     const layers: Module[] = [new Flatten()];
     const stages: NamePattern[] = [];
     let width = opts.inFeatures ?? 784;

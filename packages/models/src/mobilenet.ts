@@ -19,9 +19,9 @@ import {
 import { BatchNorm2d } from '@nerve/norm';
 import {
   ImageClassifier,
-  InitSource,
+  type InitSource,
   type ModelOptions,
-  classesArg,
+  modelSetup,
   runForward,
 } from './classifier.js';
 
@@ -132,8 +132,7 @@ export class MobileNetV2 extends ImageClassifier {
   /** A MobileNetV2 with `opts.numClasses` outputs. */
   constructor(opts: MobileNetV2Options = {}) {
     super();
-    const numClasses = classesArg('MobileNetV2', opts);
-    const init = new InitSource('MobileNetV2', opts.seed);
+    const { numClasses, init } = modelSetup('MobileNetV2', opts);
     const blocks: Module[] = [convBNReLU6(init, 3, 32, 3, 2)];
     const stages: NamePattern[] = ['features.0'];
     let inp = 32;

@@ -16,14 +16,13 @@ import {
   type NamePattern,
   ReLU,
   Sequential,
-  defaultLayerInit,
 } from '@nerve/layers';
 import { BatchNorm2d } from '@nerve/norm';
 import {
   ImageClassifier,
   InitSource,
   type ModelOptions,
-  classesArg,
+  modelSetup,
   runForward,
 } from './classifier.js';
 
@@ -132,8 +131,7 @@ export class ResNet extends ImageClassifier {
   /** A ResNet of BasicBlocks with `opts.layers` blocks per stage. */
   constructor(opts: ResNetOptions) {
     super();
-    const numClasses = classesArg('ResNet', opts);
-    const init = new InitSource('ResNet', opts.seed);
+    const { numClasses, init } = modelSetup('ResNet', opts);
     this.conv1 = this.registerModule('conv1', conv(init, 3, 64, 7, 2));
     this.bn1 = this.registerModule('bn1', new BatchNorm2d(64));
     this.relu = this.registerModule('relu', new ReLU());
@@ -153,12 +151,9 @@ export class ResNet extends ImageClassifier {
       stage(4, 512, b4, 2),
     ];
     this.avgpool = this.registerModule('avgpool', new AdaptiveAvgPool2d(1));
-    const def = defaultLayerInit(inplanes);
     this.registerModule(
       'fc',
-      new Linear(inplanes, numClasses, {
-        init: { weight: init.use(def.weight), bias: init.use(def.bias) },
-      }),
+      new Linear(inplanes, numClasses, { init: init.layerDefault(inplanes) }),
     );
   }
 

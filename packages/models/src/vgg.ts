@@ -23,13 +23,7 @@ import {
   Sequential,
 } from '@nerve/layers';
 import { BatchNorm2d } from '@nerve/norm';
-import {
-  ImageClassifier,
-  InitSource,
-  type ModelOptions,
-  classesArg,
-  runForward,
-} from './classifier.js';
+import { ImageClassifier, type ModelOptions, modelSetup, runForward } from './classifier.js';
 
 /** Options of `vggSmall`. */
 export interface VggSmallOptions extends ModelOptions {
@@ -64,8 +58,7 @@ export class VggSmall extends ImageClassifier {
   /** A small VGG-style network with `numClasses` (default 10) outputs. */
   constructor(opts: VggSmallOptions = {}) {
     super();
-    const numClasses = classesArg('vggSmall', { numClasses: opts.numClasses ?? 10 });
-    const init = new InitSource('vggSmall', opts.seed);
+    const { numClasses, init } = modelSetup('vggSmall', opts, 10);
     // torchvision's VGG init: He normal (fan-out) convolutions with zero
     // bias, Linear N(0, 0.01) with zero bias.
     const conv = (i: number, o: number) =>

@@ -14,7 +14,7 @@
  * The filter gradient folds the batch into K, so one GEMM (split over K when
  * its output is small) sums over images and positions.
  *
- * Grouped convolutions (groups > 1, bottom of the file) are the same GEMMs
+ * Grouped convolutions (groups > 1) are the same GEMMs, built by the same code
  * with one batch entry per (image, group), or per group for the filter
  * gradient: one dispatch whatever the group count. A depthwise layer gives
  * GEMMs with M = channel multiplier (often 1), so most of each tile's rows
@@ -79,11 +79,21 @@ function geometry(p: Conv2dParams, macs: number, pw: boolean, wgsl: string, grou
 
 /**
  * WGSL: `im2col(n, row, col)` = x[n] at kernel row `row` = (c, kh, kw) and
- * output position `col` = (oh, ow), 0 in the padding.
+ * output position `col` = (oh, ow), 0 in the padding. The grouped form,
+ * `im2col(n, c0, row, col)`, reads the group whose first input channel is c0.
  */
-const IM2COL = `fn im2col(n: u32, row: u32, col: u32) -> f32 {
+function im2col(pw: boolean, grouped: boolean): string {
+  const c0 = grouped ? 'c0 + ' : '';
+  const head = `fn im2col(n: u32, ${grouped ? 'c0: u32, ' : ''}row: u32, col: u32) -> f32 {`;
+  if (pw) {
+    return `${head}
+  return X[(n * inC + ${c0}row) * inH * inW + col];
+}
+`;
+  }
+  return `${head}
   let kk = kH * kW;
-  let ci = row / kk;
+  let ci = ${c0}row / kk;
   let kh = (row % kk) / kW;
   let kw = row % kW;
   let ih = i32((col / outW) * sH + kh * dH) - pH;
@@ -92,11 +102,7 @@ const IM2COL = `fn im2col(n: u32, row: u32, col: u32) -> f32 {
   return X[((n * inC + ci) * inH + u32(ih)) * inW + u32(iw)];
 }
 `;
-
-const POINTWISE = `fn im2col(n: u32, row: u32, col: u32) -> f32 {
-  return X[(n * inC + row) * inH * inW + col];
 }
-`;
 
 function macs(p: Conv2dParams): number {
   return (
@@ -111,170 +117,43 @@ function macs(p: Conv2dParams): number {
   );
 }
 
-/** x [N,C,H,W], w [O,C,KH,KW] → y [N,O,OH,OW]. */
-export function conv2d(ctx: GpuContext, x: GpuData, w: GpuData, p: Conv2dParams): GpuData {
-  const pw = isPointwiseConv(p);
-  const g = geometry(
-    p,
-    macs(p),
-    pw,
-    `@group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read> Wt: array<f32>;
-${pw ? POINTWISE : IM2COL}
-fn loadA(b: u32, r: u32, k: u32) -> f32 { return Wt[r * inC * kH * kW + k]; }
-fn loadB(b: u32, k: u32, c: u32) -> f32 { return im2col(b, k, c); }
-`,
-  );
-  return gemm(ctx, {
-    key: `conv2d.${g.key}`,
-    inputs: [x, w],
-    wgsl: g.wgsl,
-    fields: g.fields,
-    aRowFastest: false,
-    bColFastest: true,
-    batch: p.batch,
-    m: p.outChannels,
-    n: p.outHeight * p.outWidth,
-    k: p.inChannels * p.kernelHeight * p.kernelWidth,
-  });
-}
+// ---- the kernels, plain and grouped (p.groups > 1) ---------------------------
+//
+// Each kernel below serves both forms: `grouped` switches the few WGSL
+// addresses that differ. Group g maps input channels [g·cG, (g+1)·cG) to
+// output channels [g·oG, (g+1)·oG). The forward and input-gradient GEMMs run
+// one batch entry per (image, group), b = n·grp + g, whose [oG, ·] or [cG, ·]
+// output blocks lie in place in [N, O, ·] and [N, C, ·]; the filter gradient
+// runs one per group, b = g, and its [oG, cG·kH·kW] blocks make up
+// dw [O, cG, kH, kW].
 
-/** dy [N,O,OH,OW], w [O,C,KH,KW] → dx [N,C,H,W]. */
-export function conv2dBackwardInput(
-  ctx: GpuContext,
-  dy: GpuData,
-  w: GpuData,
-  p: Conv2dParams,
-): GpuData {
-  const pw = isPointwiseConv(p);
-  const loadB = pw
-    ? 'return DY[(b * outC + k) * outH * outW + c];'
-    : `let kk = kH * kW;
-  let o = k / kk;
-  let kh = (k % kk) / kW;
-  let kw = k % kW;
-  let th = i32(c / inW) + pH - i32(kh * dH);
-  let tw = i32(c % inW) + pW - i32(kw * dW);
-  if (th < 0 || tw < 0) { return 0.0; }
-  let uh = u32(th);
-  let uw = u32(tw);
-  if (uh % sH != 0u || uw % sW != 0u) { return 0.0; }
-  let oh = uh / sH;
-  let ow = uw / sW;
-  if (oh >= outH || ow >= outW) { return 0.0; }
-  return DY[((b * outC + o) * outH + oh) * outW + ow];`;
-  const g = geometry(
-    p,
-    macs(p),
-    pw,
-    `@group(0) @binding(0) var<storage, read> DY: array<f32>;
-@group(0) @binding(1) var<storage, read> Wt: array<f32>;
-fn loadA(b: u32, r: u32, k: u32) -> f32 {
-  let kk = kH * kW;
-  return Wt[((k / kk) * inC + r) * kk + k % kk];
-}
-fn loadB(b: u32, k: u32, c: u32) -> f32 {
-  ${loadB}
-}
-`,
-  );
-  return gemm(ctx, {
-    key: `conv2dBackwardInput.${g.key}`,
-    inputs: [dy, w],
-    wgsl: g.wgsl,
-    fields: g.fields,
-    aRowFastest: false,
-    bColFastest: true,
-    batch: p.batch,
-    m: p.inChannels,
-    n: p.inHeight * p.inWidth,
-    k: p.outChannels * p.kernelHeight * p.kernelWidth,
-  });
-}
-
-/** x [N,C,H,W], dy [N,O,OH,OW] → dw [O,C,KH,KW]. */
-export function conv2dBackwardFilter(
+function forward(
   ctx: GpuContext,
   x: GpuData,
-  dy: GpuData,
+  w: GpuData,
   p: Conv2dParams,
+  grouped: boolean,
 ): GpuData {
   const pw = isPointwiseConv(p);
-  const g = geometry(
-    p,
-    macs(p),
-    pw,
-    `@group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read> DY: array<f32>;
-${pw ? POINTWISE : IM2COL}
-fn loadA(b: u32, r: u32, k: u32) -> f32 {
-  let ohw = outH * outW;
-  return DY[((k / ohw) * outC + r) * ohw + k % ohw];
-}
-fn loadB(b: u32, k: u32, c: u32) -> f32 {
-  let ohw = outH * outW;
-  return im2col(k / ohw, c, k % ohw);
-}
-`,
-  );
-  return gemm(ctx, {
-    key: `conv2dBackwardFilter.${g.key}`,
-    inputs: [x, dy],
-    wgsl: g.wgsl,
-    fields: g.fields,
-    aRowFastest: false,
-    bColFastest: false,
-    batch: 1,
-    m: p.outChannels,
-    n: p.inChannels * p.kernelHeight * p.kernelWidth,
-    k: p.batch * p.outHeight * p.outWidth,
-  });
-}
-
-// ---- grouped convolutions (p.groups > 1) -------------------------------------
-//
-// Group g maps input channels [g·cG, (g+1)·cG) to output channels
-// [g·oG, (g+1)·oG). The forward and input-gradient GEMMs run one batch entry
-// per (image, group), b = n·grp + g, whose [oG, ·] or [cG, ·] output blocks
-// lie in place in [N, O, ·] and [N, C, ·]; the filter gradient runs one per
-// group, b = g, and its [oG, cG·kH·kW] blocks make up dw [O, cG, kH, kW].
-
-/** WGSL: im2col of the group whose first input channel is c0 (cG channels). */
-const IM2COL_GROUPED = `fn im2col(n: u32, c0: u32, row: u32, col: u32) -> f32 {
-  let kk = kH * kW;
-  let ci = c0 + row / kk;
-  let kh = (row % kk) / kW;
-  let kw = row % kW;
-  let ih = i32((col / outW) * sH + kh * dH) - pH;
-  let iw = i32((col % outW) * sW + kw * dW) - pW;
-  if (ih < 0 || iw < 0 || ih >= i32(inH) || iw >= i32(inW)) { return 0.0; }
-  return X[((n * inC + ci) * inH + u32(ih)) * inW + u32(iw)];
-}
-`;
-
-const POINTWISE_GROUPED = `fn im2col(n: u32, c0: u32, row: u32, col: u32) -> f32 {
-  return X[(n * inC + c0 + row) * inH * inW + col];
-}
-`;
-
-/** x [N,C,H,W], w [O,C/groups,KH,KW] → y [N,O,OH,OW]. */
-export function groupedConv2d(ctx: GpuContext, x: GpuData, w: GpuData, p: Conv2dParams): GpuData {
-  const pw = isPointwiseConv(p);
-  const groups = p.groups ?? 1;
+  const groups = grouped ? (p.groups ?? 1) : 1;
+  const loadA = grouped
+    ? 'Wt[((b % grp) * oG + r) * cG * kH * kW + k]'
+    : 'Wt[r * inC * kH * kW + k]';
+  const loadB = grouped ? 'im2col(b / grp, (b % grp) * cG, k, c)' : 'im2col(b, k, c)';
   const g = geometry(
     p,
     macs(p),
     pw,
     `@group(0) @binding(0) var<storage, read> X: array<f32>;
 @group(0) @binding(1) var<storage, read> Wt: array<f32>;
-${pw ? POINTWISE_GROUPED : IM2COL_GROUPED}
-fn loadA(b: u32, r: u32, k: u32) -> f32 { return Wt[((b % grp) * oG + r) * cG * kH * kW + k]; }
-fn loadB(b: u32, k: u32, c: u32) -> f32 { return im2col(b / grp, (b % grp) * cG, k, c); }
+${im2col(pw, grouped)}
+fn loadA(b: u32, r: u32, k: u32) -> f32 { return ${loadA}; }
+fn loadB(b: u32, k: u32, c: u32) -> f32 { return ${loadB}; }
 `,
-    true,
+    grouped,
   );
   return gemm(ctx, {
-    key: `groupedConv2d.${g.key}`,
+    key: `${grouped ? 'groupedConv2d' : 'conv2d'}.${g.key}`,
     inputs: [x, w],
     wgsl: g.wgsl,
     fields: g.fields,
@@ -287,19 +166,23 @@ fn loadB(b: u32, k: u32, c: u32) -> f32 { return im2col(b / grp, (b % grp) * cG,
   });
 }
 
-/** dy [N,O,OH,OW], w [O,C/groups,KH,KW] → dx [N,C,H,W]. */
-export function groupedConv2dBackwardInput(
+function backwardInput(
   ctx: GpuContext,
   dy: GpuData,
   w: GpuData,
   p: Conv2dParams,
+  grouped: boolean,
 ): GpuData {
   const pw = isPointwiseConv(p);
-  const groups = p.groups ?? 1;
+  const groups = grouped ? (p.groups ?? 1) : 1;
+  // Image of batch entry b, first output channel of its group, channels per filter.
+  const n = grouped ? '(b / grp)' : 'b';
+  const o0 = grouped ? '(b % grp) * oG + ' : '';
+  const cPer = grouped ? 'cG' : 'inC';
   const loadB = pw
-    ? 'return DY[((b / grp) * outC + (b % grp) * oG + k) * outH * outW + c];'
+    ? `return DY[(${n} * outC + ${o0}k) * outH * outW + c];`
     : `let kk = kH * kW;
-  let o = (b % grp) * oG + k / kk;
+  let o = ${o0}k / kk;
   let kh = (k % kk) / kW;
   let kw = k % kW;
   let th = i32(c / inW) + pH - i32(kh * dH);
@@ -311,7 +194,7 @@ export function groupedConv2dBackwardInput(
   let oh = uh / sH;
   let ow = uw / sW;
   if (oh >= outH || ow >= outW) { return 0.0; }
-  return DY[(((b / grp) * outC + o) * outH + oh) * outW + ow];`;
+  return DY[((${n} * outC + o) * outH + oh) * outW + ow];`;
   const g = geometry(
     p,
     macs(p),
@@ -320,16 +203,16 @@ export function groupedConv2dBackwardInput(
 @group(0) @binding(1) var<storage, read> Wt: array<f32>;
 fn loadA(b: u32, r: u32, k: u32) -> f32 {
   let kk = kH * kW;
-  return Wt[(((b % grp) * oG + k / kk) * cG + r) * kk + k % kk];
+  return Wt[((${o0}k / kk) * ${cPer} + r) * kk + k % kk];
 }
 fn loadB(b: u32, k: u32, c: u32) -> f32 {
   ${loadB}
 }
 `,
-    true,
+    grouped,
   );
   return gemm(ctx, {
-    key: `groupedConv2dBackwardInput.${g.key}`,
+    key: `${grouped ? 'groupedConv2dBackwardInput' : 'conv2dBackwardInput'}.${g.key}`,
     inputs: [dy, w],
     wgsl: g.wgsl,
     fields: g.fields,
@@ -342,35 +225,35 @@ fn loadB(b: u32, k: u32, c: u32) -> f32 {
   });
 }
 
-/** x [N,C,H,W], dy [N,O,OH,OW] → dw [O,C/groups,KH,KW]. */
-export function groupedConv2dBackwardFilter(
+function backwardFilter(
   ctx: GpuContext,
   x: GpuData,
   dy: GpuData,
   p: Conv2dParams,
+  grouped: boolean,
 ): GpuData {
   const pw = isPointwiseConv(p);
-  const groups = p.groups ?? 1;
+  const groups = grouped ? (p.groups ?? 1) : 1;
   const g = geometry(
     p,
     macs(p),
     pw,
     `@group(0) @binding(0) var<storage, read> X: array<f32>;
 @group(0) @binding(1) var<storage, read> DY: array<f32>;
-${pw ? POINTWISE_GROUPED : IM2COL_GROUPED}
+${im2col(pw, grouped)}
 fn loadA(b: u32, r: u32, k: u32) -> f32 {
   let ohw = outH * outW;
-  return DY[((k / ohw) * outC + b * oG + r) * ohw + k % ohw];
+  return DY[((k / ohw) * outC + ${grouped ? 'b * oG + ' : ''}r) * ohw + k % ohw];
 }
 fn loadB(b: u32, k: u32, c: u32) -> f32 {
   let ohw = outH * outW;
-  return im2col(k / ohw, b * cG, c, k % ohw);
+  return im2col(k / ohw, ${grouped ? 'b * cG, ' : ''}c, k % ohw);
 }
 `,
-    true,
+    grouped,
   );
   return gemm(ctx, {
-    key: `groupedConv2dBackwardFilter.${g.key}`,
+    key: `${grouped ? 'groupedConv2dBackwardFilter' : 'conv2dBackwardFilter'}.${g.key}`,
     inputs: [x, dy],
     wgsl: g.wgsl,
     fields: g.fields,
@@ -381,4 +264,54 @@ fn loadB(b: u32, k: u32, c: u32) -> f32 {
     n: (p.inChannels / groups) * p.kernelHeight * p.kernelWidth,
     k: p.batch * p.outHeight * p.outWidth,
   });
+}
+
+/** x [N,C,H,W], w [O,C,KH,KW] → y [N,O,OH,OW]. */
+export function conv2d(ctx: GpuContext, x: GpuData, w: GpuData, p: Conv2dParams): GpuData {
+  return forward(ctx, x, w, p, false);
+}
+
+/** dy [N,O,OH,OW], w [O,C,KH,KW] → dx [N,C,H,W]. */
+export function conv2dBackwardInput(
+  ctx: GpuContext,
+  dy: GpuData,
+  w: GpuData,
+  p: Conv2dParams,
+): GpuData {
+  return backwardInput(ctx, dy, w, p, false);
+}
+
+/** x [N,C,H,W], dy [N,O,OH,OW] → dw [O,C,KH,KW]. */
+export function conv2dBackwardFilter(
+  ctx: GpuContext,
+  x: GpuData,
+  dy: GpuData,
+  p: Conv2dParams,
+): GpuData {
+  return backwardFilter(ctx, x, dy, p, false);
+}
+
+/** x [N,C,H,W], w [O,C/groups,KH,KW] → y [N,O,OH,OW]. */
+export function groupedConv2d(ctx: GpuContext, x: GpuData, w: GpuData, p: Conv2dParams): GpuData {
+  return forward(ctx, x, w, p, true);
+}
+
+/** dy [N,O,OH,OW], w [O,C/groups,KH,KW] → dx [N,C,H,W]. */
+export function groupedConv2dBackwardInput(
+  ctx: GpuContext,
+  dy: GpuData,
+  w: GpuData,
+  p: Conv2dParams,
+): GpuData {
+  return backwardInput(ctx, dy, w, p, true);
+}
+
+/** x [N,C,H,W], dy [N,O,OH,OW] → dw [O,C/groups,KH,KW]. */
+export function groupedConv2dBackwardFilter(
+  ctx: GpuContext,
+  x: GpuData,
+  dy: GpuData,
+  p: Conv2dParams,
+): GpuData {
+  return backwardFilter(ctx, x, dy, p, true);
 }

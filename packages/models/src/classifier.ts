@@ -6,7 +6,7 @@
  */
 import { Generator, NerveError, type Tensor, isGradEnabled, tidy } from '@nerve/core';
 import type { InitOptions, Initializer } from '@nerve/init';
-import { Linear, Module, type NamePattern, defaultLayerInit } from '@nerve/layers';
+import { type LayerInit, Linear, Module, type NamePattern, defaultLayerInit } from '@nerve/layers';
 
 /** Options every model builder takes. */
 export interface ModelOptions {
@@ -151,7 +151,7 @@ export class InitSource {
   }
 
   /** PyTorch's default weight and bias init of a layer with `fanIn` inputs, from this generator. */
-  layerDefault(fanIn: number): { weight: Initializer; bias: Initializer } {
+  layerDefault(fanIn: number): Required<LayerInit> {
     const def = defaultLayerInit(fanIn);
     return { weight: this.use(def.weight), bias: this.use(def.bias) };
   }

@@ -13,7 +13,7 @@ import {
   tableFlags,
 } from './flags-common.js';
 import type { CommandDef, FlagDef } from './flags.js';
-import { ACTIVATIONS, INITS, OPTIMIZERS, SEARCHES } from './names.js';
+import { ACTIVATIONS, BACKENDS, INITS, OPTIMIZERS, SEARCHES } from './names.js';
 
 const range = (name: string, what: string, dflt: string): FlagDef => ({
   name,
@@ -116,6 +116,15 @@ export const TUNE: CommandDef = {
       description:
         'share the study between processes: postgresql://user:pass@host/db, or a JSON-lines file on this machine; every process with the same command joins',
     },
+    {
+      name: 'backend',
+      kind: 'choice',
+      values: BACKENDS,
+      default: 'cpu',
+      placeholder: 'NAME',
+      description:
+        'where the trials train (webgpu: one trial at a time, so not with --workers; with --storage, each process picks its own)',
+    },
     { name: 'halving', kind: 'boolean', default: false, description: 'ASHA early stopping' },
     {
       name: 'patience',
@@ -168,7 +177,11 @@ export const TUNE: CommandDef = {
     },
     json,
   ],
-  notes: ['Ctrl-C exits 130; finished trials stay in --study and a rerun resumes.'],
+  notes: [
+    'Ctrl-C exits 130; finished trials stay in --study and a rerun resumes.',
+    'With --storage, Ctrl-C (or SIGTERM, exit 143) gives the running trial back to the queue at once; a second Ctrl-C exits without waiting.',
+    'nerve tune show --storage URL|FILE --study NAME [--json] [--report FILE.html] prints a shared study (nerve tune show --help).',
+  ],
 };
 
 /** `nerve lr-find` (its defaults, where they depend on other flags, are read from its parser). */

@@ -112,6 +112,7 @@ export function parseTuneArgs(argv: string[]): TuneArgs {
     batchnorm: v.batchnorm === true,
     dropout: v.dropout as number,
     depth: v.depth as number,
+    backend: v.backend as 'cpu' | 'webgpu',
   };
   if (setup.model === 'cnn' && s('hidden') !== undefined) {
     throw fail('--hidden: expected --model mlp (a CNN keeps its own widths), received --model cnn');
@@ -148,6 +149,11 @@ export function parseTuneArgs(argv: string[]): TuneArgs {
     params.optimizer = choice(names);
   }
   const workers = v.workers as number;
+  if (setup.backend !== 'cpu' && workers > 1) {
+    throw fail(
+      `--workers: --backend ${setup.backend} runs one trial at a time in this process (start more processes with --storage to share a study), received ${workers}`,
+    );
+  }
   const gridSteps = v['grid-steps'] as number;
   if (
     search !== 'grid' &&
@@ -229,10 +235,12 @@ export async function runTune(
   args: TuneArgs,
   log: (line: string) => void,
   onTrial?: (trial: TrialRecord) => void,
+  /** A shared study (--storage): aborting gives the running trial back to the queue. */
+  signal?: AbortSignal,
 ): Promise<StudyResult & { wallSeconds: number; report?: string }> {
   if (args.storage !== undefined) {
     const { runSharedTune } = await import('./tune-shared.js');
-    return runSharedTune(args, await localObjective(args.setup), log, onTrial);
+    return runSharedTune(args, await localObjective(args.setup), log, onTrial, signal);
   }
   const started = performance.now();
   if (args.study !== undefined) checkWritable('study', args.study);
@@ -272,7 +280,7 @@ export async function runTune(
       : `MLP, ${args.setup.depth} hidden layer${args.setup.depth > 1 ? 's' : ''}`;
   const objective = { ...trainTrialObjective, args: args.setup };
   log(
-    `nerve tune: ${args.search} search on ${on} (${net}), ${planned}, ${args.workers} worker(s), ${args.epochs} epochs each, seed ${args.seed}${args.study ? `, study ${args.study}` : ''}${args.halving ? ', ASHA' : ''}`,
+    `nerve tune: ${args.search} search on ${on} (${net}), ${planned}, ${args.workers} worker(s), ${args.epochs} epochs each, seed ${args.seed}${args.study ? `, study ${args.study}` : ''}${args.halving ? ', ASHA' : ''}${args.setup.backend && args.setup.backend !== 'cpu' ? `, on ${args.setup.backend}` : ''}`,
   );
   const result = await runStudy({
     space: sp,
@@ -304,7 +312,9 @@ export async function runTune(
 
 /** The training objective, run in this process. */
 export async function localObjective(setup: TrialSetup) {
-  const { trainTrial } = await import('./demos/train-trial.js');
+  const { startBackend, trainTrial } = await import('./demos/train-trial.js');
+  // Started before the study is opened: a backend that cannot start here fails in one line.
+  if (setup.backend !== undefined && setup.backend !== 'cpu') await startBackend(setup.backend);
   // In-process trials never reach the event loop on their own: yield before
   // each, so Ctrl-C (a signal, delivered from the event loop) is seen.
   return (async (config: never, reporter: never) => {

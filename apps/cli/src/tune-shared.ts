@@ -4,6 +4,7 @@
  * has finished, whichever process ran them. The summary it prints is the
  * whole study's, so every process ends with the same table.
  */
+import { hostname } from 'node:os';
 import {
   type Objective,
   type Param,
@@ -36,6 +37,8 @@ export interface SharedTuneArgs {
   seed: number;
   params: Record<string, Param>;
   report?: string;
+  /** Where this process's trials train (its worker name in the storage says so). */
+  setup?: { backend?: string };
 }
 
 /**
@@ -47,6 +50,7 @@ export async function runSharedTune(
   objective: Objective,
   log: (line: string) => void,
   onTrial?: (trial: TrialRecord) => void,
+  signal?: AbortSignal,
 ): Promise<StudyResult & { wallSeconds: number; report?: string }> {
   const started = performance.now();
   let sp: ReturnType<typeof space>;
@@ -69,7 +73,15 @@ export async function runSharedTune(
   const storage = args.storage as string;
   const study = args.study as string;
   let done = 0;
+  const backend = args.setup?.backend ?? 'cpu';
+  // The worker's name is stored with each trial it holds or finished: `tune show` tells
+  // which host, process and backend ran a trial.
+  const workerId = `${hostname()}:${process.pid}:${backend}`;
+  log(`nerve tune: worker ${workerId} on study '${study}'`);
   const r = await runStudyWorker({
+    workerId,
+    ...(signal ? { signal } : {}),
+    onTrialStart: (t) => log(`trial ${String(t.id).padStart(3)} started on ${backend}`),
     storage,
     study,
     space: sp,

@@ -21,6 +21,7 @@ export {
 export { readStudyFile, type StudyHeader, type StudyFileContents } from './study-file.js';
 export {
   runStudyWorker,
+  StudyWorkerInterrupted,
   studyDefinition,
   type StudyWorkerOptions,
   type StudyWorkerResult,

@@ -69,6 +69,29 @@ export interface StudyWorkerOptions<S extends Space = Space> {
   pollMs?: number;
   /** Called after each trial this worker finished and recorded. */
   onTrialEnd?: (trial: TrialRecord) => void;
+  /** Called when this worker claims a trial (before it runs). */
+  onTrialStart?: (trial: ClaimedTrial) => void;
+  /**
+   * Stops the worker (Ctrl-C): the trial it is running goes back to the queue
+   * at once (not after the heartbeat grace), nothing more is claimed, and the
+   * returned promise rejects with a StudyWorkerInterrupted naming that trial.
+   */
+  signal?: AbortSignal;
+}
+
+/** How runStudyWorker rejects when its `signal` aborts. */
+export class StudyWorkerInterrupted extends Error {
+  override name = 'StudyWorkerInterrupted';
+  /** The trial given back to the queue, or null when none was running. */
+  readonly released: number | null;
+  constructor(released: number | null) {
+    super(
+      released === null
+        ? 'stopped between trials; nothing was running'
+        : `trial ${released} given back to the queue`,
+    );
+    this.released = released;
+  }
 }
 
 /** What runStudyWorker returns once the whole study has finished. */
@@ -155,13 +178,37 @@ export async function runStudyWorker<S extends Space>(
   const storage =
     typeof opts.storage === 'string' ? await openStudyStorage(opts.storage) : opts.storage;
   const ran: number[] = [];
-  try {
+  // Ctrl-C (opts.signal): the trial being claimed or run goes back to the queue at once.
+  let stopped = false;
+  let current: { id: number; stop: () => void } | null = null;
+  let claiming: Promise<ClaimedTrial | null> | null = null;
+  let rejectInterrupted: (e: unknown) => void = () => {};
+  const interrupted = new Promise<never>((_, reject) => {
+    rejectInterrupted = reject;
+  });
+  // Nobody awaits `interrupted` when the study ends first: never an unhandled rejection.
+  interrupted.catch(() => {});
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    // A claim in flight may come back with a trial: that one is given back too.
+    const got = claiming ? await claiming.catch(() => null) : null;
+    const held = current ?? (got ? { id: got.id, stop: () => {} } : null);
+    held?.stop();
+    if (held) await storage.release(held.id, worker);
+    rejectInterrupted(new StudyWorkerInterrupted(held ? held.id : null));
+  };
+  const onAbort = () => void stop().catch(rejectInterrupted);
+  if (opts.signal?.aborted) onAbort();
+  else opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const work = async (): Promise<StudyWorkerResult> => {
     const { created } = await storage.openStudy(def);
 
     const runTrial = async (claimed: ClaimedTrial): Promise<void> => {
       const { id, params } = claimed;
       const seed = trialSeed(header.seed, id);
-      let left: 'lost' | 'yielded' | null = null;
+      let left: 'lost' | 'yielded' | 'stopped' | null = null;
       const beat = setInterval(() => {
         storage.heartbeat(id, worker).then(
           (ok) => {
@@ -171,6 +218,14 @@ export async function runStudyWorker<S extends Space>(
           () => {},
         );
       }, heartbeatMs);
+      current = {
+        id,
+        stop: () => {
+          left = 'stopped';
+          clearInterval(beat);
+        },
+      };
+      opts.onTrialStart?.(claimed);
       const decideRung = async (rung: number, value: number): Promise<Decision> => {
         for (;;) {
           const o = await storage.rung(id, rung, value);
@@ -217,7 +272,10 @@ export async function runStudyWorker<S extends Space>(
         outcome = { error: e instanceof Error ? e.message : String(e) };
       } finally {
         clearInterval(beat);
+        current = null;
       }
+      // Ctrl-C: the interrupt has released the trial already.
+      if (left === 'stopped') return;
       if (left === 'yielded') {
         await storage.release(id, worker);
         return;
@@ -240,8 +298,13 @@ export async function runStudyWorker<S extends Space>(
     };
 
     for (;;) {
-      const claimed = await storage.claim(worker);
+      if (stopped) return await interrupted;
+      claiming = storage.claim(worker);
+      const claimed = await claiming;
+      claiming = null;
       if (claimed) {
+        // stop() gives it back.
+        if (stopped) return await interrupted;
         await runTrial(claimed);
         continue;
       }
@@ -252,7 +315,12 @@ export async function runStudyWorker<S extends Space>(
     const trials = await storage.trials();
     const records = trials.flatMap((t) => (t.record ? [t.record] : []));
     return { created, ran, trials, best: bestTrial(records, header.mode) };
+  };
+
+  try {
+    return await Promise.race([work(), interrupted]);
   } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
     if (typeof opts.storage === 'string') await storage.close();
   }
 }

@@ -7,13 +7,15 @@
  * never touched while tuning. Everything a trial creates is disposed.
  */
 import '@nerve/backend-cpu';
-import { DataLoader } from '@nerve/data';
+import { ready, setBackend, toBackend } from '@nerve/core';
+import { DataLoader, TensorDataset } from '@nerve/data';
 import { crossEntropy, mseLoss } from '@nerve/layers';
 import { type OptimizerName, createOptimizer } from '@nerve/optim';
 import { fit } from '@nerve/train';
 import { type ObjectiveRef, type Reporter, reportingCallback } from '@nerve/tune';
 import type { ImageArgs, TableArgs } from '../args.js';
 import { loadData, trainLoader } from '../datasets.js';
+import { periodicYield } from '../interrupt.js';
 import { buildModel, defaultHidden } from '../models.js';
 
 /** What stays fixed across a study's trials: the data and the model's kind. */
@@ -31,6 +33,33 @@ export interface TrialSetup {
   dropout: number;
   /** Hidden layers of the MLP, each `hidden` units wide (default 1). */
   depth: number;
+  /** Where the trials train (default cpu); data are prepared on the CPU and moved there. */
+  backend?: 'cpu' | 'webgpu';
+}
+
+/**
+ * Registers and starts `backend` (webgpu: @nerve/backend-webgpu, loaded only
+ * when asked for); fails with one line when it cannot start here.
+ */
+export async function startBackend(backend: 'cpu' | 'webgpu'): Promise<void> {
+  if (backend === 'webgpu') {
+    try {
+      await import('@nerve/backend-webgpu');
+    } catch (e) {
+      throw new Error(
+        `--backend webgpu: @nerve/backend-webgpu could not be loaded (${(e as Error).message})`,
+      );
+    }
+  }
+  // Says why when the backend cannot start (no adapter) and names the alternatives.
+  await ready(backend);
+}
+
+/** Moves a data set's tensors to `backend`, disposing the originals. */
+async function moveTo(ds: TensorDataset, backend: string): Promise<TensorDataset> {
+  const moved = await Promise.all(ds.tensors.map((t) => toBackend(t, backend)));
+  for (const t of ds.tensors) t.dispose();
+  return new TensorDataset(...moved);
 }
 
 /** The digits MLP of the earlier `nerve tune`: one ReLU hidden layer. */
@@ -84,6 +113,15 @@ export async function trainTrial(
   const seed = reporter.seed;
   const data = loadData(setup, setup.model);
   data.test.dispose();
+  const backend = setup.backend ?? 'cpu';
+  if (backend !== 'cpu') {
+    // Prepared on the CPU (as nerve train does), trained on the backend: the model is built
+    // there from the same seeded generator, so a trial starts from the same weights on either.
+    await startBackend(backend);
+    data.train = await moveTo(data.train, backend);
+    data.val = await moveTo(data.val, backend);
+    setBackend(backend);
+  }
   const regression = setup.table?.task === 'regression';
   const inputs = data.inputShape.reduce((a, b) => a * b, 1);
   const model = buildModel({
@@ -110,13 +148,15 @@ export async function trainTrial(
       optimizer: opt,
       loss: regression ? (out, y) => mseLoss(out, y) : (out, y) => crossEntropy(out, y),
       accuracy: !regression,
-      callbacks: [reportingCallback(reporter)],
+      // Yields to the event loop every 100 ms, so Ctrl-C is seen within a batch, not an epoch.
+      callbacks: [reportingCallback(reporter), { onBatchEnd: periodicYield(100) }],
     });
   } finally {
     opt.disposeState();
     model.dispose();
     data.train.dispose();
     data.val.dispose();
+    if (backend !== 'cpu') setBackend('cpu');
   }
 }
 

@@ -142,12 +142,22 @@ export async function main(argv: string[], io: Io = process): Promise<number> {
       return 2;
     }
     if (command === 'help' || command === '--help' || command === '-h') {
+      if (rest[0] === 'tune' && rest[1] === 'show') {
+        const { TUNE_SHOW } = await import('./tune-show.js');
+        o.out(formatHelp(TUNE_SHOW));
+        return 0;
+      }
       const target = COMMANDS.find((c) => c.name === rest[0]);
       o.out(target ? formatHelp(target, target === LR_FIND ? lrFindDefaults() : {}) : USAGE);
       return 0;
     }
     if (command === 'version' || command === '--version') {
       o.out(cliVersion());
+      return 0;
+    }
+    if (command === 'tune' && rest[0] === 'show' && wantsHelp(rest.slice(1))) {
+      const { TUNE_SHOW } = await import('./tune-show.js');
+      o.out(formatHelp(TUNE_SHOW));
       return 0;
     }
     // `nerve lab` has subcommands and per-experiment flags: it answers --help itself.

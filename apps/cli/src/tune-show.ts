@@ -1,13 +1,17 @@
 /**
- * `nerve tune show --storage URL|FILE --study NAME [--json]`: prints a
- * shared study from its storage alone: every trial's state (queued, running,
- * complete, pruned, failed), parameters and value, and the best trial.
+ * `nerve tune show --storage URL|FILE --study NAME [--json] [--report
+ * FILE.html]`: prints a shared study from its storage alone: every trial's
+ * state (queued, running, complete, pruned, failed), parameters and value,
+ * and the best trial; --report also writes one self-contained HTML page with
+ * the trials table and every trial's per-epoch curve.
  */
 import { type ShownStudy, formatNumber, showStudy } from '@nerve/tune';
 import { UsageError } from './args.js';
 import type { CommandDef } from './flags.js';
 import { parseCommand } from './flags.js';
 import type { Out } from './io.js';
+import { checkWritable, isHtmlPath } from './out-path.js';
+import { cliVersion } from './version.js';
 
 /** `nerve tune show`'s flags. */
 export const TUNE_SHOW: CommandDef = {
@@ -21,7 +25,24 @@ export const TUNE_SHOW: CommandDef = {
       description: 'where the study is: postgresql://user:pass@host/db or a JSON-lines file',
     },
     { name: 'study', kind: 'string', placeholder: 'NAME', description: "the study's name" },
-    { name: 'json', kind: 'boolean', default: false, description: 'one JSON object' },
+    {
+      name: 'json',
+      kind: 'boolean',
+      default: false,
+      description:
+        'one JSON object: { study, storage, metric, mode, seed, trials: [{ id, state, params, value, worker }] }',
+    },
+    {
+      name: 'report',
+      kind: 'string',
+      placeholder: 'FILE.html',
+      description:
+        "also write a self-contained HTML report: every trial in a table (best marked) and every trial's per-epoch curve, pruned and interrupted ones included",
+    },
+  ],
+  notes: [
+    'It can run while workers are running the study.',
+    "A trial's worker is host:pid:backend of the process that holds or finished it.",
   ],
 };
 
@@ -33,7 +54,13 @@ export function showJson(s: ShownStudy): object {
     metric: s.header.metric,
     mode: s.header.mode,
     seed: s.header.seed,
-    trials: s.trials.map((t) => ({ id: t.id, state: t.state, params: t.params, value: t.value })),
+    trials: s.trials.map((t) => ({
+      id: t.id,
+      state: t.state,
+      params: t.params,
+      value: t.value,
+      worker: t.worker,
+    })),
   };
 }
 
@@ -66,7 +93,29 @@ export async function runTuneShow(argv: string[], o: Out): Promise<number> {
   const study = v.study as string | undefined;
   if (storage === undefined) throw new UsageError('--storage: required (a URL or a file)', 'tune');
   if (study === undefined) throw new UsageError("--study: required (the study's name)", 'tune');
+  const report = v.report as string | undefined;
+  if (report !== undefined) {
+    if (!isHtmlPath(report)) {
+      throw new UsageError(
+        `--report: expected a path ending in .html, received '${report}'`,
+        'tune show',
+      );
+    }
+    checkWritable('report', report);
+  }
   const shown = await showStudy(storage, study);
-  o.out(v.json === true ? JSON.stringify(showJson(shown)) : formatShow(shown));
+  if (report !== undefined) {
+    const [{ writeReport }, { tuneShowReport }] = await Promise.all([
+      import('./reports/write-report.js'),
+      import('./reports/tune-show-report.js'),
+    ]);
+    // Atomic: written to a temporary file renamed over `report`.
+    writeReport('report', report, tuneShowReport(shown), `nerve ${cliVersion()}`);
+  }
+  o.out(
+    v.json === true
+      ? JSON.stringify({ ...showJson(shown), ...(report === undefined ? {} : { report }) })
+      : `${formatShow(shown)}${report === undefined ? '' : `\nreport ${report}`}`,
+  );
   return 0;
 }

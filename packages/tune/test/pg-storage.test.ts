@@ -211,4 +211,108 @@ describe.skipIf(!installed)('the PostgreSQL study storage', () => {
     ];
     expect(recorded.sort((a, b) => a - b)).toEqual([...Array(n).keys()]);
   }, 240_000);
+
+  it('six workers, two SIGKILLed mid-trial and the server restarted between the kills: every trial once, as a serial run', async () => {
+    const n = 30;
+    const study = 'kill6';
+    const url = cluster.url();
+    const reference = await runStudy(sharedStudyOptions(n));
+    const go = join(dir, 'kill6.go');
+    const env = (i: number) => ({
+      // w0 and w1, the two killed, sleep 1.5 s per epoch so each kill lands inside a trial.
+      TUNE_TEST_SLEEP_MS: i < 2 ? '1500' : '60',
+      TUNE_TEST_GO: go,
+      TUNE_TEST_WORKER: `w${i}`,
+      // The shortest settings that keep a restart from re-queueing live workers' trials: beats
+      // every 200 ms, re-queued after 6 s of silence (a fast restart takes 1-3 s here under load).
+      TUNE_TEST_HEARTBEAT_MS: '200',
+      TUNE_TEST_GRACE_MS: '6000',
+    });
+    const ws: WorkerProcess[] = [0, 1, 2, 3, 4, 5].map((i) => spawnWorker(url, study, n, env(i)));
+    const t0 = performance.now();
+    const deadline = Date.now() + 120_000;
+    const fail = () => new Error(ws.map((w) => w.output()).join('\n---\n'));
+    while (!ws.every((w) => w.output().includes('ready'))) {
+      if (Date.now() > deadline) throw fail();
+      await sleep(20);
+    }
+    const tReady = performance.now();
+    writeFileSync(go, '');
+    // What worker `w` holds (running), and with `fresh`, only if its last stored epoch is over
+    // 300 ms old: it is then in its 1.5 s sleep before the next epoch, not about to finish.
+    const running = (w: string, fresh: boolean) =>
+      query(
+        `SELECT t.id FROM nerve_tune.trials t JOIN nerve_tune.studies s ON s.id = t.study_id
+          WHERE s.name = $1 AND t.worker = $2 AND t.state = 'running' ${
+            fresh
+              ? `AND (SELECT now() - max(v.reported_at) FROM nerve_tune.trial_values v
+                 WHERE v.study_id = t.study_id AND v.trial_id = t.id) > interval '300 ms'`
+              : ''
+          }`,
+        [study, w],
+      ).then(
+        (rows) => rows.map((r) => r.id as number),
+        // Until the first worker has migrated the database, the tables do not exist yet.
+        () => [] as number[],
+      );
+    const killMidTrial = async (i: number): Promise<number> => {
+      while ((await running(`w${i}`, true)).length === 0) {
+        if (Date.now() > deadline) throw fail();
+        await sleep(10);
+      }
+      ws[i].child.kill('SIGKILL');
+      expect((await ws[i].exited).signal).toBe('SIGKILL');
+      // What it held when it died stays running (for the grace period) until another worker takes it.
+      const held = await running(`w${i}`, false);
+      expect(held).toHaveLength(1);
+      return held[0];
+    };
+    const victims = [await killMidTrial(0)];
+    const tKill0 = performance.now();
+    cluster.restart();
+    const tRestarted = performance.now();
+    victims.push(await killMidTrial(1));
+    const tKill1 = performance.now();
+    const ends = await Promise.all(ws.slice(2).map((w) => w.exited));
+    for (const [i, e] of ends.entries()) expect(e.code, ws[i + 2].output()).toBe(0);
+    const ms = (t: number) => Math.round(t - tReady);
+    console.log(
+      `pg six-worker kill test: workers ready after ${Math.round(tReady - t0)} ms; then kill 1 at ${ms(tKill0)} ms, restart done at ${ms(tRestarted)} ms, kill 2 at ${ms(tKill1)} ms, study done at ${ms(performance.now())} ms`,
+    );
+
+    const storage = await PostgresStudyStorage.connect(url);
+    await storage.openStudy(studyDefinition(sharedWorkerOptions(n, url, study)));
+    const stored = await storage.trials();
+    await storage.close();
+    expect(stored.every((t) => ['complete', 'pruned', 'failed'].includes(t.state))).toBe(true);
+    // Params, values and records (hence the best trial) equal the serial run's.
+    expect(stored.map((t) => t.params)).toEqual(reference.trials.map((t) => t.config));
+    expect(comparable(stored.map((t) => t.record as TrialRecord))).toEqual(
+      comparable(reference.trials),
+    );
+    for (const [i, t] of stored.entries()) {
+      expect(t.value, `trial ${i}`).toBe(reference.trials[i].objective);
+      expect(t.intermediate, `trial ${i}`).toEqual(
+        reference.trials[i].history.map((h) => ({ epoch: h.epoch, value: h.metrics.valLoss })),
+      );
+    }
+    const shown = await showStudy(url, study);
+    expect(shown.trials).toEqual(stored);
+    const best = reference.best as TrialRecord;
+    const bestStored = stored
+      .filter((t) => t.state === 'complete')
+      .reduce((a, b) => ((b.value as number) < (a.value as number) ? b : a));
+    expect(bestStored.id).toBe(best.id);
+    // Both killed workers' trials went back to the queue and other workers finished them.
+    for (const v of victims) {
+      expect(stored[v].attempts, `trial ${v}`).toBeGreaterThanOrEqual(2);
+      expect(['w0', 'w1']).not.toContain(stored[v].worker);
+    }
+    // Exactly once: the survivors' recorded ids and the killed workers' earlier ones partition 0…n-1.
+    const recorded = [
+      ...ws.slice(2).flatMap(ranIds),
+      ...stored.filter((t) => t.worker === 'w0' || t.worker === 'w1').map((t) => t.id),
+    ];
+    expect(recorded.sort((a, b) => a - b)).toEqual([...Array(n).keys()]);
+  }, 300_000);
 });

@@ -40,6 +40,10 @@ export interface PgCluster {
   url(database?: string, user?: string, password?: string): string;
   /** Restarts the server (fast shutdown: open connections are cut, as in a real restart). */
   restart(): void;
+  /** Stops the server (fast shutdown) and keeps its data: a database that went away. */
+  pause(): void;
+  /** Starts the paused server again. */
+  resume(): void;
   /** Stops the server and removes its directory. */
   stop(): void;
 }
@@ -112,5 +116,12 @@ export async function startCluster(): Promise<PgCluster> {
   await c.query(`CREATE ROLE pwuser LOGIN PASSWORD 'right'`);
   await c.query('CREATE DATABASE pwuser_db OWNER pwuser');
   await c.end();
-  return { port, url, restart: () => ctl('-m', 'fast', 'restart'), stop };
+  return {
+    port,
+    url,
+    restart: () => ctl('-m', 'fast', 'restart'),
+    pause: () => ctl('-m', 'fast', 'stop'),
+    resume: () => ctl('start'),
+    stop,
+  };
 }

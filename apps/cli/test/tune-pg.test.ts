@@ -44,8 +44,8 @@ describe.skipIf(!installed)('nerve tune --storage postgresql://', () => {
     // 1. Server stopped, Ctrl-C: the worker keeps retrying the release; the server comes back
     //    and the trial is queued again, then the worker exits 130.
     const a = startNerve([...argv, '--epochs', '20']);
-    await waitFor(() => started(a.err()) >= 0, 'a trial started', a);
-    const heldA = started(a.err());
+    await waitFor(() => started(a.out()) >= 0, 'a trial started', a);
+    const heldA = started(a.out());
     cluster.pause();
     a.child.kill('SIGINT');
     // Still running: it has not given the trial back yet (the server is down).
@@ -64,8 +64,8 @@ describe.skipIf(!installed)('nerve tune --storage postgresql://', () => {
     // 2. Server stopped, Ctrl-C twice: the second exits at once without giving the trial back
     //    (it stays running until its heartbeat goes stale), not after the storage's 2-minute retries.
     const b = startNerve([...argv, '--epochs', '20']);
-    await waitFor(() => started(b.err()) >= 0, 'a trial started', b);
-    const heldB = started(b.err());
+    await waitFor(() => started(b.out()) >= 0, 'a trial started', b);
+    const heldB = started(b.out());
     cluster.pause();
     try {
       b.child.kill('SIGINT');

@@ -195,7 +195,23 @@ describe('Ctrl-C in a shared study', () => {
       return held;
     };
     await interruptMidTrial('SIGINT');
-    await interruptMidTrial('SIGTERM');
+    const held = await interruptMidTrial('SIGTERM');
+    // The report shows the given-back trial's stored epochs as an interrupted curve.
+    const html = join(dir, 'ctrl-c.html');
+    const shown = await runCli([
+      'tune',
+      'show',
+      '--storage',
+      file,
+      '--study',
+      'c',
+      '--report',
+      html,
+    ]);
+    expect(shown.code, shown.err()).toBe(0);
+    const page = readFileSync(html, 'utf8');
+    expect(page).toContain(`trial ${held} queued (interrupted)`);
+    expect(page).toContain('<svg');
     // A third process finishes the study: the given-back trials run again from their first
     // epoch, so the study equals one process alone.
     const rest = startNerve(['tune', '--storage', file, '--study', 'c', ...flags]);

@@ -87,7 +87,7 @@ async function runSharedWorker(args: TuneArgs, o: Out): Promise<number> {
     if (!(e instanceof StudyWorkerInterrupted) || first === null) throw e;
     const code = exitCode(first);
     say(
-      `interrupted (${first}); ${e.released === null ? 'no trial was running' : `trial ${e.released} went back to the queue for another process`}; the study stays in its storage, and the same command joins it again`,
+      `interrupted (${first}); ${e.released !== null ? `trial ${e.released} went back to the queue for another process` : e.recorded !== null ? `trial ${e.recorded} had finished and was recorded first` : 'no trial was running'}; the study stays in its storage, and the same command joins it again`,
       code,
     );
     // The objective may still be computing its current batch: exit now rather than wait for it.

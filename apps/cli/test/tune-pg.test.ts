@@ -59,7 +59,7 @@ describe.skipIf(!installed)('nerve tune --storage postgresql://', () => {
         new RegExp(`^nerve: interrupted \\(SIGINT\\); trial ${heldA} went back`),
       ),
     ]);
-    expect(await trial('away', heldA)).toEqual({ state: 'queued', worker: null });
+    expect((await trial('away', heldA)).state).toBe('queued');
 
     // 2. Server stopped, Ctrl-C twice: the second exits at once without giving the trial back
     //    (it stays running until its heartbeat goes stale), not after the storage's 2-minute retries.

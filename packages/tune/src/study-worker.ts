@@ -84,13 +84,18 @@ export class StudyWorkerInterrupted extends Error {
   override name = 'StudyWorkerInterrupted';
   /** The trial given back to the queue, or null when none was running. */
   readonly released: number | null;
-  constructor(released: number | null) {
+  /** A trial whose objective had ended when the signal came: its result was stored first. */
+  readonly recorded: number | null;
+  constructor(released: number | null, recorded: number | null = null) {
     super(
-      released === null
-        ? 'stopped between trials; nothing was running'
-        : `trial ${released} given back to the queue`,
+      released !== null
+        ? `trial ${released} given back to the queue`
+        : recorded !== null
+          ? `trial ${recorded} had finished and was recorded`
+          : 'stopped between trials; nothing was running',
     );
     this.released = released;
+    this.recorded = recorded;
   }
 }
 
@@ -180,7 +185,7 @@ export async function runStudyWorker<S extends Space>(
   const ran: number[] = [];
   // Ctrl-C (opts.signal): the trial being claimed or run goes back to the queue at once.
   let stopped = false;
-  let current: { id: number; stop: () => void } | null = null;
+  let current: { id: number; stop: () => void; finishing?: Promise<boolean> } | null = null;
   let claiming: Promise<ClaimedTrial | null> | null = null;
   let rejectInterrupted: (e: unknown) => void = () => {};
   const interrupted = new Promise<never>((_, reject) => {
@@ -194,6 +199,12 @@ export async function runStudyWorker<S extends Space>(
     // A claim in flight may come back with a trial: that one is given back too.
     const got = claiming ? await claiming.catch(() => null) : null;
     const held = current ?? (got ? { id: got.id, stop: () => {} } : null);
+    if (held?.finishing) {
+      // The objective had ended: its result is being stored, which beats running it again.
+      const ok = await held.finishing.catch(() => false);
+      rejectInterrupted(new StudyWorkerInterrupted(null, ok ? held.id : null));
+      return;
+    }
     held?.stop();
     if (held) await storage.release(held.id, worker);
     rejectInterrupted(new StudyWorkerInterrupted(held ? held.id : null));
@@ -272,7 +283,6 @@ export async function runStudyWorker<S extends Space>(
         outcome = { error: e instanceof Error ? e.message : String(e) };
       } finally {
         clearInterval(beat);
-        current = null;
       }
       // Ctrl-C: the interrupt has released the trial already.
       if (left === 'stopped') return;
@@ -291,7 +301,9 @@ export async function runStudyWorker<S extends Space>(
           outcome,
         ),
       );
-      if (await storage.finish(id, worker, record)) {
+      const finishing = storage.finish(id, worker, record);
+      if (current) current.finishing = finishing;
+      if (await finishing) {
         ran.push(id);
         opts.onTrialEnd?.(record);
       }
@@ -305,7 +317,11 @@ export async function runStudyWorker<S extends Space>(
       if (claimed) {
         // stop() gives it back.
         if (stopped) return await interrupted;
-        await runTrial(claimed);
+        try {
+          await runTrial(claimed);
+        } finally {
+          current = null;
+        }
         continue;
       }
       if ((await storage.unfinished()) === 0) break;

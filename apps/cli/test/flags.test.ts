@@ -140,6 +140,27 @@ describe('nerve <command> --help', () => {
     expect(text).toMatch(new RegExp(`--steps N[^\\n]*\\n[^\\n]*default: ${d.steps}\\)`));
   });
 
+  it('nerve tune show --help lists its flags; nerve tune --help lists the shared-study ones', async () => {
+    const { TUNE_SHOW } = await import('../src/tune-show.js');
+    const { formatHelp } = await import('../src/help.js');
+    for (const argv of [
+      ['tune', 'show', '--help'],
+      ['help', 'tune', 'show'],
+    ]) {
+      const c = capture();
+      expect(await main(argv, c.io)).toBe(0);
+      expect(c.out()).toBe(`${formatHelp(TUNE_SHOW)}\n`);
+      for (const f of ['--storage URL', '--study NAME', '--json', '--report FILE.html']) {
+        expect(c.out()).toContain(f);
+      }
+    }
+    const tune = await help(TUNE);
+    for (const f of ['--storage URL', '--study FILE.jsonl|NAME', '--backend NAME']) {
+      expect(tune).toContain(f);
+    }
+    expect(tune).toMatch(/--storage, Ctrl-C \(or SIGTERM, exit 143\) gives the running trial back/);
+  });
+
   it('documents the grid-search rule for --trials', async () => {
     expect(await help(TUNE)).toMatch(/--trials N[^\n]*not with grid/);
   });

@@ -85,6 +85,21 @@ describe('nerve tune --storage FILE --study NAME', () => {
     const workers = await runCli(['tune', '--storage', file, '--study', 's', '--workers', '2']);
     expect(workers.code).toBe(2);
     expect(workers.err()).toMatch(/--workers: with --storage each process runs one trial/);
+    const gpuThreads = await runCli(['tune', '--backend', 'webgpu', '--workers', '2']);
+    expect(gpuThreads.code).toBe(2);
+    expect(gpuThreads.err()).toMatch(/--workers: --backend webgpu runs one trial at a time/);
+    const notHtml = await runCli([
+      'tune',
+      'show',
+      '--storage',
+      file,
+      '--study',
+      's',
+      '--report',
+      join(dir, 'r.txt'),
+    ]);
+    expect(notHtml.code).toBe(2);
+    expect(notHtml.err()).toMatch(/--report: expected a path ending in .html/);
     const c2f = await runCli([
       'tune',
       '--storage',

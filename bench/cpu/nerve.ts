@@ -15,6 +15,7 @@ import {
   type Workload,
   labels,
   depthwiseShapes,
+  mlpWidths,
   matmulShapes,
   paramValues,
   sizeOf,
@@ -44,15 +45,18 @@ async function trainCell(core: Core, w: TrainWorkload) {
   const { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential, crossEntropy } = await import(
     '@nerve/layers'
   );
-  const { SGD } = await import('@nerve/optim');
+  const { Adam, SGD } = await import('@nerve/optim');
+  const widths = mlpWidths(w);
   const model =
     w.kind === 'mlp'
       ? new Sequential(
-          new Linear(784, 256),
-          new ReLU(),
-          new Linear(256, 128),
-          new ReLU(),
-          new Linear(128, 10),
+          ...widths
+            .slice(1)
+            .flatMap((out, i) =>
+              i < widths.length - 2
+                ? [new Linear(widths[i], out), new ReLU()]
+                : [new Linear(widths[i], out)],
+            ),
         )
       : new Sequential(
           new Conv2d(1, 16, 3, { padding: 1 }),
@@ -75,7 +79,10 @@ async function trainCell(core: Core, w: TrainWorkload) {
     );
     model.loadStateDict(dict);
   });
-  const opt = new SGD(model.parameters(), { lr: w.lr });
+  const opt =
+    w.optimizer === 'adam'
+      ? new Adam(model.parameters(), { lr: w.lr })
+      : new SGD(model.parameters(), { lr: w.lr });
   const x = core.keep(
     core.tensor(uniform(sizeOf(w.inputShape), w.inputSeed), { shape: w.inputShape }),
   );

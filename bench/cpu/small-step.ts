@@ -2,7 +2,7 @@
  * The digits MLP step of `pnpm bench:cpu` (workload `digits`) alone, for
  * profiling (`node --cpu-prof`) and for before/after bit-identity checks:
  *   node --import tsx --conditions=@nerve/source bench/cpu/small-step.ts [--steps 2000] [--threads 1] [--workload digits]
- *   [--optimizer adam|adamw|momentum|sgd] [--js-adam]
+ *   [--optimizer adam|adamw|momentum|sgd] [--js-adam] [--no-col-split]
  * prints ms per step and a checksum of every parameter's float32 bits after the steps.
  */
 import { createHash } from 'node:crypto';
@@ -11,6 +11,7 @@ import * as core from '@nerve/core';
 import { Linear, ReLU, Sequential, crossEntropy } from '@nerve/layers';
 import { Adam, AdamW, SGD } from '@nerve/optim';
 import { setAdamWasmDisabled } from '../../packages/backend-cpu/src/kernels/optim-wasm.js';
+import { setMinColMacsPerThread } from '../../packages/backend-cpu/src/wasm/gemm-wasm.js';
 import {
   type TrainWorkload,
   WORKLOADS,
@@ -29,6 +30,8 @@ function arg(name: string, fallback: string): string {
 const steps = Number(arg('steps', '2000'));
 // --js-adam: the JS Adam loop instead of the wasm SIMD one (a before/after in one process).
 if (process.argv.includes('--js-adam')) setAdamWasmDisabled(true);
+// --no-col-split: short products never take the one-hand-off column split (the row split only).
+if (process.argv.includes('--no-col-split')) setMinColMacsPerThread(Number.MAX_SAFE_INTEGER);
 const optName = arg('optimizer', '');
 const w = WORKLOADS.find((x) => x.name === arg('workload', 'digits')) as TrainWorkload;
 await setThreads(Number(arg('threads', '1')));

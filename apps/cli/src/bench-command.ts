@@ -275,7 +275,10 @@ export function formatBench(r: BenchReport): string {
   const notes = r.backends.flatMap((b) =>
     b.results.filter((m) => m.skipped).map((m) => `${b.id} ${m.workload}: ${m.skipped}`),
   );
-  lines.push('', ...workloads.map((w, i) => `${TITLES[BENCH_WORKLOADS[i]]}: ${w.label}`));
+  lines.push(
+    '',
+    ...workloads.map((w, i) => `${TITLES[BENCH_WORKLOADS[i]].padEnd(22)}  ${w.label}`),
+  );
   if (notes.length) lines.push('', ...notes);
   lines.push('', `${r.totalSeconds.toFixed(1)} s in all`);
   return lines.join('\n');

@@ -1,0 +1,13 @@
+import '@nerve/backend-cpu';
+import * as core from '@nerve/core';
+import { Adam } from '@nerve/optim';
+await core.ready('cpu');
+const shapes = [[128, 64], [128], [64, 128], [64], [10, 64], [10]];
+const ps = shapes.map((s) => { const t = core.keep(core.randn(s)); t.requiresGrad = true; t.grad = core.keep(core.randn(s)); return t; });
+const opt = new Adam(ps, { lr: 0.001 });
+for (let i = 0; i < 300; i++) opt.step();
+const c0 = process.cpuUsage();
+const N = 5000;
+for (let i = 0; i < N; i++) opt.step();
+const c = process.cpuUsage(c0);
+console.log(((c.user + c.system) / N).toFixed(1), 'µs CPU per opt.step (6 params, 17,226 elements)');

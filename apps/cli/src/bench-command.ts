@@ -88,6 +88,8 @@ export interface BenchBackend {
   id: string;
   backend: 'cpu' | 'webgpu';
   threads?: number;
+  /** WebGPU: the adapter (vendor, device or description; "software" for a fallback adapter). */
+  adapter?: string;
   /** Why the whole backend was skipped. */
   skipped?: string;
   results: BenchMeasurement[];
@@ -176,6 +178,22 @@ async function webgpuUnavailable(): Promise<string | undefined> {
   }
 }
 
+/** A one-line name of the WebGPU adapter, where the backend describes it. */
+function adapterName(backend: unknown): string | undefined {
+  const describe = (backend as { describe?: () => Record<string, unknown> }).describe;
+  if (typeof describe !== 'function') return undefined;
+  try {
+    const a = describe.call(backend);
+    const parts = [a.vendor, a.device || a.description || a.architecture]
+      .map((x) => String(x ?? '').trim())
+      .filter(Boolean);
+    const name = parts.join(' ') || 'unnamed adapter';
+    return a.isFallbackAdapter ? `${name} (software)` : name;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Runs the benchmark; `onResult` sees each measurement as it lands. */
 export async function runBench(
   args: BenchArgs,
@@ -219,6 +237,7 @@ export async function runBench(
     configs.push(b);
     b.skipped = await webgpuUnavailable();
     if (!b.skipped) {
+      b.adapter = adapterName(core.getBackend('webgpu'));
       core.setBackend('webgpu');
       for (const w of workloads) {
         const m = await measure(w, args, false, deadline);
@@ -279,6 +298,7 @@ export function formatBench(r: BenchReport): string {
     '',
     ...workloads.map((w, i) => `${TITLES[BENCH_WORKLOADS[i]].padEnd(22)}  ${w.label}`),
   );
+  for (const b of r.backends) if (b.adapter) lines.push(`${b.id} adapter: ${b.adapter}`);
   if (notes.length) lines.push('', ...notes);
   lines.push('', `${r.totalSeconds.toFixed(1)} s in all`);
   return lines.join('\n');

@@ -94,12 +94,7 @@ async function warmUp(cell: Cell): Promise<number> {
 /** The error a column other than nerve gives for a nerve-only (per-group path) row. */
 export const NERVE_ONLY = 'nerve only: the same work as the row without (per-group path)';
 
-/** Σ|c| in double precision: the matmul check value. */
-export function sumAbs(c: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < c.length; i++) s += Math.abs(c[i]);
-  return s;
-}
+export { sumAbs } from './nerve-cells.js';
 
 /** The first line of an error, which is what the table can show. */
 export function errorLine(e: unknown): string {

@@ -44,6 +44,7 @@ function transpose2d(v: Float32Array, rows: number, cols: number): Float32Array 
 }
 
 function trainCell(jax: Jax, w: TrainWorkload) {
+  if (w.optimizer === 'adam') throw new Error('no Adam in this column yet (SGD only)');
   const { numpy: np, lax, nn, tree } = jax;
   let params: JArray[] = w.params.map((p) => {
     const v = paramValues(p);

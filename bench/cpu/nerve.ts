@@ -7,16 +7,12 @@
  * --mode and --threads need the backend's setKernelMode / setThreads; without
  * them the process reports a skip.
  */
-import { type Library, serve, sumAbs } from './child.js';
+import { type Library, serve } from './child.js';
+import { matmulCell, trainCell } from './nerve-cells.js';
 import {
   type DepthwiseWorkload,
-  type MatmulWorkload,
-  type TrainWorkload,
   type Workload,
-  labels,
   depthwiseShapes,
-  matmulShapes,
-  paramValues,
   sizeOf,
   uniform,
 } from './workloads.js';
@@ -27,74 +23,6 @@ function arg(name: string): string | undefined {
 }
 
 type Core = typeof import('@nerve/core');
-
-function matmulCell(core: Core, w: MatmulWorkload) {
-  const [sa, sb] = matmulShapes(w);
-  const a = core.keep(core.tensor(uniform(sizeOf(sa), 1), { shape: sa }));
-  const b = core.keep(core.tensor(uniform(sizeOf(sb), 2), { shape: sb }));
-  const opA = w.transA ? core.transpose(a) : a;
-  const opB = w.transB ? core.transpose(b) : b;
-  return {
-    step: () => core.tidy(() => void core.matmul(opA, opB).dataSync()),
-    check: core.tidy(() => sumAbs(core.matmul(opA, opB).dataSync())),
-  };
-}
-
-async function trainCell(core: Core, w: TrainWorkload) {
-  const { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential, crossEntropy } = await import(
-    '@nerve/layers'
-  );
-  const { SGD } = await import('@nerve/optim');
-  const model =
-    w.kind === 'mlp'
-      ? new Sequential(
-          new Linear(784, 256),
-          new ReLU(),
-          new Linear(256, 128),
-          new ReLU(),
-          new Linear(128, 10),
-        )
-      : new Sequential(
-          new Conv2d(1, 16, 3, { padding: 1 }),
-          new ReLU(),
-          new MaxPool2d(2),
-          new Conv2d(16, 32, 3, { padding: 1 }),
-          new ReLU(),
-          new MaxPool2d(2),
-          new Flatten(),
-          new Linear(32 * 7 * 7, 10),
-        );
-  // The shared initial weights, so the first loss can be checked against the other libraries.
-  const names = model.namedParameters().map(([n]) => n);
-  if (names.length !== w.params.length) {
-    throw new Error(`${w.name}: model has ${names.length} parameters, workload ${w.params.length}`);
-  }
-  core.tidy(() => {
-    const dict = Object.fromEntries(
-      names.map((n, i) => [n, core.tensor(paramValues(w.params[i]), { shape: w.params[i].shape })]),
-    );
-    model.loadStateDict(dict);
-  });
-  const opt = new SGD(model.parameters(), { lr: w.lr });
-  const x = core.keep(
-    core.tensor(uniform(sizeOf(w.inputShape), w.inputSeed), { shape: w.inputShape }),
-  );
-  const y = core.keep(core.tensor(labels(w.inputShape[0], w.labelSeed, w.classes)));
-  let last = Number.NaN;
-  const step = async () => {
-    const loss = core.tidy(() => {
-      const l = crossEntropy(model.call(x), y);
-      l.backward();
-      opt.step();
-      opt.zeroGrad();
-      return l.detach();
-    });
-    last = (await loss.data())[0];
-    loss.dispose();
-  };
-  await step();
-  return { step, check: last };
-}
 
 /**
  * Depthwise conv2d forward and y.backward(dy) for both gradients. The
@@ -167,7 +95,7 @@ async function load(): Promise<Library | string> {
     info: `nerve cpu backend${settings.length ? ` (${settings.join(', ')})` : ''}`,
     prepare: async (w: Workload) =>
       w.kind === 'matmul'
-        ? matmulCell(core, w)
+        ? await matmulCell(core, w)
         : w.kind === 'depthwise'
           ? depthwiseCell(core, w)
           : await trainCell(core, w),

@@ -75,7 +75,8 @@ function trainCell(tf: Tf, w: TrainWorkload) {
     w.kind === 'mlp'
       ? dense(tf.relu(dense(tf.relu(dense(x, 0)), 2)), 4)
       : dense(tf.reshape(pool(conv(pool(conv(x, 0)), 2)), [n, -1]), 4);
-  const opt = tf.train.sgd(w.lr);
+  if (w.kind === 'mlp' && w.params.length !== 6) throw new Error('three-layer MLPs only');
+  const opt = w.optimizer === 'adam' ? tf.train.adam(w.lr, 0.9, 0.999, 1e-8) : tf.train.sgd(w.lr);
   let last = Number.NaN;
   const step = () => {
     // returnCost: minimize hands back the loss, which is read every step.

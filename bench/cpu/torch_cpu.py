@@ -59,7 +59,13 @@ def matmul_cell(w):
 def train_cell(w):
     nn = torch.nn
     if w["kind"] == "mlp":
-        model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+        widths = w.get("widths") or [784, 256, 128, 10]
+        layers = []
+        for i in range(len(widths) - 1):
+            layers.append(nn.Linear(widths[i], widths[i + 1]))
+            if i < len(widths) - 2:
+                layers.append(nn.ReLU())
+        model = nn.Sequential(*layers)
     else:
         model = nn.Sequential(
             nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
@@ -71,7 +77,10 @@ def train_cell(w):
             p.copy_(uniform(spec["shape"], spec["seed"], 1 / math.sqrt(spec["fanIn"])))
     x = uniform(w["inputShape"], w["inputSeed"])
     y = torch.from_numpy((bits(w["labelSeed"], w["inputShape"][0]) % w["classes"]).astype(np.int64))
-    opt = torch.optim.SGD(model.parameters(), lr=w["lr"])
+    if w.get("optimizer") == "adam":
+        opt = torch.optim.Adam(model.parameters(), lr=w["lr"])
+    else:
+        opt = torch.optim.SGD(model.parameters(), lr=w["lr"])
     last = [math.nan]
 
     def step():

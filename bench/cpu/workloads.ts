@@ -26,11 +26,15 @@ export interface ParamSpec {
   seed: number;
 }
 
-/** A training step: forward, softmax cross-entropy, backward, SGD, loss read back. */
+/** A training step: forward, softmax cross-entropy, backward, SGD or Adam, loss read back. */
 export interface TrainWorkload {
   kind: 'mlp' | 'cnn';
   name: string;
   label: string;
+  /** MLP layer widths, input first (default 784-256-128-10). */
+  widths?: number[];
+  /** The optimizer (default SGD at `lr`); Adam with β (0.9, 0.999), eps 1e-8. */
+  optimizer?: 'sgd' | 'adam';
   /** Input shape, NCHW for the CNN. */
   inputShape: number[];
   classes: number;
@@ -109,6 +113,21 @@ export const WORKLOADS: Workload[] = [
     labelSeed: 2,
   },
   {
+    // The site's digits demo (8×8 digits): small enough that per-op overhead, not FLOPs,
+    // sets the step time (issue 16).
+    kind: 'mlp',
+    name: 'digits',
+    label: 'MLP 64-128-64-10 b32 Adam steps/s',
+    widths: [64, 128, 64, 10],
+    optimizer: 'adam',
+    inputShape: [32, 64],
+    classes: 10,
+    lr: 0.01,
+    params: [...dense(64, 128, 40), ...dense(128, 64, 42), ...dense(64, 10, 44)],
+    inputSeed: 5,
+    labelSeed: 6,
+  },
+  {
     // conv3×3 (padding 1) 16 → ReLU → maxpool 2 → conv3×3 32 → ReLU → maxpool 2 → dense 10
     kind: 'cnn',
     name: 'cnn',
@@ -154,7 +173,7 @@ export function depthwiseShapes(w: DepthwiseWorkload): { weight: number[]; outpu
 export const WORKLOAD_GROUPS: Record<string, string[]> = {
   matmul: WORKLOADS.filter((w) => w.kind === 'matmul').map((w) => w.name),
   square: ['mm128', 'mm256', 'mm512', 'mm1024'],
-  train: ['mlp', 'cnn'],
+  train: ['mlp', 'digits', 'cnn'],
   depthwise: ['dw-s1', 'dw-s2', 'dw-s1-pergroup', 'dw-s2-pergroup'],
 };
 
@@ -205,6 +224,11 @@ export function paramValues(p: ParamSpec): Float32Array {
     p.seed,
     1 / Math.sqrt(p.fanIn),
   );
+}
+
+/** The layer widths of an MLP workload, input first. */
+export function mlpWidths(w: TrainWorkload): number[] {
+  return w.widths ?? [784, 256, 128, 10];
 }
 
 /** Product of a shape. */

@@ -9,6 +9,7 @@
  */
 import '@nerve/backend-cpu';
 import { parseEvalArgs, parseTrainArgs } from './args.js';
+import { formatBench, parseBenchArgs, runBench } from './bench-command.js';
 import { COMMANDS, LAB, LR_FIND } from './commands.js';
 import { runEval } from './eval-command.js';
 import { formatExport, parseExportArgs, runExport } from './export-command.js';
@@ -86,6 +87,21 @@ async function run(command: string, rest: string[], io: Io, o: Out): Promise<num
     return 0;
   }
   if (command === 'tune') return runTuneCommand(rest, o);
+  if (command === 'bench') {
+    const args = parseBenchArgs(rest);
+    const r = await runBench(
+      args,
+      args.json
+        ? (b, m) => event({ event: 'result', backend: b.id, threads: b.threads, ...m })
+        : (b, m) =>
+            err(
+              `${b.id} ${m.workload}: ${m.value === null ? m.skipped : m.value.toFixed(1)} ${m.unit}`,
+            ),
+    );
+    if (args.json) event({ event: 'summary', ...r });
+    else out(formatBench(r));
+    return 0;
+  }
   if (command === 'lab') {
     // A one-line progress indicator, only where someone watches a terminal.
     const progress = io.stderr.isTTY

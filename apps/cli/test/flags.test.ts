@@ -10,6 +10,7 @@ import { ACTIVATION_NAMES } from '@nerve/layers';
 import { OPTIMIZER_NAMES } from '@nerve/optim';
 import { describe, expect, it } from 'vitest';
 import { parseEvalArgs, parseTrainArgs } from '../src/args.js';
+import { parseBenchArgs } from '../src/bench-command.js';
 import { COMMANDS, EVAL, FINETUNE, LR_FIND, TRAIN, TUNE } from '../src/commands.js';
 import { parseExportArgs } from '../src/export-command.js';
 import { parseFinetuneArgs } from '../src/finetune-command.js';
@@ -43,6 +44,7 @@ const PARSERS: Record<string, (argv: string[]) => unknown> = {
         ? argv
         : [...argv, '--checkpoint', 'm.safetensors', '--onnx', 'm.onnx'],
     ),
+  bench: parseBenchArgs,
 };
 
 /** A value the flag accepts, for checking that the parser knows it. */

@@ -16,6 +16,7 @@ import {
 } from '@nerve/core';
 import { describe, expect, it } from 'vitest';
 import { adamUpdate, sgdUpdate } from '../src/kernels/optim.js';
+import { adamWasmAvailable, setAdamWasmDisabled } from '../src/kernels/optim-wasm.js';
 import { rng } from './helpers.js';
 
 const N = 257;
@@ -129,9 +130,24 @@ const ADAM_CASES: [string, Omit<AdamUpdateOptions, 'step'>][] = [
   ],
 ];
 
-describe('fused adamUpdate', () => {
+// N = 257 runs the wasm SIMD loop (64 vectors and a 1-element tail) where SIMD exists, and
+// the JS loop with the wasm path turned off: both must match the fallback bit for bit.
+describe.each([
+  ['wasm SIMD', false],
+  ['JS loop', true],
+])('fused adamUpdate (%s)', (_path, jsOnly) => {
+  it('runs the path it names', () => {
+    const was = setAdamWasmDisabled(jsOnly);
+    try {
+      // Node 20 has WebAssembly SIMD, so the wasm row must not silently test the JS loop.
+      expect(adamWasmAvailable()).toBe(!jsOnly);
+    } finally {
+      setAdamWasmDisabled(was);
+    }
+  });
   for (const [name, opts] of ADAM_CASES) {
     it(`matches the fallback bit for bit over several steps: ${name}`, async () => {
+      const was = setAdamWasmDisabled(jsOnly);
       let p = data(2, 2);
       let m: Float32Array = new Float32Array(N);
       let v: Float32Array = new Float32Array(N);
@@ -170,6 +186,7 @@ describe('fused adamUpdate', () => {
         v = fused.expAvgSq;
         vMax = fused.maxExpAvgSq;
       }
+      setAdamWasmDisabled(was);
     });
   }
 });

@@ -16,7 +16,11 @@ import {
   supportedKernelModes,
 } from '../src/wasm/runtime.js';
 import { expectClose, expectSame, randomF32 } from './helpers.js';
-import { setMinMacsPerThread } from '../src/wasm/gemm-wasm.js';
+import {
+  COLS_MAX_ROWS,
+  setMinColMacsPerThread,
+  setMinMacsPerThread,
+} from '../src/wasm/gemm-wasm.js';
 
 // Every product goes to the pool here, however small: these tests are about
 // splitting, which production does only above a work threshold.
@@ -247,6 +251,46 @@ describe.runIf(SIMD_MODES.length > 0)('wasm runtime', () => {
             expectSame(run(c, 5, true), one, `${threads} threads ${JSON.stringify(c)}`);
           }
         }
+      }
+    });
+
+    it(`splits short products by columns in one hand-off, bit-identically (${mode})`, () => {
+      setKernelMode(mode);
+      // Production's thresholds for the row split, none for the column split: every short
+      // product below takes gemmCols (one run per product) on a pool of 2 or 3 threads.
+      const oldRows = setMinMacsPerThread(1e12);
+      const oldCols = setMinColMacsPerThread(0);
+      try {
+        const shapes: [number, number, number][] = [
+          [128, 256, 784], // the MLP b128's first layer
+          [37, 300, 41],
+          [COLS_MAX_ROWS, 24, 70],
+        ];
+        for (const [m, n, k] of shapes) {
+          for (const [transA, transB] of LAYOUTS) {
+            const c: Case = { m, n, k, transA, transB };
+            setRunnerFactory(undefined);
+            const one = run(c, 7, true);
+            for (const threads of [2, 3]) {
+              const calls: string[] = [];
+              setRunnerFactory((parts) => {
+                const inner = fakePool(threads)(parts);
+                return {
+                  threads,
+                  run(fn, tasks) {
+                    calls.push(`${fn}×${tasks.length}`);
+                    inner.run(fn, tasks);
+                  },
+                };
+              });
+              expectSame(run(c, 7, true), one, `${threads} threads ${JSON.stringify(c)}`);
+              expect(calls).toEqual([`gemmCols×${threads}`]);
+            }
+          }
+        }
+      } finally {
+        setMinMacsPerThread(oldRows);
+        setMinColMacsPerThread(oldCols);
       }
     });
 

@@ -15,7 +15,7 @@ import {
   trackTensor,
 } from './engine.js';
 import { NerveError, fmtShape } from './errors.js';
-import { type Shape, contiguousStrides, isContiguous, sizeOf } from './shape.js';
+import { type Shape, contiguousStrides, isContiguous, shapesEqual, sizeOf } from './shape.js';
 
 /** A node of the autograd graph: how to turn the output's gradient into the inputs'. */
 export interface GradNode {
@@ -194,7 +194,7 @@ export class Tensor {
   assign(value: Tensor): this {
     this.assertAlive('assign');
     value.assertAlive('assign');
-    if (value.dtype !== this.dtype || value.shape.join() !== this.shape.join()) {
+    if (value.dtype !== this.dtype || !shapesEqual(value.shape, this.shape)) {
       throw new NerveError(
         'assign',
         `a ${this.dtype} tensor of shape ${fmtShape(this.shape)}`,

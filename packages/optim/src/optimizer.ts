@@ -117,7 +117,7 @@ export abstract class Optimizer {
         const g = p.grad;
         if (!g) continue;
         g.assertAlive(op);
-        if (g.dtype !== 'float32' || g.shape.join() !== p.shape.join()) {
+        if (g.dtype !== 'float32' || !sameShape(g.shape, p.shape)) {
           throw new NerveError(
             op,
             `a float32 gradient of shape [${p.shape}]`,
@@ -218,6 +218,13 @@ export abstract class Optimizer {
 }
 
 /** The state tensor `key`, created by `init` (and kept) on first use. */
+/** Equal shapes, without building strings (this runs per parameter per step). */
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export function stateTensor(state: ParamState, key: string, init: () => Tensor): Tensor {
   const t = state[key];
   if (t instanceof Tensor) return t;

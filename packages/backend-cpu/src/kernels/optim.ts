@@ -10,6 +10,7 @@
  */
 import type { AdamUpdateParams, SgdUpdateParams } from '@nerve/core/backend';
 import { allocF32 } from '../alloc.js';
+import { adamWasm, adamWasmAvailable } from './optim-wasm.js';
 
 /** New parameter and momentum buffer (null without momentum) of one SGD step. */
 export interface SgdUpdateArrays {
@@ -94,6 +95,14 @@ export function adamUpdate(
   const stepSize = Math.fround(p.lr / (1 - beta1 ** p.step));
   const sqrtBc2 = Math.fround(Math.sqrt(1 - beta2 ** p.step));
   const eps = Math.fround(p.eps);
+  // Below a few vectors the copies in and out cost more than the loop saves. AMSGrad stays
+  // in JS: its max must return Math.max's NaN bits (optim-wasm.ts).
+  if (n >= 64 && ams === null && adamWasmAvailable()) {
+    const out = { param: outP, expAvg: outM, expAvgSq: outV, max: outMax };
+    const scalars = { b1, b2, c1, c2, sqrtBc2, eps, stepSize, wd, shrink };
+    adamWasm(param, grad, expAvg, expAvgSq, ams, out, n, p, scalars);
+    return { param: outP, expAvg: outM, expAvgSq: outV, maxExpAvgSq: outMax };
+  }
   for (let i = 0; i < n; i++) {
     const w = param[i];
     const x = decoupled ? Math.fround(w * shrink) : w;

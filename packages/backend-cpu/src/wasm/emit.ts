@@ -94,10 +94,16 @@ const OPS = {
   'f32.add': [0x92],
   'f32.sub': [0x93],
   'f32.mul': [0x94],
+  'f32.div': [0x95],
+  'f32.sqrt': [0x91],
+  'f32.max': [0x97],
   'f32x4.splat': [0xfd, ...uleb(0x13)],
   'f32x4.add': [0xfd, ...uleb(0xe4)],
   'f32x4.sub': [0xfd, ...uleb(0xe5)],
   'f32x4.mul': [0xfd, ...uleb(0xe6)],
+  'f32x4.div': [0xfd, ...uleb(0xe7)],
+  'f32x4.sqrt': [0xfd, ...uleb(0xe3)],
+  'f32x4.max': [0xfd, ...uleb(0xe9)],
   'f32x4.relaxed_madd': [0xfd, ...uleb(0x105)],
 } as const;
 

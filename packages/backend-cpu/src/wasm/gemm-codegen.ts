@@ -19,6 +19,13 @@
  *     (roundUp(i1 - i0, MR) * min(k, kb) floats, private to the task).
  *     kb must be the one packB used.
  *
+ *   gemmCols(a, aRs, aCs, b, bRs, bCs, k, kb, n, nPad, j0, j1, bp, c, m, rows, acc, scratch)
+ *     packB for columns [j0, j1), then gemmRows over all m rows of those
+ *     columns, `rows` rows at a time (the scratch is reused): one task per
+ *     thread needs one hand-off instead of packB's and gemmRows' two, and
+ *     no thread waits for another's packing (issue 16: the MLP's 128-row
+ *     products split this way).
+ *
  * Every C element sums its products in order p = 0, 1, …, k-1 in one SIMD
  * lane, whatever rows and columns a task covers, so any split gives
  * bit-identical results.
@@ -44,7 +51,30 @@ export function gemmModule(cfg: GemmKernelConfig): Uint8Array<ArrayBuffer> {
   mod.func('micro', I32(6), [], (f) => microKernel(f, cfg), true);
   mod.func('packB', I32(10), [], (f) => packB(f, cfg), true);
   mod.func('gemmRows', I32(14), [], (f) => gemmRows(f, cfg), true);
+  mod.func('gemmCols', I32(18), [], gemmCols, true);
   return mod.encode();
+}
+
+function gemmCols(f: FuncBuilder): void {
+  const [a, aRs, aCs, b, bRs, bCs, k, kb, n, nPad, j0, j1, bp, c, m, rows, acc, scratch] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
+  ];
+  const i0 = f.local('i32');
+  const i1 = f.local('i32');
+  for (const x of [b, bRs, bCs, k, kb, n, nPad, j0, j1, bp]) f.get(x);
+  f.call('packB');
+  f.forUpBy(
+    i0,
+    () => f.i32(0),
+    m,
+    rows,
+    () => {
+      f.get(i0).get(rows).op('i32.add').set(i1);
+      min(f, i1, m).set(i1);
+      for (const x of [a, aRs, aCs, bp, nPad, k, kb, c, i0, i1, j0, j1, acc, scratch]) f.get(x);
+      f.call('gemmRows');
+    },
+  );
 }
 
 function I32(n: number): 'i32'[] {

@@ -49,6 +49,25 @@ function roundUp(x: number, to: number): number {
  */
 let minMacsPerThread = 16_000_000;
 
+/**
+ * Multiply-adds per thread from which a short product (m ≤ COLS_MAX_ROWS)
+ * is split by columns in one hand-off (gemmCols): 4 M MACs is ~180 µs at
+ * 45 GFLOP/s, three times the slowest wake-up measured (60 µs, above). The
+ * MLP b128's 128×784·784×256 products (25.7 M) ran on one thread before
+ * (below minMacsPerThread per thread at 2 threads).
+ */
+let minColMacsPerThread = 4_000_000;
+
+/** Rows up to which a product may take the one-hand-off column split. */
+export const COLS_MAX_ROWS = 4 * MC;
+
+/** Changes the column-split threshold (tests); returns the old value. */
+export function setMinColMacsPerThread(macs: number): number {
+  const old = minColMacsPerThread;
+  minColMacsPerThread = macs;
+  return old;
+}
+
 /** Changes the split threshold (tests set 0 to force every product onto the pool); returns the old value. */
 export function setMinMacsPerThread(macs: number): number {
   const old = minMacsPerThread;
@@ -78,6 +97,15 @@ export function gemmWasm(g: GemmArgs, rt: WasmRuntime): void {
       minMacsPerThread > 0 ? Math.floor((m * n * k) / minMacsPerThread) : rt.runner.threads,
     ),
   );
+  const colThreads = Math.min(
+    rt.runner.threads,
+    nPad / nr,
+    minColMacsPerThread > 0 ? Math.floor((m * n * k) / minColMacsPerThread) : rt.runner.threads,
+  );
+  if (m <= COLS_MAX_ROWS && colThreads > threads && colThreads > 1) {
+    gemmCols(g, rt, colThreads, { kb, mPad, nPad, aAddr, bAddr, cAddr, bpAddr, scratch, kcMax });
+    return;
+  }
   // Row blocks of at most MC, and at least one per thread when m allows;
   // when m is too short for that (conv's 16-row weights), C's columns are
   // split too, and every column block packs its own copy of A.
@@ -112,6 +140,62 @@ export function gemmWasm(g: GemmArgs, rt: WasmRuntime): void {
   rt.runner.run('gemmRows', tasks);
 
   copyC(g.c, g.cOff, rt.f32(), cAddr >> 2, m, n, nPad, false);
+}
+
+interface Layout {
+  kb: number;
+  mPad: number;
+  nPad: number;
+  aAddr: number;
+  bAddr: number;
+  cAddr: number;
+  bpAddr: number;
+  scratch: number;
+  kcMax: number;
+}
+
+/**
+ * A short product split by columns over `threads` tasks, each packing its
+ * own B panels and computing all rows of them (gemmCols): one hand-off.
+ */
+function gemmCols(g: GemmArgs, rt: WasmRuntime, threads: number, l: Layout): void {
+  const { m, n, k } = g;
+  const { mr, nr } = rt.tile;
+  const rows = roundUp(MC, mr);
+  const parts = split(l.nPad, nr, threads);
+  // Each task packs A's row blocks into its own scratch: rows × kcMax floats.
+  rt.ensure(l.scratch + 4 * rows * l.kcMax * parts.length);
+  const mem = rt.f32();
+  mem.set(g.a.subarray(g.aOff, g.aOff + m * k), l.aAddr >> 2);
+  mem.set(g.b.subarray(g.bOff, g.bOff + k * n), l.bAddr >> 2);
+  if (g.accumulate) copyC(g.c, g.cOff, mem, l.cAddr >> 2, m, n, l.nPad, true);
+  const bRs = g.transB ? 1 : n;
+  const bCs = g.transB ? k : 1;
+  const aRs = g.transA ? 1 : k;
+  const aCs = g.transA ? m : 1;
+  const acc = g.accumulate ? 1 : 0;
+  const tasks = parts.map(([j0, j1], t) => [
+    l.aAddr,
+    aRs,
+    aCs,
+    l.bAddr,
+    bRs,
+    bCs,
+    k,
+    l.kb,
+    n,
+    l.nPad,
+    j0,
+    j1,
+    l.bpAddr,
+    l.cAddr,
+    m,
+    rows,
+    acc,
+    l.scratch + 4 * rows * l.kcMax * t,
+  ]);
+  rt.runner.run('gemmCols', tasks);
+  copyC(g.c, g.cOff, rt.f32(), l.cAddr >> 2, m, n, l.nPad, false);
 }
 
 /** [lo, hi) chunks of [0, total) in multiples of `step`, about one per thread. */

@@ -8,6 +8,7 @@
 import type { AdamUpdateParams, Backend, SgdUpdateParams } from '../backend.js';
 import { optionalKernel } from '../engine.js';
 import { NerveError } from '../errors.js';
+import { shapesEqual } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { add, div, maximum, mul, sub } from './binary.js';
 import { contiguousCopy } from './creation.js';
@@ -40,7 +41,7 @@ function checkOperands(op: string, param: Tensor, others: (Tensor | null)[]): Ba
   const backend = backendOf(op, param, ...others.filter((t): t is Tensor => t !== null));
   for (const t of [param, ...others]) {
     if (t === null) continue;
-    if (t.dtype !== 'float32' || t.shape.join() !== param.shape.join()) {
+    if (t.dtype !== 'float32' || !shapesEqual(t.shape, param.shape)) {
       throw new NerveError(
         op,
         `float32 tensors of the parameter's shape [${param.shape}]`,

@@ -180,14 +180,8 @@ function buildZoo(spec: ModelSpec, kind: ZooModel): Module {
       bias: stem.bias !== null,
       seed: spec.seed,
     });
-    const path = name.split('.');
-    const parent = model.namedModules().find(([n]) => n === path.slice(0, -1).join('.'))?.[1];
-    const key = path[path.length - 1];
-    const owner = (parent ?? model) as unknown as Record<string, unknown>;
-    (owner as unknown as Module).setModule(key, fresh);
-    // A model that calls its stem through a field (ResNet's this.conv1) gets the new one there too.
-    if (owner[key] === stem) owner[key] = fresh;
-    stem.dispose();
+    // The models read their children from the registry, so forward uses the new stem.
+    model.setSubmodule(name, fresh).dispose();
   }
   return model;
 }

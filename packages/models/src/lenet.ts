@@ -5,7 +5,15 @@
  * its sparse C2→C3 connection table and its RBF output layer.
  */
 import type { Tensor } from '@nerve/core';
-import { AvgPool2d, Conv2d, Linear, type NamePattern, Sequential, Tanh } from '@nerve/layers';
+import {
+  AvgPool2d,
+  Conv2d,
+  Linear,
+  type Module,
+  type NamePattern,
+  Sequential,
+  Tanh,
+} from '@nerve/layers';
 import { ImageClassifier, type ModelOptions, modelSetup, runForward } from './classifier.js';
 
 /** Options of `lenet5`. */
@@ -28,15 +36,17 @@ export class LeNet5 extends ImageClassifier {
     /^features\.[3-5](\.|$)/,
     /^classifier\.[0-3](\.|$)/,
   ];
-  /** C1, tanh, S2, C3, tanh, S4. */
-  readonly features: Sequential;
+  /** C1, tanh, S2, C3, tanh, S4 (the registered child). */
+  get features(): Module {
+    return this.getSubmodule('features');
+  }
 
   /** LeNet-5 with `numClasses` (default 10) outputs for [N, inChannels, 28, 28] images. */
   constructor(opts: LeNet5Options = {}) {
     super();
     const { numClasses, init } = modelSetup('lenet5', opts, 10);
     const c = opts.inChannels ?? 1;
-    this.features = this.registerModule(
+    this.registerModule(
       'features',
       new Sequential(
         new Conv2d(c, 6, 5, { padding: 2, init: init.layerDefault(c * 25) }),
@@ -62,8 +72,7 @@ export class LeNet5 extends ImageClassifier {
   /** Logits [N, numClasses] of [N, inChannels, 28, 28] images. */
   forward(x: Tensor): Tensor {
     return runForward(this, x, () => {
-      const classifier = this.namedChildren().find(([n]) => n === 'classifier')?.[1] as Sequential;
-      return classifier.call(this.features.call(x).flatten(1));
+      return this.getSubmodule('classifier').call(this.features.call(x).flatten(1));
     });
   }
 }

@@ -42,6 +42,8 @@ export interface VggSmallOptions extends ModelOptions {
  * Linear(4·C → 256), ReLU, Dropout, Linear(256 → numClasses, default 10).
  */
 export class VggSmall extends ImageClassifier {
+  /** The smallest input height and width: three 2×2 max poolings leave 1 pixel of 8. */
+  static readonly minInputSize = 8;
   readonly headName = 'classifier' as const;
   /** One stage per block of two convolutions and its pooling. */
   readonly stages: readonly NamePattern[] = [

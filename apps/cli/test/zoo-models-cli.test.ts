@@ -239,10 +239,45 @@ describe('zoo networks and the input they take', () => {
     ]);
     expect(ft.code).toBe(1);
     expect(ft.err()).toMatch(/lenet5: expected images of at least 12×12 .*received 11×11/);
+    // nerve tune checks once, before any trial (each would fail alike).
+    const tune = await runCli(['tune', '--model', 'lenet5', '--trials', '2', '--epochs', '1']);
+    expect(tune.code).toBe(1);
+    expect(tune.err()).toMatch(/lenet5: expected images of at least 12×12 .*received 8×8/);
+    expect(tune.all()).not.toMatch(/trial +0/);
     const vgg = await runCli(['train', '--images', images, '--size', '6', '--model', 'vgg_small']);
     expect(vgg.code).toBe(1);
     expect(vgg.err()).toMatch(
       /vgg_small: expected images of at least 8×8 \(three 2×2 max poolings\), received 6×6/,
+    );
+  });
+
+  it('nerve tune searches a zoo network (its widths fixed, not searched)', async () => {
+    const r = await runCli([
+      'tune',
+      '--images',
+      images,
+      '--size',
+      '12',
+      '--model',
+      'lenet5',
+      '--trials',
+      '1',
+      '--epochs',
+      '1',
+      '--workers',
+      '1',
+      '--json',
+    ]);
+    expect(r.err()).not.toMatch(/nerve: /);
+    expect(r.code).toBe(0);
+    expect(r.err()).toMatch(/search on .*stripes \(lenet5, @nerve\/models\)/);
+    const [trial] = r.last().trials;
+    expect(trial.status).toBe('completed');
+    expect(Object.keys(trial.config)).not.toContain('hidden');
+    const hidden = await runCli(['tune', '--model', 'lenet5', '--hidden', '8:64']);
+    expect(hidden.code).toBe(2);
+    expect(hidden.err()).toMatch(
+      /--hidden: expected --model mlp \(a lenet5 keeps its own widths\), received --model lenet5/,
     );
   });
 

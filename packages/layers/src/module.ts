@@ -111,7 +111,7 @@ export abstract class Module {
    * head), disposing nothing; `setSubmodule` takes a dotted path.
    */
   setModule(name: string, m: Module): void {
-    this.replaceChild('setModule', name, m, name);
+    this._replaceChild('setModule', name, m, name);
   }
 
   /**
@@ -121,7 +121,7 @@ export abstract class Module {
    * naming it and the children there are.
    */
   getSubmodule(path: string): Module {
-    return this.resolve('getSubmodule', path);
+    return this._resolvePath('getSubmodule', path);
   }
 
   /**
@@ -149,12 +149,12 @@ export abstract class Module {
       );
     }
     const cut = path.lastIndexOf('.');
-    const parent = cut < 0 ? this : this.resolve(op, path.slice(0, cut), path);
-    return parent.replaceChild(op, path.slice(cut + 1), m, path);
+    const parent = cut < 0 ? this : this._resolvePath(op, path.slice(0, cut), path);
+    return parent._replaceChild(op, path.slice(cut + 1), m, path);
   }
 
   /** The descendant at `path` ('' for this module); errors under `op` name `whole`. */
-  private resolve(op: string, path: string, whole = path): Module {
+  private _resolvePath(op: string, path: string, whole = path): Module {
     if (typeof path !== 'string') {
       throw new NerveError(op, 'a dotted path of child names', describeValue(path));
     }
@@ -163,14 +163,14 @@ export abstract class Module {
     const parts = path.split('.');
     for (const [i, part] of parts.entries()) {
       const next = m._children.get(part);
-      if (!next) throw m.notAChild(op, part, parts.slice(0, i).join('.'), whole);
+      if (!next) throw m._notAChild(op, part, parts.slice(0, i).join('.'), whole);
       m = next;
     }
     return m;
   }
 
   /** The error for `name`, which is no child of this module (at `at` in the path `whole`). */
-  private notAChild(op: string, name: string, at: string, whole: string): NerveError {
+  private _notAChild(op: string, name: string, at: string, whole: string): NerveError {
     const where = at === '' ? `the ${this.constructor.name}` : `'${at}' (${this.constructor.name})`;
     const own = this._parameters.has(name)
       ? 'parameter'
@@ -191,11 +191,11 @@ export abstract class Module {
   }
 
   /** Puts `m` in place of the child `name`; returns the old child. */
-  private replaceChild(op: string, name: string, m: Module, whole: string): Module {
+  private _replaceChild(op: string, name: string, m: Module, whole: string): Module {
     if (!(m instanceof Module)) throw new NerveError(op, 'a Module', describeValue(m));
     const old = this._children.get(name);
     if (!old) {
-      throw this.notAChild(
+      throw this._notAChild(
         op,
         name,
         whole.slice(0, Math.max(0, whole.length - name.length - 1)),

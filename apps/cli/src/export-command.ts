@@ -73,6 +73,12 @@ export interface ExportResult {
   standardization: 'checkpoint' | 'refitted' | 'imagenet' | 'none';
   /** Class names of the outputs, when the checkpoint has them. */
   classes?: string[];
+  /**
+   * Regression: the training targets' mean and scale, whose inverse
+   * standardization (y · scale + mean) ends the graph, so it outputs what
+   * `nerve predict` prints, in the target's units.
+   */
+  target?: { mean: number; scale: number };
 }
 
 /** The standardization folded into the graph, where it came from, and the outputs' class names. */
@@ -80,6 +86,8 @@ interface Folded {
   standardize?: OnnxStandardize;
   source: ExportResult['standardization'];
   classes?: string[];
+  /** A regression target's standardization, undone at the graph's output. */
+  target?: { mean: number; scale: number };
 }
 
 /**
@@ -99,6 +107,9 @@ async function writeOnnx(
     opset: args.opset,
     ...(metadata ? { metadata } : {}),
     ...(folded.standardize ? { standardize: folded.standardize } : {}),
+    ...(folded.target
+      ? { destandardize: { mean: [folded.target.mean], scale: [folded.target.scale] } }
+      : {}),
   });
   writeBytesAtomic('onnx', args.onnx, bytes);
   return {
@@ -110,6 +121,7 @@ async function writeOnnx(
     output: ['batch', classes],
     standardization: folded.source,
     ...(folded.classes ? { classes: folded.classes } : {}),
+    ...(folded.target ? { target: folded.target } : {}),
   };
 }
 
@@ -131,10 +143,12 @@ function standardizationOf(
       );
     }
     const classes = dataset === 'table' ? meta.table?.encoding?.classes : meta.images?.classes;
+    const target = dataset === 'table' ? targetOf(args, meta.table) : undefined;
     return {
       standardize: { mean: s.mean, scale: s.scale },
       source: 'checkpoint',
       ...(classes ? { classes } : {}),
+      ...(target ? { target } : {}),
     };
   }
   // The built-in sets: refitted on the same training examples, as nerve eval does.
@@ -151,6 +165,25 @@ function standardizationOf(
     standardize: { mean: st.mean as Float32Array, scale: st.scale as Float32Array },
     source: 'refitted',
   };
+}
+
+/**
+ * A regression table's target standardization (nerve predict's
+ * `value = output · scale + mean`); undefined for classification.
+ */
+function targetOf(
+  args: ExportArgs,
+  table: TableMeta | undefined,
+): { mean: number; scale: number } | undefined {
+  if (table?.encoding?.task !== 'regression') return undefined;
+  const t = table.target;
+  if (!t || !Number.isFinite(t.mean) || !Number.isFinite(t.scale) || t.scale === 0) {
+    throw NerveError.raw(
+      OP,
+      `checkpoint '${args.checkpoint}' has no valid regression target scale`,
+    );
+  }
+  return { mean: t.mean, scale: t.scale };
 }
 
 /** torchvision's ImageNet normalization of RGB in [0, 1] (transforms.Normalize in its weights' recipes). */
@@ -231,7 +264,7 @@ export function formatExport(r: ExportResult): string {
         : `the input standardization (${r.standardization === 'checkpoint' ? "the checkpoint's" : 'refitted on the training split'}) is folded into the graph`;
   return [
     `wrote ${r.onnx} (${kb} KiB, ONNX opset ${r.opset})`,
-    `input 'input' [${r.input.join(', ')}] → output 'output' [${r.output.join(', ')}] (logits); ${folded}`,
+    `input 'input' [${r.input.join(', ')}] → output 'output' [${r.output.join(', ')}] (${r.target ? "the target in its units: the graph undoes the training targets' standardization" : 'logits'}); ${folded}`,
     ...(r.classes ? [`classes: ${r.classes.join(', ')}`] : []),
   ].join('\n');
 }

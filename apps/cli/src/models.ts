@@ -6,6 +6,8 @@ import { NerveError, type Tensor, sum } from '@nerve/core';
 import { zeros as zerosInit, getInitializer } from '@nerve/init';
 import {
   type ImageClassifier,
+  LeNet5,
+  VggSmall,
   lenet5,
   mobilenetV2,
   resnet18,
@@ -33,15 +35,55 @@ export type ZooModel = (typeof ZOO_MODELS)[number];
 /** The builders of @nerve/models by the CLI's names (torchvision's). */
 const ZOO: Record<
   ZooModel,
-  (o: { numClasses: number; seed: number; inChannels: number }) => ImageClassifier
+  (o: {
+    numClasses: number;
+    seed: number;
+    inChannels: number;
+    inputSize: [number, number];
+  }) => ImageClassifier
 > = {
   resnet18,
   resnet34,
   mobilenet_v2: mobilenetV2,
   // These two take their input channels; the ImageNet networks get their stem rebuilt.
   vgg_small: vggSmall,
+  // LeNet-5's first Linear layer is sized for the images.
   lenet5,
 };
+
+/**
+ * The smallest image height and width of the zoo networks that have one
+ * (their own `minInputSize`); the ResNets and MobileNetV2 take any size
+ * (their strides round up and they pool adaptively).
+ */
+const MIN_SIZE: Partial<Record<ZooModel, { size: number; why: string }>> = {
+  lenet5: { size: LeNet5.minInputSize, why: 'two 5×5 convolutions and two 2×2 poolings' },
+  vgg_small: { size: VggSmall.minInputSize, why: 'three 2×2 max poolings' },
+};
+
+/**
+ * Checks that a zoo network can take the spec's examples: images [C, H, W]
+ * at least its minimum size, so a bad `--size` (or the 8×8 digits) fails
+ * before any training with the model, the size it needs and the size given.
+ */
+export function checkZooInput(kind: ZooModel, inputShape: readonly number[]): void {
+  if (inputShape.length !== 3) {
+    throw new NerveError(
+      kind,
+      'images [channels, height, width] (--images or an image data set)',
+      `examples of shape [${inputShape.join(', ')}]`,
+    );
+  }
+  const [, h, w] = inputShape;
+  const min = MIN_SIZE[kind];
+  if (min && (h < min.size || w < min.size)) {
+    throw new NerveError(
+      kind,
+      `images of at least ${min.size}×${min.size} (${min.why})`,
+      `${h}×${w}`,
+    );
+  }
+}
 
 /** Whether `kind` names a network of @nerve/models (its layers fixed, torchvision's names). */
 export function isZoo(kind: string): kind is ZooModel {
@@ -168,8 +210,14 @@ export function buildModel(spec: ModelSpec): Module {
  * image repeated in all three channels, without tripling the input.
  */
 function buildZoo(spec: ModelSpec, kind: ZooModel): Module {
-  const channels = spec.inputShape[0];
-  const model = ZOO[kind]({ numClasses: spec.classes, seed: spec.seed, inChannels: channels });
+  checkZooInput(kind, spec.inputShape);
+  const [channels, h, w] = spec.inputShape;
+  const model = ZOO[kind]({
+    numClasses: spec.classes,
+    seed: spec.seed,
+    inChannels: channels,
+    inputSize: [h, w],
+  });
   const [name, stem] = stemOf(model);
   if (stem.inChannels !== channels) {
     const fresh = new Conv2d(channels, stem.outChannels, stem.kernelSize, {
@@ -180,14 +228,8 @@ function buildZoo(spec: ModelSpec, kind: ZooModel): Module {
       bias: stem.bias !== null,
       seed: spec.seed,
     });
-    const path = name.split('.');
-    const parent = model.namedModules().find(([n]) => n === path.slice(0, -1).join('.'))?.[1];
-    const key = path[path.length - 1];
-    const owner = (parent ?? model) as unknown as Record<string, unknown>;
-    (owner as unknown as Module).setModule(key, fresh);
-    // A model that calls its stem through a field (ResNet's this.conv1) gets the new one there too.
-    if (owner[key] === stem) owner[key] = fresh;
-    stem.dispose();
+    // The models read their children from the registry, so forward uses the new stem.
+    model.setSubmodule(name, fresh).dispose();
   }
   return model;
 }

@@ -31,6 +31,8 @@ import { TUNE } from './commands.js';
 import { parseCommand, suggestion } from './flags.js';
 import { yieldToEventLoop } from './interrupt.js';
 import { type TrialSetup, trainTrialObjective } from './demos/train-trial.js';
+import { loadData } from './datasets.js';
+import { checkZooInput, isZoo } from './models.js';
 import { checkWritable, isHtmlPath } from './out-path.js';
 import { tuneReport } from './reports/tune-report.js';
 import { cliVersion } from './version.js';
@@ -114,15 +116,19 @@ export function parseTuneArgs(argv: string[]): TuneArgs {
     depth: v.depth as number,
     backend: v.backend as 'cpu' | 'webgpu',
   };
-  if (setup.model === 'cnn' && s('hidden') !== undefined) {
-    throw fail('--hidden: expected --model mlp (a CNN keeps its own widths), received --model cnn');
+  const fixedWidths = setup.model !== 'mlp';
+  if (fixedWidths && s('hidden') !== undefined) {
+    const who = setup.model === 'cnn' ? 'CNN' : setup.model;
+    throw fail(
+      `--hidden: expected --model mlp (a ${who} keeps its own widths), received --model ${setup.model}`,
+    );
   }
-  if (setup.model === 'cnn' && argv.some((a) => a === '--depth' || a.startsWith('--depth='))) {
-    throw fail('--depth: expected --model mlp, received --model cnn');
+  if (fixedWidths && argv.some((a) => a === '--depth' || a.startsWith('--depth='))) {
+    throw fail(`--depth: expected --model mlp, received --model ${setup.model}`);
   }
   let params: Record<string, Param> = DEFAULT_SPACE();
-  // A CNN's widths are not searched.
-  if (setup.model === 'cnn') delete (params as Record<string, Param>).hidden;
+  // The widths of a CNN and of the @nerve/models networks are not searched.
+  if (fixedWidths) delete (params as Record<string, Param>).hidden;
   if (s('space') !== undefined) params = readSpaceFile(s('space') as string);
   if (s('lr')) params.lr = logUniform(...range('lr', s('lr')!));
   if (s('weight-decay'))
@@ -238,6 +244,7 @@ export async function runTune(
   /** A shared study (--storage): aborting gives the running trial back to the queue. */
   signal?: AbortSignal,
 ): Promise<StudyResult & { wallSeconds: number; report?: string }> {
+  checkTrialInput(args.setup);
   if (args.storage !== undefined) {
     const { runSharedTune } = await import('./tune-shared.js');
     return runSharedTune(args, await localObjective(args.setup), log, onTrial, signal);
@@ -277,7 +284,9 @@ export async function runTune(
   const net =
     args.setup.model === 'cnn'
       ? 'CNN'
-      : `MLP, ${args.setup.depth} hidden layer${args.setup.depth > 1 ? 's' : ''}`;
+      : args.setup.model === 'mlp'
+        ? `MLP, ${args.setup.depth} hidden layer${args.setup.depth > 1 ? 's' : ''}`
+        : `${args.setup.model}, @nerve/models`;
   const objective = { ...trainTrialObjective, args: args.setup };
   log(
     `nerve tune: ${args.search} search on ${on} (${net}), ${planned}, ${args.workers} worker(s), ${args.epochs} epochs each, seed ${args.seed}${args.study ? `, study ${args.study}` : ''}${args.halving ? ', ASHA' : ''}${args.setup.backend && args.setup.backend !== 'cpu' ? `, on ${args.setup.backend}` : ''}`,
@@ -308,6 +317,17 @@ export async function runTune(
   const { writeReport } = await import('./reports/write-report.js');
   writeReport('report', args.report, tuneReport({ result: done, rungs }), `nerve ${cliVersion()}`);
   return Object.assign(done, { report: args.report });
+}
+
+/**
+ * A network of @nerve/models checked against the data's examples before any
+ * trial (a lenet5 on the 8×8 digits): otherwise every trial fails alike.
+ */
+function checkTrialInput(setup: TrialSetup): void {
+  if (!isZoo(setup.model)) return;
+  const data = loadData(setup, setup.model);
+  for (const part of [data.train, data.val, data.test]) part.dispose();
+  checkZooInput(setup.model, data.inputShape);
 }
 
 /** The training objective, run in this process. */

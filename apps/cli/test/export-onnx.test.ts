@@ -219,6 +219,58 @@ describe('nerve export, end to end', () => {
     expect(maxAbsDiff(soft, probs)).toBeLessThanOrEqual(ATOL);
   });
 
+  it('a regression checkpoint: onnxruntime outputs nerve predict’s values, in the target’s units', async () => {
+    const g = new Generator(6);
+    const lines = ['x1,x2,y'];
+    const rows: number[][] = [];
+    for (let i = 0; i < 120; i++) {
+      const [u, v] = g.uniform(2);
+      const x1 = Number((10 * u).toFixed(3));
+      const x2 = Number((10 * v).toFixed(3));
+      // Target mean ≈ 25, std ≈ 10: an export that left the targets standardized would be off
+      // by ~25 (the mean) and a factor ~10 (the scale), far beyond the limit.
+      const y = 20 + 3 * x1 - 2 * x2 + 0.5 * g.normal(1)[0];
+      rows.push([x1, x2]);
+      lines.push(`${x1.toFixed(3)},${x2.toFixed(3)},${y.toFixed(3)}`);
+    }
+    const csv = join(dir, 'regression.csv');
+    writeFileSync(csv, `${lines.join('\n')}\n`);
+    const ckpt = join(dir, 'regression.safetensors');
+    const onnxPath = join(dir, 'regression.onnx');
+    const trained = await runCli([
+      'train',
+      '--csv',
+      csv,
+      '--label',
+      'y',
+      '--task',
+      'regression',
+      '--epochs',
+      '3',
+      '--out',
+      ckpt,
+    ]);
+    expect(trained.code, trained.all()).toBe(0);
+    const r = await runCli(['export', '--checkpoint', ckpt, '--onnx', onnxPath, '--json']);
+    expect(r.code, r.all()).toBe(0);
+    const { target } = r.last();
+    expect(target.mean).toBeGreaterThan(15);
+    expect(target.scale).toBeGreaterThan(5);
+    const text = await runCli(['export', '--checkpoint', ckpt, '--onnx', onnxPath]);
+    expect(text.out()).toMatch(/output 'output' \[batch, 1\] \(the target in its units/);
+    const predicted = await runCli(['predict', '--checkpoint', ckpt, '--csv', csv, '--json']);
+    const values = predicted
+      .lines()
+      .filter((l) => l.event === 'prediction')
+      .map((l) => l.prediction as number);
+    expect(values).toHaveLength(rows.length);
+    const x = Float32Array.from(rows.flat());
+    const onnx = await runOnnx(new Uint8Array(readFileSync(onnxPath)), x, [rows.length, 2]);
+    expect(onnx.dims).toEqual([rows.length, 1]);
+    // Values of order 1–60: float32 rounding of the graph's last Mul and Add is ~1e-5 at most.
+    expect(maxAbsDiff(onnx.data, values)).toBeLessThanOrEqual(ATOL);
+  });
+
   it('torchvision-named resnet18 and mobilenetV2 state dicts (--model NAME --size 64)', async () => {
     const model = resnet18({ numClasses: 7, seed: 3 });
     randomizeBatchNorm(model, 30);

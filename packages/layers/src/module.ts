@@ -7,7 +7,7 @@
  * Implement `forward`; invoke a module with `call` (PyTorch's `module(x)`),
  * which also runs the forward hooks that monitors attach.
  */
-import { NerveError, type Tensor, keep, noGrad, tidy, zeros } from '@nerve/core';
+import { NerveError, type Tensor, describeValue, keep, noGrad, tidy, zeros } from '@nerve/core';
 
 /** Called after a module's forward pass with its inputs and output. */
 export type ForwardHook = (module: Module, inputs: readonly Tensor[], output: Tensor) => void;
@@ -106,16 +106,116 @@ export abstract class Module {
     return m;
   }
 
-  /** Replaces a registered child (e.g. a classifier head), disposing nothing. */
+  /**
+   * Replaces the registered child `name` of this module (e.g. a classifier
+   * head), disposing nothing; `setSubmodule` takes a dotted path.
+   */
   setModule(name: string, m: Module): void {
-    if (!this._children.has(name)) {
+    this._replaceChild('setModule', name, m, name);
+  }
+
+  /**
+   * The module at a dotted path of child names (PyTorch's `get_submodule`):
+   * `''` is this module, `'layer4.1.conv2'` a descendant. A step that names
+   * no child, or a path that ends at a parameter or buffer, is a NerveError
+   * naming it and the children there are.
+   */
+  getSubmodule(path: string): Module {
+    return this._resolvePath('getSubmodule', path);
+  }
+
+  /**
+   * Replaces the module at a dotted path (PyTorch's `set_submodule`), e.g.
+   * `model.setSubmodule('layer4.1.conv2', new Conv2d(…))`, and returns the
+   * old one, disposing nothing (dispose it when nothing else uses it). The
+   * path must name an existing child; the new module is used by `forward`
+   * from now on and listed by `parameters()` and `stateDict()` under the
+   * same names. It keeps its own mode and frozen flags, as in PyTorch: a
+   * fresh layer in a frozen network trains until frozen again.
+   *
+   * Modules read their children from the registry (getters in
+   * @nerve/models), so the registry is the one place a child lives. A parent
+   * that also keeps the old child in a field of its own (a plain property or
+   * an array) would go on calling it: that is refused with a NerveError
+   * before anything changes.
+   */
+  setSubmodule(path: string, m: Module): Module {
+    const op = 'setSubmodule';
+    if (typeof path !== 'string' || path === '') {
       throw new NerveError(
-        'setModule',
-        `one of the children [${[...this._children.keys()].join(', ')}]`,
-        name,
+        op,
+        "a dotted path of child names, e.g. 'layer4.1.conv2'",
+        describeValue(path),
       );
     }
+    const cut = path.lastIndexOf('.');
+    const parent = cut < 0 ? this : this._resolvePath(op, path.slice(0, cut), path);
+    return parent._replaceChild(op, path.slice(cut + 1), m, path);
+  }
+
+  /** The descendant at `path` ('' for this module); errors under `op` name `whole`. */
+  private _resolvePath(op: string, path: string, whole = path): Module {
+    if (typeof path !== 'string') {
+      throw new NerveError(op, 'a dotted path of child names', describeValue(path));
+    }
+    if (path === '') return this;
+    let m: Module = this;
+    const parts = path.split('.');
+    for (const [i, part] of parts.entries()) {
+      const next = m._children.get(part);
+      if (!next) throw m._notAChild(op, part, parts.slice(0, i).join('.'), whole);
+      m = next;
+    }
+    return m;
+  }
+
+  /** The error for `name`, which is no child of this module (at `at` in the path `whole`). */
+  private _notAChild(op: string, name: string, at: string, whole: string): NerveError {
+    const where = at === '' ? `the ${this.constructor.name}` : `'${at}' (${this.constructor.name})`;
+    const own = this._parameters.has(name)
+      ? 'parameter'
+      : this._buffers.has(name)
+        ? 'buffer'
+        : undefined;
+    if (own) {
+      return NerveError.raw(op, `'${whole}' is a ${own} of ${where}, not a module`);
+    }
+    const kids = [...this._children.keys()];
+    return new NerveError(
+      op,
+      kids.length === 0
+        ? `a path of child modules ('${whole}': ${where} has no children)`
+        : `a path of child modules (${where} has [${kids.join(', ')}])`,
+      `'${name}' in '${whole}'`,
+    );
+  }
+
+  /** Puts `m` in place of the child `name`; returns the old child. */
+  private _replaceChild(op: string, name: string, m: Module, whole: string): Module {
+    if (!(m instanceof Module)) throw new NerveError(op, 'a Module', describeValue(m));
+    const old = this._children.get(name);
+    if (!old) {
+      throw this._notAChild(
+        op,
+        name,
+        whole.slice(0, Math.max(0, whole.length - name.length - 1)),
+        whole,
+      );
+    }
+    if (m.modules().includes(this)) {
+      throw NerveError.raw(op, `the new module for '${whole}' contains its parent (a cycle)`);
+    }
+    for (const [key, d] of Object.entries(Object.getOwnPropertyDescriptors(this))) {
+      const v = d.value;
+      if (v === old || (Array.isArray(v) && v.includes(old))) {
+        throw NerveError.raw(
+          op,
+          `${this.constructor.name} also keeps '${name}' in its field '${key}', so its forward would go on calling the old module (read the child from the registry instead: a getter returning this.getSubmodule('${name}'))`,
+        );
+      }
+    }
     this._children.set(name, m);
+    return old;
   }
 
   /** Replaces a buffer's tensor (the old one is disposed). */

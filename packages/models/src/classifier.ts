@@ -53,7 +53,7 @@ export abstract class ImageClassifier extends Module {
 
   /** The dotted name of the head's last Linear layer (`'fc'`, `'classifier.1'`, …). */
   get headLinearName(): string {
-    const head = this.namedChildren().find(([n]) => n === this.headName)?.[1];
+    const head = this.getSubmodule(this.headName);
     if (head instanceof Linear) return this.headName;
     const [name] = lastLinear(head, this.headName);
     return `${this.headName}.${name}`;
@@ -97,10 +97,7 @@ export abstract class ImageClassifier extends Module {
     }
     const old = this.headLinear;
     const fresh = new Linear(old.inFeatures, numClasses, opts);
-    const path = this.headLinearName.split('.');
-    const parentPath = path.slice(0, -1).join('.');
-    const parent = this.namedModules().find(([n]) => n === parentPath)?.[1] ?? this;
-    parent.setModule(path[path.length - 1], fresh);
+    this.setSubmodule(this.headLinearName, fresh);
     fresh.train(old.training);
     old.dispose();
     return fresh;
@@ -108,7 +105,7 @@ export abstract class ImageClassifier extends Module {
 }
 
 function headLinearOf(model: Module, headName: string): Linear {
-  const head = model.namedChildren().find(([n]) => n === headName)?.[1];
+  const head = model.getSubmodule(headName);
   if (head instanceof Linear) return head;
   return lastLinear(head, headName)[1];
 }

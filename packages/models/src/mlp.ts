@@ -34,8 +34,10 @@ export class MLP extends ImageClassifier {
   readonly headName = 'classifier' as const;
   /** One stage per hidden layer (its Linear and activation). */
   readonly stages: readonly NamePattern[];
-  /** Flatten and the hidden layers. */
-  readonly features: Sequential;
+  /** Flatten and the hidden layers (the registered child). */
+  get features(): Module {
+    return this.getSubmodule('features');
+  }
 
   /** An MLP with `opts.hidden` hidden widths (default [256, 128]) and `numClasses` (default 10) outputs. */
   constructor(opts: MlpOptions = {}) {
@@ -51,13 +53,13 @@ export class MLP extends ImageClassifier {
       width = h;
     }
     this.stages = stages;
-    this.features = this.registerModule('features', new Sequential(...layers));
+    this.registerModule('features', new Sequential(...layers));
     this.registerModule('classifier', linear(width, numClasses));
   }
 
   /** Logits [N, numClasses]. */
   forward(x: Tensor): Tensor {
-    return runForward(this, x, () => this.headLinear.call(this.features.call(x)));
+    return runForward(this, x, () => this.getSubmodule('classifier').call(this.features.call(x)));
   }
 }
 

@@ -73,8 +73,10 @@ export function convBNReLU6(
 export class InvertedResidual extends Module {
   /** Whether the block adds its input to its output (stride 1, same channels). */
   readonly useResConnect: boolean;
-  /** The block's layers: [expansion,] depthwise, projection convolution, BatchNorm. */
-  readonly conv: Sequential;
+  /** The block's layers: [expansion,] depthwise, projection convolution, BatchNorm (the registered child). */
+  get conv(): Module {
+    return this.getSubmodule('conv');
+  }
 
   /** A block from `inp` to `oup` channels; `init` draws the convolutions' weights. */
   constructor(inp: number, oup: number, stride: 1 | 2, expandRatio: number, init: InitSource) {
@@ -88,7 +90,7 @@ export class InvertedResidual extends Module {
       conv(init, hidden, oup, 1),
       new BatchNorm2d(oup),
     );
-    this.conv = this.registerModule('conv', new Sequential(...layers));
+    this.registerModule('conv', new Sequential(...layers));
   }
 
   /** x + conv(x) with the residual connection, else conv(x). */
@@ -126,8 +128,10 @@ export class MobileNetV2 extends ImageClassifier {
   readonly headName = 'classifier' as const;
   /** The stem, the seven groups of blocks of the same settings, and the last 1×1 convolution. */
   readonly stages: readonly NamePattern[];
-  /** The feature extractor: stem, 17 InvertedResidual blocks, last 1×1 convolution. */
-  readonly features: Sequential;
+  /** The feature extractor: stem, 17 InvertedResidual blocks, last 1×1 convolution (the registered child). */
+  get features(): Module {
+    return this.getSubmodule('features');
+  }
 
   /** A MobileNetV2 with `opts.numClasses` outputs. */
   constructor(opts: MobileNetV2Options = {}) {
@@ -149,7 +153,7 @@ export class MobileNetV2 extends ImageClassifier {
     blocks.push(convBNReLU6(init, inp, lastChannel, 1));
     stages.push(`features.${blocks.length - 1}`);
     this.stages = stages;
-    this.features = this.registerModule('features', new Sequential(...blocks));
+    this.registerModule('features', new Sequential(...blocks));
     this.registerModule(
       'classifier',
       new Sequential(
@@ -166,8 +170,7 @@ export class MobileNetV2 extends ImageClassifier {
     return runForward(this, x, () => {
       const f = this.features.call(x);
       // torchvision pools with F.adaptive_avg_pool2d(x, (1, 1)): no module, no state.
-      const classifier = this.namedChildren().find(([n]) => n === 'classifier')?.[1] as Module;
-      return classifier.call(mean(f, [2, 3]));
+      return this.getSubmodule('classifier').call(mean(f, [2, 3]));
     });
   }
 }

@@ -46,18 +46,31 @@ function conv(init: InitSource, inC: number, outC: number, k: 1 | 3 | 7, stride:
 export class BasicBlock extends Module {
   /** Output channels ÷ `planes` (1 for the BasicBlock). */
   static readonly expansion = 1;
-  /** The first 3×3 convolution (carries the stride). */
-  readonly conv1: Conv2d;
+  /** The first 3×3 convolution (carries the stride); a getter of the registered child, as all below. */
+  get conv1(): Module {
+    return this.getSubmodule('conv1');
+  }
   /** BatchNorm after `conv1`. */
-  readonly bn1: BatchNorm2d;
+  get bn1(): Module {
+    return this.getSubmodule('bn1');
+  }
   /** The ReLU after `bn1` and after the sum (one module, called twice, as torchvision's). */
-  readonly relu: ReLU;
+  get relu(): Module {
+    return this.getSubmodule('relu');
+  }
   /** The second 3×3 convolution. */
-  readonly conv2: Conv2d;
+  get conv2(): Module {
+    return this.getSubmodule('conv2');
+  }
   /** BatchNorm after `conv2`. */
-  readonly bn2: BatchNorm2d;
+  get bn2(): Module {
+    return this.getSubmodule('bn2');
+  }
   /** The shortcut's 1×1 convolution and BatchNorm, or null when the input is added as it is. */
-  readonly downsample: Sequential | null;
+  get downsample(): Module | null {
+    return this.hasDownsample ? this.getSubmodule('downsample') : null;
+  }
+  private readonly hasDownsample: boolean;
 
   /**
    * A block taking `inplanes` channels to `planes`, halving the size when
@@ -70,25 +83,27 @@ export class BasicBlock extends Module {
     init = new InitSource('BasicBlock', undefined),
   ) {
     super();
-    this.conv1 = this.registerModule('conv1', conv(init, inplanes, planes, 3, stride));
-    this.bn1 = this.registerModule('bn1', new BatchNorm2d(planes));
-    this.relu = this.registerModule('relu', new ReLU());
-    this.conv2 = this.registerModule('conv2', conv(init, planes, planes, 3, 1));
-    this.bn2 = this.registerModule('bn2', new BatchNorm2d(planes));
-    this.downsample =
-      stride !== 1 || inplanes !== planes
-        ? this.registerModule(
-            'downsample',
-            new Sequential(conv(init, inplanes, planes, 1, stride), new BatchNorm2d(planes)),
-          )
-        : null;
+    this.registerModule('conv1', conv(init, inplanes, planes, 3, stride));
+    this.registerModule('bn1', new BatchNorm2d(planes));
+    this.registerModule('relu', new ReLU());
+    this.registerModule('conv2', conv(init, planes, planes, 3, 1));
+    this.registerModule('bn2', new BatchNorm2d(planes));
+    this.hasDownsample = stride !== 1 || inplanes !== planes;
+    if (this.hasDownsample) {
+      this.registerModule(
+        'downsample',
+        new Sequential(conv(init, inplanes, planes, 1, stride), new BatchNorm2d(planes)),
+      );
+    }
   }
 
   /** relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)). */
   forward(x: Tensor): Tensor {
-    const out = this.bn2.call(this.conv2.call(this.relu.call(this.bn1.call(this.conv1.call(x)))));
-    const identity = this.downsample ? this.downsample.call(x) : x;
-    return this.relu.call(add(out, identity));
+    const relu = this.relu;
+    const out = this.bn2.call(this.conv2.call(relu.call(this.bn1.call(this.conv1.call(x)))));
+    const downsample = this.downsample;
+    const identity = downsample ? downsample.call(x) : x;
+    return relu.call(add(out, identity));
   }
 }
 
@@ -115,42 +130,57 @@ export class ResNet extends ImageClassifier {
     'layer3',
     'layer4',
   ];
-  /** The stem's 7×7 convolution. */
-  readonly conv1: Conv2d;
+  /** The stem's 7×7 convolution; a getter of the registered child, as all below. */
+  get conv1(): Module {
+    return this.getSubmodule('conv1');
+  }
   /** The stem's BatchNorm. */
-  readonly bn1: BatchNorm2d;
+  get bn1(): Module {
+    return this.getSubmodule('bn1');
+  }
   /** The stem's ReLU. */
-  readonly relu: ReLU;
+  get relu(): Module {
+    return this.getSubmodule('relu');
+  }
   /** The stem's 3×3 max pooling, stride 2. */
-  readonly maxpool: MaxPool2d;
-  /** The four stages of residual blocks, 64 → 512 channels. */
-  readonly layers: readonly [Sequential, Sequential, Sequential, Sequential];
+  get maxpool(): Module {
+    return this.getSubmodule('maxpool');
+  }
+  /** The four stages of residual blocks, 64 → 512 channels (`layer1` … `layer4`). */
+  get layers(): readonly [Module, Module, Module, Module] {
+    return [
+      this.getSubmodule('layer1'),
+      this.getSubmodule('layer2'),
+      this.getSubmodule('layer3'),
+      this.getSubmodule('layer4'),
+    ];
+  }
   /** Global average pooling to 1×1. */
-  readonly avgpool: AdaptiveAvgPool2d;
+  get avgpool(): Module {
+    return this.getSubmodule('avgpool');
+  }
 
   /** A ResNet of BasicBlocks with `opts.layers` blocks per stage. */
   constructor(opts: ResNetOptions) {
     super();
     const { numClasses, init } = modelSetup('ResNet', opts);
-    this.conv1 = this.registerModule('conv1', conv(init, 3, 64, 7, 2));
-    this.bn1 = this.registerModule('bn1', new BatchNorm2d(64));
-    this.relu = this.registerModule('relu', new ReLU());
-    this.maxpool = this.registerModule('maxpool', new MaxPool2d(3, { stride: 2, padding: 1 }));
+    this.registerModule('conv1', conv(init, 3, 64, 7, 2));
+    this.registerModule('bn1', new BatchNorm2d(64));
+    this.registerModule('relu', new ReLU());
+    this.registerModule('maxpool', new MaxPool2d(3, { stride: 2, padding: 1 }));
     let inplanes = 64;
-    const stage = (i: number, planes: number, blocks: number, stride: number): Sequential => {
+    const stage = (i: number, planes: number, blocks: number, stride: number): void => {
       const list = [new BasicBlock(inplanes, planes, stride, init)];
       inplanes = planes * BasicBlock.expansion;
       for (let b = 1; b < blocks; b++) list.push(new BasicBlock(inplanes, planes, 1, init));
-      return this.registerModule(`layer${i}`, new Sequential(...list));
+      this.registerModule(`layer${i}`, new Sequential(...list));
     };
     const [b1, b2, b3, b4] = opts.layers;
-    this.layers = [
-      stage(1, 64, b1, 1),
-      stage(2, 128, b2, 2),
-      stage(3, 256, b3, 2),
-      stage(4, 512, b4, 2),
-    ];
-    this.avgpool = this.registerModule('avgpool', new AdaptiveAvgPool2d(1));
+    stage(1, 64, b1, 1);
+    stage(2, 128, b2, 2);
+    stage(3, 256, b3, 2);
+    stage(4, 512, b4, 2);
+    this.registerModule('avgpool', new AdaptiveAvgPool2d(1));
     this.registerModule(
       'fc',
       new Linear(inplanes, numClasses, { init: init.layerDefault(inplanes) }),
@@ -162,7 +192,7 @@ export class ResNet extends ImageClassifier {
     return runForward(this, x, () => {
       let y = this.maxpool.call(this.relu.call(this.bn1.call(this.conv1.call(x))));
       for (const l of this.layers) y = l.call(y);
-      return this.headLinear.call(this.avgpool.call(y).flatten(1));
+      return this.getSubmodule('fc').call(this.avgpool.call(y).flatten(1));
     });
   }
 }

@@ -42,6 +42,8 @@ export interface VggSmallOptions extends ModelOptions {
  * Linear(4·C → 256), ReLU, Dropout, Linear(256 → numClasses, default 10).
  */
 export class VggSmall extends ImageClassifier {
+  /** The smallest input height and width: three 2×2 max poolings leave 1 pixel of 8. */
+  static readonly minInputSize = 8;
   readonly headName = 'classifier' as const;
   /** One stage per block of two convolutions and its pooling. */
   readonly stages: readonly NamePattern[] = [
@@ -50,10 +52,14 @@ export class VggSmall extends ImageClassifier {
     /^features\.(1[4-9]|20)(\.|$)/,
     /^classifier\.[0-2](\.|$)/,
   ];
-  /** The convolution blocks. */
-  readonly features: Sequential;
-  /** Average pooling to 2×2. */
-  readonly avgpool: AdaptiveAvgPool2d;
+  /** The convolution blocks (the registered child). */
+  get features(): Module {
+    return this.getSubmodule('features');
+  }
+  /** Average pooling to 2×2 (the registered child). */
+  get avgpool(): Module {
+    return this.getSubmodule('avgpool');
+  }
 
   /** A small VGG-style network with `numClasses` (default 10) outputs. */
   constructor(opts: VggSmallOptions = {}) {
@@ -77,8 +83,8 @@ export class VggSmall extends ImageClassifier {
       }
       layers.push(new MaxPool2d(2));
     }
-    this.features = this.registerModule('features', new Sequential(...layers));
-    this.avgpool = this.registerModule('avgpool', new AdaptiveAvgPool2d(2));
+    this.registerModule('features', new Sequential(...layers));
+    this.registerModule('avgpool', new AdaptiveAvgPool2d(2));
     this.registerModule(
       'classifier',
       new Sequential(
@@ -93,8 +99,8 @@ export class VggSmall extends ImageClassifier {
   /** Logits [N, numClasses] of [N, inChannels, H, W] images (H, W ≥ 8). */
   forward(x: Tensor): Tensor {
     return runForward(this, x, () => {
-      const classifier = this.namedChildren().find(([n]) => n === 'classifier')?.[1] as Sequential;
-      return classifier.call(this.avgpool.call(this.features.call(x)).flatten(1));
+      const f = this.avgpool.call(this.features.call(x));
+      return this.getSubmodule('classifier').call(f.flatten(1));
     });
   }
 }

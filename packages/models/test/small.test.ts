@@ -82,14 +82,6 @@ describe.each(cases)('%s', (_name, build, inputShape, count) => {
 });
 
 describe('input checks', () => {
-  it('lenet5 takes 28×28 images: another size fails at the first Linear, naming what it expected', () => {
-    const model = lenet5();
-    const x = randn([1, 1, 32, 32]);
-    expect(() => noGrad(() => model.call(x))).toThrow(/Linear.*\[\.\.\., 400\]/);
-    x.dispose();
-    model.dispose();
-  });
-
   it('vggSmall takes any size from 8×8 and grayscale with inChannels 1', () => {
     const model = vggSmall({ inChannels: 1, numClasses: 5 }).eval();
     for (const size of [8, 28, 45]) {
@@ -99,6 +91,36 @@ describe('input checks', () => {
       y.dispose();
       x.dispose();
     }
+    model.dispose();
+  });
+
+  it('lenet5 takes other sizes from 12×12 (inputSize), and refuses smaller ones and other inputs', () => {
+    // H → C1 H → S2 ⌊H/2⌋ → C3 ⌊H/2⌋ − 4 → S4 ⌊(⌊H/2⌋ − 4)/2⌋: 12 → 1, 16 → 2, 28 → 5, 33 → 6.
+    for (const [size, side] of [
+      [12, 1],
+      [16, 2],
+      [28, 5],
+      [33, 6],
+    ]) {
+      const model = lenet5({ inputSize: size, numClasses: 3 }).eval();
+      expect(model.stateDict()['classifier.0.weight'].shape).toEqual([120, 16 * side * side]);
+      const x = randn([2, 1, size, size]);
+      const y = noGrad(() => model.call(x));
+      expect(y.shape).toEqual([2, 3]);
+      y.dispose();
+      x.dispose();
+      model.dispose();
+    }
+    expect(() => lenet5({ inputSize: [12, 11] })).toThrow(
+      'lenet5: expected an input of at least 12×12 (two 5×5 convolutions and two 2×2 poolings), received 12×11',
+    );
+    expect(() => lenet5({ inputSize: 0 })).toThrow(/lenet5: expected inputSize as a positive/);
+    const model = lenet5();
+    const x = randn([1, 1, 32, 32]);
+    expect(() => noGrad(() => model.call(x))).toThrow(
+      /lenet5: expected images \[N, C, 28, 28\] \(the size it was built for; lenet5\(\{ inputSize \}\) builds others\), received/,
+    );
+    x.dispose();
     model.dispose();
   });
 

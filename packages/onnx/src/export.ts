@@ -50,6 +50,13 @@ export interface ExportOnnxOptions {
   dynamicBatch?: boolean;
   /** Standardization applied to the input first, folded into the graph as Sub and Div. */
   standardize?: OnnxStandardize;
+  /**
+   * The inverse standardization applied to the output last, y · scale + mean,
+   * folded into the graph as Mul and Add: a regression model trained on
+   * standardized targets then outputs values in the targets' units. One
+   * mean and scale per output (the last dimension), or one for all.
+   */
+  destandardize?: OnnxStandardize;
   /** Key/value strings stored in the model's metadata_props. */
   metadata?: Readonly<Record<string, string>>;
 }
@@ -142,6 +149,26 @@ function standardizeDims(example: readonly number[], s: OnnxStandardize): number
   );
 }
 
+/** The output de-standardization's broadcast shape: one value per output, or one for all. */
+function destandardizeDims(output: readonly number[], s: OnnxStandardize): number[] {
+  const n = s?.mean?.length;
+  const outputs = output[output.length - 1];
+  const finite = (v: ArrayLike<number>) => Array.from(v).every(Number.isFinite);
+  if (!Number.isInteger(n) || s.scale?.length !== n || !finite(s.mean) || !finite(s.scale)) {
+    throw new NerveError(
+      OP,
+      'destandardize { mean, scale } of equal lengths, finite numbers',
+      describeValue(s),
+    );
+  }
+  if (n === outputs || n === 1) return [n];
+  throw new NerveError(
+    OP,
+    `destandardize with 1 value or ${outputs} (one per output)`,
+    `${n} values`,
+  );
+}
+
 /**
  * The ONNX model of `model` in evaluation mode, as the bytes of an `.onnx`
  * file. Every module must have an exporter (built in for @nerve/layers and
@@ -173,7 +200,14 @@ export async function exportOnnx(model: Module, opts: ExportOnnxOptions): Promis
       `the graph's output shape [${y.shape.join(',')}] differs from nerve's [${expected.join(',')}] (an exporter's shape rule is wrong)`,
     );
   }
-  nameOutput(ctx, y.name, outputName);
+  let out = y;
+  if (opts.destandardize) {
+    const dims = destandardizeDims(y.shape, opts.destandardize);
+    const scale = ctx.constant(Float32Array.from(opts.destandardize.scale), dims, 'output_scale');
+    const mean = ctx.constant(Float32Array.from(opts.destandardize.mean), dims, 'output_mean');
+    out = ctx.op('Add', [ctx.op('Mul', [y.name, scale], y.shape).name, mean], y.shape);
+  }
+  nameOutput(ctx, out.name, outputName);
   const dynamic = opts.dynamicBatch ?? true;
   const dims = (s: readonly number[]) => s.map((d, i) => (i === 0 && dynamic ? 'batch' : d));
   return encodeModel({
@@ -186,7 +220,7 @@ export async function exportOnnx(model: Module, opts: ExportOnnxOptions): Promis
     nodes: ctx.nodes,
     initializers: ctx.initializers,
     inputs: [{ name: inputName, shape: dims(inputShape) }],
-    outputs: [{ name: outputName, shape: dims(y.shape) }],
+    outputs: [{ name: outputName, shape: dims(out.shape) }],
   });
 }
 

@@ -5,7 +5,6 @@
  * networks around them, and the small ones (mlp, lenet5, vggSmall). They live here, not in @nerve/models, so the models stay free
  * of export code and of this package: only those who export pay for it.
  */
-import type { Module } from '@nerve/layers';
 import {
   BasicBlock,
   type ImageClassifier,
@@ -26,9 +25,7 @@ function flatten1(ctx: OnnxExportContext, x: OnnxValue): OnnxValue {
 
 /** The classifier's head child (`classifier` or `fc`), exported under its name. */
 function head(ctx: OnnxExportContext, m: ImageClassifier, x: OnnxValue): OnnxValue {
-  const child = m.namedChildren().find(([name]) => name === m.headName)?.[1] as Module | undefined;
-  if (!child) throw ctx.refuse(m, `it has no '${m.headName}'`);
-  return ctx.module(child, m.headName, x);
+  return ctx.module(m.getSubmodule(m.headName), m.headName, x);
 }
 
 // relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)); the shortcut is x itself or downsample(x).
@@ -51,7 +48,7 @@ defineExporter(ResNet, (m, x, ctx) => {
   y = ctx.module(m.maxpool, 'maxpool', y);
   for (const [i, stage] of m.layers.entries()) y = ctx.module(stage, `layer${i + 1}`, y);
   y = ctx.module(m.avgpool, 'avgpool', y);
-  return ctx.module(m.headLinear, m.headLinearName, flatten1(ctx, y));
+  return head(ctx, m, flatten1(ctx, y));
 });
 
 // conv(x), plus x where the block keeps size and channels (the inverted residual).

@@ -238,6 +238,41 @@ describe('the graph', () => {
     expect(maxAbsDiff(exported.onnx.data, runNerve(cnn, zc, shape).data)).toBeLessThanOrEqual(ATOL);
   });
 
+  it('de-standardizes the output (y · scale + mean), per output or one for all', async () => {
+    const { exportOnnx } = await import('../src/index.js');
+    const { runOnnx, runNerve, maxAbsDiff } = await import('./helpers.js');
+    const model = mlp(new ReLU(), 44); // 12 → 5 outputs
+    const x = randomInput([3, 12], 11);
+    const y = runNerve(model, x, [3, 12]).data;
+    const mean = Array.from({ length: 5 }, (_, i) => 20 - 3 * i);
+    const scale = Array.from({ length: 5 }, (_, i) => 0.5 + i);
+    const per = await runOnnx(
+      await exportOnnx(model, { inputShape: [3, 12], destandardize: { mean, scale } }),
+      x,
+      [3, 12],
+    );
+    // Values up to ~|20| + 5·|y|: float32 rounding of the product and sum is ~1e-6, far below the limit.
+    const expected = y.map((v, i) => v * scale[i % 5] + mean[i % 5]);
+    expect(maxAbsDiff(per.data, expected)).toBeLessThanOrEqual(ATOL);
+    const one = await runOnnx(
+      await exportOnnx(model, { inputShape: [3, 12], destandardize: { mean: [7], scale: [2] } }),
+      x,
+      [3, 12],
+    );
+    expect(
+      maxAbsDiff(
+        one.data,
+        y.map((v) => v * 2 + 7),
+      ),
+    ).toBeLessThanOrEqual(ATOL);
+    await expect(
+      exportOnnx(model, { inputShape: [3, 12], destandardize: { mean: [1, 2], scale: [1, 2] } }),
+    ).rejects.toThrow(/destandardize with 1 value or 5 \(one per output\), received 2 values/);
+    await expect(
+      exportOnnx(model, { inputShape: [3, 12], destandardize: { mean: [Number.NaN], scale: [1] } }),
+    ).rejects.toThrow(/destandardize \{ mean, scale \} of equal lengths, finite numbers/);
+  });
+
   it('leaves no tensors behind and restores training mode', async () => {
     const model = mlp(new ELU(), 43);
     model.train();

@@ -4,7 +4,8 @@
  * weights and non-trivial BatchNorm statistics.
  */
 import '@nerve/backend-cpu';
-import { mul, noGrad, tidy } from '@nerve/core';
+import { mul, noGrad, randn, tidy } from '@nerve/core';
+import { Conv2d } from '@nerve/layers';
 import { type ImageClassifier, lenet5, mlp, mobilenetV2, resnet18, vggSmall } from '@nerve/models';
 import { describe, expect, it } from 'vitest';
 import { ATOL, compare, randomInput, randomizeBatchNorm } from './helpers.js';
@@ -15,7 +16,22 @@ const BUILDERS: [string, () => ImageClassifier, number[]][] = [
   ['mlp', () => mlp({ seed: 0 }), [3, 1, 28, 28]],
   ['lenet5', () => lenet5({ seed: 0 }), [3, 1, 28, 28]],
   ['vggSmall', () => vggSmall({ seed: 0 }), [2, 3, 32, 32]],
+  [
+    'lenet5 (RGB, inputSize 16)',
+    () => lenet5({ seed: 0, inChannels: 3, inputSize: 16 }),
+    [3, 3, 16, 16],
+  ],
+  // A replaced child (setSubmodule) is exported: here a conv with a bias, which the original lacks.
+  ['resnet18 (layer4.1.conv2 replaced)', () => replaced(), [2, 3, 32, 32]],
 ];
+
+function replaced(): ImageClassifier {
+  const model = resnet18({ numClasses: 10, seed: 0 });
+  const conv = new Conv2d(512, 512, 3, { padding: 1, seed: 5 });
+  noGrad(() => tidy(() => conv.bias?.assign(randn([512], { seed: 6 }))));
+  model.setSubmodule('layer4.1.conv2', conv).dispose();
+  return model;
+}
 
 describe('@nerve/models', () => {
   for (const [name, build, shape] of BUILDERS)

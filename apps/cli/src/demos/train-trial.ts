@@ -16,7 +16,7 @@ import { type ObjectiveRef, type Reporter, reportingCallback } from '@nerve/tune
 import type { ImageArgs, TableArgs } from '../args.js';
 import { loadData, trainLoader } from '../datasets.js';
 import { periodicYield } from '../interrupt.js';
-import { buildModel, defaultHidden } from '../models.js';
+import { type ModelSpec, buildModel, defaultHidden } from '../models.js';
 
 /** What stays fixed across a study's trials: the data and the model's kind. */
 export interface TrialSetup {
@@ -26,7 +26,8 @@ export interface TrialSetup {
   /** A folder of images of the user's own instead of `dataset`. */
   images?: ImageArgs;
   dataDir?: string;
-  model: 'mlp' | 'cnn';
+  /** nerve's MLP or CNN, or a network of @nerve/models (its layers fixed). */
+  model: ModelSpec['kind'];
   activation: string;
   init: string;
   batchnorm: boolean;

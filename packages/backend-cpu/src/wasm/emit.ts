@@ -99,6 +99,11 @@ const OPS = {
   'f32x4.sub': [0xfd, ...uleb(0xe5)],
   'f32x4.mul': [0xfd, ...uleb(0xe6)],
   'f32x4.relaxed_madd': [0xfd, ...uleb(0x105)],
+  'f32x4.le': [0xfd, ...uleb(0x45)],
+  'v128.andnot': [0xfd, ...uleb(0x4f)],
+  // Bulk memory (WebAssembly 2.0): memory index 0.
+  'memory.copy': [0xfc, ...uleb(0x0a), 0x00, 0x00],
+  'memory.fill': [0xfc, ...uleb(0x0b), 0x00],
 } as const;
 
 export type PlainOp = keyof typeof OPS;

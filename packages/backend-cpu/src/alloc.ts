@@ -13,6 +13,30 @@
  * arrays are not live buffers and do not count in the backend's memory().
  */
 import { type DType, MAX_ELEMENTS, NerveError, type TypedArray } from '@nerve/core/backend';
+import { wasmHeap, zeroF32 } from './heap.js';
+
+/**
+ * The float32 arrays handed out as wasm-heap blocks (heap.ts): only these
+ * exact objects go back to the heap, never a view of one.
+ */
+const heapBlocks = new WeakSet<TypedArray>();
+
+/** Whether `v` is a whole wasm-heap block from this allocator. */
+export function isHeapBlock(v: TypedArray): boolean {
+  return heapBlocks.has(v);
+}
+
+/** Zeroes an array; heap blocks by memory.fill (TypedArray.fill is slow on a shared buffer). */
+function zeroArray(v: TypedArray): void {
+  if (heapBlocks.has(v)) zeroF32(v as Float32Array);
+  else v.fill(0);
+}
+
+/** Gives a heap block's bytes back to the heap (it must not be used afterwards). */
+function releaseBlock(v: TypedArray): void {
+  if (!heapBlocks.delete(v)) return;
+  wasmHeap()?.freeF32(v as Float32Array);
+}
 
 /** Default cap on pooled bytes. */
 export const DEFAULT_POOL_BYTES = 256 * 1024 * 1024;
@@ -43,7 +67,16 @@ function create(dtype: DType, n: number): TypedArray {
       `${n} ${dtype} elements`,
     );
   }
-  if (dtype === 'float32') return new Float32Array(n);
+  if (dtype === 'float32') {
+    // float32 tensors live in the wasm heap where there is one (heap.ts), so
+    // wasm kernels read and write them in place. Contents are unspecified:
+    // a block may have held a freed tensor.
+    const heap = n > 0 ? wasmHeap() : undefined;
+    if (heap === undefined) return new Float32Array(n);
+    const v = heap.allocF32(n);
+    heapBlocks.add(v);
+    return v;
+  }
   if (dtype === 'int32') return new Int32Array(n);
   return new Uint8Array(n);
 }
@@ -76,11 +109,13 @@ export class BufferPool {
       this.bytes -= v.byteLength;
       this.touch(key, bucket);
       this.hits++;
-      if (!overwrite) v.fill(0);
+      if (!overwrite) zeroArray(v);
       return v;
     }
     this.misses++;
-    return create(dtype, n);
+    const v = create(dtype, n);
+    if (!overwrite && heapBlocks.has(v)) zeroArray(v);
+    return v;
   }
 
   /** Takes back an array nobody references any more. Views and foreign types are ignored. */
@@ -88,9 +123,16 @@ export class BufferPool {
     const code = codeOfArray(values);
     const size = values.byteLength;
     // A view shares its buffer with other arrays, so it can never be handed out again.
-    if (code < 0 || size === 0 || size > this.capBytes) return;
-    if (values.byteOffset !== 0 || values.buffer.byteLength !== size) return;
-    if (!(values.buffer instanceof ArrayBuffer)) return;
+    if (code < 0 || size === 0) return;
+    const block = heapBlocks.has(values);
+    if (size > this.capBytes) {
+      releaseBlock(values);
+      return;
+    }
+    if (!block) {
+      if (values.byteOffset !== 0 || values.buffer.byteLength !== size) return;
+      if (!(values.buffer instanceof ArrayBuffer)) return;
+    }
     const key = keyOf(code, values.length);
     let bucket = this.buckets.get(key);
     if (bucket === undefined) bucket = [];
@@ -102,6 +144,7 @@ export class BufferPool {
 
   /** Drops every pooled array. */
   clear(): void {
+    for (const bucket of this.buckets.values()) for (const v of bucket) releaseBlock(v);
     this.buckets.clear();
     this.bytes = 0;
   }
@@ -116,7 +159,9 @@ export class BufferPool {
     for (const [key, bucket] of this.buckets) {
       if (this.bytes <= this.capBytes) return;
       while (bucket.length > 0 && this.bytes > this.capBytes) {
-        this.bytes -= (bucket.pop() as TypedArray).byteLength;
+        const v = bucket.pop() as TypedArray;
+        this.bytes -= v.byteLength;
+        releaseBlock(v);
       }
       if (bucket.length === 0) this.buckets.delete(key);
     }

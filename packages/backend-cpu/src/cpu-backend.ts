@@ -34,7 +34,7 @@ import type {
   UnaryParams,
   WhereParams,
 } from '@nerve/core/backend';
-import { alloc, recycle } from './alloc.js';
+import { alloc, isHeapBlock, recycle } from './alloc.js';
 import { type CpuData, convertArray, f32Of, holds, valuesOf, wrap } from './buffers.js';
 import { batchNormBackward, batchNormForward, batchNormStats } from './kernels/batchnorm.js';
 import { binary } from './kernels/binary.js';
@@ -66,7 +66,11 @@ export class CpuBackend implements Backend {
   private own(values: TypedArray): DataId {
     this.liveBuffers++;
     this.liveBytes += values.byteLength;
-    return wrap(values);
+    const d = wrap(values);
+    // A tensor dropped without dispose() used to leave its array to the
+    // garbage collector; a wasm-heap block must be handed back explicitly.
+    if (isHeapBlock(values)) unfreed.register(d, values, d);
+    return d;
   }
 
   // ---- storage --------------------------------------------------------------
@@ -92,7 +96,17 @@ export class CpuBackend implements Backend {
       throw new Error(`read: asked for ${size} elements of a ${v.length}-element buffer`);
     }
     const view = v.subarray(0, size);
-    return holds(v, dtype) ? view.slice() : convertArray(view, dtype);
+    // A fresh array (not from the pool, not in the wasm heap): the caller owns it.
+    if (holds(v, dtype)) return view.slice();
+    const out =
+      dtype === 'float32'
+        ? new Float32Array(size)
+        : dtype === 'int32'
+          ? new Int32Array(size)
+          : new Uint8Array(size);
+    if (dtype === 'bool') for (let i = 0; i < size; i++) out[i] = view[i] !== 0 ? 1 : 0;
+    else out.set(view);
+    return out;
   }
 
   free(id: DataId): void {
@@ -102,6 +116,7 @@ export class CpuBackend implements Backend {
     this.liveBuffers--;
     this.liveBytes -= values.byteLength;
     d.freed = true;
+    unfreed.unregister(d);
     // Drop the array from the handle, then give it to the pool: nothing else
     // refers to it, and the next kernel output of its size reuses it instead
     // of paying for a fresh zeroed allocation (page faults, GC).
@@ -312,3 +327,10 @@ export class CpuBackend implements Backend {
 }
 
 const EMPTY = new Float32Array(0);
+
+/**
+ * Handles garbage-collected while still live (a tensor that was never
+ * disposed): their wasm-heap block goes back to the pool. Only the handle is
+ * watched; nothing else holds a block (kernels read it only during a call).
+ */
+const unfreed = new FinalizationRegistry<TypedArray>((values) => recycle(values));

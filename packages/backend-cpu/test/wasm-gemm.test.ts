@@ -21,6 +21,7 @@ import {
   setMinColMacsPerThread,
   setMinMacsPerThread,
 } from '../src/wasm/gemm-wasm.js';
+import { wasmHeap } from '../src/heap.js';
 
 // Every product goes to the pool here, however small: these tests are about
 // splitting, which production does only above a work threshold.
@@ -300,8 +301,13 @@ describe.runIf(SIMD_MODES.length > 0)('wasm runtime', () => {
       const small = { m: 20, n: 30, k: 40, transA: false, transB: true };
       const first = run(small, 9);
       const before = rt.memory.buffer.byteLength;
+      // The memory is the wasm heap (tensors live there), already grown by
+      // earlier tests: a block as large as all of it forces a growth.
+      const heap = wasmHeap();
+      const block = heap?.allocF32(before / 4);
       run({ m: 300, n: 500, k: 700, transA: true, transB: false }, 11); // ~3.6 MB of operands
       expect(rt.memory.buffer.byteLength).toBeGreaterThan(before);
+      if (block) heap?.freeF32(block);
       expect(getWasmRuntime()).toBe(rt);
       expectSame(run(small, 9), first, 'same call after growth');
     });
@@ -316,13 +322,23 @@ describe.runIf(SIMD_MODES.length > 0)('wasm runtime', () => {
         run(fn, tasks) {
           const f = instance.exports[fn] as (...a: number[]) => void;
           for (const t of tasks) {
-            const before = new Uint8Array(memory.buffer).slice();
+            // The memory is the wasm heap, tens of MB by now: compared a word
+            // at a time, up to the heap's top (no block, so no address a task
+            // is given, lies above it).
+            const span = (wasmHeap()?.layout().top ?? memory.buffer.byteLength) >> 2;
+            const before = new Int32Array(memory.buffer, 0, span).slice();
             f(...t);
-            const after = new Uint8Array(memory.buffer);
+            const after = new Int32Array(memory.buffer, 0, span);
             const allowed = allowedWrites(fn, t, tile.mr);
-            for (let i = 0; i < after.length; i++) {
-              if (after[i] !== before[i] && !allowed.some(([lo, hi]) => i >= lo && i < hi)) {
-                expect.fail(`${fn}(${t.join(', ')}) wrote byte ${i}, outside its regions`);
+            const afterBytes = new Uint8Array(after.buffer, 0, 4 * span);
+            const beforeBytes = new Uint8Array(before.buffer);
+            for (let w = 0; w < after.length; w++) {
+              if (after[w] === before[w]) continue;
+              for (let i = 4 * w; i < 4 * w + 4; i++) {
+                const changed = afterBytes[i] !== beforeBytes[i];
+                if (changed && !allowed.some(([lo, hi]) => i >= lo && i < hi)) {
+                  expect.fail(`${fn}(${t.join(', ')}) wrote byte ${i}, outside its regions`);
+                }
               }
             }
             checked++;

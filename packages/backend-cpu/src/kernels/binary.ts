@@ -16,6 +16,7 @@ import {
   BINARY_ROWS,
   type BinaryRow,
 } from './elementwise-rows.generated.js';
+import { binaryRow, simdOperands } from './simd-rows.js';
 import { denseView, RowIter, sizeOf } from './strided.js';
 
 /** int32 × int32: Math.imul wraps modulo 2^32 exactly where a float64 product would round. */
@@ -66,8 +67,31 @@ export function binary(
           : undefined;
     if (fast !== undefined) {
       const o = out as Float32Array & Uint8Array;
+      // WebAssembly SIMD for the bulk of contiguous rows (bias adds, gradient
+      // sums) when every operand lives in the wasm heap; bit-identical.
+      const simd =
+        outDtype === 'float32' &&
+        (op === 'add' || op === 'sub' || op === 'mul') &&
+        stride[0] === 1 &&
+        simdOperands(out, av, bv);
       for (let r = 0; r < it.rows; r++) {
-        fast(o, base[0], stride[0], av, base[1], stride[1], bv, base[2], stride[2], n);
+        const done = simd
+          ? binaryRow(op, o, base[0], av, base[1], stride[1], bv, base[2], stride[2], n)
+          : 0;
+        const as = stride[1];
+        const bs = stride[2];
+        fast(
+          o,
+          base[0] + done,
+          1 * stride[0],
+          av,
+          base[1] + done * as,
+          as,
+          bv,
+          base[2] + done * bs,
+          bs,
+          n - done,
+        );
         it.next();
       }
       return out;

@@ -8,16 +8,29 @@
  */
 import { type Conv2dParams, isPointwiseConv } from '@nerve/core/backend';
 import { allocF32 } from '../alloc.js';
+import { wasmHeap } from '../heap.js';
 import { gemm, type GemmScratch } from './gemm-blocked.js';
 import { col2im, im2col } from './im2col.js';
 
 /** Scratch shared by the conv kernels: the packing buffers and one column matrix. */
 export class ConvScratch {
-  col = new Float32Array(0);
+  col: Float32Array = new Float32Array(0);
   constructor(readonly gemm: GemmScratch) {}
 
+  /**
+   * A column matrix of at least `size` floats, kept across calls. In the wasm
+   * heap where there is one, so the GEMM reads it in place. A backend holds
+   * one for its lifetime (a few MB at most for the layers it has seen).
+   */
   columns(size: number): Float32Array {
-    if (this.col.length < size) this.col = new Float32Array(size);
+    if (this.col.length >= size) return this.col;
+    const heap = wasmHeap();
+    if (heap === undefined) {
+      this.col = new Float32Array(size);
+    } else {
+      if (this.col.length > 0) heap.freeF32(this.col);
+      this.col = heap.allocF32(size);
+    }
     return this.col;
   }
 }

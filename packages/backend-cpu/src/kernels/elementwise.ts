@@ -6,6 +6,7 @@ import type { DType, StridedView, TypedArray } from '@nerve/core/backend';
 import { alloc } from '../alloc.js';
 import { valuesOf } from '../buffers.js';
 import { denseView, RowIter, sizeOf } from './strided.js';
+import { copyF32 } from '../heap.js';
 
 export function where(
   cond: StridedView,
@@ -96,8 +97,8 @@ function copyRowF32(
   ss: number,
   n: number,
 ): void {
-  if (ds === 1 && ss === 1 && n >= 64) {
-    dst.set(src.subarray(si, si + n), di);
+  if (ds === 1 && ss === 1) {
+    copyF32(dst, di, src, si, n);
   } else {
     for (let t = 0; t < n; t++, di += ds, si += ss) dst[di] = src[si];
   }

@@ -16,6 +16,7 @@ import type { GemmArgs } from './gemm-args.js';
 import { MR, microKernel, NR } from './gemm-microkernel.js';
 import { gemmWasm } from '../wasm/gemm-wasm.js';
 import { getWasmRuntime } from '../wasm/runtime.js';
+import { zeroF32 } from '../heap.js';
 
 /** Depth of a packed block: the kc×(MR+NR) doubles a micro-kernel streams (16 KiB) fit L1. */
 const KC = 256;
@@ -56,7 +57,7 @@ export function gemm(g: GemmArgs, scratch: GemmScratch): void {
   const { m, n, k, a, b, c, cOff } = g;
   if (m === 0 || n === 0) return;
   if (k === 0) {
-    if (!g.accumulate) c.fill(0, cOff, cOff + m * n);
+    if (!g.accumulate) zeroF32(c, cOff, cOff + m * n);
     return;
   }
   // Logical A is m×k, B is k×n; strides express the stored layout.

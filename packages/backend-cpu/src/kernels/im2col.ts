@@ -7,6 +7,7 @@
  * is computed up front, so the inner loops carry no bounds tests.
  */
 import type { Conv2dParams } from '@nerve/core/backend';
+import { copyF32, zeroF32 } from '../heap.js';
 
 /** First output position o with o*stride + shift >= 0 (at most outSize). */
 function validLo(shift: number, stride: number, outSize: number): number {
@@ -153,9 +154,9 @@ function im2colAligned(x: Float32Array, xOff: number, p: Conv2dParams, col: Floa
     for (let kh = 0; kh < KH; kh++) {
       for (let kw = 0; kw < KW; kw++, row += plane) {
         const b = tapBlock(p, kh, kw, row, xc);
-        col.fill(0, row, b.lo);
-        col.set(x.subarray(b.lo + b.delta, b.hi + b.delta), b.lo);
-        col.fill(0, b.hi, row + plane);
+        zeroF32(col, row, b.lo);
+        copyF32(col, b.lo, x, b.lo + b.delta, b.hi - b.lo);
+        zeroF32(col, b.hi, row + plane);
         zeroPadColumns(col, row, OW, b);
       }
     }

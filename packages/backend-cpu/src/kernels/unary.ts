@@ -15,6 +15,7 @@ import {
   UNARY_ROWS,
   type UnaryRow,
 } from './elementwise-rows.generated.js';
+import { reluRow, simdOperands } from './simd-rows.js';
 import { denseView, RowIter, sizeOf } from './strided.js';
 
 /** int32 squares wrap modulo 2^32 exactly, like int32 multiplication (see binary.ts). */
@@ -93,8 +94,11 @@ export function unary(
     const { n, base, stride } = it;
     const o = new Int32Array(out.buffer, out.byteOffset, out.length);
     const xi = new Int32Array(xv.buffer, xv.byteOffset, xv.length);
+    const simd = simdOperands(out, xv) && stride[0] === 1 && stride[1] === 1;
     for (let r = 0; r < it.rows; r++) {
-      reluBits(o, base[0], stride[0], xi, base[1], stride[1], n);
+      // WebAssembly SIMD for the bulk of a contiguous row, bit-identical to reluBits.
+      const done = simd ? reluRow(out as Float32Array, base[0], xv, base[1], n) : 0;
+      reluBits(o, base[0] + done, stride[0], xi, base[1] + done, stride[1], n - done);
       it.next();
     }
     return out;

@@ -105,6 +105,11 @@ const OPS = {
   'f32x4.sqrt': [0xfd, ...uleb(0xe3)],
   'f32x4.max': [0xfd, ...uleb(0xe9)],
   'f32x4.relaxed_madd': [0xfd, ...uleb(0x105)],
+  'f32x4.le': [0xfd, ...uleb(0x45)],
+  'v128.andnot': [0xfd, ...uleb(0x4f)],
+  // Bulk memory (WebAssembly 2.0): memory index 0.
+  'memory.copy': [0xfc, ...uleb(0x0a), 0x00, 0x00],
+  'memory.fill': [0xfc, ...uleb(0x0b), 0x00],
 } as const;
 
 export type PlainOp = keyof typeof OPS;

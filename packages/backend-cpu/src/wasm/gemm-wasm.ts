@@ -19,6 +19,7 @@
  */
 import type { GemmArgs } from '../kernels/gemm-args.js';
 import type { WasmRuntime } from './runtime.js';
+import { copyF32 } from '../heap.js';
 
 /**
  * Rows of C per task (rounded up to the register tile: 66 for 6×8): a
@@ -81,11 +82,10 @@ export function gemmWasm(g: GemmArgs, rt: WasmRuntime): void {
   const kb = Math.ceil(k / Math.ceil(k / KC));
   const mPad = roundUp(m, mr);
   const nPad = roundUp(n, nr);
-  const aAddr = ALIGN;
-  const bAddr = roundUp(aAddr + 4 * m * k, ALIGN);
-  const cAddr = roundUp(bAddr + 4 * k * n, ALIGN);
-  const bpAddr = roundUp(cAddr + 4 * mPad * nPad, ALIGN);
-  const scratch = roundUp(bpAddr + 4 * nPad * k, ALIGN);
+  // Operands already in the runtime's memory (tensors in the wasm heap) are
+  // read in place; others are copied into the scratch region first.
+  const aIn = rt.holds(g.a);
+  const bIn = rt.holds(g.b);
   const kcMax = Math.min(k, kb);
   // Threads only where each gets enough work to pay for the hand-off (a
   // wake-up costs ~5-60 µs, 0.2-3 M multiply-adds at 45 GFLOP/s): smaller
@@ -112,11 +112,22 @@ export function gemmWasm(g: GemmArgs, rt: WasmRuntime): void {
   const rowsPerTask = Math.min(roundUp(MC, mr), roundUp(Math.ceil(m / threads), mr));
   const rowBlocks = Math.ceil(m / rowsPerTask);
   const colBlocks = Math.min(Math.ceil(threads / rowBlocks), nPad / nr);
-  rt.ensure(scratch + 4 * mPad * kcMax * colBlocks);
+  const aBytes = aIn ? 0 : roundUp(4 * m * k, ALIGN);
+  const bBytes = bIn ? 0 : roundUp(4 * k * n, ALIGN);
+  const cBytes = roundUp(4 * mPad * nPad, ALIGN);
+  const bpBytes = roundUp(4 * nPad * k, ALIGN);
+  const base = rt.scratch(
+    ALIGN + aBytes + bBytes + cBytes + bpBytes + 4 * mPad * kcMax * colBlocks,
+  );
+  const start = base + ALIGN;
+  const cAddr = start + aBytes + bBytes;
+  const bpAddr = cAddr + cBytes;
+  const scratch = bpAddr + bpBytes;
   const mem = rt.f32();
-
-  mem.set(g.a.subarray(g.aOff, g.aOff + m * k), aAddr >> 2);
-  mem.set(g.b.subarray(g.bOff, g.bOff + k * n), bAddr >> 2);
+  const aAddr = aIn ? g.a.byteOffset + 4 * g.aOff : start;
+  const bAddr = bIn ? g.b.byteOffset + 4 * g.bOff : start + aBytes;
+  if (!aIn) mem.set(g.a.subarray(g.aOff, g.aOff + m * k), aAddr >> 2);
+  if (!bIn) mem.set(g.b.subarray(g.bOff, g.bOff + k * n), bAddr >> 2);
   if (g.accumulate) copyC(g.c, g.cOff, mem, cAddr >> 2, m, n, nPad, true);
 
   const bRs = g.transB ? 1 : n;
@@ -222,8 +233,8 @@ function copyC(
   toWasm: boolean,
 ): void {
   if (n === nPad) {
-    if (toWasm) mem.set(c.subarray(cOff, cOff + m * n), at);
-    else c.set(mem.subarray(at, at + m * n), cOff);
+    if (toWasm) copyF32(mem, at, c, cOff, m * n);
+    else copyF32(c, cOff, mem, at, m * n);
     return;
   }
   if (n < 64) {
@@ -236,7 +247,7 @@ function copyC(
     return;
   }
   for (let i = 0; i < m; i++) {
-    if (toWasm) mem.set(c.subarray(cOff + i * n, cOff + (i + 1) * n), at + i * nPad);
-    else c.set(mem.subarray(at + i * nPad, at + i * nPad + n), cOff + i * n);
+    if (toWasm) copyF32(mem, at + i * nPad, c, cOff + i * n, n);
+    else copyF32(c, cOff + i * n, mem, at + i * nPad, n);
   }
 }

@@ -22,6 +22,7 @@
  *   during one; wasm code in workers sees the new size without any action.
  */
 import { NerveError } from '@nerve/core/backend';
+import { type WasmHeap, wasmHeap } from '../heap.js';
 import { detectSimd } from './detect.js';
 import { gemmModule, type SimdMode } from './gemm-codegen.js';
 import { SingleThreadRunner, type WasmTaskRunner } from './runner.js';
@@ -54,8 +55,14 @@ export interface WasmRuntime extends RuntimeParts {
   readonly runner: WasmTaskRunner;
   /** A Float32Array over the whole memory, re-created after the memory grew. */
   f32(): Float32Array;
-  /** Grows the memory to at least `bytes`. */
-  ensure(bytes: number): void;
+  /**
+   * The byte address of a scratch region of at least `bytes` bytes, valid
+   * until the next call (a block of the wasm heap when the runtime shares
+   * it, else the memory's start). Call before f32(): it may grow the memory.
+   */
+  scratch(bytes: number): number;
+  /** Whether `v` lives in this runtime's memory, so kernels may read it in place. */
+  holds(v: Float32Array): boolean;
 }
 
 let requested: KernelMode | 'auto' = 'auto';
@@ -115,6 +122,10 @@ export function getWasmRuntime(): WasmRuntime | undefined {
 }
 
 function build(mode: SimdMode): WasmRuntime {
+  // Where the backend keeps float32 tensors in a shared wasm heap
+  // (../heap.ts), the kernels run on that memory and read operands in place.
+  const heap = wasmHeap();
+  if (heap !== undefined) return buildOn(mode, heap);
   const initial = 16; // 1 MiB; grown on demand
   const memory = new WebAssembly.Memory(
     sharedMemory ? { initial, maximum: MAX_PAGES, shared: true } : { initial, maximum: MAX_PAGES },
@@ -136,15 +147,47 @@ function build(mode: SimdMode): WasmRuntime {
       if (view.buffer !== memory.buffer) view = new Float32Array(memory.buffer);
       return view;
     },
-    ensure(need: number) {
+    holds: () => false,
+    scratch(need: number) {
       const have = memory.buffer.byteLength;
-      if (need <= have) return;
+      if (need <= have) return 0;
       const pages = Math.ceil((need - have) / 65536);
       if (have / 65536 + pages > MAX_PAGES) {
         throw NerveError.raw('matmul', `needs ${need} bytes of wasm memory, over the 4 GiB limit`);
       }
       // Grow by at least half again so a sequence of growing calls grows rarely.
       memory.grow(Math.min(MAX_PAGES - have / 65536, Math.max(pages, Math.ceil(have / 131072))));
+      return 0;
+    },
+  };
+}
+
+/** The runtime on the wasm heap's memory (always shared). */
+function buildOn(mode: SimdMode, heap: WasmHeap): WasmRuntime {
+  const { memory } = heap;
+  const bytes = gemmModule({
+    mode,
+    ...TILES[mode],
+    memory: { initial: 1, maximum: MAX_PAGES, shared: true },
+  });
+  const module = new WebAssembly.Module(bytes);
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const parts: RuntimeParts = { module, memory, instance, mode, tile: TILES[mode] };
+  const runner = runnerFactory ? runnerFactory(parts) : new SingleThreadRunner(instance.exports);
+  // One scratch block per runtime, replaced by a larger one when a call needs more.
+  let at = 0;
+  let size = 0;
+  return {
+    ...parts,
+    runner,
+    f32: () => heap.f32(),
+    holds: (v) => heap.owns(v),
+    scratch(need: number) {
+      if (need <= size) return at;
+      if (size > 0) heap.freeBytes(at, size);
+      size = Math.max(need, Math.ceil(size * 1.5));
+      at = heap.allocBytes(size);
+      return at;
     },
   };
 }

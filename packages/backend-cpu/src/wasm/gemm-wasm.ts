@@ -102,23 +102,21 @@ export function gemmWasm(g: GemmArgs, rt: WasmRuntime): void {
     nPad / nr,
     minColMacsPerThread > 0 ? Math.floor((m * n * k) / minColMacsPerThread) : rt.runner.threads,
   );
-  if (m <= COLS_MAX_ROWS && colThreads > threads && colThreads > 1) {
-    gemmCols(g, rt, colThreads, { kb, mPad, nPad, aAddr, bAddr, cAddr, bpAddr, scratch, kcMax });
-    return;
-  }
+  const byCols = m <= COLS_MAX_ROWS && colThreads > threads && colThreads > 1;
   // Row blocks of at most MC, and at least one per thread when m allows;
   // when m is too short for that (conv's 16-row weights), C's columns are
   // split too, and every column block packs its own copy of A.
   const rowsPerTask = Math.min(roundUp(MC, mr), roundUp(Math.ceil(m / threads), mr));
   const rowBlocks = Math.ceil(m / rowsPerTask);
   const colBlocks = Math.min(Math.ceil(threads / rowBlocks), nPad / nr);
+  // Per-task packed-A scratch: the column split packs up to MC rows per task.
+  const colParts = byCols ? split(nPad, nr, colThreads).length : 0;
+  const packedA = byCols ? 4 * roundUp(MC, mr) * kcMax * colParts : 4 * mPad * kcMax * colBlocks;
   const aBytes = aIn ? 0 : roundUp(4 * m * k, ALIGN);
   const bBytes = bIn ? 0 : roundUp(4 * k * n, ALIGN);
   const cBytes = roundUp(4 * mPad * nPad, ALIGN);
   const bpBytes = roundUp(4 * nPad * k, ALIGN);
-  const base = rt.scratch(
-    ALIGN + aBytes + bBytes + cBytes + bpBytes + 4 * mPad * kcMax * colBlocks,
-  );
+  const base = rt.scratch(ALIGN + aBytes + bBytes + cBytes + bpBytes + packedA);
   const start = base + ALIGN;
   const cAddr = start + aBytes + bBytes;
   const bpAddr = cAddr + cBytes;
@@ -129,6 +127,10 @@ export function gemmWasm(g: GemmArgs, rt: WasmRuntime): void {
   if (!aIn) mem.set(g.a.subarray(g.aOff, g.aOff + m * k), aAddr >> 2);
   if (!bIn) mem.set(g.b.subarray(g.bOff, g.bOff + k * n), bAddr >> 2);
   if (g.accumulate) copyC(g.c, g.cOff, mem, cAddr >> 2, m, n, nPad, true);
+  if (byCols) {
+    gemmCols(g, rt, colThreads, { kb, mPad, nPad, aAddr, bAddr, cAddr, bpAddr, scratch, kcMax });
+    return;
+  }
 
   const bRs = g.transB ? 1 : n;
   const bCs = g.transB ? k : 1;
@@ -174,12 +176,8 @@ function gemmCols(g: GemmArgs, rt: WasmRuntime, threads: number, l: Layout): voi
   const { mr, nr } = rt.tile;
   const rows = roundUp(MC, mr);
   const parts = split(l.nPad, nr, threads);
-  // Each task packs A's row blocks into its own scratch: rows × kcMax floats.
-  rt.ensure(l.scratch + 4 * rows * l.kcMax * parts.length);
-  const mem = rt.f32();
-  mem.set(g.a.subarray(g.aOff, g.aOff + m * k), l.aAddr >> 2);
-  mem.set(g.b.subarray(g.bOff, g.bOff + k * n), l.bAddr >> 2);
-  if (g.accumulate) copyC(g.c, g.cOff, mem, l.cAddr >> 2, m, n, l.nPad, true);
+  // Each task packs A's row blocks into its own scratch (rows × kcMax
+  // floats, reserved by gemmWasm), and the operands are already in memory.
   const bRs = g.transB ? 1 : n;
   const bCs = g.transB ? k : 1;
   const aRs = g.transA ? 1 : k;

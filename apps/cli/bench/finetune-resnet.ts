@@ -121,7 +121,9 @@ function runMode(
       const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(err);
       const split = /\((\d+) train \//.exec(start?.s ?? '');
       if (!start || !epoch || !rss || !split || !test) {
-        reject(new Error(`${mode}: unexpected output\n${lines.map((l) => l.s).join('\n')}\n${err}`));
+        reject(
+          new Error(`${mode}: unexpected output\n${lines.map((l) => l.s).join('\n')}\n${err}`),
+        );
         return;
       }
       const trainImages = Number(split[1]);
@@ -180,7 +182,12 @@ async function cliMain(argv: string[]): Promise<void> {
       size,
       weights: `torchvision ${readFileSync(weights).length} bytes, random (torchvision_to_safetensors.py resnet18)`,
       results,
-      machine: { cpus: cpus().length, loadavgStart: loadStart, loadavgEnd: loadavg(), node: process.version },
+      machine: {
+        cpus: cpus().length,
+        loadavgStart: loadStart,
+        loadavgEnd: loadavg(),
+        node: process.version,
+      },
     };
     console.log(JSON.stringify(out, null, 2));
     const file = flag(argv, '--out');

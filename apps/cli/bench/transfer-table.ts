@@ -141,7 +141,12 @@ function writeFolder(
     count.set(label, (count.get(label) ?? 0) + 1);
     const sub = join(dir, images.names[label]);
     if (count.get(label) === 1) mkdirSync(sub, { recursive: true });
-    writePng(join(sub, `${r}.png`), images.x.subarray(r * per, (r + 1) * per), images.side, images.scale);
+    writePng(
+      join(sub, `${r}.png`),
+      images.x.subarray(r * per, (r + 1) * per),
+      images.side,
+      images.scale,
+    );
     total++;
   }
   return total;
@@ -164,7 +169,13 @@ export function writeFolders(work: string, c: TableConfig): Record<string, numbe
   const ftest = fash(test);
   const old = (l: number) => l < 5;
   const fresh = (l: number) => l >= 5;
-  counts.pretrain = writeFolder(join(work, 'pretrain'), ftrain, range(0, 60000), old, c.pretrainPerClass);
+  counts.pretrain = writeFolder(
+    join(work, 'pretrain'),
+    ftrain,
+    range(0, 60000),
+    old,
+    c.pretrainPerClass,
+  );
   // The new task's folders draw from the training images of 5–9, little ones a prefix of the lot's.
   for (const size of SIZES) {
     counts[`similar-${size}`] = writeFolder(
@@ -175,7 +186,13 @@ export function writeFolders(work: string, c: TableConfig): Record<string, numbe
       c.perClass.similar[size],
     );
   }
-  counts['similar-test'] = writeFolder(join(work, 'similar-test'), ftest, range(0, 10000), fresh, c.testPerClass.similar);
+  counts['similar-test'] = writeFolder(
+    join(work, 'similar-test'),
+    ftest,
+    range(0, 10000),
+    fresh,
+    c.testPerClass.similar,
+  );
   train.dispose();
   test.dispose();
 
@@ -209,7 +226,13 @@ export function writeFolders(work: string, c: TableConfig): Record<string, numbe
       c.perClass.different[size],
     );
   }
-  counts['different-test'] = writeFolder(join(work, 'different-test'), digits, testRows, () => true, Infinity);
+  counts['different-test'] = writeFolder(
+    join(work, 'different-test'),
+    digits,
+    testRows,
+    () => true,
+    Infinity,
+  );
   return counts;
 }
 
@@ -217,7 +240,10 @@ export function writeFolders(work: string, c: TableConfig): Record<string, numbe
 export async function nerve(argv: string[]): Promise<Record<string, unknown>> {
   let out = '';
   let err = '';
-  const io = { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } };
+  const io = {
+    stdout: { write: (s: string) => (out += s) },
+    stderr: { write: (s: string) => (err += s) },
+  };
   const code = await main([...argv, '--json'], io);
   const lines = out.trim().split('\n').filter(Boolean);
   const last = lines.length ? (JSON.parse(lines[lines.length - 1]) as Record<string, unknown>) : {};
@@ -273,7 +299,8 @@ export async function runTable(
   const own = opts.work === undefined;
   const work = opts.work ?? mkdtempSync(join(tmpdir(), 'nerve-transfer-table-'));
   const commands: string[] = [];
-  const rel = (args: string[]) => args.map((a) => (a.startsWith(work) ? a.slice(work.length + 1) : a));
+  const rel = (args: string[]) =>
+    args.map((a) => (a.startsWith(work) ? a.slice(work.length + 1) : a));
   const cli = async (argv: string[]) => {
     commands.push(`nerve ${rel(argv).join(' ')}`);
     return nerve(argv);
@@ -299,8 +326,13 @@ export async function runTable(
       '--out',
       pre,
     ]);
-    const pretrain = { accuracy: p.testAccuracy as number, seconds: (performance.now() - t0) / 1000 };
-    log(`pretrained on Fashion-MNIST 0-4: test accuracy ${pretrain.accuracy.toFixed(3)}, ${pretrain.seconds.toFixed(1)} s`);
+    const pretrain = {
+      accuracy: p.testAccuracy as number,
+      seconds: (performance.now() - t0) / 1000,
+    };
+    log(
+      `pretrained on Fashion-MNIST 0-4: test accuracy ${pretrain.accuracy.toFixed(3)}, ${pretrain.seconds.toFixed(1)} s`,
+    );
     const runs: Run[] = [];
     const ck = join(work, 'run.safetensors');
     for (const domain of DOMAINS) {
@@ -329,7 +361,13 @@ export async function runTable(
             const t = performance.now();
             const r = await cli(argv);
             const seconds = (performance.now() - t) / 1000;
-            const e = await cli(['eval', '--checkpoint', ck, '--images', join(work, `${domain}-test`)]);
+            const e = await cli([
+              'eval',
+              '--checkpoint',
+              ck,
+              '--images',
+              join(work, `${domain}-test`),
+            ]);
             const trainImages = (r.trainImages as number | undefined) ?? Number.NaN;
             runs.push({
               domain,
@@ -380,7 +418,8 @@ function summarize(runs: Run[]): TableResult['cells'] {
         };
       }
       const best = METHODS.reduce((a, b) => (methods[b].mean > methods[a].mean ? b : a));
-      const trainImages = here.find((r) => Number.isFinite(r.trainImages))?.trainImages ?? Number.NaN;
+      const trainImages =
+        here.find((r) => Number.isFinite(r.trainImages))?.trainImages ?? Number.NaN;
       cells.push({ domain, size, trainImages, methods, best });
     }
   }

@@ -26,11 +26,12 @@
  * scored with `nerve eval --checkpoint … --images TEST` on a held-out test
  * folder (Fashion-MNIST's test images, or digits never trained on).
  *
- *   pnpm tsx --conditions=@nerve/source apps/cli/bench/transfer-table.ts [--quick] [--seeds 0,1] [--out F.json] [--work DIR]
+ *   npx tsx --conditions=@nerve/source apps/cli/bench/transfer-table.ts [--quick] [--seeds 0,1] [--out F.json] [--work DIR]
+ *   npx tsx --conditions=@nerve/source apps/cli/bench/transfer-table.ts --print F.json   # the table of a saved run
  *
  * `--quick` is the same table at toy sizes (seconds; what the test runs).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDigits, loadFashionMnist } from '@nerve/data';
@@ -448,8 +449,13 @@ async function cliMain(argv: string[]): Promise<void> {
   };
   const seeds = flag('--seeds')?.split(',').map(Number);
   const out = flag('--out');
-  const c = tableConfig(quick, seeds);
-  const r = await runTable(c, { work: flag('--work'), log: (s) => console.error(s) });
+  const saved = flag('--print');
+  const r: TableResult = saved
+    ? JSON.parse(readFileSync(saved, 'utf8'))
+    : await runTable(tableConfig(quick, seeds), {
+        work: flag('--work'),
+        log: (s) => console.error(s),
+      });
   console.log(formatTable(r));
   console.log(
     `pretrained LeNet-5 on Fashion-MNIST 0-4: ${r.pretrain.accuracy.toFixed(3)} (${r.pretrain.seconds.toFixed(1)} s); total ${r.seconds.toFixed(0)} s; load average ${r.machine.loadavgStart.map((v) => v.toFixed(2)).join(' ')} → ${r.machine.loadavgEnd.map((v) => v.toFixed(2)).join(' ')} on ${r.machine.cpus} CPUs`,

@@ -27,6 +27,7 @@
  * folder (Fashion-MNIST's test images, or digits never trained on).
  *
  *   npx tsx --conditions=@nerve/source apps/cli/bench/transfer-table.ts [--quick] [--seeds 0,1] [--out F.json] [--work DIR]
+ *     [--cells similar-little,different-lot] [--backbone-lr-mult 0.1]
  *   npx tsx --conditions=@nerve/source apps/cli/bench/transfer-table.ts --print F.json   # the table of a saved run
  *
  * `--quick` is the same table at toy sizes (seconds; what the test runs).
@@ -66,6 +67,10 @@ export interface TableConfig {
   /** Epochs on little and on a lot of data (little: more passes over fewer images). */
   epochs: Record<(typeof SIZES)[number], number>;
   lr: number;
+  /** `nerve finetune --backbone-lr-mult`: the pretrained layers' rate ÷ the head's (CLI default 0.1). */
+  backboneLrMult: number;
+  /** Cells to run, as "similar-little" etc. (default: all four). */
+  cells?: string[];
   batchSize: number;
 }
 
@@ -81,6 +86,7 @@ export function tableConfig(quick: boolean, seeds?: number[]): TableConfig {
         epochs: { little: 15, lot: 4 },
         lr: 2e-3,
         batchSize: 32,
+        backboneLrMult: 0.1,
       }
     : {
         quick,
@@ -94,6 +100,7 @@ export function tableConfig(quick: boolean, seeds?: number[]): TableConfig {
         epochs: { little: 30, lot: 3 },
         lr: 2e-3,
         batchSize: 32,
+        backboneLrMult: 0.1,
       };
 }
 
@@ -338,6 +345,7 @@ export async function runTable(
     const ck = join(work, 'run.safetensors');
     for (const domain of DOMAINS) {
       for (const size of SIZES) {
+        if (c.cells && !c.cells.includes(`${domain}-${size}`)) continue;
         for (const seed of c.seeds) {
           for (const method of METHODS) {
             const common = [
@@ -358,7 +366,15 @@ export async function runTable(
             const argv =
               method === 'scratch'
                 ? ['train', ...common]
-                : ['finetune', '--from', pre, ...common, ...METHOD_FLAGS[method]];
+                : [
+                    'finetune',
+                    '--from',
+                    pre,
+                    ...common,
+                    '--backbone-lr-mult',
+                    String(c.backboneLrMult),
+                    ...METHOD_FLAGS[method],
+                  ];
             const t = performance.now();
             const r = await cli(argv);
             const seconds = (performance.now() - t) / 1000;
@@ -452,10 +468,17 @@ async function cliMain(argv: string[]): Promise<void> {
   const saved = flag('--print');
   const r: TableResult = saved
     ? JSON.parse(readFileSync(saved, 'utf8'))
-    : await runTable(tableConfig(quick, seeds), {
-        work: flag('--work'),
-        log: (s) => console.error(s),
-      });
+    : await runTable(
+        {
+          ...tableConfig(quick, seeds),
+          backboneLrMult: Number(flag('--backbone-lr-mult') ?? 0.1),
+          ...(flag('--cells') ? { cells: flag('--cells')?.split(',') } : {}),
+        },
+        {
+          work: flag('--work'),
+          log: (s) => console.error(s),
+        },
+      );
   console.log(formatTable(r));
   console.log(
     `pretrained LeNet-5 on Fashion-MNIST 0-4: ${r.pretrain.accuracy.toFixed(3)} (${r.pretrain.seconds.toFixed(1)} s); total ${r.seconds.toFixed(0)} s; load average ${r.machine.loadavgStart.map((v) => v.toFixed(2)).join(' ')} → ${r.machine.loadavgEnd.map((v) => v.toFixed(2)).join(' ')} on ${r.machine.cpus} CPUs`,

@@ -5,9 +5,10 @@
  * `nerve train`, `nerve finetune` and `nerve eval` on generated PNG folders,
  * and the numbers are sane. Structure and sanity only: the accuracies at
  * these toy sizes say nothing about which method wins (the full run in
- * apps/cli/bench/transfer-table.json does). About 40 s on an idle 2-core
- * machine (each of the 41 commands loads its folder); the timeout is for a
- * loaded one. Needs Debian's dataset-fashion-mnist (CI installs it).
+ * apps/cli/bench/transfer-table.json does). Measured 94 s at load average
+ * 14 and 128 s at 25 on 2 cores (each of the 41 commands loads its folder;
+ * the commands' own work is small); the timeout is for a loaded machine.
+ * Needs Debian's dataset-fashion-mnist (CI installs it).
  */
 import '@nerve/backend-cpu';
 import { existsSync } from 'node:fs';

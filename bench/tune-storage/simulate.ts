@@ -17,7 +17,7 @@
  * transaction mode, when it is installed (Debian: `apt-get install
  * pgbouncer`; skipped, with the reason printed, when absent).
  *
- *   pnpm bench:tune-scale [--max N] [--quick] [--no-pooler] [--no-what-if] [--explain]
+ *   pnpm bench:tune-scale [--max N] [--quick] [--no-pooler] [--no-what-if] [--explain] [--idle | --idle-only]
  *
  * Last, a what-if: the heartbeat runs again with `heartbeat_at` in no index
  * and fillfactor 70 on the trials table, so that heartbeats can be HOT
@@ -69,6 +69,36 @@ try {
   console.log(`load average before: ${load()}`);
   if (flag('--explain')) console.log(await explainQueries(cluster.url(), 10_000, 256));
 
+  if (flag('--idle') || flag('--idle-only')) {
+    // A study's tail: one long trial runs, every other worker polls (empty claim, unfinished, requeueStale).
+    const c = new pg.Client({ connectionString: cluster.url() });
+    await c.connect();
+    const rows = async () =>
+      (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM nerve_tune.trials')).rows[0].n;
+    const r = await simulate({
+      url: cluster.url(),
+      serverUrl: cluster.url(),
+      workers: maxN,
+      trials: 1,
+      objectiveMs: 10_000,
+      study: 'idle-tail',
+    });
+    console.log(
+      `\nidle tail: ${maxN} workers, one 10 s trial, the others polling every 250 ms; ${await rows()} trials in the table (all studies):`,
+    );
+    console.log(
+      `empty claims ${f(r.emptyClaims / r.seconds)}/s, server CPU ${f(r.serverCores, 2)} cores, client CPU ${f(r.clientCores, 2)} cores, load ${load()}`,
+    );
+    await c.end();
+  }
+  if (!flag('--idle-only')) await scaling();
+} finally {
+  // scaling() may leave it running when it throws.
+  await (pooler as Pooler | null)?.stop();
+  cluster.stop();
+}
+
+async function scaling(): Promise<void> {
   console.log(
     '\nclaims: trivial objective, 10·N trials (≥ 200), heartbeat 5 s, poll 250 ms, 2 connections per worker',
   );
@@ -159,7 +189,4 @@ try {
     );
     for (const n of [...new Set([Math.min(64, maxN), maxN])]) await beatRow(`${n} what-if`, n);
   }
-} finally {
-  await pooler?.stop();
-  cluster.stop();
 }

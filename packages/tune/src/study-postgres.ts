@@ -294,9 +294,11 @@ export class PostgresStudyStorage implements StudyStorage {
   }
 
   async unfinished(): Promise<number> {
+    // Two counts, one per partial index: `state IN (…)` matches neither index's predicate,
+    // and was a scan of every study's trials on each idle worker's poll.
     const r = await this.db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM ${T}.trials
-        WHERE study_id = $1 AND state IN ('queued', 'running')`,
+      `SELECT ((SELECT count(*) FROM ${T}.trials WHERE study_id = $1 AND state = 'queued')
+             + (SELECT count(*) FROM ${T}.trials WHERE study_id = $1 AND state = 'running'))::int AS n`,
       [this.ids().study],
     );
     return r.rows[0].n;

@@ -164,6 +164,17 @@ export function processCpuSeconds(pid: number): number | null {
   return p ? p.cpu / CLK_TCK : null;
 }
 
+/** Private memory (kB, clean and dirty) of a process from /proc, or null. */
+function privateKb(pid: number): number | null {
+  try {
+    const s = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? 0);
+    return kb('Private_Clean') + kb('Private_Dirty');
+  } catch {
+    return null;
+  }
+}
+
 /** The server's counters that the simulation reads before and after a run. */
 interface ServerCounters {
   /** Row updates of nerve_tune.trials, and how many of them were HOT. */
@@ -245,6 +256,13 @@ export interface SimulationResult {
   clientCores: number;
   /** Most client connections the server had at once (the monitor's own excluded). */
   serverConnections: number;
+  /** Backends waiting on a heavyweight lock, mean and most of the monitor's samples (every 100 ms). */
+  lockWaitMean: number;
+  lockWaitMax: number;
+  /** From the last finished trial to the last worker's return: every worker reads the whole study (runStudyWorker's result). */
+  endReadSeconds: number;
+  /** Mean private memory of the workers' server backends after the run (kB), or null. */
+  backendPrivateKb: number | null;
   /** Updates of the trials table, how many were HOT, WAL bytes and full-page images, over the whole run. */
   updates: number;
   hotUpdates: number;
@@ -298,14 +316,16 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
   }
 
   let serverConnections = 0;
+  const lockWaits: number[] = [];
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
-      const r = await monitor.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM pg_stat_activity
-          WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`,
+      const r = await monitor.query<{ n: number; locked: number }>(
+        `SELECT count(*)::int AS n, (count(*) FILTER (WHERE wait_event_type = 'Lock'))::int AS locked
+           FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`,
       );
       serverConnections = Math.max(serverConnections, r.rows[0].n);
+      lockWaits.push(r.rows[0].locked);
       await sleep(100);
     }
   })();
@@ -321,6 +341,8 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
   let pooler1: number | null = null;
   let client1: NodeJS.CpuUsage = client0;
   let windowEnd = 0;
+  let backendPrivateKb: number | null = null;
+  let endedAt = 0;
   try {
     // The CPU window closes when the last trial is recorded, before the workers' final reads.
     let finished = 0;
@@ -341,9 +363,20 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
         } as StudyWorkerOptions),
       ),
     );
+    endedAt = performance.now();
   } finally {
     sampling = false;
     await sampler;
+    // Before the workers disconnect: what their backends hold after doing the work.
+    const pids = await monitor.query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity
+        WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND datname = current_database()`,
+    );
+    const kbs = pids.rows.flatMap((r) => {
+      const kb = privateKb(r.pid);
+      return kb === null ? [] : [kb];
+    });
+    backendPrivateKb = kbs.length > 0 ? kbs.reduce((a, b) => a + b, 0) / kbs.length : null;
     await Promise.all(storages.map((s) => s.close()));
   }
   // A backend publishes its statistics as it exits: wait until the workers' are gone.
@@ -386,6 +419,10 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
     poolerCores: cpu(pooler0, pooler1),
     clientCores: (client1.user + client1.system - client0.user - client0.system) / 1e6 / windowS,
     serverConnections,
+    lockWaitMean: lockWaits.reduce((a, b) => a + b, 0) / Math.max(1, lockWaits.length),
+    lockWaitMax: Math.max(0, ...lockWaits),
+    endReadSeconds: (endedAt - (windowEnd || last)) / 1000,
+    backendPrivateKb,
     updates: after.updates - before.updates,
     hotUpdates: after.hotUpdates - before.hotUpdates,
     walBytes: after.walBytes - before.walBytes,

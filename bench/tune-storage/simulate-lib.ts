@@ -259,6 +259,8 @@ export interface SimulationResult {
   /** Backends waiting on a heavyweight lock, mean and most of the monitor's samples (every 100 ms). */
   lockWaitMean: number;
   lockWaitMax: number;
+  /** Wait events (type:event) of the sampled backends, as a mean count per sample, most frequent first. */
+  waitEvents: [string, number][];
   /** From the last finished trial to the last worker's return: every worker reads the whole study (runStudyWorker's result). */
   endReadSeconds: number;
   /** Mean private memory of the workers' server backends after the run (kB), or null. */
@@ -317,15 +319,27 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
 
   let serverConnections = 0;
   const lockWaits: number[] = [];
+  const waitSamples = new Map<string, number>();
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
-      const r = await monitor.query<{ n: number; locked: number }>(
-        `SELECT count(*)::int AS n, (count(*) FILTER (WHERE wait_event_type = 'Lock'))::int AS locked
-           FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`,
+      const r = await monitor.query<{ n: number; waits: Record<string, number> | null }>(
+        `SELECT (SELECT count(*)::int FROM pg_stat_activity
+                  WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()) AS n,
+                (SELECT json_object_agg(e, k) FROM (
+                   SELECT wait_event_type || ':' || wait_event AS e, count(*)::int AS k
+                     FROM pg_stat_activity
+                    WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
+                      AND wait_event IS NOT NULL
+                    GROUP BY 1) g) AS waits`,
       );
       serverConnections = Math.max(serverConnections, r.rows[0].n);
-      lockWaits.push(r.rows[0].locked);
+      let locked = 0;
+      for (const [event, k] of Object.entries(r.rows[0].waits ?? {})) {
+        waitSamples.set(event, (waitSamples.get(event) ?? 0) + k);
+        if (event.startsWith('Lock:')) locked += k;
+      }
+      lockWaits.push(locked);
       await sleep(100);
     }
   })();
@@ -421,6 +435,9 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
     serverConnections,
     lockWaitMean: lockWaits.reduce((a, b) => a + b, 0) / Math.max(1, lockWaits.length),
     lockWaitMax: Math.max(0, ...lockWaits),
+    waitEvents: [...waitSamples]
+      .map(([e, k]): [string, number] => [e, k / Math.max(1, lockWaits.length)])
+      .sort((a, b) => b[1] - a[1]),
     endReadSeconds: (endedAt - (windowEnd || last)) / 1000,
     backendPrivateKb,
     updates: after.updates - before.updates,

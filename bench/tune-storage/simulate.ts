@@ -18,6 +18,7 @@
  * pgbouncer`; skipped, with the reason printed, when absent).
  *
  *   pnpm bench:tune-scale [--max N] [--quick] [--no-pooler] [--no-what-if] [--explain] [--idle | --idle-only]
+ *     [--min N] [--claims-only]
  *
  * Last, a what-if: the heartbeat runs again with `heartbeat_at` in no index
  * and fillfactor 70 on the trials table, so that heartbeats can be HOT
@@ -52,7 +53,7 @@ const beatMs = value('--beat-ms', 250);
 const beatTrialMs = value('--beat-trial-ms', 2000);
 const poolSize = value('--pool', 8);
 const ns: number[] = [];
-for (let n = 1; n <= maxN; n *= 2) ns.push(n);
+for (let n = value('--min', 1); n <= maxN; n *= 2) ns.push(n);
 
 const load = () =>
   loadavg()
@@ -112,6 +113,7 @@ async function scaling(): Promise<void> {
     console.log(
       `| ${label} | ${r.trials} | ${f(r.claimsPerSecond)} | ${f(r.claimP50Ms, 1)} | ${f(r.claimP99Ms, 1)} | ${f(r.serverCores, 2)}${r.poolerCores === null ? '' : ` + pgbouncer ${f(r.poolerCores, 2)}`} | ${f(r.clientCores, 2)} | ${r.serverConnections} | ${f(r.backendPrivateKb === null ? null : r.backendPrivateKb / 1024, 1)} | ${f(r.lockWaitMean, 1)}/${r.lockWaitMax} | ${f(r.endReadSeconds, 1)} | ${reclaimed(r)} | ${load()} |`,
     );
+  const waits: string[] = [];
   for (const n of ns) {
     const trials = Math.max(quick ? 40 : 200, 10 * n);
     const r = await simulate({
@@ -122,7 +124,17 @@ async function scaling(): Promise<void> {
       study: `claims-${n}`,
     });
     claimRow(String(n), r);
+    waits.push(
+      `${n}: ${r.waitEvents
+        .slice(0, 5)
+        .map(([e, k]) => `${e} ${k.toFixed(1)}`)
+        .join(', ')}`,
+    );
   }
+  console.log(
+    "\nwhat the workers' backends wait on (mean backends per 100 ms sample; ClientRead: idle, waiting for the worker):",
+  );
+  for (const w of waits) console.log(w);
 
   if (flag('--no-pooler')) console.log('\npgbouncer: skipped (--no-pooler)');
   else if (!pgbouncerBin())
@@ -150,6 +162,7 @@ async function scaling(): Promise<void> {
     await pooler.stop();
     pooler = null;
   }
+  if (flag('--claims-only')) return;
 
   console.log(
     `\nheartbeats: each trial sleeps ${beatTrialMs} ms, heartbeat every ${beatMs} ms (N workers here write as many rows/s as ${5000 / beatMs}·N at the default 5 s), 2·N trials`,

@@ -60,8 +60,12 @@ class TimedStorage implements StudyStorage {
   get location(): string {
     return this.s.location;
   }
-  openStudy(def: StudyDefinition): Promise<OpenedStudy> {
-    return this.s.openStudy(def);
+  openMs = 0;
+  async openStudy(def: StudyDefinition): Promise<OpenedStudy> {
+    const t0 = performance.now();
+    const o = await this.s.openStudy(def);
+    this.openMs = performance.now() - t0;
+    return o;
   }
   readStudy(name: string): Promise<StoredStudy | null> {
     return this.s.readStudy(name);
@@ -256,10 +260,12 @@ export interface SimulationResult {
   clientCores: number;
   /** Most client connections the server had at once (the monitor's own excluded). */
   serverConnections: number;
+  /** The slowest worker's join (openStudy of the existing study), ms. */
+  joinMaxMs: number;
   /** Backends waiting on a heavyweight lock, mean and most of the monitor's samples (every 100 ms). */
   lockWaitMean: number;
   lockWaitMax: number;
-  /** Wait events (type:event) of the sampled backends, as a mean count per sample, most frequent first. */
+  /** Wait events (type:event, and the statement's start for lock waits) of the sampled backends, as a mean count per sample, most frequent first. */
   waitEvents: [string, number][];
   /** From the last finished trial to the last worker's return: every worker reads the whole study (runStudyWorker's result). */
   endReadSeconds: number;
@@ -327,7 +333,11 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
         `SELECT (SELECT count(*)::int FROM pg_stat_activity
                   WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()) AS n,
                 (SELECT json_object_agg(e, k) FROM (
-                   SELECT wait_event_type || ':' || wait_event AS e, count(*)::int AS k
+                   SELECT wait_event_type || ':' || wait_event
+                          || CASE WHEN wait_event_type = 'Lock'
+                                  THEN ' (' || regexp_replace(left(query, 40), 's+', ' ', 'g') || ')'
+                                  ELSE '' END AS e,
+                          count(*)::int AS k
                      FROM pg_stat_activity
                     WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
                       AND wait_event IS NOT NULL
@@ -433,6 +443,7 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
     poolerCores: cpu(pooler0, pooler1),
     clientCores: (client1.user + client1.system - client0.user - client0.system) / 1e6 / windowS,
     serverConnections,
+    joinMaxMs: Math.max(...storages.map((s) => s.openMs)),
     lockWaitMean: lockWaits.reduce((a, b) => a + b, 0) / Math.max(1, lockWaits.length),
     lockWaitMax: Math.max(0, ...lockWaits),
     waitEvents: [...waitSamples]

@@ -104,14 +104,14 @@ async function scaling(): Promise<void> {
     '\nclaims: trivial objective, 10·N trials (≥ 200), heartbeat 5 s, poll 250 ms, 2 connections per worker',
   );
   console.log(
-    '| workers | trials | claims/s | claim p50 ms | claim p99 ms | server CPU (cores) | client CPU (cores) | server connections | MB private per backend | lock waits mean/max | end read s | claimed ≠ 1 | load avg |',
+    '| workers | trials | claims/s | claim p50 ms | claim p99 ms | server CPU (cores) | client CPU (cores) | server connections | MB private per backend | join max ms | lock waits mean/max | end read s | claimed ≠ 1 | load avg |',
   );
   console.log(
     '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   );
   const claimRow = (label: string, r: SimulationResult) =>
     console.log(
-      `| ${label} | ${r.trials} | ${f(r.claimsPerSecond)} | ${f(r.claimP50Ms, 1)} | ${f(r.claimP99Ms, 1)} | ${f(r.serverCores, 2)}${r.poolerCores === null ? '' : ` + pgbouncer ${f(r.poolerCores, 2)}`} | ${f(r.clientCores, 2)} | ${r.serverConnections} | ${f(r.backendPrivateKb === null ? null : r.backendPrivateKb / 1024, 1)} | ${f(r.lockWaitMean, 1)}/${r.lockWaitMax} | ${f(r.endReadSeconds, 1)} | ${reclaimed(r)} | ${load()} |`,
+      `| ${label} | ${r.trials} | ${f(r.claimsPerSecond)} | ${f(r.claimP50Ms, 1)} | ${f(r.claimP99Ms, 1)} | ${f(r.serverCores, 2)}${r.poolerCores === null ? '' : ` + pgbouncer ${f(r.poolerCores, 2)}`} | ${f(r.clientCores, 2)} | ${r.serverConnections} | ${f(r.backendPrivateKb === null ? null : r.backendPrivateKb / 1024, 1)} | ${f(r.joinMaxMs)} | ${f(r.lockWaitMean, 1)}/${r.lockWaitMax} | ${f(r.endReadSeconds, 1)} | ${reclaimed(r)} | ${load()} |`,
     );
   const waits: string[] = [];
   for (const n of ns) {

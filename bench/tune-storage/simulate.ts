@@ -55,6 +55,12 @@ const poolSize = value('--pool', 8);
 const ns: number[] = [];
 for (let n = value('--min', 1); n <= maxN; n *= 2) ns.push(n);
 
+/** Prints a markdown table's header and separator (numbers right-aligned, the last column, load, not). */
+const tableHeader = (header: string) => {
+  const n = header.split('|').length - 2;
+  console.log(header);
+  console.log(`|${' ---: |'.repeat(n - 1)} --- |`);
+};
 const load = () =>
   loadavg()
     .map((x) => x.toFixed(1))
@@ -101,13 +107,10 @@ try {
 
 async function scaling(): Promise<void> {
   console.log(
-    '\nclaims: trivial objective, 10·N trials (≥ 200), heartbeat 5 s, poll 250 ms, 2 connections per worker',
+    `\nclaims: trivial objective, 10·N trials (≥ ${quick ? 40 : 200}), heartbeat 5 s, poll 250 ms, 2 connections per worker`,
   );
-  console.log(
+  tableHeader(
     '| workers | trials | claims/s | claim p50 ms | claim p99 ms | server CPU (cores) | client CPU (cores) | server connections | MB private per backend | join max ms | lock waits mean/max | end read s | claimed ≠ 1 | load avg |',
-  );
-  console.log(
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   );
   const claimRow = (label: string, r: SimulationResult) =>
     console.log(
@@ -167,11 +170,8 @@ async function scaling(): Promise<void> {
   console.log(
     `\nheartbeats: each trial sleeps ${beatTrialMs} ms, heartbeat every ${beatMs} ms (N workers here write as many rows/s as ${5000 / beatMs}·N at the default 5 s), 2·N trials`,
   );
-  console.log(
+  tableHeader(
     '| workers | heartbeats/s | expected/s | beat p99 ms | beat max ms | trials updates | HOT % | WAL bytes/update | full-page images | server CPU (cores) | claimed ≠ 1 | load avg |',
-  );
-  console.log(
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   );
   const beatRow = async (label: string, n: number) => {
     const r = await simulate({

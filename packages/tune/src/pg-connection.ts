@@ -38,7 +38,9 @@ export function isTransient(e: unknown): boolean {
     if (TRANSIENT_CODES.has(err.code) || TRANSIENT_ERRNO.has(err.code)) return true;
     if (err.code.startsWith('08')) return true; // connection_exception class
   }
-  return /Connection terminated|connection error|not queryable|server closed the connection/i.test(
+  // "timeout exceeded when trying to connect": the pool could not open a connection in time,
+  // as when an overloaded server is slow to start backends (the scale simulation at 256 workers).
+  return /Connection terminated|connection error|not queryable|server closed the connection|timeout exceeded when trying to connect/i.test(
     String(err?.message),
   );
 }

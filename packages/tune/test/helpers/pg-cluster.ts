@@ -59,8 +59,14 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Options of startCluster. */
+export interface ClusterOptions {
+  /** The server's max_connections (default 100; the scale simulation needs more). */
+  maxConnections?: number;
+}
+
 /** Starts a cluster with the database `nerve_test`, and the role `pwuser` (password 'right') owning `pwuser_db`. */
-export async function startCluster(): Promise<PgCluster> {
+export async function startCluster(options: ClusterOptions = {}): Promise<PgCluster> {
   const bin = postgresBin();
   if (!bin) throw new Error('PostgreSQL is not installed (apt-get install postgresql)');
   const dir = mkdtempSync(join(tmpdir(), 'nerve-pg-'));
@@ -90,7 +96,7 @@ export async function startCluster(): Promise<PgCluster> {
       '',
     ].join('\n'),
   );
-  const opts = `-c listen_addresses=127.0.0.1 -p ${port} -c unix_socket_directories=${dir} -c fsync=off -c max_connections=100`;
+  const opts = `-c listen_addresses=127.0.0.1 -p ${port} -c unix_socket_directories=${dir} -c fsync=off -c max_connections=${options.maxConnections ?? 100}`;
   const log = join(dir, 'server.log');
   const ctl = (...args: string[]) =>
     run('pg_ctl', ['-D', data, '-l', log, '-o', opts, '-w', ...args]);

@@ -26,7 +26,7 @@
  * the TypeScript sources through tsx to show what that loader costs.
  * Optuna is Debian's python3-optuna (3.1) with psycopg2, run by /usr/bin/python3.
  *
- *   pnpm bench:tune-storage [TRIALS] [REPEATS]
+ *   pnpm bench:tune-storage [TRIALS] [REPEATS] [WORKERS, e.g. 1,2,4,8] [heartbeat repeats]
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -39,7 +39,7 @@ import { startCluster } from '../../packages/tune/test/helpers/pg-cluster.js';
 
 const trials = Number(process.argv[2] ?? 400);
 const repeats = Number(process.argv[3] ?? 2);
-const WORKERS = [1, 2, 4, 8];
+const WORKERS = (process.argv[4] ?? '1,2,4,8').split(',').map(Number);
 const PYTHON = '/usr/bin/python3';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -279,7 +279,7 @@ try {
     '| | trials/s | complete | lost | repeated | failed | workers crashed | load average |',
   );
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
-  for (let r = 0; r < repeats; r++) {
+  for (let r = 0; r < Number(process.argv[5] ?? repeats); r++) {
     for (const [who, t] of [
       ['nerve', await nerve(4, 5)],
       ['Optuna', await optuna(4, 5)],

@@ -158,7 +158,9 @@ export async function runStudyWorker<S extends Space>(
   try {
     const { created } = await storage.openStudy(def);
 
-    const runTrial = async (claimed: ClaimedTrial): Promise<void> => {
+    // Returns the next claimed trial (null: none queued) when it recorded the result and claimed
+    // in one call (finishAndClaim), undefined when the loop must claim.
+    const runTrial = async (claimed: ClaimedTrial): Promise<ClaimedTrial | null | undefined> => {
       const { id, params } = claimed;
       const seed = trialSeed(header.seed, id);
       let left: 'lost' | 'yielded' | null = null;
@@ -233,21 +235,32 @@ export async function runStudyWorker<S extends Space>(
           outcome,
         ),
       );
-      if (await storage.finish(id, worker, record)) {
+      const both = storage.finishAndClaim
+        ? await storage.finishAndClaim(id, worker, record)
+        : { finished: await storage.finish(id, worker, record), next: undefined };
+      if (both.finished) {
         ran.push(id);
         opts.onTrialEnd?.(record);
       }
+      return both.next;
     };
 
+    // An idle worker looks again after 5 ms, doubling up to pollMs: the last trials of a study
+    // of short trials end within milliseconds, and every worker returns only once they have.
+    let idleMs = Math.min(5, pollMs);
+    let next: ClaimedTrial | null | undefined;
     for (;;) {
-      const claimed = await storage.claim(worker);
+      const claimed = next !== undefined ? next : await storage.claim(worker);
+      next = undefined;
       if (claimed) {
-        await runTrial(claimed);
+        next = await runTrial(claimed);
+        idleMs = Math.min(5, pollMs);
         continue;
       }
       if ((await storage.unfinished()) === 0) break;
       await storage.requeueStale(graceMs);
-      await sleep(pollMs);
+      await sleep(idleMs);
+      idleMs = Math.min(pollMs, idleMs * 2);
     }
     const trials = await storage.trials();
     const records = trials.flatMap((t) => (t.record ? [t.record] : []));

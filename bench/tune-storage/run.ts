@@ -29,7 +29,7 @@
  *   pnpm bench:tune-storage [TRIALS] [REPEATS] [WORKERS, e.g. 1,2,4,8] [heartbeat repeats]
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,13 +39,22 @@ import { startCluster } from '../../packages/tune/test/helpers/pg-cluster.js';
 
 const trials = Number(process.argv[2] ?? 400);
 const repeats = Number(process.argv[3] ?? 2);
-const WORKERS = (process.argv[4] ?? '1,2,4,8').split(',').map(Number);
+const WORKERS = (process.argv[4] ?? '1,2,4,8')
+  .split(',')
+  .filter((w) => w !== 'none')
+  .map(Number);
 const PYTHON = '/usr/bin/python3';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const requirePg = createRequire(join(root, 'packages', 'tune', 'package.json'));
-const pg = requirePg('pg') as typeof import('pg');
+/** The part of node-postgres used here (pg is packages/tune's dependency, not the root's). */
+interface PgClient {
+  connect(): Promise<void>;
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+  end(): Promise<void>;
+}
+const pg = requirePg('pg') as { Client: new (o: { connectionString: string }) => PgClient };
 
 for (const n of WORKERS) {
   if (trials % n !== 0) throw new Error(`TRIALS (${trials}) must be a multiple of ${n}`);
@@ -67,6 +76,9 @@ interface Run {
   seconds: number;
   /** Per process: its ran ids, time inside the study call, exit code. */
   workers: { line: WorkerLine | null; code: number | null; output: string; wallMs: number }[];
+  /** CPU seconds of the worker processes (reaped children of this one) and of the server. */
+  workerCpu: number;
+  serverCpu: number;
 }
 
 function startProcess(cmd: string, args: string[]) {
@@ -91,10 +103,51 @@ function startProcess(cmd: string, args: string[]) {
   );
 }
 
+/** utime, stime, cutime, cstime of a process, in seconds (see proc(5)). */
+const TICK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+function procStat(pid: number | 'self'): { ppid: number; cpu: number; children: number } | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null; // gone
+  }
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return {
+    ppid: Number(f[1]),
+    cpu: (Number(f[11]) + Number(f[12])) / TICK,
+    children: (Number(f[13]) + Number(f[14])) / TICK,
+  };
+}
+
+let postmaster = 0;
+/** CPU seconds the server used so far: the postmaster, its reaped backends and its live children. */
+function serverCpu(): number {
+  const pm = procStat(postmaster);
+  if (!pm) return Number.NaN;
+  let cpu = pm.cpu + pm.children;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const st = procStat(Number(d));
+    if (st?.ppid === postmaster) cpu += st.cpu;
+  }
+  return cpu;
+}
+
 async function runProcesses(n: number, argv: (i: number) => [string, string[]]): Promise<Run> {
+  const mine0 = procStat('self')?.children ?? Number.NaN;
+  const server0 = serverCpu();
   const t0 = performance.now();
   const workers = await Promise.all(Array.from({ length: n }, (_, i) => startProcess(...argv(i))));
-  return { seconds: (performance.now() - t0) / 1000, workers };
+  const seconds = (performance.now() - t0) / 1000;
+  // Backends exit once their client has gone; give the postmaster a moment to reap them.
+  await new Promise((r) => setTimeout(r, 200));
+  return {
+    seconds,
+    workers,
+    workerCpu: (procStat('self')?.children ?? Number.NaN) - mine0,
+    serverCpu: serverCpu() - server0,
+  };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'nerve-tune-bench-'));
@@ -124,6 +177,9 @@ interface Tally {
   /** 1-worker runs: ms per trial inside the study call, and ms before it. */
   perTrialMs: number;
   startMs: number;
+  /** CPU ms per trial: worker processes (start included) and the server. */
+  workerCpuMs: number;
+  serverCpuMs: number;
 }
 
 function tally(run: Run, states: Record<string, number>): Tally {
@@ -140,6 +196,8 @@ function tally(run: Run, states: Record<string, number>): Tally {
     crashed: run.workers.filter((w) => w.code !== 0).length,
     perTrialMs: studyMs / trials,
     startMs: w0.wallMs - studyMs,
+    workerCpuMs: (run.workerCpu / trials) * 1000,
+    serverCpuMs: (run.serverCpu / trials) * 1000,
   };
 }
 
@@ -196,7 +254,9 @@ async function optuna(n: number, heartbeatS = 0): Promise<Tally> {
        JOIN studies s ON s.study_id = t.study_id WHERE s.study_name = $1 GROUP BY t.state`,
     [study],
   );
-  return check('Optuna', run, Object.fromEntries(rows.map((r) => [r.state.toLowerCase(), r.n])));
+  // Optuna's states: COMPLETE, FAIL, PRUNED, RUNNING, WAITING.
+  const name = (s: string) => (s === 'FAIL' ? 'failed' : s.toLowerCase());
+  return check('Optuna', run, Object.fromEntries(rows.map((r) => [name(r.state), r.n])));
 }
 
 /** Tallies a run; a crash or a lost trial is printed (the heartbeat run counts them, others must have none). */
@@ -219,6 +279,11 @@ const f = (x: number, d = 0) => x.toFixed(d);
 
 try {
   await sql('nerve_test', 'CREATE DATABASE optuna_bench');
+  const [bg] = await sql<{ pid: number }>(
+    'nerve_test',
+    `SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'`,
+  );
+  postmaster = procStat(bg.pid)?.ppid ?? 0;
   // Warm-up, outside the clock: each side creates its schema and the OS caches its files.
   await nerve(1);
   await optuna(1);
@@ -259,6 +324,23 @@ try {
     console.log(`| ${n} | ${f(a)} | ${f(b)} | ${f(a / b, 1)}× |`);
   }
   console.log(`| 1, nerve's sources through tsx | ${f(rate(tsxRuns))} | | |`);
+
+  // On a shared, loaded machine the wall clock measures the share of the CPUs a run got; the
+  // CPU time a run costs (its worker processes and the server) does not depend on that share.
+  const cpu = (ts: Tally[]) => median(ts.map((t) => t.workerCpuMs + t.serverCpuMs));
+  const part = (ts: Tally[], k: 'workerCpuMs' | 'serverCpuMs') => f(median(ts.map((t) => t[k])), 2);
+  console.log('\nCPU ms per trial, worker processes (start included) + server, median:');
+  console.log(
+    '| worker processes | nerve (workers + server) | Optuna (workers + server) | Optuna / nerve |',
+  );
+  console.log('| --- | --- | --- | --- |');
+  for (const n of WORKERS) {
+    const row = rows.get(String(n));
+    if (!row) continue;
+    console.log(
+      `| ${n} | ${f(cpu(row.nerve), 2)} (${part(row.nerve, 'workerCpuMs')} + ${part(row.nerve, 'serverCpuMs')}) | ${f(cpu(row.optuna), 2)} (${part(row.optuna, 'workerCpuMs')} + ${part(row.optuna, 'serverCpuMs')}) | ${f(cpu(row.optuna) / cpu(row.nerve), 1)}× |`,
+    );
+  }
 
   const one = rows.get('1');
   if (one) {

@@ -122,6 +122,20 @@ export class PostgresStudyStorage implements StudyStorage {
 
   async openStudy(def: StudyDefinition): Promise<OpenedStudy> {
     const text = JSON.stringify(def.header);
+    // Joining a study that plans enough trials is one read: a header never changes once stored
+    // and `planned` only grows, so no lock is needed (workers starting together do not queue on
+    // the study's row). Creating or extending it takes the transaction below.
+    const known = await this.db.query<{ id: number; header: string; planned: number }>(
+      `SELECT id, header, planned FROM ${T}.studies WHERE name = $1`,
+      [def.name],
+    );
+    const existing = known.rows[0];
+    if (existing && existing.planned >= def.trials) {
+      this.refuseMismatch(def, existing.header);
+      this.studyId = existing.id;
+      this.header = def.header;
+      return { created: false };
+    }
     const r = await this.db.transaction(async (c) => {
       const ins = await c.query<{ id: number }>(
         `INSERT INTO ${T}.studies (name, header, planned) VALUES ($1, $2, 0)
@@ -135,15 +149,7 @@ export class PostgresStudyStorage implements StudyStorage {
           [def.name],
         )
       ).rows[0];
-      if (!created) {
-        const why = headerMismatch(JSON.parse(row.header) as StudyHeader, def.header);
-        if (why) {
-          throw NerveError.raw(
-            'study storage',
-            `refusing to join study '${def.name}' at ${this.location}: ${why.replace(/^it was written/, 'it was created')}. Use another study name for a different study.`,
-          );
-        }
-      }
+      if (!created) this.refuseMismatch(def, row.header);
       if (def.trials > row.planned) {
         const ids = Array.from({ length: def.trials - row.planned }, (_, i) => row.planned + i);
         await c.query(
@@ -158,6 +164,17 @@ export class PostgresStudyStorage implements StudyStorage {
     this.studyId = r.id;
     this.header = def.header;
     return { created: r.created };
+  }
+
+  /** Throws when the stored header `stored` differs from the definition's, naming the field. */
+  private refuseMismatch(def: StudyDefinition, stored: string): void {
+    const why = headerMismatch(JSON.parse(stored) as StudyHeader, def.header);
+    if (why) {
+      throw NerveError.raw(
+        'study storage',
+        `refusing to join study '${def.name}' at ${this.location}: ${why.replace(/^it was written/, 'it was created')}. Use another study name for a different study.`,
+      );
+    }
   }
 
   async readStudy(name: string): Promise<StoredStudy | null> {

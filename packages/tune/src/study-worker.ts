@@ -65,7 +65,7 @@ export interface StudyWorkerOptions<S extends Space = Space> {
   heartbeatMs?: number;
   /** A running trial whose heartbeat is older than this goes back to the queue (default 6 × heartbeatMs). */
   graceMs?: number;
-  /** How often an idle or waiting worker looks again (default 250 ms). */
+  /** How often a worker waiting at a rung looks again, and the longest wait of an idle one (it starts at 5 ms and doubles); default 250 ms. */
   pollMs?: number;
   /** Called after each trial this worker finished and recorded. */
   onTrialEnd?: (trial: TrialRecord) => void;

@@ -7,6 +7,10 @@
  * - the storage overhead per trial: the time a 1-worker process spends in
  *   runStudyWorker / study.optimize divided by the trials, and the process
  *   start (everything before that call: runtime, imports, connecting);
+ * - the CPU time each run costs, its worker processes (reaped children of
+ *   this process) and the server (the postmaster, its reaped backends and
+ *   live children, from /proc): on a shared machine the wall clock mostly
+ *   measures the share of the cores a run got, the CPU time does not;
  * - a 4-worker run with heartbeats on for both (interval 5 s, grace 10 s:
  *   Optuna's default grace is 2 × the interval), counting lost, repeated and
  *   failed trials and crashed workers.

@@ -2,9 +2,8 @@
  * Storage overhead per trial, measured: a trivial objective (one report, no
  * sleep) run through runStudyWorker against a throwaway PostgreSQL cluster
  * and a JSON-lines file, with 1 and 4 workers in one process (each worker its
- * own connection or file handle). Process start-up is not included; the
- * side-by-side comparison with Optuna (worker processes, bench/tune-storage
- * next) is the issue's next step.
+ * own connection or file handle). Process start-up is not included; run.ts
+ * (pnpm bench:tune-storage) compares worker processes with Optuna's.
  *
  *   pnpm tsx --conditions=@nerve/source bench/tune-storage/overhead.ts [trials]
  */

@@ -131,13 +131,18 @@ export class PgConnection {
     }
   }
 
-  /** One statement (its own transaction), retried. */
+  /**
+   * One statement (its own transaction), retried. A `name` makes it a
+   * prepared statement: each connection parses and plans it once (the
+   * per-trial statements of the worker's loop).
+   */
   async query<R extends object = Record<string, unknown>>(
     text: string,
     values: unknown[] = [],
+    name?: string,
   ): Promise<{ rows: R[]; rowCount: number }> {
     return this.withRetry(async () => {
-      const r = await this.pool.query(text, values);
+      const r = await this.pool.query(name ? { name, text, values } : { text, values });
       return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
     });
   }

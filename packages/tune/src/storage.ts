@@ -125,6 +125,15 @@ export interface StudyStorage {
   rung(id: number, rung: number, value: number): Promise<RungOutcome>;
   /** Records the finished trial; false (nothing written) when it is no longer that worker's. */
   finish(id: number, worker: string, record: TrialRecord): Promise<boolean>;
+  /**
+   * finish() and then claim() (no `below`), in one round trip where the
+   * storage can (optional: a worker without it calls the two).
+   */
+  finishAndClaim?(
+    id: number,
+    worker: string,
+    record: TrialRecord,
+  ): Promise<{ finished: boolean; next: ClaimedTrial | null }>;
   /** Gives a running trial back to the queue (its stored values stay); it runs again from the start. */
   release(id: number, worker: string): Promise<void>;
   /** Returns running trials whose last heartbeat is older than `graceMs` to the queue. */

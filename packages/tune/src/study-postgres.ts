@@ -21,7 +21,7 @@
 import { NerveError } from '@nerve/core';
 import type { Decision } from './pruning.js';
 import { PgConnection, checkUrl, describeFailure, redactUrl } from './pg-connection.js';
-import { migrate } from './pg-schema.js';
+import { SCHEMA_VERSION, migrate } from './pg-schema.js';
 import {
   type ClaimedTrial,
   type RungOutcome,
@@ -50,6 +50,22 @@ export interface PostgresStorageOptions {
 
 const num = (v: unknown): number => (v === null || v === undefined ? Number.NaN : Number(v));
 
+/**
+ * The claim of study $1's queued trial of smallest id below `below`, marked
+ * running for `worker` (placeholders or literals) with the server's clock.
+ * `SKIP LOCKED` lets concurrent claims pass each other; the partial index on
+ * queued trials keeps the subquery an index scan.
+ */
+const claimSql = (worker: string, below: string) => `UPDATE ${T}.trials t
+    SET state = 'running', worker = ${worker}, attempts = t.attempts + 1,
+        claimed_at = now(), heartbeat_at = now()
+  WHERE t.study_id = $1 AND t.id = (
+    SELECT id FROM ${T}.trials
+     WHERE study_id = $1 AND state = 'queued' AND id < ${below}
+     ORDER BY id LIMIT 1
+     FOR UPDATE SKIP LOCKED)
+  RETURNING t.id, t.params, t.attempts`;
+
 /** A study in a PostgreSQL database (see the file comment). */
 export class PostgresStudyStorage implements StudyStorage {
   readonly location: string;
@@ -77,14 +93,24 @@ export class PostgresStudyStorage implements StudyStorage {
       maxMs: 2000,
       giveUpAfterMs: opts.retryForMs ?? 120_000,
     });
+    // The first statement fails fast: a wrong URL, password or database is not transient. It
+    // also reads the schema's version, so a worker joining an up-to-date database skips the
+    // migration's transaction and lock (six round trips at every process start).
+    let current: number | null = null;
     try {
-      // The first connection fails fast: a wrong URL, password or database is not transient.
-      await pool.query('SELECT 1');
+      const r = await pool.query<{ v: number | null }>(
+        `SELECT max(version)::int AS v FROM ${T}.schema_version`,
+      );
+      current = r.rows[0].v;
     } catch (e) {
-      await pool.end().catch(() => {});
-      throw describeFailure(url, e);
+      const code = (e as { code?: string }).code;
+      // 42P01 undefined_table, 3F000 invalid_schema_name: nothing migrated yet.
+      if (code !== '42P01' && code !== '3F000') {
+        await pool.end().catch(() => {});
+        throw describeFailure(url, e);
+      }
     }
-    await db.transaction((c) => migrate(c, redactUrl(url)));
+    if (current !== SCHEMA_VERSION) await db.transaction((c) => migrate(c, redactUrl(url)));
     return new PostgresStudyStorage(db);
   }
 
@@ -96,18 +122,17 @@ export class PostgresStudyStorage implements StudyStorage {
 
   async openStudy(def: StudyDefinition): Promise<OpenedStudy> {
     const text = JSON.stringify(def.header);
-    // Joining a study that plans enough trials needs no lock: one read. The locked path below
-    // held the study's row for a whole transaction per worker, so N workers starting together
-    // joined one at a time (20 s for the last of 128 in the scale simulation).
-    const seen = (
-      await this.db.query<{ id: number; header: string; planned: number }>(
-        `SELECT id, header, planned FROM ${T}.studies WHERE name = $1`,
-        [def.name],
-      )
-    ).rows[0];
-    if (seen && def.trials <= seen.planned) {
-      this.refuseMismatch(def, JSON.parse(seen.header) as StudyHeader);
-      this.studyId = seen.id;
+    // Joining a study that plans enough trials is one read: a header never changes once stored
+    // and `planned` only grows, so no lock is needed (workers starting together do not queue on
+    // the study's row). Creating or extending it takes the transaction below.
+    const known = await this.db.query<{ id: number; header: string; planned: number }>(
+      `SELECT id, header, planned FROM ${T}.studies WHERE name = $1`,
+      [def.name],
+    );
+    const existing = known.rows[0];
+    if (existing && existing.planned >= def.trials) {
+      this.refuseMismatch(def, existing.header);
+      this.studyId = existing.id;
       this.header = def.header;
       return { created: false };
     }
@@ -124,7 +149,7 @@ export class PostgresStudyStorage implements StudyStorage {
           [def.name],
         )
       ).rows[0];
-      if (!created) this.refuseMismatch(def, JSON.parse(row.header) as StudyHeader);
+      if (!created) this.refuseMismatch(def, row.header);
       if (def.trials > row.planned) {
         const ids = Array.from({ length: def.trials - row.planned }, (_, i) => row.planned + i);
         await c.query(
@@ -141,9 +166,9 @@ export class PostgresStudyStorage implements StudyStorage {
     return { created: r.created };
   }
 
-  /** Throws when `stored` (an existing study's header) differs from `def`'s. */
-  private refuseMismatch(def: StudyDefinition, stored: StudyHeader): void {
-    const why = headerMismatch(stored, def.header);
+  /** Throws when the stored header `stored` differs from the definition's, naming the field. */
+  private refuseMismatch(def: StudyDefinition, stored: string): void {
+    const why = headerMismatch(JSON.parse(stored) as StudyHeader, def.header);
     if (why) {
       throw NerveError.raw(
         'study storage',
@@ -164,16 +189,9 @@ export class PostgresStudyStorage implements StudyStorage {
   async claim(worker: string, opts: { below?: number } = {}): Promise<ClaimedTrial | null> {
     const { study } = this.ids();
     const r = await this.db.query<{ id: number; params: ClaimedTrial['params']; attempts: number }>(
-      `UPDATE ${T}.trials t
-          SET state = 'running', worker = $2, attempts = t.attempts + 1,
-              claimed_at = now(), heartbeat_at = now()
-        WHERE t.study_id = $1 AND t.id = (
-          SELECT id FROM ${T}.trials
-           WHERE study_id = $1 AND state = 'queued' AND id < $3
-           ORDER BY id LIMIT 1
-           FOR UPDATE SKIP LOCKED)
-        RETURNING t.id, t.params, t.attempts`,
+      claimSql('$2', '$3'),
       [study, worker, opts.below ?? 2 ** 31 - 1],
+      'nerve_tune_claim',
     );
     const row = r.rows[0];
     return row ? { id: row.id, params: row.params, attempt: row.attempts } : null;
@@ -184,6 +202,7 @@ export class PostgresStudyStorage implements StudyStorage {
       `UPDATE ${T}.trials SET heartbeat_at = now()
         WHERE study_id = $1 AND id = $2 AND worker = $3 AND state = 'running'`,
       [this.ids().study, id, worker],
+      'nerve_tune_heartbeat',
     );
     return r.rowCount === 1;
   }
@@ -201,6 +220,7 @@ export class PostgresStudyStorage implements StudyStorage {
        ON CONFLICT (study_id, trial_id, epoch)
        DO UPDATE SET value = EXCLUDED.value, metrics = EXCLUDED.metrics, reported_at = now()`,
       [study, id, worker, epoch, String(metrics[header.metric]), JSON.stringify(m)],
+      'nerve_tune_report',
     );
     return r.rowCount === 1;
   }
@@ -259,6 +279,47 @@ export class PostgresStudyStorage implements StudyStorage {
     );
     const row = again.rows[0];
     return row?.worker === worker && ['complete', 'pruned', 'failed'].includes(row.state);
+  }
+
+  /**
+   * finish() and the next claim() in one statement, one round trip: the
+   * worker's loop records a trial and takes the next queued one together. The
+   * claim cannot take the trial being finished (it is running, not queued).
+   * A retry whose first try committed finds its own result, as finish()
+   * does, and claims again: the trial the lost reply claimed stays running
+   * without heartbeats and is re-queued after the grace period, as with a
+   * retried claim().
+   */
+  async finishAndClaim(
+    id: number,
+    worker: string,
+    record: TrialRecord,
+  ): Promise<{ finished: boolean; next: ClaimedTrial | null }> {
+    const { study } = this.ids();
+    const r = await this.db.query<{
+      finished: boolean;
+      id: number | null;
+      params: ClaimedTrial['params'];
+      attempts: number;
+    }>(
+      `WITH done AS (
+         UPDATE ${T}.trials SET state = $4, value = $5, record = $6, finished_at = now()
+          WHERE study_id = $1 AND id = $2 AND worker = $3 AND state = 'running'
+          RETURNING id),
+       next AS (${claimSql('$3', String(2 ** 31 - 1))})
+       SELECT (EXISTS (SELECT 1 FROM done) OR EXISTS (
+                 SELECT 1 FROM ${T}.trials WHERE study_id = $1 AND id = $2 AND worker = $3
+                    AND state IN ('complete', 'pruned', 'failed'))) AS finished,
+              next.id, next.params, next.attempts
+         FROM (SELECT 1) AS one LEFT JOIN next ON true`,
+      [study, id, worker, finalState(record), finalValue(record), encodeTrial(record)],
+      'nerve_tune_finish_claim',
+    );
+    const row = r.rows[0];
+    return {
+      finished: row.finished,
+      next: row.id === null ? null : { id: row.id, params: row.params, attempt: row.attempts },
+    };
   }
 
   async release(id: number, worker: string): Promise<void> {

@@ -65,7 +65,7 @@ export interface StudyWorkerOptions<S extends Space = Space> {
   heartbeatMs?: number;
   /** A running trial whose heartbeat is older than this goes back to the queue (default 6 × heartbeatMs). */
   graceMs?: number;
-  /** How often an idle or waiting worker looks again (default 250 ms). */
+  /** How often a worker waiting at a rung looks again, and the longest wait of an idle one (it starts at 5 ms and doubles); default 250 ms. */
   pollMs?: number;
   /** Called after each trial this worker finished and recorded. */
   onTrialEnd?: (trial: TrialRecord) => void;
@@ -185,7 +185,10 @@ export async function runStudyWorker<S extends Space>(
   const ran: number[] = [];
   // Ctrl-C (opts.signal): the trial being claimed or run goes back to the queue at once.
   let stopped = false;
-  let current: { id: number; stop: () => void; finishing?: Promise<boolean> } | null = null;
+  type Finished = { finished: boolean; next: ClaimedTrial | null | undefined };
+  let current: { id: number; stop: () => void; finishing?: Promise<Finished> } | null = null;
+  // A trial claimed together with the last one's result, not yet started.
+  let ahead: ClaimedTrial | null = null;
   let claiming: Promise<ClaimedTrial | null> | null = null;
   let rejectInterrupted: (e: unknown) => void = () => {};
   const interrupted = new Promise<never>((_, reject) => {
@@ -198,11 +201,14 @@ export async function runStudyWorker<S extends Space>(
     stopped = true;
     // A claim in flight may come back with a trial: that one is given back too.
     const got = claiming ? await claiming.catch(() => null) : null;
-    const held = current ?? (got ? { id: got.id, stop: () => {} } : null);
+    const waiting = ahead ?? got;
+    const held = current ?? (waiting ? { id: waiting.id, stop: () => {} } : null);
     if (held?.finishing) {
       // The objective had ended: its result is being stored, which beats running it again.
-      const ok = await held.finishing.catch(() => false);
-      rejectInterrupted(new StudyWorkerInterrupted(null, ok ? held.id : null));
+      const done = await held.finishing.catch(() => ({ finished: false, next: undefined }));
+      // The statement that stored it may have claimed the next trial: that one goes back.
+      if (done.next) await storage.release(done.next.id, worker);
+      rejectInterrupted(new StudyWorkerInterrupted(null, done.finished ? held.id : null));
       return;
     }
     held?.stop();
@@ -216,7 +222,9 @@ export async function runStudyWorker<S extends Space>(
   const work = async (): Promise<StudyWorkerResult> => {
     const { created } = await storage.openStudy(def);
 
-    const runTrial = async (claimed: ClaimedTrial): Promise<void> => {
+    // Returns the next claimed trial (null: none queued) when it recorded the result and claimed
+    // in one call (finishAndClaim), undefined when the loop must claim.
+    const runTrial = async (claimed: ClaimedTrial): Promise<ClaimedTrial | null | undefined> => {
       const { id, params } = claimed;
       const seed = trialSeed(header.seed, id);
       let left: 'lost' | 'yielded' | 'stopped' | null = null;
@@ -301,32 +309,52 @@ export async function runStudyWorker<S extends Space>(
           outcome,
         ),
       );
-      const finishing = storage.finish(id, worker, record);
+      // Recording the result may claim the next trial in the same statement (finishAndClaim).
+      const finishing: Promise<Finished> = storage.finishAndClaim
+        ? storage.finishAndClaim(id, worker, record)
+        : storage.finish(id, worker, record).then((finished) => ({ finished, next: undefined }));
       if (current) current.finishing = finishing;
-      if (await finishing) {
+      const both = await finishing;
+      if (both.finished) {
         ran.push(id);
         opts.onTrialEnd?.(record);
       }
+      return both.next;
     };
 
+    // An idle worker looks again after 5 ms, doubling up to pollMs: the last trials of a study
+    // of short trials end within milliseconds, and every worker returns only once they have.
+    let idleMs = Math.min(5, pollMs);
+    let next: ClaimedTrial | null | undefined;
     for (;;) {
       if (stopped) return await interrupted;
-      claiming = storage.claim(worker);
-      const claimed = await claiming;
-      claiming = null;
+      let claimed: ClaimedTrial | null;
+      if (next !== undefined) {
+        // Claimed while the last trial was recorded; stop() gives it back from here.
+        claimed = next;
+        next = undefined;
+        ahead = null;
+      } else {
+        claiming = storage.claim(worker);
+        claimed = await claiming;
+        claiming = null;
+      }
       if (claimed) {
         // stop() gives it back.
         if (stopped) return await interrupted;
         try {
-          await runTrial(claimed);
+          next = await runTrial(claimed);
+          ahead = next ?? null;
         } finally {
           current = null;
         }
+        idleMs = Math.min(5, pollMs);
         continue;
       }
       if ((await storage.unfinished()) === 0) break;
       await storage.requeueStale(graceMs);
-      await sleep(pollMs);
+      await sleep(idleMs);
+      idleMs = Math.min(pollMs, idleMs * 2);
     }
     const trials = await storage.trials();
     const records = trials.flatMap((t) => (t.record ? [t.record] : []));

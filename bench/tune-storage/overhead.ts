@@ -19,7 +19,7 @@ import {
   space,
   uniform,
 } from '@nerve/tune';
-import { startCluster } from '../../packages/tune/test/helpers/pg-cluster.js';
+import { startCluster } from '../../test/helpers/pg-cluster.js';
 
 const trials = Number(process.argv[2] ?? 300);
 const trivial = async (c: { x: number }, r: Reporter) => {

@@ -39,7 +39,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { startCluster } from '../../packages/tune/test/helpers/pg-cluster.js';
+import { startCluster } from '../../test/helpers/pg-cluster.js';
 
 const trials = Number(process.argv[2] ?? 400);
 const repeats = Number(process.argv[3] ?? 2);

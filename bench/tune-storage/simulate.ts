@@ -31,7 +31,7 @@
 import '@nerve/backend-cpu';
 import { loadavg } from 'node:os';
 import pg from 'pg';
-import { startCluster } from '../../packages/tune/test/helpers/pg-cluster.js';
+import { startCluster } from '../../test/helpers/pg-cluster.js';
 import {
   type Pooler,
   type SimulationResult,

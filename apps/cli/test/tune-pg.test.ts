@@ -3,11 +3,7 @@
  * tune package's test cluster): Ctrl-C while the database is away.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type PgCluster,
-  postgresBin,
-  startCluster,
-} from '../../../packages/tune/test/helpers/pg-cluster.js';
+import { type PgCluster, postgresBin, startCluster } from '../../../test/helpers/pg-cluster.js';
 import { runCli } from './helpers.js';
 import { nerveLines, startNerve, waitFor } from './spawn-nerve.js';
 

@@ -14,7 +14,7 @@ import {
   space,
   studyDefinition,
 } from '../src/index.js';
-import { type PgCluster, postgresBin, startCluster } from './helpers/pg-cluster.js';
+import { type PgCluster, postgresBin, startCluster } from '../../../test/helpers/pg-cluster.js';
 import { sharedStudyOptions, sharedWorkerOptions } from './helpers/shared-study.js';
 import { type WorkerProcess, ranIds, spawnWorker } from './helpers/spawn-worker.js';
 

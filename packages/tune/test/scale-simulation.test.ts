@@ -11,7 +11,7 @@ import {
   simulate,
   startPgbouncer,
 } from '../../../bench/tune-storage/simulate-lib.js';
-import { type PgCluster, postgresBin, startCluster } from './helpers/pg-cluster.js';
+import { type PgCluster, postgresBin, startCluster } from '../../../test/helpers/pg-cluster.js';
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => i);
 

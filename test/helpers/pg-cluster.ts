@@ -115,13 +115,18 @@ export async function startCluster(options: ClusterOptions = {}): Promise<PgClus
   ctl('start');
   const url = (database = 'nerve_test', user = 'nerve', password?: string) =>
     `postgresql://${user}${password === undefined ? '' : `:${encodeURIComponent(password)}`}@127.0.0.1:${port}/${database}`;
-  const pg = (await import('pg')).default;
-  const c = new pg.Client({ connectionString: url('postgres') });
-  await c.connect();
-  await c.query('CREATE DATABASE nerve_test');
-  await c.query(`CREATE ROLE pwuser LOGIN PASSWORD 'right'`);
-  await c.query('CREATE DATABASE pwuser_db OWNER pwuser');
-  await c.end();
+  // psql, not the pg package: this helper serves tests and benches of several packages.
+  const sql = (statement: string) => {
+    const r = spawnSync(
+      join(bin, 'psql'),
+      ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url('postgres'), '-c', statement],
+      { encoding: 'utf8' },
+    );
+    if (r.status !== 0) throw new Error(`psql failed: ${r.stderr || r.stdout}`);
+  };
+  sql('CREATE DATABASE nerve_test');
+  sql(`CREATE ROLE pwuser LOGIN PASSWORD 'right'`);
+  sql('CREATE DATABASE pwuser_db OWNER pwuser');
   return {
     port,
     url,

@@ -46,7 +46,12 @@ export function tableMeta(
 /** The network a checkpoint holds, rebuilt from its spec, loaded and in evaluation mode. */
 export async function loadedModel(path: string, spec: ModelSpec): Promise<Module> {
   const model = buildModel(spec);
-  await loadCheckpoint(path, model);
+  try {
+    await loadCheckpoint(path, model);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
   return model.eval();
 }
 

@@ -6,9 +6,10 @@
  * is built, so no allocation follows metadata that the file's bytes do not
  * back. A bad checkpoint is a runtime error (NerveError), not a usage error.
  */
-import { NerveError, type Tensor, tensor } from '@nerve/core';
+import { NerveError, type Tensor, type TypedArray, tensor, tidy } from '@nerve/core';
 import { DataLoader, TensorDataset, encodeTable, loadImageFolder, loadTable } from '@nerve/data';
 import {
+  type Module,
   type SafetensorsHeader,
   crossEntropy,
   mseLoss,
@@ -191,49 +192,53 @@ async function evalOwnData(
       `checkpoint '${args.checkpoint}' was trained on ${trainedOn === 'table' ? 'a table (--csv)' : trainedOn === 'images' ? 'images (--images)' : `the built-in ${trainedOn}`}; it cannot score ${wants === 'table' ? '--csv' : '--images'}`,
     );
   }
-  let x: Tensor;
-  let y: Tensor;
   let regression = false;
   let target: { mean: number; scale: number } | undefined;
-  if (args.csv !== undefined) {
-    const meta = tableMeta(args.checkpoint, nerve, OP);
-    const raw = loadTable(
-      args.csv,
-      args.delimiter === undefined ? {} : { delimiter: args.delimiter },
-    );
-    // Every row must have its label: scoring needs it (encodeTable names a missing column).
-    const rows = encodeTable(raw, meta.encoding, undefined, { labels: true });
-    regression = meta.encoding.task === 'regression';
-    target = meta.target;
-    x = scalerOf(meta.standardize).transform(tensor(rows.x, { shape: [rows.rows, rows.features] }));
-    y = regression
-      ? tensor(
-          Float32Array.from(rows.y, (v) => (v - (target?.mean ?? 0)) / (target?.scale ?? 1)),
-          { shape: [rows.rows, 1] },
-        )
-      : tensor(Int32Array.from(rows.y));
-  } else {
-    const meta = imageMeta(args.checkpoint, nerve, OP);
-    const dir = args.images as string;
-    const f = loadImageFolder(dir, { size: meta.size, channels: meta.channels });
-    // The folder's subfolders by name onto the checkpoint's class order.
-    const unknown = f.classes.filter((c) => !meta.classes.includes(c));
-    if (unknown.length > 0) {
-      throw NerveError.raw(
-        OP,
-        `${dir} has classes the checkpoint does not know: ${unknown.join(', ')} (it knows ${meta.classes.join(', ')})`,
-      );
-    }
-    const labels = Int32Array.from(f.y, (i) => meta.classes.indexOf(f.classes[i]));
-    x = scalerOf(meta.standardize).transform(
-      tensor(f.x, { shape: [f.shape[0], ...spec.inputShape] }),
-    );
-    y = tensor(labels);
-  }
-  const model = await loadedModel(args.checkpoint, spec);
-  const ds = new TensorDataset(x, y);
+  // The tensors made here are freed in `finally`, whether scoring succeeds or throws.
+  const owned: { dispose(): void }[] = [];
   try {
-    const r = await evaluate(model, new DataLoader(ds, { batchSize: 256 }), {
+    let x: Tensor;
+    let y: Tensor;
+    if (args.csv !== undefined) {
+      const meta = tableMeta(args.checkpoint, nerve, OP);
+      const raw = loadTable(
+        args.csv,
+        args.delimiter === undefined ? {} : { delimiter: args.delimiter },
+      );
+      // Every row must have its label: scoring needs it (encodeTable names a missing column).
+      const rows = encodeTable(raw, meta.encoding, undefined, { labels: true });
+      regression = meta.encoding.task === 'regression';
+      target = meta.target;
+      x = standardized(meta.standardize, rows.x, [rows.rows, rows.features]);
+      owned.push(x);
+      y = regression
+        ? tensor(
+            Float32Array.from(rows.y, (v) => (v - (target?.mean ?? 0)) / (target?.scale ?? 1)),
+            { shape: [rows.rows, 1] },
+          )
+        : tensor(Int32Array.from(rows.y));
+      owned.push(y);
+    } else {
+      const meta = imageMeta(args.checkpoint, nerve, OP);
+      const dir = args.images as string;
+      const f = loadImageFolder(dir, { size: meta.size, channels: meta.channels });
+      // The folder's subfolders by name onto the checkpoint's class order.
+      const unknown = f.classes.filter((c) => !meta.classes.includes(c));
+      if (unknown.length > 0) {
+        throw NerveError.raw(
+          OP,
+          `${dir} has classes the checkpoint does not know: ${unknown.join(', ')} (it knows ${meta.classes.join(', ')})`,
+        );
+      }
+      const labels = Int32Array.from(f.y, (i) => meta.classes.indexOf(f.classes[i]));
+      x = standardized(meta.standardize, f.x, [f.shape[0], ...spec.inputShape]);
+      owned.push(x);
+      y = tensor(labels);
+      owned.push(y);
+    }
+    const model = await loadedModel(args.checkpoint, spec);
+    owned.push(model);
+    const r = await evaluate(model, new DataLoader(new TensorDataset(x, y), { batchSize: 256 }), {
       loss: regression ? (out, t) => mseLoss(out, t) : (out, t) => crossEntropy(out, t),
       accuracy: !regression,
     });
@@ -245,9 +250,17 @@ async function evalOwnData(
       count: r.count,
     };
   } finally {
-    ds.dispose();
-    model.dispose();
+    for (const o of owned) o.dispose();
   }
+}
+
+/** `values` as a tensor of `shape`, standardized as training did (the raw tensor is freed). */
+function standardized(
+  s: Parameters<typeof scalerOf>[0],
+  values: TypedArray,
+  shape: number[],
+): Tensor {
+  return tidy(() => scalerOf(s).transform(tensor(values, { shape })));
 }
 
 export async function runEval(args: EvalArgs): Promise<EvalResult> {
@@ -273,16 +286,25 @@ export async function runEval(args: EvalArgs): Promise<EvalResult> {
     limit,
     trainExamples,
   });
-  if (data.inputShape.join() !== spec.inputShape.join() || data.classes !== spec.classes) {
-    throw NerveError.raw(
-      OP,
-      `checkpoint '${args.checkpoint}' expects inputs of shape [${spec.inputShape.join(',')}] in ${spec.classes} classes, but ${ds} gives [${data.inputShape.join(',')}] in ${data.classes}`,
-    );
+  // The splits and the model are freed on every path (the result holds numbers only).
+  let model: Module | undefined;
+  try {
+    if (data.inputShape.join() !== spec.inputShape.join() || data.classes !== spec.classes) {
+      throw NerveError.raw(
+        OP,
+        `checkpoint '${args.checkpoint}' expects inputs of shape [${spec.inputShape.join(',')}] in ${spec.classes} classes, but ${ds} gives [${data.inputShape.join(',')}] in ${data.classes}`,
+      );
+    }
+    model = buildModel(spec);
+    await loadCheckpoint(args.checkpoint, model);
+    const r = await evaluate(model, new DataLoader(data.test, { batchSize: 512 }), {
+      loss: (out, y) => crossEntropy(out, y),
+    });
+    return { testAccuracy: r.accuracy, testLoss: r.loss, dataset: ds, count: r.count };
+  } finally {
+    model?.dispose();
+    data.train.dispose();
+    data.val.dispose();
+    data.test.dispose();
   }
-  const model = buildModel(spec);
-  await loadCheckpoint(args.checkpoint, model);
-  const r = await evaluate(model, new DataLoader(data.test, { batchSize: 512 }), {
-    loss: (out, y) => crossEntropy(out, y),
-  });
-  return { testAccuracy: r.accuracy, testLoss: r.loss, dataset: ds, count: r.count };
 }

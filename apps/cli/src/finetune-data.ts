@@ -22,7 +22,7 @@ import {
   readSafetensorsHeader,
 } from '@nerve/layers';
 import { ImageClassifier } from '@nerve/models';
-import { createOptimizer } from '@nerve/optim';
+import { type Optimizer, createOptimizer } from '@nerve/optim';
 import { discriminativeParamGroups, evaluate, fit, saveCheckpoint } from '@nerve/train';
 import type { ArchArgs, DataArgs, OPTIMIZERS } from './args.js';
 import { checkpointDescription, loadData, trainLoader } from './datasets.js';
@@ -180,9 +180,12 @@ export async function runFinetuneData(
   manualSeed(args.seed);
   const saved = args.modelGiven ? undefined : await checkpointSpec(args.from);
   const data = loadData(args, saved?.kind ?? args.model);
-  const spec = specToFinetune(args, saved, data);
-  const model = buildModel(spec);
+  // The model, the optimizer's state and the data are freed on every path (the result holds numbers).
+  let model: Module | undefined;
+  let optimizer: Optimizer | undefined;
   try {
+    const spec = specToFinetune(args, saved, data);
+    model = buildModel(spec);
     const { head, stages } = headAndStages(model);
     const channels = spec.kind === 'mlp' ? undefined : spec.inputShape[0];
     const fileHead = await loadBackbone(model, args.from, head, channels);
@@ -207,7 +210,7 @@ export async function runFinetuneData(
     const groups = discriminativeParamGroups(model, [{ pattern: head, lr: args.lr }], {
       defaultLr: args.lr * args.backboneLrMult,
     });
-    const optimizer = createOptimizer(args.optimizer, groups, { lr: args.lr });
+    optimizer = createOptimizer(args.optimizer, groups, { lr: args.lr });
     const named = model.namedParameters();
     const trainable = named.filter(([, p]) => p.requiresGrad).length;
     const lrs = groups.map((g) => ({
@@ -255,7 +258,6 @@ export async function runFinetuneData(
         },
       });
     }
-    optimizer.disposeState();
     return {
       dataset: data.name,
       model: spec,
@@ -276,7 +278,8 @@ export async function runFinetuneData(
       ...(args.out ? { checkpoint: args.out } : {}),
     };
   } finally {
-    model.dispose();
+    optimizer?.disposeState();
+    model?.dispose();
     data.train.dispose();
     data.val.dispose();
     data.test.dispose();

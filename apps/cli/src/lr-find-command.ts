@@ -6,7 +6,7 @@
  * `nerve train` command that trains with it; the weights are restored.
  */
 import { manualSeed } from '@nerve/core';
-import { crossEntropy, mseLoss } from '@nerve/layers';
+import { type Module, crossEntropy, mseLoss } from '@nerve/layers';
 import { type OptimizerName, createOptimizer } from '@nerve/optim';
 import { type LrFindResult, formatNumber, lrFind } from '@nerve/tune';
 import {
@@ -93,10 +93,12 @@ export async function runLrFind(args: LrFindArgs): Promise<LrFindReport> {
   const data = loadData(args, args.model);
   data.test.dispose();
   const regression = args.table?.task === 'regression';
-  const model = buildModel(specFor(args, data, args.seed));
   const augment = args.images?.augment;
   let r: LrFindResult;
+  // The model and the data are freed on every path (the report holds numbers only).
+  let model: Module | undefined;
   try {
+    model = buildModel(specFor(args, data, args.seed));
     r = await lrFind(
       model,
       trainLoader(data.train, { batchSize: args.batchSize, seed: args.seed, augment }),
@@ -110,7 +112,7 @@ export async function runLrFind(args: LrFindArgs): Promise<LrFindReport> {
       },
     );
   } finally {
-    model.dispose();
+    model?.dispose();
     data.train.dispose();
     data.val.dispose();
   }

@@ -7,9 +7,9 @@
  * gets its class name and probabilities (or its predicted value); where the
  * file has the label column too, the accuracy (or RMSE) is printed.
  */
-import { NerveError, noGrad, softmax, tensor, tidy } from '@nerve/core';
+import { NerveError, type Tensor, noGrad, softmax, tensor, tidy } from '@nerve/core';
 import { type EncodedTable, encodeTable, loadImages, loadTable } from '@nerve/data';
-import { readSafetensorsHeader } from '@nerve/layers';
+import { type Module, readSafetensorsHeader } from '@nerve/layers';
 import { imageMeta, loadedModel, scalerOf, tableMeta } from './checkpoint-meta.js';
 import { checkTensors, parseSpec } from './eval-command.js';
 import { UsageError, parseCommand } from './flags.js';
@@ -119,17 +119,12 @@ export async function runPredict(args: PredictArgs): Promise<PredictResult> {
     rows = encodeTable(raw, encoding, undefined, { labels: false });
   }
   const scored = rows.y.length === rows.rows;
-  const model = await loadedModel(args.checkpoint, spec);
   const scaler = scalerOf(meta.standardize);
-  const result = tidy(() =>
-    noGrad(() => {
-      const x = scaler.transform(tensor(rows.x, { shape: [rows.rows, rows.features] }));
-      const logits = model.forward(x);
-      return encoding.task === 'classification' ? softmax(logits, -1) : logits;
-    }),
-  );
-  const out = Float32Array.from(result.dataSync() as Float32Array);
-  result.dispose();
+  const out = await scoreWith(args.checkpoint, spec, (model) => {
+    const x = scaler.transform(tensor(rows.x, { shape: [rows.rows, rows.features] }));
+    const logits = model.forward(x);
+    return encoding.task === 'classification' ? softmax(logits, -1) : logits;
+  });
   const predictions: RowPrediction[] = [];
   let correct = 0;
   let squared = 0;
@@ -174,6 +169,29 @@ export async function runPredict(args: PredictArgs): Promise<PredictResult> {
   };
 }
 
+/**
+ * The checkpoint's network, loaded, applied by `forward` (inside `tidy` and
+ * `noGrad`); its output as plain numbers. The network and every tensor are
+ * freed, whether scoring succeeds or throws.
+ */
+async function scoreWith(
+  checkpoint: string,
+  spec: ModelSpec,
+  forward: (model: Module) => Tensor,
+): Promise<Float32Array> {
+  const model = await loadedModel(checkpoint, spec);
+  try {
+    const result = tidy(() => noGrad(() => forward(model)));
+    try {
+      return Float32Array.from(result.dataSync() as Float32Array);
+    } finally {
+      result.dispose();
+    }
+  } finally {
+    model.dispose();
+  }
+}
+
 async function predictImages(
   args: PredictArgs,
   dir: string,
@@ -188,17 +206,12 @@ async function predictImages(
     );
   }
   const imgs = loadImages(dir, { size: meta.size, channels: meta.channels });
-  const model = await loadedModel(args.checkpoint, spec);
   const scaler = scalerOf(meta.standardize);
   const n = imgs.files.length;
-  const result = tidy(() =>
-    noGrad(() => {
-      const x = tensor(imgs.x, { shape: [n, ...spec.inputShape] });
-      return softmax(model.forward(scaler.transform(x)), -1);
-    }),
-  );
-  const out = Float32Array.from(result.dataSync() as Float32Array);
-  result.dispose();
+  const out = await scoreWith(args.checkpoint, spec, (model) => {
+    const x = tensor(imgs.x, { shape: [n, ...spec.inputShape] });
+    return softmax(model.forward(scaler.transform(x)), -1);
+  });
   const k = meta.classes.length;
   const rows: RowPrediction[] = imgs.files.map((file, r) => {
     const p = out.subarray(r * k, (r + 1) * k);

@@ -7,9 +7,9 @@ import { availableParallelism } from 'node:os';
 import { setThreads } from '@nerve/backend-cpu';
 import { type Tensor, getBackendName, manualSeed, ready, setBackend, toBackend } from '@nerve/core';
 import { DataLoader, TensorDataset } from '@nerve/data';
-import { crossEntropy, mseLoss } from '@nerve/layers';
+import { type Module, crossEntropy, mseLoss } from '@nerve/layers';
 import { ActivationMonitor, type EpochRecord, UpdateRatioMonitor, diagnose } from '@nerve/metrics';
-import { createOptimizer } from '@nerve/optim';
+import { type Optimizer, createOptimizer } from '@nerve/optim';
 import type { Report } from '@nerve/plot';
 import {
   ProgressBar,
@@ -95,28 +95,63 @@ async function trainOn(
   started: number,
   interrupt: InterruptWatch,
 ): Promise<TrainResult> {
+  const owned: Owned = {};
+  try {
+    return await trainWith(args, output, started, interrupt, owned);
+  } finally {
+    // The result holds numbers only: everything the run made is freed, on success and on error.
+    owned.optimizer?.disposeState();
+    owned.model?.dispose();
+    if (owned.data) disposeData(owned.data);
+  }
+}
+
+/** What a training run allocates (filled in as it goes), for `trainOn` to free. */
+interface Owned {
+  data?: PreparedData;
+  model?: Module;
+  optimizer?: Optimizer;
+}
+
+/** Frees the tensors of the three splits (a split may share none with another). */
+function disposeData(data: PreparedData): void {
+  data.train.dispose();
+  data.val.dispose();
+  data.test.dispose();
+}
+
+async function trainWith(
+  args: TrainArgs,
+  output: TrainOutput,
+  started: number,
+  interrupt: InterruptWatch,
+  owned: Owned,
+): Promise<TrainResult> {
   const { log, progress } = output;
   const letSignalsIn = periodicYield();
   manualSeed(args.seed);
-  let data = loadData(args, args.model, {
+  owned.data = loadData(args, args.model, {
     limit: args.limit,
     trainExamples: args.trainExamples,
   });
+  let data = owned.data;
   const regression = args.table?.task === 'regression';
   const lossFn = regression
     ? (out: Tensor, y: Tensor) => mseLoss(out, y)
     : (out: Tensor, y: Tensor) => crossEntropy(out, y);
   if (args.backend !== 'cpu') {
     await loadBackend(args.backend);
-    data = await moveData(data, args.backend);
+    data = await moveData(owned, args.backend);
     setBackend(args.backend);
   }
   const spec = specFor(args, data, args.seed);
   const model = buildModel(spec);
+  owned.model = model;
   const optimizer = createOptimizer(args.optimizer, model.parameters(), {
     lr: args.lr,
     ...(args.weightDecay === undefined ? {} : { weightDecay: args.weightDecay }),
   });
+  owned.optimizer = optimizer;
   log(
     `nerve train: ${describeModel(spec)} on ${data.name} on ${getBackendName()} (${data.train.length} train / ${data.val.length} val / ${data.test.length} test), ${model.numParameters()} parameters, ${args.optimizer} lr ${args.lr}${args.weightDecay ? ` weight decay ${args.weightDecay}` : ''}, batch ${args.batchSize}, ${args.epochs} epochs, seed ${args.seed}`,
   );
@@ -232,18 +267,28 @@ async function loadBackend(name: TrainArgs['backend']): Promise<void> {
   await ready(name);
 }
 
-async function moveData(data: PreparedData, backend: string): Promise<PreparedData> {
+/**
+ * Moves the data to `backend`, split by split; `owned.data` always holds what
+ * is alive (the moved splits and those not moved yet), so an error midway
+ * leaves nothing that `trainOn` does not free.
+ */
+async function moveData(owned: Owned, backend: string): Promise<PreparedData> {
   const move = async (ds: TensorDataset) => {
-    const moved = await Promise.all(ds.tensors.map((t) => toBackend(t, backend)));
-    for (const t of ds.tensors) t.dispose();
+    const moved: Tensor[] = [];
+    try {
+      for (const t of ds.tensors) moved.push(await toBackend(t, backend));
+    } catch (e) {
+      for (const t of moved) t.dispose();
+      throw e;
+    }
+    ds.dispose();
     return new TensorDataset(...moved);
   };
-  return {
-    ...data,
-    train: await move(data.train),
-    val: await move(data.val),
-    test: await move(data.test),
-  };
+  for (const split of ['train', 'val', 'test'] as const) {
+    const data = owned.data as PreparedData;
+    owned.data = { ...data, [split]: await move(data[split]) };
+  }
+  return owned.data as PreparedData;
 }
 
 /** The human-readable end of a run. */

@@ -34,7 +34,8 @@ import type {
   UnaryParams,
   WhereParams,
 } from '@nerve/core/backend';
-import { alloc, isHeapBlock, recycle } from './alloc.js';
+import { alloc, allocF32, isHeapBlock, recycle } from './alloc.js';
+import { reluGradient } from './kernels/simd-rows.js';
 import { type CpuData, convertArray, f32Of, holds, valuesOf, wrap } from './buffers.js';
 import { batchNormBackward, batchNormForward, batchNormStats } from './kernels/batchnorm.js';
 import { binary } from './kernels/binary.js';
@@ -231,6 +232,13 @@ export class CpuBackend implements Backend {
       param: this.own(r.param),
       momentumBuffer: r.momentumBuffer === null ? null : this.own(r.momentumBuffer),
     };
+  }
+
+  reluBackward(x: DataId, dy: DataId, size: number): DataId {
+    const op = 'reluBackward';
+    const o = allocF32(size, true);
+    reluGradient(f32Of(x, op), f32Of(dy, op), o, size);
+    return this.own(o);
   }
 
   adamUpdate(

@@ -160,6 +160,12 @@ export interface OptionalKernels {
    * One Adam/AdamW update (see AdamUpdateParams); maxExpAvgSq only with amsgrad.
    * Fallback: the elementwise formula in adamUpdate, ops/optim-update.ts.
    */
+  /**
+   * The ReLU gradient in one pass: x and dy contiguous float32 of `size`
+   * elements → dx[i] = x[i] ≤ 0 ? +0 : dy[i] (a NaN x passes dy, −0 gives +0).
+   * Fallback: where(le(x, 0), 0, dy) in ops/unary.ts (UNARY_OPS.relu.grad).
+   */
+  reluBackward?(x: DataId, dy: DataId, size: number): DataId;
   adamUpdate?(
     param: DataId,
     grad: DataId,
@@ -198,6 +204,7 @@ export const OPTIONAL_KERNEL_FALLBACKS: { readonly [K in OptionalKernelName]-?: 
   softmaxCrossEntropy:
     'composedCrossEntropy in ops/cross-entropy.ts (logSoftmax, gather); used only with its backward',
   softmaxCrossEntropyBackward: 'autograd through composedCrossEntropy (ops/cross-entropy.ts)',
+  reluBackward: 'where(le(x, 0), 0, dy) in ops/unary.ts (UNARY_OPS.relu.grad)',
   batchNormStats: 'composedStats in ops/batchnorm-stats.ts (mean and variance over axes 0, 2..)',
   batchNormForward:
     'composedBatchNorm in ops/batchnorm.ts; used only with batchNormStats and batchNormBackward',

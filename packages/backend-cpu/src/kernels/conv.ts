@@ -9,7 +9,14 @@
 import { type Conv2dParams, isPointwiseConv } from '@nerve/core/backend';
 import { allocF32 } from '../alloc.js';
 import { wasmHeap } from '../heap.js';
-import { gemm, type GemmScratch } from './gemm-blocked.js';
+import { getWasmRuntime, type WasmRuntime } from '../wasm/runtime.js';
+import {
+  batchable,
+  conv2dBackwardFilterBatch,
+  conv2dBackwardInputBatch,
+  conv2dBatch,
+} from './conv-batch.js';
+import { gemm, type GemmScratch, WASM_MIN } from './gemm-blocked.js';
 import { col2im, im2col } from './im2col.js';
 
 /** Scratch shared by the conv kernels: the packing buffers and one column matrix. */
@@ -43,12 +50,34 @@ function dims(p: Conv2dParams) {
   };
 }
 
+/** `NERVE_CPU_CONV_BATCH=0` keeps the one-image loop (to time the two paths in one run). */
+const batchOn = !(typeof process === 'object' && process.env?.NERVE_CPU_CONV_BATCH === '0');
+
+/**
+ * The wasm runtime when the per-image products go over the batch on the
+ * threads (conv-batch.ts): the wasm kernels are on, the operands live in its
+ * memory (the wasm heap), the conv is not pointwise and each product is big
+ * enough that the GEMM would take the wasm path anyway (WASM_MIN). None of
+ * this depends on the thread count, so neither does the path taken.
+ */
+function batchRuntime(p: Conv2dParams, ...operands: Float32Array[]): WasmRuntime | undefined {
+  if (!batchOn) return undefined;
+  if (p.batch === 0 || p.outChannels === 0 || isPointwiseConv(p) || !batchable(p)) return undefined;
+  const ckk = p.inChannels * p.kernelHeight * p.kernelWidth;
+  if (p.outChannels * ckk * p.outHeight * p.outWidth < WASM_MIN || ckk === 0) return undefined;
+  const rt = getWasmRuntime();
+  if (rt === undefined || !operands.every((v) => rt.holds(v))) return undefined;
+  return rt;
+}
+
 export function conv2d(
   x: Float32Array,
   w: Float32Array,
   p: Conv2dParams,
   s: ConvScratch,
 ): Float32Array {
+  const rt = batchRuntime(p, x, w);
+  if (rt) return conv2dBatch(x, w, p, rt);
   const { ckk, ohw, chw } = dims(p);
   const O = p.outChannels;
   const y = allocF32(p.batch * O * ohw);
@@ -84,6 +113,8 @@ export function conv2dBackwardInput(
   p: Conv2dParams,
   s: ConvScratch,
 ): Float32Array {
+  const rt = batchRuntime(p, dy, w);
+  if (rt) return conv2dBackwardInputBatch(dy, w, p, rt);
   const { ckk, ohw, chw } = dims(p);
   const O = p.outChannels;
   const dx = allocF32(p.batch * chw);
@@ -120,6 +151,8 @@ export function conv2dBackwardFilter(
   p: Conv2dParams,
   s: ConvScratch,
 ): Float32Array {
+  const rt = batchRuntime(p, x, dy);
+  if (rt) return conv2dBackwardFilterBatch(x, dy, p, rt);
   const { ckk, ohw, chw } = dims(p);
   const O = p.outChannels;
   const dw = allocF32(O * ckk);

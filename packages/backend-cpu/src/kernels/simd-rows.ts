@@ -43,6 +43,20 @@ export function reluRow(
   return n4;
 }
 
+/**
+ * o = x ≤ 0 ? +0 : dy over n elements (core's ReLU gradient,
+ * where(le(x, 0), 0, dy), in one pass): SIMD on heap blocks, the tail and
+ * non-heap arrays in JavaScript with the same comparison.
+ */
+export function reluGradient(x: Float32Array, dy: Float32Array, o: Float32Array, n: number): void {
+  let i = 0;
+  if (n >= MIN_ROW && simdOperands(x, dy, o)) {
+    i = n & ~3;
+    (kernels as ElementwiseKernels).reluGrad(x.byteOffset, dy.byteOffset, o.byteOffset, i);
+  }
+  for (; i < n; i++) o[i] = x[i] <= 0 ? 0 : dy[i];
+}
+
 export type SimdBinary = 'add' | 'sub' | 'mul';
 
 /**

@@ -44,6 +44,18 @@ const relu: F = (f) => {
   });
 };
 
+const reluGrad: F = (f) => {
+  // reluGrad(x, dy, o, n4): o = x ≤ 0 ? +0 : dy (a NaN x fails ≤ and passes dy)
+  const zero = f.local('v128');
+  f.v128Zero().set(zero);
+  loop16(f, 3, (i) => {
+    f.get(2).get(i).op('i32.add');
+    f.get(1).get(i).op('i32.add').mem('v128.load');
+    f.get(0).get(i).op('i32.add').mem('v128.load').get(zero).op('f32x4.le');
+    f.op('v128.andnot').mem('v128.store');
+  });
+};
+
 function vv(op: PlainOp): F {
   // op(a, b, o, n4): o = a op b
   return (f) =>
@@ -75,6 +87,7 @@ export function elementwiseModule(): Uint8Array<ArrayBuffer> {
   const mod = new ModuleBuilder().importMemory({ initial: 0, maximum: MAX_PAGES, shared: true });
   const I = 'i32' as const;
   mod.func('relu', [I, I, I], [], relu, true);
+  mod.func('reluGrad', [I, I, I, I], [], reluGrad, true);
   for (const [name, op] of [
     ['add', 'f32x4.add'],
     ['sub', 'f32x4.sub'],
@@ -89,6 +102,7 @@ export function elementwiseModule(): Uint8Array<ArrayBuffer> {
 
 export interface ElementwiseKernels {
   relu(x: number, o: number, n4: number): void;
+  reluGrad(x: number, dy: number, o: number, n4: number): void;
   add(a: number, b: number, o: number, n4: number): void;
   sub(a: number, b: number, o: number, n4: number): void;
   mul(a: number, b: number, o: number, n4: number): void;

@@ -30,6 +30,7 @@
  * lane, whatever rows and columns a task covers, so any split gives
  * bit-identical results.
  */
+import { addConvFuncs } from './conv-codegen.js';
 import { type FuncBuilder, ModuleBuilder } from './emit.js';
 
 export type SimdMode = 'relaxed' | 'simd';
@@ -52,6 +53,7 @@ export function gemmModule(cfg: GemmKernelConfig): Uint8Array<ArrayBuffer> {
   mod.func('packB', I32(10), [], (f) => packB(f, cfg), true);
   mod.func('gemmRows', I32(14), [], (f) => gemmRows(f, cfg), true);
   mod.func('gemmCols', I32(18), [], gemmCols, true);
+  addConvFuncs(mod);
   return mod.encode();
 }
 

@@ -6,14 +6,35 @@
  */
 import type { UnaryOp } from '../backend.js';
 import { SELU_CONSTANTS } from '../scalar-math.js';
-import { composite, noGrad, tidy } from '../engine.js';
+import { composite, noGrad, optionalKernel, tidy } from '../engine.js';
 import { NerveError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { add, div, ge, gt, le, logicalAnd, lt, mul, sub } from './binary.js';
 import { cast, contiguousCopy, zerosLike } from './creation.js';
 import { unaryKernel } from './elementwise-kernels.js';
-import { backendOf, record } from './util.js';
+import { backendOf, contiguousData, record, wrap } from './util.js';
 import { where } from './where.js';
+
+/**
+ * where(le(x, 0), 0, dy), as the backend's one-pass `reluBackward` kernel
+ * when it has one and both are float32 of one shape (same results: the
+ * kernel's contract is this expression's, NaN and −0 included).
+ */
+function reluGrad(x: Tensor, dy: Tensor): Tensor {
+  const backend = backendOf('relu', x, dy);
+  const kernel = optionalKernel(backend, 'reluBackward');
+  const same = x.shape.length === dy.shape.length && x.shape.every((d, i) => d === dy.shape[i]);
+  if (!kernel || !same || x.dtype !== 'float32' || dy.dtype !== 'float32') {
+    return where(le(x, 0), 0, dy);
+  }
+  const xc = contiguousData(x);
+  const dyc = contiguousData(dy);
+  const id = kernel(xc.id, dyc.id, x.size);
+  xc.release();
+  dyc.release();
+  const dx = wrap(backend, id, x.shape, 'float32');
+  return record(dx, 'reluBackward', [dy], (g) => [reluGrad(x, g)]);
+}
 
 /** Gradient of y = f(x; p) given dy; x and y are the op's input and output. */
 type UnaryGrad = (x: Tensor, y: Tensor, dy: Tensor, p: number) => Tensor;
@@ -50,7 +71,7 @@ export const UNARY_OPS: Record<Exclude<UnaryOp, 'logicalNot'>, UnaryDef> = {
   sigmoid: { grad: (_x, y, dy) => mul(dy, mul(y, sub(1, y))) },
   // The derivative at exactly 0 is taken as 0, as PyTorch does. The mask is
   // x ≤ 0 (PyTorch's threshold_backward), so at NaN the gradient passes.
-  relu: { intOk: true, grad: (x, _y, dy) => where(le(x, 0), 0, dy) },
+  relu: { intOk: true, grad: (x, _y, dy) => reluGrad(x, dy) },
   leakyRelu: { grad: (x, _y, dy, p) => where(gt(x, 0), dy, mul(dy, p)) },
   // For x ≤ 0, y = α(eˣ − 1), so dy/dx = y + α. At NaN the positive branch
   // is taken, as PyTorch's elu_backward does (its test is x ≤ 0).

@@ -1,0 +1,155 @@
+/**
+ * Issue 16: conv2d and its gradients run over the batch on the worker
+ * threads (kernels/conv-batch.ts), and give bit-identical results for 1, 2
+ * and 3 threads — the weight gradient included, which sums per-image
+ * products in image order whatever thread computed each.
+ */
+import { getThreads, setThreads, threadsReady } from '@nerve/backend-cpu';
+import type { Conv2dParams } from '@nerve/core/backend';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CpuBackend } from '../src/cpu-backend.js';
+import { convBatchStats } from '../src/kernels/conv-batch.js';
+import { wasmHeap } from '../src/heap.js';
+import type { ThreadPool } from '../src/threads/thread-pool.js';
+import { getWasmRuntime } from '../src/wasm/runtime.js';
+import { expectClose, randomF32 } from './helpers.js';
+
+const defaultThreads = getThreads();
+
+function params(
+  batch: number,
+  c: number,
+  h: number,
+  w: number,
+  o: number,
+  k: [number, number],
+  stride: [number, number],
+  pad: [number, number],
+  dilation: [number, number],
+): Conv2dParams {
+  const out = (size: number, kk: number, s: number, p: number, d: number) =>
+    Math.floor((size + 2 * p - d * (kk - 1) - 1) / s) + 1;
+  return {
+    batch,
+    inChannels: c,
+    inHeight: h,
+    inWidth: w,
+    outChannels: o,
+    kernelHeight: k[0],
+    kernelWidth: k[1],
+    outHeight: out(h, k[0], stride[0], pad[0], dilation[0]),
+    outWidth: out(w, k[1], stride[1], pad[1], dilation[1]),
+    strideH: stride[0],
+    strideW: stride[1],
+    padH: pad[0],
+    padW: pad[1],
+    dilationH: dilation[0],
+    dilationW: dilation[1],
+  };
+}
+
+const CASES: [string, Conv2dParams][] = [
+  // The bench CNN's second conv ("same" padding: whole-plane copies in the plans).
+  ['N13 C16 14x14 O32 3x3 p1', params(13, 16, 14, 14, 32, [3, 3], [1, 1], [1, 1], [1, 1])],
+  // Row stride 2, dilation and uneven padding: per-row plan ops, n not a multiple of the tile.
+  [
+    'N9 C3 11x10 O7 3x2 s(2,1) p(2,1) d(1,2)',
+    params(9, 3, 11, 10, 7, [3, 2], [2, 1], [2, 1], [1, 2]),
+  ],
+];
+
+/** forward, input gradient and weight gradient at `threads` threads. */
+async function run(threads: number, p: Conv2dParams) {
+  setThreads(threads);
+  await threadsReady();
+  const b = new CpuBackend();
+  const xSize = p.batch * p.inChannels * p.inHeight * p.inWidth;
+  const wSize = p.outChannels * p.inChannels * p.kernelHeight * p.kernelWidth;
+  const ySize = p.batch * p.outChannels * p.outHeight * p.outWidth;
+  const hx = randomF32(xSize, 1);
+  const hw = randomF32(wSize, 2);
+  const hdy = randomF32(ySize, 3);
+  const x = b.upload(hx, 'float32');
+  const w = b.upload(hw, 'float32');
+  const dy = b.upload(hdy, 'float32');
+  const runs = convBatchStats.runs;
+  const y = b.readSync(b.conv2d(x, w, p), 'float32', ySize) as Float32Array;
+  const dx = b.readSync(b.conv2dBackwardInput(dy, w, p), 'float32', xSize) as Float32Array;
+  const dw = b.readSync(b.conv2dBackwardFilter(x, dy, p), 'float32', wSize) as Float32Array;
+  // All three took the batched path, in more than one task when threads > 1.
+  expect(convBatchStats.runs - runs).toBe(3);
+  expect(convBatchStats.lastTasks > 1).toBe(threads > 1);
+  const pool = getWasmRuntime()?.runner as ThreadPool;
+  expect(pool.threads).toBe(threads);
+  return { hx, hw, hdy, y, dx, dw };
+}
+
+/** The three results in float64 by the definition, with Σ|term| per element. */
+function reference(p: Conv2dParams, hx: Float32Array, hw: Float32Array, hdy: Float32Array) {
+  const { batch, inChannels: C, inHeight: H, inWidth: W, outChannels: O } = p;
+  const OH = p.outHeight;
+  const OW = p.outWidth;
+  const y = new Float64Array(batch * O * OH * OW);
+  const ys = new Float64Array(y.length);
+  const dx = new Float64Array(hx.length);
+  const dxs = new Float64Array(hx.length);
+  const dw = new Float64Array(hw.length);
+  const dws = new Float64Array(hw.length);
+  for (let n = 0; n < batch; n++)
+    for (let o = 0; o < O; o++)
+      for (let oh = 0; oh < OH; oh++)
+        for (let ow = 0; ow < OW; ow++)
+          for (let c = 0; c < C; c++)
+            for (let kh = 0; kh < p.kernelHeight; kh++)
+              for (let kw = 0; kw < p.kernelWidth; kw++) {
+                const ih = oh * p.strideH - p.padH + kh * p.dilationH;
+                const iw = ow * p.strideW - p.padW + kw * p.dilationW;
+                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                const xi = ((n * C + c) * H + ih) * W + iw;
+                const yi = ((n * O + o) * OH + oh) * OW + ow;
+                const wi = ((o * C + c) * p.kernelHeight + kh) * p.kernelWidth + kw;
+                y[yi] += hx[xi] * hw[wi];
+                ys[yi] += Math.abs(hx[xi] * hw[wi]);
+                dx[xi] += hdy[yi] * hw[wi];
+                dxs[xi] += Math.abs(hdy[yi] * hw[wi]);
+                dw[wi] += hdy[yi] * hx[xi];
+                dws[wi] += Math.abs(hdy[yi] * hx[xi]);
+              }
+  return { y, ys, dx, dxs, dw, dws };
+}
+
+describe.skipIf(wasmHeap() === undefined || getWasmRuntime() === undefined)(
+  'conv over the batch on threads',
+  () => {
+    afterAll(() => setThreads(defaultThreads));
+
+    for (const [name, p] of CASES) {
+      it(`is bit-identical for 1, 2 and 3 threads and matches float64: ${name}`, async () => {
+        const one = await run(1, p);
+        for (const t of [2, 3]) {
+          const other = await run(t, p);
+          for (const key of ['y', 'dx', 'dw'] as const) {
+            expect(
+              Buffer.from(other[key].buffer, other[key].byteOffset, other[key].byteLength).equals(
+                Buffer.from(one[key].buffer, one[key].byteOffset, one[key].byteLength),
+              ),
+              `${key} at ${t} threads`,
+            ).toBe(true);
+          }
+        }
+        const r = reference(p, one.hx, one.hw, one.hdy);
+        // A float32 sum of K terms is within K·2⁻²⁴·Σ|term| of the exact sum
+        // (Higham's bound, to first order); K is the number of terms: C·KH·KW
+        // for y, O·KH·KW for dx, N·OH·OW for dw. Rounding the inputs is
+        // shared with the reference (it reads the same float32 values).
+        const u = 2 ** -24;
+        const ckk = p.inChannels * p.kernelHeight * p.kernelWidth;
+        const okk = p.outChannels * p.kernelHeight * p.kernelWidth;
+        const nohw = p.batch * p.outHeight * p.outWidth;
+        expectClose(one.y, r.y, ckk * u, 0, 'y', r.ys);
+        expectClose(one.dx, r.dx, okk * u, 0, 'dx', r.dxs);
+        expectClose(one.dw, r.dw, nohw * u, 0, 'dw', r.dws);
+      });
+    }
+  },
+);

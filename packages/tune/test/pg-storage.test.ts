@@ -14,6 +14,7 @@ import {
   space,
   studyDefinition,
 } from '../src/index.js';
+import { bestTrial } from '../src/ranking.js';
 import { type PgCluster, postgresBin, startCluster } from './helpers/pg-cluster.js';
 import { sharedStudyOptions, sharedWorkerOptions } from './helpers/shared-study.js';
 import { type WorkerProcess, ranIds, spawnWorker } from './helpers/spawn-worker.js';
@@ -120,6 +121,58 @@ describe.skipIf(!installed)('the PostgreSQL study storage', () => {
       `SELECT count(*)::int AS n FROM nerve_tune.trials t JOIN nerve_tune.studies s ON s.id = t.study_id WHERE s.name = 'refuse'`,
     );
     expect(rows[0].n).toBe(2);
+  });
+
+  it("ends a worker with one row, the best trial by bestTrial's order, not the whole study", async () => {
+    const url = cluster.url();
+    const n = 8;
+    const reference = await runStudy(sharedStudyOptions(n));
+    const r = await runStudyWorker(sharedWorkerOptions(n, url, 'summary'));
+    expect(r.trials).toBeNull();
+    expect(r.total).toBe(n);
+    expect(r.ran).toEqual([...Array(n).keys()]);
+    expect(r.best?.id).toBe(reference.best?.id);
+    // Joining the finished study with readTrials reads every trial, and the same best.
+    const full = await runStudyWorker({
+      ...sharedWorkerOptions(n, url, 'summary'),
+      readTrials: true,
+    });
+    expect(full.ran).toEqual([]);
+    expect(comparable((full.trials ?? []).map((t) => t.record as TrialRecord))).toEqual(
+      comparable(reference.trials),
+    );
+    expect(full.best).toEqual(r.best);
+
+    // Crafted results: a tie, a better pruned trial, failed and non-finite ones, in both modes.
+    const six = await runStudy(sharedStudyOptions(6));
+    const craft: [TrialRecord['status'], number][] = [
+      ['completed', 0.5],
+      ['pruned', 0.1],
+      ['failed', Number.NaN],
+      ['completed', 0.5],
+      ['stopped', 0.9],
+      ['completed', Number.POSITIVE_INFINITY],
+    ];
+    const records = craft.map(([status, objective], id) => ({
+      ...six.trials[id],
+      status,
+      objective,
+    }));
+    const storage = await PostgresStudyStorage.connect(url);
+    try {
+      await storage.openStudy(studyDefinition(sharedWorkerOptions(6, url, 'crafted')));
+      for (const rec of records) {
+        expect((await storage.claim('w'))?.id).toBe(rec.id);
+        expect(await storage.finish(rec.id, 'w', rec)).toBe(true);
+      }
+      for (const mode of ['min', 'max'] as const) {
+        const s = await storage.summary(mode);
+        expect(s.planned).toBe(6);
+        expect(s.best?.id, mode).toBe(bestTrial(records, mode)?.id);
+      }
+    } finally {
+      await storage.close();
+    }
   });
 
   it('four workers, one SIGKILLed mid-trial and the server restarted: every trial once, as a serial run', async () => {

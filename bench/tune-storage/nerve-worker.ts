@@ -15,6 +15,10 @@
  * interval never sends one). HEARTBEAT_S > 0 sets the interval and a grace
  * period of twice that, as the Optuna side gets; 0 keeps the defaults (5 s,
  * grace 30 s).
+ *
+ * NERVE_BENCH_READ_TRIALS=1 makes the worker read every trial at the end
+ * (readTrials: true, as `nerve tune` does for its table), the default before
+ * workers read only the best trial: the before/after of that change.
  */
 import { type Reporter, randomSearch, runStudyWorker, space, uniform } from '@nerve/tune';
 
@@ -31,6 +35,7 @@ const r = await runStudyWorker({
     await reporter.report(1, { valLoss: c.x });
     return c.x;
   },
+  readTrials: process.env.NERVE_BENCH_READ_TRIALS === '1',
   ...(beatS > 0 ? { heartbeatMs: beatS * 1000, graceMs: 2 * beatS * 1000 } : {}),
 });
 console.log(JSON.stringify({ ran: r.ran, studyMs: performance.now() - t0 }));

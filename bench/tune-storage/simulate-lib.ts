@@ -267,7 +267,7 @@ export interface SimulationResult {
   lockWaitMax: number;
   /** Wait events (type:event, and the statement's start for lock waits) of the sampled backends, as a mean count per sample, most frequent first. */
   waitEvents: [string, number][];
-  /** From the last finished trial to the last worker's return: every worker reads the whole study (runStudyWorker's result). */
+  /** From the last finished trial to the last worker's return: each worker reads the best trial, worker 0 the whole study (runStudyWorker's result). */
   endReadSeconds: number;
   /** Mean private memory of the workers' server backends after the run (kB), or null. */
   backendPrivateKb: number | null;
@@ -376,6 +376,8 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
           ...base,
           storage: s,
           workerId: `sim-${i}`,
+          // Worker 0 reads the whole study back (`stored`); the others read the best trial only.
+          readTrials: i === 0,
           onTrialEnd: () => {
             if (++finished === o.trials) {
               windowEnd = performance.now();
@@ -457,7 +459,11 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
     walFpi: after.walFpi - before.walFpi,
     claimsPerTrial,
     ran: results.map((r) => r.ran),
-    stored: results[0].trials.map((t) => ({ id: t.id, state: t.state, attempts: t.attempts })),
+    stored: (results[0].trials ?? []).map((t) => ({
+      id: t.id,
+      state: t.state,
+      attempts: t.attempts,
+    })),
   };
 }
 

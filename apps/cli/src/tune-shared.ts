@@ -91,6 +91,8 @@ export async function runSharedTune(
     metric: 'valLoss',
     mode: 'min',
     pruners,
+    // The study's table (top trials, counts) and report need every trial.
+    readTrials: true,
     onTrialEnd: (t) => {
       done++;
       log(
@@ -100,9 +102,9 @@ export async function runSharedTune(
     },
   });
   log(
-    `nerve tune: study '${study}' ${r.created ? 'created' : 'joined'}; this process ran ${r.ran.length} of ${r.trials.length} trials`,
+    `nerve tune: study '${study}' ${r.created ? 'created' : 'joined'}; this process ran ${r.ran.length} of ${r.total} trials`,
   );
-  const trials = r.trials.flatMap((t) => (t.record ? [t.record] : []));
+  const trials = (r.trials ?? []).flatMap((t) => (t.record ? [t.record] : []));
   const result: StudyResult & { wallSeconds: number; report?: string } = {
     trials,
     best: r.best,

@@ -39,6 +39,7 @@ export type {
   EpochValue,
   OpenedStudy,
   StoredStudy,
+  StudySummary,
 } from './storage.js';
 export {
   showStudy,

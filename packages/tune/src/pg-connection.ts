@@ -107,6 +107,8 @@ export interface RetryPolicy {
 
 /** A pool with retries and readable failures. */
 export class PgConnection {
+  /** Whether named (prepared) statements work here; false once a pooler showed they do not. */
+  private named = true;
   constructor(
     readonly url: string,
     private readonly pool: Pool,
@@ -142,7 +144,20 @@ export class PgConnection {
     name?: string,
   ): Promise<{ rows: R[]; rowCount: number }> {
     return this.withRetry(async () => {
-      const r = await this.pool.query(name ? { name, text, values } : { text, values });
+      if (name && this.named) {
+        try {
+          const r = await this.pool.query({ name, text, values });
+          return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+        } catch (e) {
+          // A pooler in transaction mode (PgBouncer before 1.21) hands each statement to any
+          // server connection, where the name is already taken (42P05) or was never prepared
+          // (26000). Either fails before executing: run it unnamed, from now on.
+          const code = (e as { code?: string }).code;
+          if (code !== '42P05' && code !== '26000') throw e;
+          this.named = false;
+        }
+      }
+      const r = await this.pool.query({ text, values });
       return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
     });
   }

@@ -95,6 +95,14 @@ export interface OpenedStudy {
   created: boolean;
 }
 
+/** What `StudyStorage.summary` answers. */
+export interface StudySummary {
+  /** How many trials the study plans. */
+  planned: number;
+  /** The best trial that did not fail, or null. */
+  best: TrialRecord | null;
+}
+
 /** What `StudyStorage.readStudy` answers for a study that exists. */
 export interface StoredStudy {
   /** The study's definition as stored (space fingerprint, seed, searcher, metric, pruners). */
@@ -140,6 +148,12 @@ export interface StudyStorage {
   requeueStale(graceMs: number): Promise<number[]>;
   /** Every trial of the study, by id. */
   trials(): Promise<StoredTrial[]>;
+  /**
+   * The planned trial count and the best finished trial (bestTrial's order:
+   * completed before pruned, by value, ties to the smaller id), without
+   * reading the whole study (optional: a worker without it reads trials()).
+   */
+  summary?(mode: 'min' | 'max'): Promise<StudySummary>;
   /** How many trials are queued or running (0: the study has finished). Cheap: workers poll it. */
   unfinished(): Promise<number>;
   /** Which of `ids` are queued (nobody runs them). Cheap: a worker waiting at a rung polls it. */

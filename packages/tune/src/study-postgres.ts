@@ -30,6 +30,7 @@ import {
   type StoredTrial,
   type StudyDefinition,
   type StudyStorage,
+  type StudySummary,
   type TrialState,
   finalState,
   finalValue,
@@ -370,6 +371,30 @@ export class PostgresStudyStorage implements StudyStorage {
       attempts: row.attempts,
       record: row.record === null ? null : decodeTrial(row.record),
     }));
+  }
+
+  /**
+   * The best trial by bestTrial's order in one row: `value` is the record's
+   * objective when finite and null otherwise, and failed trials never rank.
+   * Workers call this at the end of a study instead of trials(), which reads
+   * every trial with its intermediate values (each of N workers reading all
+   * of T trials is N × T rows at the study's end).
+   */
+  async summary(mode: 'min' | 'max'): Promise<StudySummary> {
+    const r = await this.db.query<{ planned: number; record: unknown }>(
+      `SELECT s.planned,
+              (SELECT t.record FROM ${T}.trials t
+                WHERE t.study_id = s.id AND t.state IN ('complete', 'pruned') AND t.value IS NOT NULL
+                ORDER BY t.state = 'pruned', t.value ${mode === 'min' ? 'ASC' : 'DESC'}, t.id
+                LIMIT 1) AS record
+         FROM ${T}.studies s WHERE s.id = $1`,
+      [this.ids().study],
+    );
+    const row = r.rows[0];
+    return {
+      planned: row.planned,
+      best: row.record === null ? null : decodeTrial(row.record),
+    };
   }
 
   async unfinished(): Promise<number> {

@@ -67,6 +67,13 @@ export interface StudyWorkerOptions<S extends Space = Space> {
   graceMs?: number;
   /** How often a worker waiting at a rung looks again, and the longest wait of an idle one (it starts at 5 ms and doubles); default 250 ms. */
   pollMs?: number;
+  /**
+   * Read every trial of the finished study into the result's `trials`
+   * (default false: only the best trial and the count are read, which is
+   * one row; the full read is every trial with its intermediate values, by
+   * every worker, at the same moment).
+   */
+  readTrials?: boolean;
   /** Called after each trial this worker finished and recorded. */
   onTrialEnd?: (trial: TrialRecord) => void;
   /** Called when this worker claims a trial (before it runs). */
@@ -105,8 +112,10 @@ export interface StudyWorkerResult {
   created: boolean;
   /** Ids of the trials this worker ran and recorded. */
   ran: number[];
-  /** Every trial of the study, by id. */
-  trials: StoredTrial[];
+  /** How many trials the study has (all of them finished). */
+  total: number;
+  /** Every trial of the study, by id, with `readTrials: true`; else null (not read). */
+  trials: StoredTrial[] | null;
   /** The best finished trial of the study, or null. */
   best: TrialRecord | null;
 }
@@ -356,9 +365,19 @@ export async function runStudyWorker<S extends Space>(
       await sleep(idleMs);
       idleMs = Math.min(pollMs, idleMs * 2);
     }
+    if (!opts.readTrials && storage.summary) {
+      const { planned, best } = await storage.summary(header.mode);
+      return { created, ran, total: planned, trials: null, best };
+    }
     const trials = await storage.trials();
     const records = trials.flatMap((t) => (t.record ? [t.record] : []));
-    return { created, ran, trials, best: bestTrial(records, header.mode) };
+    return {
+      created,
+      ran,
+      total: trials.length,
+      trials: opts.readTrials ? trials : null,
+      best: bestTrial(records, header.mode),
+    };
   };
 
   try {

@@ -14,6 +14,8 @@ import {
   space,
   studyDefinition,
 } from '../src/index.js';
+import { migrate } from '../src/pg-schema.js';
+import { bestTrial } from '../src/ranking.js';
 import { type PgCluster, postgresBin, startCluster } from '../../../test/helpers/pg-cluster.js';
 import { sharedStudyOptions, sharedWorkerOptions } from './helpers/shared-study.js';
 import { type WorkerProcess, ranIds, spawnWorker } from './helpers/spawn-worker.js';
@@ -54,7 +56,10 @@ describe.skipIf(!installed)('the PostgreSQL study storage', () => {
     const a = await PostgresStudyStorage.connect(cluster.url());
     const b = await PostgresStudyStorage.connect(cluster.url());
     await Promise.all([a.close(), b.close()]);
-    expect(await query('SELECT version FROM nerve_tune.schema_version')).toEqual([{ version: 1 }]);
+    expect(await query('SELECT version FROM nerve_tune.schema_version ORDER BY 1')).toEqual([
+      { version: 1 },
+      { version: 2 },
+    ]);
     const tables = await query(
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'nerve_tune' ORDER BY 1`,
     );
@@ -68,11 +73,102 @@ describe.skipIf(!installed)('the PostgreSQL study storage', () => {
     await query('INSERT INTO nerve_tune.schema_version (version) VALUES (99)');
     try {
       await expect(PostgresStudyStorage.connect(cluster.url())).rejects.toThrow(
-        /schema is version 99, newer than this nerve's 1/,
+        /schema is version 99, newer than this nerve's 2/,
       );
     } finally {
       await query('DELETE FROM nerve_tune.schema_version WHERE version = 99');
     }
+  });
+
+  it('migrates a version-1 database to version 2 keeping its studies, and workers carry on', async () => {
+    const n = 6;
+    const name = 'before-v2';
+    // A finished study in the current schema, copied row for row into a version-1 database.
+    await runStudyWorker(sharedWorkerOptions(n, cluster.url(), name));
+    const admin = new pg.Client({ connectionString: cluster.url('postgres') });
+    await admin.connect();
+    await admin.query('CREATE DATABASE schema_v1');
+    await admin.end();
+    const v1Url = cluster.url('schema_v1');
+    const tables = ['studies', 'trials', 'trial_values', 'rung_decisions'];
+    const dump = async (url: string, filter: string) => {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      try {
+        const out: Record<string, unknown[]> = {};
+        for (const t of tables) {
+          const key =
+            t === 'studies' ? 'id' : t === 'trials' ? 'study_id, id' : 'study_id, trial_id';
+          const where =
+            t === 'studies'
+              ? `name = '${filter}'`
+              : `study_id = (SELECT id FROM nerve_tune.studies WHERE name = '${filter}')`;
+          out[t] = (
+            await c.query(
+              `SELECT row_to_json(x)::text AS j FROM nerve_tune.${t} x WHERE ${where} ORDER BY ${key}, 1`,
+            )
+          ).rows.map((r) => r.j);
+        }
+        return out;
+      } finally {
+        await c.end();
+      }
+    };
+    const original = await dump(cluster.url(), name);
+    expect(original.trials).toHaveLength(n);
+    expect(original.trial_values.length).toBeGreaterThan(n);
+    const v1 = new pg.Client({ connectionString: v1Url });
+    await v1.connect();
+    try {
+      await v1.query('BEGIN');
+      expect(await migrate(v1, v1Url, 1)).toEqual([1]);
+      for (const t of tables) {
+        await v1.query(
+          `INSERT INTO nerve_tune.${t} SELECT * FROM json_populate_recordset(null::nerve_tune.${t}, $1::json)`,
+          [`[${original[t].join(',')}]`],
+        );
+      }
+      await v1.query(
+        `SELECT setval('nerve_tune.studies_id_seq', (SELECT max(id) FROM nerve_tune.studies))`,
+      );
+      await v1.query('COMMIT');
+    } finally {
+      await v1.end();
+    }
+    const indexOf = async (url: string) => {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      try {
+        const r = await c.query(
+          `SELECT indexdef, (SELECT reloptions FROM pg_class WHERE oid = 'nerve_tune.trials'::regclass) AS opts
+             FROM pg_indexes WHERE schemaname = 'nerve_tune' AND indexname = 'trials_running'`,
+        );
+        return r.rows[0] as { indexdef: string; opts: string[] | null };
+      } finally {
+        await c.end();
+      }
+    };
+    expect((await indexOf(v1Url)).indexdef).toContain('(study_id, heartbeat_at)');
+    const shownBefore = await showStudy(v1Url, name);
+
+    // The first worker to connect applies migration 2; the rows read back unchanged.
+    const storage = await PostgresStudyStorage.connect(v1Url);
+    await storage.close();
+    const v2 = await indexOf(v1Url);
+    expect(v2.indexdef).toMatch(/\(study_id\) WHERE \(state = 'running'::text\)$/);
+    expect(v2.opts).toEqual(['fillfactor=70']);
+    const c = new pg.Client({ connectionString: v1Url });
+    await c.connect();
+    expect(
+      (await c.query('SELECT version FROM nerve_tune.schema_version ORDER BY 1')).rows,
+    ).toEqual([{ version: 1 }, { version: 2 }]);
+    await c.end();
+    expect(await dump(v1Url, name)).toEqual(original);
+    expect(await showStudy(v1Url, name)).toEqual(shownBefore);
+    // A worker asking for more trials extends the migrated study and runs only the new ones.
+    const more = await runStudyWorker(sharedWorkerOptions(n + 2, v1Url, name));
+    expect(more.ran).toEqual([n, n + 1]);
+    expect(more.total).toBe(n + 2);
   });
 
   it('says in one line what is wrong with a bad URL, a wrong password or a missing database', async () => {
@@ -120,6 +216,58 @@ describe.skipIf(!installed)('the PostgreSQL study storage', () => {
       `SELECT count(*)::int AS n FROM nerve_tune.trials t JOIN nerve_tune.studies s ON s.id = t.study_id WHERE s.name = 'refuse'`,
     );
     expect(rows[0].n).toBe(2);
+  });
+
+  it("ends a worker with one row, the best trial by bestTrial's order, not the whole study", async () => {
+    const url = cluster.url();
+    const n = 8;
+    const reference = await runStudy(sharedStudyOptions(n));
+    const r = await runStudyWorker(sharedWorkerOptions(n, url, 'summary'));
+    expect(r.trials).toBeNull();
+    expect(r.total).toBe(n);
+    expect(r.ran).toEqual([...Array(n).keys()]);
+    expect(r.best?.id).toBe(reference.best?.id);
+    // Joining the finished study with readTrials reads every trial, and the same best.
+    const full = await runStudyWorker({
+      ...sharedWorkerOptions(n, url, 'summary'),
+      readTrials: true,
+    });
+    expect(full.ran).toEqual([]);
+    expect(comparable((full.trials ?? []).map((t) => t.record as TrialRecord))).toEqual(
+      comparable(reference.trials),
+    );
+    expect(full.best).toEqual(r.best);
+
+    // Crafted results: a tie, a better pruned trial, failed and non-finite ones, in both modes.
+    const six = await runStudy(sharedStudyOptions(6));
+    const craft: [TrialRecord['status'], number][] = [
+      ['completed', 0.5],
+      ['pruned', 0.1],
+      ['failed', Number.NaN],
+      ['completed', 0.5],
+      ['stopped', 0.9],
+      ['completed', Number.POSITIVE_INFINITY],
+    ];
+    const records = craft.map(([status, objective], id) => ({
+      ...six.trials[id],
+      status,
+      objective,
+    }));
+    const storage = await PostgresStudyStorage.connect(url);
+    try {
+      await storage.openStudy(studyDefinition(sharedWorkerOptions(6, url, 'crafted')));
+      for (const rec of records) {
+        expect((await storage.claim('w'))?.id).toBe(rec.id);
+        expect(await storage.finish(rec.id, 'w', rec)).toBe(true);
+      }
+      for (const mode of ['min', 'max'] as const) {
+        const s = await storage.summary(mode);
+        expect(s.planned).toBe(6);
+        expect(s.best?.id, mode).toBe(bestTrial(records, mode)?.id);
+      }
+    } finally {
+      await storage.close();
+    }
   });
 
   it('four workers, one SIGKILLed mid-trial and the server restarted: every trial once, as a serial run', async () => {

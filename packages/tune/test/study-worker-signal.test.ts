@@ -63,10 +63,14 @@ describe('runStudyWorker with a signal', () => {
     expect(t0.intermediate.map((v) => v.epoch)).toEqual([1, 2]);
     await storage.close();
 
-    const rest = await runStudyWorker({ ...sharedWorkerOptions(n, file, 'abort'), workerId: 'b' });
+    const rest = await runStudyWorker({
+      ...sharedWorkerOptions(n, file, 'abort'),
+      workerId: 'b',
+      readTrials: true,
+    });
     expect(rest.ran).toEqual([0, 1, 2, 3]);
     const reference = await runStudy(sharedStudyOptions(n));
-    expect(comparable(rest.trials.map((t) => t.record as TrialRecord))).toEqual(
+    expect(comparable((rest.trials ?? []).map((t) => t.record as TrialRecord))).toEqual(
       comparable(reference.trials),
     );
   });

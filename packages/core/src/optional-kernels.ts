@@ -157,15 +157,15 @@ export interface OptionalKernels {
     p: SgdUpdateParams,
   ): SgdUpdateBuffers;
   /**
-   * One Adam/AdamW update (see AdamUpdateParams); maxExpAvgSq only with amsgrad.
-   * Fallback: the elementwise formula in adamUpdate, ops/optim-update.ts.
-   */
-  /**
    * The ReLU gradient in one pass: x and dy contiguous float32 of `size`
    * elements → dx[i] = x[i] ≤ 0 ? +0 : dy[i] (a NaN x passes dy, −0 gives +0).
    * Fallback: where(le(x, 0), 0, dy) in ops/unary.ts (UNARY_OPS.relu.grad).
    */
   reluBackward?(x: DataId, dy: DataId, size: number): DataId;
+  /**
+   * One Adam/AdamW update (see AdamUpdateParams); maxExpAvgSq only with amsgrad.
+   * Fallback: the elementwise formula in adamUpdate, ops/optim-update.ts.
+   */
   adamUpdate?(
     param: DataId,
     grad: DataId,

@@ -40,6 +40,7 @@ export type {
   OpenedStudy,
   StoredStudy,
   StudySummary,
+  FinishedAndClaimed,
 } from './storage.js';
 export {
   showStudy,

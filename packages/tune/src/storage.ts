@@ -111,6 +111,14 @@ export interface StoredStudy {
   planned: number;
 }
 
+/** What `finishAndClaim` returns: whether the result was stored, and the next trial claimed. */
+export interface FinishedAndClaimed {
+  /** False when the trial was no longer this worker's (re-queued after a lost heartbeat). */
+  finished: boolean;
+  /** The trial claimed in the same statement, or null when none was queued. */
+  next: ClaimedTrial | null;
+}
+
 /** The seam every study storage implements (see the file comment for the invariants). */
 export interface StudyStorage {
   /** Where the study lives, for messages (a URL never shows its password). */
@@ -137,11 +145,7 @@ export interface StudyStorage {
    * finish() and then claim() (no `below`), in one round trip where the
    * storage can (optional: a worker without it calls the two).
    */
-  finishAndClaim?(
-    id: number,
-    worker: string,
-    record: TrialRecord,
-  ): Promise<{ finished: boolean; next: ClaimedTrial | null }>;
+  finishAndClaim?(id: number, worker: string, record: TrialRecord): Promise<FinishedAndClaimed>;
   /** Gives a running trial back to the queue (its stored values stay); it runs again from the start. */
   release(id: number, worker: string): Promise<void>;
   /** Returns running trials whose last heartbeat is older than `graceMs` to the queue. */

@@ -24,6 +24,7 @@ import { PgConnection, checkUrl, describeFailure, redactUrl } from './pg-connect
 import { SCHEMA_VERSION, migrate } from './pg-schema.js';
 import {
   type ClaimedTrial,
+  type FinishedAndClaimed,
   type RungOutcome,
   type OpenedStudy,
   type StoredStudy,
@@ -295,7 +296,7 @@ export class PostgresStudyStorage implements StudyStorage {
     id: number,
     worker: string,
     record: TrialRecord,
-  ): Promise<{ finished: boolean; next: ClaimedTrial | null }> {
+  ): Promise<FinishedAndClaimed> {
     const { study } = this.ids();
     const r = await this.db.query<{
       finished: boolean;

@@ -88,6 +88,7 @@ export interface StudyWorkerOptions<S extends Space = Space> {
 
 /** How runStudyWorker rejects when its `signal` aborts. */
 export class StudyWorkerInterrupted extends Error {
+  /** The error's name, for `instanceof`-free checks. */
   override name = 'StudyWorkerInterrupted';
   /** The trial given back to the queue, or null when none was running. */
   readonly released: number | null;

@@ -348,7 +348,9 @@ describe.runIf(SIMD_MODES.length > 0)('wasm runtime', () => {
       // m, n off the tiles; both contiguous and gathered packing; partial panels.
       for (const [transA, transB] of LAYOUTS) run({ m: 27, n: 21, k: 300, transA, transB }, 3);
       expect(checked).toBeGreaterThan(8);
-    });
+      // Each task copies and compares the whole heap (reads of shared memory are
+      // slow in V8): 30-45 s on a quiet 2-core machine, 86 s seen at load 15.
+    }, 300_000);
   }
 
   it('plugs in a runner factory and rebuilds on a mode change', () => {

@@ -303,6 +303,8 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
   } as unknown as Omit<StudyWorkerOptions, 'storage' | 'workerId'>;
 
   const monitor = new pg.Client({ connectionString: o.serverUrl });
+  // A server stopped under it (a failed run's cleanup) ends the sampler, not the process.
+  monitor.on('error', () => {});
   await monitor.connect();
   const monitorPid = (await monitor.query<{ p: number }>('SELECT pg_backend_pid() AS p')).rows[0].p;
   const postmaster = procStat(monitorPid)?.ppid ?? 0;
@@ -590,6 +592,7 @@ export async function explainQueries(
   );
   await s.close();
   const c = new pg.Client({ connectionString: serverUrl });
+  c.on('error', () => {});
   await c.connect();
   const out: string[] = [];
   try {

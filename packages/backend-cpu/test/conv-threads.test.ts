@@ -12,49 +12,17 @@ import { convBatchStats } from '../src/kernels/conv-batch.js';
 import { wasmHeap } from '../src/heap.js';
 import type { ThreadPool } from '../src/threads/thread-pool.js';
 import { getWasmRuntime } from '../src/wasm/runtime.js';
-import { expectClose, randomF32 } from './helpers.js';
+import { convParams, expectClose, randomF32 } from './helpers.js';
 
 const defaultThreads = getThreads();
 
-function params(
-  batch: number,
-  c: number,
-  h: number,
-  w: number,
-  o: number,
-  k: [number, number],
-  stride: [number, number],
-  pad: [number, number],
-  dilation: [number, number],
-): Conv2dParams {
-  const out = (size: number, kk: number, s: number, p: number, d: number) =>
-    Math.floor((size + 2 * p - d * (kk - 1) - 1) / s) + 1;
-  return {
-    batch,
-    inChannels: c,
-    inHeight: h,
-    inWidth: w,
-    outChannels: o,
-    kernelHeight: k[0],
-    kernelWidth: k[1],
-    outHeight: out(h, k[0], stride[0], pad[0], dilation[0]),
-    outWidth: out(w, k[1], stride[1], pad[1], dilation[1]),
-    strideH: stride[0],
-    strideW: stride[1],
-    padH: pad[0],
-    padW: pad[1],
-    dilationH: dilation[0],
-    dilationW: dilation[1],
-  };
-}
-
 const CASES: [string, Conv2dParams][] = [
   // The bench CNN's second conv ("same" padding: whole-plane copies in the plans).
-  ['N13 C16 14x14 O32 3x3 p1', params(13, 16, 14, 14, 32, [3, 3], [1, 1], [1, 1], [1, 1])],
+  ['N13 C16 14x14 O32 3x3 p1', convParams(13, 16, 14, 14, 32, [3, 3], [1, 1], [1, 1], [1, 1])],
   // Row stride 2, dilation and uneven padding: per-row plan ops, n not a multiple of the tile.
   [
     'N9 C3 11x10 O7 3x2 s(2,1) p(2,1) d(1,2)',
-    params(9, 3, 11, 10, 7, [3, 2], [2, 1], [2, 1], [1, 2]),
+    convParams(9, 3, 11, 10, 7, [3, 2], [2, 1], [2, 1], [1, 2]),
   ],
 ];
 

@@ -1,3 +1,4 @@
+import type { Conv2dParams } from '@nerve/core/backend';
 /**
  * Test helpers: seeded data, independent strided reads and comparisons.
  * Nothing here shares code with the kernels under test.
@@ -117,4 +118,37 @@ export function expectClose(
 
 export function newBackend(): CpuBackend {
   return new CpuBackend();
+}
+
+/** Conv2d/pooling parameters for an input [batch, c, h, w] and `o` output channels. */
+export function convParams(
+  batch: number,
+  c: number,
+  h: number,
+  w: number,
+  o: number,
+  k: [number, number],
+  stride: [number, number],
+  pad: [number, number],
+  dilation: [number, number] = [1, 1],
+): Conv2dParams {
+  const out = (size: number, kk: number, s: number, p: number, d: number) =>
+    Math.floor((size + 2 * p - d * (kk - 1) - 1) / s) + 1;
+  return {
+    batch,
+    inChannels: c,
+    inHeight: h,
+    inWidth: w,
+    outChannels: o,
+    kernelHeight: k[0],
+    kernelWidth: k[1],
+    outHeight: out(h, k[0], stride[0], pad[0], dilation[0]),
+    outWidth: out(w, k[1], stride[1], pad[1], dilation[1]),
+    strideH: stride[0],
+    strideW: stride[1],
+    padH: pad[0],
+    padW: pad[1],
+    dilationH: dilation[0],
+    dilationW: dilation[1],
+  };
 }

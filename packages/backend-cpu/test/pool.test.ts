@@ -1,9 +1,10 @@
 import type { Conv2dParams } from '@nerve/core/backend';
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/cpu-backend.js';
-import { expectClose, expectSame, randomF32, rng } from './helpers.js';
+import { convParams, expectClose, expectSame, randomF32, rng } from './helpers.js';
 
-function poolParams(
+/** Pooling keeps the channels: conv parameters with as many outputs as inputs. */
+const poolParams = (
   batch: number,
   c: number,
   h: number,
@@ -12,27 +13,7 @@ function poolParams(
   stride: [number, number],
   pad: [number, number],
   dilation: [number, number] = [1, 1],
-): Conv2dParams {
-  const out = (size: number, kk: number, s: number, p: number, d: number) =>
-    Math.floor((size + 2 * p - d * (kk - 1) - 1) / s) + 1;
-  return {
-    batch,
-    inChannels: c,
-    inHeight: h,
-    inWidth: w,
-    outChannels: c,
-    kernelHeight: k[0],
-    kernelWidth: k[1],
-    outHeight: out(h, k[0], stride[0], pad[0], dilation[0]),
-    outWidth: out(w, k[1], stride[1], pad[1], dilation[1]),
-    strideH: stride[0],
-    strideW: stride[1],
-    padH: pad[0],
-    padW: pad[1],
-    dilationH: dilation[0],
-    dilationW: dilation[1],
-  };
-}
+) => convParams(batch, c, h, w, c, k, stride, pad, dilation);
 
 /** In-bounds plane offsets of every window, in row-major (kh, kw) order; `taps` counts padding too. */
 function windows(p: Conv2dParams): number[][] {

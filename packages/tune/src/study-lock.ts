@@ -16,6 +16,7 @@
  */
 import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { dirname } from 'node:path';
 import { NerveError } from '@nerve/core';
 
 /** What a lock file records about its holder. */
@@ -91,6 +92,13 @@ function tryAcquire(path: string): { lock: string } | { holder: LockHolder | nul
     try {
       fd = openSync(lock, 'wx');
     } catch (e) {
+      if (errno(e) === 'ENOENT') {
+        throw new NerveError(
+          op,
+          'a study file in an existing folder',
+          `'${path}': its folder ${dirname(path)} does not exist`,
+        );
+      }
       if (errno(e) !== 'EEXIST') {
         throw NerveError.raw(op, `cannot create the lock file ${lock}: ${(e as Error).message}`);
       }

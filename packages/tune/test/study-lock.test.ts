@@ -101,6 +101,15 @@ describe('study file lock', () => {
     rmSync(lock);
   });
 
+  it('names the missing folder of a study file, and creates nothing', async () => {
+    const missing = join(dir, 'no-such-folder');
+    const file = join(missing, 'study.jsonl');
+    await expect(runStudy({ ...studyOptions(), storage: file })).rejects.toThrow(
+      `expected a study file in an existing folder, received '${file}': its folder ${missing} does not exist`,
+    );
+    expect(existsSync(missing)).toBe(false);
+  });
+
   it('releases the lock when the study ends with an error', async () => {
     const file = join(dir, 'error.jsonl');
     const onTrialEnd = () => {

@@ -30,7 +30,7 @@ export function escapeHtml(s: string): string {
 const STYLE = `
 :root { color-scheme: light; }
 body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif;
-  color: #1a1a1a; background: #fafafa; margin: 0; line-height: 1.45; }
+  color: #1a1a1a; background: #fafafa; margin: 0; line-height: 1.45; overflow-wrap: break-word; }
 main { max-width: 880px; margin: 0 auto; padding: 24px 20px 48px; }
 h1 { font-size: 1.6em; margin: 0 0 4px; }
 h2 { font-size: 1.2em; margin: 32px 0 8px; padding-top: 12px; border-top: 1px solid #ddd; }
@@ -42,6 +42,8 @@ h2 { font-size: 1.2em; margin: 32px 0 8px; padding-top: 12px; border-top: 1px so
 .findings li { margin: 4px 0; padding: 6px 10px; background: white; border: 1px solid #e3e3e3; border-radius: 6px; }
 .findings .mark { font-weight: 700; display: inline-block; width: 1.2em; }
 .findings .measured { color: #555; display: block; margin-left: 1.2em; font-size: 0.92em; }
+/* Wide tables (a study's every parameter) scroll inside the column instead of overflowing it. */
+.table-wrap { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; margin: 12px 0; background: white; font-size: 0.92em; }
 caption { text-align: left; font-weight: 600; padding-bottom: 4px; }
 th, td { border: 1px solid #ddd; padding: 3px 8px; }
@@ -74,7 +76,7 @@ function tableHtml(t: Table): string {
     })
     .join('');
   const caption = t.title ? `<caption>${escapeHtml(t.title)}</caption>` : '';
-  return `<table>${caption}<thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+  return `<div class="table-wrap"><table>${caption}<thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
 }
 
 function sectionHtml(s: ReportSection, opts: HtmlReportOptions): string {

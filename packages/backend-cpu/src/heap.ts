@@ -20,6 +20,7 @@
  */
 import { NerveError } from '@nerve/core/backend';
 import { ModuleBuilder } from './wasm/emit.js';
+import { roundUp } from './round-up.js';
 
 /** 4 GiB, the wasm32 limit, in 64 KiB pages. */
 export const MAX_PAGES = 65536;
@@ -27,10 +28,6 @@ const PAGE = 65536;
 export const HEAP_ALIGN = 64;
 /** The first 64 bytes stay unused so that address 0 never names a block. */
 const BASE = HEAP_ALIGN;
-
-function roundUp(x: number, to: number): number {
-  return Math.ceil(x / to) * to;
-}
 
 export class WasmHeap {
   readonly memory: WebAssembly.Memory;

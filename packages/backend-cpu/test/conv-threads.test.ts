@@ -12,7 +12,7 @@ import { convBatchStats } from '../src/kernels/conv-batch.js';
 import { wasmHeap } from '../src/heap.js';
 import type { ThreadPool } from '../src/threads/thread-pool.js';
 import { getWasmRuntime } from '../src/wasm/runtime.js';
-import { convParams, expectClose, randomF32 } from './helpers.js';
+import { convParams, expectClose, forEachTap, randomF32 } from './helpers.js';
 
 const defaultThreads = getThreads();
 
@@ -54,35 +54,20 @@ async function run(threads: number, p: Conv2dParams) {
 
 /** The three results in float64 by the definition, with Σ|term| per element. */
 function reference(p: Conv2dParams, hx: Float32Array, hw: Float32Array, hdy: Float32Array) {
-  const { batch, inChannels: C, inHeight: H, inWidth: W, outChannels: O } = p;
-  const OH = p.outHeight;
-  const OW = p.outWidth;
-  const y = new Float64Array(batch * O * OH * OW);
+  const y = new Float64Array(p.batch * p.outChannels * p.outHeight * p.outWidth);
   const ys = new Float64Array(y.length);
   const dx = new Float64Array(hx.length);
   const dxs = new Float64Array(hx.length);
   const dw = new Float64Array(hw.length);
   const dws = new Float64Array(hw.length);
-  for (let n = 0; n < batch; n++)
-    for (let o = 0; o < O; o++)
-      for (let oh = 0; oh < OH; oh++)
-        for (let ow = 0; ow < OW; ow++)
-          for (let c = 0; c < C; c++)
-            for (let kh = 0; kh < p.kernelHeight; kh++)
-              for (let kw = 0; kw < p.kernelWidth; kw++) {
-                const ih = oh * p.strideH - p.padH + kh * p.dilationH;
-                const iw = ow * p.strideW - p.padW + kw * p.dilationW;
-                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-                const xi = ((n * C + c) * H + ih) * W + iw;
-                const yi = ((n * O + o) * OH + oh) * OW + ow;
-                const wi = ((o * C + c) * p.kernelHeight + kh) * p.kernelWidth + kw;
-                y[yi] += hx[xi] * hw[wi];
-                ys[yi] += Math.abs(hx[xi] * hw[wi]);
-                dx[xi] += hdy[yi] * hw[wi];
-                dxs[xi] += Math.abs(hdy[yi] * hw[wi]);
-                dw[wi] += hdy[yi] * hx[xi];
-                dws[wi] += Math.abs(hdy[yi] * hx[xi]);
-              }
+  forEachTap(p, (xi, yi, wi) => {
+    y[yi] += hx[xi] * hw[wi];
+    ys[yi] += Math.abs(hx[xi] * hw[wi]);
+    dx[xi] += hdy[yi] * hw[wi];
+    dxs[xi] += Math.abs(hdy[yi] * hw[wi]);
+    dw[wi] += hdy[yi] * hx[xi];
+    dws[wi] += Math.abs(hdy[yi] * hx[xi]);
+  });
   return { y, ys, dx, dxs, dw, dws };
 }
 

@@ -1,7 +1,7 @@
 import type { Conv2dParams } from '@nerve/core/backend';
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/cpu-backend.js';
-import { expectClose, randomF32 } from './helpers.js';
+import { expectClose, forEachTap, randomF32 } from './helpers.js';
 
 interface Geometry {
   batch: number;
@@ -36,30 +36,6 @@ function conv2dParams(g: Geometry): Conv2dParams {
     dilationH: g.dilation[0],
     dilationW: g.dilation[1],
   };
-}
-
-/**
- * Calls f(xIndex, yIndex, wIndex) for every (n, o, oh, ow, c, kh, kw) tap that
- * lands inside the input: the definition all three references share.
- */
-function forEachTap(p: Conv2dParams, f: (xi: number, yi: number, wi: number) => void): void {
-  const { batch, inChannels: C, inHeight: H, inWidth: W, outChannels: O } = p;
-  for (let n = 0; n < batch; n++)
-    for (let o = 0; o < O; o++)
-      for (let oh = 0; oh < p.outHeight; oh++)
-        for (let ow = 0; ow < p.outWidth; ow++)
-          for (let c = 0; c < C; c++)
-            for (let kh = 0; kh < p.kernelHeight; kh++)
-              for (let kw = 0; kw < p.kernelWidth; kw++) {
-                const ih = oh * p.strideH - p.padH + kh * p.dilationH;
-                const iw = ow * p.strideW - p.padW + kw * p.dilationW;
-                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-                f(
-                  ((n * C + c) * H + ih) * W + iw,
-                  ((n * O + o) * p.outHeight + oh) * p.outWidth + ow,
-                  ((o * C + c) * p.kernelHeight + kh) * p.kernelWidth + kw,
-                );
-              }
 }
 
 const GEOMETRIES: Geometry[] = [

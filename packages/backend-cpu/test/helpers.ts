@@ -152,3 +152,27 @@ export function convParams(
     dilationW: dilation[1],
   };
 }
+
+/**
+ * Calls f(xIndex, yIndex, wIndex) for every (n, o, oh, ow, c, kh, kw) tap that
+ * lands inside the input: the definition all three references share.
+ */
+export function forEachTap(p: Conv2dParams, f: (xi: number, yi: number, wi: number) => void): void {
+  const { batch, inChannels: C, inHeight: H, inWidth: W, outChannels: O } = p;
+  for (let n = 0; n < batch; n++)
+    for (let o = 0; o < O; o++)
+      for (let oh = 0; oh < p.outHeight; oh++)
+        for (let ow = 0; ow < p.outWidth; ow++)
+          for (let c = 0; c < C; c++)
+            for (let kh = 0; kh < p.kernelHeight; kh++)
+              for (let kw = 0; kw < p.kernelWidth; kw++) {
+                const ih = oh * p.strideH - p.padH + kh * p.dilationH;
+                const iw = ow * p.strideW - p.padW + kw * p.dilationW;
+                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                f(
+                  ((n * C + c) * H + ih) * W + iw,
+                  ((n * O + o) * p.outHeight + oh) * p.outWidth + ow,
+                  ((o * C + c) * p.kernelHeight + kh) * p.kernelWidth + kw,
+                );
+              }
+}

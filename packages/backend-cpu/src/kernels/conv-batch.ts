@@ -22,12 +22,9 @@ import { wasmHeap } from '../heap.js';
 import { DESC, DESC_WORDS } from '../wasm/conv-codegen.js';
 import { KC, MC } from '../wasm/gemm-wasm.js';
 import type { WasmRuntime } from '../wasm/runtime.js';
+import { roundUp } from '../round-up.js';
 
 const ALIGN = 64;
-
-function roundUp(x: number, to: number): number {
-  return Math.ceil(x / to) * to;
-}
 
 /** Whether the batched path handles this geometry (im2col plans copy unit-stride rows). */
 export function batchable(p: Conv2dParams): boolean {
@@ -274,16 +271,23 @@ function runImages(rt: WasmRuntime, batch: number, g: Product, r: Run, colFloats
   return slots;
 }
 
+/** Per-image sizes: a column's rows (C·kh·kw), output pixels, input floats, output channels. */
+function sizes(p: Conv2dParams): { ckk: number; ohw: number; chw: number; O: number } {
+  return {
+    ckk: p.inChannels * p.kernelHeight * p.kernelWidth,
+    ohw: p.outHeight * p.outWidth,
+    chw: p.inChannels * p.inHeight * p.inWidth,
+    O: p.outChannels,
+  };
+}
+
 export function conv2dBatch(
   x: Float32Array,
   w: Float32Array,
   p: Conv2dParams,
   rt: WasmRuntime,
 ): Float32Array {
-  const ckk = p.inChannels * p.kernelHeight * p.kernelWidth;
-  const ohw = p.outHeight * p.outWidth;
-  const chw = p.inChannels * p.inHeight * p.inWidth;
-  const O = p.outChannels;
+  const { ckk, ohw, chw, O } = sizes(p);
   const y = allocF32(p.batch * O * ohw, true);
   // y[n] = W[O, CKK] · col(x[n])
   const g: Product = { m: O, n: ohw, k: ckk, aRs: ckk, aCs: 1, bRs: ohw, bCs: 1 };
@@ -312,10 +316,7 @@ export function conv2dBackwardInputBatch(
   p: Conv2dParams,
   rt: WasmRuntime,
 ): Float32Array {
-  const ckk = p.inChannels * p.kernelHeight * p.kernelWidth;
-  const ohw = p.outHeight * p.outWidth;
-  const chw = p.inChannels * p.inHeight * p.inWidth;
-  const O = p.outChannels;
+  const { ckk, ohw, chw, O } = sizes(p);
   const dx = allocF32(p.batch * chw);
   // col[n] = Wᵀ[CKK, O] · dy[n] (W stored [O, CKK]); dx[n] += col2im(col[n]).
   const g: Product = { m: ckk, n: ohw, k: O, aRs: 1, aCs: ckk, bRs: ohw, bCs: 1 };
@@ -343,10 +344,7 @@ export function conv2dBackwardFilterBatch(
   p: Conv2dParams,
   rt: WasmRuntime,
 ): Float32Array {
-  const ckk = p.inChannels * p.kernelHeight * p.kernelWidth;
-  const ohw = p.outHeight * p.outWidth;
-  const chw = p.inChannels * p.inHeight * p.inWidth;
-  const O = p.outChannels;
+  const { ckk, ohw, chw, O } = sizes(p);
   // dW_n = dy[n][O, OHW] · col(x[n])ᵀ (col stored [CKK, OHW]).
   const g: Product = { m: O, n: ckk, k: ohw, aRs: ohw, aCs: 1, bRs: 1, bCs: ohw };
   const slots = runImages(

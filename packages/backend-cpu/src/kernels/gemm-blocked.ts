@@ -17,6 +17,7 @@ import { MR, microKernel, NR } from './gemm-microkernel.js';
 import { gemmWasm } from '../wasm/gemm-wasm.js';
 import { getWasmRuntime } from '../wasm/runtime.js';
 import { zeroF32 } from '../heap.js';
+import { roundUp } from '../round-up.js';
 
 /** Depth of a packed block: the kc×(MR+NR) doubles a micro-kernel streams (16 KiB) fit L1. */
 const KC = 256;
@@ -116,10 +117,6 @@ function gemmSmall(g: GemmArgs, aRs: number, aCs: number, bRs: number, bCs: numb
       c[ci + j] = g.accumulate ? c[ci + j] + s : s;
     }
   }
-}
-
-function roundUp(x: number, to: number): number {
-  return Math.ceil(x / to) * to;
 }
 
 /**

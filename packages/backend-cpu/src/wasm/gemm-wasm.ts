@@ -20,6 +20,7 @@
 import type { GemmArgs } from '../kernels/gemm-args.js';
 import type { WasmRuntime } from './runtime.js';
 import { copyF32 } from '../heap.js';
+import { roundUp } from '../round-up.js';
 
 /**
  * Rows of C per task (rounded up to the register tile: 66 for 6×8): a
@@ -36,10 +37,6 @@ export const MC = 64;
 export const KC = 256;
 
 const ALIGN = 64;
-
-function roundUp(x: number, to: number): number {
-  return Math.ceil(x / to) * to;
-}
 
 /**
  * Multiply-adds per thread below which a product is not cut into extra tasks

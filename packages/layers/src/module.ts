@@ -121,6 +121,10 @@ export abstract class Module {
    * naming it and the children there are.
    */
   getSubmodule(path: string): Module {
+    // The models' child getters call this on every forward: a direct child is
+    // one map lookup, with no split and no array.
+    const child = this._children.get(path);
+    if (child) return child;
     return this._resolvePath('getSubmodule', path);
   }
 

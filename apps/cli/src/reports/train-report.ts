@@ -57,7 +57,7 @@ function lossFigures(history: EpochRecord[]): LineFigure[] {
       title: 'Loss per epoch',
       caption:
         'Mean cross-entropy over the epoch (train) and on the held-out validation split. A val loss that rises while the train loss falls is overfitting.',
-      x: { label: 'epoch' },
+      x: { label: 'epoch', integer: true },
       y: { label: 'loss' },
       series: [
         perEpoch(history, 'train', (h) => h.trainLoss),
@@ -84,7 +84,7 @@ function lossFigures(history: EpochRecord[]): LineFigure[] {
       title: 'Accuracy per epoch',
       caption:
         'Train accuracy is counted during the epoch (dropout on, weights still moving); val accuracy after it. The gap between them is the overfitting to watch.',
-      x: { label: 'epoch' },
+      x: { label: 'epoch', integer: true },
       y: { label: 'accuracy', domain: [0, 1] },
       series: [
         perEpoch(history, 'train', (h) => h.trainAccuracy),
@@ -96,7 +96,7 @@ function lossFigures(history: EpochRecord[]): LineFigure[] {
       id: 'lr',
       title: 'Learning rate',
       caption: 'The learning rate of the first parameter group at the end of each epoch.',
-      x: { label: 'epoch' },
+      x: { label: 'epoch', integer: true },
       y: { label: 'learning rate', log: true },
       series: [perEpoch(history, 'lr', (h) => h.lr, true)],
     },
@@ -124,7 +124,7 @@ function updateRatioFigure(history: EpochRecord[], spec: ModelSpec): LineFigure 
     id: 'update-ratio',
     title: 'Update/weight ratio per layer',
     caption: `‖Δw‖/‖w‖ of each weight matrix per optimizer step, averaged over the measured steps of each epoch. Around 1e-3 is healthy (Karpathy, CS231n); the band is diagnose's range [${formatNumber(low)}, ${formatNumber(high)}]: above it the learning rate is probably too high, below it too low.`,
-    x: { label: 'epoch' },
+    x: { label: 'epoch', integer: true },
     y: { label: 'update / weight', log: true },
     bands: [
       {

@@ -171,7 +171,7 @@ function curvesFigure(r: StudyResult, rungs: number[]): LineFigure {
     id: 'asha-curves',
     title: `${r.metric} per epoch of every trial, with ASHA's rungs`,
     caption: `At each rung (vertical line) a trial continues only if it is in the top third of the trials that reached it (Li et al. 2018); the curves that end there were stopped.`,
-    x: { label: 'epoch' },
+    x: { label: 'epoch', integer: true },
     y: { label: r.metric, log },
     series,
   };

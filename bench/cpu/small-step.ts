@@ -2,7 +2,7 @@
  * The digits MLP step of `pnpm bench:cpu` (workload `digits`) alone, for
  * profiling (`node --cpu-prof`) and for before/after bit-identity checks:
  *   node --import tsx --conditions=@nerve/source bench/cpu/small-step.ts [--steps 2000] [--threads 1] [--workload digits]
- *   [--optimizer adam|adamw|momentum|sgd] [--js-adam] [--no-col-split]
+ *   [--optimizer adam|adamw|momentum|sgd] [--js-adam] [--no-col-split] [--pool-macs N]
  * prints ms per step and a checksum of every parameter's float32 bits after the steps.
  */
 import { createHash } from 'node:crypto';
@@ -11,7 +11,11 @@ import * as core from '@nerve/core';
 import { Linear, ReLU, Sequential, crossEntropy } from '@nerve/layers';
 import { Adam, AdamW, SGD } from '@nerve/optim';
 import { setAdamWasmDisabled } from '../../packages/backend-cpu/src/kernels/optim-wasm.js';
-import { setMinColMacsPerThread } from '../../packages/backend-cpu/src/wasm/gemm-wasm.js';
+import {
+  setMinColMacsPerThread,
+  setMinPoolMacs,
+} from '../../packages/backend-cpu/src/wasm/gemm-wasm.js';
+import { getWasmRuntime } from '../../packages/backend-cpu/src/wasm/runtime.js';
 import {
   type TrainWorkload,
   WORKLOADS,
@@ -32,6 +36,8 @@ const steps = Number(arg('steps', '2000'));
 if (process.argv.includes('--js-adam')) setAdamWasmDisabled(true);
 // --no-col-split: short products never take the one-hand-off column split (the row split only).
 if (process.argv.includes('--no-col-split')) setMinColMacsPerThread(Number.MAX_SAFE_INTEGER);
+// --pool-macs N: products under N multiply-adds stay off the worker pool (0: the old behaviour).
+if (process.argv.includes('--pool-macs')) setMinPoolMacs(Number(arg('pool-macs', '0')));
 const optName = arg('optimizer', '');
 const w = WORKLOADS.find((x) => x.name === arg('workload', 'digits')) as TrainWorkload;
 await setThreads(Number(arg('threads', '1')));
@@ -83,6 +89,21 @@ const step = () => {
   loss.dispose();
 };
 for (let i = 0; i < 50; i++) step();
+// --count-runs: how many pool runs of more than one task (hand-offs to workers) one step makes.
+if (process.argv.includes('--count-runs')) {
+  const runner = getWasmRuntime()?.runner;
+  if (runner) {
+    const counts = new Map<string, number>();
+    const run = runner.run.bind(runner);
+    runner.run = (fn, tasks) => {
+      if (tasks.length > 1) counts.set(fn, (counts.get(fn) ?? 0) + 1);
+      run(fn, tasks);
+    };
+    step();
+    runner.run = run;
+    console.log(`pool runs of >1 task in one step: ${JSON.stringify(Object.fromEntries(counts))}`);
+  }
+}
 const t0 = performance.now();
 const c0 = process.cpuUsage();
 for (let i = 50; i < steps; i++) step();

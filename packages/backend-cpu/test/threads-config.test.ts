@@ -4,11 +4,12 @@ import { getThreads, setThreads, threadsReady } from '../src/threads/config.js';
 import { threadsSupported } from '../src/threads/platform.js';
 import type { ThreadPool } from '../src/threads/thread-pool.js';
 import { getWasmRuntime } from '../src/wasm/runtime.js';
-import { setMinMacsPerThread } from '../src/wasm/gemm-wasm.js';
+import { setMinMacsPerThread, setMinPoolMacs } from '../src/wasm/gemm-wasm.js';
 
 // Every product goes to the pool here, however small: these tests are about
 // splitting, which production does only above a work threshold.
 setMinMacsPerThread(0);
+setMinPoolMacs(0);
 
 afterAll(() => setThreads(1));
 

@@ -23,11 +23,12 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ThreadPool } from '../src/threads/thread-pool.js';
 import { getWasmRuntime } from '../src/wasm/runtime.js';
-import { setMinMacsPerThread } from '../src/wasm/gemm-wasm.js';
+import { setMinMacsPerThread, setMinPoolMacs } from '../src/wasm/gemm-wasm.js';
 
 // Every product goes to the pool here, however small: these tests are about
 // splitting, which production does only above a work threshold.
 setMinMacsPerThread(0);
+setMinPoolMacs(0);
 
 const defaultThreads = getThreads();
 

@@ -8,11 +8,12 @@ import { getThreads, setKernelMode, setThreads, threadsReady } from '@nerve/back
 import { runConformance } from '@nerve/core/testing';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { supportedKernelModes } from '../src/wasm/runtime.js';
-import { setMinMacsPerThread } from '../src/wasm/gemm-wasm.js';
+import { setMinMacsPerThread, setMinPoolMacs } from '../src/wasm/gemm-wasm.js';
 
 // Every product goes to the pool here, however small: these tests are about
 // splitting, which production does only above a work threshold.
 setMinMacsPerThread(0);
+setMinPoolMacs(0);
 
 const defaultThreads = getThreads();
 

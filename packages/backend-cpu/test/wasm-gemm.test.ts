@@ -18,14 +18,17 @@ import {
 import { expectClose, expectSame, randomF32 } from './helpers.js';
 import {
   COLS_MAX_ROWS,
+  MIN_POOL_MACS,
   setMinColMacsPerThread,
   setMinMacsPerThread,
+  setMinPoolMacs,
 } from '../src/wasm/gemm-wasm.js';
 import { wasmHeap } from '../src/heap.js';
 
 // Every product goes to the pool here, however small: these tests are about
 // splitting, which production does only above a work threshold.
 setMinMacsPerThread(0);
+setMinPoolMacs(0);
 
 const MODES = supportedKernelModes();
 
@@ -291,6 +294,48 @@ describe.runIf(SIMD_MODES.length > 0)('wasm runtime', () => {
         }
       } finally {
         setMinMacsPerThread(oldRows);
+        setMinColMacsPerThread(oldCols);
+      }
+    });
+
+    it(`keeps products under MIN_POOL_MACS off the pool: one call on the caller (${mode})`, () => {
+      setKernelMode(mode);
+      // Every split threshold at 0 (the file's setting and the column split's), so only the
+      // pool threshold can keep a product local. Shapes: the digits MLP's weight gradient
+      // (128×32·32×64, two 66-row blocks), a 4-row-block product just under the threshold,
+      // and one just over it, which must still reach the pool.
+      const oldPool = setMinPoolMacs(MIN_POOL_MACS);
+      const oldCols = setMinColMacsPerThread(0);
+      try {
+        const shapes: [number, number, number, boolean][] = [
+          [128, 64, 32, true],
+          [200, 150, 66, true], // 1.98 M
+          [128, 128, 128, false], // 2.1 M
+        ];
+        for (const [m, n, k, local] of shapes) {
+          expect(m * n * k < MIN_POOL_MACS).toBe(local);
+          for (const [transA, transB] of LAYOUTS) {
+            const c: Case = { m, n, k, transA, transB };
+            setRunnerFactory(undefined);
+            const one = run(c, 11, true);
+            const calls: string[] = [];
+            setRunnerFactory((parts) => {
+              const inner = fakePool(2)(parts);
+              return {
+                threads: 2,
+                run(fn, tasks) {
+                  calls.push(`${fn}×${tasks.length}`);
+                  inner.run(fn, tasks);
+                },
+              };
+            });
+            expectSame(run(c, 11, true), one, `2 threads ${JSON.stringify(c)}`);
+            if (local) expect(calls).toEqual(['gemmCols×1']);
+            else expect(calls.some((x) => !x.endsWith('×1'))).toBe(true);
+          }
+        }
+      } finally {
+        setMinPoolMacs(oldPool);
         setMinColMacsPerThread(oldCols);
       }
     });

@@ -56,6 +56,26 @@ let minMacsPerThread = 16_000_000;
  */
 let minColMacsPerThread = 4_000_000;
 
+/**
+ * Multiply-adds below which a product never reaches the worker pool: it runs
+ * as one gemmCols task on the calling thread (packB and all row blocks in one
+ * wasm call), however many row blocks it has. Issue 16: the digits MLP's
+ * 128×32·32×64 weight gradient (262 K MACs, ~12 µs of work) was spread over
+ * its two 66-row blocks, and waking a sleeping worker costs 17–66 µs
+ * (docs/performance.md, "Threads"). 2 M MACs is ~90 µs at 45 GFLOP/s, so a
+ * product that reaches the pool has at least a wake-up's worth of work for
+ * the second thread. A work size only: any split is bit-identical.
+ */
+export const MIN_POOL_MACS = 2_000_000;
+let minPoolMacs = MIN_POOL_MACS;
+
+/** Changes the pool threshold (tests, A/B scripts); returns the old value. */
+export function setMinPoolMacs(macs: number): number {
+  const old = minPoolMacs;
+  minPoolMacs = macs;
+  return old;
+}
+
 /** Rows up to which a product may take the one-hand-off column split. */
 export const COLS_MAX_ROWS = 4 * MC;
 
@@ -99,7 +119,10 @@ export function gemmWasm(g: GemmArgs, rt: WasmRuntime): void {
     nPad / nr,
     minColMacsPerThread > 0 ? Math.floor((m * n * k) / minColMacsPerThread) : rt.runner.threads,
   );
-  const byCols = m <= COLS_MAX_ROWS && colThreads > threads && colThreads > 1;
+  // Too small for the pool: one task on the caller (gemmCols with one part).
+  const local = m * n * k < minPoolMacs;
+  const byCols = local || (m <= COLS_MAX_ROWS && colThreads > threads && colThreads > 1);
+  const colTasks = local ? 1 : colThreads;
   // Row blocks of at most MC, and at least one per thread when m allows;
   // when m is too short for that (conv's 16-row weights), C's columns are
   // split too, and every column block packs its own copy of A.
@@ -107,7 +130,7 @@ export function gemmWasm(g: GemmArgs, rt: WasmRuntime): void {
   const rowBlocks = Math.ceil(m / rowsPerTask);
   const colBlocks = Math.min(Math.ceil(threads / rowBlocks), nPad / nr);
   // Per-task packed-A scratch: the column split packs up to MC rows per task.
-  const colParts = byCols ? split(nPad, nr, colThreads).length : 0;
+  const colParts = byCols ? split(nPad, nr, colTasks).length : 0;
   const packedA = byCols ? 4 * roundUp(MC, mr) * kcMax * colParts : 4 * mPad * kcMax * colBlocks;
   const aBytes = aIn ? 0 : roundUp(4 * m * k, ALIGN);
   const bBytes = bIn ? 0 : roundUp(4 * k * n, ALIGN);
@@ -125,7 +148,7 @@ export function gemmWasm(g: GemmArgs, rt: WasmRuntime): void {
   if (!bIn) mem.set(g.b.subarray(g.bOff, g.bOff + k * n), bAddr >> 2);
   if (g.accumulate) copyC(g.c, g.cOff, mem, cAddr >> 2, m, n, nPad, true);
   if (byCols) {
-    gemmCols(g, rt, colThreads, { kb, mPad, nPad, aAddr, bAddr, cAddr, bpAddr, scratch, kcMax });
+    gemmCols(g, rt, colTasks, { kb, mPad, nPad, aAddr, bAddr, cAddr, bpAddr, scratch, kcMax });
     return;
   }
 

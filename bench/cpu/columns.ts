@@ -46,10 +46,29 @@ export async function probeNerve(): Promise<NerveControls> {
   };
 }
 
+/**
+ * Every column's environment: glibc's malloc keeps freed blocks up to 64 MiB
+ * for reuse instead of unmapping them. By default glibc maps each block over
+ * 128 KiB–32 MiB freshly (mmap) and unmaps it when freed, so a cell that
+ * allocates a fresh 4 MB result every step (the matmul 1024³ cells: nerve's,
+ * tfjs' and jax's dataSync, torch's output) pays ~1,000 page faults for it:
+ * 8–19 ms on this VM, about a quarter of nerve's 1024³ product (issue 16,
+ * docs/performance.md). That is the allocator and the VM, not the library
+ * under test, so every column runs without it. A GLIBC_TUNABLES already set
+ * is kept; other platforms ignore the variable.
+ */
+const MALLOC_ENV: NodeJS.ProcessEnv = {
+  ...process.env,
+  GLIBC_TUNABLES:
+    process.env.GLIBC_TUNABLES ??
+    'glibc.malloc.mmap_threshold=67108864:glibc.malloc.trim_threshold=268435456',
+};
+
 /** Every column this build can run, in table order. */
 export function allColumns(nerve: NerveControls): Column[] {
   // Children load TypeScript through tsx, with the workspace packages' source condition.
-  const node = (file: string, ...args: string[]): Pick<Column, 'command' | 'args'> => ({
+  const node = (file: string, ...args: string[]): Pick<Column, 'command' | 'args' | 'env'> => ({
+    env: MALLOC_ENV,
     command: process.execPath,
     args: [
       '--import',
@@ -73,7 +92,7 @@ export function allColumns(nerve: NerveControls): Column[] {
   cols.push({ id: 'tfjs-wasm', ...node('tfjs.ts', '--backend', 'wasm') });
   cols.push({ id: 'jax-wasm', ...node('jax.ts') });
   // OpenBLAS tuning variables set for other work on this machine must not steer torch's BLAS.
-  const env = { ...process.env };
+  const env = { ...MALLOC_ENV };
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
   for (const t of [1, 2]) {

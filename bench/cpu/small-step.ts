@@ -15,6 +15,7 @@ import {
   setMinColMacsPerThread,
   setMinPoolMacs,
 } from '../../packages/backend-cpu/src/wasm/gemm-wasm.js';
+import { bufferPool } from '../../packages/backend-cpu/src/alloc.js';
 import { getWasmRuntime } from '../../packages/backend-cpu/src/wasm/runtime.js';
 import {
   type TrainWorkload,
@@ -89,7 +90,7 @@ const step = () => {
   loss.dispose();
 };
 for (let i = 0; i < 50; i++) step();
-// --count-runs: how many pool runs of more than one task (hand-offs to workers) one step makes.
+// --count-runs: buffers allocated in one step, and how many pool runs of more than one task (hand-offs to workers) one step makes.
 if (process.argv.includes('--count-runs')) {
   const runner = getWasmRuntime()?.runner;
   if (runner) {
@@ -99,7 +100,9 @@ if (process.argv.includes('--count-runs')) {
       if (tasks.length > 1) counts.set(fn, (counts.get(fn) ?? 0) + 1);
       run(fn, tasks);
     };
+    const a0 = bufferPool.hits + bufferPool.misses;
     step();
+    console.log(`buffers allocated in one step: ${bufferPool.hits + bufferPool.misses - a0}`);
     runner.run = run;
     console.log(`pool runs of >1 task in one step: ${JSON.stringify(Object.fromEntries(counts))}`);
   }

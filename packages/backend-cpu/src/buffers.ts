@@ -10,10 +10,12 @@ export interface CpuData {
   values: TypedArray;
   /** Set by free(); kept on the handle so a double free is detectable. */
   freed: boolean;
+  /** Registered for finalization (cpu-backend.ts, `unfreed`): free() unregisters it. */
+  watched: boolean;
 }
 
 export function wrap(values: TypedArray): CpuData {
-  return { values, freed: false };
+  return { values, freed: false, watched: false };
 }
 
 /** The typed array behind an id; fails loudly on a freed or foreign handle. */

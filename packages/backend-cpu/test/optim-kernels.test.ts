@@ -16,7 +16,9 @@ import {
 } from '@nerve/core';
 import { describe, expect, it } from 'vitest';
 import { adamUpdate, sgdUpdate } from '../src/kernels/optim.js';
-import { adamWasmAvailable, setAdamWasmDisabled } from '../src/kernels/optim-wasm.js';
+import { adamHeapRuns, adamWasmAvailable, setAdamWasmDisabled } from '../src/kernels/optim-wasm.js';
+import { allocF32 } from '../src/alloc.js';
+import { wasmHeap } from '../src/heap.js';
 import { rng } from './helpers.js';
 
 const N = 257;
@@ -132,10 +134,18 @@ const ADAM_CASES: [string, Omit<AdamUpdateOptions, 'step'>][] = [
 
 // N = 257 runs the wasm SIMD loop (64 vectors and a 1-element tail) where SIMD exists, and
 // the JS loop with the wasm path turned off: both must match the fallback bit for bit.
+// 'on heap tensors': every operand a wasm-heap block, as in training (the in-place path).
 describe.each([
-  ['wasm SIMD', false],
-  ['JS loop', true],
-])('fused adamUpdate (%s)', (_path, jsOnly) => {
+  ['wasm SIMD', false, false],
+  ['wasm SIMD on heap tensors', false, true],
+  ['JS loop', true, false],
+])('fused adamUpdate (%s)', (_path, jsOnly, onHeap) => {
+  const place = (x: Float32Array): Float32Array => {
+    if (!onHeap) return x;
+    const h = allocF32(x.length, true);
+    h.set(x);
+    return h;
+  };
   it('runs the path it names', () => {
     const was = setAdamWasmDisabled(jsOnly);
     try {
@@ -148,12 +158,13 @@ describe.each([
   for (const [name, opts] of ADAM_CASES) {
     it(`matches the fallback bit for bit over several steps: ${name}`, async () => {
       const was = setAdamWasmDisabled(jsOnly);
-      let p = data(2, 2);
-      let m: Float32Array = new Float32Array(N);
-      let v: Float32Array = new Float32Array(N);
-      let vMax: Float32Array | null = opts.amsgrad ? new Float32Array(N) : null;
+      let p = place(data(2, 2));
+      let m: Float32Array = place(new Float32Array(N));
+      let v: Float32Array = place(new Float32Array(N));
+      let vMax: Float32Array | null = opts.amsgrad ? place(new Float32Array(N)) : null;
+      const heapRunsBefore = adamHeapRuns();
       for (let step = 1; step <= 5; step++) {
-        const g = data(20 + step, step === 3 ? 1e4 : 1);
+        const g = place(data(20 + step, step === 3 ? 1e4 : 1));
         const fused = adamUpdate(p, g, m, v, vMax, {
           size: N,
           lr: opts.lr,
@@ -186,6 +197,9 @@ describe.each([
         v = fused.expAvgSq;
         vMax = fused.maxExpAvgSq;
       }
+      // The in-place path runs exactly for heap operands without AMSGrad, where a heap exists.
+      const heapPath = onHeap && !opts.amsgrad && wasmHeap() !== undefined;
+      expect(adamHeapRuns() - heapRunsBefore).toBe(heapPath ? 5 : 0);
       setAdamWasmDisabled(was);
     });
   }

@@ -15,14 +15,18 @@
  * on x86) where f32x4.max returns the canonical 0x7fc00000, so NaN bits
  * would differ from core's fallback (the kernel test caught it).
  *
- * Operands are copied into the module's own memory and the results copied
- * out: about 7 × 4 bytes per element, far less than the loop saved (measured
- * in docs/performance.md, issue 16). The memory is not shared with the GEMM
- * runtime, so the thread pool never sees it.
+ * Where the operands are wasm-heap tensors (heap.ts), a second instance on
+ * the heap's memory updates the output tensors in place (after memory.copy
+ * of param, m and v into them). Otherwise operands are copied into the
+ * module's own memory and the results copied out: about 7 × 4 bytes per
+ * element, far less than the loop saved (measured in docs/performance.md,
+ * issue 16). Neither memory is used by the thread pool.
  */
 import type { AdamUpdateParams } from '@nerve/core/backend';
 import { detectSimd } from '../wasm/detect.js';
 import { type FuncBuilder, ModuleBuilder } from '../wasm/emit.js';
+import { copyF32, wasmHeap } from '../heap.js';
+import { MAX_PAGES } from '../wasm/runtime.js';
 
 /** Which variant: L2 decay on the gradient, decoupled decay of the weight, AMSGrad. */
 interface Variant {
@@ -133,8 +137,10 @@ function emitLoop(f: FuncBuilder, v: Variant, lanes: 4 | 1, start: number, end: 
   );
 }
 
-function buildModule(): Uint8Array<ArrayBuffer> {
-  const mb = new ModuleBuilder().importMemory({ initial: 1 });
+function buildModule(shared: boolean): Uint8Array<ArrayBuffer> {
+  const mb = new ModuleBuilder().importMemory(
+    shared ? { initial: 1, maximum: MAX_PAGES, shared: true } : { initial: 1 },
+  );
   for (const v of VARIANTS) {
     mb.func(
       nameOf(v),
@@ -192,13 +198,37 @@ function wasm(): AdamWasm | null {
     return state;
   }
   const memory = new WebAssembly.Memory({ initial: 1 });
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(buildModule()), {
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(buildModule(false)), {
     env: { memory },
   });
   const fns = new Map<string, AdamFn>();
   for (const v of VARIANTS) fns.set(nameOf(v), instance.exports[nameOf(v)] as AdamFn);
   state = { memory, fns, view: new Float32Array(memory.buffer) };
   return state;
+}
+
+let onHeap: Map<string, AdamFn> | null | undefined;
+let heapRuns = 0;
+
+/** How many adamWasm calls updated heap tensors in place so far (tests check which path ran). */
+export function adamHeapRuns(): number {
+  return heapRuns;
+}
+
+/** The same functions instantiated on the wasm heap's memory (heap.ts), or null without a heap. */
+function heapFns(): Map<string, AdamFn> | null {
+  if (onHeap !== undefined) return onHeap;
+  const heap = wasmHeap();
+  if (heap === undefined || wasm() === null) {
+    onHeap = null;
+    return onHeap;
+  }
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(buildModule(true)), {
+    env: { memory: heap.memory },
+  });
+  onHeap = new Map();
+  for (const v of VARIANTS) onHeap.set(nameOf(v), instance.exports[nameOf(v)] as AdamFn);
+  return onHeap;
 }
 
 /** Turns the wasm Adam loop off (true) or back on, for tests; returns the previous setting. */
@@ -246,6 +276,52 @@ export function adamWasm(
   p: AdamUpdateParams,
   s: AdamScalars,
 ): void {
+  const ams = maxExpAvgSq !== null && out.max !== null;
+  const variant: Variant = {
+    l2: p.weightDecay !== 0 && !p.decoupledWeightDecay,
+    decoupled: p.weightDecay !== 0 && p.decoupledWeightDecay,
+    ams,
+  };
+  const heap = wasmHeap();
+  const inPlace = heapFns();
+  if (
+    inPlace !== null &&
+    heap !== undefined &&
+    !ams &&
+    [param, grad, expAvg, expAvgSq, out.param, out.expAvg, out.expAvgSq].every((v) =>
+      heap.owns(v),
+    ) &&
+    out.param !== grad &&
+    out.expAvg !== grad &&
+    out.expAvgSq !== grad
+  ) {
+    // Tensors in the wasm heap: the loop updates the out arrays in place after
+    // three memory.copy calls, instead of copying 4 arrays into the module's
+    // memory and 3 back with TypedArray.set, which is several times slower on a
+    // shared buffer (docs/performance.md). Issue 16: ~40% of Adam's time.
+    heapRuns++;
+    copyF32(out.param, 0, param, 0, n);
+    copyF32(out.expAvg, 0, expAvg, 0, n);
+    copyF32(out.expAvgSq, 0, expAvgSq, 0, n);
+    (inPlace.get(nameOf(variant)) as AdamFn)(
+      out.param.byteOffset,
+      grad.byteOffset,
+      out.expAvg.byteOffset,
+      out.expAvgSq.byteOffset,
+      0,
+      n,
+      s.b1,
+      s.b2,
+      s.c1,
+      s.c2,
+      s.sqrtBc2,
+      s.eps,
+      s.stepSize,
+      s.wd,
+      s.shrink,
+    );
+    return;
+  }
   const rt = wasm() as AdamWasm;
   // Five regions of n floats, each rounded up to 16 bytes for aligned v128 access.
   const stride = (n + 3) & ~3;
@@ -255,17 +331,11 @@ export function adamWasm(
     rt.view = new Float32Array(rt.memory.buffer);
   }
   const mem = rt.view;
-  const ams = maxExpAvgSq !== null && out.max !== null;
   mem.set(n === param.length ? param : param.subarray(0, n), 0);
   mem.set(n === grad.length ? grad : grad.subarray(0, n), stride);
   mem.set(n === expAvg.length ? expAvg : expAvg.subarray(0, n), 2 * stride);
   mem.set(n === expAvgSq.length ? expAvgSq : expAvgSq.subarray(0, n), 3 * stride);
   if (ams) mem.set(maxExpAvgSq.subarray(0, n), 4 * stride);
-  const variant: Variant = {
-    l2: p.weightDecay !== 0 && !p.decoupledWeightDecay,
-    decoupled: p.weightDecay !== 0 && p.decoupledWeightDecay,
-    ams,
-  };
   const fn = rt.fns.get(nameOf(variant)) as AdamFn;
   const b = stride * 4;
   fn(

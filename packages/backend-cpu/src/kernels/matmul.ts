@@ -12,8 +12,10 @@ export function matmul(
   scratch: GemmScratch,
 ): Float32Array {
   const { batch, m, n, k, transA, transB, aBatchStride, bBatchStride } = p;
-  // Zeroed: the k = 0 product is all zeros, and the fill is cheap next to the product.
-  const c = allocF32(batch * m * n);
+  // Not zeroed: every gemm call below writes all of its C block (accumulate is
+  // false; k = 0 zero-fills it in gemm), so a fill would be thrown away (issue
+  // 16: 4 MB of memory.fill per 1024³ product, and a fill per small product).
+  const c = allocF32(batch * m * n, true);
   if (c.length === 0) return c;
   checkExtent('a', a.length, batch, aBatchStride, m * k);
   checkExtent('b', b.length, batch, bBatchStride, k * n);

@@ -51,6 +51,7 @@ import { GemmScratch } from './kernels/gemm-blocked.js';
 import { matmul } from './kernels/matmul.js';
 import { adamUpdate, sgdUpdate } from './kernels/optim.js';
 import { avgPool2d, avgPool2dBackward, maxPool2d } from './kernels/pooling.js';
+import { maxPool2dBackward } from './kernels/pool-backward.js';
 import { reduce } from './kernels/reduce.js';
 import { softmax } from './kernels/softmax.js';
 import { unary } from './kernels/unary.js';
@@ -201,6 +202,10 @@ export class CpuBackend implements Backend {
   maxPool2d(x: DataId, p: Conv2dParams): MaxPoolResult {
     const { out, indices } = maxPool2d(f32Of(x, 'maxPool2d'), p);
     return { out: this.own(out), indices: this.own(indices) };
+  }
+
+  maxPool2dBackward(dy: DataId, indices: DataId, p: Conv2dParams): DataId {
+    return this.own(maxPool2dBackward(f32Of(dy, 'maxPool2dBackward'), indices, p));
   }
 
   avgPool2d(x: DataId, p: Conv2dParams): DataId {

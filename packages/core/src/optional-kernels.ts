@@ -66,6 +66,13 @@ export interface OptionalKernels {
    */
   maxPool2d?(x: DataId, p: Conv2dParams): MaxPoolResult;
   /**
+   * Gradient of maxPool2d in one pass: dy [N,C,OH,OW] and the int32 indices
+   * maxPool2d returned → dx [N,C,H,W], each dy added (in float64, rounded
+   * once) at its window's winning element, zeros elsewhere.
+   * Fallback: scatterAdd of dy at the indices in ops/pooling.ts; used only with maxPool2d.
+   */
+  maxPool2dBackward?(dy: DataId, indices: DataId, p: Conv2dParams): DataId;
+  /**
    * Average pooling; padded elements count in the divisor (PyTorch's default).
    * Fallback: mean over windows() in ops/pooling.ts; used only with avgPool2dBackward.
    */
@@ -196,6 +203,8 @@ export const OPTIONAL_KERNEL_FALLBACKS: { readonly [K in OptionalKernelName]-?: 
   groupedConv2dBackwardFilter:
     'autograd through groupedConv2dBySlices (ops/conv.ts); used only with groupedConv2d and groupedConv2dBackwardInput',
   maxPool2d: 'max over windows() in ops/pooling.ts',
+  maxPool2dBackward:
+    'scatterAdd of dy at the indices of maxPool2d (ops/pooling.ts); used only with maxPool2d',
   avgPool2d: 'mean over windows() in ops/pooling.ts; used only with avgPool2dBackward',
   avgPool2dBackward:
     'autograd through mean over windows() (ops/pooling.ts); used only with avgPool2d',

@@ -51,7 +51,7 @@ import { GemmScratch } from './kernels/gemm-blocked.js';
 import { matmul } from './kernels/matmul.js';
 import { adamUpdate, sgdUpdate } from './kernels/optim.js';
 import { avgPool2d, avgPool2dBackward, maxPool2d } from './kernels/pooling.js';
-import { maxPool2dBackward } from './kernels/pool-backward.js';
+import { maxPool2dBackward, maxPool2dFast } from './kernels/maxpool-fast.js';
 import { reduce } from './kernels/reduce.js';
 import { softmax } from './kernels/softmax.js';
 import { unary } from './kernels/unary.js';
@@ -200,7 +200,8 @@ export class CpuBackend implements Backend {
   }
 
   maxPool2d(x: DataId, p: Conv2dParams): MaxPoolResult {
-    const { out, indices } = maxPool2d(f32Of(x, 'maxPool2d'), p);
+    const xv = f32Of(x, 'maxPool2d');
+    const { out, indices } = maxPool2dFast(xv, p) ?? maxPool2d(xv, p);
     return { out: this.own(out), indices: this.own(indices) };
   }
 

@@ -53,6 +53,7 @@ import { adamUpdate, sgdUpdate } from './kernels/optim.js';
 import { avgPool2d, avgPool2dBackward, maxPool2d } from './kernels/pooling.js';
 import { maxPool2dBackward, maxPool2dFast } from './kernels/maxpool-fast.js';
 import { reduce } from './kernels/reduce.js';
+import { sumOuterInner } from './kernels/sum-outer-inner.js';
 import { softmax } from './kernels/softmax.js';
 import { unary } from './kernels/unary.js';
 
@@ -238,6 +239,10 @@ export class CpuBackend implements Backend {
       param: this.own(r.param),
       momentumBuffer: r.momentumBuffer === null ? null : this.own(r.momentumBuffer),
     };
+  }
+
+  sumOuterInner(x: DataId, p: { outer: number; size: number; inner: number }): DataId {
+    return this.own(sumOuterInner(f32Of(x, 'sumOuterInner'), p.outer, p.size, p.inner));
   }
 
   reluBackward(x: DataId, dy: DataId, size: number): DataId {

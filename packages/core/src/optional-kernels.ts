@@ -170,6 +170,14 @@ export interface OptionalKernels {
    */
   reluBackward?(x: DataId, dy: DataId, size: number): DataId;
   /**
+   * A float32 sum over the first and last axes of a contiguous [outer, size,
+   * inner] buffer → [size] (a conv bias gradient: [N, C, H·W] → [C]), without
+   * the permuted copy: the same result as the backend's `reduce('sum')` over
+   * the copy [size, outer·inner], whose rows list the terms in (outer, inner) order.
+   * Fallback: permute the kept axis first, copy, and reduce (reduceKernel in ops/sum-expand.ts).
+   */
+  sumOuterInner?(x: DataId, p: { outer: number; size: number; inner: number }): DataId;
+  /**
    * One Adam/AdamW update (see AdamUpdateParams); maxExpAvgSq only with amsgrad.
    * Fallback: the elementwise formula in adamUpdate, ops/optim-update.ts.
    */
@@ -214,6 +222,7 @@ export const OPTIONAL_KERNEL_FALLBACKS: { readonly [K in OptionalKernelName]-?: 
     'composedCrossEntropy in ops/cross-entropy.ts (logSoftmax, gather); used only with its backward',
   softmaxCrossEntropyBackward: 'autograd through composedCrossEntropy (ops/cross-entropy.ts)',
   reluBackward: 'where(le(x, 0), 0, dy) in ops/unary.ts (UNARY_OPS.relu.grad)',
+  sumOuterInner: 'permute, copy and reduce in reduceKernel (ops/sum-expand.ts)',
   batchNormStats: 'composedStats in ops/batchnorm-stats.ts (mean and variance over axes 0, 2..)',
   batchNormForward:
     'composedBatchNorm in ops/batchnorm.ts; used only with batchNormStats and batchNormBackward',

@@ -15,25 +15,13 @@
 import type { Conv2dParams, DataId } from '@nerve/core/backend';
 import { alloc, allocF32, recycle } from '../alloc.js';
 import { valuesOf } from '../buffers.js';
-import { wasmHeap } from '../heap.js';
-import { type PoolKernels, poolKernels } from '../wasm/pool-simd.js';
+import { type WasmHeap, wasmHeap } from '../heap.js';
 import { scatterAdd } from './gather.js';
+import { type PoolRunner, poolRunner, ranges } from './pool-tasks.js';
 import { isPlain2x2 } from './pooling.js';
 
 /** `NERVE_CPU_POOL_FAST=0` keeps the old pooling paths (to time both in one run). */
 export const poolFast = !(typeof process === 'object' && process.env?.NERVE_CPU_POOL_FAST === '0');
-
-let kernels: PoolKernels | null | undefined;
-
-/** The wasm kernels when every array is a heap block, else null. */
-function wasmFor(...arrays: ArrayBufferView[]): PoolKernels | null {
-  const heap = wasmHeap();
-  if (heap === undefined) return null;
-  if (kernels === undefined) kernels = poolKernels(heap.memory);
-  if (kernels === null) return null;
-  for (const a of arrays) if (!heap.owns(a)) return null;
-  return kernels;
-}
 
 /** The 2×2 forward as wasm SIMD, or null where it does not apply (the caller runs pooling.ts). */
 export function maxPool2dFast(
@@ -46,22 +34,24 @@ export function maxPool2dFast(
   if (n === 0) return null;
   const out = allocF32(n, true);
   const indices = alloc('int32', n, true) as Int32Array;
-  const k = wasmFor(x, out, indices);
-  if (k === null) {
+  const r = poolRunner(x, out, indices);
+  if (r === null) {
     recycle(out);
     recycle(indices);
     return null;
   }
-  k.maxPoolFwd(
-    x.byteOffset,
-    out.byteOffset,
-    indices.byteOffset,
-    planes,
-    p.inHeight,
-    p.inWidth,
-    p.outHeight,
-    p.outWidth,
-  );
+  const { inHeight: H, inWidth: W, outHeight: OH, outWidth: OW } = p;
+  const tasks = ranges(planes, planes * H * W, r.threads).map(([a, b]) => [
+    x.byteOffset + 4 * a * H * W,
+    out.byteOffset + 4 * a * OH * OW,
+    indices.byteOffset + 4 * a * OH * OW,
+    b - a,
+    H,
+    W,
+    OH,
+    OW,
+  ]);
+  r.run('maxPoolFwd', tasks);
   return { out, indices };
 }
 
@@ -75,20 +65,8 @@ export function maxPool2dBackward(
   const size = planes * p.inHeight * p.inWidth;
   if (poolFast && isPlain2x2(p) && idx instanceof Int32Array && size > 0) {
     const dx = allocF32(size, true);
-    const k = wasmFor(dy, idx, dx);
-    const done =
-      k === null
-        ? backward2x2(dy, idx, dx, p)
-        : k.maxPoolBwd(
-            dy.byteOffset,
-            idx.byteOffset,
-            dx.byteOffset,
-            planes,
-            p.inHeight,
-            p.inWidth,
-            p.outHeight,
-            p.outWidth,
-          ) === 1;
+    const r = poolRunner(dy, idx, dx);
+    const done = r === null ? backward2x2(dy, idx, dx, p) : backwardTasks(r, dy, idx, dx, p);
     if (done) return dx;
     // An index outside its window (not from maxPool2d): the general scatter decides.
     recycle(dx);
@@ -101,6 +79,35 @@ export function maxPool2dBackward(
     indexSize: m,
     inner: 1,
   }) as Float32Array;
+}
+
+/** The wasm gradient as tasks over planes; false when a task met an index outside its window. */
+function backwardTasks(
+  r: PoolRunner,
+  dy: Float32Array,
+  idx: Int32Array,
+  dx: Float32Array,
+  p: Conv2dParams,
+): boolean {
+  const { inHeight: H, inWidth: W, outHeight: OH, outWidth: OW } = p;
+  const planes = p.batch * p.inChannels;
+  const flag = r.scratch();
+  // The heap's buffer now: scratch may have grown the memory past dx's buffer.
+  const f = new Int32Array((wasmHeap() as WasmHeap).f32().buffer, flag, 1);
+  f[0] = 1;
+  const tasks = ranges(planes, planes * H * W, r.threads).map(([a, b]) => [
+    dy.byteOffset + 4 * a * OH * OW,
+    idx.byteOffset + 4 * a * OH * OW,
+    dx.byteOffset + 4 * a * H * W,
+    b - a,
+    H,
+    W,
+    OH,
+    OW,
+    flag,
+  ]);
+  r.run('maxPoolBwdTask', tasks);
+  return f[0] === 1;
 }
 
 /** Writes every element of dx; false (dx partly written) when an index is not in its window. */

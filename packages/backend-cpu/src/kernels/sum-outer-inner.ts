@@ -6,9 +6,8 @@
  * reduce.ts sums a row of the fallback's copy, so the bits are the same.
  */
 import { allocF32 } from '../alloc.js';
-import { wasmHeap } from '../heap.js';
-import { sumOuterInnerKernel } from '../wasm/sum-outer-inner.js';
 import { poolFast } from './maxpool-fast.js';
+import { poolRunner, ranges } from './pool-tasks.js';
 
 export function sumOuterInner(
   x: Float32Array,
@@ -17,11 +16,18 @@ export function sumOuterInner(
   inner: number,
 ): Float32Array {
   const out = allocF32(size, true);
-  const heap = wasmHeap();
-  const k =
-    heap && poolFast && heap.owns(x) && heap.owns(out) ? sumOuterInnerKernel(heap.memory) : null;
-  if (k !== null && size > 0) {
-    k.sumOI(x.byteOffset, out.byteOffset, outer, size, inner);
+  const r = poolFast && size > 0 ? poolRunner(x, out) : null;
+  if (r !== null) {
+    // Tasks of whole blocks of four channels (the kernel's chains).
+    const tasks = ranges(size, outer * size * inner, r.threads, 4).map(([a, b]) => [
+      x.byteOffset + 4 * a * inner,
+      out.byteOffset + 4 * a,
+      outer,
+      b - a,
+      inner,
+      size,
+    ]);
+    r.run('sumOI', tasks);
     return out;
   }
   for (let b = 0; b < size; b++) {

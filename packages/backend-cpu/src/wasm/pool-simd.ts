@@ -16,6 +16,7 @@
  */
 import { type FuncBuilder, ModuleBuilder, uleb } from './emit.js';
 import { MAX_PAGES } from '../heap.js';
+import { sumOI } from './sum-outer-inner.js';
 
 /** Pushes a SIMD opcode (0xfd prefix) and any immediate bytes. */
 function simd(f: FuncBuilder, op: number, ...imm: number[]): void {
@@ -404,12 +405,36 @@ function backward(f: FuncBuilder): void {
   f.op('i32.and');
 }
 
-/** The module's bytes (imports the shared heap memory). */
-export function poolModule(): Uint8Array<ArrayBuffer> {
-  const mod = new ModuleBuilder().importMemory({ initial: 0, maximum: MAX_PAGES, shared: true });
+/**
+ * maxPoolBwdTask(dy, idx, dx, planes, H, W, OH, OW, flag): maxPoolBwd as a
+ * worker task (tasks return nothing): stores 0 at `flag` when it fails.
+ */
+function backwardTask(f: FuncBuilder): void {
+  for (let i = 0; i < 8; i++) f.get(i);
+  f.call('maxPoolBwd');
+  f.op('i32.eqz');
+  f.if(() => {
+    f.get(8).i32(0).mem('i32.store');
+  });
+}
+
+/**
+ * Adds the pooling kernels (and the bias-gradient sum, ./sum-outer-inner.ts)
+ * to a module: the wasm runtime's (gemm-codegen.ts), whose worker threads can
+ * then run them as tasks, or a module of their own.
+ */
+export function addPoolFuncs(mod: ModuleBuilder): void {
   const I = 'i32' as const;
   mod.func('maxPoolFwd', [I, I, I, I, I, I, I, I], [], forward, true);
   mod.func('maxPoolBwd', [I, I, I, I, I, I, I, I], [I], backward, true);
+  mod.func('maxPoolBwdTask', [I, I, I, I, I, I, I, I, I], [], backwardTask, true);
+  mod.func('sumOI', [I, I, I, I, I, I], [], sumOI, true);
+}
+
+/** The module's bytes (imports the shared heap memory). */
+export function poolModule(): Uint8Array<ArrayBuffer> {
+  const mod = new ModuleBuilder().importMemory({ initial: 0, maximum: MAX_PAGES, shared: true });
+  addPoolFuncs(mod);
   return mod.encode();
 }
 
@@ -434,6 +459,7 @@ export interface PoolKernels {
     oh: number,
     ow: number,
   ): number;
+  sumOI(x: number, out: number, outer: number, size: number, inner: number, total: number): void;
 }
 
 const cache = new WeakMap<WebAssembly.Memory, PoolKernels | null>();

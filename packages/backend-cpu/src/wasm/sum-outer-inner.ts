@@ -7,8 +7,7 @@
  * sum of each row), without the copy. A float64 sum is one dependent chain
  * per output, so four outputs run side by side to hide the add latency.
  */
-import { type FuncBuilder, ModuleBuilder } from './emit.js';
-import { MAX_PAGES } from '../heap.js';
+import type { FuncBuilder } from './emit.js';
 
 const F64_ADD = 0xa0;
 const F64_PROMOTE_F32 = 0xbb;
@@ -17,9 +16,13 @@ const F32_DEMOTE_F64 = 0xb6;
 /** Chains run side by side (four hide the float64 add latency). */
 const CHAINS = 4;
 
-/** sumOI(x, out, outer, size, inner): byte addresses, out has `size` floats. */
-function sumOI(f: FuncBuilder): void {
-  const [X, OUT, OUTER, SIZE, INNER] = [0, 1, 2, 3, 4];
+/**
+ * sumOI(x, out, outer, size, inner, total): byte addresses, out has `size`
+ * floats; the buffer's middle axis has `total` ≥ size entries, of which
+ * this call sums the first `size` (a task's share: x and out offset by it).
+ */
+export function sumOI(f: FuncBuilder): void {
+  const [X, OUT, OUTER, SIZE, INNER, TOTAL] = [0, 1, 2, 3, 4, 5];
   const b = f.local('i32');
   const a = f.local('i32');
   const i = f.local('i32');
@@ -29,9 +32,9 @@ function sumOI(f: FuncBuilder): void {
   const end = f.local('i32');
   const size4 = f.local('i32');
   const s = Array.from({ length: CHAINS }, () => f.local('f64'));
-  // rowBytes = 4·inner (one b's run); planeBytes = 4·size·inner (one a)
+  // rowBytes = 4·inner (one b's run); planeBytes = 4·total·inner (one a)
   f.get(INNER).i32(2).op('i32.shl').set(rowBytes);
-  f.get(SIZE).get(rowBytes).op('i32.mul').set(planeBytes);
+  f.get(TOTAL).get(rowBytes).op('i32.mul').set(planeBytes);
   f.get(SIZE).i32(-CHAINS).op('i32.and').set(size4);
 
   /** Sums `chains` consecutive outputs starting at b. */
@@ -79,32 +82,4 @@ function sumOI(f: FuncBuilder): void {
   };
   block(CHAINS, CHAINS, size4, () => f.i32(0));
   block(1, 1, SIZE, () => f.get(size4));
-}
-
-/** The module's bytes (imports the shared heap memory). */
-export function sumOuterInnerModule(): Uint8Array<ArrayBuffer> {
-  const mod = new ModuleBuilder().importMemory({ initial: 0, maximum: MAX_PAGES, shared: true });
-  const I = 'i32' as const;
-  mod.func('sumOI', [I, I, I, I, I], [], sumOI, true);
-  return mod.encode();
-}
-
-export interface SumOuterInnerKernel {
-  sumOI(x: number, out: number, outer: number, size: number, inner: number): void;
-}
-
-const cache = new WeakMap<WebAssembly.Memory, SumOuterInnerKernel | null>();
-
-/** The kernel instantiated on `memory`, or null where it cannot be. */
-export function sumOuterInnerKernel(memory: WebAssembly.Memory): SumOuterInnerKernel | null {
-  let k = cache.get(memory);
-  if (k !== undefined) return k;
-  try {
-    k = new WebAssembly.Instance(new WebAssembly.Module(sumOuterInnerModule()), { env: { memory } })
-      .exports as unknown as SumOuterInnerKernel;
-  } catch {
-    k = null;
-  }
-  cache.set(memory, k);
-  return k;
 }

@@ -16,6 +16,7 @@
  */
 import { type FuncBuilder, ModuleBuilder, uleb } from './emit.js';
 import { MAX_PAGES } from '../heap.js';
+import { biasAdd } from './bias-add.js';
 import { sumOI } from './sum-outer-inner.js';
 
 /** Pushes a SIMD opcode (0xfd prefix) and any immediate bytes. */
@@ -429,6 +430,7 @@ export function addPoolFuncs(mod: ModuleBuilder): void {
   mod.func('maxPoolBwd', [I, I, I, I, I, I, I, I], [I], backward, true);
   mod.func('maxPoolBwdTask', [I, I, I, I, I, I, I, I, I], [], backwardTask, true);
   mod.func('sumOI', [I, I, I, I, I, I], [], sumOI, true);
+  mod.func('biasAdd', [I, I, I, I, I, I], [], biasAdd, true);
 }
 
 /** The module's bytes (imports the shared heap memory). */
@@ -460,6 +462,7 @@ export interface PoolKernels {
     ow: number,
   ): number;
   sumOI(x: number, out: number, outer: number, size: number, inner: number, total: number): void;
+  biasAdd(a: number, bias: number, o: number, planes: number, c: number, n: number): void;
 }
 
 const cache = new WeakMap<WebAssembly.Memory, PoolKernels | null>();

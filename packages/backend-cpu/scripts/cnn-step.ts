@@ -59,7 +59,14 @@ if (process.env.OPS) {
     };
   }
 }
+// NERVE_OPTIONAL_OFF=a,b: run the step without those optional kernels (their
+// core fallbacks instead), for A/B timings in one build.
+const off = process.env.NERVE_OPTIONAL_OFF?.split(',').filter((k) => k !== '');
 const step = () => {
+  if (off?.length) return core.withoutOptionalKernels(stepOnce, off);
+  return stepOnce();
+};
+const stepOnce = () => {
   const loss = core.tidy(() => {
     const l = crossEntropy(model.call(x), y);
     l.backward();

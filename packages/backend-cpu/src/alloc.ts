@@ -77,7 +77,16 @@ function create(dtype: DType, n: number): TypedArray {
     heapBlocks.add(v);
     return v;
   }
-  if (dtype === 'int32') return new Int32Array(n);
+  if (dtype === 'int32') {
+    // int32 buffers too (max-pool indices, read by wasm kernels): a block
+    // viewed as int32, freed by its byte range like a float32 one.
+    const heap = n > 0 ? wasmHeap() : undefined;
+    if (heap === undefined) return new Int32Array(n);
+    const f = heap.allocF32(n);
+    const v = new Int32Array(f.buffer, f.byteOffset, n);
+    heapBlocks.add(v);
+    return v;
+  }
   return new Uint8Array(n);
 }
 

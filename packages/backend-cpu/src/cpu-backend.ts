@@ -51,7 +51,9 @@ import { GemmScratch } from './kernels/gemm-blocked.js';
 import { matmul } from './kernels/matmul.js';
 import { adamUpdate, sgdUpdate } from './kernels/optim.js';
 import { avgPool2d, avgPool2dBackward, maxPool2d } from './kernels/pooling.js';
+import { maxPool2dBackward, maxPool2dFast } from './kernels/maxpool-fast.js';
 import { reduce } from './kernels/reduce.js';
+import { sumOuterInner } from './kernels/sum-outer-inner.js';
 import { softmax } from './kernels/softmax.js';
 import { unary } from './kernels/unary.js';
 
@@ -202,8 +204,13 @@ export class CpuBackend implements Backend {
   }
 
   maxPool2d(x: DataId, p: Conv2dParams): MaxPoolResult {
-    const { out, indices } = maxPool2d(f32Of(x, 'maxPool2d'), p);
+    const xv = f32Of(x, 'maxPool2d');
+    const { out, indices } = maxPool2dFast(xv, p) ?? maxPool2d(xv, p);
     return { out: this.own(out), indices: this.own(indices) };
+  }
+
+  maxPool2dBackward(dy: DataId, indices: DataId, p: Conv2dParams): DataId {
+    return this.own(maxPool2dBackward(f32Of(dy, 'maxPool2dBackward'), indices, p));
   }
 
   avgPool2d(x: DataId, p: Conv2dParams): DataId {
@@ -235,6 +242,10 @@ export class CpuBackend implements Backend {
       param: this.own(r.param),
       momentumBuffer: r.momentumBuffer === null ? null : this.own(r.momentumBuffer),
     };
+  }
+
+  sumOuterInner(x: DataId, p: { outer: number; size: number; inner: number }): DataId {
+    return this.own(sumOuterInner(f32Of(x, 'sumOuterInner'), p.outer, p.size, p.inner));
   }
 
   reluBackward(x: DataId, dy: DataId, size: number): DataId {

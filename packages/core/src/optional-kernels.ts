@@ -66,6 +66,13 @@ export interface OptionalKernels {
    */
   maxPool2d?(x: DataId, p: Conv2dParams): MaxPoolResult;
   /**
+   * Gradient of maxPool2d in one pass: dy [N,C,OH,OW] and the int32 indices
+   * maxPool2d returned → dx [N,C,H,W], each dy added (in float64, rounded
+   * once) at its window's winning element, zeros elsewhere.
+   * Fallback: scatterAdd of dy at the indices in ops/pooling.ts; used only with maxPool2d.
+   */
+  maxPool2dBackward?(dy: DataId, indices: DataId, p: Conv2dParams): DataId;
+  /**
    * Average pooling; padded elements count in the divisor (PyTorch's default).
    * Fallback: mean over windows() in ops/pooling.ts; used only with avgPool2dBackward.
    */
@@ -163,6 +170,14 @@ export interface OptionalKernels {
    */
   reluBackward?(x: DataId, dy: DataId, size: number): DataId;
   /**
+   * A float32 sum over the first and last axes of a contiguous [outer, size,
+   * inner] buffer → [size] (a conv bias gradient: [N, C, H·W] → [C]), without
+   * the permuted copy: the same result as the backend's `reduce('sum')` over
+   * the copy [size, outer·inner], whose rows list the terms in (outer, inner) order.
+   * Fallback: permute the kept axis first, copy, and reduce (reduceKernel in ops/sum-expand.ts).
+   */
+  sumOuterInner?(x: DataId, p: { outer: number; size: number; inner: number }): DataId;
+  /**
    * One Adam/AdamW update (see AdamUpdateParams); maxExpAvgSq only with amsgrad.
    * Fallback: the elementwise formula in adamUpdate, ops/optim-update.ts.
    */
@@ -196,6 +211,8 @@ export const OPTIONAL_KERNEL_FALLBACKS: { readonly [K in OptionalKernelName]-?: 
   groupedConv2dBackwardFilter:
     'autograd through groupedConv2dBySlices (ops/conv.ts); used only with groupedConv2d and groupedConv2dBackwardInput',
   maxPool2d: 'max over windows() in ops/pooling.ts',
+  maxPool2dBackward:
+    'scatterAdd of dy at the indices of maxPool2d (ops/pooling.ts); used only with maxPool2d',
   avgPool2d: 'mean over windows() in ops/pooling.ts; used only with avgPool2dBackward',
   avgPool2dBackward:
     'autograd through mean over windows() (ops/pooling.ts); used only with avgPool2d',
@@ -205,6 +222,7 @@ export const OPTIONAL_KERNEL_FALLBACKS: { readonly [K in OptionalKernelName]-?: 
     'composedCrossEntropy in ops/cross-entropy.ts (logSoftmax, gather); used only with its backward',
   softmaxCrossEntropyBackward: 'autograd through composedCrossEntropy (ops/cross-entropy.ts)',
   reluBackward: 'where(le(x, 0), 0, dy) in ops/unary.ts (UNARY_OPS.relu.grad)',
+  sumOuterInner: 'permute, copy and reduce in reduceKernel (ops/sum-expand.ts)',
   batchNormStats: 'composedStats in ops/batchnorm-stats.ts (mean and variance over axes 0, 2..)',
   batchNormForward:
     'composedBatchNorm in ops/batchnorm.ts; used only with batchNormStats and batchNormBackward',

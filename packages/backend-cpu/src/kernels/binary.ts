@@ -16,6 +16,7 @@ import {
   BINARY_ROWS,
   type BinaryRow,
 } from './elementwise-rows.generated.js';
+import { biasAdd } from './bias-add.js';
 import { binaryRow, simdOperands } from './simd-rows.js';
 import { denseView, RowIter, sizeOf } from './strided.js';
 
@@ -52,6 +53,10 @@ export function binary(
   const bv = valuesOf(b.id, 'binary');
   const f = BINARY_SCALAR[op];
   if (f === undefined) throw new Error(`binary: unknown op '${op}'`);
+  // A conv bias add in one wasm call (bias-add.ts).
+  if (op === 'add' && outDtype === 'float32' && av instanceof Float32Array) {
+    if (bv instanceof Float32Array && biasAdd(out as Float32Array, av, a, bv, b, shape)) return out;
+  }
   const it = new RowIter(shape, [denseView(shape), a, b]);
   const { n, base, stride } = it;
   if (av instanceof Float32Array && bv instanceof Float32Array) {

@@ -56,7 +56,7 @@ export function maxPool2d(
 }
 
 /** The CNN's usual window: 2×2, stride 2, no padding or dilation. */
-function isPlain2x2(p: Conv2dParams): boolean {
+export function isPlain2x2(p: Conv2dParams): boolean {
   return (
     p.kernelHeight === 2 &&
     p.kernelWidth === 2 &&

@@ -31,6 +31,7 @@
  * bit-identical results.
  */
 import { addConvFuncs } from './conv-codegen.js';
+import { addPoolFuncs } from './pool-simd.js';
 import { type FuncBuilder, ModuleBuilder } from './emit.js';
 
 export type SimdMode = 'relaxed' | 'simd';
@@ -54,6 +55,7 @@ export function gemmModule(cfg: GemmKernelConfig): Uint8Array<ArrayBuffer> {
   mod.func('gemmRows', I32(14), [], (f) => gemmRows(f, cfg), true);
   mod.func('gemmCols', I32(18), [], gemmCols, true);
   addConvFuncs(mod);
+  addPoolFuncs(mod);
   return mod.encode();
 }
 

@@ -76,6 +76,7 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, opts: Pool2dOptions = {})
   const backend = backendOf('maxPool2d', x);
   const p = poolParams('maxPool2d', x, kernelSize, opts);
   const kernel = optionalKernel(backend, 'maxPool2d');
+  const bwd = optionalKernel(backend, 'maxPool2dBackward');
   return composite([x], () => {
     if (!kernel) return reshape(max(windows(x, p, Number.NEGATIVE_INFINITY), 1), outShape(p));
     const xc = contiguousData(x);
@@ -89,13 +90,15 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, opts: Pool2dOptions = {})
       idx.assertAlive('maxPool2d backward');
       const dyc = contiguousData(dy);
       const iv = { id: idx.storage.id, strides: [m, 1, 0], offset: 0 };
-      const g = backend.scatterAdd(iv, dyc.id, {
-        dtype: 'float32',
-        outer: planes,
-        axisSize: p.inHeight * p.inWidth,
-        indexSize: m,
-        inner: 1,
-      });
+      const g = bwd
+        ? bwd(dyc.id, idx.storage.id, p)
+        : backend.scatterAdd(iv, dyc.id, {
+            dtype: 'float32',
+            outer: planes,
+            axisSize: p.inHeight * p.inWidth,
+            indexSize: m,
+            inner: 1,
+          });
       dyc.release();
       return [wrap(backend, g, x.shape, 'float32')];
     });

@@ -10,7 +10,7 @@
  */
 import type { ReduceOp } from '../backend.js';
 import type { DType } from '../dtype.js';
-import { composite, noGrad } from '../engine.js';
+import { composite, noGrad, optionalKernel } from '../engine.js';
 import { NerveError, fmtShape } from '../errors.js';
 import { normalizeAxes, shapesEqual, sizeOf, validateShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
@@ -69,6 +69,18 @@ export function plan(x: Tensor, axes: number[]): Plan {
 /** Runs the backend reduction; returns a tensor of the kept (keepDims) shape. */
 export function reduceKernel(op: ReduceOp, x: Tensor, p: Plan, outDtype: DType): Tensor {
   const backend = x.backend;
+  if (op === 'sum' && p.perm && x.dtype === 'float32') {
+    const split = outerInner(x, p.axes);
+    const kernel = split && optionalKernel(backend, 'sumOuterInner');
+    if (kernel) {
+      const c = contiguousData(x);
+      try {
+        return wrap(backend, kernel(c.id, split), p.keptShape, outDtype);
+      } finally {
+        c.release();
+      }
+    }
+  }
   const src = p.perm ? noGrad(() => permute(x, p.perm!)) : x;
   const c = contiguousData(src);
   try {
@@ -83,6 +95,28 @@ export function reduceKernel(op: ReduceOp, x: Tensor, p: Plan, outDtype: DType):
     c.release();
     if (src !== x) src.dispose();
   }
+}
+
+/**
+ * [outer, size, inner] when `axes` are a leading and a trailing run of a
+ * contiguous tensor's axes (both non-empty) and the kept axes lie between
+ * them, as a bias gradient's [0, 2, 3] of NCHW; otherwise null.
+ */
+function outerInner(
+  x: Tensor,
+  axes: number[],
+): { outer: number; size: number; inner: number } | null {
+  if (!x.isContiguous || x.offset !== 0 || axes.length === 0 || axes[0] !== 0) return null;
+  let k0 = 0;
+  while (k0 < axes.length && axes[k0] === k0) k0++;
+  const rest = axes.slice(k0);
+  const k1 = x.rank - rest.length;
+  if (rest.length === 0 || k1 <= k0 || rest.some((a, i) => a !== k1 + i)) return null;
+  return {
+    outer: sizeOf(x.shape.slice(0, k0)),
+    size: sizeOf(x.shape.slice(k0, k1)),
+    inner: sizeOf(x.shape.slice(k1)),
+  };
 }
 
 export function finish(t: Tensor, p: Plan, keepDims: boolean | undefined): Tensor {

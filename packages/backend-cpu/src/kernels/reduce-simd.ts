@@ -27,14 +27,20 @@ const MIN_WASM = 256;
 let kernels: ReduceKernels | null | undefined;
 let disabled = false;
 
-/** For A/B timing in one process: true runs the JavaScript loops (same bits) even on heap blocks. */
+/**
+ * For A/B timing in one process (scripts/simd-ab.ts): true sends float32
+ * sums back to reduce.ts's earlier one-accumulator loop.
+ */
 export function setReduceSimdDisabled(off: boolean): void {
   disabled = off;
 }
 
+export function reduceSimdDisabled(): boolean {
+  return disabled;
+}
+
 /** The wasm kernels when every array is a heap block and wasm SIMD exists, else null. */
 export function heapKernels(...arrays: ArrayBufferView[]): ReduceKernels | null {
-  if (disabled) return null;
   const heap = wasmHeap();
   if (heap === undefined) return null;
   if (kernels === undefined) kernels = reduceKernels(heap.memory);

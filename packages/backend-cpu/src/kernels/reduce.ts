@@ -8,7 +8,7 @@
  */
 import type { DType, ReduceOp, TypedArray } from '@nerve/core/backend';
 import { alloc, allocF32, allocFrom } from '../alloc.js';
-import { sumF32Into } from './reduce-simd.js';
+import { reduceSimdDisabled, sumF32Into } from './reduce-simd.js';
 
 export function reduce(
   op: ReduceOp,
@@ -23,7 +23,7 @@ export function reduce(
   if (size === 0 && count > 0 && op !== 'sum' && op !== 'prod') {
     throw new Error(`reduce: ${op} over an axis of size 0 has no identity`);
   }
-  if (op === 'sum' && x instanceof Float32Array && dtype === 'float32') {
+  if (op === 'sum' && x instanceof Float32Array && dtype === 'float32' && !reduceSimdDisabled()) {
     // SIMD on heap blocks (reduce-simd.ts); the JS path there adds in the same order.
     const out = allocF32(count, true);
     sumF32Into(x, out, outer, size, inner);

@@ -77,6 +77,9 @@ export function softmaxCrossEntropy(
   return out;
 }
 
+/** Scratch for one row's exponentials, grown to the longest row seen. */
+let exps = new Float64Array(16);
+
 /** dx [rows, classes] for the upstream gradient dy ([rows] for 'none', else one element). */
 export function softmaxCrossEntropyBackward(
   x: Float32Array,
@@ -98,10 +101,17 @@ export function softmaxCrossEntropyBackward(
       dx.fill(Number.NaN, base, base + c);
       continue;
     }
-    const s = rowExpSum(x, base, c, m);
+    // exp(x − m) once per element (kept unrounded for the division).
+    const e = exps.length >= c ? exps : (exps = new Float64Array(c));
+    let s = 0;
+    for (let j = 0; j < c; j++) {
+      const v = Math.exp(x[base + j] - m);
+      e[j] = v;
+      s += v;
+    }
     for (let j = 0; j < c; j++) {
       const q = j === label ? on : off;
-      dx[base + j] = g * (Math.exp(x[base + j] - m) / s - q);
+      dx[base + j] = g * (e[j] / s - q);
     }
   }
   return dx;

@@ -46,8 +46,11 @@ export async function probeNerve(): Promise<NerveControls> {
   };
 }
 
-/** Every column this build can run, in table order. */
-export function allColumns(nerve: NerveControls): Column[] {
+/**
+ * Every column this build can run, in table order; `page` adds nerve-page
+ * (Chromium, nerve-page.ts), which is left out by default: it starts a browser.
+ */
+export function allColumns(nerve: NerveControls, opts: { page?: boolean } = {}): Column[] {
   // Children load TypeScript through tsx, with the workspace packages' source condition.
   const node = (file: string, ...args: string[]): Pick<Column, 'command' | 'args'> => ({
     command: process.execPath,
@@ -69,6 +72,7 @@ export function allColumns(nerve: NerveControls): Column[] {
     cols.push({ id: 'nerve', ...node('nerve.ts', ...one) });
   }
   if (nerve.threads) cols.push({ id: 'nerve-2t', ...node('nerve.ts', '--threads', '2') });
+  if (opts.page) cols.push({ id: 'nerve-page', ...node('nerve-page.ts') });
   cols.push({ id: 'tfjs-cpu', ...node('tfjs.ts', '--backend', 'cpu') });
   cols.push({ id: 'tfjs-wasm', ...node('tfjs.ts', '--backend', 'wasm') });
   cols.push({ id: 'jax-wasm', ...node('jax.ts') });

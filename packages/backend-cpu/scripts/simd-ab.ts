@@ -40,10 +40,10 @@ function variant<T>(before: boolean, fn: () => T): T {
   }
 }
 
-/** CPU ms per call of `fn` over a block of about `ms` milliseconds. */
-function block(fn: () => void, reps: number): number {
+/** CPU ms per call of `fn` over `reps` calls, each awaited (a training step ends in a read). */
+async function block(fn: () => unknown, reps: number): Promise<number> {
   const c0 = process.cpuUsage();
-  for (let i = 0; i < reps; i++) fn();
+  for (let i = 0; i < reps; i++) await fn();
   const c = process.cpuUsage(c0);
   return (c.user + c.system) / 1000 / reps;
 }
@@ -51,23 +51,23 @@ function block(fn: () => void, reps: number): number {
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
 
 /** Alternates before/after blocks; prints medians and the ratio. */
-function ab(label: string, before: () => void, after: () => void): void {
+async function ab(label: string, before: () => unknown, after: () => unknown): Promise<void> {
   // Size a block to about 150 ms of the before variant.
   for (let i = 0; i < 3; i++) {
-    before();
-    after();
+    await before();
+    await after();
   }
-  const t = block(before, 3);
+  const t = await block(before, 3);
   const reps = Math.max(3, Math.round(150 / Math.max(t, 1e-3)));
   const b: number[] = [];
   const a: number[] = [];
   for (let r = 0; r < rounds; r++) {
     if (r % 2 === 0) {
-      b.push(block(before, reps));
-      a.push(block(after, reps));
+      b.push(await block(before, reps));
+      a.push(await block(after, reps));
     } else {
-      a.push(block(after, reps));
-      b.push(block(before, reps));
+      a.push(await block(after, reps));
+      b.push(await block(before, reps));
     }
   }
   const mb = median(b);
@@ -106,7 +106,7 @@ if (only.includes('kernels')) {
   ] as const) {
     const x = b.upload(rand(outer * size * inner, 1), 'float32');
     const run = () => free(b.reduce('sum', x, { dtype: 'float32', outer, size, inner }));
-    ab(
+    await ab(
       `sum ${what}`,
       () => variant(true, run),
       () => variant(false, run),
@@ -132,7 +132,7 @@ if (only.includes('kernels')) {
         x.grad?.dispose();
         x.grad = null;
       });
-    ab(
+    await ab(
       `cross-entropy fwd+bwd [${n}, ${c}] (composed → fused)`,
       () => variant(true, run),
       () => variant(false, run),
@@ -156,12 +156,12 @@ if (only.includes('kernels')) {
       const r = b.batchNormBackward(x, dy, mean, variance, w, p);
       free(r.dx, r.dweight, r.dbias);
     };
-    ab(
+    await ab(
       `batchNormForward [${n}, ${c}, ${hw}²]`,
       () => variant(true, fwd),
       () => variant(false, fwd),
     );
-    ab(
+    await ab(
       `batchNormBackward [${n}, ${c}, ${hw}²]`,
       () => variant(true, bwd),
       () => variant(false, bwd),
@@ -170,16 +170,32 @@ if (only.includes('kernels')) {
   }
 }
 
+// --variant before|after --workload digits: one variant alone in this process (no
+// alternation, so no shared JIT state): CPU ms per step over 2000 steps after 300 warm-up.
+const single = process.argv.includes('--variant') ? arg('variant', 'after') : null;
+if (single) {
+  const w = WORKLOADS.find((x) => x.name === arg('workload', 'digits')) as TrainWorkload;
+  const before = single === 'before';
+  const cell = await variant(before, () => trainCell(core, w));
+  const step = () => variant(before, () => cell.step());
+  for (let i = 0; i < 300; i++) await step();
+  const n = Number(arg('steps', '2000'));
+  console.log(
+    `${w.name} ${single}: ${(await block(step, n)).toFixed(4)} ms CPU/step (load ${os.loadavg()[0].toFixed(2)})`,
+  );
+  process.exit(0);
+}
+
 if (only.includes('steps')) {
   const work = (name: string) => WORKLOADS.find((w) => w.name === name) as TrainWorkload;
   for (const name of ['digits', 'mlp', 'cnn']) {
     const before = await variant(true, () => trainCell(core, work(name)));
     const after = await trainCell(core, work(name));
     // trainCell's step is async only for its final read; the CPU work is synchronous.
-    ab(
+    await ab(
       `${name} step`,
-      () => variant(true, () => void before.step()),
-      () => void after.step(),
+      () => variant(true, () => before.step()),
+      () => after.step(),
     );
     before.dispose();
     after.dispose();
@@ -221,7 +237,7 @@ if (only.includes('steps')) {
   };
   const sb = bnCnn();
   const sa = bnCnn();
-  ab(
+  await ab(
     'batch-norm CNN step (b64)',
     () => variant(true, () => void sb()),
     () => void sa(),

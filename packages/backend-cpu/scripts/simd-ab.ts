@@ -18,6 +18,7 @@ import '../src/index.js';
 import { CpuBackend } from '../src/cpu-backend.js';
 import { setBatchNormSimdDisabled } from '../src/kernels/batchnorm-simd.js';
 import { setReduceSimdDisabled } from '../src/kernels/reduce-simd.js';
+import { setSoftmaxSimdDisabled } from '../src/kernels/softmax-simd.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -32,11 +33,13 @@ const CE = ['softmaxCrossEntropy', 'softmaxCrossEntropyBackward'];
 function variant<T>(before: boolean, fn: () => T): T {
   setReduceSimdDisabled(before);
   setBatchNormSimdDisabled(before);
+  setSoftmaxSimdDisabled(before);
   try {
     return before ? core.withoutOptionalKernels(fn, CE) : fn();
   } finally {
     setReduceSimdDisabled(false);
     setBatchNormSimdDisabled(false);
+    setSoftmaxSimdDisabled(false);
   }
 }
 
@@ -111,6 +114,22 @@ if (only.includes('kernels')) {
       () => variant(true, run),
       () => variant(false, run),
     );
+    free(x);
+  }
+  for (const [n, c] of [
+    [256, 1000],
+    [64, 100],
+  ]) {
+    const x = b.upload(rand(n * c, 9, -3, 3), 'float32');
+    for (const log of [false, true]) {
+      const run = () =>
+        free(log ? b.logSoftmax(x, { outer: n, size: c }) : b.softmax(x, { outer: n, size: c }));
+      await ab(
+        `${log ? 'logSoftmax' : 'softmax'} [${n}, ${c}]`,
+        () => variant(true, run),
+        () => variant(false, run),
+      );
+    }
     free(x);
   }
   for (const [n, c] of [

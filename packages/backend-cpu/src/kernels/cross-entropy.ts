@@ -20,6 +20,7 @@ import type { DataId, SoftmaxCrossEntropyParams } from '@nerve/core/backend';
 import { NerveError } from '@nerve/core/backend';
 import { allocF32 } from '../alloc.js';
 import { valuesOf } from '../buffers.js';
+import { rowStatsSimd, softmaxSimd } from './softmax-simd.js';
 
 /** The int32 labels behind an id. */
 export function i32Of(id: DataId, op: string): Int32Array {
@@ -46,11 +47,20 @@ function rowExpSum(x: Float32Array, base: number, c: number, m: number): number 
   return s;
 }
 
-function rowLoss(x: Float32Array, label: number, base: number, c: number, eps: number): number {
+/** One row's loss; `st` holds the rows' m and s from the SIMD pass (rows of ≥ 32 classes). */
+function rowLoss(
+  x: Float32Array,
+  label: number,
+  base: number,
+  c: number,
+  eps: number,
+  st: { m: Float64Array; s: Float64Array } | null,
+  r: number,
+): number {
   if (!(label >= 0 && label < c)) return Number.NaN;
-  const m = rowMax(x, base, c);
+  const m = st ? st.m[r] : rowMax(x, base, c);
   if (Number.isNaN(m)) return Number.NaN;
-  const logS = Math.log(rowExpSum(x, base, c, m));
+  const logS = Math.log(st ? st.s[r] : rowExpSum(x, base, c, m));
   const picked = logS - (x[base + label] - m);
   if (eps === 0) return picked;
   let shifted = 0;
@@ -65,13 +75,15 @@ export function softmaxCrossEntropy(
   p: SoftmaxCrossEntropyParams,
 ): Float32Array {
   const { rows, classes: c, labelSmoothing: eps } = p;
+  // Rows of ≥ 32 classes: m and s from the SIMD pass (polynomial exp, softmax-simd.ts's bound).
+  const st = rowStatsSimd(x, rows, c);
   if (p.reduction === 'none') {
     const out = allocF32(rows, true);
-    for (let r = 0; r < rows; r++) out[r] = rowLoss(x, labels[r], r * c, c, eps);
+    for (let r = 0; r < rows; r++) out[r] = rowLoss(x, labels[r], r * c, c, eps, st, r);
     return out;
   }
   let total = 0;
-  for (let r = 0; r < rows; r++) total += rowLoss(x, labels[r], r * c, c, eps);
+  for (let r = 0; r < rows; r++) total += rowLoss(x, labels[r], r * c, c, eps, st, r);
   const out = allocF32(1, true);
   out[0] = p.reduction === 'mean' ? total / rows : total;
   return out;
@@ -92,6 +104,21 @@ export function softmaxCrossEntropyBackward(
   const off = eps / c;
   const on = 1 - eps + off;
   const scale = p.reduction === 'mean' ? 1 / rows : 1;
+  // Rows of ≥ 32 classes: the SIMD softmax into dx, then dx = g·(p − q) in place (one
+  // more float32 rounding of p than the loop below: ≤ |g|·ulp(p)/2 more error).
+  if (softmaxSimd(x, dx, rows, c, false)) {
+    for (let r = 0; r < rows; r++) {
+      const base = r * c;
+      const label = labels[r];
+      const g = (p.reduction === 'none' ? dy[r] : dy[0]) * scale;
+      if (!(label >= 0 && label < c)) {
+        dx.fill(Number.NaN, base, base + c);
+        continue;
+      }
+      for (let j = 0; j < c; j++) dx[base + j] = g * (dx[base + j] - (j === label ? on : off));
+    }
+    return dx;
+  }
   for (let r = 0; r < rows; r++) {
     const base = r * c;
     const label = labels[r];

@@ -62,3 +62,32 @@ export function softmaxSimd(
   }
   return true;
 }
+
+/**
+ * Per-row maximum and Σ exp(x − m) (float64) of x's rows, from the SIMD
+ * `stats` pass, for the fused cross-entropy (cross-entropy.ts); null when
+ * the SIMD path does not apply. The arrays are fresh copies.
+ */
+export function rowStatsSimd(
+  x: Float32Array,
+  outer: number,
+  n: number,
+): { m: Float64Array; s: Float64Array } | null {
+  if (disabled || n < MIN_ROW || outer === 0) return null;
+  const heap = wasmHeap();
+  if (heap === undefined || !heap.owns(x)) return null;
+  if (kernels === undefined) kernels = softmaxKernels(heap.memory);
+  if (kernels === null) return null;
+  const bytes = 16 * outer;
+  const at = heap.allocBytes(bytes);
+  try {
+    kernels.stats(x.byteOffset, outer, n, at, at + 8 * outer);
+    const buf = heap.buffer();
+    return {
+      m: new Float64Array(buf, at, outer).slice(),
+      s: new Float64Array(buf, at + 8 * outer, outer).slice(),
+    };
+  } finally {
+    heap.freeBytes(at, bytes);
+  }
+}

@@ -100,4 +100,15 @@ for (const kind of ['bn-cnn', 'mlp'] as const) {
     `${kind} ${steps} steps, ${what} off: ${off}  ${on === off ? 'same bits' : 'DIFFERENT'}`,
   );
 }
+// The fused cross-entropy changes the arithmetic (one float64 pass instead of float32
+// log-softmax, gather and mean): how far the loss moves after the same steps.
+for (const kind of ['mlp', 'bn-cnn'] as const) {
+  const fused = train(kind);
+  const composed = core.withoutOptionalKernels(
+    () => train(kind),
+    ['softmaxCrossEntropy', 'softmaxCrossEntropyBackward'],
+  );
+  console.log(`${kind} ${steps} steps, fused cross-entropy:    ${fused}`);
+  console.log(`${kind} ${steps} steps, composed cross-entropy: ${composed}`);
+}
 process.exit(0);

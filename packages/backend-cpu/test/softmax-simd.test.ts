@@ -65,6 +65,18 @@ describe('softmax rows as SIMD', () => {
     }
   }
 
+  it('gives its scratch back: the heap holds only the outputs afterwards', () => {
+    const heap = wasmHeap()!;
+    const x = onHeap(randomF32(8 * 64, 5));
+    const before = heap.allocatedBytes;
+    for (let i = 0; i < 50; i++) {
+      for (const log of [false, true]) heap.freeF32(softmax(x, 8, 64, log));
+    }
+    // The outputs come from the buffer pool, which may keep one block per size.
+    expect(heap.allocatedBytes - before).toBeLessThanOrEqual(2 * 8 * 64 * 4);
+    heap.freeF32(x);
+  });
+
   it('NaN, ±Infinity and large logits behave as in the scalar loop', () => {
     const n = 40;
     const x = randomF32(5 * n, 9, -2, 2);

@@ -8,7 +8,7 @@
  * this process speaks child.ts's protocol for it.
  *   node --import tsx --conditions=@nerve/source bench/cpu/nerve-page.ts
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -24,6 +24,39 @@ import { matmulFlops } from './workloads.js';
 
 const HTML =
   '<!doctype html><meta charset="utf-8"><title>nerve bench</title><script type="module" src="page.js"></script>';
+
+/**
+ * CPU seconds (user + system) of every process below this one, i.e. the
+ * browser's processes (the renderer doing the work, plus the browser and GPU
+ * processes idling), from /proc; undefined where there is no /proc. Clock
+ * ticks are 1/100 s on Linux.
+ */
+function browserCpuSeconds(): number | undefined {
+  if (!existsSync('/proc/self/stat')) return undefined;
+  const parent = new Map<number, number>();
+  const ticks = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(name), Number(f[1]));
+      ticks.set(Number(name), Number(f[11]) + Number(f[12]));
+    } catch {
+      // The process ended while we read.
+    }
+  }
+  let total = 0;
+  for (const [pid, t] of ticks) {
+    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) {
+      if (p === process.pid) {
+        total += t;
+        break;
+      }
+    }
+  }
+  return total / 100;
+}
 
 /** Bundles the page, serves it isolated, opens it; returns the page and a cleanup. */
 async function open(): Promise<{ page: Page; info: string; close: () => Promise<void> }> {
@@ -93,6 +126,14 @@ for await (const line of createInterface({ input: process.stdin })) {
   if (!line.trim()) continue;
   const { workload: w, seconds } = JSON.parse(line) as Request;
   try {
+    await opened.page.evaluate(
+      (name) =>
+        (
+          globalThis as unknown as { nervePage: { prepare: (n: string) => Promise<void> } }
+        ).nervePage.prepare(name),
+      w.name,
+    );
+    const cpu0 = browserCpuSeconds();
     const r = await opened.page.evaluate(
       ([name, s]) =>
         (
@@ -102,6 +143,7 @@ for await (const line of createInterface({ input: process.stdin })) {
         ).nervePage.run(name, s),
       [w.name, seconds] as const,
     );
+    const cpu1 = browserCpuSeconds();
     const perSecond = r.steps / r.seconds;
     const isMatmul = w.kind === 'matmul';
     send({
@@ -112,6 +154,9 @@ for await (const line of createInterface({ input: process.stdin })) {
       steps: r.steps,
       seconds: r.seconds,
       check: r.check,
+      // The browser's CPU time over the call, scaled to the timed steps (the warm-up ran before).
+      ...(cpu0 !== undefined &&
+        cpu1 !== undefined && { cpuSeconds: ((cpu1 - cpu0) * r.steps) / (r.steps + r.untimed) }),
     });
   } catch (e) {
     send({ type: 'error', workload: w.name, message: errorLine(e) });

@@ -48,6 +48,8 @@ export type Reply =
       steps: number;
       seconds: number;
       check?: number;
+      /** CPU seconds the timed steps took, where the column can tell (nerve's, nerve-page's renderer). */
+      cpuSeconds?: number;
     }
   | { type: 'error'; workload: string; message: string };
 
@@ -58,7 +60,7 @@ export function send(reply: Reply): void {
 
 /**
  * Runs `step` until at least `seconds` have passed (and once at least);
- * returns steps and time. A short step first runs once untimed, because the
+ * returns steps, wall time and CPU time. A short step first runs once untimed, because the
  * caches hold another library's work; a slow one (tfjs-cpu's CNN step takes
  * tens of seconds) is not worth the repeat.
  */
@@ -66,9 +68,12 @@ export async function measure(
   step: () => void | Promise<void>,
   seconds: number,
   stepSeconds: number,
-): Promise<{ steps: number; seconds: number }> {
+): Promise<{ steps: number; seconds: number; cpuSeconds: number }> {
   if (stepSeconds < seconds / 4) await step();
   let steps = 0;
+  // This process's CPU time too (user + system, every thread): on a loaded machine it
+  // tracks the work far better than wall time.
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   let elapsed = 0;
   while (steps < 1 || elapsed < seconds) {
@@ -76,7 +81,8 @@ export async function measure(
     steps++;
     elapsed = (performance.now() - t0) / 1000;
   }
-  return { steps, seconds: elapsed };
+  const cpu = process.cpuUsage(c0);
+  return { steps, seconds: elapsed, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
 /** Warms a new cell up (JIT, kernel compilation, scratch buffers); returns the last step's seconds. */

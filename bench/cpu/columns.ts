@@ -64,8 +64,11 @@ const MALLOC_ENV: NodeJS.ProcessEnv = {
     'glibc.malloc.mmap_threshold=67108864:glibc.malloc.trim_threshold=268435456',
 };
 
-/** Every column this build can run, in table order. */
-export function allColumns(nerve: NerveControls): Column[] {
+/**
+ * Every column this build can run, in table order; `page` adds nerve-page
+ * (Chromium, nerve-page.ts), which is left out by default: it starts a browser.
+ */
+export function allColumns(nerve: NerveControls, opts: { page?: boolean } = {}): Column[] {
   // Children load TypeScript through tsx, with the workspace packages' source condition.
   const node = (file: string, ...args: string[]): Pick<Column, 'command' | 'args' | 'env'> => ({
     env: MALLOC_ENV,
@@ -88,6 +91,7 @@ export function allColumns(nerve: NerveControls): Column[] {
     cols.push({ id: 'nerve', ...node('nerve.ts', ...one) });
   }
   if (nerve.threads) cols.push({ id: 'nerve-2t', ...node('nerve.ts', '--threads', '2') });
+  if (opts.page) cols.push({ id: 'nerve-page', ...node('nerve-page.ts') });
   cols.push({ id: 'tfjs-cpu', ...node('tfjs.ts', '--backend', 'cpu') });
   cols.push({ id: 'tfjs-wasm', ...node('tfjs.ts', '--backend', 'wasm') });
   cols.push({ id: 'jax-wasm', ...node('jax.ts') });

@@ -5,6 +5,7 @@
  * over the columns for several rounds, and the tables show medians and
  * ratios to nerve.
  *   pnpm bench:cpu [-- --only nerve,tfjs --workloads matmul,mlp --rounds 3 --seconds 0.5 --json out.json]
+ * --page adds nerve-page: the nerve column's cells timed in Chromium (nerve-page.ts).
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -19,7 +20,10 @@ const USAGE = `usage: pnpm bench:cpu [-- options]
   --seconds S         minimum timed seconds per cell and round (default 0.5)
   --base <id>         the column ratios are taken to (default: the first nerve column)
   --timeout S         give up on a column after S seconds without a reply (default 600)
-  --json <file>       also write the results as JSON`;
+  --json <file>       also write the results as JSON
+  --page              add the nerve-page column: nerve in headless Chromium (cross-origin
+                      isolated localhost page, 1 thread); off by default, it starts a browser
+                      (e.g. --page --only nerve --workloads digits)`;
 
 /** Bad flags end the run before anything starts, with the usage. */
 function usageError(message: string): never {
@@ -70,7 +74,10 @@ const jsonPath = flag('json');
 
 const wanted = (id: string) => !only || only.some((o) => id === o || id.startsWith(o));
 const controls = await probeNerve();
-const candidates = allColumns(controls).filter((c) => wanted(c.id));
+const page = process.argv.includes('--page');
+const candidates = allColumns(controls, { page }).filter(
+  (c) => wanted(c.id) || (page && c.id === 'nerve-page'),
+);
 if (candidates.length === 0) usageError(`--only ${only?.join(',')} matches no column`);
 
 const load = () =>
@@ -115,6 +122,8 @@ const preferred = ['nerve', 'nerve-relaxed', 'nerve-simd', 'nerve-scalar', 'nerv
 const base = flag('base') ?? preferred.find((c) => columns.includes(c));
 
 const results: Results = {};
+/** CPU ms per step by workload and column, where the column reports CPU time (the ms/step lines). */
+const cpuMs: Record<string, Record<string, number[]>> = {};
 for (let round = 0; round < rounds; round++) {
   for (const w of workloads) {
     // Rotate the order every round so no column always runs right after the same neighbour.
@@ -126,6 +135,9 @@ for (let round = 0; round < rounds; round++) {
       const r = await p.run(w, seconds, timeoutS);
       if (r.type === 'result') {
         cell.values.push(r.value);
+        if (r.cpuSeconds !== undefined && r.steps > 0) {
+          ((cpuMs[w.name] ??= {})[id] ??= []).push((1000 * r.cpuSeconds) / r.steps);
+        }
         cell.unit = r.unit;
         cell.check ??= r.check;
       } else {
@@ -144,6 +156,23 @@ for (const p of procs) p.close();
 const loadAfter = load();
 console.log(`\nload average before ${loadBefore}, after ${loadAfter}\n`);
 console.log(formatTables(workloads, columns, base, results));
+if (columns.includes('nerve-page')) {
+  // The page next to Node as ms per step (issue 16's digits target: ≤ 0.4 ms in both),
+  // wall and CPU time (Node: the column's process; the page: the browser's processes).
+  for (const w of workloads.filter((x) => x.kind !== 'matmul')) {
+    const ms = (id: string) => {
+      const v = results[w.name]?.[id]?.values ?? [];
+      const c = cpuMs[w.name]?.[id] ?? [];
+      const cpu = c.length ? ` (${median(c).toFixed(3)} ms CPU)` : '';
+      return v.length ? `${id} ${(1000 / median(v)).toFixed(3)} ms/step${cpu}` : null;
+    };
+    const cells = columns
+      .filter((c) => c.startsWith('nerve'))
+      .map(ms)
+      .filter(Boolean);
+    console.log(`${w.name}: ${cells.join(', ')}`);
+  }
+}
 for (const [id, why] of Object.entries(skipped)) console.log(`skipped ${id}: ${why}`);
 
 if (jsonPath) {

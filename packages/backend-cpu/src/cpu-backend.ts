@@ -27,6 +27,7 @@ import type {
   RunningStatsUpdate,
   SgdUpdateParams,
   SgdUpdateBuffers,
+  SoftmaxCrossEntropyParams,
   SoftmaxParams,
   StridedView,
   TypedArray,
@@ -45,6 +46,11 @@ import {
   groupedConv2dBackwardFilter,
   groupedConv2dBackwardInput,
 } from './kernels/conv-grouped.js';
+import {
+  i32Of,
+  softmaxCrossEntropy,
+  softmaxCrossEntropyBackward,
+} from './kernels/cross-entropy.js';
 import { copy, copyInto, where } from './kernels/elementwise.js';
 import { gather, scatterAdd } from './kernels/gather.js';
 import { GemmScratch } from './kernels/gemm-blocked.js';
@@ -227,6 +233,23 @@ export class CpuBackend implements Backend {
 
   logSoftmax(x: DataId, p: SoftmaxParams): DataId {
     return this.own(softmax(f32Of(x, 'logSoftmax'), p.outer, p.size, true));
+  }
+
+  softmaxCrossEntropy(logits: DataId, labels: DataId, p: SoftmaxCrossEntropyParams): DataId {
+    const op = 'softmaxCrossEntropy';
+    return this.own(softmaxCrossEntropy(f32Of(logits, op), i32Of(labels, op), p));
+  }
+
+  softmaxCrossEntropyBackward(
+    logits: DataId,
+    labels: DataId,
+    dy: DataId,
+    p: SoftmaxCrossEntropyParams,
+  ): DataId {
+    const op = 'softmaxCrossEntropyBackward';
+    return this.own(
+      softmaxCrossEntropyBackward(f32Of(logits, op), i32Of(labels, op), f32Of(dy, op), p),
+    );
   }
 
   sgdUpdate(

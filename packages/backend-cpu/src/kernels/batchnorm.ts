@@ -9,6 +9,7 @@
  */
 import type { BatchNormParams, BatchNormStatsParams } from '@nerve/core/backend';
 import { allocF32 } from '../alloc.js';
+import { backwardSimd, forwardSimd } from './batchnorm-simd.js';
 
 /** Per-channel mean and variance (divided by count − correction), and the running averages when given. */
 export interface BatchNormStatsArrays {
@@ -90,6 +91,9 @@ export function batchNormForward(
   const { outer, channels: c, inner } = p;
   const out = allocF32(outer * c * inner, true);
   const rstd = inverseStd(variance, c, p.eps);
+  const scaleOf = (ch: number) => rstd[ch] * (weight ? weight[ch] : 1);
+  const shiftOf = (ch: number) => (bias ? bias[ch] : 0);
+  if (forwardSimd(x, out, outer, c, inner, mean, scaleOf, shiftOf)) return out;
   for (let o = 0; o < outer; o++) {
     for (let ch = 0; ch < c; ch++) {
       const base = (o * c + ch) * inner;
@@ -136,7 +140,14 @@ export function batchNormBackward(
     }
   }
   const dx = allocF32(outer * c * inner, true);
-  for (let o = 0; o < outer; o++) {
+  // k, sumDy and proj as the loop below computes them, for the SIMD path (same bits).
+  const simd = backwardSimd(x, dy, dx, outer, c, inner, count, (ch) => [
+    mean[ch],
+    sumDyXhat[ch] * rstd[ch],
+    sumDy[ch],
+    ((weight ? weight[ch] : 1) * rstd[ch]) / count,
+  ]);
+  for (let o = 0; o < (simd ? 0 : outer); o++) {
     for (let ch = 0; ch < c; ch++) {
       const base = (o * c + ch) * inner;
       const m = mean[ch];

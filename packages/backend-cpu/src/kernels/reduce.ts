@@ -7,7 +7,8 @@
  * reading memory in order instead of striding down each column.
  */
 import type { DType, ReduceOp, TypedArray } from '@nerve/core/backend';
-import { alloc, allocFrom } from '../alloc.js';
+import { alloc, allocF32, allocFrom } from '../alloc.js';
+import { reduceSimdDisabled, sumF32Into } from './reduce-simd.js';
 
 export function reduce(
   op: ReduceOp,
@@ -21,6 +22,12 @@ export function reduce(
   // An empty output needs no identity (the core reduces e.g. [0, 0] along either axis).
   if (size === 0 && count > 0 && op !== 'sum' && op !== 'prod') {
     throw new Error(`reduce: ${op} over an axis of size 0 has no identity`);
+  }
+  if (op === 'sum' && x instanceof Float32Array && dtype === 'float32' && !reduceSimdDisabled()) {
+    // SIMD on heap blocks (reduce-simd.ts); the JS path there adds in the same order.
+    const out = allocF32(count, true);
+    sumF32Into(x, out, outer, size, inner);
+    return out;
   }
   const res = new Float64Array(count);
   switch (op) {

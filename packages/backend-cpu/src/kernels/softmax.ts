@@ -4,10 +4,13 @@
  * and sums in float64.
  */
 import { allocF32 } from '../alloc.js';
+import { softmaxSimd } from './softmax-simd.js';
 
 export function softmax(x: Float32Array, outer: number, n: number, log: boolean): Float32Array {
   // Every row is written in full.
   const out = allocF32(outer * n, true);
+  // Rows of ≥ 32 classes on the heap: SIMD with a polynomial exp (softmax-simd.ts, its bound).
+  if (softmaxSimd(x, out, outer, n, log)) return out;
   // Unrounded exponentials of the current row, so the division sees float64 values.
   const e = new Float64Array(log ? 0 : n);
   for (let r = 0; r < outer; r++) {

@@ -20,7 +20,7 @@
  */
 import { NerveError } from '@nerve/core';
 import type { Decision } from './pruning.js';
-import { PgConnection, checkUrl, describeFailure, redactUrl } from './pg-connection.js';
+import { PgConnection, checkUrl, describeFailure, importPg, redactUrl } from './pg-connection.js';
 import { SCHEMA_VERSION, migrate } from './pg-schema.js';
 import {
   type ClaimedTrial,
@@ -84,7 +84,7 @@ export class PostgresStudyStorage implements StudyStorage {
     opts: PostgresStorageOptions = {},
   ): Promise<PostgresStudyStorage> {
     checkUrl(url);
-    const pg = (await import('pg')).default;
+    const pg = await importPg();
     const pool = new pg.Pool({
       connectionString: url,
       max: opts.maxConnections ?? 2,

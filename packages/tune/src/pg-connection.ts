@@ -7,6 +7,33 @@
 import { NerveError } from '@nerve/core';
 import type { Pool, PoolClient } from 'pg';
 
+/**
+ * node-postgres, imported on first use. pg decides at import whether it
+ * runs on Cloudflare Workers: when there is no `navigator` (Node 20 has
+ * none; Node 21 and later have one) it builds a `Response` to probe for
+ * Cloudflare's `cf` property, and touching `Response` loads Node's whole
+ * fetch implementation (undici, zlib, …): about 50 ms of CPU in every worker
+ * process, more than 50 trials' storage work. A `navigator` naming Node.js
+ * answers the probe instead; it exists only while pg's modules evaluate and
+ * is removed before this returns (Node 21+ keeps its own, untouched).
+ */
+export async function importPg(): Promise<typeof import('pg').default> {
+  const g = globalThis as { navigator?: unknown };
+  const shim = g.navigator === undefined;
+  if (shim) {
+    Object.defineProperty(g, 'navigator', {
+      value: { userAgent: `Node.js/${process.versions.node}` },
+      configurable: true,
+      writable: true,
+    });
+  }
+  try {
+    return (await import('pg')).default;
+  } finally {
+    if (shim) Reflect.deleteProperty(g, 'navigator');
+  }
+}
+
 const op = 'study storage';
 
 /** The URL with its password left out, for messages. */

@@ -20,7 +20,7 @@ import { NerveError } from '@nerve/core';
 import { type Decision, ashaRungDecision } from './pruning.js';
 import type { Config } from './space.js';
 import type { StudyHeader } from './study-file.js';
-import type { Metrics, TrialRecord } from './trial.js';
+import type { EpochReport, Metrics, TrialRecord } from './trial.js';
 
 /** How a stored trial stands. */
 export type TrialState = 'queued' | 'running' | 'complete' | 'pruned' | 'failed';
@@ -143,9 +143,17 @@ export interface StudyStorage {
   finish(id: number, worker: string, record: TrialRecord): Promise<boolean>;
   /**
    * finish() and then claim() (no `below`), in one round trip where the
-   * storage can (optional: a worker without it calls the two).
+   * storage can (optional: a worker without it calls the two). `last` is
+   * an epoch the worker has not stored yet (runStudyWorker holds back a
+   * trial's expected last report to send it here): it is stored as
+   * report() stores it, in the same statement, if and only if the result is.
    */
-  finishAndClaim?(id: number, worker: string, record: TrialRecord): Promise<FinishedAndClaimed>;
+  finishAndClaim?(
+    id: number,
+    worker: string,
+    record: TrialRecord,
+    last?: EpochReport,
+  ): Promise<FinishedAndClaimed>;
   /** Gives a running trial back to the queue (its stored values stay); it runs again from the start. */
   release(id: number, worker: string): Promise<void>;
   /** Returns running trials whose last heartbeat is older than `graceMs` to the queue. */

@@ -20,7 +20,7 @@
  */
 import { NerveError } from '@nerve/core';
 import type { Decision } from './pruning.js';
-import { PgConnection, checkUrl, describeFailure, redactUrl } from './pg-connection.js';
+import { PgConnection, checkUrl, describeFailure, importPg, redactUrl } from './pg-connection.js';
 import { SCHEMA_VERSION, migrate } from './pg-schema.js';
 import {
   type ClaimedTrial,
@@ -38,7 +38,13 @@ import {
   rungOutcome,
 } from './storage.js';
 import { type StudyHeader, headerMismatch } from './study-file.js';
-import { type Metrics, type TrialRecord, decodeTrial, encodeTrial } from './trial.js';
+import {
+  type EpochReport,
+  type Metrics,
+  type TrialRecord,
+  decodeTrial,
+  encodeTrial,
+} from './trial.js';
 
 const T = 'nerve_tune';
 
@@ -68,6 +74,16 @@ const claimSql = (worker: string, below: string) => `UPDATE ${T}.trials t
      FOR UPDATE SKIP LOCKED)
   RETURNING t.id, t.params, t.attempts`;
 
+/** A report's row meets an earlier try's (a retried statement, a re-run trial): the new one wins. */
+const UPSERT_VALUE = `ON CONFLICT (study_id, trial_id, epoch)
+       DO UPDATE SET value = EXCLUDED.value, metrics = EXCLUDED.metrics, reported_at = now()`;
+
+/** An epoch's metrics as stored: JSON, non-finite numbers as null. */
+const metricsJson = (metrics: Metrics): string =>
+  JSON.stringify(
+    Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, Number.isFinite(v) ? v : null])),
+  );
+
 /** A study in a PostgreSQL database (see the file comment). */
 export class PostgresStudyStorage implements StudyStorage {
   readonly location: string;
@@ -84,7 +100,7 @@ export class PostgresStudyStorage implements StudyStorage {
     opts: PostgresStorageOptions = {},
   ): Promise<PostgresStudyStorage> {
     checkUrl(url);
-    const pg = (await import('pg')).default;
+    const pg = await importPg();
     const pool = new pg.Pool({
       connectionString: url,
       max: opts.maxConnections ?? 2,
@@ -211,17 +227,12 @@ export class PostgresStudyStorage implements StudyStorage {
 
   async report(id: number, worker: string, epoch: number, metrics: Metrics): Promise<boolean> {
     const { study, header } = this.ids();
-    const m = Object.fromEntries(
-      Object.entries(metrics).map(([k, v]) => [k, Number.isFinite(v) ? v : null]),
-    );
-    // float8 takes 'NaN' and 'Infinity'; node-postgres sends numbers as their text.
     const r = await this.db.query(
       `INSERT INTO ${T}.trial_values (study_id, trial_id, epoch, value, metrics)
        SELECT $1, $2, $4, $5, $6 FROM ${T}.trials
         WHERE study_id = $1 AND id = $2 AND worker = $3 AND state = 'running'
-       ON CONFLICT (study_id, trial_id, epoch)
-       DO UPDATE SET value = EXCLUDED.value, metrics = EXCLUDED.metrics, reported_at = now()`,
-      [study, id, worker, epoch, String(metrics[header.metric]), JSON.stringify(m)],
+       ${UPSERT_VALUE}`,
+      [study, id, worker, epoch, String(metrics[header.metric]), metricsJson(metrics)],
       'nerve_tune_report',
     );
     return r.rowCount === 1;
@@ -290,14 +301,17 @@ export class PostgresStudyStorage implements StudyStorage {
    * A retry whose first try committed finds its own result, as finish()
    * does, and claims again: the trial the lost reply claimed stays running
    * without heartbeats and is re-queued after the grace period, as with a
-   * retried claim().
+   * retried claim(). `last` (an epoch the worker held back) is inserted as
+   * report() inserts it, only when the result is stored.
    */
   async finishAndClaim(
     id: number,
     worker: string,
     record: TrialRecord,
+    last?: EpochReport,
   ): Promise<FinishedAndClaimed> {
-    const { study } = this.ids();
+    const { study, header } = this.ids();
+    // float8 takes 'NaN' and 'Infinity'; node-postgres sends numbers as their text.
     const r = await this.db.query<{
       finished: boolean;
       id: number | null;
@@ -308,13 +322,27 @@ export class PostgresStudyStorage implements StudyStorage {
          UPDATE ${T}.trials SET state = $4, value = $5, record = $6, finished_at = now()
           WHERE study_id = $1 AND id = $2 AND worker = $3 AND state = 'running'
           RETURNING id),
+       reported AS (
+         INSERT INTO ${T}.trial_values (study_id, trial_id, epoch, value, metrics)
+         SELECT $1, done.id, $7::int, $8::float8, $9::json FROM done WHERE $7::int IS NOT NULL
+         ${UPSERT_VALUE}),
        next AS (${claimSql('$3', String(2 ** 31 - 1))})
        SELECT (EXISTS (SELECT 1 FROM done) OR EXISTS (
                  SELECT 1 FROM ${T}.trials WHERE study_id = $1 AND id = $2 AND worker = $3
                     AND state IN ('complete', 'pruned', 'failed'))) AS finished,
               next.id, next.params, next.attempts
          FROM (SELECT 1) AS one LEFT JOIN next ON true`,
-      [study, id, worker, finalState(record), finalValue(record), encodeTrial(record)],
+      [
+        study,
+        id,
+        worker,
+        finalState(record),
+        finalValue(record),
+        encodeTrial(record),
+        last?.epoch ?? null,
+        last ? String(last.metrics[header.metric]) : null,
+        last ? metricsJson(last.metrics) : null,
+      ],
       'nerve_tune_finish_claim',
     );
     const row = r.rows[0];

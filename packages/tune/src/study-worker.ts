@@ -32,6 +32,7 @@ import { openStudyStorage } from './open-storage.js';
 import type { ClaimedTrial, StoredTrial, StudyDefinition, StudyStorage } from './storage.js';
 import { finishTrial, loadObjective } from './study.js';
 import {
+  type EpochReport,
   type Objective,
   type Reporter,
   type TrialRecord,
@@ -196,7 +197,13 @@ export async function runStudyWorker<S extends Space>(
   // Ctrl-C (opts.signal): the trial being claimed or run goes back to the queue at once.
   let stopped = false;
   type Finished = { finished: boolean; next: ClaimedTrial | null | undefined };
-  let current: { id: number; stop: () => void; finishing?: Promise<Finished> } | null = null;
+  let current: {
+    id: number;
+    stop: () => void;
+    /** Stores the reports held back for the result (see holdBack). */
+    flush?: () => Promise<void>;
+    finishing?: Promise<Finished>;
+  } | null = null;
   // A trial claimed together with the last one's result, not yet started.
   let ahead: ClaimedTrial | null = null;
   let claiming: Promise<ClaimedTrial | null> | null = null;
@@ -222,12 +229,29 @@ export async function runStudyWorker<S extends Space>(
       return;
     }
     held?.stop();
-    if (held) await storage.release(held.id, worker);
+    if (held) {
+      // A report held back for the result is stored before the trial goes back, as any other.
+      await held.flush?.().catch(() => {});
+      await storage.release(held.id, worker);
+    }
     rejectInterrupted(new StudyWorkerInterrupted(held ? held.id : null));
   };
   const onAbort = () => void stop().catch(rejectInterrupted);
   if (opts.signal?.aborted) onAbort();
   else opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+  // The epoch this worker's last trial that ran to its end reported last: the next trials of the
+  // study most likely end there too (see holdBack).
+  let expectedLast: number | null = null;
+  // A report is held back (not written at once) when it is most likely the trial's last and the
+  // storage can store it in the statement that records the result (finishAndClaim): one round
+  // trip per trial instead of two, where a short trial spends most of its storage time. Never
+  // with ASHA, whose rung decisions read the other trials' stored values. When the objective
+  // goes on after it anyway, the held-back report is written at the event loop's next turn, or
+  // with the next report, or before the trial is given back on Ctrl-C; a worker killed in
+  // between loses that one value of the killed attempt's curve (the re-run stores it again).
+  const holdBack = (epoch: number) =>
+    !ashaRule && storage.finishAndClaim !== undefined && epoch === expectedLast;
 
   const work = async (): Promise<StudyWorkerResult> => {
     const { created } = await storage.openStudy(def);
@@ -238,6 +262,23 @@ export async function runStudyWorker<S extends Space>(
       const { id, params } = claimed;
       const seed = trialSeed(header.seed, id);
       let left: 'lost' | 'yielded' | 'stopped' | null = null;
+      // Reports held back for the result (holdBack: at most the one of epoch expectedLast), and
+      // the write of earlier ones in flight.
+      let heldBack: EpochReport[] = [];
+      let flushing: Promise<void> = Promise.resolve();
+      let fallback: ReturnType<typeof setImmediate> | undefined;
+      const flush = (): Promise<void> => {
+        const out = heldBack;
+        heldBack = [];
+        if (out.length > 0) {
+          flushing = flushing.then(async () => {
+            for (const e of out) {
+              if (!(await storage.report(id, worker, e.epoch, e.metrics))) left ??= 'lost';
+            }
+          });
+        }
+        return flushing;
+      };
       const beat = setInterval(() => {
         storage.heartbeat(id, worker).then(
           (ok) => {
@@ -253,6 +294,7 @@ export async function runStudyWorker<S extends Space>(
           left = 'stopped';
           clearInterval(beat);
         },
+        flush,
       };
       opts.onTrialStart?.(claimed);
       const decideRung = async (rung: number, value: number): Promise<Decision> => {
@@ -271,9 +313,17 @@ export async function runStudyWorker<S extends Space>(
       const run: TrialRun = new TrialRun(id, header.metric, async (epoch, value) => {
         if (left) throw new TrialLeft(left);
         const last = run.history[run.history.length - 1];
-        if (!(await storage.report(id, worker, epoch, last.metrics))) {
-          left = 'lost';
-          throw new TrialLeft(left);
+        if (holdBack(epoch)) {
+          heldBack.push(last);
+          // Written at the next turn of the event loop unless the result takes it first.
+          fallback = setImmediate(() => void flush().catch(() => {}));
+        } else {
+          await flush();
+          if (left) throw new TrialLeft(left);
+          if (!(await storage.report(id, worker, epoch, last.metrics))) {
+            left = 'lost';
+            throw new TrialLeft(left);
+          }
         }
         const diverged = divergedDecision(header.metric, epoch, value);
         if (diverged) return diverged;
@@ -301,13 +351,18 @@ export async function runStudyWorker<S extends Space>(
         outcome = { error: e instanceof Error ? e.message : String(e) };
       } finally {
         clearInterval(beat);
+        clearImmediate(fallback);
       }
       // Ctrl-C: the interrupt has released the trial already.
       if (left === 'stopped') return;
       if (left === 'yielded') {
+        await flush();
         await storage.release(id, worker);
         return;
       }
+      // What was held back goes with the result; a write of earlier reports ends first.
+      const held = heldBack.pop();
+      await flush();
       if (left === 'lost') return;
       const seconds = (performance.now() - started) / 1000;
       const record = normalizeTrial(
@@ -321,12 +376,13 @@ export async function runStudyWorker<S extends Space>(
       );
       // Recording the result may claim the next trial in the same statement (finishAndClaim).
       const finishing: Promise<Finished> = storage.finishAndClaim
-        ? storage.finishAndClaim(id, worker, record)
+        ? storage.finishAndClaim(id, worker, record, held)
         : storage.finish(id, worker, record).then((finished) => ({ finished, next: undefined }));
       if (current) current.finishing = finishing;
       const both = await finishing;
       if (both.finished) {
         ran.push(id);
+        if (record.status === 'completed') expectedLast = record.history.at(-1)?.epoch ?? null;
         opts.onTrialEnd?.(record);
       }
       return both.next;

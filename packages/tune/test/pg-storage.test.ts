@@ -6,13 +6,18 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   PostgresStudyStorage,
+  type Reporter,
+  type StudyStorage,
+  StudyWorkerInterrupted,
   type TrialRecord,
   logUniform,
+  randomSearch,
   runStudy,
   runStudyWorker,
   showStudy,
   space,
   studyDefinition,
+  uniform,
 } from '../src/index.js';
 import { migrate } from '../src/pg-schema.js';
 import { bestTrial } from '../src/ranking.js';
@@ -268,6 +273,141 @@ describe.skipIf(!installed)('the PostgreSQL study storage', () => {
     } finally {
       await storage.close();
     }
+  });
+
+  // runStudyWorker holds a trial's report back when it expects it to be the trial's last (the
+  // last epoch of its previous complete trial) and there is no ASHA: it goes out in the
+  // statement that records the result. The storage is wrapped to see what the worker sends.
+  const spied = (storage: PostgresStudyStorage, sent: string[]): StudyStorage =>
+    new Proxy(storage, {
+      get(target, key) {
+        const v = Reflect.get(target, key);
+        if (typeof v !== 'function') return v;
+        return (...a: unknown[]) => {
+          if (key === 'report') sent.push(`report ${a[0]}:${a[2]}`);
+          if (key === 'finishAndClaim') {
+            const last = a[3] as { epoch: number } | undefined;
+            sent.push(`finish ${a[0]}${last ? ` with ${last.epoch}` : ''}`);
+          }
+          if (key === 'release') sent.push(`release ${a[0]}`);
+          return v.apply(target, a);
+        };
+      },
+    });
+  const storedEpochs = async (study: string, trial: number) =>
+    (
+      await query(
+        `SELECT v.epoch FROM nerve_tune.trial_values v JOIN nerve_tune.studies s ON s.id = v.study_id
+          WHERE s.name = $1 AND v.trial_id = $2 ORDER BY v.epoch`,
+        [study, trial],
+      )
+    ).map((r) => r.epoch as number);
+
+  it("sends a trial's expected last report with its result, and stores it at the next turn when the objective goes on", async () => {
+    const url = cluster.url();
+    const study = 'held';
+    const storage = await PostgresStudyStorage.connect(url);
+    const sent: string[] = [];
+    // Trial 2 runs 5 epochs, the others 3; after its epoch 3 it yields to the event loop and
+    // looks in the database before going on.
+    let seenMidTrial: number[] = [];
+    const objective = async (_c: { x: number }, r: Reporter) => {
+      const epochs = r.trialId === 2 ? 5 : 3;
+      for (let e = 1; e <= epochs; e++) {
+        await r.report(e, { valLoss: r.trialId + e / 10 });
+        if (r.trialId === 2 && e === 3) {
+          await sleep(50);
+          seenMidTrial = await storedEpochs(study, 2);
+        }
+      }
+      return r.trialId;
+    };
+    const result = await runStudyWorker({
+      storage: spied(storage, sent),
+      study,
+      space: space({ x: uniform(0, 1) }),
+      searcher: randomSearch({ trials: 5 }),
+      objective,
+      workerId: 'w',
+      readTrials: true,
+    });
+    await storage.close();
+    expect(result.ran).toEqual([0, 1, 2, 3, 4]);
+    const reports = (id: number, epochs: number[]) => epochs.map((e) => `report ${id}:${e}`);
+    expect(sent).toEqual([
+      // Nothing to expect yet: every epoch on its own.
+      ...reports(0, [1, 2, 3]),
+      'finish 0',
+      // Trial 0 ended at epoch 3: trial 1's epoch 3 goes with its result.
+      ...reports(1, [1, 2]),
+      'finish 1 with 3',
+      // Trial 2 goes on after epoch 3: the held-back report is written at the next turn.
+      ...reports(2, [1, 2, 3, 4, 5]),
+      'finish 2',
+      // Trial 2 ended at epoch 5, trial 3 ends at 3: nothing held back.
+      ...reports(3, [1, 2, 3]),
+      'finish 3',
+      ...reports(4, [1, 2]),
+      'finish 4 with 3',
+    ]);
+    expect(seenMidTrial).toEqual([1, 2, 3]);
+    // Every epoch of every trial is stored, as the serial record has it.
+    for (const t of result.trials ?? []) {
+      expect(t.intermediate, `trial ${t.id}`).toEqual(
+        (t.record as TrialRecord).history.map((h) => ({
+          epoch: h.epoch,
+          value: h.metrics.valLoss,
+        })),
+      );
+    }
+  });
+
+  it('stores a held-back report before giving the trial back on Ctrl-C', async () => {
+    const url = cluster.url();
+    const study = 'held-abort';
+    const storage = await PostgresStudyStorage.connect(url);
+    const sent: string[] = [];
+    const abort = new AbortController();
+    // Trial 1's epoch 2 is held back (trial 0 ended at 2); Ctrl-C comes right after it,
+    // before the event loop turns.
+    const objective = async (_c: { x: number }, r: Reporter) => {
+      for (let e = 1; e <= 2; e++) await r.report(e, { valLoss: e });
+      if (r.trialId === 1) {
+        abort.abort();
+        await new Promise(() => {});
+      }
+      return 0;
+    };
+    const e = await runStudyWorker({
+      storage: spied(storage, sent),
+      study,
+      space: space({ x: uniform(0, 1) }),
+      searcher: randomSearch({ trials: 3 }),
+      objective,
+      workerId: 'w',
+      signal: abort.signal,
+    }).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    await storage.close();
+    expect(e).toBeInstanceOf(StudyWorkerInterrupted);
+    expect((e as StudyWorkerInterrupted).released).toBe(1);
+    expect(sent).toEqual([
+      'report 0:1',
+      'report 0:2',
+      'finish 0',
+      'report 1:1',
+      'report 1:2',
+      'release 1',
+    ]);
+    expect(await storedEpochs(study, 1)).toEqual([1, 2]);
+    const [row] = await query(
+      `SELECT t.state FROM nerve_tune.trials t JOIN nerve_tune.studies s ON s.id = t.study_id
+        WHERE s.name = $1 AND t.id = 1`,
+      [study],
+    );
+    expect(row.state).toBe('queued');
   });
 
   it('four workers, one SIGKILLed mid-trial and the server restarted: every trial once, as a serial run', async () => {

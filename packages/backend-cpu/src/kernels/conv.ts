@@ -16,6 +16,7 @@ import {
   conv2dBackwardInputBatch,
   conv2dBatch,
 } from './conv-batch.js';
+import { conv2dBackwardFilterImplicit, conv2dImplicit } from './conv-implicit.js';
 import { gemm, type GemmScratch, WASM_MIN } from './gemm-blocked.js';
 import { col2im, im2col } from './im2col.js';
 
@@ -70,12 +71,34 @@ function batchRuntime(p: Conv2dParams, ...operands: Float32Array[]): WasmRuntime
   return rt;
 }
 
+/**
+ * `NERVE_CPU_CONV_IMPLICIT=0` keeps the column-matrix tasks (conv-batch.ts)
+ * for the forward and weight gradient (to time the two in one run).
+ */
+const implicitOn = !(typeof process === 'object' && process.env?.NERVE_CPU_CONV_IMPLICIT === '0');
+
+/**
+ * The wasm runtime when the forward or weight gradient packs its panels
+ * straight from the images (conv-implicit.ts): as batchRuntime, but any
+ * stride and 1×1 convs too. Depends on no thread count either.
+ */
+function implicitRuntime(p: Conv2dParams, ...operands: Float32Array[]): WasmRuntime | undefined {
+  if (!batchOn || !implicitOn || p.batch === 0 || p.outChannels === 0) return undefined;
+  const ckk = p.inChannels * p.kernelHeight * p.kernelWidth;
+  if (p.outChannels * ckk * p.outHeight * p.outWidth < WASM_MIN || ckk === 0) return undefined;
+  const rt = getWasmRuntime();
+  if (rt === undefined || !operands.every((v) => rt.holds(v))) return undefined;
+  return rt;
+}
+
 export function conv2d(
   x: Float32Array,
   w: Float32Array,
   p: Conv2dParams,
   s: ConvScratch,
 ): Float32Array {
+  const irt = implicitRuntime(p, x, w);
+  if (irt) return conv2dImplicit(x, w, p, irt);
   const rt = batchRuntime(p, x, w);
   if (rt) return conv2dBatch(x, w, p, rt);
   const { ckk, ohw, chw } = dims(p);
@@ -151,6 +174,8 @@ export function conv2dBackwardFilter(
   p: Conv2dParams,
   s: ConvScratch,
 ): Float32Array {
+  const irt = implicitRuntime(p, x, dy);
+  if (irt) return conv2dBackwardFilterImplicit(x, dy, p, irt);
   const rt = batchRuntime(p, x, dy);
   if (rt) return conv2dBackwardFilterBatch(x, dy, p, rt);
   const { ckk, ohw, chw } = dims(p);

@@ -79,8 +79,15 @@ for (let i = 0; i < steps; i++) last = step();
 const ms = (performance.now() - t0) / steps;
 const c = process.cpuUsage(c0);
 const cpu = (c.user + c.system) / 1000 / steps;
+// FNV-1a over the parameters' bits: the loss alone hides ulp-level differences in the weights.
+let hash = 0x811c9dc5;
+for (const t of model.parameters()) {
+  for (const byte of new Uint8Array(new Float32Array(t.dataSync() as Float32Array).buffer)) {
+    hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+  }
+}
 console.log(
-  `threads ${threads}: ${ms.toFixed(2)} ms/step wall (${(1000 / ms).toFixed(1)} steps/s), ${cpu.toFixed(2)} ms/step process CPU, loss ${last}`,
+  `threads ${threads}: ${ms.toFixed(2)} ms/step wall (${(1000 / ms).toFixed(1)} steps/s), ${cpu.toFixed(2)} ms/step process CPU, loss ${last}, params ${hash.toString(16)}`,
 );
 if (process.env.OPS) {
   const rows = [...timing].sort((a, b) => b[1].ms - a[1].ms);

@@ -42,9 +42,18 @@ for (const [name, p] of layers) {
   const xs = p.batch * p.inChannels * p.inHeight * p.inWidth;
   const ws = p.outChannels * p.inChannels * 9;
   const ys = p.batch * p.outChannels * p.outHeight * p.outWidth;
-  const x = b.upload(new Float32Array(xs).map((_, i) => Math.sin(i * 0.37)), 'float32');
-  const w = b.upload(new Float32Array(ws).map((_, i) => Math.cos(i * 0.11)), 'float32');
-  const dy = b.upload(new Float32Array(ys).map((_, i) => Math.sin(i * 0.07)), 'float32');
+  const x = b.upload(
+    new Float32Array(xs).map((_, i) => Math.sin(i * 0.37)),
+    'float32',
+  );
+  const w = b.upload(
+    new Float32Array(ws).map((_, i) => Math.cos(i * 0.11)),
+    'float32',
+  );
+  const dy = b.upload(
+    new Float32Array(ys).map((_, i) => Math.sin(i * 0.07)),
+    'float32',
+  );
   const flop = 2 * p.batch * p.outChannels * p.inChannels * 9 * p.outHeight * p.outWidth;
   const calls: [string, () => unknown][] = [
     ['conv2d', () => b.conv2d(x, w, p)],

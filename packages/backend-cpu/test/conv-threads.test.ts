@@ -138,19 +138,28 @@ describe.skipIf(wasmHeap() === undefined || getWasmRuntime() === undefined)(
           return a;
         };
         const x = heapOf(randomF32(p.batch * p.inChannels * p.inHeight * p.inWidth, 4));
-        const w = heapOf(randomF32(p.outChannels * p.inChannels * p.kernelHeight * p.kernelWidth, 5));
+        const w = heapOf(
+          randomF32(p.outChannels * p.inChannels * p.kernelHeight * p.kernelWidth, 5),
+        );
         const bias = heapOf(randomF32(p.outChannels, 6));
         const ref = conv2dBatch(x, w, p, rt);
         const got = conv2dImplicit(x, w, p, rt);
-        expect(Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(
-          Buffer.from(ref.buffer, ref.byteOffset, ref.byteLength),
-        )).toBe(true);
+        expect(
+          Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(
+            Buffer.from(ref.buffer, ref.byteOffset, ref.byteLength),
+          ),
+        ).toBe(true);
         const ohw = p.outHeight * p.outWidth;
-        const plus = Float32Array.from(ref, (v, i) => v + bias[Math.floor(i / ohw) % p.outChannels]);
+        const plus = Float32Array.from(
+          ref,
+          (v, i) => v + bias[Math.floor(i / ohw) % p.outChannels],
+        );
         const fused = conv2dImplicit(x, w, p, rt, bias);
-        expect(Buffer.from(fused.buffer, fused.byteOffset, fused.byteLength).equals(
-          Buffer.from(plus.buffer, plus.byteOffset, plus.byteLength),
-        )).toBe(true);
+        expect(
+          Buffer.from(fused.buffer, fused.byteOffset, fused.byteLength).equals(
+            Buffer.from(plus.buffer, plus.byteOffset, plus.byteLength),
+          ),
+        ).toBe(true);
       });
     }
   },

@@ -206,10 +206,7 @@ export function conv2dBackwardFilterImplicit(
   const G = filterGroup(p.batch);
   const groups = Math.ceil(p.batch / G);
   const descBytes = roundUp(4 * IDESC_WORDS, ALIGN);
-  const base = roundUp(
-    rt.scratch(ALIGN + descBytes + (slotBytes + taskBytes) * groups),
-    ALIGN,
-  );
+  const base = roundUp(rt.scratch(ALIGN + descBytes + (slotBytes + taskBytes) * groups), ALIGN);
   const d = descriptor(rt, base, p, g, x);
   d[IDESC.m] = ckk;
   d[IDESC.n] = O;
@@ -231,7 +228,13 @@ export function conv2dBackwardFilterImplicit(
   const tasks: number[][] = [];
   for (let t = 0; t < groups; t++) {
     const i0 = t * G;
-    tasks.push([base, i0, Math.min(p.batch, i0 + G), tasksAt + t * taskBytes, slots + t * slotBytes]);
+    tasks.push([
+      base,
+      i0,
+      Math.min(p.batch, i0 + G),
+      tasksAt + t * taskBytes,
+      slots + t * slotBytes,
+    ]);
   }
   rt.runner.run('convFilter', tasks);
   // Slots summed in group order, then [CKK, O] → [O, CKK].

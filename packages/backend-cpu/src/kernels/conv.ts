@@ -130,6 +130,31 @@ export function conv2d(
   return y;
 }
 
+/**
+ * conv2d(x, w) + bias[o] on output channel o: fused into the implicit
+ * path's copy of C into y where it runs, else the conv then one add per
+ * element (the same float32 sum either way).
+ */
+export function conv2dBias(
+  x: Float32Array,
+  w: Float32Array,
+  bias: Float32Array,
+  p: Conv2dParams,
+  s: ConvScratch,
+): Float32Array {
+  const irt = implicitRuntime(p, x, w, bias);
+  if (irt) return conv2dImplicit(x, w, p, irt, bias);
+  const y = conv2d(x, w, p, s);
+  const plane = p.outHeight * p.outWidth;
+  for (let n = 0, i = 0; n < p.batch; n++) {
+    for (let o = 0; o < p.outChannels; o++) {
+      const b = bias[o];
+      for (const end = i + plane; i < end; i++) y[i] += b;
+    }
+  }
+  return y;
+}
+
 export function conv2dBackwardInput(
   dy: Float32Array,
   w: Float32Array,

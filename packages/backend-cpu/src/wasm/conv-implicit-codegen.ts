@@ -175,7 +175,12 @@ function packColB(f: FuncBuilder, NR: number): void {
       f.if(
         () => {
           for (let q = 0; q < NR; q++) {
-            f.get(posJ).get(j0).i32(4).op('i32.mul').op('i32.add').mem('i32.load', 4 * q);
+            f.get(posJ)
+              .get(j0)
+              .i32(4)
+              .op('i32.mul')
+              .op('i32.add')
+              .mem('i32.load', 4 * q);
             f.get(base).op('i32.add').set(pos[q]);
           }
           // Contiguous panel (one output row, unit width stride): NR/4 vector moves per row.

@@ -123,6 +123,8 @@ function descriptor(
   d[IDESC.padL] = p.padW;
   d[IDESC.offP] = g.offP;
   d[IDESC.posJ] = g.posJ;
+  d[IDESC.OW] = p.outWidth;
+  d[IDESC.sW] = p.strideW;
   return d;
 }
 
@@ -181,6 +183,60 @@ export function conv2dImplicit(
   convImplicitStats.runs++;
   convImplicitStats.lastTasks = tasks.length;
   return y;
+}
+
+/** dx = col2im(Wᵀ · dy[n]) per image, as [N, C, H, W]. */
+export function conv2dBackwardInputImplicit(
+  dy: Float32Array,
+  w: Float32Array,
+  p: Conv2dParams,
+  rt: WasmRuntime,
+): Float32Array {
+  const { mr, nr } = rt.tile;
+  const g = geometry(p);
+  const O = p.outChannels;
+  const ckk = p.inChannels * p.kernelHeight * p.kernelWidth;
+  const ohw = p.outHeight * p.outWidth;
+  // Without padding the taps are added onto dx itself, which must start at 0;
+  // with padding every element of dx is copied from the bordered buffer.
+  const dx = allocF32(p.batch * p.inChannels * p.inHeight * p.inWidth, g.pad);
+  const kb = blockOf(O);
+  const mPad = roundUp(ckk, mr);
+  const nPad = roundUp(ohw, nr);
+  const xpBytes = paddedBytes(p, g);
+  const apBytes = roundUp(4 * mPad * O, ALIGN);
+  const bpBytes = roundUp(4 * nPad * kb, ALIGN);
+  const cBytes = roundUp(4 * mPad * nPad, ALIGN);
+  const taskBytes = xpBytes + apBytes + bpBytes + cBytes;
+  const nTasks = Math.min(p.batch, rt.runner.threads === 1 ? 1 : 4 * rt.runner.threads);
+  const descBytes = roundUp(4 * IDESC_WORDS, ALIGN);
+  const base = roundUp(rt.scratch(ALIGN + descBytes + taskBytes * nTasks), ALIGN);
+  const d = descriptor(rt, base, p, g, dx);
+  d[IDESC.m] = ckk;
+  d[IDESC.n] = ohw;
+  d[IDESC.k] = O;
+  d[IDESC.kb] = kb;
+  d[IDESC.mPad] = mPad;
+  d[IDESC.nPad] = nPad;
+  d[IDESC.other] = dy.byteOffset;
+  d[IDESC.otherStep] = 4 * O * ohw;
+  d[IDESC.y] = w.byteOffset;
+  d[IDESC.yStep] = 0;
+  d[IDESC.bias] = 0;
+  d[IDESC.xpOff] = 0;
+  d[IDESC.apOff] = xpBytes;
+  d[IDESC.bpOff] = xpBytes + apBytes;
+  d[IDESC.cOff] = xpBytes + apBytes + bpBytes;
+  const per = Math.ceil(p.batch / nTasks);
+  const tasks: number[][] = [];
+  const tasksAt = base + descBytes;
+  for (let t = 0, i0 = 0; i0 < p.batch; t++, i0 += per) {
+    tasks.push([base, i0, Math.min(p.batch, i0 + per), tasksAt + t * taskBytes]);
+  }
+  rt.runner.run('convBwdIn', tasks);
+  convImplicitStats.runs++;
+  convImplicitStats.lastTasks = tasks.length;
+  return dx;
 }
 
 /** dW = Σ_n dy[n] · col(x[n])ᵀ, as [O, C, KH, KW]. */

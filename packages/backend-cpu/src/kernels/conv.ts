@@ -16,7 +16,11 @@ import {
   conv2dBackwardInputBatch,
   conv2dBatch,
 } from './conv-batch.js';
-import { conv2dBackwardFilterImplicit, conv2dImplicit } from './conv-implicit.js';
+import {
+  conv2dBackwardFilterImplicit,
+  conv2dBackwardInputImplicit,
+  conv2dImplicit,
+} from './conv-implicit.js';
 import { gemm, type GemmScratch, WASM_MIN } from './gemm-blocked.js';
 import { col2im, im2col } from './im2col.js';
 
@@ -161,6 +165,8 @@ export function conv2dBackwardInput(
   p: Conv2dParams,
   s: ConvScratch,
 ): Float32Array {
+  const irt = implicitRuntime(p, dy, w);
+  if (irt) return conv2dBackwardInputImplicit(dy, w, p, irt);
   const rt = batchRuntime(p, dy, w);
   if (rt) return conv2dBackwardInputBatch(dy, w, p, rt);
   const { ckk, ohw, chw } = dims(p);

@@ -24,6 +24,12 @@
  *     the tile; the first image of the range writes, the others add
  *     (the micro-kernel's accumulate flag), so the slot is the group's
  *     partial sum in image order.
+ *   convBwdIn(desc, i0, i1, scratch)
+ *     dx[i] = col2im(Wᵀ · dy[i]) for images [i0, i1): Wᵀ packed once per
+ *     task, dy[i]'s panels per k block, then each C row (tap q) added onto
+ *     the zero-bordered dx buffer at offP[q] + posJ[j] in tap order (the
+ *     order im2col.ts's col2im adds in, so the bits are the same), and the
+ *     interior copied into dx[i] (or added in place when there is no padding).
  *   sumSlots(first, count, stride, floats)
  *     first[·] = ((first + slot1) + slot2) + … in slot order (f32x4).
  */
@@ -64,8 +70,11 @@ export const IDESC = {
   apOff: 24,
   bpOff: 25,
   cOff: 26,
+  /** Output width and width stride (convBwdIn's scatter). */
+  OW: 27,
+  sW: 28,
 } as const;
-export const IDESC_WORDS = 27;
+export const IDESC_WORDS = 29;
 
 interface Tile {
   mr: number;
@@ -74,11 +83,12 @@ interface Tile {
 
 /** Adds convFwd, convFilter and sumSlots; micro and pack{mr}, pack{nr} must be declared already. */
 export function addImplicitConvFuncs(mod: ModuleBuilder, tile: Tile): void {
-  mod.func('padImage', I32(8), [], padImage);
+  mod.func('copyRows', I32(9), [], copyRows);
   mod.func('packColB', I32(6), [], (f) => packColB(f, tile.nr));
   mod.func('packColA', I32(6), [], (f) => packColA(f, tile.mr));
   mod.func('convFwd', I32(4), [], (f) => convFwd(f, tile), true);
   mod.func('convFilter', I32(5), [], (f) => convFilter(f, tile), true);
+  mod.func('convBwdIn', I32(4), [], (f) => convBwdIn(f, tile), true);
   mod.func('sumSlots', I32(4), [], sumSlots, true);
 }
 
@@ -92,55 +102,56 @@ function min(f: FuncBuilder, x: number, y: number): FuncBuilder {
 }
 
 /**
- * padImage(src, C, H, W, Wp, plane, first, dst): rows of W floats of the
- * C×H×W image at src into dst, row (c, h) at dst + 4·(c·plane + h·Wp) +
- * first (first: the byte offset of the interior's top-left corner). The
- * border is never written, so it keeps the zeroes the task wrote once.
+ * copyRows(src, srcRow, srcPlane, dst, dstRow, dstPlane, C, H, W): C
+ * planes of H rows of W floats; row (c, h) of src at src + 4·(c·srcPlane +
+ * h·srcRow), of dst likewise. Copies an image into the interior of its
+ * zero-bordered buffer (whose border is never written, so it keeps the
+ * zeroes the task wrote once), or the interior back out.
  */
-function padImage(f: FuncBuilder): void {
-  const [src, C, H, W, Wp, plane, first, dst] = [0, 1, 2, 3, 4, 5, 6, 7];
+function copyRows(f: FuncBuilder): void {
+  const [src, srcRow, srcPlane, dst, dstRow, dstPlane, C, H, W] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const c = f.local('i32');
   const h = f.local('i32');
+  const s = f.local('i32');
   const d = f.local('i32');
   const end = f.local('i32');
   const end4 = f.local('i32');
-  const row = f.local('i32');
-  f.get(dst).get(first).op('i32.add').set(dst);
   f.forUp(
     c,
     () => f.i32(0),
     C,
     1,
     () => {
-      f.get(dst).get(c).get(plane).op('i32.mul').i32(4).op('i32.mul').op('i32.add').set(row);
       f.forUp(
         h,
         () => f.i32(0),
         H,
         1,
         () => {
-          f.get(row).set(d);
+          f.get(src).get(c).get(srcPlane).op('i32.mul').get(h).get(srcRow).op('i32.mul');
+          f.op('i32.add').i32(4).op('i32.mul').op('i32.add').set(s);
+          f.get(dst).get(c).get(dstPlane).op('i32.mul').get(h).get(dstRow).op('i32.mul');
+          f.op('i32.add').i32(4).op('i32.mul').op('i32.add').set(d);
           f.get(d).get(W).i32(4).op('i32.mul').op('i32.add').set(end);
           f.get(end).i32(15).op('i32.sub').set(end4);
           f.block((exit) => {
             f.loop((top) => {
               f.get(d).get(end4).op('i32.ge_s').brIf(exit);
-              f.get(d).get(src).mem('v128.load').mem('v128.store');
+              f.get(d).get(s).mem('v128.load').mem('v128.store');
               f.get(d).i32(16).op('i32.add').set(d);
-              f.get(src).i32(16).op('i32.add').set(src);
+              f.get(s).i32(16).op('i32.add').set(s);
               f.br(top);
             });
           });
           f.block((exit) => {
             f.loop((top) => {
               f.get(d).get(end).op('i32.ge_s').brIf(exit);
-              f.get(d).get(src).mem('f32.load').mem('f32.store');
+              f.get(d).get(s).mem('f32.load').mem('f32.store');
               f.get(d).i32(4).op('i32.add').set(d);
-              f.get(src).i32(4).op('i32.add').set(src);
+              f.get(s).i32(4).op('i32.add').set(s);
               f.br(top);
             });
           });
-          f.get(row).get(Wp).i32(4).op('i32.mul').op('i32.add').set(row);
         },
       );
     },
@@ -383,13 +394,18 @@ function imageBase(
 ): void {
   f.get(w.x).get(i).get(w.xStep).op('i32.mul').op('i32.add').set(out);
   f.get(w.pad).if(() => {
-    f.get(out).get(w.C).get(w.H).get(w.W).get(w.Wp);
-    f.get(w.Hp).get(w.Wp).op('i32.mul');
-    // first = 4·(padT·Wp + padL)
-    f.get(w.padT).get(w.Wp).op('i32.mul').get(w.padL).op('i32.add').i32(4).op('i32.mul');
-    f.get(xp).call('padImage');
+    f.get(out).get(w.W).get(w.H).get(w.W).op('i32.mul');
+    interior(f, w, xp);
+    f.get(w.Wp).get(w.Hp).get(w.Wp).op('i32.mul');
+    f.get(w.C).get(w.H).get(w.W).call('copyRows');
     f.get(xp).set(out);
   });
+}
+
+/** Pushes the address of the padded buffer's interior: xp + 4·(padT·Wp + padL). */
+function interior(f: FuncBuilder, w: Record<keyof typeof IDESC, number>, xp: number): void {
+  f.get(xp).get(w.padT).get(w.Wp).op('i32.mul').get(w.padL).op('i32.add').i32(4).op('i32.mul');
+  f.op('i32.add');
 }
 
 function zeroPadded(f: FuncBuilder, w: Record<keyof typeof IDESC, number>, xp: number): void {
@@ -658,6 +674,209 @@ function convFilter(f: FuncBuilder, tile: Tile): void {
           );
         },
       );
+    },
+  );
+}
+
+function convBwdIn(f: FuncBuilder, tile: Tile): void {
+  const { mr: MR, nr: NR } = tile;
+  const [desc, i0, i1, scratch] = [0, 1, 2, 3];
+  const w = loadDesc(f, desc);
+  const i = f.local('i32');
+  const xp = f.local('i32');
+  const ap = f.local('i32');
+  const bp = f.local('i32');
+  const c = f.local('i32');
+  const base = f.local('i32');
+  const dy = f.local('i32');
+  const pc = f.local('i32');
+  const kc = f.local('i32');
+  const left = f.local('i32');
+  const ip = f.local('i32');
+  const jp = f.local('i32');
+  const rows = f.local('i32');
+  const cols = f.local('i32');
+  const mrC = f.local('i32');
+  const nrC = f.local('i32');
+  const q = f.local('i32');
+  const j = f.local('i32');
+  const s = f.local('i32');
+  const d = f.local('i32');
+  const end = f.local('i32');
+  const end4 = f.local('i32');
+  const tap = f.local('i32');
+  f.i32(MR).set(mrC);
+  f.i32(NR).set(nrC);
+  f.get(scratch).get(w.xpOff).op('i32.add').set(xp);
+  f.get(scratch).get(w.apOff).op('i32.add').set(ap);
+  f.get(scratch).get(w.bpOff).op('i32.add').set(bp);
+  f.get(scratch).get(w.cOff).op('i32.add').set(c);
+  const blockSize = () => {
+    f.get(w.k).get(pc).op('i32.sub').set(left);
+    f.get(w.kb).set(kc);
+    min(f, kc, left).set(kc);
+  };
+  // A = Wᵀ: A(q, o) = W[o, q] (W [k = O, m = CKK]); block pc at ap + 4·pc·mPad, panel ip at + 4·ip·kc.
+  f.forUpBy(
+    pc,
+    () => f.i32(0),
+    w.k,
+    w.kb,
+    () => {
+      blockSize();
+      f.forUp(
+        ip,
+        () => f.i32(0),
+        w.m,
+        MR,
+        () => {
+          f.get(w.m).get(ip).op('i32.sub').set(rows);
+          min(f, rows, mrC).set(rows);
+          f.get(w.y).get(pc).get(w.m).op('i32.mul').get(ip).op('i32.add').i32(4);
+          f.op('i32.mul').op('i32.add');
+          f.i32(1).get(w.m).get(rows).get(kc);
+          f.get(ap).get(pc).get(w.mPad).op('i32.mul').get(ip).get(kc).op('i32.mul');
+          f.op('i32.add').i32(4).op('i32.mul').op('i32.add');
+          f.call(`pack${MR}`);
+        },
+      );
+    },
+  );
+  f.forUp(
+    i,
+    () => f.get(i0),
+    i1,
+    1,
+    () => {
+      f.get(w.other).get(i).get(w.otherStep).op('i32.mul').op('i32.add').set(dy);
+      f.forUpBy(
+        pc,
+        () => f.i32(0),
+        w.k,
+        w.kb,
+        () => {
+          blockSize();
+          // B = dy[i] rows [pc, pc + kc): NR-wide panels over output positions.
+          f.forUp(
+            jp,
+            () => f.i32(0),
+            w.n,
+            NR,
+            () => {
+              f.get(w.n).get(jp).op('i32.sub').set(cols);
+              min(f, cols, nrC).set(cols);
+              f.get(dy).get(pc).get(w.n).op('i32.mul').get(jp).op('i32.add').i32(4);
+              f.op('i32.mul').op('i32.add');
+              f.i32(1).get(w.n).get(cols).get(kc);
+              f.get(bp).get(jp).get(kc).op('i32.mul').i32(4).op('i32.mul').op('i32.add');
+              f.call(`pack${NR}`);
+            },
+          );
+          f.forUp(
+            jp,
+            () => f.i32(0),
+            w.n,
+            NR,
+            () => {
+              f.forUp(
+                ip,
+                () => f.i32(0),
+                w.m,
+                MR,
+                () => {
+                  f.get(kc);
+                  f.get(ap).get(pc).get(w.mPad).op('i32.mul').get(ip).get(kc).op('i32.mul');
+                  f.op('i32.add').i32(4).op('i32.mul').op('i32.add');
+                  f.get(bp).get(jp).get(kc).op('i32.mul').i32(4).op('i32.mul').op('i32.add');
+                  f.get(c).get(ip).get(w.nPad).op('i32.mul').get(jp).op('i32.add');
+                  f.i32(4).op('i32.mul').op('i32.add');
+                  f.get(w.nPad).i32(4).op('i32.mul');
+                  f.get(pc).i32(0).op('i32.gt_s');
+                  f.call('micro');
+                },
+              );
+            },
+          );
+        },
+      );
+      // The target: the zero-bordered buffer (zeroed per image), or dx[i] itself (allocated zeroed).
+      f.get(w.x).get(i).get(w.xStep).op('i32.mul').op('i32.add').set(base);
+      f.get(w.pad).if(() => {
+        f.get(xp).i32(0);
+        f.get(w.C).get(w.Hp).op('i32.mul').get(w.Wp).op('i32.mul').i32(4).op('i32.mul');
+        f.op('memory.fill');
+        f.get(xp).set(base);
+      });
+      // base[offP[q] + posJ[j]] += C[q, j], taps q in order; runs of OW along a row when sW = 1.
+      f.forUp(
+        q,
+        () => f.i32(0),
+        w.m,
+        1,
+        () => {
+          f.get(w.offP).get(q).i32(4).op('i32.mul').op('i32.add').mem('i32.load');
+          f.get(base).op('i32.add').set(tap);
+          f.forUpBy(
+            j,
+            () => f.i32(0),
+            w.n,
+            w.OW,
+            () => {
+              f.get(c).get(q).get(w.nPad).op('i32.mul').get(j).op('i32.add').i32(4).op('i32.mul');
+              f.op('i32.add').set(s);
+              f.get(w.posJ).get(j).i32(4).op('i32.mul').op('i32.add').mem('i32.load');
+              f.get(tap).op('i32.add').set(d);
+              f.get(w.sW).i32(1).op('i32.eq');
+              f.if(
+                () => {
+                  f.get(d).get(w.OW).i32(4).op('i32.mul').op('i32.add').set(end);
+                  f.get(end).i32(15).op('i32.sub').set(end4);
+                  f.block((exit) => {
+                    f.loop((top) => {
+                      f.get(d).get(end4).op('i32.ge_s').brIf(exit);
+                      f.get(d).get(d).mem('v128.load').get(s).mem('v128.load').op('f32x4.add');
+                      f.mem('v128.store');
+                      f.get(d).i32(16).op('i32.add').set(d);
+                      f.get(s).i32(16).op('i32.add').set(s);
+                      f.br(top);
+                    });
+                  });
+                  f.block((exit) => {
+                    f.loop((top) => {
+                      f.get(d).get(end).op('i32.ge_s').brIf(exit);
+                      f.get(d).get(d).mem('f32.load').get(s).mem('f32.load').op('f32.add');
+                      f.mem('f32.store');
+                      f.get(d).i32(4).op('i32.add').set(d);
+                      f.get(s).i32(4).op('i32.add').set(s);
+                      f.br(top);
+                    });
+                  });
+                },
+                () => {
+                  f.get(s).get(w.OW).i32(4).op('i32.mul').op('i32.add').set(end);
+                  f.block((exit) => {
+                    f.loop((top) => {
+                      f.get(s).get(end).op('i32.ge_s').brIf(exit);
+                      f.get(d).get(d).mem('f32.load').get(s).mem('f32.load').op('f32.add');
+                      f.mem('f32.store');
+                      f.get(d).get(w.sW).i32(4).op('i32.mul').op('i32.add').set(d);
+                      f.get(s).i32(4).op('i32.add').set(s);
+                      f.br(top);
+                    });
+                  });
+                },
+              );
+            },
+          );
+        },
+      );
+      f.get(w.pad).if(() => {
+        interior(f, w, xp);
+        f.get(w.Wp).get(w.Hp).get(w.Wp).op('i32.mul');
+        f.get(w.x).get(i).get(w.xStep).op('i32.mul').op('i32.add');
+        f.get(w.W).get(w.H).get(w.W).op('i32.mul');
+        f.get(w.C).get(w.H).get(w.W).call('copyRows');
+      });
     },
   );
 }

@@ -72,6 +72,29 @@ const step = () => {
   return v;
 };
 for (let i = 0; i < 10; i++) step();
+if (process.env.AB) {
+  // In-process A/B, alternated, 3 rounds: "old" = the column-matrix conv tasks
+  // without the fused bias (NERVE_CPU_CONV_IMPLICIT=0, conv2dBias off), "new" = the default.
+  for (let round = 1; round <= 3; round++) {
+    for (const variant of ['old', 'new'] as const) {
+      process.env.NERVE_CPU_CONV_IMPLICIT = variant === 'old' ? '0' : '1';
+      const run = () => {
+        for (let i = 0; i < 5; i++) step();
+        const w0 = performance.now();
+        const u0 = process.cpuUsage();
+        for (let i = 0; i < steps; i++) step();
+        const u = process.cpuUsage(u0);
+        return [(performance.now() - w0) / steps, (u.user + u.system) / 1000 / steps];
+      };
+      const [wall, cpuMs] =
+        variant === 'old' ? core.withoutOptionalKernels(run, ['conv2dBias']) : run();
+      console.log(
+        `round ${round} ${variant} threads ${threads}: CPU ${cpuMs.toFixed(2)} ms/step, wall ${wall.toFixed(2)} ms/step`,
+      );
+    }
+  }
+  process.exit(0);
+}
 const t0 = performance.now();
 const c0 = process.cpuUsage();
 let last = 0;

@@ -77,9 +77,12 @@ function batchRuntime(p: Conv2dParams, ...operands: Float32Array[]): WasmRuntime
 
 /**
  * `NERVE_CPU_CONV_IMPLICIT=0` keeps the column-matrix tasks (conv-batch.ts)
- * for the forward and weight gradient (to time the two in one run).
+ * for all three conv calls; read at each call, so a benchmark can alternate
+ * the two paths in one process (one env read per conv call: noise next to
+ * the call's milliseconds).
  */
-const implicitOn = !(typeof process === 'object' && process.env?.NERVE_CPU_CONV_IMPLICIT === '0');
+const implicitOn = () =>
+  !(typeof process === 'object' && process.env?.NERVE_CPU_CONV_IMPLICIT === '0');
 
 /**
  * The wasm runtime when the forward or weight gradient packs its panels
@@ -87,7 +90,7 @@ const implicitOn = !(typeof process === 'object' && process.env?.NERVE_CPU_CONV_
  * stride and 1×1 convs too. Depends on no thread count either.
  */
 function implicitRuntime(p: Conv2dParams, ...operands: Float32Array[]): WasmRuntime | undefined {
-  if (!batchOn || !implicitOn || p.batch === 0 || p.outChannels === 0) return undefined;
+  if (!batchOn || !implicitOn() || p.batch === 0 || p.outChannels === 0) return undefined;
   const ckk = p.inChannels * p.kernelHeight * p.kernelWidth;
   if (p.outChannels * ckk * p.outHeight * p.outWidth < WASM_MIN || ckk === 0) return undefined;
   const rt = getWasmRuntime();

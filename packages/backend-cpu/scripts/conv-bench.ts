@@ -1,11 +1,15 @@
 /**
  * The bench CNN's conv calls alone (issue 16): forward, input gradient and
- * weight gradient of both layers at b64, process CPU and wall ms per call.
+ * weight gradient of both layers at b64, process CPU and wall ms per call,
+ * the column-matrix tasks ("old", NERVE_CPU_CONV_IMPLICIT=0) and the
+ * implicit ones ("new") alternated in one process, 3 rounds.
  *   node --import tsx --conditions=@nerve/source scripts/conv-bench.ts [reps] [threads]
  */
 import type { Conv2dParams } from '@nerve/core/backend';
 import { setThreads, threadsReady } from '../src/index.js';
 import { CpuBackend } from '../src/cpu-backend.js';
+import type { ThreadPool } from '../src/threads/thread-pool.js';
+import { getWasmRuntime } from '../src/wasm/runtime.js';
 
 const reps = Number(process.argv[2] ?? 50);
 const threads = Number(process.argv[3] ?? 1);
@@ -54,23 +58,34 @@ for (const [name, p] of layers) {
     new Float32Array(ys).map((_, i) => Math.sin(i * 0.07)),
     'float32',
   );
-  const flop = 2 * p.batch * p.outChannels * p.inChannels * 9 * p.outHeight * p.outWidth;
-  const calls: [string, () => unknown][] = [
+    const calls: [string, () => unknown][] = [
     ['conv2d', () => b.conv2d(x, w, p)],
     ['backwardInput', () => b.conv2dBackwardInput(dy, w, p)],
     ['backwardFilter', () => b.conv2dBackwardFilter(x, dy, p)],
   ];
   for (const [op, f] of calls) {
     if (process.env.ONLY && process.env.ONLY !== `${name.slice(0, 5)} ${op}`) continue;
-    for (let i = 0; i < 5; i++) b.free(f() as never);
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    for (let i = 0; i < reps; i++) b.free(f() as never);
-    const wall = (performance.now() - t0) / reps;
-    const c = process.cpuUsage(c0);
-    const cpu = (c.user + c.system) / 1000 / reps;
+    // Old (column-matrix tasks) and new (implicit) alternated, 3 rounds.
+    const row: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      for (const variant of ['old', 'new']) {
+        process.env.NERVE_CPU_CONV_IMPLICIT = variant === 'old' ? '0' : '1';
+        for (let i = 0; i < 3; i++) b.free(f() as never);
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        for (let i = 0; i < reps; i++) b.free(f() as never);
+        const wall = (performance.now() - t0) / reps;
+        const c = process.cpuUsage(c0);
+        const cpu = (c.user + c.system) / 1000 / reps;
+        row.push(`${variant} ${cpu.toFixed(2)}/${wall.toFixed(2)}`);
+      }
+    }
+    // Which thread ran each task of the last call (0 = the caller).
+    const pool = getWasmRuntime()?.runner as Partial<ThreadPool> | undefined;
+    const ran = threads > 1 && pool?.lastRunThreads ? Array.from(pool.lastRunThreads()) : [];
+    const helped = ran.filter((t) => t !== 0).length;
     console.log(
-      `${name.padEnd(16)} ${op.padEnd(15)} cpu ${cpu.toFixed(3)} ms  wall ${wall.toFixed(3)} ms  ${(flop / wall / 1e6).toFixed(1)} GFLOP/s wall`,
+      `${name.padEnd(16)} ${op.padEnd(15)} cpu/wall ms: ${row.join('  ')}${ran.length ? `  (last call: ${helped}/${ran.length} tasks on workers)` : ''}`,
     );
   }
 }

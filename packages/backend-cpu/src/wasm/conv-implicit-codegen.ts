@@ -86,6 +86,7 @@ export function addImplicitConvFuncs(mod: ModuleBuilder, tile: Tile): void {
   mod.func('copyRows', I32(9), [], copyRows);
   mod.func('packColB', I32(6), [], (f) => packColB(f, tile.nr));
   mod.func('packColA', I32(6), [], (f) => packColA(f, tile.mr));
+  if (tile.nr === 8) mod.func('packRowsT8', I32(4), [], packRowsT8);
   mod.func('convFwd', I32(4), [], (f) => convFwd(f, tile), true);
   mod.func('convFilter', I32(5), [], (f) => convFilter(f, tile), true);
   mod.func('convBwdIn', I32(4), [], (f) => convBwdIn(f, tile), true);
@@ -311,9 +312,63 @@ function packColA(f: FuncBuilder, MR: number): void {
           .set(src[q]);
       }
       f.get(dst).set(d);
+      f.get(posJ).set(pj);
+      if (MR === 6) {
+        // Four output positions at a time where they are contiguous in the
+        // image (one output row, unit width stride): six vector loads, a 4×4
+        // transpose of rows 0–3 plus rows 4–5 interleaved, six vector stores.
+        const v = Array.from({ length: 6 }, () => f.local('v128'));
+        const t = Array.from({ length: 4 }, () => f.local('v128'));
+        const o = Array.from({ length: 4 }, () => f.local('v128'));
+        const lo = f.local('v128');
+        const hi = f.local('v128');
+        const stop = f.local('i32');
+        f.get(pEnd).i32(12).op('i32.sub').set(stop);
+        f.block((exit) => {
+          f.loop((top) => {
+            f.get(pj).get(stop).op('i32.ge_s').brIf(exit);
+            f.get(pj).mem('i32.load').set(s);
+            f.get(pj).mem('i32.load', 12).get(s).op('i32.sub').i32(12).op('i32.eq');
+            f.if(
+              () => {
+                for (let q = 0; q < 6; q++) {
+                  f.get(src[q]).get(s).op('i32.add').mem('v128.load').set(v[q]);
+                }
+                transpose4(f, v.slice(0, 4), t, o);
+                f.get(v[4]).get(v[5]).shuffle32([0, 4, 1, 5]).set(lo);
+                f.get(v[4]).get(v[5]).shuffle32([2, 6, 3, 7]).set(hi);
+                f.get(d).get(o[0]).mem('v128.store', 0);
+                f.get(d).get(lo).get(o[1]).shuffle32([0, 1, 4, 5]).mem('v128.store', 16);
+                f.get(d).get(o[1]).get(lo).shuffle32([2, 3, 6, 7]).mem('v128.store', 32);
+                f.get(d).get(o[2]).mem('v128.store', 48);
+                f.get(d).get(hi).get(o[3]).shuffle32([0, 1, 4, 5]).mem('v128.store', 64);
+                f.get(d).get(o[3]).get(hi).shuffle32([2, 3, 6, 7]).mem('v128.store', 80);
+                f.get(d).i32(96).op('i32.add').set(d);
+                f.get(pj).i32(16).op('i32.add').set(pj);
+              },
+              () => {
+                for (let q = 0; q < MR; q++) {
+                  f.get(d)
+                    .get(src[q])
+                    .get(s)
+                    .op('i32.add')
+                    .mem('f32.load')
+                    .mem('f32.store', 4 * q);
+                }
+                f.get(d)
+                  .i32(4 * MR)
+                  .op('i32.add')
+                  .set(d);
+                f.get(pj).i32(4).op('i32.add').set(pj);
+              },
+            );
+            f.br(top);
+          });
+        });
+      }
       f.forUp(
         pj,
-        () => f.get(posJ),
+        () => f.get(pj),
         pEnd,
         4,
         () => {
@@ -365,6 +420,79 @@ function packColA(f: FuncBuilder, MR: number): void {
           );
         },
       );
+    },
+  );
+}
+
+/**
+ * Emits the 4×4 transpose of the v128 locals v[0..3] into out[0..3]
+ * (out[t] = [v0[t], v1[t], v2[t], v3[t]]), using t[0..3] as temporaries.
+ */
+function transpose4(f: FuncBuilder, v: number[], t: number[], out: number[]): void {
+  f.get(v[0]).get(v[1]).shuffle32([0, 4, 1, 5]).set(t[0]);
+  f.get(v[0]).get(v[1]).shuffle32([2, 6, 3, 7]).set(t[1]);
+  f.get(v[2]).get(v[3]).shuffle32([0, 4, 1, 5]).set(t[2]);
+  f.get(v[2]).get(v[3]).shuffle32([2, 6, 3, 7]).set(t[3]);
+  f.get(t[0]).get(t[2]).shuffle32([0, 1, 4, 5]).set(out[0]);
+  f.get(t[0]).get(t[2]).shuffle32([2, 3, 6, 7]).set(out[1]);
+  f.get(t[1]).get(t[3]).shuffle32([0, 1, 4, 5]).set(out[2]);
+  f.get(t[1]).get(t[3]).shuffle32([2, 3, 6, 7]).set(out[3]);
+}
+
+/**
+ * packRowsT8(src, rowBytes, kc, dst): dst[jj·8 + w] = src[w·rowBytes/4 + jj]
+ * for 8 full rows (a transposed 8-wide panel: dyᵀ in the weight gradient),
+ * four jj at a time as two 4×4 transposes, the last kc % 4 one by one.
+ */
+function packRowsT8(f: FuncBuilder): void {
+  const [src, rowBytes, kc, dst] = [0, 1, 2, 3];
+  const jj = f.local('i32');
+  const end4 = f.local('i32');
+  const d = f.local('i32');
+  const s = f.local('i32');
+  const a = Array.from({ length: 8 }, () => f.local('v128'));
+  const t = Array.from({ length: 4 }, () => f.local('v128'));
+  const x = Array.from({ length: 4 }, () => f.local('v128'));
+  const y = Array.from({ length: 4 }, () => f.local('v128'));
+  f.get(dst).set(d);
+  f.get(kc).i32(3).op('i32.sub').set(end4);
+  f.i32(0).set(jj);
+  f.block((exit) => {
+    f.loop((top) => {
+      f.get(jj).get(end4).op('i32.ge_s').brIf(exit);
+      f.get(src).get(jj).i32(4).op('i32.mul').op('i32.add').set(s);
+      for (let r = 0; r < 8; r++) {
+        f.get(s).mem('v128.load').set(a[r]);
+        if (r < 7) f.get(s).get(rowBytes).op('i32.add').set(s);
+      }
+      transpose4(f, a.slice(0, 4), t, x);
+      transpose4(f, a.slice(4, 8), t, y);
+      for (let q = 0; q < 4; q++) {
+        f.get(d).get(x[q]).mem('v128.store', 32 * q);
+        f.get(d)
+          .get(y[q])
+          .mem('v128.store', 32 * q + 16);
+      }
+      f.get(d).i32(128).op('i32.add').set(d);
+      f.get(jj).i32(4).op('i32.add').set(jj);
+      f.br(top);
+    });
+  });
+  f.forUp(
+    jj,
+    () => f.get(jj),
+    kc,
+    1,
+    () => {
+      f.get(src).get(jj).i32(4).op('i32.mul').op('i32.add').set(s);
+      for (let r = 0; r < 8; r++) {
+        f.get(d)
+          .get(s)
+          .mem('f32.load')
+          .mem('f32.store', 4 * r);
+        if (r < 7) f.get(s).get(rowBytes).op('i32.add').set(s);
+      }
+      f.get(d).i32(32).op('i32.add').set(d);
     },
   );
 }
@@ -637,11 +765,22 @@ function convFilter(f: FuncBuilder, tile: Tile): void {
             () => {
               f.get(w.n).get(jp).op('i32.sub').set(cols);
               min(f, cols, nrC).set(cols);
-              f.get(dy).get(jp).get(w.k).op('i32.mul').get(pc).op('i32.add').i32(4);
-              f.op('i32.mul').op('i32.add');
-              f.get(w.k).i32(1).get(cols).get(kc);
-              f.get(bp).get(jp).get(kc).op('i32.mul').i32(4).op('i32.mul').op('i32.add');
-              f.call(`pack${NR}`);
+              const packT = () => {
+                f.get(dy).get(jp).get(w.k).op('i32.mul').get(pc).op('i32.add').i32(4);
+                f.op('i32.mul').op('i32.add');
+                f.get(w.k).i32(4).op('i32.mul').get(kc);
+                f.get(bp).get(jp).get(kc).op('i32.mul').i32(4).op('i32.mul').op('i32.add');
+                f.call('packRowsT8');
+              };
+              const packAny = () => {
+                f.get(dy).get(jp).get(w.k).op('i32.mul').get(pc).op('i32.add').i32(4);
+                f.op('i32.mul').op('i32.add');
+                f.get(w.k).i32(1).get(cols).get(kc);
+                f.get(bp).get(jp).get(kc).op('i32.mul').i32(4).op('i32.mul').op('i32.add');
+                f.call(`pack${NR}`);
+              };
+              if (NR === 8) f.get(cols).i32(8).op('i32.eq').if(packT, packAny);
+              else packAny();
             },
           );
           f.forUp(

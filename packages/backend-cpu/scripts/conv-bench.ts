@@ -58,7 +58,7 @@ for (const [name, p] of layers) {
     new Float32Array(ys).map((_, i) => Math.sin(i * 0.07)),
     'float32',
   );
-    const calls: [string, () => unknown][] = [
+  const calls: [string, () => unknown][] = [
     ['conv2d', () => b.conv2d(x, w, p)],
     ['backwardInput', () => b.conv2dBackwardInput(dy, w, p)],
     ['backwardFilter', () => b.conv2dBackwardFilter(x, dy, p)],

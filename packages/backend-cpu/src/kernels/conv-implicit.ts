@@ -23,6 +23,7 @@
  */
 import type { Conv2dParams } from '@nerve/core/backend';
 import { allocF32 } from '../alloc.js';
+import { batchable, col2imPlan } from './conv-batch.js';
 import { wasmHeap } from '../heap.js';
 import { roundUp } from '../round-up.js';
 import { IDESC, IDESC_WORDS } from '../wasm/conv-implicit-codegen.js';
@@ -125,6 +126,8 @@ function descriptor(
   d[IDESC.posJ] = g.posJ;
   d[IDESC.OW] = p.outWidth;
   d[IDESC.sW] = p.strideW;
+  d[IDESC.plan] = 0;
+  d[IDESC.planN] = 0;
   return d;
 }
 
@@ -197,12 +200,16 @@ export function conv2dBackwardInputImplicit(
   const O = p.outChannels;
   const ckk = p.inChannels * p.kernelHeight * p.kernelWidth;
   const ohw = p.outHeight * p.outWidth;
-  // Without padding the taps are added onto dx itself, which must start at 0;
-  // with padding every element of dx is copied from the bordered buffer.
-  const dx = allocF32(p.batch * p.inChannels * p.inHeight * p.inWidth, g.pad);
   const kb = blockOf(O);
   const mPad = roundUp(ckk, mr);
   const nPad = roundUp(ohw, nr);
+  // Unit width stride: conv-batch.ts's col2im plan adds C onto dx[i] in
+  // merged runs (measured faster than the bordered buffer's rows of OW,
+  // which the other geometries take); the same taps in the same order.
+  const plan = batchable(p) ? col2imPlan(p, nPad) : undefined;
+  // The taps are added onto dx itself (plan, or no padding), which must
+  // start at 0; else every element is copied from the bordered buffer.
+  const dx = allocF32(p.batch * p.inChannels * p.inHeight * p.inWidth, g.pad && !plan);
   const xpBytes = paddedBytes(p, g);
   const apBytes = roundUp(4 * mPad * O, ALIGN);
   const bpBytes = roundUp(4 * nPad * kb, ALIGN);
@@ -227,6 +234,8 @@ export function conv2dBackwardInputImplicit(
   d[IDESC.apOff] = xpBytes;
   d[IDESC.bpOff] = xpBytes + apBytes;
   d[IDESC.cOff] = xpBytes + apBytes + bpBytes;
+  d[IDESC.plan] = plan?.at ?? 0;
+  d[IDESC.planN] = plan?.n ?? 0;
   const per = Math.ceil(p.batch / nTasks);
   const tasks: number[][] = [];
   const tasksAt = base + descBytes;

@@ -5,6 +5,11 @@
  *   forward:  y[n]  = W[O, CKK] · col(x[n])
  *   input:    dx[n] = col2im(Wᵀ · dy[n])
  *   filter:   dW    = Σ_n dy[n] · col(x[n])ᵀ
+ *
+ * Where the tensors live in the wasm heap, the three calls run over the
+ * batch on the threads without a column matrix (conv-implicit.ts); with
+ * `NERVE_CPU_CONV_IMPLICIT=0` they take the column-matrix tasks
+ * (conv-batch.ts) where those apply, and otherwise the one-image loop below.
  */
 import { type Conv2dParams, isPointwiseConv } from '@nerve/core/backend';
 import { allocF32 } from '../alloc.js';

@@ -73,8 +73,11 @@ export const IDESC = {
   /** Output width and width stride (convBwdIn's scatter). */
   OW: 27,
   sW: 28,
+  /** convBwdIn: a col2im add plan (conv-codegen.ts planAdd) and its op count; 0 ops: the offset tables. */
+  plan: 29,
+  planN: 30,
 } as const;
-export const IDESC_WORDS = 29;
+export const IDESC_WORDS = 31;
 
 interface Tile {
   mr: number;
@@ -468,7 +471,9 @@ function packRowsT8(f: FuncBuilder): void {
       transpose4(f, a.slice(0, 4), t, x);
       transpose4(f, a.slice(4, 8), t, y);
       for (let q = 0; q < 4; q++) {
-        f.get(d).get(x[q]).mem('v128.store', 32 * q);
+        f.get(d)
+          .get(x[q])
+          .mem('v128.store', 32 * q);
         f.get(d)
           .get(y[q])
           .mem('v128.store', 32 * q + 16);
@@ -940,82 +945,96 @@ function convBwdIn(f: FuncBuilder, tile: Tile): void {
       );
       // The target: the zero-bordered buffer (zeroed per image), or dx[i] itself (allocated zeroed).
       f.get(w.x).get(i).get(w.xStep).op('i32.mul').op('i32.add').set(base);
-      f.get(w.pad).if(() => {
-        f.get(xp).i32(0);
-        f.get(w.C).get(w.Hp).op('i32.mul').get(w.Wp).op('i32.mul').i32(4).op('i32.mul');
-        f.op('memory.fill');
-        f.get(xp).set(base);
-      });
-      // base[offP[q] + posJ[j]] += C[q, j], taps q in order; runs of OW along a row when sW = 1.
-      f.forUp(
-        q,
-        () => f.i32(0),
-        w.m,
-        1,
+      // With a plan (unit width stride): its merged runs add C onto dx[i] directly.
+      f.get(w.planN).i32(0).op('i32.gt_s');
+      f.if(
+        () => f.get(w.plan).get(w.planN).get(c).get(base).call('planAdd'),
         () => {
-          f.get(w.offP).get(q).i32(4).op('i32.mul').op('i32.add').mem('i32.load');
-          f.get(base).op('i32.add').set(tap);
-          f.forUpBy(
-            j,
+          f.get(w.pad).if(() => {
+            f.get(xp).i32(0);
+            f.get(w.C).get(w.Hp).op('i32.mul').get(w.Wp).op('i32.mul').i32(4).op('i32.mul');
+            f.op('memory.fill');
+            f.get(xp).set(base);
+          });
+          // base[offP[q] + posJ[j]] += C[q, j], taps q in order; runs of OW along a row when sW = 1.
+          f.forUp(
+            q,
             () => f.i32(0),
-            w.n,
-            w.OW,
+            w.m,
+            1,
             () => {
-              f.get(c).get(q).get(w.nPad).op('i32.mul').get(j).op('i32.add').i32(4).op('i32.mul');
-              f.op('i32.add').set(s);
-              f.get(w.posJ).get(j).i32(4).op('i32.mul').op('i32.add').mem('i32.load');
-              f.get(tap).op('i32.add').set(d);
-              f.get(w.sW).i32(1).op('i32.eq');
-              f.if(
+              f.get(w.offP).get(q).i32(4).op('i32.mul').op('i32.add').mem('i32.load');
+              f.get(base).op('i32.add').set(tap);
+              f.forUpBy(
+                j,
+                () => f.i32(0),
+                w.n,
+                w.OW,
                 () => {
-                  f.get(d).get(w.OW).i32(4).op('i32.mul').op('i32.add').set(end);
-                  f.get(end).i32(15).op('i32.sub').set(end4);
-                  f.block((exit) => {
-                    f.loop((top) => {
-                      f.get(d).get(end4).op('i32.ge_s').brIf(exit);
-                      f.get(d).get(d).mem('v128.load').get(s).mem('v128.load').op('f32x4.add');
-                      f.mem('v128.store');
-                      f.get(d).i32(16).op('i32.add').set(d);
-                      f.get(s).i32(16).op('i32.add').set(s);
-                      f.br(top);
-                    });
-                  });
-                  f.block((exit) => {
-                    f.loop((top) => {
-                      f.get(d).get(end).op('i32.ge_s').brIf(exit);
-                      f.get(d).get(d).mem('f32.load').get(s).mem('f32.load').op('f32.add');
-                      f.mem('f32.store');
-                      f.get(d).i32(4).op('i32.add').set(d);
-                      f.get(s).i32(4).op('i32.add').set(s);
-                      f.br(top);
-                    });
-                  });
-                },
-                () => {
-                  f.get(s).get(w.OW).i32(4).op('i32.mul').op('i32.add').set(end);
-                  f.block((exit) => {
-                    f.loop((top) => {
-                      f.get(s).get(end).op('i32.ge_s').brIf(exit);
-                      f.get(d).get(d).mem('f32.load').get(s).mem('f32.load').op('f32.add');
-                      f.mem('f32.store');
-                      f.get(d).get(w.sW).i32(4).op('i32.mul').op('i32.add').set(d);
-                      f.get(s).i32(4).op('i32.add').set(s);
-                      f.br(top);
-                    });
-                  });
+                  f.get(c)
+                    .get(q)
+                    .get(w.nPad)
+                    .op('i32.mul')
+                    .get(j)
+                    .op('i32.add')
+                    .i32(4)
+                    .op('i32.mul');
+                  f.op('i32.add').set(s);
+                  f.get(w.posJ).get(j).i32(4).op('i32.mul').op('i32.add').mem('i32.load');
+                  f.get(tap).op('i32.add').set(d);
+                  f.get(w.sW).i32(1).op('i32.eq');
+                  f.if(
+                    () => {
+                      f.get(d).get(w.OW).i32(4).op('i32.mul').op('i32.add').set(end);
+                      f.get(end).i32(15).op('i32.sub').set(end4);
+                      f.block((exit) => {
+                        f.loop((top) => {
+                          f.get(d).get(end4).op('i32.ge_s').brIf(exit);
+                          f.get(d).get(d).mem('v128.load').get(s).mem('v128.load').op('f32x4.add');
+                          f.mem('v128.store');
+                          f.get(d).i32(16).op('i32.add').set(d);
+                          f.get(s).i32(16).op('i32.add').set(s);
+                          f.br(top);
+                        });
+                      });
+                      f.block((exit) => {
+                        f.loop((top) => {
+                          f.get(d).get(end).op('i32.ge_s').brIf(exit);
+                          f.get(d).get(d).mem('f32.load').get(s).mem('f32.load').op('f32.add');
+                          f.mem('f32.store');
+                          f.get(d).i32(4).op('i32.add').set(d);
+                          f.get(s).i32(4).op('i32.add').set(s);
+                          f.br(top);
+                        });
+                      });
+                    },
+                    () => {
+                      f.get(s).get(w.OW).i32(4).op('i32.mul').op('i32.add').set(end);
+                      f.block((exit) => {
+                        f.loop((top) => {
+                          f.get(s).get(end).op('i32.ge_s').brIf(exit);
+                          f.get(d).get(d).mem('f32.load').get(s).mem('f32.load').op('f32.add');
+                          f.mem('f32.store');
+                          f.get(d).get(w.sW).i32(4).op('i32.mul').op('i32.add').set(d);
+                          f.get(s).i32(4).op('i32.add').set(s);
+                          f.br(top);
+                        });
+                      });
+                    },
+                  );
                 },
               );
             },
           );
+          f.get(w.pad).if(() => {
+            interior(f, w, xp);
+            f.get(w.Wp).get(w.Hp).get(w.Wp).op('i32.mul');
+            f.get(w.x).get(i).get(w.xStep).op('i32.mul').op('i32.add');
+            f.get(w.W).get(w.H).get(w.W).op('i32.mul');
+            f.get(w.C).get(w.H).get(w.W).call('copyRows');
+          });
         },
       );
-      f.get(w.pad).if(() => {
-        interior(f, w, xp);
-        f.get(w.Wp).get(w.Hp).get(w.Wp).op('i32.mul');
-        f.get(w.x).get(i).get(w.xStep).op('i32.mul').op('i32.add');
-        f.get(w.W).get(w.H).get(w.W).op('i32.mul');
-        f.get(w.C).get(w.H).get(w.W).call('copyRows');
-      });
     },
   );
 }

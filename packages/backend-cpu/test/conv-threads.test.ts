@@ -20,7 +20,7 @@ import {
 } from '../src/kernels/conv-implicit.js';
 import { wasmHeap } from '../src/heap.js';
 import type { ThreadPool } from '../src/threads/thread-pool.js';
-import { getWasmRuntime } from '../src/wasm/runtime.js';
+import { getWasmRuntime, setKernelMode, supportedKernelModes } from '../src/wasm/runtime.js';
 import { convParams, expectClose, forEachTap, randomF32 } from './helpers.js';
 
 const defaultThreads = getThreads();
@@ -97,34 +97,50 @@ describe.skipIf(wasmHeap() === undefined || getWasmRuntime() === undefined)(
   () => {
     afterAll(() => setThreads(defaultThreads));
 
-    for (const [name, p] of CASES) {
-      it(`is bit-identical for 1, 2 and 3 threads and matches float64: ${name}`, async () => {
-        const one = await run(1, p);
-        for (const t of [2, 3]) {
-          const other = await run(t, p);
-          for (const key of ['y', 'dx', 'dw'] as const) {
-            expect(
-              Buffer.from(other[key].buffer, other[key].byteOffset, other[key].byteLength).equals(
-                Buffer.from(one[key].buffer, one[key].byteOffset, one[key].byteLength),
-              ),
-              `${key} at ${t} threads`,
-            ).toBe(true);
-          }
+    /** All three results at 1, 2 and 3 threads: identical bits, and within the float64 bound. */
+    async function check(p: Conv2dParams) {
+      const one = await run(1, p);
+      for (const t of [2, 3]) {
+        const other = await run(t, p);
+        for (const key of ['y', 'dx', 'dw'] as const) {
+          expect(
+            Buffer.from(other[key].buffer, other[key].byteOffset, other[key].byteLength).equals(
+              Buffer.from(one[key].buffer, one[key].byteOffset, one[key].byteLength),
+            ),
+            `${key} at ${t} threads`,
+          ).toBe(true);
         }
-        const r = reference(p, one.hx, one.hw, one.hdy);
-        // A float32 sum of K terms is within K·2⁻²⁴·Σ|term| of the exact sum
-        // (Higham's bound, to first order); K is the number of terms: C·KH·KW
-        // for y, O·KH·KW for dx, N·OH·OW for dw. Rounding the inputs is
-        // shared with the reference (it reads the same float32 values).
-        const u = 2 ** -24;
-        const ckk = p.inChannels * p.kernelHeight * p.kernelWidth;
-        const okk = p.outChannels * p.kernelHeight * p.kernelWidth;
-        const nohw = p.batch * p.outHeight * p.outWidth;
-        expectClose(one.y, r.y, ckk * u, 0, 'y', r.ys);
-        expectClose(one.dx, r.dx, okk * u, 0, 'dx', r.dxs);
-        expectClose(one.dw, r.dw, nohw * u, 0, 'dw', r.dws);
-      });
+      }
+      const r = reference(p, one.hx, one.hw, one.hdy);
+      // A float32 sum of K terms is within K·2⁻²⁴·Σ|term| of the exact sum
+      // (Higham's bound, to first order); K is the number of terms: C·KH·KW
+      // for y, O·KH·KW for dx, N·OH·OW for dw. Rounding the inputs is
+      // shared with the reference (it reads the same float32 values).
+      const u = 2 ** -24;
+      const ckk = p.inChannels * p.kernelHeight * p.kernelWidth;
+      const okk = p.outChannels * p.kernelHeight * p.kernelWidth;
+      const nohw = p.batch * p.outHeight * p.outWidth;
+      expectClose(one.y, r.y, ckk * u, 0, 'y', r.ys);
+      expectClose(one.dx, r.dx, okk * u, 0, 'dx', r.dxs);
+      expectClose(one.dw, r.dw, nohw * u, 0, 'dw', r.dws);
     }
+
+    for (const [name, p] of CASES) {
+      it(`is bit-identical for 1, 2 and 3 threads and matches float64: ${name}`, () => check(p));
+    }
+
+    // The 'simd' kernels (mul + add, 5-row tiles): the packers' generic paths.
+    it.skipIf(!supportedKernelModes().includes('simd'))(
+      'is bit-identical for 1, 2 and 3 threads and matches float64 with the simd kernels',
+      async () => {
+        setKernelMode('simd');
+        try {
+          for (const [, p] of CASES.slice(0, 3)) await check(p);
+        } finally {
+          setKernelMode('auto');
+        }
+      },
+    );
 
     for (const [name, p] of CASES.filter(([, q]) => batchable(q))) {
       it(`forward (with bias: plus a separate add) and input gradient are bit-identical to the column-matrix path: ${name}`, async () => {

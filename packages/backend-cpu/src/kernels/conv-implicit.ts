@@ -1,5 +1,5 @@
 /**
- * conv2d and its weight gradient without a column matrix (issue 16): the
+ * conv2d and its two gradients without a column matrix (issue 16): the
  * GEMM's panels are packed straight from each (zero-padded) image through
  * offset tables (wasm side: ../wasm/conv-implicit-codegen.ts), over the
  * batch on the worker threads. Any stride, dilation and padding, and 1×1
@@ -20,6 +20,10 @@
  *   any thread count, so dW is bit-identical for 1, 2, 3 threads; it is a
  *   different order from the one-image loop's (whose sum is image by image),
  *   so it agrees with that path within K·2⁻²⁴·Σ|term|, not bit for bit.
+ * - Input gradient: Wᵀ packed once per task, dy's panels per image, then C
+ *   added onto dx[i] tap by tap in col2im's order (conv-batch.ts's merged
+ *   add plan where the width stride is 1, the offset tables on a
+ *   zero-bordered buffer otherwise): bit-identical to the column-matrix path.
  */
 import type { Conv2dParams } from '@nerve/core/backend';
 import { allocF32 } from '../alloc.js';

@@ -79,6 +79,29 @@ const stepOnce = () => {
   return v;
 };
 for (let i = 0; i < 10; i++) step();
+if (process.env.AB) {
+  // In-process A/B, alternated, 3 rounds: "old" = the column-matrix conv tasks
+  // without the fused bias (NERVE_CPU_CONV_IMPLICIT=0, conv2dBias off), "new" = the default.
+  for (let round = 1; round <= 3; round++) {
+    for (const variant of ['old', 'new'] as const) {
+      process.env.NERVE_CPU_CONV_IMPLICIT = variant === 'old' ? '0' : '1';
+      const run = () => {
+        for (let i = 0; i < 5; i++) step();
+        const w0 = performance.now();
+        const u0 = process.cpuUsage();
+        for (let i = 0; i < steps; i++) step();
+        const u = process.cpuUsage(u0);
+        return [(performance.now() - w0) / steps, (u.user + u.system) / 1000 / steps];
+      };
+      const [wall, cpuMs] =
+        variant === 'old' ? core.withoutOptionalKernels(run, ['conv2dBias']) : run();
+      console.log(
+        `round ${round} ${variant} threads ${threads}: CPU ${cpuMs.toFixed(2)} ms/step, wall ${wall.toFixed(2)} ms/step`,
+      );
+    }
+  }
+  process.exit(0);
+}
 const t0 = performance.now();
 const c0 = process.cpuUsage();
 let last = 0;
@@ -86,8 +109,15 @@ for (let i = 0; i < steps; i++) last = step();
 const ms = (performance.now() - t0) / steps;
 const c = process.cpuUsage(c0);
 const cpu = (c.user + c.system) / 1000 / steps;
+// FNV-1a over the parameters' bits: the loss alone hides ulp-level differences in the weights.
+let hash = 0x811c9dc5;
+for (const t of model.parameters()) {
+  for (const byte of new Uint8Array(new Float32Array(t.dataSync() as Float32Array).buffer)) {
+    hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+  }
+}
 console.log(
-  `threads ${threads}: ${ms.toFixed(2)} ms/step wall (${(1000 / ms).toFixed(1)} steps/s), ${cpu.toFixed(2)} ms/step process CPU, loss ${last}`,
+  `threads ${threads}: ${ms.toFixed(2)} ms/step wall (${(1000 / ms).toFixed(1)} steps/s), ${cpu.toFixed(2)} ms/step process CPU, loss ${last}, params ${hash.toString(16)}`,
 );
 if (process.env.OPS) {
   const rows = [...timing].sort((a, b) => b[1].ms - a[1].ms);

@@ -40,7 +40,13 @@ import { reluGradient } from './kernels/simd-rows.js';
 import { type CpuData, convertArray, f32Of, holds, valuesOf, wrap } from './buffers.js';
 import { batchNormBackward, batchNormForward, batchNormStats } from './kernels/batchnorm.js';
 import { binary } from './kernels/binary.js';
-import { conv2d, conv2dBackwardFilter, conv2dBackwardInput, ConvScratch } from './kernels/conv.js';
+import {
+  conv2d,
+  conv2dBackwardFilter,
+  conv2dBackwardInput,
+  conv2dBias,
+  ConvScratch,
+} from './kernels/conv.js';
 import {
   groupedConv2d,
   groupedConv2dBackwardFilter,
@@ -182,6 +188,12 @@ export class CpuBackend implements Backend {
 
   conv2d(x: DataId, w: DataId, p: Conv2dParams): DataId {
     return this.own(conv2d(f32Of(x, 'conv2d'), f32Of(w, 'conv2d'), p, this.convScratch));
+  }
+
+  conv2dBias(x: DataId, w: DataId, bias: DataId, p: Conv2dParams): DataId {
+    const op = 'conv2dBias';
+    const [xs, ws, bs] = [f32Of(x, op), f32Of(w, op), f32Of(bias, op)];
+    return this.own(conv2dBias(xs, ws, bs, p, this.convScratch));
   }
 
   conv2dBackwardInput(dy: DataId, w: DataId, p: Conv2dParams): DataId {

@@ -33,6 +33,13 @@ export interface OptionalKernels {
    */
   conv2d?(x: DataId, w: DataId, p: Conv2dParams): DataId;
   /**
+   * conv2d with the bias added in the same pass: x [N,C,H,W], w [O,C,KH,KW],
+   * bias [O] float32 → y[n,o] = conv2d(x, w)[n,o] + bias[o], bit-identical
+   * to the conv2d kernel's result plus bias by one float32 add per element.
+   * Fallback: the conv2d kernel, then add(y, bias reshaped to [1,O,1,1]) (ops/conv.ts); used only with the conv2d trio.
+   */
+  conv2dBias?(x: DataId, w: DataId, bias: DataId, p: Conv2dParams): DataId;
+  /**
    * dy [N,O,OH,OW], w [O,C,KH,KW] → dx [N,C,H,W].
    * Fallback: autograd through conv2dByIm2col (ops/conv.ts); used only with conv2d and conv2dBackwardFilter.
    */
@@ -200,6 +207,8 @@ export type OptionalKernelName = keyof OptionalKernels;
  */
 export const OPTIONAL_KERNEL_FALLBACKS: { readonly [K in OptionalKernelName]-?: string } = {
   conv2d: 'conv2dByIm2col in ops/conv.ts (im2col windows via indexSelect, then matmul)',
+  conv2dBias:
+    'the conv2d kernel, then add(y, bias reshaped to [1,O,1,1]) (ops/conv.ts); used only with the conv2d trio',
   conv2dBackwardInput:
     'autograd through conv2dByIm2col (ops/conv.ts); used only with conv2d and conv2dBackwardFilter',
   conv2dBackwardFilter:

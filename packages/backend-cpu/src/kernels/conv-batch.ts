@@ -69,7 +69,7 @@ class Plan {
 }
 
 /** A plan stored in the heap: its address and op count. */
-interface StoredPlan {
+export interface StoredPlan {
   at: number;
   n: number;
 }
@@ -162,7 +162,7 @@ function im2colPlan(p: Conv2dParams): StoredPlan {
 }
 
 /** col2im of one image as an add plan: dx += C (rows of nPad), in im2col.ts's tap order. */
-function col2imPlan(p: Conv2dParams, nPad: number): StoredPlan {
+export function col2imPlan(p: Conv2dParams, nPad: number): StoredPlan {
   return stored(`col2im ${nPad} ${geometryKey(p)}`, () => {
     const plan = new Plan();
     forEachTapRow(

@@ -5,6 +5,11 @@
  *   forward:  y[n]  = W[O, CKK] · col(x[n])
  *   input:    dx[n] = col2im(Wᵀ · dy[n])
  *   filter:   dW    = Σ_n dy[n] · col(x[n])ᵀ
+ *
+ * Where the tensors live in the wasm heap, the three calls run over the
+ * batch on the threads without a column matrix (conv-implicit.ts); with
+ * `NERVE_CPU_CONV_IMPLICIT=0` they take the column-matrix tasks
+ * (conv-batch.ts) where those apply, and otherwise the one-image loop below.
  */
 import { type Conv2dParams, isPointwiseConv } from '@nerve/core/backend';
 import { allocF32 } from '../alloc.js';
@@ -16,6 +21,11 @@ import {
   conv2dBackwardInputBatch,
   conv2dBatch,
 } from './conv-batch.js';
+import {
+  conv2dBackwardFilterImplicit,
+  conv2dBackwardInputImplicit,
+  conv2dImplicit,
+} from './conv-implicit.js';
 import { gemm, type GemmScratch, WASM_MIN } from './gemm-blocked.js';
 import { col2im, im2col } from './im2col.js';
 
@@ -70,12 +80,37 @@ function batchRuntime(p: Conv2dParams, ...operands: Float32Array[]): WasmRuntime
   return rt;
 }
 
+/**
+ * `NERVE_CPU_CONV_IMPLICIT=0` keeps the column-matrix tasks (conv-batch.ts)
+ * for all three conv calls; read at each call, so a benchmark can alternate
+ * the two paths in one process (one env read per conv call: noise next to
+ * the call's milliseconds).
+ */
+const implicitOn = () =>
+  !(typeof process === 'object' && process.env?.NERVE_CPU_CONV_IMPLICIT === '0');
+
+/**
+ * The wasm runtime when the forward or weight gradient packs its panels
+ * straight from the images (conv-implicit.ts): as batchRuntime, but any
+ * stride and 1×1 convs too. Depends on no thread count either.
+ */
+function implicitRuntime(p: Conv2dParams, ...operands: Float32Array[]): WasmRuntime | undefined {
+  if (!batchOn || !implicitOn() || p.batch === 0 || p.outChannels === 0) return undefined;
+  const ckk = p.inChannels * p.kernelHeight * p.kernelWidth;
+  if (p.outChannels * ckk * p.outHeight * p.outWidth < WASM_MIN || ckk === 0) return undefined;
+  const rt = getWasmRuntime();
+  if (rt === undefined || !operands.every((v) => rt.holds(v))) return undefined;
+  return rt;
+}
+
 export function conv2d(
   x: Float32Array,
   w: Float32Array,
   p: Conv2dParams,
   s: ConvScratch,
 ): Float32Array {
+  const irt = implicitRuntime(p, x, w);
+  if (irt) return conv2dImplicit(x, w, p, irt);
   const rt = batchRuntime(p, x, w);
   if (rt) return conv2dBatch(x, w, p, rt);
   const { ckk, ohw, chw } = dims(p);
@@ -107,12 +142,39 @@ export function conv2d(
   return y;
 }
 
+/**
+ * conv2d(x, w) + bias[o] on output channel o: fused into the implicit
+ * path's copy of C into y where it runs, else the conv then one add per
+ * element (the same float32 sum either way).
+ */
+export function conv2dBias(
+  x: Float32Array,
+  w: Float32Array,
+  bias: Float32Array,
+  p: Conv2dParams,
+  s: ConvScratch,
+): Float32Array {
+  const irt = implicitRuntime(p, x, w, bias);
+  if (irt) return conv2dImplicit(x, w, p, irt, bias);
+  const y = conv2d(x, w, p, s);
+  const plane = p.outHeight * p.outWidth;
+  for (let n = 0, i = 0; n < p.batch; n++) {
+    for (let o = 0; o < p.outChannels; o++) {
+      const b = bias[o];
+      for (const end = i + plane; i < end; i++) y[i] += b;
+    }
+  }
+  return y;
+}
+
 export function conv2dBackwardInput(
   dy: Float32Array,
   w: Float32Array,
   p: Conv2dParams,
   s: ConvScratch,
 ): Float32Array {
+  const irt = implicitRuntime(p, dy, w);
+  if (irt) return conv2dBackwardInputImplicit(dy, w, p, irt);
   const rt = batchRuntime(p, dy, w);
   if (rt) return conv2dBackwardInputBatch(dy, w, p, rt);
   const { ckk, ohw, chw } = dims(p);
@@ -151,6 +213,8 @@ export function conv2dBackwardFilter(
   p: Conv2dParams,
   s: ConvScratch,
 ): Float32Array {
+  const irt = implicitRuntime(p, x, dy);
+  if (irt) return conv2dBackwardFilterImplicit(x, dy, p, irt);
   const rt = batchRuntime(p, x, dy);
   if (rt) return conv2dBackwardFilterBatch(x, dy, p, rt);
   const { ckk, ohw, chw } = dims(p);

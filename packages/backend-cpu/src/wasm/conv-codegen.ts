@@ -18,6 +18,7 @@
  *     scratch at the given offsets from `scratch`.
  */
 import type { FuncBuilder, ModuleBuilder } from './emit.js';
+import { addImplicitConvFuncs } from './conv-implicit-codegen.js';
 
 /** i32 word indices of a convImages descriptor. */
 export const DESC = {
@@ -56,11 +57,15 @@ export const DESC = {
 } as const;
 export const DESC_WORDS = 29;
 
-/** Adds planCopy, planAdd and convImages; gemmCols must be declared already. */
-export function addConvFuncs(mod: ModuleBuilder): void {
+/**
+ * Adds planCopy, planAdd, convImages and the implicit-column functions
+ * (conv-implicit-codegen.ts); gemmCols, micro and the packers must be declared already.
+ */
+export function addConvFuncs(mod: ModuleBuilder, tile: { mr: number; nr: number }): void {
   mod.func('planCopy', ['i32', 'i32', 'i32', 'i32'], [], planCopy, true);
   mod.func('planAdd', ['i32', 'i32', 'i32', 'i32'], [], planAdd, true);
   mod.func('convImages', ['i32', 'i32', 'i32', 'i32'], [], convImages, true);
+  addImplicitConvFuncs(mod, tile);
 }
 
 function planCopy(f: FuncBuilder): void {

@@ -210,6 +210,16 @@ export class FuncBuilder {
     return this;
   }
 
+  /**
+   * i8x16.shuffle of the two v128 on the stack by 32-bit lanes: result lane
+   * i is lane lanes[i] of a (0–3) or of b (4–7).
+   */
+  shuffle32(lanes: readonly [number, number, number, number]): this {
+    const bytes = lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]);
+    this.code.push(0xfd, ...uleb(0x0d), ...bytes);
+    return this;
+  }
+
   /** A load or store with a constant byte offset added to the address on the stack. */
   mem(name: MemOp, offset = 0): this {
     const entry = MEM_OPS[name];

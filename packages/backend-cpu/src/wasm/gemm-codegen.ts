@@ -54,7 +54,7 @@ export function gemmModule(cfg: GemmKernelConfig): Uint8Array<ArrayBuffer> {
   mod.func('packB', I32(10), [], (f) => packB(f, cfg), true);
   mod.func('gemmRows', I32(14), [], (f) => gemmRows(f, cfg), true);
   mod.func('gemmCols', I32(18), [], gemmCols, true);
-  addConvFuncs(mod);
+  addConvFuncs(mod, cfg);
   addPoolFuncs(mod);
   return mod.encode();
 }

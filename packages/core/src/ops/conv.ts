@@ -13,6 +13,7 @@ import { add } from './binary.js';
 import { type Pair, convParams, pair, requireNCHW, windowIndex } from './conv-geometry.js';
 import { indexSelect } from './indexing.js';
 import { matmul } from './matmul.js';
+import { sumToShape } from './sum-expand.js';
 import { backendOf, contiguousData, record, requireFloat, wrap } from './util.js';
 import { narrow, pad, reshape } from './views.js';
 import { concat } from './concat.js';
@@ -56,6 +57,10 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
   const fwd = optionalKernel(backend, 'conv2d');
   const bwdIn = optionalKernel(backend, 'conv2dBackwardInput');
   const bwdW = optionalKernel(backend, 'conv2dBackwardFilter');
+  const fused = optionalKernel(backend, 'conv2dBias');
+  if (bias && fused && fwd && bwdIn && bwdW && bias.dtype === 'float32') {
+    return composite([x, w, bias], () => convBiasByKernels(x, w, bias, p, fused, bwdIn, bwdW));
+  }
   return composite([x, w, ...(bias ? [bias] : [])], () => {
     const y =
       fwd && bwdIn && bwdW ? convByKernels(x, w, p, fwd, bwdIn, bwdW) : conv2dByIm2col(x, w, p);
@@ -116,6 +121,56 @@ function convByKernels(
       xc2.release();
     }
     dyc.release();
+    return grads;
+  });
+  return y;
+}
+
+/**
+ * conv2d plus bias in one forward kernel call. The backward is the one the
+ * composite (convByKernels, then add with the bias reshaped to [1,O,1,1])
+ * records: dy goes to the conv's two gradient kernels unchanged (add's
+ * gradient with respect to y is dy), and the bias gets
+ * sumToShape(dy, [1,O,1,1]) reshaped to [O], so every gradient is the same
+ * computation as the fallback's.
+ */
+function convBiasByKernels(
+  x: Tensor,
+  w: Tensor,
+  bias: Tensor,
+  p: Conv2dParams,
+  fwd: (x: DataId, w: DataId, bias: DataId, p: Conv2dParams) => DataId,
+  bwdIn: ConvKernel,
+  bwdW: ConvKernel,
+): Tensor {
+  const backend = x.backend;
+  const xc = contiguousData(x);
+  const wc = contiguousData(w);
+  const bc = contiguousData(bias);
+  const id = fwd(xc.id, wc.id, bc.id, p);
+  xc.release();
+  wc.release();
+  bc.release();
+  const y = wrap(backend, id, [p.batch, p.outChannels, p.outHeight, p.outWidth], 'float32');
+  record(y, 'conv2d', [x, w, bias], (dy) => {
+    const grads: (Tensor | null)[] = [null, null, null];
+    if (x.requiresGrad || w.requiresGrad) {
+      const dyc = contiguousData(dy);
+      if (x.requiresGrad) {
+        const wc2 = contiguousData(w);
+        grads[0] = wrap(backend, bwdIn(dyc.id, wc2.id, p), x.shape, 'float32');
+        wc2.release();
+      }
+      if (w.requiresGrad) {
+        const xc2 = contiguousData(x);
+        grads[1] = wrap(backend, bwdW(xc2.id, dyc.id, p), w.shape, 'float32');
+        xc2.release();
+      }
+      dyc.release();
+    }
+    if (bias.requiresGrad) {
+      grads[2] = reshape(sumToShape(dy, [1, p.outChannels, 1, 1]), [p.outChannels]);
+    }
     return grads;
   });
   return y;

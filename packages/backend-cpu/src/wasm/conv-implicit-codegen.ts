@@ -1,0 +1,1069 @@
+/**
+ * Conv products that read the column matrix straight from the image (issue
+ * 16): the wasm side of ../kernels/conv-implicit.ts. No column matrix is
+ * built; the packers gather the GEMM panels from the (zero-padded) image
+ * through two offset tables:
+ *
+ *   offP[p]  byte offset of tap p = (c, kh, kw) in the padded image:
+ *            (c·Hp·Wp + kh·dH·Wp + kw·dW)·4
+ *   posJ[j]  byte offset of output position j = (oh, ow):
+ *            (oh·sH·Wp + ow·sW)·4
+ *
+ * so column-matrix entry (p, j) is the float at base + offP[p] + posJ[j]
+ * (padding entries read the zero border), for any stride, dilation and
+ * padding. Every entry is the value im2col writes, and the products are
+ * summed in the same order as the GEMM over an explicit column matrix, so
+ * the forward result is bit-identical to the im2col path.
+ *
+ *   convFwd(desc, i0, i1, scratch)
+ *     y[i] = W · col(x[i]) (+ bias per output row) for images [i0, i1):
+ *     W packed once per task, each k block's column panels packed from the
+ *     image, micro over the tiles, C rows copied (bias added) into y.
+ *   convFilter(desc, i0, i1, scratch, slot)
+ *     slot (+)= col(x[i]) · dy[i]ᵀ for images [i0, i1), [CKK, O] padded to
+ *     the tile; the first image of the range writes, the others add
+ *     (the micro-kernel's accumulate flag), so the slot is the group's
+ *     partial sum in image order.
+ *   convBwdIn(desc, i0, i1, scratch)
+ *     dx[i] = col2im(Wᵀ · dy[i]) for images [i0, i1): Wᵀ packed once per
+ *     task, dy[i]'s panels per k block, then each C row (tap q) added onto
+ *     the zero-bordered dx buffer at offP[q] + posJ[j] in tap order (the
+ *     order im2col.ts's col2im adds in, so the bits are the same), and the
+ *     interior copied into dx[i] (or added in place when there is no padding).
+ *   sumSlots(first, count, stride, floats)
+ *     first[·] = ((first + slot1) + slot2) + … in slot order (f32x4).
+ */
+import type { FuncBuilder, ModuleBuilder } from './emit.js';
+
+/** i32 word indices of a convFwd / convFilter descriptor. */
+export const IDESC = {
+  /** Image addresses: x + i·xStep. */
+  x: 0,
+  xStep: 1,
+  /** 1: copy each image into the task's zero-bordered buffer first. */
+  pad: 2,
+  C: 3,
+  H: 4,
+  W: 5,
+  Hp: 6,
+  Wp: 7,
+  padT: 8,
+  padL: 9,
+  offP: 10,
+  posJ: 11,
+  /** GEMM sizes: convFwd m = O, n = OH·OW, k = CKK; convFilter m = CKK, n = O, k = OH·OW. */
+  m: 12,
+  n: 13,
+  k: 14,
+  kb: 15,
+  mPad: 16,
+  nPad: 17,
+  /** convFwd: the weights [O, CKK]; convFilter: dy, image i at dy + i·otherStep. */
+  other: 18,
+  otherStep: 19,
+  /** convFwd: y (image i at y + i·yStep) and bias (0: none). */
+  y: 20,
+  yStep: 21,
+  bias: 22,
+  /** Task scratch offsets: padded image, packed A, packed B, C. */
+  xpOff: 23,
+  apOff: 24,
+  bpOff: 25,
+  cOff: 26,
+  /** Output width and width stride (convBwdIn's scatter). */
+  OW: 27,
+  sW: 28,
+  /** convBwdIn: a col2im add plan (conv-codegen.ts planAdd) and its op count; 0 ops: the offset tables. */
+  plan: 29,
+  planN: 30,
+} as const;
+export const IDESC_WORDS = 31;
+
+interface Tile {
+  mr: number;
+  nr: number;
+}
+
+/** Adds convFwd, convFilter and sumSlots; micro and pack{mr}, pack{nr} must be declared already. */
+export function addImplicitConvFuncs(mod: ModuleBuilder, tile: Tile): void {
+  mod.func('copyRows', I32(9), [], copyRows);
+  mod.func('packColB', I32(6), [], (f) => packColB(f, tile.nr));
+  mod.func('packColA', I32(6), [], (f) => packColA(f, tile.mr));
+  if (tile.nr === 8) mod.func('packRowsT8', I32(4), [], packRowsT8);
+  mod.func('convFwd', I32(4), [], (f) => convFwd(f, tile), true);
+  mod.func('convFilter', I32(5), [], (f) => convFilter(f, tile), true);
+  mod.func('convBwdIn', I32(4), [], (f) => convBwdIn(f, tile), true);
+  mod.func('sumSlots', I32(4), [], sumSlots, true);
+}
+
+function I32(n: number): 'i32'[] {
+  return new Array<'i32'>(n).fill('i32');
+}
+
+/** Pushes min(x, y) of two i32 locals. */
+function min(f: FuncBuilder, x: number, y: number): FuncBuilder {
+  return f.get(x).get(y).get(x).get(y).op('i32.lt_s').op('select');
+}
+
+/**
+ * copyRows(src, srcRow, srcPlane, dst, dstRow, dstPlane, C, H, W): C
+ * planes of H rows of W floats; row (c, h) of src at src + 4·(c·srcPlane +
+ * h·srcRow), of dst likewise. Copies an image into the interior of its
+ * zero-bordered buffer (whose border is never written, so it keeps the
+ * zeroes the task wrote once), or the interior back out.
+ */
+function copyRows(f: FuncBuilder): void {
+  const [src, srcRow, srcPlane, dst, dstRow, dstPlane, C, H, W] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const c = f.local('i32');
+  const h = f.local('i32');
+  const s = f.local('i32');
+  const d = f.local('i32');
+  const end = f.local('i32');
+  const end4 = f.local('i32');
+  f.forUp(
+    c,
+    () => f.i32(0),
+    C,
+    1,
+    () => {
+      f.forUp(
+        h,
+        () => f.i32(0),
+        H,
+        1,
+        () => {
+          f.get(src).get(c).get(srcPlane).op('i32.mul').get(h).get(srcRow).op('i32.mul');
+          f.op('i32.add').i32(4).op('i32.mul').op('i32.add').set(s);
+          f.get(dst).get(c).get(dstPlane).op('i32.mul').get(h).get(dstRow).op('i32.mul');
+          f.op('i32.add').i32(4).op('i32.mul').op('i32.add').set(d);
+          f.get(d).get(W).i32(4).op('i32.mul').op('i32.add').set(end);
+          f.get(end).i32(15).op('i32.sub').set(end4);
+          f.block((exit) => {
+            f.loop((top) => {
+              f.get(d).get(end4).op('i32.ge_s').brIf(exit);
+              f.get(d).get(s).mem('v128.load').mem('v128.store');
+              f.get(d).i32(16).op('i32.add').set(d);
+              f.get(s).i32(16).op('i32.add').set(s);
+              f.br(top);
+            });
+          });
+          f.block((exit) => {
+            f.loop((top) => {
+              f.get(d).get(end).op('i32.ge_s').brIf(exit);
+              f.get(d).get(s).mem('f32.load').mem('f32.store');
+              f.get(d).i32(4).op('i32.add').set(d);
+              f.get(s).i32(4).op('i32.add').set(s);
+              f.br(top);
+            });
+          });
+        },
+      );
+    },
+  );
+}
+
+/**
+ * packColB(base, offP, posJ, kc, n, dst): the column matrix's rows
+ * offP[0 .. kc) (one k block) and columns [0, n) as NR-wide panels, panel
+ * j0 at dst + 4·j0·kc holding kc rows of NR floats (zero beyond n).
+ */
+function packColB(f: FuncBuilder, NR: number): void {
+  const [base, offP, posJ, kc, n, dst] = [0, 1, 2, 3, 4, 5];
+  const j0 = f.local('i32');
+  const s = f.local('i32');
+  const d = f.local('i32');
+  const o = f.local('i32');
+  const oEnd = f.local('i32');
+  const w = f.local('i32');
+  const width = f.local('i32');
+  const pos = Array.from({ length: NR }, () => f.local('i32'));
+  f.get(offP).get(kc).i32(4).op('i32.mul').op('i32.add').set(oEnd);
+  f.forUp(
+    j0,
+    () => f.i32(0),
+    n,
+    NR,
+    () => {
+      f.get(dst).get(j0).get(kc).op('i32.mul').i32(4).op('i32.mul').op('i32.add').set(d);
+      f.get(n).get(j0).op('i32.sub').set(width);
+      f.get(width).i32(NR).op('i32.ge_s');
+      f.if(
+        () => {
+          for (let q = 0; q < NR; q++) {
+            f.get(posJ)
+              .get(j0)
+              .i32(4)
+              .op('i32.mul')
+              .op('i32.add')
+              .mem('i32.load', 4 * q);
+            f.get(base).op('i32.add').set(pos[q]);
+          }
+          // Contiguous panel (one output row, unit width stride): NR/4 vector moves per row.
+          f.get(pos[NR - 1])
+            .get(pos[0])
+            .op('i32.sub')
+            .i32(4 * (NR - 1))
+            .op('i32.eq');
+          f.if(
+            () => {
+              f.forUp(
+                o,
+                () => f.get(offP),
+                oEnd,
+                4,
+                () => {
+                  f.get(o).mem('i32.load').get(pos[0]).op('i32.add').set(s);
+                  for (let q = 0; q < NR / 4; q++) {
+                    f.get(d)
+                      .get(s)
+                      .mem('v128.load', 16 * q)
+                      .mem('v128.store', 16 * q);
+                  }
+                  f.get(d)
+                    .i32(4 * NR)
+                    .op('i32.add')
+                    .set(d);
+                },
+              );
+            },
+            () => {
+              f.forUp(
+                o,
+                () => f.get(offP),
+                oEnd,
+                4,
+                () => {
+                  f.get(o).mem('i32.load').set(s);
+                  for (let q = 0; q < NR; q++) {
+                    f.get(d)
+                      .get(s)
+                      .get(pos[q])
+                      .op('i32.add')
+                      .mem('f32.load')
+                      .mem('f32.store', 4 * q);
+                  }
+                  f.get(d)
+                    .i32(4 * NR)
+                    .op('i32.add')
+                    .set(d);
+                },
+              );
+            },
+          );
+        },
+        () => {
+          // The last, partial panel: zero it, then fill column by column.
+          f.get(d)
+            .i32(0)
+            .get(kc)
+            .i32(4 * NR)
+            .op('i32.mul')
+            .op('memory.fill');
+          f.forUp(
+            w,
+            () => f.i32(0),
+            width,
+            1,
+            () => {
+              f.get(posJ).get(j0).get(w).op('i32.add').i32(4).op('i32.mul').op('i32.add');
+              f.mem('i32.load').get(base).op('i32.add').set(s);
+              f.get(d).get(w).i32(4).op('i32.mul').op('i32.add').set(pos[0]);
+              f.forUp(
+                o,
+                () => f.get(offP),
+                oEnd,
+                4,
+                () => {
+                  f.get(pos[0]).get(s).get(o).mem('i32.load').op('i32.add').mem('f32.load');
+                  f.mem('f32.store');
+                  f.get(pos[0])
+                    .i32(4 * NR)
+                    .op('i32.add')
+                    .set(pos[0]);
+                },
+              );
+            },
+          );
+        },
+      );
+    },
+  );
+}
+
+/**
+ * packColA(base, offP, posJ, rows, kc, dst): an MR-tall panel of the column
+ * matrix: rows offP[0 .. rows) (taps), columns posJ[0 .. kc) (one k block of
+ * output positions); dst[jj·MR + r], zero for rows ≤ r < MR.
+ */
+function packColA(f: FuncBuilder, MR: number): void {
+  const [base, offP, posJ, rows, kc, dst] = [0, 1, 2, 3, 4, 5];
+  const pj = f.local('i32');
+  const pEnd = f.local('i32');
+  const d = f.local('i32');
+  const r = f.local('i32');
+  const s = f.local('i32');
+  const src = Array.from({ length: MR }, () => f.local('i32'));
+  f.get(posJ).get(kc).i32(4).op('i32.mul').op('i32.add').set(pEnd);
+  f.get(rows).i32(MR).op('i32.eq');
+  f.if(
+    () => {
+      for (let q = 0; q < MR; q++) {
+        f.get(offP)
+          .mem('i32.load', 4 * q)
+          .get(base)
+          .op('i32.add')
+          .set(src[q]);
+      }
+      f.get(dst).set(d);
+      f.get(posJ).set(pj);
+      if (MR === 6) {
+        // Four output positions at a time where they are contiguous in the
+        // image (one output row, unit width stride): six vector loads, a 4×4
+        // transpose of rows 0–3 plus rows 4–5 interleaved, six vector stores.
+        const v = Array.from({ length: 6 }, () => f.local('v128'));
+        const t = Array.from({ length: 4 }, () => f.local('v128'));
+        const o = Array.from({ length: 4 }, () => f.local('v128'));
+        const lo = f.local('v128');
+        const hi = f.local('v128');
+        const stop = f.local('i32');
+        f.get(pEnd).i32(12).op('i32.sub').set(stop);
+        f.block((exit) => {
+          f.loop((top) => {
+            f.get(pj).get(stop).op('i32.ge_s').brIf(exit);
+            f.get(pj).mem('i32.load').set(s);
+            f.get(pj).mem('i32.load', 12).get(s).op('i32.sub').i32(12).op('i32.eq');
+            f.if(
+              () => {
+                for (let q = 0; q < 6; q++) {
+                  f.get(src[q]).get(s).op('i32.add').mem('v128.load').set(v[q]);
+                }
+                transpose4(f, v.slice(0, 4), t, o);
+                f.get(v[4]).get(v[5]).shuffle32([0, 4, 1, 5]).set(lo);
+                f.get(v[4]).get(v[5]).shuffle32([2, 6, 3, 7]).set(hi);
+                f.get(d).get(o[0]).mem('v128.store', 0);
+                f.get(d).get(lo).get(o[1]).shuffle32([0, 1, 4, 5]).mem('v128.store', 16);
+                f.get(d).get(o[1]).get(lo).shuffle32([2, 3, 6, 7]).mem('v128.store', 32);
+                f.get(d).get(o[2]).mem('v128.store', 48);
+                f.get(d).get(hi).get(o[3]).shuffle32([0, 1, 4, 5]).mem('v128.store', 64);
+                f.get(d).get(o[3]).get(hi).shuffle32([2, 3, 6, 7]).mem('v128.store', 80);
+                f.get(d).i32(96).op('i32.add').set(d);
+                f.get(pj).i32(16).op('i32.add').set(pj);
+              },
+              () => {
+                for (let q = 0; q < MR; q++) {
+                  f.get(d)
+                    .get(src[q])
+                    .get(s)
+                    .op('i32.add')
+                    .mem('f32.load')
+                    .mem('f32.store', 4 * q);
+                }
+                f.get(d)
+                  .i32(4 * MR)
+                  .op('i32.add')
+                  .set(d);
+                f.get(pj).i32(4).op('i32.add').set(pj);
+              },
+            );
+            f.br(top);
+          });
+        });
+      }
+      f.forUp(
+        pj,
+        () => f.get(pj),
+        pEnd,
+        4,
+        () => {
+          f.get(pj).mem('i32.load').set(s);
+          for (let q = 0; q < MR; q++) {
+            f.get(d)
+              .get(src[q])
+              .get(s)
+              .op('i32.add')
+              .mem('f32.load')
+              .mem('f32.store', 4 * q);
+          }
+          f.get(d)
+            .i32(4 * MR)
+            .op('i32.add')
+            .set(d);
+        },
+      );
+    },
+    () => {
+      f.get(dst)
+        .i32(0)
+        .get(kc)
+        .i32(4 * MR)
+        .op('i32.mul')
+        .op('memory.fill');
+      f.forUp(
+        r,
+        () => f.i32(0),
+        rows,
+        1,
+        () => {
+          f.get(offP).get(r).i32(4).op('i32.mul').op('i32.add').mem('i32.load');
+          f.get(base).op('i32.add').set(s);
+          f.get(dst).get(r).i32(4).op('i32.mul').op('i32.add').set(d);
+          f.forUp(
+            pj,
+            () => f.get(posJ),
+            pEnd,
+            4,
+            () => {
+              f.get(d).get(s).get(pj).mem('i32.load').op('i32.add').mem('f32.load');
+              f.mem('f32.store');
+              f.get(d)
+                .i32(4 * MR)
+                .op('i32.add')
+                .set(d);
+            },
+          );
+        },
+      );
+    },
+  );
+}
+
+/**
+ * Emits the 4×4 transpose of the v128 locals v[0..3] into out[0..3]
+ * (out[t] = [v0[t], v1[t], v2[t], v3[t]]), using t[0..3] as temporaries.
+ */
+function transpose4(f: FuncBuilder, v: number[], t: number[], out: number[]): void {
+  f.get(v[0]).get(v[1]).shuffle32([0, 4, 1, 5]).set(t[0]);
+  f.get(v[0]).get(v[1]).shuffle32([2, 6, 3, 7]).set(t[1]);
+  f.get(v[2]).get(v[3]).shuffle32([0, 4, 1, 5]).set(t[2]);
+  f.get(v[2]).get(v[3]).shuffle32([2, 6, 3, 7]).set(t[3]);
+  f.get(t[0]).get(t[2]).shuffle32([0, 1, 4, 5]).set(out[0]);
+  f.get(t[0]).get(t[2]).shuffle32([2, 3, 6, 7]).set(out[1]);
+  f.get(t[1]).get(t[3]).shuffle32([0, 1, 4, 5]).set(out[2]);
+  f.get(t[1]).get(t[3]).shuffle32([2, 3, 6, 7]).set(out[3]);
+}
+
+/**
+ * packRowsT8(src, rowBytes, kc, dst): dst[jj·8 + w] = src[w·rowBytes/4 + jj]
+ * for 8 full rows (a transposed 8-wide panel: dyᵀ in the weight gradient),
+ * four jj at a time as two 4×4 transposes, the last kc % 4 one by one.
+ */
+function packRowsT8(f: FuncBuilder): void {
+  const [src, rowBytes, kc, dst] = [0, 1, 2, 3];
+  const jj = f.local('i32');
+  const end4 = f.local('i32');
+  const d = f.local('i32');
+  const s = f.local('i32');
+  const a = Array.from({ length: 8 }, () => f.local('v128'));
+  const t = Array.from({ length: 4 }, () => f.local('v128'));
+  const x = Array.from({ length: 4 }, () => f.local('v128'));
+  const y = Array.from({ length: 4 }, () => f.local('v128'));
+  f.get(dst).set(d);
+  f.get(kc).i32(3).op('i32.sub').set(end4);
+  f.i32(0).set(jj);
+  f.block((exit) => {
+    f.loop((top) => {
+      f.get(jj).get(end4).op('i32.ge_s').brIf(exit);
+      f.get(src).get(jj).i32(4).op('i32.mul').op('i32.add').set(s);
+      for (let r = 0; r < 8; r++) {
+        f.get(s).mem('v128.load').set(a[r]);
+        if (r < 7) f.get(s).get(rowBytes).op('i32.add').set(s);
+      }
+      transpose4(f, a.slice(0, 4), t, x);
+      transpose4(f, a.slice(4, 8), t, y);
+      for (let q = 0; q < 4; q++) {
+        f.get(d)
+          .get(x[q])
+          .mem('v128.store', 32 * q);
+        f.get(d)
+          .get(y[q])
+          .mem('v128.store', 32 * q + 16);
+      }
+      f.get(d).i32(128).op('i32.add').set(d);
+      f.get(jj).i32(4).op('i32.add').set(jj);
+      f.br(top);
+    });
+  });
+  f.forUp(
+    jj,
+    () => f.get(jj),
+    kc,
+    1,
+    () => {
+      f.get(src).get(jj).i32(4).op('i32.mul').op('i32.add').set(s);
+      for (let r = 0; r < 8; r++) {
+        f.get(d)
+          .get(s)
+          .mem('f32.load')
+          .mem('f32.store', 4 * r);
+        if (r < 7) f.get(s).get(rowBytes).op('i32.add').set(s);
+      }
+      f.get(d).i32(32).op('i32.add').set(d);
+    },
+  );
+}
+
+/** Loads the descriptor's words into locals. */
+function loadDesc(f: FuncBuilder, desc: number): Record<keyof typeof IDESC, number> {
+  const w = {} as Record<keyof typeof IDESC, number>;
+  for (const key of Object.keys(IDESC) as (keyof typeof IDESC)[]) {
+    w[key] = f.local('i32');
+    f.get(desc)
+      .mem('i32.load', 4 * IDESC[key])
+      .set(w[key]);
+  }
+  return w;
+}
+
+/**
+ * Pushes the image base for image i: the padded copy at xp (copied here) or
+ * the image itself; `setup` zeroes the padded buffer once per task.
+ */
+function imageBase(
+  f: FuncBuilder,
+  w: Record<keyof typeof IDESC, number>,
+  i: number,
+  xp: number,
+  out: number,
+): void {
+  f.get(w.x).get(i).get(w.xStep).op('i32.mul').op('i32.add').set(out);
+  f.get(w.pad).if(() => {
+    f.get(out).get(w.W).get(w.H).get(w.W).op('i32.mul');
+    interior(f, w, xp);
+    f.get(w.Wp).get(w.Hp).get(w.Wp).op('i32.mul');
+    f.get(w.C).get(w.H).get(w.W).call('copyRows');
+    f.get(xp).set(out);
+  });
+}
+
+/** Pushes the address of the padded buffer's interior: xp + 4·(padT·Wp + padL). */
+function interior(f: FuncBuilder, w: Record<keyof typeof IDESC, number>, xp: number): void {
+  f.get(xp).get(w.padT).get(w.Wp).op('i32.mul').get(w.padL).op('i32.add').i32(4).op('i32.mul');
+  f.op('i32.add');
+}
+
+function zeroPadded(f: FuncBuilder, w: Record<keyof typeof IDESC, number>, xp: number): void {
+  f.get(w.pad).if(() => {
+    f.get(xp).i32(0);
+    f.get(w.C).get(w.Hp).op('i32.mul').get(w.Wp).op('i32.mul').i32(4).op('i32.mul');
+    f.op('memory.fill');
+  });
+}
+
+function convFwd(f: FuncBuilder, tile: Tile): void {
+  const { mr: MR, nr: NR } = tile;
+  const [desc, i0, i1, scratch] = [0, 1, 2, 3];
+  const w = loadDesc(f, desc);
+  const i = f.local('i32');
+  const xp = f.local('i32');
+  const ap = f.local('i32');
+  const bp = f.local('i32');
+  const c = f.local('i32');
+  const base = f.local('i32');
+  const pc = f.local('i32');
+  const kc = f.local('i32');
+  const left = f.local('i32');
+  const ip = f.local('i32');
+  const jp = f.local('i32');
+  const rows = f.local('i32');
+  const mrC = f.local('i32');
+  const aBlock = f.local('i32');
+  const src = f.local('i32');
+  const dst = f.local('i32');
+  const end = f.local('i32');
+  const end4 = f.local('i32');
+  const bv = f.local('v128');
+  const bs = f.local('f32');
+  f.i32(MR).set(mrC);
+  f.get(scratch).get(w.xpOff).op('i32.add').set(xp);
+  f.get(scratch).get(w.apOff).op('i32.add').set(ap);
+  f.get(scratch).get(w.bpOff).op('i32.add').set(bp);
+  f.get(scratch).get(w.cOff).op('i32.add').set(c);
+  zeroPadded(f, w, xp);
+  // kc = min(kb, k - pc)
+  const blockSize = () => {
+    f.get(w.k).get(pc).op('i32.sub').set(left);
+    f.get(w.kb).set(kc);
+    min(f, kc, left).set(kc);
+  };
+  // Pack W [m, k] once: block pc at ap + 4·pc·mPad, row panel ip at + 4·ip·kc.
+  f.forUpBy(
+    pc,
+    () => f.i32(0),
+    w.k,
+    w.kb,
+    () => {
+      blockSize();
+      f.forUp(
+        ip,
+        () => f.i32(0),
+        w.m,
+        MR,
+        () => {
+          f.get(w.m).get(ip).op('i32.sub').set(rows);
+          min(f, rows, mrC).set(rows);
+          f.get(w.other).get(ip).get(w.k).op('i32.mul').get(pc).op('i32.add').i32(4);
+          f.op('i32.mul').op('i32.add');
+          f.get(w.k).i32(1).get(rows).get(kc);
+          f.get(ap).get(pc).get(w.mPad).op('i32.mul').get(ip).get(kc).op('i32.mul');
+          f.op('i32.add').i32(4).op('i32.mul').op('i32.add');
+          f.call(`pack${MR}`);
+        },
+      );
+    },
+  );
+  f.forUp(
+    i,
+    () => f.get(i0),
+    i1,
+    1,
+    () => {
+      imageBase(f, w, i, xp, base);
+      f.forUpBy(
+        pc,
+        () => f.i32(0),
+        w.k,
+        w.kb,
+        () => {
+          blockSize();
+          f.get(base).get(w.offP).get(pc).i32(4).op('i32.mul').op('i32.add');
+          f.get(w.posJ).get(kc).get(w.n).get(bp).call('packColB');
+          f.get(ap).get(pc).get(w.mPad).op('i32.mul').i32(4).op('i32.mul').op('i32.add');
+          f.set(aBlock);
+          f.forUp(
+            jp,
+            () => f.i32(0),
+            w.n,
+            NR,
+            () => {
+              f.forUp(
+                ip,
+                () => f.i32(0),
+                w.m,
+                MR,
+                () => {
+                  f.get(kc);
+                  f.get(aBlock).get(ip).get(kc).op('i32.mul').i32(4).op('i32.mul').op('i32.add');
+                  f.get(bp).get(jp).get(kc).op('i32.mul').i32(4).op('i32.mul').op('i32.add');
+                  f.get(c).get(ip).get(w.nPad).op('i32.mul').get(jp).op('i32.add');
+                  f.i32(4).op('i32.mul').op('i32.add');
+                  f.get(w.nPad).i32(4).op('i32.mul');
+                  f.get(pc).i32(0).op('i32.gt_s');
+                  f.call('micro');
+                },
+              );
+            },
+          );
+        },
+      );
+      // y[i][o, :] = C[o, :n] (+ bias[o]).
+      f.forUp(
+        ip,
+        () => f.i32(0),
+        w.m,
+        1,
+        () => {
+          f.get(c).get(ip).get(w.nPad).op('i32.mul').i32(4).op('i32.mul').op('i32.add').set(src);
+          f.get(w.y).get(i).get(w.yStep).op('i32.mul').op('i32.add');
+          f.get(ip).get(w.n).op('i32.mul').i32(4).op('i32.mul').op('i32.add').set(dst);
+          f.get(dst).get(w.n).i32(4).op('i32.mul').op('i32.add').set(end);
+          f.get(end).i32(15).op('i32.sub').set(end4);
+          f.get(w.bias).if(
+            () => {
+              f.get(w.bias).get(ip).i32(4).op('i32.mul').op('i32.add').mem('f32.load').set(bs);
+              f.get(bs).op('f32x4.splat').set(bv);
+              f.block((exit) => {
+                f.loop((top) => {
+                  f.get(dst).get(end4).op('i32.ge_s').brIf(exit);
+                  f.get(dst).get(src).mem('v128.load').get(bv).op('f32x4.add').mem('v128.store');
+                  f.get(dst).i32(16).op('i32.add').set(dst);
+                  f.get(src).i32(16).op('i32.add').set(src);
+                  f.br(top);
+                });
+              });
+              f.block((exit) => {
+                f.loop((top) => {
+                  f.get(dst).get(end).op('i32.ge_s').brIf(exit);
+                  f.get(dst).get(src).mem('f32.load').get(bs).op('f32.add').mem('f32.store');
+                  f.get(dst).i32(4).op('i32.add').set(dst);
+                  f.get(src).i32(4).op('i32.add').set(src);
+                  f.br(top);
+                });
+              });
+            },
+            () => {
+              f.block((exit) => {
+                f.loop((top) => {
+                  f.get(dst).get(end4).op('i32.ge_s').brIf(exit);
+                  f.get(dst).get(src).mem('v128.load').mem('v128.store');
+                  f.get(dst).i32(16).op('i32.add').set(dst);
+                  f.get(src).i32(16).op('i32.add').set(src);
+                  f.br(top);
+                });
+              });
+              f.block((exit) => {
+                f.loop((top) => {
+                  f.get(dst).get(end).op('i32.ge_s').brIf(exit);
+                  f.get(dst).get(src).mem('f32.load').mem('f32.store');
+                  f.get(dst).i32(4).op('i32.add').set(dst);
+                  f.get(src).i32(4).op('i32.add').set(src);
+                  f.br(top);
+                });
+              });
+            },
+          );
+        },
+      );
+    },
+  );
+}
+
+function convFilter(f: FuncBuilder, tile: Tile): void {
+  const { mr: MR, nr: NR } = tile;
+  const [desc, i0, i1, scratch, slot] = [0, 1, 2, 3, 4];
+  const w = loadDesc(f, desc);
+  const i = f.local('i32');
+  const xp = f.local('i32');
+  const ap = f.local('i32');
+  const bp = f.local('i32');
+  const base = f.local('i32');
+  const dy = f.local('i32');
+  const pc = f.local('i32');
+  const kc = f.local('i32');
+  const left = f.local('i32');
+  const ip = f.local('i32');
+  const jp = f.local('i32');
+  const rows = f.local('i32');
+  const cols = f.local('i32');
+  const mrC = f.local('i32');
+  const nrC = f.local('i32');
+  const acc = f.local('i32');
+  f.i32(MR).set(mrC);
+  f.i32(NR).set(nrC);
+  f.get(scratch).get(w.xpOff).op('i32.add').set(xp);
+  f.get(scratch).get(w.apOff).op('i32.add').set(ap);
+  f.get(scratch).get(w.bpOff).op('i32.add').set(bp);
+  zeroPadded(f, w, xp);
+  f.forUp(
+    i,
+    () => f.get(i0),
+    i1,
+    1,
+    () => {
+      imageBase(f, w, i, xp, base);
+      f.get(w.other).get(i).get(w.otherStep).op('i32.mul').op('i32.add').set(dy);
+      f.forUpBy(
+        pc,
+        () => f.i32(0),
+        w.k,
+        w.kb,
+        () => {
+          f.get(w.k).get(pc).op('i32.sub').set(left);
+          f.get(w.kb).set(kc);
+          min(f, kc, left).set(kc);
+          f.get(i).get(i0).op('i32.gt_s').get(pc).i32(0).op('i32.gt_s').op('i32.or').set(acc);
+          // B = dyᵀ for this k block: B(j, o) = dy[o, pc + j], NR-wide panels over o.
+          f.forUp(
+            jp,
+            () => f.i32(0),
+            w.n,
+            NR,
+            () => {
+              f.get(w.n).get(jp).op('i32.sub').set(cols);
+              min(f, cols, nrC).set(cols);
+              const packT = () => {
+                f.get(dy).get(jp).get(w.k).op('i32.mul').get(pc).op('i32.add').i32(4);
+                f.op('i32.mul').op('i32.add');
+                f.get(w.k).i32(4).op('i32.mul').get(kc);
+                f.get(bp).get(jp).get(kc).op('i32.mul').i32(4).op('i32.mul').op('i32.add');
+                f.call('packRowsT8');
+              };
+              const packAny = () => {
+                f.get(dy).get(jp).get(w.k).op('i32.mul').get(pc).op('i32.add').i32(4);
+                f.op('i32.mul').op('i32.add');
+                f.get(w.k).i32(1).get(cols).get(kc);
+                f.get(bp).get(jp).get(kc).op('i32.mul').i32(4).op('i32.mul').op('i32.add');
+                f.call(`pack${NR}`);
+              };
+              if (NR === 8) f.get(cols).i32(8).op('i32.eq').if(packT, packAny);
+              else packAny();
+            },
+          );
+          f.forUp(
+            ip,
+            () => f.i32(0),
+            w.m,
+            MR,
+            () => {
+              f.get(w.m).get(ip).op('i32.sub').set(rows);
+              min(f, rows, mrC).set(rows);
+              f.get(base).get(w.offP).get(ip).i32(4).op('i32.mul').op('i32.add');
+              f.get(w.posJ).get(pc).i32(4).op('i32.mul').op('i32.add');
+              f.get(rows).get(kc).get(ap).call('packColA');
+              f.forUp(
+                jp,
+                () => f.i32(0),
+                w.n,
+                NR,
+                () => {
+                  f.get(kc).get(ap);
+                  f.get(bp).get(jp).get(kc).op('i32.mul').i32(4).op('i32.mul').op('i32.add');
+                  f.get(slot).get(ip).get(w.nPad).op('i32.mul').get(jp).op('i32.add');
+                  f.i32(4).op('i32.mul').op('i32.add');
+                  f.get(w.nPad).i32(4).op('i32.mul');
+                  f.get(acc);
+                  f.call('micro');
+                },
+              );
+            },
+          );
+        },
+      );
+    },
+  );
+}
+
+function convBwdIn(f: FuncBuilder, tile: Tile): void {
+  const { mr: MR, nr: NR } = tile;
+  const [desc, i0, i1, scratch] = [0, 1, 2, 3];
+  const w = loadDesc(f, desc);
+  const i = f.local('i32');
+  const xp = f.local('i32');
+  const ap = f.local('i32');
+  const bp = f.local('i32');
+  const c = f.local('i32');
+  const base = f.local('i32');
+  const dy = f.local('i32');
+  const pc = f.local('i32');
+  const kc = f.local('i32');
+  const left = f.local('i32');
+  const ip = f.local('i32');
+  const jp = f.local('i32');
+  const rows = f.local('i32');
+  const cols = f.local('i32');
+  const mrC = f.local('i32');
+  const nrC = f.local('i32');
+  const q = f.local('i32');
+  const j = f.local('i32');
+  const s = f.local('i32');
+  const d = f.local('i32');
+  const end = f.local('i32');
+  const end4 = f.local('i32');
+  const tap = f.local('i32');
+  f.i32(MR).set(mrC);
+  f.i32(NR).set(nrC);
+  f.get(scratch).get(w.xpOff).op('i32.add').set(xp);
+  f.get(scratch).get(w.apOff).op('i32.add').set(ap);
+  f.get(scratch).get(w.bpOff).op('i32.add').set(bp);
+  f.get(scratch).get(w.cOff).op('i32.add').set(c);
+  const blockSize = () => {
+    f.get(w.k).get(pc).op('i32.sub').set(left);
+    f.get(w.kb).set(kc);
+    min(f, kc, left).set(kc);
+  };
+  // A = Wᵀ: A(q, o) = W[o, q] (W [k = O, m = CKK]); block pc at ap + 4·pc·mPad, panel ip at + 4·ip·kc.
+  f.forUpBy(
+    pc,
+    () => f.i32(0),
+    w.k,
+    w.kb,
+    () => {
+      blockSize();
+      f.forUp(
+        ip,
+        () => f.i32(0),
+        w.m,
+        MR,
+        () => {
+          f.get(w.m).get(ip).op('i32.sub').set(rows);
+          min(f, rows, mrC).set(rows);
+          f.get(w.y).get(pc).get(w.m).op('i32.mul').get(ip).op('i32.add').i32(4);
+          f.op('i32.mul').op('i32.add');
+          f.i32(1).get(w.m).get(rows).get(kc);
+          f.get(ap).get(pc).get(w.mPad).op('i32.mul').get(ip).get(kc).op('i32.mul');
+          f.op('i32.add').i32(4).op('i32.mul').op('i32.add');
+          f.call(`pack${MR}`);
+        },
+      );
+    },
+  );
+  f.forUp(
+    i,
+    () => f.get(i0),
+    i1,
+    1,
+    () => {
+      f.get(w.other).get(i).get(w.otherStep).op('i32.mul').op('i32.add').set(dy);
+      f.forUpBy(
+        pc,
+        () => f.i32(0),
+        w.k,
+        w.kb,
+        () => {
+          blockSize();
+          // B = dy[i] rows [pc, pc + kc): NR-wide panels over output positions.
+          f.forUp(
+            jp,
+            () => f.i32(0),
+            w.n,
+            NR,
+            () => {
+              f.get(w.n).get(jp).op('i32.sub').set(cols);
+              min(f, cols, nrC).set(cols);
+              f.get(dy).get(pc).get(w.n).op('i32.mul').get(jp).op('i32.add').i32(4);
+              f.op('i32.mul').op('i32.add');
+              f.i32(1).get(w.n).get(cols).get(kc);
+              f.get(bp).get(jp).get(kc).op('i32.mul').i32(4).op('i32.mul').op('i32.add');
+              f.call(`pack${NR}`);
+            },
+          );
+          f.forUp(
+            jp,
+            () => f.i32(0),
+            w.n,
+            NR,
+            () => {
+              f.forUp(
+                ip,
+                () => f.i32(0),
+                w.m,
+                MR,
+                () => {
+                  f.get(kc);
+                  f.get(ap).get(pc).get(w.mPad).op('i32.mul').get(ip).get(kc).op('i32.mul');
+                  f.op('i32.add').i32(4).op('i32.mul').op('i32.add');
+                  f.get(bp).get(jp).get(kc).op('i32.mul').i32(4).op('i32.mul').op('i32.add');
+                  f.get(c).get(ip).get(w.nPad).op('i32.mul').get(jp).op('i32.add');
+                  f.i32(4).op('i32.mul').op('i32.add');
+                  f.get(w.nPad).i32(4).op('i32.mul');
+                  f.get(pc).i32(0).op('i32.gt_s');
+                  f.call('micro');
+                },
+              );
+            },
+          );
+        },
+      );
+      // The target: the zero-bordered buffer (zeroed per image), or dx[i] itself (allocated zeroed).
+      f.get(w.x).get(i).get(w.xStep).op('i32.mul').op('i32.add').set(base);
+      // With a plan (unit width stride): its merged runs add C onto dx[i] directly.
+      f.get(w.planN).i32(0).op('i32.gt_s');
+      f.if(
+        () => f.get(w.plan).get(w.planN).get(c).get(base).call('planAdd'),
+        () => {
+          f.get(w.pad).if(() => {
+            f.get(xp).i32(0);
+            f.get(w.C).get(w.Hp).op('i32.mul').get(w.Wp).op('i32.mul').i32(4).op('i32.mul');
+            f.op('memory.fill');
+            f.get(xp).set(base);
+          });
+          // base[offP[q] + posJ[j]] += C[q, j], taps q in order; runs of OW along a row when sW = 1.
+          f.forUp(
+            q,
+            () => f.i32(0),
+            w.m,
+            1,
+            () => {
+              f.get(w.offP).get(q).i32(4).op('i32.mul').op('i32.add').mem('i32.load');
+              f.get(base).op('i32.add').set(tap);
+              f.forUpBy(
+                j,
+                () => f.i32(0),
+                w.n,
+                w.OW,
+                () => {
+                  f.get(c)
+                    .get(q)
+                    .get(w.nPad)
+                    .op('i32.mul')
+                    .get(j)
+                    .op('i32.add')
+                    .i32(4)
+                    .op('i32.mul');
+                  f.op('i32.add').set(s);
+                  f.get(w.posJ).get(j).i32(4).op('i32.mul').op('i32.add').mem('i32.load');
+                  f.get(tap).op('i32.add').set(d);
+                  f.get(w.sW).i32(1).op('i32.eq');
+                  f.if(
+                    () => {
+                      f.get(d).get(w.OW).i32(4).op('i32.mul').op('i32.add').set(end);
+                      f.get(end).i32(15).op('i32.sub').set(end4);
+                      f.block((exit) => {
+                        f.loop((top) => {
+                          f.get(d).get(end4).op('i32.ge_s').brIf(exit);
+                          f.get(d).get(d).mem('v128.load').get(s).mem('v128.load').op('f32x4.add');
+                          f.mem('v128.store');
+                          f.get(d).i32(16).op('i32.add').set(d);
+                          f.get(s).i32(16).op('i32.add').set(s);
+                          f.br(top);
+                        });
+                      });
+                      f.block((exit) => {
+                        f.loop((top) => {
+                          f.get(d).get(end).op('i32.ge_s').brIf(exit);
+                          f.get(d).get(d).mem('f32.load').get(s).mem('f32.load').op('f32.add');
+                          f.mem('f32.store');
+                          f.get(d).i32(4).op('i32.add').set(d);
+                          f.get(s).i32(4).op('i32.add').set(s);
+                          f.br(top);
+                        });
+                      });
+                    },
+                    () => {
+                      f.get(s).get(w.OW).i32(4).op('i32.mul').op('i32.add').set(end);
+                      f.block((exit) => {
+                        f.loop((top) => {
+                          f.get(s).get(end).op('i32.ge_s').brIf(exit);
+                          f.get(d).get(d).mem('f32.load').get(s).mem('f32.load').op('f32.add');
+                          f.mem('f32.store');
+                          f.get(d).get(w.sW).i32(4).op('i32.mul').op('i32.add').set(d);
+                          f.get(s).i32(4).op('i32.add').set(s);
+                          f.br(top);
+                        });
+                      });
+                    },
+                  );
+                },
+              );
+            },
+          );
+          f.get(w.pad).if(() => {
+            interior(f, w, xp);
+            f.get(w.Wp).get(w.Hp).get(w.Wp).op('i32.mul');
+            f.get(w.x).get(i).get(w.xStep).op('i32.mul').op('i32.add');
+            f.get(w.W).get(w.H).get(w.W).op('i32.mul');
+            f.get(w.C).get(w.H).get(w.W).call('copyRows');
+          });
+        },
+      );
+    },
+  );
+}
+
+function sumSlots(f: FuncBuilder): void {
+  const [first, count, stride, floats] = [0, 1, 2, 3];
+  const g = f.local('i32');
+  const d = f.local('i32');
+  const s = f.local('i32');
+  const end = f.local('i32');
+  f.get(first).get(floats).i32(4).op('i32.mul').op('i32.add').set(end);
+  f.forUp(
+    g,
+    () => f.i32(1),
+    count,
+    1,
+    () => {
+      f.get(first).get(g).get(stride).op('i32.mul').op('i32.add').set(s);
+      f.forUp(
+        d,
+        () => f.get(first),
+        end,
+        16,
+        () => {
+          f.get(d).get(d).mem('v128.load').get(s).mem('v128.load').op('f32x4.add');
+          f.mem('v128.store');
+          f.get(s).i32(16).op('i32.add').set(s);
+        },
+      );
+    },
+  );
+}

@@ -20,7 +20,10 @@ export interface UpdateRatioMonitorOptions {
  * Keys (per epoch, each per-parameter value the mean over the measured steps):
  * `updateRatio/param/<dotted name>`, and across parameters
  * `updateRatio/median` and `updateRatio/max`. A step is measured only for
- * parameters that require grad, have a gradient and a nonzero norm. On a
+ * parameters that require grad, have a gradient and a nonzero norm, and only
+ * where ‖Δw‖/‖w‖ is finite: a step that made the weights NaN or infinite has
+ * no ratio (the loss tells of it; `diagnose` reports `loss-nan`), and the
+ * epoch's mean is over the steps that had one. On a
  * backend that cannot read synchronously the norms stay on the device until
  * `flush()`.
  */
@@ -76,7 +79,8 @@ export class UpdateRatioMonitor implements Monitor {
       const record = (v: ArrayLike<number>) => {
         for (const [i, name] of names.entries()) {
           const w = v[2 * i + 1];
-          if (w > 0) this.ratios.add(name, v[2 * i] / w);
+          const ratio = v[2 * i] / w;
+          if (w > 0 && Number.isFinite(ratio)) this.ratios.add(name, ratio);
         }
       };
       if (readsSync(live[0].param)) record(tidy(() => norms().dataSync()));

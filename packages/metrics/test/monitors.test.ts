@@ -73,6 +73,27 @@ describe('UpdateRatioMonitor', () => {
     mon.detach();
   });
 
+  it('leaves out a step whose update is not finite (the epoch mean is over the finite steps)', () => {
+    const model = new Lin([[3, 4]], [2]);
+    const mon = new UpdateRatioMonitor();
+    mon.attach(model);
+    // A finite step: ratio lr/5 for the weight, lr/2 for the bias (as in the first test).
+    sumLossBackward(model, [[1, 0]]);
+    mon.beforeStep();
+    sgdStep(model.parameters(), LR);
+    mon.afterStep();
+    // A step by an infinite rate: every parameter becomes ±Inf or NaN, so ‖Δw‖/‖w‖ is NaN.
+    sumLossBackward(model, [[1, 0]]);
+    mon.beforeStep();
+    sgdStep(model.parameters(), Number.POSITIVE_INFINITY);
+    mon.afterStep();
+    const r = mon.endEpoch();
+    expect(r['updateRatio/param/weight']).toBeCloseTo(LR / 5, 12);
+    expect(r['updateRatio/param/bias']).toBeCloseTo(LR / 2, 12);
+    expect(Number.isFinite(r['updateRatio/median'])).toBe(true);
+    mon.detach();
+  });
+
   it('keeps memory flat, also when afterStep never comes, and frees on detach', () => {
     const model = new Lin([[3, 4]], [2]);
     const mon = new UpdateRatioMonitor();

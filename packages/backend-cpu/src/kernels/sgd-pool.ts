@@ -1,0 +1,83 @@
+/**
+ * The fused SGD update on the wasm heap: WebAssembly SIMD (../wasm/sgd-simd.ts)
+ * run as tasks of the worker pool (pool-tasks.ts), over disjoint element
+ * ranges, so a large parameter's update is shared by the threads. Each
+ * element is computed by one task with optim.ts's JS loop's float32
+ * operations, so results are the same bits for every split and thread count
+ * (test/sgd-pool.test.ts). Where an array is not a heap block (NERVE_CPU_HEAP=0),
+ * the kernels cannot run, or the parameter is tiny, the caller runs the JS loop.
+ */
+import type { SgdUpdateParams } from '@nerve/core/backend';
+import { poolFast } from './maxpool-fast.js';
+import { poolRunner, ranges } from './pool-tasks.js';
+import { type SgdVariant, sgdName } from '../wasm/sgd-simd.js';
+
+/** Below this many elements the JS loop is as fast as a wasm call (a few vectors). */
+const MIN_ELEMENTS = 64;
+/** Task ranges start on 64-byte lines, so two threads never write one cache line. */
+const ALIGN = 16;
+
+let disabled = false;
+
+/** Turns the pooled SIMD path off (true) or back on, for A/B runs and tests; returns the previous setting. */
+export function setSgdPoolDisabled(off: boolean): boolean {
+  const was = disabled;
+  disabled = off;
+  return was;
+}
+
+let runs = 0;
+
+/** How many updates took this path so far (tests check which path ran). */
+export function sgdPoolRuns(): number {
+  return runs;
+}
+
+/**
+ * Writes one SGD step into `out` (and `outBuf` with momentum) and returns
+ * true, or returns false (nothing written) where this path does not apply.
+ */
+export function sgdPool(
+  param: Float32Array,
+  grad: Float32Array,
+  buf: Float32Array | null,
+  out: Float32Array,
+  outBuf: Float32Array | null,
+  p: SgdUpdateParams,
+): boolean {
+  const n = p.size;
+  if (disabled || !poolFast || n < MIN_ELEMENTS) return false;
+  const momentum = p.momentum !== 0;
+  if (momentum && outBuf === null) return false;
+  const arrays = [param, grad, out];
+  if (buf !== null && momentum) arrays.push(buf);
+  if (outBuf !== null) arrays.push(outBuf);
+  const runner = poolRunner(...arrays);
+  if (runner === null) return false;
+  const v: SgdVariant = {
+    decay: p.weightDecay !== 0,
+    momentum: !momentum ? 'none' : buf === null ? 'first' : 'buf',
+    nesterov: momentum && p.nesterov,
+  };
+  const lr = Math.fround(p.lr);
+  const wd = Math.fround(p.weightDecay);
+  const mom = Math.fround(p.momentum);
+  const keep = Math.fround(1 - p.dampening);
+  const bAt = buf === null ? 0 : buf.byteOffset;
+  const obAt = outBuf === null ? 0 : outBuf.byteOffset;
+  const tasks = ranges(n, n, runner.threads, ALIGN).map(([i0, i1]) => [
+    param.byteOffset + 4 * i0,
+    grad.byteOffset + 4 * i0,
+    bAt + 4 * i0,
+    out.byteOffset + 4 * i0,
+    obAt + 4 * i0,
+    i1 - i0,
+    lr,
+    wd,
+    mom,
+    keep,
+  ]);
+  runner.run(sgdName(v), tasks);
+  runs++;
+  return true;
+}

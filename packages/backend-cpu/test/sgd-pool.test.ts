@@ -91,8 +91,14 @@ describe.skipIf(wasmHeap() === undefined || getWasmRuntime() === undefined)(
           const rt = getWasmRuntime();
           expect(rt?.runner.threads).toBe(threads);
           const p = params(o);
-          let pooled = { param: onHeap(data(1)), buf: null as Float32Array | null };
-          let js = { param: pooled.param.slice(), buf: null as Float32Array | null };
+          let pooled: { param: Float32Array; buf: Float32Array | null } = {
+            param: onHeap(data(1)),
+            buf: null,
+          };
+          let js: { param: Float32Array; buf: Float32Array | null } = {
+            param: pooled.param.slice(),
+            buf: null,
+          };
           for (let step = 0; step < 3; step++) {
             const g = onHeap(data(10 + step));
             const spy = vi.spyOn(rt!.runner, 'run');

@@ -17,7 +17,8 @@ const MIN_ELEMENTS = 64;
 /** Task ranges start on 64-byte lines, so two threads never write one cache line. */
 const ALIGN = 16;
 
-let disabled = false;
+/** `NERVE_CPU_SGD_POOL=0` keeps the JS loop (to time both with `pnpm bench:cpu`). */
+let disabled = typeof process === 'object' && process.env?.NERVE_CPU_SGD_POOL === '0';
 
 /** Turns the pooled SIMD path off (true) or back on, for A/B runs and tests; returns the previous setting. */
 export function setSgdPoolDisabled(off: boolean): boolean {

@@ -3,7 +3,9 @@
  * SGD update as pooled wasm SIMD tasks (kernels/sgd-pool.ts) or the JS loop
  * on the calling thread, in alternating blocks; prints the median per-step
  * wall time, process CPU time and the time of opt.step() alone, per variant.
- *   node --import tsx --conditions=@nerve/source packages/backend-cpu/scripts/sgd-ab.ts [--threads 2] [--blocks 8] [--steps 40]
+ *   node --import tsx --conditions=@nerve/source packages/backend-cpu/scripts/sgd-ab.ts [--threads 2] [--blocks 8] [--steps 40] [--min-split N]
+ * With --min-split N the variants are the pooled update split from 2^16 elements ('pooled')
+ * and from N elements ('js' in the output).
  */
 import { execSync } from 'node:child_process';
 import { setThreads, threadsReady } from '@nerve/backend-cpu';
@@ -19,7 +21,7 @@ import {
   sizeOf,
   uniform,
 } from '../../../bench/cpu/workloads.js';
-import { setSgdPoolDisabled } from '../src/kernels/sgd-pool.js';
+import { setSgdMinSplit, setSgdPoolDisabled } from '../src/kernels/sgd-pool.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -28,6 +30,8 @@ function arg(name: string, fallback: string): string {
 const threads = Number(arg('threads', '2'));
 const blocks = Number(arg('blocks', '8'));
 const perBlock = Number(arg('steps', '40'));
+// --min-split N: B is the pooled update split only from N elements (instead of the JS loop).
+const minSplit = process.argv.includes('--min-split') ? Number(arg('min-split', '0')) : -1;
 await setThreads(threads);
 await threadsReady();
 await core.ready('cpu');
@@ -78,7 +82,8 @@ const res: Record<string, { wall: number[]; cpu: number[]; opt: number[] }> = {
 console.log(`${execSync('uptime').toString().trim()}; ${threads} thread(s)`);
 for (let b = 0; b < 2 * blocks; b++) {
   const name = b % 2 === 0 ? 'pooled' : 'js';
-  setSgdPoolDisabled(name === 'js');
+  if (minSplit >= 0) setSgdMinSplit(name === 'js' ? minSplit : 1 << 16);
+  else setSgdPoolDisabled(name === 'js');
   optMs = 0;
   const c0 = process.cpuUsage();
   const t0 = performance.now();

@@ -11,14 +11,14 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { allocF32 } from '../src/alloc.js';
 import { wasmHeap } from '../src/heap.js';
 import { sgdUpdate } from '../src/kernels/optim.js';
-import { setSgdPoolDisabled, sgdPoolRuns } from '../src/kernels/sgd-pool.js';
+import { SGD_MIN_SPLIT, setSgdPoolDisabled, sgdPoolRuns } from '../src/kernels/sgd-pool.js';
 import { getWasmRuntime } from '../src/wasm/runtime.js';
 import { randomF32 } from './helpers.js';
 
 const defaultThreads = getThreads();
-// 70 001 elements: over pool-tasks.ts's MIN_TASK_FLOATS (2^16), so it is split into tasks on
-// two or more threads, and odd, so the last task has a scalar tail.
-const N = 70_001;
+// 2^19 + 3 elements: from SGD_MIN_SPLIT (2^19), so it is split into tasks on two or more
+// threads, and odd, so the last task has a scalar tail.
+const N = SGD_MIN_SPLIT + 3;
 const SPECIALS = [
   Number.NaN,
   Number.POSITIVE_INFINITY,
@@ -123,6 +123,24 @@ describe.skipIf(wasmHeap() === undefined || getWasmRuntime() === undefined)(
         });
       }
     }
+
+    it('runs an update under SGD_MIN_SPLIT as one task on the caller, even on 3 threads', async () => {
+      setThreads(3);
+      await threadsReady();
+      const rt = getWasmRuntime();
+      const n = SGD_MIN_SPLIT - 1;
+      const p = onHeap(randomF32(n, 3));
+      const g = onHeap(randomF32(n, 4));
+      const spy = vi.spyOn(rt!.runner, 'run');
+      const a = sgdUpdate(p, g, null, { ...params({ lr: 0.5 }), size: n });
+      const calls = spy.mock.calls.map(([fn, tasks]) => [fn, tasks.length]);
+      spy.mockRestore();
+      expect(calls).toEqual([['sgd', 1]]);
+      const was = setSgdPoolDisabled(true);
+      const b = sgdUpdate(p, g, null, { ...params({ lr: 0.5 }), size: n });
+      setSgdPoolDisabled(was);
+      expectBits(a.param, b.param, 'param');
+    });
 
     it('leaves plain (non-heap) arrays to the JS loop', () => {
       const runs = sgdPoolRuns();

@@ -27,6 +27,25 @@ export function setSgdPoolDisabled(off: boolean): boolean {
   return was;
 }
 
+/**
+ * Elements from which an update is split over the threads. The wasm loop
+ * updates the MLP b128's 200 K-element weight in ~50-80 µs on one thread
+ * (scripts/sgd-ab.ts: opt.step of all six parameters 0.08-0.14 ms), and
+ * waking a sleeping worker costs 17-66 µs (docs/performance.md, "Threads"),
+ * so splitting that weight in two measured slower (opt.step 0.135 → 0.178 ms,
+ * 2 threads, load ~5.7). From 2^19 elements (≥ ~100 µs of work for the
+ * second thread) the split pays. A work size only: any split gives the same bits.
+ */
+export const SGD_MIN_SPLIT = 1 << 19;
+let minSplit = SGD_MIN_SPLIT;
+
+/** Changes the split threshold (A/B scripts); returns the old value. */
+export function setSgdMinSplit(n: number): number {
+  const old = minSplit;
+  minSplit = n;
+  return old;
+}
+
 let runs = 0;
 
 /** How many updates took this path so far (tests check which path ran). */
@@ -66,7 +85,8 @@ export function sgdPool(
   const keep = Math.fround(1 - p.dampening);
   const bAt = buf === null ? 0 : buf.byteOffset;
   const obAt = outBuf === null ? 0 : outBuf.byteOffset;
-  const tasks = ranges(n, n, runner.threads, ALIGN).map(([i0, i1]) => [
+  const threads = n >= minSplit ? runner.threads : 1;
+  const tasks = ranges(n, n, threads, ALIGN).map(([i0, i1]) => [
     param.byteOffset + 4 * i0,
     grad.byteOffset + 4 * i0,
     bAt + 4 * i0,

@@ -2,7 +2,7 @@
  * The digits MLP step of `pnpm bench:cpu` (workload `digits`) alone, for
  * profiling (`node --cpu-prof`) and for before/after bit-identity checks:
  *   node --import tsx --conditions=@nerve/source bench/cpu/small-step.ts [--steps 2000] [--threads 1] [--workload digits]
- *   [--optimizer adam|adamw|momentum|sgd] [--js-adam] [--no-col-split] [--pool-macs N]
+ *   [--optimizer adam|adamw|momentum|sgd] [--js-adam] [--js-sgd] [--no-col-split] [--pool-macs N]
  * prints ms per step and a checksum of every parameter's float32 bits after the steps.
  */
 import { createHash } from 'node:crypto';
@@ -11,6 +11,7 @@ import * as core from '@nerve/core';
 import { Linear, ReLU, Sequential, crossEntropy } from '@nerve/layers';
 import { Adam, AdamW, SGD } from '@nerve/optim';
 import { setAdamWasmDisabled } from '../../packages/backend-cpu/src/kernels/optim-wasm.js';
+import { setSgdPoolDisabled } from '../../packages/backend-cpu/src/kernels/sgd-pool.js';
 import {
   setMinColMacsPerThread,
   setMinPoolMacs,
@@ -35,6 +36,8 @@ function arg(name: string, fallback: string): string {
 const steps = Number(arg('steps', '2000'));
 // --js-adam: the JS Adam loop instead of the wasm SIMD one (a before/after in one process).
 if (process.argv.includes('--js-adam')) setAdamWasmDisabled(true);
+// --js-sgd: the JS SGD loop on the calling thread instead of the pooled wasm SIMD one.
+if (process.argv.includes('--js-sgd')) setSgdPoolDisabled(true);
 // --no-col-split: short products never take the one-hand-off column split (the row split only).
 if (process.argv.includes('--no-col-split')) setMinColMacsPerThread(Number.MAX_SAFE_INTEGER);
 // --pool-macs N: products under N multiply-adds stay off the worker pool (0: the old behaviour).

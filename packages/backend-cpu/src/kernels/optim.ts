@@ -11,6 +11,7 @@
 import type { AdamUpdateParams, SgdUpdateParams } from '@nerve/core/backend';
 import { allocF32 } from '../alloc.js';
 import { adamWasm, adamWasmAvailable } from './optim-wasm.js';
+import { sgdPool } from './sgd-pool.js';
 
 /** New parameter and momentum buffer (null without momentum) of one SGD step. */
 export interface SgdUpdateArrays {
@@ -35,6 +36,7 @@ export function sgdUpdate(
   const wd = Math.fround(p.weightDecay);
   const decay = p.weightDecay !== 0;
   if (p.momentum === 0) {
+    if (sgdPool(param, grad, null, out, null, p)) return { param: out, momentumBuffer: null };
     for (let i = 0; i < n; i++) {
       const d = decay ? Math.fround(grad[i] + Math.fround(param[i] * wd)) : grad[i];
       out[i] = param[i] - Math.fround(d * lr);
@@ -45,6 +47,7 @@ export function sgdUpdate(
   const keep = Math.fround(1 - p.dampening);
   const nesterov = p.nesterov;
   const b = allocF32(n, true);
+  if (sgdPool(param, grad, buf, out, b, p)) return { param: out, momentumBuffer: b };
   for (let i = 0; i < n; i++) {
     let d = decay ? Math.fround(grad[i] + Math.fround(param[i] * wd)) : grad[i];
     const m = buf === null ? d : Math.fround(Math.fround(buf[i] * mom) + Math.fround(d * keep));

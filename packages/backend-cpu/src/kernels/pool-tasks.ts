@@ -11,7 +11,7 @@ import { wasmHeap } from '../heap.js';
 import { getWasmRuntime } from '../wasm/runtime.js';
 import { type PoolKernels, poolKernels } from '../wasm/pool-simd.js';
 
-export type PoolFn = 'maxPoolFwd' | 'maxPoolBwdTask' | 'sumOI' | 'biasAdd';
+export type PoolFn = 'maxPoolFwd' | 'maxPoolBwdTask' | 'sumOI' | 'biasAdd' | `sgd${string}`;
 
 /** Below this many floats of work a kernel runs as one task (a hand-off costs µs). */
 export const MIN_TASK_FLOATS = 1 << 16;

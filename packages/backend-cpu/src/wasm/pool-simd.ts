@@ -18,6 +18,7 @@ import { type FuncBuilder, ModuleBuilder, uleb } from './emit.js';
 import { MAX_PAGES } from '../heap.js';
 import { biasAdd } from './bias-add.js';
 import { sumOI } from './sum-outer-inner.js';
+import { addSgdFuncs } from './sgd-simd.js';
 
 /** Pushes a SIMD opcode (0xfd prefix) and any immediate bytes. */
 function simd(f: FuncBuilder, op: number, ...imm: number[]): void {
@@ -431,6 +432,7 @@ export function addPoolFuncs(mod: ModuleBuilder): void {
   mod.func('maxPoolBwdTask', [I, I, I, I, I, I, I, I, I], [], backwardTask, true);
   mod.func('sumOI', [I, I, I, I, I, I], [], sumOI, true);
   mod.func('biasAdd', [I, I, I, I, I, I], [], biasAdd, true);
+  addSgdFuncs(mod);
 }
 
 /** The module's bytes (imports the shared heap memory). */

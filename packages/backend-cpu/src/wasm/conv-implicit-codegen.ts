@@ -34,6 +34,7 @@
  *     first[·] = ((first + slot1) + slot2) + … in slot order (f32x4).
  */
 import type { FuncBuilder, ModuleBuilder } from './emit.js';
+import { addRow, copyRow, I32, min, streamRow, whileBelow } from './codegen-loops.js';
 
 /** i32 word indices of a convFwd / convFilter descriptor. */
 export const IDESC = {
@@ -96,15 +97,6 @@ export function addImplicitConvFuncs(mod: ModuleBuilder, tile: Tile): void {
   mod.func('sumSlots', I32(4), [], sumSlots, true);
 }
 
-function I32(n: number): 'i32'[] {
-  return new Array<'i32'>(n).fill('i32');
-}
-
-/** Pushes min(x, y) of two i32 locals. */
-function min(f: FuncBuilder, x: number, y: number): FuncBuilder {
-  return f.get(x).get(y).get(x).get(y).op('i32.lt_s').op('select');
-}
-
 /**
  * copyRows(src, srcRow, srcPlane, dst, dstRow, dstPlane, C, H, W): C
  * planes of H rows of W floats; row (c, h) of src at src + 4·(c·srcPlane +
@@ -138,24 +130,7 @@ function copyRows(f: FuncBuilder): void {
           f.op('i32.add').i32(4).op('i32.mul').op('i32.add').set(d);
           f.get(d).get(W).i32(4).op('i32.mul').op('i32.add').set(end);
           f.get(end).i32(15).op('i32.sub').set(end4);
-          f.block((exit) => {
-            f.loop((top) => {
-              f.get(d).get(end4).op('i32.ge_s').brIf(exit);
-              f.get(d).get(s).mem('v128.load').mem('v128.store');
-              f.get(d).i32(16).op('i32.add').set(d);
-              f.get(s).i32(16).op('i32.add').set(s);
-              f.br(top);
-            });
-          });
-          f.block((exit) => {
-            f.loop((top) => {
-              f.get(d).get(end).op('i32.ge_s').brIf(exit);
-              f.get(d).get(s).mem('f32.load').mem('f32.store');
-              f.get(d).i32(4).op('i32.add').set(d);
-              f.get(s).i32(4).op('i32.add').set(s);
-              f.br(top);
-            });
-          });
+          copyRow(f, d, s, end, end4);
         },
       );
     },
@@ -671,44 +646,14 @@ function convFwd(f: FuncBuilder, tile: Tile): void {
             () => {
               f.get(w.bias).get(ip).i32(4).op('i32.mul').op('i32.add').mem('f32.load').set(bs);
               f.get(bs).op('f32x4.splat').set(bv);
-              f.block((exit) => {
-                f.loop((top) => {
-                  f.get(dst).get(end4).op('i32.ge_s').brIf(exit);
-                  f.get(dst).get(src).mem('v128.load').get(bv).op('f32x4.add').mem('v128.store');
-                  f.get(dst).i32(16).op('i32.add').set(dst);
-                  f.get(src).i32(16).op('i32.add').set(src);
-                  f.br(top);
-                });
-              });
-              f.block((exit) => {
-                f.loop((top) => {
-                  f.get(dst).get(end).op('i32.ge_s').brIf(exit);
-                  f.get(dst).get(src).mem('f32.load').get(bs).op('f32.add').mem('f32.store');
-                  f.get(dst).i32(4).op('i32.add').set(dst);
-                  f.get(src).i32(4).op('i32.add').set(src);
-                  f.br(top);
-                });
-              });
+              streamRow(f, dst, src, end, end4, (vec) =>
+                vec
+                  ? f.get(src).mem('v128.load').get(bv).op('f32x4.add')
+                  : f.get(src).mem('f32.load').get(bs).op('f32.add'),
+              );
             },
             () => {
-              f.block((exit) => {
-                f.loop((top) => {
-                  f.get(dst).get(end4).op('i32.ge_s').brIf(exit);
-                  f.get(dst).get(src).mem('v128.load').mem('v128.store');
-                  f.get(dst).i32(16).op('i32.add').set(dst);
-                  f.get(src).i32(16).op('i32.add').set(src);
-                  f.br(top);
-                });
-              });
-              f.block((exit) => {
-                f.loop((top) => {
-                  f.get(dst).get(end).op('i32.ge_s').brIf(exit);
-                  f.get(dst).get(src).mem('f32.load').mem('f32.store');
-                  f.get(dst).i32(4).op('i32.add').set(dst);
-                  f.get(src).i32(4).op('i32.add').set(src);
-                  f.br(top);
-                });
-              });
+              copyRow(f, dst, src, end, end4);
             },
           );
         },
@@ -987,38 +932,15 @@ function convBwdIn(f: FuncBuilder, tile: Tile): void {
                     () => {
                       f.get(d).get(w.OW).i32(4).op('i32.mul').op('i32.add').set(end);
                       f.get(end).i32(15).op('i32.sub').set(end4);
-                      f.block((exit) => {
-                        f.loop((top) => {
-                          f.get(d).get(end4).op('i32.ge_s').brIf(exit);
-                          f.get(d).get(d).mem('v128.load').get(s).mem('v128.load').op('f32x4.add');
-                          f.mem('v128.store');
-                          f.get(d).i32(16).op('i32.add').set(d);
-                          f.get(s).i32(16).op('i32.add').set(s);
-                          f.br(top);
-                        });
-                      });
-                      f.block((exit) => {
-                        f.loop((top) => {
-                          f.get(d).get(end).op('i32.ge_s').brIf(exit);
-                          f.get(d).get(d).mem('f32.load').get(s).mem('f32.load').op('f32.add');
-                          f.mem('f32.store');
-                          f.get(d).i32(4).op('i32.add').set(d);
-                          f.get(s).i32(4).op('i32.add').set(s);
-                          f.br(top);
-                        });
-                      });
+                      addRow(f, d, s, end, end4);
                     },
                     () => {
                       f.get(s).get(w.OW).i32(4).op('i32.mul').op('i32.add').set(end);
-                      f.block((exit) => {
-                        f.loop((top) => {
-                          f.get(s).get(end).op('i32.ge_s').brIf(exit);
-                          f.get(d).get(d).mem('f32.load').get(s).mem('f32.load').op('f32.add');
-                          f.mem('f32.store');
-                          f.get(d).get(w.sW).i32(4).op('i32.mul').op('i32.add').set(d);
-                          f.get(s).i32(4).op('i32.add').set(s);
-                          f.br(top);
-                        });
+                      whileBelow(f, s, end, () => {
+                        f.get(d).get(d).mem('f32.load').get(s).mem('f32.load').op('f32.add');
+                        f.mem('f32.store');
+                        f.get(d).get(w.sW).i32(4).op('i32.mul').op('i32.add').set(d);
+                        f.get(s).i32(4).op('i32.add').set(s);
                       });
                     },
                   );

@@ -1,0 +1,73 @@
+/**
+ * Small emitters shared by the conv and pooling codegen (conv-codegen.ts,
+ * conv-implicit-codegen.ts, pool-simd.ts): each emits exactly the
+ * instructions its callers used to write out by hand, so the modules' bytes
+ * (and what they compute) are unchanged.
+ */
+import type { FuncBuilder } from './emit.js';
+
+/** n i32 parameter types. */
+export function I32(n: number): 'i32'[] {
+  return new Array<'i32'>(n).fill('i32');
+}
+
+/** Pushes min(x, y) of two i32 locals. */
+export function min(f: FuncBuilder, x: number, y: number): FuncBuilder {
+  return f.get(x).get(y).get(x).get(y).op('i32.lt_s').op('select');
+}
+
+/** `while (p < stop) body()`: the test at the top of a block/loop. */
+export function whileBelow(f: FuncBuilder, p: number, stop: number, body: () => void): void {
+  f.block((exit) => {
+    f.loop((top) => {
+      f.get(p).get(stop).op('i32.ge_s').brIf(exit);
+      body();
+      f.br(top);
+    });
+  });
+}
+
+/**
+ * Streams a row of floats: while d < end4 (end − 15) one f32x4 at d, then
+ * while d < end one f32 at d; d and s advance by the width stored. `value`
+ * pushes what is stored at d (d is on the stack already), `vec` true for
+ * the f32x4 loop.
+ */
+export function streamRow(
+  f: FuncBuilder,
+  d: number,
+  s: number,
+  end: number,
+  end4: number,
+  value: (vec: boolean) => void,
+): void {
+  for (const [stop, bytes] of [
+    [end4, 16],
+    [end, 4],
+  ] as const) {
+    whileBelow(f, d, stop, () => {
+      f.get(d);
+      value(bytes === 16);
+      f.mem(bytes === 16 ? 'v128.store' : 'f32.store');
+      f.get(d).i32(bytes).op('i32.add').set(d);
+      f.get(s).i32(bytes).op('i32.add').set(s);
+    });
+  }
+}
+
+/** streamRow copying: d[·] = s[·]. */
+export function copyRow(f: FuncBuilder, d: number, s: number, end: number, end4: number): void {
+  streamRow(f, d, s, end, end4, (vec) => f.get(s).mem(vec ? 'v128.load' : 'f32.load'));
+}
+
+/** streamRow adding: d[·] += s[·] (an f32x4 add is four f32 adds, bit for bit). */
+export function addRow(f: FuncBuilder, d: number, s: number, end: number, end4: number): void {
+  streamRow(f, d, s, end, end4, (vec) => {
+    const load = vec ? 'v128.load' : 'f32.load';
+    f.get(d)
+      .mem(load)
+      .get(s)
+      .mem(load)
+      .op(vec ? 'f32x4.add' : 'f32.add');
+  });
+}

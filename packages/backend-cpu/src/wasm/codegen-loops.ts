@@ -16,6 +16,27 @@ export function min(f: FuncBuilder, x: number, y: number): FuncBuilder {
   return f.get(x).get(y).get(x).get(y).op('i32.lt_s').op('select');
 }
 
+/** out = min(total − at, cap): the rows (or columns) of the tile at `at`. */
+export function clampTo(f: FuncBuilder, out: number, total: number, at: number, cap: number): void {
+  f.get(total).get(at).op('i32.sub').set(out);
+  min(f, out, cap).set(out);
+}
+
+/** p += bytes (an i32 local and a constant). */
+export function bump(f: FuncBuilder, p: number, bytes: number): void {
+  f.get(p).i32(bytes).op('i32.add').set(p);
+}
+
+/** Pushes base + i·step (three i32 locals). */
+export function stepAt(f: FuncBuilder, base: number, i: number, step: number): FuncBuilder {
+  return f.get(base).get(i).get(step).op('i32.mul').op('i32.add');
+}
+
+/** Pushes base + 4·j·kc: panel j of a packed block kc deep. */
+export function panel(f: FuncBuilder, base: number, j: number, kc: number): void {
+  f.get(base).get(j).get(kc).op('i32.mul').i32(4).op('i32.mul').op('i32.add');
+}
+
 /** `while (p < stop) body()`: the test at the top of a block/loop. */
 export function whileBelow(f: FuncBuilder, p: number, stop: number, body: () => void): void {
   f.block((exit) => {
@@ -49,8 +70,8 @@ export function streamRow(
       f.get(d);
       value(bytes === 16);
       f.mem(bytes === 16 ? 'v128.store' : 'f32.store');
-      f.get(d).i32(bytes).op('i32.add').set(d);
-      f.get(s).i32(bytes).op('i32.add').set(s);
+      bump(f, d, bytes);
+      bump(f, s, bytes);
     });
   }
 }

@@ -18,7 +18,7 @@
  *     scratch at the given offsets from `scratch`.
  */
 import type { FuncBuilder, ModuleBuilder } from './emit.js';
-import { addRow } from './codegen-loops.js';
+import { addRow, stepAt } from './codegen-loops.js';
 import { addImplicitConvFuncs } from './conv-implicit-codegen.js';
 
 /** i32 word indices of a convImages descriptor. */
@@ -143,8 +143,7 @@ function convImages(f: FuncBuilder): void {
   const out = f.local('i32');
   f.get(scratch).get(w.colOff).op('i32.add').set(col);
   // v = base + i * step
-  const at = (base: number, step: number) =>
-    f.get(base).get(i).get(step).op('i32.mul').op('i32.add');
+  const at = (base: number, step: number) => stepAt(f, base, i, step);
   f.forUp(
     i,
     () => f.get(i0),

@@ -474,6 +474,39 @@ function kBlock(
   min(f, kc, left).set(kc);
 }
 
+/**
+ * for i in [i0, i1): image(), then block() for each k block pc (kc deep,
+ * kBlock), then after().
+ */
+function eachImageBlock(
+  f: FuncBuilder,
+  w: Record<keyof typeof IDESC, number>,
+  l: { i: number; i0: number; i1: number; pc: number; kc: number; left: number },
+  body: { image: () => void; block: () => void; after?: () => void },
+): void {
+  const { i, i0, i1, pc, kc, left } = l;
+  f.forUp(
+    i,
+    () => f.get(i0),
+    i1,
+    1,
+    () => {
+      body.image();
+      f.forUpBy(
+        pc,
+        () => f.i32(0),
+        w.k,
+        w.kb,
+        () => {
+          kBlock(f, w, pc, kc, left);
+          body.block();
+        },
+      );
+      body.after?.();
+    },
+  );
+}
+
 /** Loads the descriptor's words into locals. */
 function loadDesc(f: FuncBuilder, desc: number): Record<keyof typeof IDESC, number> {
   const w = {} as Record<keyof typeof IDESC, number>;
@@ -608,6 +641,36 @@ function packA(
 }
 
 /**
+ * callMicro over every MR×NR tile of the block: output-position panels jp
+ * outer, row panels ip inner, accumulating after the first k block; `a`
+ * pushes the A panel of row panel ip.
+ */
+function microTiles(
+  f: FuncBuilder,
+  w: Record<keyof typeof IDESC, number>,
+  tile: Tile,
+  l: { jp: number; ip: number; kc: number; bp: number; c: number; pc: number },
+  a: () => void,
+): void {
+  const { jp, ip, kc, bp, c, pc } = l;
+  f.forUp(
+    jp,
+    () => f.i32(0),
+    w.n,
+    tile.nr,
+    () => {
+      f.forUp(
+        ip,
+        () => f.i32(0),
+        w.m,
+        tile.mr,
+        () => callMicro(f, w, kc, a, bp, jp, c, ip, () => f.get(pc).i32(0).op('i32.gt_s')),
+      );
+    },
+  );
+}
+
+/**
  * micro(kc, A panel, B panel jp, C tile (ip, jp) of the nPad-wide block at
  * cBase, row bytes, accumulate): `a` pushes the A panel, `acc` the flag.
  */
@@ -633,7 +696,7 @@ function callMicro(
 }
 
 function convFwd(f: FuncBuilder, tile: Tile): void {
-  const { mr: MR, nr: NR } = tile;
+  const { mr: MR } = tile;
   const [desc, i0, i1, scratch] = [0, 1, 2, 3];
   const w = loadDesc(f, desc);
   const i = f.local('i32');
@@ -666,81 +729,51 @@ function convFwd(f: FuncBuilder, tile: Tile): void {
     f.op('i32.mul').op('i32.add');
     f.get(w.k).i32(1).get(rows).get(kc);
   });
-  f.forUp(
-    i,
-    () => f.get(i0),
-    i1,
-    1,
-    () => {
-      imageBase(f, w, i, xp, base);
-      f.forUpBy(
-        pc,
-        () => f.i32(0),
-        w.k,
-        w.kb,
-        () => {
-          kBlock(f, w, pc, kc, left);
-          f.get(base).get(w.offP).get(pc).i32(4).op('i32.mul').op('i32.add');
-          f.get(w.posJ).get(kc).get(w.n).get(bp).call('packColB');
-          f.get(ap).get(pc).get(w.mPad).op('i32.mul').i32(4).op('i32.mul').op('i32.add');
-          f.set(aBlock);
-          f.forUp(
-            jp,
-            () => f.i32(0),
-            w.n,
-            NR,
-            () => {
-              f.forUp(
-                ip,
-                () => f.i32(0),
-                w.m,
-                MR,
-                () => {
-                  callMicro(
-                    f,
-                    w,
-                    kc,
-                    () => panel(f, aBlock, ip, kc),
-                    bp,
-                    jp,
-                    c,
-                    ip,
-                    () => f.get(pc).i32(0).op('i32.gt_s'),
-                  );
-                },
-              );
-            },
-          );
-        },
-      );
-      // y[i][o, :] = C[o, :n] (+ bias[o]).
-      f.forUp(
-        ip,
-        () => f.i32(0),
-        w.m,
-        1,
-        () => {
-          f.get(c).get(ip).get(w.nPad).op('i32.mul').i32(4).op('i32.mul').op('i32.add').set(src);
-          stepAt(f, w.y, i, w.yStep);
-          f.get(ip).get(w.n).op('i32.mul').i32(4).op('i32.mul').op('i32.add').set(dst);
-          f.get(dst).get(w.n).i32(4).op('i32.mul').op('i32.add').set(end);
-          f.get(end).i32(15).op('i32.sub').set(end4);
-          f.get(w.bias).if(
-            () => {
-              f.get(w.bias).get(ip).i32(4).op('i32.mul').op('i32.add').mem('f32.load').set(bs);
-              f.get(bs).op('f32x4.splat').set(bv);
-              streamRow(f, dst, src, end, end4, (vec) =>
-                vec
-                  ? f.get(src).mem('v128.load').get(bv).op('f32x4.add')
-                  : f.get(src).mem('f32.load').get(bs).op('f32.add'),
-              );
-            },
-            () => {
-              copyRow(f, dst, src, end, end4);
-            },
-          );
-        },
-      );
+  eachImageBlock(
+    f,
+    w,
+    { i, i0, i1, pc, kc, left },
+    {
+      image: () => {
+        imageBase(f, w, i, xp, base);
+      },
+      block: () => {
+        f.get(base).get(w.offP).get(pc).i32(4).op('i32.mul').op('i32.add');
+        f.get(w.posJ).get(kc).get(w.n).get(bp).call('packColB');
+        f.get(ap).get(pc).get(w.mPad).op('i32.mul').i32(4).op('i32.mul').op('i32.add');
+        f.set(aBlock);
+        microTiles(f, w, tile, { jp, ip, kc, bp, c, pc }, () => panel(f, aBlock, ip, kc));
+      },
+      after: () => {
+        // y[i][o, :] = C[o, :n] (+ bias[o]).
+        f.forUp(
+          ip,
+          () => f.i32(0),
+          w.m,
+          1,
+          () => {
+            f.get(c).get(ip).get(w.nPad).op('i32.mul').i32(4).op('i32.mul').op('i32.add').set(src);
+            stepAt(f, w.y, i, w.yStep);
+            f.get(ip).get(w.n).op('i32.mul').i32(4).op('i32.mul').op('i32.add').set(dst);
+            f.get(dst).get(w.n).i32(4).op('i32.mul').op('i32.add').set(end);
+            f.get(end).i32(15).op('i32.sub').set(end4);
+            f.get(w.bias).if(
+              () => {
+                f.get(w.bias).get(ip).i32(4).op('i32.mul').op('i32.add').mem('f32.load').set(bs);
+                f.get(bs).op('f32x4.splat').set(bv);
+                streamRow(f, dst, src, end, end4, (vec) =>
+                  vec
+                    ? f.get(src).mem('v128.load').get(bv).op('f32x4.add')
+                    : f.get(src).mem('f32.load').get(bs).op('f32.add'),
+                );
+              },
+              () => {
+                copyRow(f, dst, src, end, end4);
+              },
+            );
+          },
+        );
+      },
     },
   );
 }
@@ -769,81 +802,75 @@ function convFilter(f: FuncBuilder, tile: Tile): void {
   f.i32(NR).set(nrC);
   scratchPointers(f, w, scratch, xp, ap, bp);
   zeroPadded(f, w, xp);
-  f.forUp(
-    i,
-    () => f.get(i0),
-    i1,
-    1,
-    () => {
-      imageBase(f, w, i, xp, base);
-      stepAt(f, w.other, i, w.otherStep).set(dy);
-      f.forUpBy(
-        pc,
-        () => f.i32(0),
-        w.k,
-        w.kb,
-        () => {
-          kBlock(f, w, pc, kc, left);
-          f.get(i).get(i0).op('i32.gt_s').get(pc).i32(0).op('i32.gt_s').op('i32.or').set(acc);
-          // B = dyᵀ for this k block: B(j, o) = dy[o, pc + j], NR-wide panels over o.
-          f.forUp(
-            jp,
-            () => f.i32(0),
-            w.n,
-            NR,
-            () => {
-              clampTo(f, cols, w.n, jp, nrC);
-              const packT = () => {
-                f.get(dy).get(jp).get(w.k).op('i32.mul').get(pc).op('i32.add').i32(4);
-                f.op('i32.mul').op('i32.add');
-                f.get(w.k).i32(4).op('i32.mul').get(kc);
-                panel(f, bp, jp, kc);
-                f.call('packRowsT8');
-              };
-              const packAny = () => {
-                f.get(dy).get(jp).get(w.k).op('i32.mul').get(pc).op('i32.add').i32(4);
-                f.op('i32.mul').op('i32.add');
-                f.get(w.k).i32(1).get(cols).get(kc);
-                panel(f, bp, jp, kc);
-                f.call(`pack${NR}`);
-              };
-              if (NR === 8) f.get(cols).i32(8).op('i32.eq').if(packT, packAny);
-              else packAny();
-            },
-          );
-          f.forUp(
-            ip,
-            () => f.i32(0),
-            w.m,
-            MR,
-            () => {
-              clampTo(f, rows, w.m, ip, mrC);
-              f.get(base).get(w.offP).get(ip).i32(4).op('i32.mul').op('i32.add');
-              f.get(w.posJ).get(pc).i32(4).op('i32.mul').op('i32.add');
-              f.get(rows).get(kc).get(ap).call('packColA');
-              f.forUp(
-                jp,
-                () => f.i32(0),
-                w.n,
-                NR,
-                () => {
-                  callMicro(
-                    f,
-                    w,
-                    kc,
-                    () => f.get(ap),
-                    bp,
-                    jp,
-                    slot,
-                    ip,
-                    () => f.get(acc),
-                  );
-                },
-              );
-            },
-          );
-        },
-      );
+  eachImageBlock(
+    f,
+    w,
+    { i, i0, i1, pc, kc, left },
+    {
+      image: () => {
+        imageBase(f, w, i, xp, base);
+        stepAt(f, w.other, i, w.otherStep).set(dy);
+      },
+      block: () => {
+        f.get(i).get(i0).op('i32.gt_s').get(pc).i32(0).op('i32.gt_s').op('i32.or').set(acc);
+        // B = dyᵀ for this k block: B(j, o) = dy[o, pc + j], NR-wide panels over o.
+        f.forUp(
+          jp,
+          () => f.i32(0),
+          w.n,
+          NR,
+          () => {
+            clampTo(f, cols, w.n, jp, nrC);
+            const packT = () => {
+              f.get(dy).get(jp).get(w.k).op('i32.mul').get(pc).op('i32.add').i32(4);
+              f.op('i32.mul').op('i32.add');
+              f.get(w.k).i32(4).op('i32.mul').get(kc);
+              panel(f, bp, jp, kc);
+              f.call('packRowsT8');
+            };
+            const packAny = () => {
+              f.get(dy).get(jp).get(w.k).op('i32.mul').get(pc).op('i32.add').i32(4);
+              f.op('i32.mul').op('i32.add');
+              f.get(w.k).i32(1).get(cols).get(kc);
+              panel(f, bp, jp, kc);
+              f.call(`pack${NR}`);
+            };
+            if (NR === 8) f.get(cols).i32(8).op('i32.eq').if(packT, packAny);
+            else packAny();
+          },
+        );
+        f.forUp(
+          ip,
+          () => f.i32(0),
+          w.m,
+          MR,
+          () => {
+            clampTo(f, rows, w.m, ip, mrC);
+            f.get(base).get(w.offP).get(ip).i32(4).op('i32.mul').op('i32.add');
+            f.get(w.posJ).get(pc).i32(4).op('i32.mul').op('i32.add');
+            f.get(rows).get(kc).get(ap).call('packColA');
+            f.forUp(
+              jp,
+              () => f.i32(0),
+              w.n,
+              NR,
+              () => {
+                callMicro(
+                  f,
+                  w,
+                  kc,
+                  () => f.get(ap),
+                  bp,
+                  jp,
+                  slot,
+                  ip,
+                  () => f.get(acc),
+                );
+              },
+            );
+          },
+        );
+      },
     },
   );
 }
@@ -885,132 +912,102 @@ function convBwdIn(f: FuncBuilder, tile: Tile): void {
     f.op('i32.mul').op('i32.add');
     f.i32(1).get(w.m).get(rows).get(kc);
   });
-  f.forUp(
-    i,
-    () => f.get(i0),
-    i1,
-    1,
-    () => {
-      stepAt(f, w.other, i, w.otherStep).set(dy);
-      f.forUpBy(
-        pc,
-        () => f.i32(0),
-        w.k,
-        w.kb,
-        () => {
-          kBlock(f, w, pc, kc, left);
-          // B = dy[i] rows [pc, pc + kc): NR-wide panels over output positions.
-          f.forUp(
-            jp,
-            () => f.i32(0),
-            w.n,
-            NR,
-            () => {
-              clampTo(f, cols, w.n, jp, nrC);
-              f.get(dy).get(pc).get(w.n).op('i32.mul').get(jp).op('i32.add').i32(4);
-              f.op('i32.mul').op('i32.add');
-              f.i32(1).get(w.n).get(cols).get(kc);
-              panel(f, bp, jp, kc);
-              f.call(`pack${NR}`);
-            },
-          );
-          f.forUp(
-            jp,
-            () => f.i32(0),
-            w.n,
-            NR,
-            () => {
-              f.forUp(
-                ip,
-                () => f.i32(0),
-                w.m,
-                MR,
-                () => {
-                  callMicro(
-                    f,
-                    w,
-                    kc,
-                    () => {
-                      f.get(ap).get(pc).get(w.mPad).op('i32.mul').get(ip).get(kc).op('i32.mul');
-                      f.op('i32.add').i32(4).op('i32.mul').op('i32.add');
-                    },
-                    bp,
-                    jp,
-                    c,
-                    ip,
-                    () => f.get(pc).i32(0).op('i32.gt_s'),
-                  );
-                },
-              );
-            },
-          );
-        },
-      );
-      // The target: the zero-bordered buffer (zeroed per image), or dx[i] itself (allocated zeroed).
-      stepAt(f, w.x, i, w.xStep).set(base);
-      // With a plan (unit width stride): its merged runs add C onto dx[i] directly.
-      f.get(w.planN).i32(0).op('i32.gt_s');
-      f.if(
-        () => f.get(w.plan).get(w.planN).get(c).get(base).call('planAdd'),
-        () => {
-          zeroPadded(f, w, xp, () => f.get(xp).set(base));
-          // base[offP[q] + posJ[j]] += C[q, j], taps q in order; runs of OW along a row when sW = 1.
-          f.forUp(
-            q,
-            () => f.i32(0),
-            w.m,
-            1,
-            () => {
-              f.get(w.offP).get(q).i32(4).op('i32.mul').op('i32.add').mem('i32.load');
-              f.get(base).op('i32.add').set(tap);
-              f.forUpBy(
-                j,
-                () => f.i32(0),
-                w.n,
-                w.OW,
-                () => {
-                  f.get(c)
-                    .get(q)
-                    .get(w.nPad)
-                    .op('i32.mul')
-                    .get(j)
-                    .op('i32.add')
-                    .i32(4)
-                    .op('i32.mul');
-                  f.op('i32.add').set(s);
-                  f.get(w.posJ).get(j).i32(4).op('i32.mul').op('i32.add').mem('i32.load');
-                  f.get(tap).op('i32.add').set(d);
-                  f.get(w.sW).i32(1).op('i32.eq');
-                  f.if(
-                    () => {
-                      f.get(d).get(w.OW).i32(4).op('i32.mul').op('i32.add').set(end);
-                      f.get(end).i32(15).op('i32.sub').set(end4);
-                      addRow(f, d, s, end, end4);
-                    },
-                    () => {
-                      f.get(s).get(w.OW).i32(4).op('i32.mul').op('i32.add').set(end);
-                      whileBelow(f, s, end, () => {
-                        f.get(d).get(d).mem('f32.load').get(s).mem('f32.load').op('f32.add');
-                        f.mem('f32.store');
-                        f.get(d).get(w.sW).i32(4).op('i32.mul').op('i32.add').set(d);
-                        bump(f, s, 4);
-                      });
-                    },
-                  );
-                },
-              );
-            },
-          );
-          f.get(w.pad).if(() => {
-            copyImage(
-              f,
-              w,
-              () => paddedRows(f, w, xp),
-              () => plainRows(f, w, () => stepAt(f, w.x, i, w.xStep)),
+  eachImageBlock(
+    f,
+    w,
+    { i, i0, i1, pc, kc, left },
+    {
+      image: () => {
+        stepAt(f, w.other, i, w.otherStep).set(dy);
+      },
+      block: () => {
+        // B = dy[i] rows [pc, pc + kc): NR-wide panels over output positions.
+        f.forUp(
+          jp,
+          () => f.i32(0),
+          w.n,
+          NR,
+          () => {
+            clampTo(f, cols, w.n, jp, nrC);
+            f.get(dy).get(pc).get(w.n).op('i32.mul').get(jp).op('i32.add').i32(4);
+            f.op('i32.mul').op('i32.add');
+            f.i32(1).get(w.n).get(cols).get(kc);
+            panel(f, bp, jp, kc);
+            f.call(`pack${NR}`);
+          },
+        );
+        microTiles(f, w, tile, { jp, ip, kc, bp, c, pc }, () => {
+          f.get(ap).get(pc).get(w.mPad).op('i32.mul').get(ip).get(kc).op('i32.mul');
+          f.op('i32.add').i32(4).op('i32.mul').op('i32.add');
+        });
+      },
+      after: () => {
+        // The target: the zero-bordered buffer (zeroed per image), or dx[i] itself (allocated zeroed).
+        stepAt(f, w.x, i, w.xStep).set(base);
+        // With a plan (unit width stride): its merged runs add C onto dx[i] directly.
+        f.get(w.planN).i32(0).op('i32.gt_s');
+        f.if(
+          () => f.get(w.plan).get(w.planN).get(c).get(base).call('planAdd'),
+          () => {
+            zeroPadded(f, w, xp, () => f.get(xp).set(base));
+            // base[offP[q] + posJ[j]] += C[q, j], taps q in order; runs of OW along a row when sW = 1.
+            f.forUp(
+              q,
+              () => f.i32(0),
+              w.m,
+              1,
+              () => {
+                f.get(w.offP).get(q).i32(4).op('i32.mul').op('i32.add').mem('i32.load');
+                f.get(base).op('i32.add').set(tap);
+                f.forUpBy(
+                  j,
+                  () => f.i32(0),
+                  w.n,
+                  w.OW,
+                  () => {
+                    f.get(c)
+                      .get(q)
+                      .get(w.nPad)
+                      .op('i32.mul')
+                      .get(j)
+                      .op('i32.add')
+                      .i32(4)
+                      .op('i32.mul');
+                    f.op('i32.add').set(s);
+                    f.get(w.posJ).get(j).i32(4).op('i32.mul').op('i32.add').mem('i32.load');
+                    f.get(tap).op('i32.add').set(d);
+                    f.get(w.sW).i32(1).op('i32.eq');
+                    f.if(
+                      () => {
+                        f.get(d).get(w.OW).i32(4).op('i32.mul').op('i32.add').set(end);
+                        f.get(end).i32(15).op('i32.sub').set(end4);
+                        addRow(f, d, s, end, end4);
+                      },
+                      () => {
+                        f.get(s).get(w.OW).i32(4).op('i32.mul').op('i32.add').set(end);
+                        whileBelow(f, s, end, () => {
+                          f.get(d).get(d).mem('f32.load').get(s).mem('f32.load').op('f32.add');
+                          f.mem('f32.store');
+                          f.get(d).get(w.sW).i32(4).op('i32.mul').op('i32.add').set(d);
+                          bump(f, s, 4);
+                        });
+                      },
+                    );
+                  },
+                );
+              },
             );
-          });
-        },
-      );
+            f.get(w.pad).if(() => {
+              copyImage(
+                f,
+                w,
+                () => paddedRows(f, w, xp),
+                () => plainRows(f, w, () => stepAt(f, w.x, i, w.xStep)),
+              );
+            });
+          },
+        );
+      },
     },
   );
 }

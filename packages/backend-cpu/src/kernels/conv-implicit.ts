@@ -172,7 +172,8 @@ function descriptor(
 
 /**
  * Runs `fn` (convFwd or convBwdIn) over the batch in tasks of whole images,
- * each with its own scratch after the descriptor.
+ * each with its own scratch after the descriptor: the padded image, all of
+ * A packed (mPad·k), one k block of B (nPad·kb) and its C block.
  */
 function runImages(
   rt: WasmRuntime,
@@ -182,9 +183,14 @@ function runImages(
   x: Float32Array,
   gemm: Product,
   ops: Operands,
-  s: TaskScratch,
   plan?: StoredPlan,
 ): void {
+  const s: TaskScratch = {
+    xpBytes: paddedBytes(p, g),
+    apBytes: roundUp(4 * gemm.mPad * gemm.k, ALIGN),
+    bpBytes: roundUp(4 * gemm.nPad * gemm.kb, ALIGN),
+    cBytes: roundUp(4 * gemm.mPad * gemm.nPad, ALIGN),
+  };
   const bytes = taskBytes(s);
   const nTasks = taskCount(rt, p.batch);
   const base = roundUp(rt.scratch(ALIGN + DESC_BYTES + bytes * nTasks), ALIGN);
@@ -217,27 +223,13 @@ export function conv2dImplicit(
   const { ckk, ohw, O } = convSizes(p);
   const y = allocF32(p.batch * O * ohw, true);
   const gemm = product(O, ohw, ckk, mr, nr);
-  runImages(
-    rt,
-    'convFwd',
-    p,
-    g,
-    x,
-    gemm,
-    {
-      other: w.byteOffset,
-      otherStep: 0,
-      y: y.byteOffset,
-      yStep: 4 * O * ohw,
-      bias: bias === undefined ? 0 : bias.byteOffset,
-    },
-    {
-      xpBytes: paddedBytes(p, g),
-      apBytes: roundUp(4 * gemm.mPad * ckk, ALIGN),
-      bpBytes: roundUp(4 * gemm.nPad * gemm.kb, ALIGN),
-      cBytes: roundUp(4 * gemm.mPad * gemm.nPad, ALIGN),
-    },
-  );
+  runImages(rt, 'convFwd', p, g, x, gemm, {
+    other: w.byteOffset,
+    otherStep: 0,
+    y: y.byteOffset,
+    yStep: 4 * O * ohw,
+    bias: bias === undefined ? 0 : bias.byteOffset,
+  });
   return y;
 }
 
@@ -252,11 +244,10 @@ export function conv2dBackwardInputImplicit(
   const g = geometry(p);
   const { ckk, ohw, O } = convSizes(p);
   const gemm = product(ckk, ohw, O, mr, nr);
-  const { kb, mPad, nPad } = gemm;
   // Unit width stride: conv-batch.ts's col2im plan adds C onto dx[i] in
   // merged runs (measured faster than the bordered buffer's rows of OW,
   // which the other geometries take); the same taps in the same order.
-  const plan = batchable(p) ? col2imPlan(p, nPad) : undefined;
+  const plan = batchable(p) ? col2imPlan(p, gemm.nPad) : undefined;
   // The taps are added onto dx itself (plan, or no padding), which must
   // start at 0; else every element is copied from the bordered buffer.
   const dx = allocF32(p.batch * p.inChannels * p.inHeight * p.inWidth, g.pad && !plan);
@@ -268,12 +259,6 @@ export function conv2dBackwardInputImplicit(
     dx,
     gemm,
     { other: dy.byteOffset, otherStep: 4 * O * ohw, y: w.byteOffset, yStep: 0, bias: 0 },
-    {
-      xpBytes: paddedBytes(p, g),
-      apBytes: roundUp(4 * mPad * O, ALIGN),
-      bpBytes: roundUp(4 * nPad * kb, ALIGN),
-      cBytes: roundUp(4 * mPad * nPad, ALIGN),
-    },
     plan,
   );
   return dx;

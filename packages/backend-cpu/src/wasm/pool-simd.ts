@@ -63,6 +63,22 @@ function i32x4Const(f: FuncBuilder, a: number, b: number, c: number, d: number):
   simd(f, V.const, ...bytes);
 }
 
+/**
+ * Sets the v128 locals out[0..2] to the i32x4 splats of 1, W and W + 1: the
+ * plane offsets of a 2×2 window's candidates after the first.
+ */
+function splatOffsets(f: FuncBuilder, W: number, out: readonly number[]): void {
+  f.i32(1);
+  simd(f, V.i32x4Splat);
+  f.set(out[0]);
+  f.get(W);
+  simd(f, V.i32x4Splat);
+  f.set(out[1]);
+  f.get(W).i32(1).op('i32.add');
+  simd(f, V.i32x4Splat);
+  f.set(out[2]);
+}
+
 /** Locals of eachWindowRow: counters, the row pair, and the plane's base address and bytes. */
 interface WindowRows {
   pl: number;
@@ -143,16 +159,7 @@ function forward(f: FuncBuilder): void {
   );
   const [sa, sb, sc, sd, sbest] = Array.from({ length: 5 }, () => f.local('f32'));
   const offs = [f.local('v128'), f.local('v128'), f.local('v128')];
-  // Offsets of the candidates after the first: 1, W, W + 1.
-  f.i32(1);
-  simd(f, V.i32x4Splat);
-  f.set(offs[0]);
-  f.get(W);
-  simd(f, V.i32x4Splat);
-  f.set(offs[1]);
-  f.get(W).i32(1).op('i32.add');
-  simd(f, V.i32x4Splat);
-  f.set(offs[2]);
+  splatOffsets(f, W, offs);
   i32x4Const(f, 0, 2, 4, 6);
   f.set(ramp);
   f.get(H).get(W).op('i32.mul').i32(2).op('i32.shl').set(plane);
@@ -281,15 +288,7 @@ function backward(f: FuncBuilder): void {
   );
   const zero = f.local('v128');
   f.v128Zero().set(zero);
-  f.i32(1);
-  simd(f, V.i32x4Splat);
-  f.set(onev);
-  f.get(W);
-  simd(f, V.i32x4Splat);
-  f.set(wv);
-  f.get(W).i32(1).op('i32.add');
-  simd(f, V.i32x4Splat);
-  f.set(w1v);
+  splatOffsets(f, W, [onev, wv, w1v]);
   i32x4Const(f, 0, 2, 4, 6);
   f.set(ramp);
   i32x4Const(f, -1, -1, -1, -1);
@@ -334,13 +333,9 @@ function backward(f: FuncBuilder): void {
         simd(f, V.or);
         simd(f, V.and);
         f.set(okv);
-        for (const [m, k] of [
-          [m0, m0],
-          [m1, m1],
-          [m2, m2],
-          [m3, m3],
-        ] as const) {
-          f.get(v).get(k);
+        // m &= v: each winner's lane keeps v, the others +0.
+        for (const m of [m0, m1, m2, m3]) {
+          f.get(v).get(m);
           simd(f, V.and);
           f.set(m);
         }

@@ -587,20 +587,63 @@ function zeroPadded(
   });
 }
 
-/** Sets xp, ap, bp (and c) to scratch plus their descriptor offsets. */
-function scratchPointers(
+/** The i32 locals convFwd, convFilter and convBwdIn share; −1 for one not asked for (emit.ts rejects it). */
+interface ConvLocals {
+  i: number;
+  xp: number;
+  ap: number;
+  bp: number;
+  c: number;
+  base: number;
+  dy: number;
+  pc: number;
+  kc: number;
+  left: number;
+  ip: number;
+  jp: number;
+  rows: number;
+  cols: number;
+  mrC: number;
+  nrC: number;
+}
+
+/**
+ * Declares the shared locals (c: the task's C block; dy: the current
+ * image's dy; cols and nrC: a column count clamped to NR), then sets
+ * mrC = MR, nrC = NR and xp, ap, bp (and c) to scratch plus their
+ * descriptor offsets.
+ */
+function convLocals(
   f: FuncBuilder,
   w: Record<keyof typeof IDESC, number>,
+  tile: Tile,
   scratch: number,
-  xp: number,
-  ap: number,
-  bp: number,
-  c?: number,
-): void {
+  has: { c: boolean; dy: boolean; cols: boolean },
+): ConvLocals {
+  const i32 = (wanted = true) => (wanted ? f.local('i32') : -1);
+  const i = i32();
+  const xp = i32();
+  const ap = i32();
+  const bp = i32();
+  const c = i32(has.c);
+  const base = i32();
+  const dy = i32(has.dy);
+  const pc = i32();
+  const kc = i32();
+  const left = i32();
+  const ip = i32();
+  const jp = i32();
+  const rows = i32();
+  const cols = i32(has.cols);
+  const mrC = i32();
+  const nrC = i32(has.cols);
+  f.i32(tile.mr).set(mrC);
+  if (has.cols) f.i32(tile.nr).set(nrC);
   f.get(scratch).get(w.xpOff).op('i32.add').set(xp);
   f.get(scratch).get(w.apOff).op('i32.add').set(ap);
   f.get(scratch).get(w.bpOff).op('i32.add').set(bp);
-  if (c !== undefined) f.get(scratch).get(w.cOff).op('i32.add').set(c);
+  if (has.c) f.get(scratch).get(w.cOff).op('i32.add').set(c);
+  return { i, xp, ap, bp, c, base, dy, pc, kc, left, ip, jp, rows, cols, mrC, nrC };
 }
 
 /**
@@ -699,19 +742,8 @@ function convFwd(f: FuncBuilder, tile: Tile): void {
   const { mr: MR } = tile;
   const [desc, i0, i1, scratch] = [0, 1, 2, 3];
   const w = loadDesc(f, desc);
-  const i = f.local('i32');
-  const xp = f.local('i32');
-  const ap = f.local('i32');
-  const bp = f.local('i32');
-  const c = f.local('i32');
-  const base = f.local('i32');
-  const pc = f.local('i32');
-  const kc = f.local('i32');
-  const left = f.local('i32');
-  const ip = f.local('i32');
-  const jp = f.local('i32');
-  const rows = f.local('i32');
-  const mrC = f.local('i32');
+  const l = convLocals(f, w, tile, scratch, { c: true, dy: false, cols: false });
+  const { i, xp, ap, bp, c, base, pc, kc, left, ip, jp, rows, mrC } = l;
   const aBlock = f.local('i32');
   const src = f.local('i32');
   const dst = f.local('i32');
@@ -719,8 +751,6 @@ function convFwd(f: FuncBuilder, tile: Tile): void {
   const end4 = f.local('i32');
   const bv = f.local('v128');
   const bs = f.local('f32');
-  f.i32(MR).set(mrC);
-  scratchPointers(f, w, scratch, xp, ap, bp, c);
   zeroPadded(f, w, xp);
   // Pack W [m, k] once: block pc at ap + 4·pc·mPad, row panel ip at + 4·ip·kc.
   packA(f, w, MR, { pc, kc, left, ip, rows, mrC, ap }, () => {
@@ -782,25 +812,9 @@ function convFilter(f: FuncBuilder, tile: Tile): void {
   const { mr: MR, nr: NR } = tile;
   const [desc, i0, i1, scratch, slot] = [0, 1, 2, 3, 4];
   const w = loadDesc(f, desc);
-  const i = f.local('i32');
-  const xp = f.local('i32');
-  const ap = f.local('i32');
-  const bp = f.local('i32');
-  const base = f.local('i32');
-  const dy = f.local('i32');
-  const pc = f.local('i32');
-  const kc = f.local('i32');
-  const left = f.local('i32');
-  const ip = f.local('i32');
-  const jp = f.local('i32');
-  const rows = f.local('i32');
-  const cols = f.local('i32');
-  const mrC = f.local('i32');
-  const nrC = f.local('i32');
+  const l = convLocals(f, w, tile, scratch, { c: false, dy: true, cols: true });
+  const { i, xp, ap, bp, base, dy, pc, kc, left, ip, jp, rows, cols, mrC, nrC } = l;
   const acc = f.local('i32');
-  f.i32(MR).set(mrC);
-  f.i32(NR).set(nrC);
-  scratchPointers(f, w, scratch, xp, ap, bp);
   zeroPadded(f, w, xp);
   eachImageBlock(
     f,
@@ -879,22 +893,8 @@ function convBwdIn(f: FuncBuilder, tile: Tile): void {
   const { mr: MR, nr: NR } = tile;
   const [desc, i0, i1, scratch] = [0, 1, 2, 3];
   const w = loadDesc(f, desc);
-  const i = f.local('i32');
-  const xp = f.local('i32');
-  const ap = f.local('i32');
-  const bp = f.local('i32');
-  const c = f.local('i32');
-  const base = f.local('i32');
-  const dy = f.local('i32');
-  const pc = f.local('i32');
-  const kc = f.local('i32');
-  const left = f.local('i32');
-  const ip = f.local('i32');
-  const jp = f.local('i32');
-  const rows = f.local('i32');
-  const cols = f.local('i32');
-  const mrC = f.local('i32');
-  const nrC = f.local('i32');
+  const l = convLocals(f, w, tile, scratch, { c: true, dy: true, cols: true });
+  const { i, xp, ap, bp, c, base, dy, pc, kc, left, ip, jp, rows, cols, mrC, nrC } = l;
   const q = f.local('i32');
   const j = f.local('i32');
   const s = f.local('i32');
@@ -902,9 +902,6 @@ function convBwdIn(f: FuncBuilder, tile: Tile): void {
   const end = f.local('i32');
   const end4 = f.local('i32');
   const tap = f.local('i32');
-  f.i32(MR).set(mrC);
-  f.i32(NR).set(nrC);
-  scratchPointers(f, w, scratch, xp, ap, bp, c);
   // A = Wᵀ: A(q, o) = W[o, q] (W [k = O, m = CKK]); block pc at ap + 4·pc·mPad, panel ip at + 4·ip·kc.
   packA(f, w, MR, { pc, kc, left, ip, rows, mrC, ap }, () => {
     // W[pc, ip ..] read transposed: row stride 1, column stride m.

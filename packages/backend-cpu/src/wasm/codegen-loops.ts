@@ -32,6 +32,27 @@ export function stepAt(f: FuncBuilder, base: number, i: number, step: number): F
   return f.get(base).get(i).get(step).op('i32.mul').op('i32.add');
 }
 
+/**
+ * for at = 0, width, … < total: count = min(total − at, cap) (the panel's
+ * rows or columns; cap holds width), then body().
+ */
+export function eachPanel(
+  f: FuncBuilder,
+  l: { at: number; total: number; width: number; count: number; cap: number },
+  body: () => void,
+): void {
+  f.forUp(
+    l.at,
+    () => f.i32(0),
+    l.total,
+    l.width,
+    () => {
+      clampTo(f, l.count, l.total, l.at, l.cap);
+      body();
+    },
+  );
+}
+
 /** Pushes base + 4·j·kc: panel j of a packed block kc deep. */
 export function panel(f: FuncBuilder, base: number, j: number, kc: number): void {
   f.get(base).get(j).get(kc).op('i32.mul').i32(4).op('i32.mul').op('i32.add');

@@ -37,8 +37,8 @@ import type { FuncBuilder, ModuleBuilder } from './emit.js';
 import {
   addRow,
   bump,
-  clampTo,
   copyRow,
+  eachPanel,
   I32,
   min,
   panel,
@@ -666,19 +666,12 @@ function packA(
     w.kb,
     () => {
       kBlock(f, w, pc, kc, left);
-      f.forUp(
-        ip,
-        () => f.i32(0),
-        w.m,
-        MR,
-        () => {
-          clampTo(f, rows, w.m, ip, mrC);
-          source();
-          f.get(ap).get(pc).get(w.mPad).op('i32.mul').get(ip).get(kc).op('i32.mul');
-          f.op('i32.add').i32(4).op('i32.mul').op('i32.add');
-          f.call(`pack${MR}`);
-        },
-      );
+      eachPanel(f, { at: ip, total: w.m, width: MR, count: rows, cap: mrC }, () => {
+        source();
+        f.get(ap).get(pc).get(w.mPad).op('i32.mul').get(ip).get(kc).op('i32.mul');
+        f.op('i32.add').i32(4).op('i32.mul').op('i32.add');
+        f.call(`pack${MR}`);
+      });
     },
   );
 }
@@ -828,62 +821,44 @@ function convFilter(f: FuncBuilder, tile: Tile): void {
       block: () => {
         f.get(i).get(i0).op('i32.gt_s').get(pc).i32(0).op('i32.gt_s').op('i32.or').set(acc);
         // B = dyᵀ for this k block: B(j, o) = dy[o, pc + j], NR-wide panels over o.
-        f.forUp(
-          jp,
-          () => f.i32(0),
-          w.n,
-          NR,
-          () => {
-            clampTo(f, cols, w.n, jp, nrC);
-            const packT = () => {
-              f.get(dy).get(jp).get(w.k).op('i32.mul').get(pc).op('i32.add').i32(4);
-              f.op('i32.mul').op('i32.add');
-              f.get(w.k).i32(4).op('i32.mul').get(kc);
-              panel(f, bp, jp, kc);
-              f.call('packRowsT8');
-            };
-            const packAny = () => {
-              f.get(dy).get(jp).get(w.k).op('i32.mul').get(pc).op('i32.add').i32(4);
-              f.op('i32.mul').op('i32.add');
-              f.get(w.k).i32(1).get(cols).get(kc);
-              panel(f, bp, jp, kc);
-              f.call(`pack${NR}`);
-            };
-            if (NR === 8) f.get(cols).i32(8).op('i32.eq').if(packT, packAny);
-            else packAny();
-          },
-        );
-        f.forUp(
-          ip,
-          () => f.i32(0),
-          w.m,
-          MR,
-          () => {
-            clampTo(f, rows, w.m, ip, mrC);
-            f.get(base).get(w.offP).get(ip).i32(4).op('i32.mul').op('i32.add');
-            f.get(w.posJ).get(pc).i32(4).op('i32.mul').op('i32.add');
-            f.get(rows).get(kc).get(ap).call('packColA');
-            f.forUp(
-              jp,
-              () => f.i32(0),
-              w.n,
-              NR,
-              () => {
-                callMicro(
-                  f,
-                  w,
-                  kc,
-                  () => f.get(ap),
-                  bp,
-                  jp,
-                  slot,
-                  ip,
-                  () => f.get(acc),
-                );
-              },
-            );
-          },
-        );
+        eachPanel(f, { at: jp, total: w.n, width: NR, count: cols, cap: nrC }, () => {
+          // dy[jp, pc ..] and its strides, then the panel, to `pack`.
+          const packFrom = (strides: () => void, pack: string) => {
+            f.get(dy).get(jp).get(w.k).op('i32.mul').get(pc).op('i32.add').i32(4);
+            f.op('i32.mul').op('i32.add');
+            strides();
+            panel(f, bp, jp, kc);
+            f.call(pack);
+          };
+          const packT = () => packFrom(() => f.get(w.k).i32(4).op('i32.mul').get(kc), 'packRowsT8');
+          const packAny = () => packFrom(() => f.get(w.k).i32(1).get(cols).get(kc), `pack${NR}`);
+          if (NR === 8) f.get(cols).i32(8).op('i32.eq').if(packT, packAny);
+          else packAny();
+        });
+        eachPanel(f, { at: ip, total: w.m, width: MR, count: rows, cap: mrC }, () => {
+          f.get(base).get(w.offP).get(ip).i32(4).op('i32.mul').op('i32.add');
+          f.get(w.posJ).get(pc).i32(4).op('i32.mul').op('i32.add');
+          f.get(rows).get(kc).get(ap).call('packColA');
+          f.forUp(
+            jp,
+            () => f.i32(0),
+            w.n,
+            NR,
+            () => {
+              callMicro(
+                f,
+                w,
+                kc,
+                () => f.get(ap),
+                bp,
+                jp,
+                slot,
+                ip,
+                () => f.get(acc),
+              );
+            },
+          );
+        });
       },
     },
   );
@@ -919,20 +894,13 @@ function convBwdIn(f: FuncBuilder, tile: Tile): void {
       },
       block: () => {
         // B = dy[i] rows [pc, pc + kc): NR-wide panels over output positions.
-        f.forUp(
-          jp,
-          () => f.i32(0),
-          w.n,
-          NR,
-          () => {
-            clampTo(f, cols, w.n, jp, nrC);
-            f.get(dy).get(pc).get(w.n).op('i32.mul').get(jp).op('i32.add').i32(4);
-            f.op('i32.mul').op('i32.add');
-            f.i32(1).get(w.n).get(cols).get(kc);
-            panel(f, bp, jp, kc);
-            f.call(`pack${NR}`);
-          },
-        );
+        eachPanel(f, { at: jp, total: w.n, width: NR, count: cols, cap: nrC }, () => {
+          f.get(dy).get(pc).get(w.n).op('i32.mul').get(jp).op('i32.add').i32(4);
+          f.op('i32.mul').op('i32.add');
+          f.i32(1).get(w.n).get(cols).get(kc);
+          panel(f, bp, jp, kc);
+          f.call(`pack${NR}`);
+        });
         microTiles(f, w, tile, { jp, ip, kc, bp, c, pc }, () => {
           f.get(ap).get(pc).get(w.mPad).op('i32.mul').get(ip).get(kc).op('i32.mul');
           f.op('i32.add').i32(4).op('i32.mul').op('i32.add');

@@ -201,6 +201,11 @@ function runImages(
   convImplicitStats.lastTasks = tasks.length;
 }
 
+/** The register tile, the geometry's tables and the per-image sizes. */
+function setup(p: Conv2dParams, rt: WasmRuntime) {
+  return { ...rt.tile, g: geometry(p), ...convSizes(p) };
+}
+
 /** C [m, n] k deep, padded to the tile (mr, nr), k in blocks of blockOf(k). */
 function product(m: number, n: number, k: number, mr: number, nr: number): Product {
   return { m, n, k, kb: blockOf(k), mPad: roundUp(m, mr), nPad: roundUp(n, nr) };
@@ -218,9 +223,7 @@ export function conv2dImplicit(
   rt: WasmRuntime,
   bias?: Float32Array,
 ): Float32Array {
-  const { mr, nr } = rt.tile;
-  const g = geometry(p);
-  const { ckk, ohw, O } = convSizes(p);
+  const { mr, nr, g, ckk, ohw, O } = setup(p, rt);
   const y = allocF32(p.batch * O * ohw, true);
   const gemm = product(O, ohw, ckk, mr, nr);
   runImages(rt, 'convFwd', p, g, x, gemm, {
@@ -240,9 +243,7 @@ export function conv2dBackwardInputImplicit(
   p: Conv2dParams,
   rt: WasmRuntime,
 ): Float32Array {
-  const { mr, nr } = rt.tile;
-  const g = geometry(p);
-  const { ckk, ohw, O } = convSizes(p);
+  const { mr, nr, g, ckk, ohw, O } = setup(p, rt);
   const gemm = product(ckk, ohw, O, mr, nr);
   // Unit width stride: conv-batch.ts's col2im plan adds C onto dx[i] in
   // merged runs (measured faster than the bordered buffer's rows of OW,
@@ -271,9 +272,7 @@ export function conv2dBackwardFilterImplicit(
   p: Conv2dParams,
   rt: WasmRuntime,
 ): Float32Array {
-  const { mr, nr } = rt.tile;
-  const g = geometry(p);
-  const { ckk, ohw, O } = convSizes(p);
+  const { mr, nr, g, ckk, ohw, O } = setup(p, rt);
   const gemm = product(ckk, O, ohw, mr, nr);
   const { kb, mPad, nPad } = gemm;
   const scratch: TaskScratch = {

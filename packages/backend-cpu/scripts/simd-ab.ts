@@ -11,7 +11,6 @@
  */
 import os from 'node:os';
 import * as core from '@nerve/core';
-import { BatchNorm2d } from '@nerve/norm';
 import { trainCell } from '../../../bench/cpu/nerve-cells.js';
 import { WORKLOADS, type TrainWorkload } from '../../../bench/cpu/workloads.js';
 import '../src/index.js';
@@ -19,11 +18,8 @@ import { CpuBackend } from '../src/cpu-backend.js';
 import { setBatchNormSimdDisabled } from '../src/kernels/batchnorm-simd.js';
 import { setReduceSimdDisabled } from '../src/kernels/reduce-simd.js';
 import { setSoftmaxSimdDisabled } from '../src/kernels/softmax-simd.js';
+import { arg, batchNormCnn, labels, trainStep } from './bn-cnn.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-}
 const rounds = Number(arg('rounds', '7'));
 const only = arg('only', 'kernels,steps').split(',');
 await core.ready('cpu');
@@ -139,12 +135,7 @@ if (only.includes('kernels')) {
   ]) {
     const x = core.keep(core.tensor(rand(n * c, 2, -3, 3), { shape: [n, c] }));
     x.requiresGrad = true;
-    const y = core.keep(
-      core.tensor(
-        Int32Array.from({ length: n }, (_, i) => (i * 7) % c),
-        { dtype: 'int32' },
-      ),
-    );
+    const y = labels(n, c);
     const run = () =>
       core.tidy(() => {
         core.softmaxCrossEntropy(x, y).backward();
@@ -220,39 +211,13 @@ if (only.includes('steps')) {
     after.dispose();
   }
   // A CNN with batch norm after each conv (the bench CNN plus BatchNorm2d), SGD, batch 64.
-  const { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential, crossEntropy } = await import(
-    '@nerve/layers'
-  );
   const { SGD } = await import('@nerve/optim');
   const bnCnn = () => {
-    const model = new Sequential(
-      new Conv2d(1, 16, 3, { padding: 1 }),
-      new BatchNorm2d(16),
-      new ReLU(),
-      new MaxPool2d(2),
-      new Conv2d(16, 32, 3, { padding: 1 }),
-      new BatchNorm2d(32),
-      new ReLU(),
-      new MaxPool2d(2),
-      new Flatten(),
-      new Linear(32 * 7 * 7, 10),
-    );
+    const model = batchNormCnn();
     const opt = new SGD(model.parameters(), { lr: 0.01 });
     const x = core.keep(core.tensor(rand(64 * 784, 8), { shape: [64, 1, 28, 28] }));
-    const y = core.keep(
-      core.tensor(
-        Int32Array.from({ length: 64 }, (_, i) => (i * 7) % 10),
-        { dtype: 'int32' },
-      ),
-    );
-    return () =>
-      core.tidy(() => {
-        const l = crossEntropy(model.call(x), y);
-        l.backward();
-        opt.step();
-        opt.zeroGrad();
-        return l.dataSync()[0];
-      });
+    const y = labels(64);
+    return () => trainStep(model, opt, x, y);
   };
   const sb = bnCnn();
   const sa = bnCnn();

@@ -9,17 +9,13 @@
  */
 import { createHash } from 'node:crypto';
 import * as core from '@nerve/core';
-import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential, crossEntropy } from '@nerve/layers';
-import { BatchNorm2d } from '@nerve/norm';
+import { Linear, ReLU, Sequential } from '@nerve/layers';
 import { SGD } from '@nerve/optim';
 import { setThreads, threadsReady } from '../src/index.js';
 import { setBatchNormSimdDisabled } from '../src/kernels/batchnorm-simd.js';
 import { setReduceSimdDisabled } from '../src/kernels/reduce-simd.js';
+import { arg, batchNormCnn, labels, trainStep } from './bn-cnn.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-}
 const steps = Number(arg('steps', '20'));
 setThreads(Number(arg('threads', '1')));
 await threadsReady();
@@ -40,18 +36,7 @@ function train(kind: 'bn-cnn' | 'mlp'): string {
   core.manualSeed(7);
   const model =
     kind === 'bn-cnn'
-      ? new Sequential(
-          new Conv2d(1, 16, 3, { padding: 1 }),
-          new BatchNorm2d(16),
-          new ReLU(),
-          new MaxPool2d(2),
-          new Conv2d(16, 32, 3, { padding: 1 }),
-          new BatchNorm2d(32),
-          new ReLU(),
-          new MaxPool2d(2),
-          new Flatten(),
-          new Linear(32 * 7 * 7, 10),
-        )
+      ? batchNormCnn()
       : new Sequential(
           new Linear(784, 256),
           new ReLU(),
@@ -63,22 +48,9 @@ function train(kind: 'bn-cnn' | 'mlp'): string {
   const n = kind === 'bn-cnn' ? 64 : 128;
   const shape = kind === 'bn-cnn' ? [n, 1, 28, 28] : [n, 784];
   const x = core.keep(core.tensor(data(n * 784, 3), { shape }));
-  const y = core.keep(
-    core.tensor(
-      Int32Array.from({ length: n }, (_, i) => (i * 7) % 10),
-      { dtype: 'int32' },
-    ),
-  );
+  const y = labels(n);
   let loss = 0;
-  for (let i = 0; i < steps; i++) {
-    loss = core.tidy(() => {
-      const l = crossEntropy(model.call(x), y);
-      l.backward();
-      opt.step();
-      opt.zeroGrad();
-      return l.dataSync()[0];
-    });
-  }
+  for (let i = 0; i < steps; i++) loss = trainStep(model, opt, x, y);
   const hash = createHash('sha256');
   for (const p of model.parameters()) hash.update(new Uint8Array(p.dataSync().slice().buffer));
   for (const p of model.parameters()) p.dispose();

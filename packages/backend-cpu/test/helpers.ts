@@ -4,7 +4,8 @@ import type { Conv2dParams } from '@nerve/core/backend';
  * Nothing here shares code with the kernels under test.
  */
 import type { DataId, DType, StridedView, TypedArray } from '@nerve/core/backend';
-import { expect } from 'vitest';
+import { getBackend, withoutOptionalKernels } from '@nerve/core';
+import { expect, vi } from 'vitest';
 import { CpuBackend } from '../src/cpu-backend.js';
 
 /** mulberry32: small, seeded, reproducible (the conformance suite's generator). */
@@ -175,4 +176,36 @@ export function forEachTap(p: Conv2dParams, f: (xi: number, yi: number, wi: numb
                   ((o * C + c) * p.kernelHeight + kh) * p.kernelWidth + kw,
                 );
               }
+}
+
+/** Float values that kernels get wrong first: NaN, ±0, ±the smallest denormal, ±∞, ±1. */
+export const SPECIAL_F32: readonly number[] = [
+  Number.NaN,
+  0,
+  -0,
+  1e-45,
+  -1e-45,
+  Number.POSITIVE_INFINITY,
+  Number.NEGATIVE_INFINITY,
+  1,
+  -1,
+];
+
+/** The elements' bit patterns, for bit-for-bit comparisons (NaN payloads and −0 included). */
+export function bits(v: Float32Array | Int32Array): number[] {
+  return Array.from(new Uint32Array(v.buffer, v.byteOffset, v.length));
+}
+
+/**
+ * `run` with the CPU backend's optional kernel `kernel` (spied on: it must
+ * run exactly once) and again without it (core's fallback composite).
+ */
+export function withAndWithout<T>(kernel: string, run: () => T): { fused: T; reference: T } {
+  const backend = getBackend('cpu') as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const spy = vi.spyOn(backend, kernel);
+  const fused = run();
+  expect(spy).toHaveBeenCalledTimes(1);
+  spy.mockRestore();
+  const reference = withoutOptionalKernels(run, [kernel]);
+  return { fused, reference };
 }

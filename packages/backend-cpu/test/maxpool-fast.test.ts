@@ -18,28 +18,15 @@ import {
   sum,
   tensor,
   tidy,
-  withoutOptionalKernels,
 } from '@nerve/core';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { allocF32 } from '../src/alloc.js';
 import { wasmHeap } from '../src/heap.js';
 import { backward2x2, maxPool2dFast } from '../src/kernels/maxpool-fast.js';
 import { maxPool2d } from '../src/kernels/pooling.js';
-import { convParams, randomF32 } from './helpers.js';
+import { bits, convParams, randomF32, SPECIAL_F32, withAndWithout } from './helpers.js';
 
 beforeAll(() => setBackend('cpu'));
-
-const SPECIAL = [
-  Number.NaN,
-  0,
-  -0,
-  1e-45,
-  -1e-45,
-  Number.POSITIVE_INFINITY,
-  Number.NEGATIVE_INFINITY,
-  1,
-  -1,
-];
 
 /** [N, C, H, W]: the bench CNN's two pools, odd sizes, OW mod 4 = 1..3, one window. */
 const SHAPES: [number, number, number, number][] = [
@@ -57,13 +44,10 @@ function input(n: number, seed: number): Float32Array {
   const x = randomF32(n, seed, -3, 3);
   for (let i = 0; i < n; i++) {
     if (i % 3 === 0) x[i] = Math.round(x[i]);
-    if (i % 7 === 0) x[i] = SPECIAL[(i / 7) % SPECIAL.length];
+    if (i % 7 === 0) x[i] = SPECIAL_F32[(i / 7) % SPECIAL_F32.length];
   }
   return x;
 }
-
-const bits = (v: Float32Array | Int32Array) =>
-  Array.from(new Uint32Array(v.buffer, v.byteOffset, v.length));
 
 const params = ([n, c, h, w]: [number, number, number, number]): Conv2dParams =>
   convParams(n, c, h, w, c, [2, 2], [2, 2], [0, 0]);
@@ -116,12 +100,9 @@ describe('maxPool2dBackward', () => {
       dy[0] = -0;
       if (m > 2) dy[1] = Number.NaN;
       if (m > 3) dy[3] = Number.NEGATIVE_INFINITY;
-      const backend = getBackend('cpu') as unknown as Record<string, (...a: unknown[]) => unknown>;
-      const spy = vi.spyOn(backend, 'maxPool2dBackward');
-      const fused = poolGrad(shape, x, dy);
-      expect(spy).toHaveBeenCalledTimes(1);
-      spy.mockRestore();
-      const reference = withoutOptionalKernels(() => poolGrad(shape, x, dy), ['maxPool2dBackward']);
+      const { fused, reference } = withAndWithout('maxPool2dBackward', () =>
+        poolGrad(shape, x, dy),
+      );
       expect(bits(fused)).toEqual(bits(reference));
       // −0 in dy comes back as +0 where it lands (0 + −0), as the fallback's sum gives.
       expect(fused.some((v) => Number.isNaN(v))).toBe(m > 2);

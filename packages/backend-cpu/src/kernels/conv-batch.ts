@@ -20,7 +20,8 @@ import type { Conv2dParams } from '@nerve/core/backend';
 import { allocF32 } from '../alloc.js';
 import { wasmHeap } from '../heap.js';
 import { DESC, DESC_WORDS } from '../wasm/conv-codegen.js';
-import { KC, MC } from '../wasm/gemm-wasm.js';
+import { MC } from '../wasm/gemm-wasm.js';
+import { blockOf, convSizes, geometryKey, imageTasks, taskCount } from './conv-tasks.js';
 import type { WasmRuntime } from '../wasm/runtime.js';
 import { roundUp } from '../round-up.js';
 
@@ -89,24 +90,6 @@ function stored(key: string, build: () => Plan): StoredPlan {
     plans.set(key, sp);
   }
   return sp;
-}
-
-function geometryKey(p: Conv2dParams): string {
-  return [
-    p.inChannels,
-    p.inHeight,
-    p.inWidth,
-    p.kernelHeight,
-    p.kernelWidth,
-    p.outHeight,
-    p.outWidth,
-    p.strideH,
-    p.strideW,
-    p.padH,
-    p.padW,
-    p.dilationH,
-    p.dilationW,
-  ].join(',');
 }
 
 /**
@@ -215,15 +198,14 @@ function runImages(rt: WasmRuntime, batch: number, g: Product, r: Run, colFloats
   const { mr, nr } = rt.tile;
   const mPad = roundUp(g.m, mr);
   const nPad = roundUp(g.n, nr);
-  const kb = Math.ceil(g.k / Math.ceil(g.k / KC));
+  const kb = blockOf(g.k);
   const rows = roundUp(MC, mr);
   const cBytes = roundUp(4 * mPad * nPad, ALIGN);
   const colBytes = roundUp(4 * colFloats, ALIGN);
   const bpBytes = roundUp(4 * nPad * g.k, ALIGN);
   const apBytes = roundUp(4 * rows * Math.min(g.k, kb), ALIGN);
-  // Tasks: a few per thread so work stealing evens out a slow thread; the
-  // split changes no result (see the file comment).
-  const nTasks = Math.min(batch, rt.runner.threads === 1 ? 1 : 4 * rt.runner.threads);
+  // The split changes no result (see the file comment).
+  const nTasks = taskCount(rt, batch);
   const taskBytes = colBytes + (r.perImageC ? 0 : cBytes) + bpBytes + apBytes;
   const descBytes = roundUp(4 * DESC_WORDS, ALIGN);
   const slotsBytes = r.perImageC ? cBytes * batch : 0;
@@ -260,25 +242,11 @@ function runImages(rt: WasmRuntime, batch: number, g: Product, r: Run, colFloats
   d[DESC.cOff] = colBytes;
   d[DESC.bpOff] = colBytes + (r.perImageC ? 0 : cBytes);
   d[DESC.apOff] = colBytes + (r.perImageC ? 0 : cBytes) + bpBytes;
-  const per = Math.ceil(batch / nTasks);
-  const tasks: number[][] = [];
-  for (let t = 0, i0 = 0; i0 < batch; t++, i0 += per) {
-    tasks.push([base, i0, Math.min(batch, i0 + per), tasksAt + t * taskBytes]);
-  }
+  const tasks = imageTasks(batch, nTasks, base, tasksAt, taskBytes);
   rt.runner.run('convImages', tasks);
   convBatchStats.runs++;
   convBatchStats.lastTasks = tasks.length;
   return slots;
-}
-
-/** Per-image sizes: a column's rows (C·kh·kw), output pixels, input floats, output channels. */
-function sizes(p: Conv2dParams): { ckk: number; ohw: number; chw: number; O: number } {
-  return {
-    ckk: p.inChannels * p.kernelHeight * p.kernelWidth,
-    ohw: p.outHeight * p.outWidth,
-    chw: p.inChannels * p.inHeight * p.inWidth,
-    O: p.outChannels,
-  };
 }
 
 export function conv2dBatch(
@@ -287,7 +255,7 @@ export function conv2dBatch(
   p: Conv2dParams,
   rt: WasmRuntime,
 ): Float32Array {
-  const { ckk, ohw, chw, O } = sizes(p);
+  const { ckk, ohw, chw, O } = convSizes(p);
   const y = allocF32(p.batch * O * ohw, true);
   // y[n] = W[O, CKK] · col(x[n])
   const g: Product = { m: O, n: ohw, k: ckk, aRs: ckk, aCs: 1, bRs: ohw, bCs: 1 };
@@ -316,7 +284,7 @@ export function conv2dBackwardInputBatch(
   p: Conv2dParams,
   rt: WasmRuntime,
 ): Float32Array {
-  const { ckk, ohw, chw, O } = sizes(p);
+  const { ckk, ohw, chw, O } = convSizes(p);
   const dx = allocF32(p.batch * chw);
   // col[n] = Wᵀ[CKK, O] · dy[n] (W stored [O, CKK]); dx[n] += col2im(col[n]).
   const g: Product = { m: ckk, n: ohw, k: O, aRs: 1, aCs: ckk, bRs: ohw, bCs: 1 };
@@ -344,7 +312,7 @@ export function conv2dBackwardFilterBatch(
   p: Conv2dParams,
   rt: WasmRuntime,
 ): Float32Array {
-  const { ckk, ohw, chw, O } = sizes(p);
+  const { ckk, ohw, chw, O } = convSizes(p);
   // dW_n = dy[n][O, OHW] · col(x[n])ᵀ (col stored [CKK, OHW]).
   const g: Product = { m: O, n: ckk, k: ohw, aRs: ohw, aCs: 1, bRs: 1, bCs: ohw };
   const slots = runImages(

@@ -27,11 +27,11 @@
  */
 import type { Conv2dParams } from '@nerve/core/backend';
 import { allocF32 } from '../alloc.js';
-import { batchable, col2imPlan } from './conv-batch.js';
+import { batchable, col2imPlan, type StoredPlan } from './conv-batch.js';
+import { blockOf, convSizes, geometryKey, imageTasks, taskCount } from './conv-tasks.js';
 import { wasmHeap } from '../heap.js';
 import { roundUp } from '../round-up.js';
 import { IDESC, IDESC_WORDS } from '../wasm/conv-implicit-codegen.js';
-import { KC } from '../wasm/gemm-wasm.js';
 import type { WasmRuntime } from '../wasm/runtime.js';
 
 const ALIGN = 64;
@@ -56,21 +56,7 @@ interface Geometry {
 const tables = new Map<string, Geometry>();
 
 function geometry(p: Conv2dParams): Geometry {
-  const key = [
-    p.inChannels,
-    p.inHeight,
-    p.inWidth,
-    p.kernelHeight,
-    p.kernelWidth,
-    p.outHeight,
-    p.outWidth,
-    p.strideH,
-    p.strideW,
-    p.padH,
-    p.padW,
-    p.dilationH,
-    p.dilationW,
-  ].join(',');
+  const key = geometryKey(p);
   let g = tables.get(key);
   if (g === undefined) {
     const heap = wasmHeap();
@@ -102,19 +88,54 @@ function geometry(p: Conv2dParams): Geometry {
   return g;
 }
 
-/** k cut into equal blocks of at most KC, from k alone (as the GEMM does). */
-function blockOf(k: number): number {
-  return Math.ceil(k / Math.ceil(k / KC));
+/** The product a task runs per image and k block: C [m, n] (padded to mPad, nPad), k deep in blocks of kb. */
+interface Product {
+  m: number;
+  n: number;
+  k: number;
+  kb: number;
+  mPad: number;
+  nPad: number;
 }
 
-/** Writes the descriptor's common words; returns the view for the rest. */
+/** The operands' addresses (0: none) and per-image byte steps, by descriptor word. */
+interface Operands {
+  other: number;
+  otherStep: number;
+  y: number;
+  yStep: number;
+  bias: number;
+}
+
+/**
+ * A task's scratch: the padded image, packed A, packed B, then (cBytes > 0)
+ * its own C block, at these byte offsets from the task's scratch.
+ */
+interface TaskScratch {
+  xpBytes: number;
+  apBytes: number;
+  bpBytes: number;
+  cBytes: number;
+}
+
+function taskBytes(s: TaskScratch): number {
+  return s.xpBytes + s.apBytes + s.bpBytes + s.cBytes;
+}
+
+const DESC_BYTES = roundUp(4 * IDESC_WORDS, ALIGN);
+
+/** Writes the descriptor at `at` (convFilter reads no cOff: its C blocks are the slots). */
 function descriptor(
   rt: WasmRuntime,
   at: number,
   p: Conv2dParams,
   g: Geometry,
   x: Float32Array,
-): Int32Array {
+  gemm: Product,
+  ops: Operands,
+  s: TaskScratch,
+  plan?: StoredPlan,
+): void {
   const d = new Int32Array(rt.f32().buffer, at, IDESC_WORDS);
   d[IDESC.x] = x.byteOffset;
   d[IDESC.xStep] = 4 * p.inChannels * p.inHeight * p.inWidth;
@@ -130,9 +151,64 @@ function descriptor(
   d[IDESC.posJ] = g.posJ;
   d[IDESC.OW] = p.outWidth;
   d[IDESC.sW] = p.strideW;
-  d[IDESC.plan] = 0;
-  d[IDESC.planN] = 0;
-  return d;
+  d[IDESC.plan] = plan?.at ?? 0;
+  d[IDESC.planN] = plan?.n ?? 0;
+  d[IDESC.m] = gemm.m;
+  d[IDESC.n] = gemm.n;
+  d[IDESC.k] = gemm.k;
+  d[IDESC.kb] = gemm.kb;
+  d[IDESC.mPad] = gemm.mPad;
+  d[IDESC.nPad] = gemm.nPad;
+  d[IDESC.other] = ops.other;
+  d[IDESC.otherStep] = ops.otherStep;
+  d[IDESC.y] = ops.y;
+  d[IDESC.yStep] = ops.yStep;
+  d[IDESC.bias] = ops.bias;
+  d[IDESC.xpOff] = 0;
+  d[IDESC.apOff] = s.xpBytes;
+  d[IDESC.bpOff] = s.xpBytes + s.apBytes;
+  d[IDESC.cOff] = s.cBytes > 0 ? s.xpBytes + s.apBytes + s.bpBytes : 0;
+}
+
+/**
+ * Runs `fn` (convFwd or convBwdIn) over the batch in tasks of whole images,
+ * each with its own scratch after the descriptor: the padded image, all of
+ * A packed (mPad·k), one k block of B (nPad·kb) and its C block.
+ */
+function runImages(
+  rt: WasmRuntime,
+  fn: 'convFwd' | 'convBwdIn',
+  p: Conv2dParams,
+  g: Geometry,
+  x: Float32Array,
+  gemm: Product,
+  ops: Operands,
+  plan?: StoredPlan,
+): void {
+  const s: TaskScratch = {
+    xpBytes: paddedBytes(p, g),
+    apBytes: roundUp(4 * gemm.mPad * gemm.k, ALIGN),
+    bpBytes: roundUp(4 * gemm.nPad * gemm.kb, ALIGN),
+    cBytes: roundUp(4 * gemm.mPad * gemm.nPad, ALIGN),
+  };
+  const bytes = taskBytes(s);
+  const nTasks = taskCount(rt, p.batch);
+  const base = roundUp(rt.scratch(ALIGN + DESC_BYTES + bytes * nTasks), ALIGN);
+  descriptor(rt, base, p, g, x, gemm, ops, s, plan);
+  const tasks = imageTasks(p.batch, nTasks, base, base + DESC_BYTES, bytes);
+  rt.runner.run(fn, tasks);
+  convImplicitStats.runs++;
+  convImplicitStats.lastTasks = tasks.length;
+}
+
+/** The register tile, the geometry's tables and the per-image sizes. */
+function setup(p: Conv2dParams, rt: WasmRuntime) {
+  return { ...rt.tile, g: geometry(p), ...convSizes(p) };
+}
+
+/** C [m, n] k deep, padded to the tile (mr, nr), k in blocks of blockOf(k). */
+function product(m: number, n: number, k: number, mr: number, nr: number): Product {
+  return { m, n, k, kb: blockOf(k), mPad: roundUp(m, mr), nPad: roundUp(n, nr) };
 }
 
 function paddedBytes(p: Conv2dParams, g: Geometry): number {
@@ -147,48 +223,16 @@ export function conv2dImplicit(
   rt: WasmRuntime,
   bias?: Float32Array,
 ): Float32Array {
-  const { mr, nr } = rt.tile;
-  const g = geometry(p);
-  const O = p.outChannels;
-  const ckk = p.inChannels * p.kernelHeight * p.kernelWidth;
-  const ohw = p.outHeight * p.outWidth;
+  const { mr, nr, g, ckk, ohw, O } = setup(p, rt);
   const y = allocF32(p.batch * O * ohw, true);
-  const kb = blockOf(ckk);
-  const mPad = roundUp(O, mr);
-  const nPad = roundUp(ohw, nr);
-  const xpBytes = paddedBytes(p, g);
-  const apBytes = roundUp(4 * mPad * ckk, ALIGN);
-  const bpBytes = roundUp(4 * nPad * kb, ALIGN);
-  const cBytes = roundUp(4 * mPad * nPad, ALIGN);
-  const taskBytes = xpBytes + apBytes + bpBytes + cBytes;
-  const nTasks = Math.min(p.batch, rt.runner.threads === 1 ? 1 : 4 * rt.runner.threads);
-  const descBytes = roundUp(4 * IDESC_WORDS, ALIGN);
-  const base = roundUp(rt.scratch(ALIGN + descBytes + taskBytes * nTasks), ALIGN);
-  const d = descriptor(rt, base, p, g, x);
-  d[IDESC.m] = O;
-  d[IDESC.n] = ohw;
-  d[IDESC.k] = ckk;
-  d[IDESC.kb] = kb;
-  d[IDESC.mPad] = mPad;
-  d[IDESC.nPad] = nPad;
-  d[IDESC.other] = w.byteOffset;
-  d[IDESC.otherStep] = 0;
-  d[IDESC.y] = y.byteOffset;
-  d[IDESC.yStep] = 4 * O * ohw;
-  d[IDESC.bias] = bias === undefined ? 0 : bias.byteOffset;
-  d[IDESC.xpOff] = 0;
-  d[IDESC.apOff] = xpBytes;
-  d[IDESC.bpOff] = xpBytes + apBytes;
-  d[IDESC.cOff] = xpBytes + apBytes + bpBytes;
-  const per = Math.ceil(p.batch / nTasks);
-  const tasks: number[][] = [];
-  const tasksAt = base + descBytes;
-  for (let t = 0, i0 = 0; i0 < p.batch; t++, i0 += per) {
-    tasks.push([base, i0, Math.min(p.batch, i0 + per), tasksAt + t * taskBytes]);
-  }
-  rt.runner.run('convFwd', tasks);
-  convImplicitStats.runs++;
-  convImplicitStats.lastTasks = tasks.length;
+  const gemm = product(O, ohw, ckk, mr, nr);
+  runImages(rt, 'convFwd', p, g, x, gemm, {
+    other: w.byteOffset,
+    otherStep: 0,
+    y: y.byteOffset,
+    yStep: 4 * O * ohw,
+    bias: bias === undefined ? 0 : bias.byteOffset,
+  });
   return y;
 }
 
@@ -199,56 +243,25 @@ export function conv2dBackwardInputImplicit(
   p: Conv2dParams,
   rt: WasmRuntime,
 ): Float32Array {
-  const { mr, nr } = rt.tile;
-  const g = geometry(p);
-  const O = p.outChannels;
-  const ckk = p.inChannels * p.kernelHeight * p.kernelWidth;
-  const ohw = p.outHeight * p.outWidth;
-  const kb = blockOf(O);
-  const mPad = roundUp(ckk, mr);
-  const nPad = roundUp(ohw, nr);
+  const { mr, nr, g, ckk, ohw, O } = setup(p, rt);
+  const gemm = product(ckk, ohw, O, mr, nr);
   // Unit width stride: conv-batch.ts's col2im plan adds C onto dx[i] in
   // merged runs (measured faster than the bordered buffer's rows of OW,
   // which the other geometries take); the same taps in the same order.
-  const plan = batchable(p) ? col2imPlan(p, nPad) : undefined;
+  const plan = batchable(p) ? col2imPlan(p, gemm.nPad) : undefined;
   // The taps are added onto dx itself (plan, or no padding), which must
   // start at 0; else every element is copied from the bordered buffer.
   const dx = allocF32(p.batch * p.inChannels * p.inHeight * p.inWidth, g.pad && !plan);
-  const xpBytes = paddedBytes(p, g);
-  const apBytes = roundUp(4 * mPad * O, ALIGN);
-  const bpBytes = roundUp(4 * nPad * kb, ALIGN);
-  const cBytes = roundUp(4 * mPad * nPad, ALIGN);
-  const taskBytes = xpBytes + apBytes + bpBytes + cBytes;
-  const nTasks = Math.min(p.batch, rt.runner.threads === 1 ? 1 : 4 * rt.runner.threads);
-  const descBytes = roundUp(4 * IDESC_WORDS, ALIGN);
-  const base = roundUp(rt.scratch(ALIGN + descBytes + taskBytes * nTasks), ALIGN);
-  const d = descriptor(rt, base, p, g, dx);
-  d[IDESC.m] = ckk;
-  d[IDESC.n] = ohw;
-  d[IDESC.k] = O;
-  d[IDESC.kb] = kb;
-  d[IDESC.mPad] = mPad;
-  d[IDESC.nPad] = nPad;
-  d[IDESC.other] = dy.byteOffset;
-  d[IDESC.otherStep] = 4 * O * ohw;
-  d[IDESC.y] = w.byteOffset;
-  d[IDESC.yStep] = 0;
-  d[IDESC.bias] = 0;
-  d[IDESC.xpOff] = 0;
-  d[IDESC.apOff] = xpBytes;
-  d[IDESC.bpOff] = xpBytes + apBytes;
-  d[IDESC.cOff] = xpBytes + apBytes + bpBytes;
-  d[IDESC.plan] = plan?.at ?? 0;
-  d[IDESC.planN] = plan?.n ?? 0;
-  const per = Math.ceil(p.batch / nTasks);
-  const tasks: number[][] = [];
-  const tasksAt = base + descBytes;
-  for (let t = 0, i0 = 0; i0 < p.batch; t++, i0 += per) {
-    tasks.push([base, i0, Math.min(p.batch, i0 + per), tasksAt + t * taskBytes]);
-  }
-  rt.runner.run('convBwdIn', tasks);
-  convImplicitStats.runs++;
-  convImplicitStats.lastTasks = tasks.length;
+  runImages(
+    rt,
+    'convBwdIn',
+    p,
+    g,
+    dx,
+    gemm,
+    { other: dy.byteOffset, otherStep: 4 * O * ohw, y: w.byteOffset, yStep: 0, bias: 0 },
+    plan,
+  );
   return dx;
 }
 
@@ -259,51 +272,28 @@ export function conv2dBackwardFilterImplicit(
   p: Conv2dParams,
   rt: WasmRuntime,
 ): Float32Array {
-  const { mr, nr } = rt.tile;
-  const g = geometry(p);
-  const O = p.outChannels;
-  const ckk = p.inChannels * p.kernelHeight * p.kernelWidth;
-  const ohw = p.outHeight * p.outWidth;
-  const kb = blockOf(ohw);
-  const mPad = roundUp(ckk, mr);
-  const nPad = roundUp(O, nr);
-  const xpBytes = paddedBytes(p, g);
-  const apBytes = roundUp(4 * mr * kb, ALIGN);
-  const bpBytes = roundUp(4 * nPad * kb, ALIGN);
-  const taskBytes = xpBytes + apBytes + bpBytes;
+  const { mr, nr, g, ckk, ohw, O } = setup(p, rt);
+  const gemm = product(ckk, O, ohw, mr, nr);
+  const { kb, mPad, nPad } = gemm;
+  const scratch: TaskScratch = {
+    xpBytes: paddedBytes(p, g),
+    apBytes: roundUp(4 * mr * kb, ALIGN),
+    bpBytes: roundUp(4 * nPad * kb, ALIGN),
+    cBytes: 0,
+  };
+  const bytes = taskBytes(scratch);
   const slotBytes = roundUp(4 * mPad * nPad, ALIGN);
   const G = filterGroup(p.batch);
   const groups = Math.ceil(p.batch / G);
-  const descBytes = roundUp(4 * IDESC_WORDS, ALIGN);
-  const base = roundUp(rt.scratch(ALIGN + descBytes + (slotBytes + taskBytes) * groups), ALIGN);
-  const d = descriptor(rt, base, p, g, x);
-  d[IDESC.m] = ckk;
-  d[IDESC.n] = O;
-  d[IDESC.k] = ohw;
-  d[IDESC.kb] = kb;
-  d[IDESC.mPad] = mPad;
-  d[IDESC.nPad] = nPad;
-  d[IDESC.other] = dy.byteOffset;
-  d[IDESC.otherStep] = 4 * O * ohw;
-  d[IDESC.y] = 0;
-  d[IDESC.yStep] = 0;
-  d[IDESC.bias] = 0;
-  d[IDESC.xpOff] = 0;
-  d[IDESC.apOff] = xpBytes;
-  d[IDESC.bpOff] = xpBytes + apBytes;
-  d[IDESC.cOff] = 0;
-  const slots = base + descBytes;
+  const base = roundUp(rt.scratch(ALIGN + DESC_BYTES + (slotBytes + bytes) * groups), ALIGN);
+  const ops = { other: dy.byteOffset, otherStep: 4 * O * ohw, y: 0, yStep: 0, bias: 0 };
+  descriptor(rt, base, p, g, x, gemm, ops, scratch);
+  const slots = base + DESC_BYTES;
   const tasksAt = slots + slotBytes * groups;
   const tasks: number[][] = [];
   for (let t = 0; t < groups; t++) {
     const i0 = t * G;
-    tasks.push([
-      base,
-      i0,
-      Math.min(p.batch, i0 + G),
-      tasksAt + t * taskBytes,
-      slots + t * slotBytes,
-    ]);
+    tasks.push([base, i0, Math.min(p.batch, i0 + G), tasksAt + t * bytes, slots + t * slotBytes]);
   }
   rt.runner.run('convFilter', tasks);
   // Slots summed in group order, then [CKK, O] → [O, CKK].

@@ -18,6 +18,7 @@
  *     scratch at the given offsets from `scratch`.
  */
 import type { FuncBuilder, ModuleBuilder } from './emit.js';
+import { addRow, stepAt } from './codegen-loops.js';
 import { addImplicitConvFuncs } from './conv-implicit-codegen.js';
 
 /** i32 word indices of a convImages descriptor. */
@@ -120,28 +121,7 @@ function planAdd(f: FuncBuilder): void {
       f.get(d).get(p).mem('i32.load', 8).op('i32.add').set(stop);
       // Whole f32x4 groups: d + 16 <= stop.
       f.get(stop).i32(15).op('i32.sub').set(stop4);
-      f.block((exit) => {
-        f.loop((top) => {
-          f.get(d).get(stop4).op('i32.ge_s').brIf(exit);
-          f.get(d);
-          f.get(d).mem('v128.load').get(s).mem('v128.load').op('f32x4.add');
-          f.mem('v128.store');
-          f.get(d).i32(16).op('i32.add').set(d);
-          f.get(s).i32(16).op('i32.add').set(s);
-          f.br(top);
-        });
-      });
-      f.block((exit) => {
-        f.loop((top) => {
-          f.get(d).get(stop).op('i32.ge_s').brIf(exit);
-          f.get(d);
-          f.get(d).mem('f32.load').get(s).mem('f32.load').op('f32.add');
-          f.mem('f32.store');
-          f.get(d).i32(4).op('i32.add').set(d);
-          f.get(s).i32(4).op('i32.add').set(s);
-          f.br(top);
-        });
-      });
+      addRow(f, d, s, stop, stop4);
     },
   );
 }
@@ -163,8 +143,7 @@ function convImages(f: FuncBuilder): void {
   const out = f.local('i32');
   f.get(scratch).get(w.colOff).op('i32.add').set(col);
   // v = base + i * step
-  const at = (base: number, step: number) =>
-    f.get(base).get(i).get(step).op('i32.mul').op('i32.add');
+  const at = (base: number, step: number) => stepAt(f, base, i, step);
   f.forUp(
     i,
     () => f.get(i0),

@@ -34,6 +34,18 @@
  *     first[·] = ((first + slot1) + slot2) + … in slot order (f32x4).
  */
 import type { FuncBuilder, ModuleBuilder } from './emit.js';
+import {
+  addRow,
+  bump,
+  copyRow,
+  eachPanel,
+  I32,
+  min,
+  panel,
+  stepAt,
+  streamRow,
+  whileBelow,
+} from './codegen-loops.js';
 
 /** i32 word indices of a convFwd / convFilter descriptor. */
 export const IDESC = {
@@ -96,15 +108,6 @@ export function addImplicitConvFuncs(mod: ModuleBuilder, tile: Tile): void {
   mod.func('sumSlots', I32(4), [], sumSlots, true);
 }
 
-function I32(n: number): 'i32'[] {
-  return new Array<'i32'>(n).fill('i32');
-}
-
-/** Pushes min(x, y) of two i32 locals. */
-function min(f: FuncBuilder, x: number, y: number): FuncBuilder {
-  return f.get(x).get(y).get(x).get(y).op('i32.lt_s').op('select');
-}
-
 /**
  * copyRows(src, srcRow, srcPlane, dst, dstRow, dstPlane, C, H, W): C
  * planes of H rows of W floats; row (c, h) of src at src + 4·(c·srcPlane +
@@ -138,24 +141,7 @@ function copyRows(f: FuncBuilder): void {
           f.op('i32.add').i32(4).op('i32.mul').op('i32.add').set(d);
           f.get(d).get(W).i32(4).op('i32.mul').op('i32.add').set(end);
           f.get(end).i32(15).op('i32.sub').set(end4);
-          f.block((exit) => {
-            f.loop((top) => {
-              f.get(d).get(end4).op('i32.ge_s').brIf(exit);
-              f.get(d).get(s).mem('v128.load').mem('v128.store');
-              f.get(d).i32(16).op('i32.add').set(d);
-              f.get(s).i32(16).op('i32.add').set(s);
-              f.br(top);
-            });
-          });
-          f.block((exit) => {
-            f.loop((top) => {
-              f.get(d).get(end).op('i32.ge_s').brIf(exit);
-              f.get(d).get(s).mem('f32.load').mem('f32.store');
-              f.get(d).i32(4).op('i32.add').set(d);
-              f.get(s).i32(4).op('i32.add').set(s);
-              f.br(top);
-            });
-          });
+          copyRow(f, d, s, end, end4);
         },
       );
     },
@@ -219,10 +205,7 @@ function packColB(f: FuncBuilder, NR: number): void {
                       .mem('v128.load', 16 * q)
                       .mem('v128.store', 16 * q);
                   }
-                  f.get(d)
-                    .i32(4 * NR)
-                    .op('i32.add')
-                    .set(d);
+                  bump(f, d, 4 * NR);
                 },
               );
             },
@@ -242,10 +225,7 @@ function packColB(f: FuncBuilder, NR: number): void {
                       .mem('f32.load')
                       .mem('f32.store', 4 * q);
                   }
-                  f.get(d)
-                    .i32(4 * NR)
-                    .op('i32.add')
-                    .set(d);
+                  bump(f, d, 4 * NR);
                 },
               );
             },
@@ -303,6 +283,18 @@ function packColA(f: FuncBuilder, MR: number): void {
   const r = f.local('i32');
   const s = f.local('i32');
   const src = Array.from({ length: MR }, () => f.local('i32'));
+  /** One column of the panel: d[q] = src[q][s] for the MR rows, then d moves on. */
+  const gatherColumn = () => {
+    for (let q = 0; q < MR; q++) {
+      f.get(d)
+        .get(src[q])
+        .get(s)
+        .op('i32.add')
+        .mem('f32.load')
+        .mem('f32.store', 4 * q);
+    }
+    bump(f, d, 4 * MR);
+  };
   f.get(posJ).get(kc).i32(4).op('i32.mul').op('i32.add').set(pEnd);
   f.get(rows).i32(MR).op('i32.eq');
   f.if(
@@ -327,46 +319,31 @@ function packColA(f: FuncBuilder, MR: number): void {
         const hi = f.local('v128');
         const stop = f.local('i32');
         f.get(pEnd).i32(12).op('i32.sub').set(stop);
-        f.block((exit) => {
-          f.loop((top) => {
-            f.get(pj).get(stop).op('i32.ge_s').brIf(exit);
-            f.get(pj).mem('i32.load').set(s);
-            f.get(pj).mem('i32.load', 12).get(s).op('i32.sub').i32(12).op('i32.eq');
-            f.if(
-              () => {
-                for (let q = 0; q < 6; q++) {
-                  f.get(src[q]).get(s).op('i32.add').mem('v128.load').set(v[q]);
-                }
-                transpose4(f, v.slice(0, 4), t, o);
-                f.get(v[4]).get(v[5]).shuffle32([0, 4, 1, 5]).set(lo);
-                f.get(v[4]).get(v[5]).shuffle32([2, 6, 3, 7]).set(hi);
-                f.get(d).get(o[0]).mem('v128.store', 0);
-                f.get(d).get(lo).get(o[1]).shuffle32([0, 1, 4, 5]).mem('v128.store', 16);
-                f.get(d).get(o[1]).get(lo).shuffle32([2, 3, 6, 7]).mem('v128.store', 32);
-                f.get(d).get(o[2]).mem('v128.store', 48);
-                f.get(d).get(hi).get(o[3]).shuffle32([0, 1, 4, 5]).mem('v128.store', 64);
-                f.get(d).get(o[3]).get(hi).shuffle32([2, 3, 6, 7]).mem('v128.store', 80);
-                f.get(d).i32(96).op('i32.add').set(d);
-                f.get(pj).i32(16).op('i32.add').set(pj);
-              },
-              () => {
-                for (let q = 0; q < MR; q++) {
-                  f.get(d)
-                    .get(src[q])
-                    .get(s)
-                    .op('i32.add')
-                    .mem('f32.load')
-                    .mem('f32.store', 4 * q);
-                }
-                f.get(d)
-                  .i32(4 * MR)
-                  .op('i32.add')
-                  .set(d);
-                f.get(pj).i32(4).op('i32.add').set(pj);
-              },
-            );
-            f.br(top);
-          });
+        whileBelow(f, pj, stop, () => {
+          f.get(pj).mem('i32.load').set(s);
+          f.get(pj).mem('i32.load', 12).get(s).op('i32.sub').i32(12).op('i32.eq');
+          f.if(
+            () => {
+              for (let q = 0; q < 6; q++) {
+                f.get(src[q]).get(s).op('i32.add').mem('v128.load').set(v[q]);
+              }
+              transpose4(f, v.slice(0, 4), t, o);
+              f.get(v[4]).get(v[5]).shuffle32([0, 4, 1, 5]).set(lo);
+              f.get(v[4]).get(v[5]).shuffle32([2, 6, 3, 7]).set(hi);
+              f.get(d).get(o[0]).mem('v128.store', 0);
+              f.get(d).get(lo).get(o[1]).shuffle32([0, 1, 4, 5]).mem('v128.store', 16);
+              f.get(d).get(o[1]).get(lo).shuffle32([2, 3, 6, 7]).mem('v128.store', 32);
+              f.get(d).get(o[2]).mem('v128.store', 48);
+              f.get(d).get(hi).get(o[3]).shuffle32([0, 1, 4, 5]).mem('v128.store', 64);
+              f.get(d).get(o[3]).get(hi).shuffle32([2, 3, 6, 7]).mem('v128.store', 80);
+              bump(f, d, 96);
+              bump(f, pj, 16);
+            },
+            () => {
+              gatherColumn();
+              bump(f, pj, 4);
+            },
+          );
         });
       }
       f.forUp(
@@ -376,18 +353,7 @@ function packColA(f: FuncBuilder, MR: number): void {
         4,
         () => {
           f.get(pj).mem('i32.load').set(s);
-          for (let q = 0; q < MR; q++) {
-            f.get(d)
-              .get(src[q])
-              .get(s)
-              .op('i32.add')
-              .mem('f32.load')
-              .mem('f32.store', 4 * q);
-          }
-          f.get(d)
-            .i32(4 * MR)
-            .op('i32.add')
-            .set(d);
+          gatherColumn();
         },
       );
     },
@@ -415,10 +381,7 @@ function packColA(f: FuncBuilder, MR: number): void {
             () => {
               f.get(d).get(s).get(pj).mem('i32.load').op('i32.add').mem('f32.load');
               f.mem('f32.store');
-              f.get(d)
-                .i32(4 * MR)
-                .op('i32.add')
-                .set(d);
+              bump(f, d, 4 * MR);
             },
           );
         },
@@ -460,28 +423,24 @@ function packRowsT8(f: FuncBuilder): void {
   f.get(dst).set(d);
   f.get(kc).i32(3).op('i32.sub').set(end4);
   f.i32(0).set(jj);
-  f.block((exit) => {
-    f.loop((top) => {
-      f.get(jj).get(end4).op('i32.ge_s').brIf(exit);
-      f.get(src).get(jj).i32(4).op('i32.mul').op('i32.add').set(s);
-      for (let r = 0; r < 8; r++) {
-        f.get(s).mem('v128.load').set(a[r]);
-        if (r < 7) f.get(s).get(rowBytes).op('i32.add').set(s);
-      }
-      transpose4(f, a.slice(0, 4), t, x);
-      transpose4(f, a.slice(4, 8), t, y);
-      for (let q = 0; q < 4; q++) {
-        f.get(d)
-          .get(x[q])
-          .mem('v128.store', 32 * q);
-        f.get(d)
-          .get(y[q])
-          .mem('v128.store', 32 * q + 16);
-      }
-      f.get(d).i32(128).op('i32.add').set(d);
-      f.get(jj).i32(4).op('i32.add').set(jj);
-      f.br(top);
-    });
+  whileBelow(f, jj, end4, () => {
+    f.get(src).get(jj).i32(4).op('i32.mul').op('i32.add').set(s);
+    for (let r = 0; r < 8; r++) {
+      f.get(s).mem('v128.load').set(a[r]);
+      if (r < 7) f.get(s).get(rowBytes).op('i32.add').set(s);
+    }
+    transpose4(f, a.slice(0, 4), t, x);
+    transpose4(f, a.slice(4, 8), t, y);
+    for (let q = 0; q < 4; q++) {
+      f.get(d)
+        .get(x[q])
+        .mem('v128.store', 32 * q);
+      f.get(d)
+        .get(y[q])
+        .mem('v128.store', 32 * q + 16);
+    }
+    bump(f, d, 128);
+    bump(f, jj, 4);
   });
   f.forUp(
     jj,
@@ -497,7 +456,53 @@ function packRowsT8(f: FuncBuilder): void {
           .mem('f32.store', 4 * r);
         if (r < 7) f.get(s).get(rowBytes).op('i32.add').set(s);
       }
-      f.get(d).i32(32).op('i32.add').set(d);
+      bump(f, d, 32);
+    },
+  );
+}
+
+/** kc = min(kb, k − pc): the size of the k block at pc. */
+function kBlock(
+  f: FuncBuilder,
+  w: Record<keyof typeof IDESC, number>,
+  pc: number,
+  kc: number,
+  left: number,
+): void {
+  f.get(w.k).get(pc).op('i32.sub').set(left);
+  f.get(w.kb).set(kc);
+  min(f, kc, left).set(kc);
+}
+
+/**
+ * for i in [i0, i1): image(), then block() for each k block pc (kc deep,
+ * kBlock), then after().
+ */
+function eachImageBlock(
+  f: FuncBuilder,
+  w: Record<keyof typeof IDESC, number>,
+  l: { i: number; i0: number; i1: number; pc: number; kc: number; left: number },
+  body: { image: () => void; block: () => void; after?: () => void },
+): void {
+  const { i, i0, i1, pc, kc, left } = l;
+  f.forUp(
+    i,
+    () => f.get(i0),
+    i1,
+    1,
+    () => {
+      body.image();
+      f.forUpBy(
+        pc,
+        () => f.i32(0),
+        w.k,
+        w.kb,
+        () => {
+          kBlock(f, w, pc, kc, left);
+          body.block();
+        },
+      );
+      body.after?.();
     },
   );
 }
@@ -525,14 +530,40 @@ function imageBase(
   xp: number,
   out: number,
 ): void {
-  f.get(w.x).get(i).get(w.xStep).op('i32.mul').op('i32.add').set(out);
+  stepAt(f, w.x, i, w.xStep).set(out);
   f.get(w.pad).if(() => {
-    f.get(out).get(w.W).get(w.H).get(w.W).op('i32.mul');
-    interior(f, w, xp);
-    f.get(w.Wp).get(w.Hp).get(w.Wp).op('i32.mul');
-    f.get(w.C).get(w.H).get(w.W).call('copyRows');
+    copyImage(
+      f,
+      w,
+      () => plainRows(f, w, () => f.get(out)),
+      () => paddedRows(f, w, xp),
+    );
     f.get(xp).set(out);
   });
+}
+
+/** copyRows(from, to, C, H, W): `from` and `to` push an address and its row and plane strides. */
+function copyImage(
+  f: FuncBuilder,
+  w: Record<keyof typeof IDESC, number>,
+  from: () => void,
+  to: () => void,
+): void {
+  from();
+  to();
+  f.get(w.C).get(w.H).get(w.W).call('copyRows');
+}
+
+/** Pushes an image's address (`at`), its row stride W and plane stride H·W. */
+function plainRows(f: FuncBuilder, w: Record<keyof typeof IDESC, number>, at: () => void): void {
+  at();
+  f.get(w.W).get(w.H).get(w.W).op('i32.mul');
+}
+
+/** Pushes the padded buffer's interior, its row stride Wp and plane stride Hp·Wp. */
+function paddedRows(f: FuncBuilder, w: Record<keyof typeof IDESC, number>, xp: number): void {
+  interior(f, w, xp);
+  f.get(w.Wp).get(w.Hp).get(w.Wp).op('i32.mul');
 }
 
 /** Pushes the address of the padded buffer's interior: xp + 4·(padT·Wp + padL). */
@@ -541,31 +572,171 @@ function interior(f: FuncBuilder, w: Record<keyof typeof IDESC, number>, xp: num
   f.op('i32.add');
 }
 
-function zeroPadded(f: FuncBuilder, w: Record<keyof typeof IDESC, number>, xp: number): void {
+/** Zeroes the padded buffer at xp (when the conv pads), then runs `then`. */
+function zeroPadded(
+  f: FuncBuilder,
+  w: Record<keyof typeof IDESC, number>,
+  xp: number,
+  then?: () => void,
+): void {
   f.get(w.pad).if(() => {
     f.get(xp).i32(0);
     f.get(w.C).get(w.Hp).op('i32.mul').get(w.Wp).op('i32.mul').i32(4).op('i32.mul');
     f.op('memory.fill');
+    then?.();
   });
 }
 
+/** The i32 locals convFwd, convFilter and convBwdIn share; −1 for one not asked for (emit.ts rejects it). */
+interface ConvLocals {
+  i: number;
+  xp: number;
+  ap: number;
+  bp: number;
+  c: number;
+  base: number;
+  dy: number;
+  pc: number;
+  kc: number;
+  left: number;
+  ip: number;
+  jp: number;
+  rows: number;
+  cols: number;
+  mrC: number;
+  nrC: number;
+}
+
+/**
+ * Declares the shared locals (c: the task's C block; dy: the current
+ * image's dy; cols and nrC: a column count clamped to NR), then sets
+ * mrC = MR, nrC = NR and xp, ap, bp (and c) to scratch plus their
+ * descriptor offsets.
+ */
+function convLocals(
+  f: FuncBuilder,
+  w: Record<keyof typeof IDESC, number>,
+  tile: Tile,
+  scratch: number,
+  has: { c: boolean; dy: boolean; cols: boolean },
+): ConvLocals {
+  const i32 = (wanted = true) => (wanted ? f.local('i32') : -1);
+  const i = i32();
+  const xp = i32();
+  const ap = i32();
+  const bp = i32();
+  const c = i32(has.c);
+  const base = i32();
+  const dy = i32(has.dy);
+  const pc = i32();
+  const kc = i32();
+  const left = i32();
+  const ip = i32();
+  const jp = i32();
+  const rows = i32();
+  const cols = i32(has.cols);
+  const mrC = i32();
+  const nrC = i32(has.cols);
+  f.i32(tile.mr).set(mrC);
+  if (has.cols) f.i32(tile.nr).set(nrC);
+  f.get(scratch).get(w.xpOff).op('i32.add').set(xp);
+  f.get(scratch).get(w.apOff).op('i32.add').set(ap);
+  f.get(scratch).get(w.bpOff).op('i32.add').set(bp);
+  if (has.c) f.get(scratch).get(w.cOff).op('i32.add').set(c);
+  return { i, xp, ap, bp, c, base, dy, pc, kc, left, ip, jp, rows, cols, mrC, nrC };
+}
+
+/**
+ * Packs A once for all images: for each k block pc (kc deep) the MR-row
+ * panels ip at ap + 4·(pc·mPad + ip·kc); `source` pushes pack{MR}'s
+ * source, strides, rows and kc for panel ip of block pc.
+ */
+function packA(
+  f: FuncBuilder,
+  w: Record<keyof typeof IDESC, number>,
+  MR: number,
+  l: { pc: number; kc: number; left: number; ip: number; rows: number; mrC: number; ap: number },
+  source: () => void,
+): void {
+  const { pc, kc, left, ip, rows, mrC, ap } = l;
+  f.forUpBy(
+    pc,
+    () => f.i32(0),
+    w.k,
+    w.kb,
+    () => {
+      kBlock(f, w, pc, kc, left);
+      eachPanel(f, { at: ip, total: w.m, width: MR, count: rows, cap: mrC }, () => {
+        source();
+        f.get(ap).get(pc).get(w.mPad).op('i32.mul').get(ip).get(kc).op('i32.mul');
+        f.op('i32.add').i32(4).op('i32.mul').op('i32.add');
+        f.call(`pack${MR}`);
+      });
+    },
+  );
+}
+
+/**
+ * callMicro over every MR×NR tile of the block: output-position panels jp
+ * outer, row panels ip inner, accumulating after the first k block; `a`
+ * pushes the A panel of row panel ip.
+ */
+function microTiles(
+  f: FuncBuilder,
+  w: Record<keyof typeof IDESC, number>,
+  tile: Tile,
+  l: { jp: number; ip: number; kc: number; bp: number; c: number; pc: number },
+  a: () => void,
+): void {
+  const { jp, ip, kc, bp, c, pc } = l;
+  f.forUp(
+    jp,
+    () => f.i32(0),
+    w.n,
+    tile.nr,
+    () => {
+      f.forUp(
+        ip,
+        () => f.i32(0),
+        w.m,
+        tile.mr,
+        () => callMicro(f, w, kc, a, bp, jp, c, ip, () => f.get(pc).i32(0).op('i32.gt_s')),
+      );
+    },
+  );
+}
+
+/**
+ * micro(kc, A panel, B panel jp, C tile (ip, jp) of the nPad-wide block at
+ * cBase, row bytes, accumulate): `a` pushes the A panel, `acc` the flag.
+ */
+function callMicro(
+  f: FuncBuilder,
+  w: Record<keyof typeof IDESC, number>,
+  kc: number,
+  a: () => void,
+  bp: number,
+  jp: number,
+  cBase: number,
+  ip: number,
+  acc: () => void,
+): void {
+  f.get(kc);
+  a();
+  panel(f, bp, jp, kc);
+  f.get(cBase).get(ip).get(w.nPad).op('i32.mul').get(jp).op('i32.add');
+  f.i32(4).op('i32.mul').op('i32.add');
+  f.get(w.nPad).i32(4).op('i32.mul');
+  acc();
+  f.call('micro');
+}
+
 function convFwd(f: FuncBuilder, tile: Tile): void {
-  const { mr: MR, nr: NR } = tile;
+  const { mr: MR } = tile;
   const [desc, i0, i1, scratch] = [0, 1, 2, 3];
   const w = loadDesc(f, desc);
-  const i = f.local('i32');
-  const xp = f.local('i32');
-  const ap = f.local('i32');
-  const bp = f.local('i32');
-  const c = f.local('i32');
-  const base = f.local('i32');
-  const pc = f.local('i32');
-  const kc = f.local('i32');
-  const left = f.local('i32');
-  const ip = f.local('i32');
-  const jp = f.local('i32');
-  const rows = f.local('i32');
-  const mrC = f.local('i32');
+  const l = convLocals(f, w, tile, scratch, { c: true, dy: false, cols: false });
+  const { i, xp, ap, bp, c, base, pc, kc, left, ip, jp, rows, mrC } = l;
   const aBlock = f.local('i32');
   const src = f.local('i32');
   const dst = f.local('i32');
@@ -573,146 +744,59 @@ function convFwd(f: FuncBuilder, tile: Tile): void {
   const end4 = f.local('i32');
   const bv = f.local('v128');
   const bs = f.local('f32');
-  f.i32(MR).set(mrC);
-  f.get(scratch).get(w.xpOff).op('i32.add').set(xp);
-  f.get(scratch).get(w.apOff).op('i32.add').set(ap);
-  f.get(scratch).get(w.bpOff).op('i32.add').set(bp);
-  f.get(scratch).get(w.cOff).op('i32.add').set(c);
   zeroPadded(f, w, xp);
-  // kc = min(kb, k - pc)
-  const blockSize = () => {
-    f.get(w.k).get(pc).op('i32.sub').set(left);
-    f.get(w.kb).set(kc);
-    min(f, kc, left).set(kc);
-  };
   // Pack W [m, k] once: block pc at ap + 4·pc·mPad, row panel ip at + 4·ip·kc.
-  f.forUpBy(
-    pc,
-    () => f.i32(0),
-    w.k,
-    w.kb,
-    () => {
-      blockSize();
-      f.forUp(
-        ip,
-        () => f.i32(0),
-        w.m,
-        MR,
-        () => {
-          f.get(w.m).get(ip).op('i32.sub').set(rows);
-          min(f, rows, mrC).set(rows);
-          f.get(w.other).get(ip).get(w.k).op('i32.mul').get(pc).op('i32.add').i32(4);
-          f.op('i32.mul').op('i32.add');
-          f.get(w.k).i32(1).get(rows).get(kc);
-          f.get(ap).get(pc).get(w.mPad).op('i32.mul').get(ip).get(kc).op('i32.mul');
-          f.op('i32.add').i32(4).op('i32.mul').op('i32.add');
-          f.call(`pack${MR}`);
-        },
-      );
-    },
-  );
-  f.forUp(
-    i,
-    () => f.get(i0),
-    i1,
-    1,
-    () => {
-      imageBase(f, w, i, xp, base);
-      f.forUpBy(
-        pc,
-        () => f.i32(0),
-        w.k,
-        w.kb,
-        () => {
-          blockSize();
-          f.get(base).get(w.offP).get(pc).i32(4).op('i32.mul').op('i32.add');
-          f.get(w.posJ).get(kc).get(w.n).get(bp).call('packColB');
-          f.get(ap).get(pc).get(w.mPad).op('i32.mul').i32(4).op('i32.mul').op('i32.add');
-          f.set(aBlock);
-          f.forUp(
-            jp,
-            () => f.i32(0),
-            w.n,
-            NR,
-            () => {
-              f.forUp(
-                ip,
-                () => f.i32(0),
-                w.m,
-                MR,
-                () => {
-                  f.get(kc);
-                  f.get(aBlock).get(ip).get(kc).op('i32.mul').i32(4).op('i32.mul').op('i32.add');
-                  f.get(bp).get(jp).get(kc).op('i32.mul').i32(4).op('i32.mul').op('i32.add');
-                  f.get(c).get(ip).get(w.nPad).op('i32.mul').get(jp).op('i32.add');
-                  f.i32(4).op('i32.mul').op('i32.add');
-                  f.get(w.nPad).i32(4).op('i32.mul');
-                  f.get(pc).i32(0).op('i32.gt_s');
-                  f.call('micro');
-                },
-              );
-            },
-          );
-        },
-      );
-      // y[i][o, :] = C[o, :n] (+ bias[o]).
-      f.forUp(
-        ip,
-        () => f.i32(0),
-        w.m,
-        1,
-        () => {
-          f.get(c).get(ip).get(w.nPad).op('i32.mul').i32(4).op('i32.mul').op('i32.add').set(src);
-          f.get(w.y).get(i).get(w.yStep).op('i32.mul').op('i32.add');
-          f.get(ip).get(w.n).op('i32.mul').i32(4).op('i32.mul').op('i32.add').set(dst);
-          f.get(dst).get(w.n).i32(4).op('i32.mul').op('i32.add').set(end);
-          f.get(end).i32(15).op('i32.sub').set(end4);
-          f.get(w.bias).if(
-            () => {
-              f.get(w.bias).get(ip).i32(4).op('i32.mul').op('i32.add').mem('f32.load').set(bs);
-              f.get(bs).op('f32x4.splat').set(bv);
-              f.block((exit) => {
-                f.loop((top) => {
-                  f.get(dst).get(end4).op('i32.ge_s').brIf(exit);
-                  f.get(dst).get(src).mem('v128.load').get(bv).op('f32x4.add').mem('v128.store');
-                  f.get(dst).i32(16).op('i32.add').set(dst);
-                  f.get(src).i32(16).op('i32.add').set(src);
-                  f.br(top);
-                });
-              });
-              f.block((exit) => {
-                f.loop((top) => {
-                  f.get(dst).get(end).op('i32.ge_s').brIf(exit);
-                  f.get(dst).get(src).mem('f32.load').get(bs).op('f32.add').mem('f32.store');
-                  f.get(dst).i32(4).op('i32.add').set(dst);
-                  f.get(src).i32(4).op('i32.add').set(src);
-                  f.br(top);
-                });
-              });
-            },
-            () => {
-              f.block((exit) => {
-                f.loop((top) => {
-                  f.get(dst).get(end4).op('i32.ge_s').brIf(exit);
-                  f.get(dst).get(src).mem('v128.load').mem('v128.store');
-                  f.get(dst).i32(16).op('i32.add').set(dst);
-                  f.get(src).i32(16).op('i32.add').set(src);
-                  f.br(top);
-                });
-              });
-              f.block((exit) => {
-                f.loop((top) => {
-                  f.get(dst).get(end).op('i32.ge_s').brIf(exit);
-                  f.get(dst).get(src).mem('f32.load').mem('f32.store');
-                  f.get(dst).i32(4).op('i32.add').set(dst);
-                  f.get(src).i32(4).op('i32.add').set(src);
-                  f.br(top);
-                });
-              });
-            },
-          );
-        },
-      );
+  packA(f, w, MR, { pc, kc, left, ip, rows, mrC, ap }, () => {
+    // W[ip, pc ..]: row stride k, column stride 1.
+    f.get(w.other).get(ip).get(w.k).op('i32.mul').get(pc).op('i32.add').i32(4);
+    f.op('i32.mul').op('i32.add');
+    f.get(w.k).i32(1).get(rows).get(kc);
+  });
+  eachImageBlock(
+    f,
+    w,
+    { i, i0, i1, pc, kc, left },
+    {
+      image: () => {
+        imageBase(f, w, i, xp, base);
+      },
+      block: () => {
+        f.get(base).get(w.offP).get(pc).i32(4).op('i32.mul').op('i32.add');
+        f.get(w.posJ).get(kc).get(w.n).get(bp).call('packColB');
+        f.get(ap).get(pc).get(w.mPad).op('i32.mul').i32(4).op('i32.mul').op('i32.add');
+        f.set(aBlock);
+        microTiles(f, w, tile, { jp, ip, kc, bp, c, pc }, () => panel(f, aBlock, ip, kc));
+      },
+      after: () => {
+        // y[i][o, :] = C[o, :n] (+ bias[o]).
+        f.forUp(
+          ip,
+          () => f.i32(0),
+          w.m,
+          1,
+          () => {
+            f.get(c).get(ip).get(w.nPad).op('i32.mul').i32(4).op('i32.mul').op('i32.add').set(src);
+            stepAt(f, w.y, i, w.yStep);
+            f.get(ip).get(w.n).op('i32.mul').i32(4).op('i32.mul').op('i32.add').set(dst);
+            f.get(dst).get(w.n).i32(4).op('i32.mul').op('i32.add').set(end);
+            f.get(end).i32(15).op('i32.sub').set(end4);
+            f.get(w.bias).if(
+              () => {
+                f.get(w.bias).get(ip).i32(4).op('i32.mul').op('i32.add').mem('f32.load').set(bs);
+                f.get(bs).op('f32x4.splat').set(bv);
+                streamRow(f, dst, src, end, end4, (vec) =>
+                  vec
+                    ? f.get(src).mem('v128.load').get(bv).op('f32x4.add')
+                    : f.get(src).mem('f32.load').get(bs).op('f32.add'),
+                );
+              },
+              () => {
+                copyRow(f, dst, src, end, end4);
+              },
+            );
+          },
+        );
+      },
     },
   );
 }
@@ -721,103 +805,61 @@ function convFilter(f: FuncBuilder, tile: Tile): void {
   const { mr: MR, nr: NR } = tile;
   const [desc, i0, i1, scratch, slot] = [0, 1, 2, 3, 4];
   const w = loadDesc(f, desc);
-  const i = f.local('i32');
-  const xp = f.local('i32');
-  const ap = f.local('i32');
-  const bp = f.local('i32');
-  const base = f.local('i32');
-  const dy = f.local('i32');
-  const pc = f.local('i32');
-  const kc = f.local('i32');
-  const left = f.local('i32');
-  const ip = f.local('i32');
-  const jp = f.local('i32');
-  const rows = f.local('i32');
-  const cols = f.local('i32');
-  const mrC = f.local('i32');
-  const nrC = f.local('i32');
+  const l = convLocals(f, w, tile, scratch, { c: false, dy: true, cols: true });
+  const { i, xp, ap, bp, base, dy, pc, kc, left, ip, jp, rows, cols, mrC, nrC } = l;
   const acc = f.local('i32');
-  f.i32(MR).set(mrC);
-  f.i32(NR).set(nrC);
-  f.get(scratch).get(w.xpOff).op('i32.add').set(xp);
-  f.get(scratch).get(w.apOff).op('i32.add').set(ap);
-  f.get(scratch).get(w.bpOff).op('i32.add').set(bp);
   zeroPadded(f, w, xp);
-  f.forUp(
-    i,
-    () => f.get(i0),
-    i1,
-    1,
-    () => {
-      imageBase(f, w, i, xp, base);
-      f.get(w.other).get(i).get(w.otherStep).op('i32.mul').op('i32.add').set(dy);
-      f.forUpBy(
-        pc,
-        () => f.i32(0),
-        w.k,
-        w.kb,
-        () => {
-          f.get(w.k).get(pc).op('i32.sub').set(left);
-          f.get(w.kb).set(kc);
-          min(f, kc, left).set(kc);
-          f.get(i).get(i0).op('i32.gt_s').get(pc).i32(0).op('i32.gt_s').op('i32.or').set(acc);
-          // B = dyᵀ for this k block: B(j, o) = dy[o, pc + j], NR-wide panels over o.
+  eachImageBlock(
+    f,
+    w,
+    { i, i0, i1, pc, kc, left },
+    {
+      image: () => {
+        imageBase(f, w, i, xp, base);
+        stepAt(f, w.other, i, w.otherStep).set(dy);
+      },
+      block: () => {
+        f.get(i).get(i0).op('i32.gt_s').get(pc).i32(0).op('i32.gt_s').op('i32.or').set(acc);
+        // B = dyᵀ for this k block: B(j, o) = dy[o, pc + j], NR-wide panels over o.
+        eachPanel(f, { at: jp, total: w.n, width: NR, count: cols, cap: nrC }, () => {
+          // dy[jp, pc ..] and its strides, then the panel, to `pack`.
+          const packFrom = (strides: () => void, pack: string) => {
+            f.get(dy).get(jp).get(w.k).op('i32.mul').get(pc).op('i32.add').i32(4);
+            f.op('i32.mul').op('i32.add');
+            strides();
+            panel(f, bp, jp, kc);
+            f.call(pack);
+          };
+          const packT = () => packFrom(() => f.get(w.k).i32(4).op('i32.mul').get(kc), 'packRowsT8');
+          const packAny = () => packFrom(() => f.get(w.k).i32(1).get(cols).get(kc), `pack${NR}`);
+          if (NR === 8) f.get(cols).i32(8).op('i32.eq').if(packT, packAny);
+          else packAny();
+        });
+        eachPanel(f, { at: ip, total: w.m, width: MR, count: rows, cap: mrC }, () => {
+          f.get(base).get(w.offP).get(ip).i32(4).op('i32.mul').op('i32.add');
+          f.get(w.posJ).get(pc).i32(4).op('i32.mul').op('i32.add');
+          f.get(rows).get(kc).get(ap).call('packColA');
           f.forUp(
             jp,
             () => f.i32(0),
             w.n,
             NR,
             () => {
-              f.get(w.n).get(jp).op('i32.sub').set(cols);
-              min(f, cols, nrC).set(cols);
-              const packT = () => {
-                f.get(dy).get(jp).get(w.k).op('i32.mul').get(pc).op('i32.add').i32(4);
-                f.op('i32.mul').op('i32.add');
-                f.get(w.k).i32(4).op('i32.mul').get(kc);
-                f.get(bp).get(jp).get(kc).op('i32.mul').i32(4).op('i32.mul').op('i32.add');
-                f.call('packRowsT8');
-              };
-              const packAny = () => {
-                f.get(dy).get(jp).get(w.k).op('i32.mul').get(pc).op('i32.add').i32(4);
-                f.op('i32.mul').op('i32.add');
-                f.get(w.k).i32(1).get(cols).get(kc);
-                f.get(bp).get(jp).get(kc).op('i32.mul').i32(4).op('i32.mul').op('i32.add');
-                f.call(`pack${NR}`);
-              };
-              if (NR === 8) f.get(cols).i32(8).op('i32.eq').if(packT, packAny);
-              else packAny();
-            },
-          );
-          f.forUp(
-            ip,
-            () => f.i32(0),
-            w.m,
-            MR,
-            () => {
-              f.get(w.m).get(ip).op('i32.sub').set(rows);
-              min(f, rows, mrC).set(rows);
-              f.get(base).get(w.offP).get(ip).i32(4).op('i32.mul').op('i32.add');
-              f.get(w.posJ).get(pc).i32(4).op('i32.mul').op('i32.add');
-              f.get(rows).get(kc).get(ap).call('packColA');
-              f.forUp(
+              callMicro(
+                f,
+                w,
+                kc,
+                () => f.get(ap),
+                bp,
                 jp,
-                () => f.i32(0),
-                w.n,
-                NR,
-                () => {
-                  f.get(kc).get(ap);
-                  f.get(bp).get(jp).get(kc).op('i32.mul').i32(4).op('i32.mul').op('i32.add');
-                  f.get(slot).get(ip).get(w.nPad).op('i32.mul').get(jp).op('i32.add');
-                  f.i32(4).op('i32.mul').op('i32.add');
-                  f.get(w.nPad).i32(4).op('i32.mul');
-                  f.get(acc);
-                  f.call('micro');
-                },
+                slot,
+                ip,
+                () => f.get(acc),
               );
             },
           );
-        },
-      );
+        });
+      },
     },
   );
 }
@@ -826,22 +868,8 @@ function convBwdIn(f: FuncBuilder, tile: Tile): void {
   const { mr: MR, nr: NR } = tile;
   const [desc, i0, i1, scratch] = [0, 1, 2, 3];
   const w = loadDesc(f, desc);
-  const i = f.local('i32');
-  const xp = f.local('i32');
-  const ap = f.local('i32');
-  const bp = f.local('i32');
-  const c = f.local('i32');
-  const base = f.local('i32');
-  const dy = f.local('i32');
-  const pc = f.local('i32');
-  const kc = f.local('i32');
-  const left = f.local('i32');
-  const ip = f.local('i32');
-  const jp = f.local('i32');
-  const rows = f.local('i32');
-  const cols = f.local('i32');
-  const mrC = f.local('i32');
-  const nrC = f.local('i32');
+  const l = convLocals(f, w, tile, scratch, { c: true, dy: true, cols: true });
+  const { i, xp, ap, bp, c, base, dy, pc, kc, left, ip, jp, rows, cols, mrC, nrC } = l;
   const q = f.local('i32');
   const j = f.local('i32');
   const s = f.local('i32');
@@ -849,192 +877,102 @@ function convBwdIn(f: FuncBuilder, tile: Tile): void {
   const end = f.local('i32');
   const end4 = f.local('i32');
   const tap = f.local('i32');
-  f.i32(MR).set(mrC);
-  f.i32(NR).set(nrC);
-  f.get(scratch).get(w.xpOff).op('i32.add').set(xp);
-  f.get(scratch).get(w.apOff).op('i32.add').set(ap);
-  f.get(scratch).get(w.bpOff).op('i32.add').set(bp);
-  f.get(scratch).get(w.cOff).op('i32.add').set(c);
-  const blockSize = () => {
-    f.get(w.k).get(pc).op('i32.sub').set(left);
-    f.get(w.kb).set(kc);
-    min(f, kc, left).set(kc);
-  };
   // A = Wᵀ: A(q, o) = W[o, q] (W [k = O, m = CKK]); block pc at ap + 4·pc·mPad, panel ip at + 4·ip·kc.
-  f.forUpBy(
-    pc,
-    () => f.i32(0),
-    w.k,
-    w.kb,
-    () => {
-      blockSize();
-      f.forUp(
-        ip,
-        () => f.i32(0),
-        w.m,
-        MR,
-        () => {
-          f.get(w.m).get(ip).op('i32.sub').set(rows);
-          min(f, rows, mrC).set(rows);
-          f.get(w.y).get(pc).get(w.m).op('i32.mul').get(ip).op('i32.add').i32(4);
+  packA(f, w, MR, { pc, kc, left, ip, rows, mrC, ap }, () => {
+    // W[pc, ip ..] read transposed: row stride 1, column stride m.
+    f.get(w.y).get(pc).get(w.m).op('i32.mul').get(ip).op('i32.add').i32(4);
+    f.op('i32.mul').op('i32.add');
+    f.i32(1).get(w.m).get(rows).get(kc);
+  });
+  eachImageBlock(
+    f,
+    w,
+    { i, i0, i1, pc, kc, left },
+    {
+      image: () => {
+        stepAt(f, w.other, i, w.otherStep).set(dy);
+      },
+      block: () => {
+        // B = dy[i] rows [pc, pc + kc): NR-wide panels over output positions.
+        eachPanel(f, { at: jp, total: w.n, width: NR, count: cols, cap: nrC }, () => {
+          f.get(dy).get(pc).get(w.n).op('i32.mul').get(jp).op('i32.add').i32(4);
           f.op('i32.mul').op('i32.add');
-          f.i32(1).get(w.m).get(rows).get(kc);
+          f.i32(1).get(w.n).get(cols).get(kc);
+          panel(f, bp, jp, kc);
+          f.call(`pack${NR}`);
+        });
+        microTiles(f, w, tile, { jp, ip, kc, bp, c, pc }, () => {
           f.get(ap).get(pc).get(w.mPad).op('i32.mul').get(ip).get(kc).op('i32.mul');
           f.op('i32.add').i32(4).op('i32.mul').op('i32.add');
-          f.call(`pack${MR}`);
-        },
-      );
-    },
-  );
-  f.forUp(
-    i,
-    () => f.get(i0),
-    i1,
-    1,
-    () => {
-      f.get(w.other).get(i).get(w.otherStep).op('i32.mul').op('i32.add').set(dy);
-      f.forUpBy(
-        pc,
-        () => f.i32(0),
-        w.k,
-        w.kb,
-        () => {
-          blockSize();
-          // B = dy[i] rows [pc, pc + kc): NR-wide panels over output positions.
-          f.forUp(
-            jp,
-            () => f.i32(0),
-            w.n,
-            NR,
-            () => {
-              f.get(w.n).get(jp).op('i32.sub').set(cols);
-              min(f, cols, nrC).set(cols);
-              f.get(dy).get(pc).get(w.n).op('i32.mul').get(jp).op('i32.add').i32(4);
-              f.op('i32.mul').op('i32.add');
-              f.i32(1).get(w.n).get(cols).get(kc);
-              f.get(bp).get(jp).get(kc).op('i32.mul').i32(4).op('i32.mul').op('i32.add');
-              f.call(`pack${NR}`);
-            },
-          );
-          f.forUp(
-            jp,
-            () => f.i32(0),
-            w.n,
-            NR,
-            () => {
-              f.forUp(
-                ip,
-                () => f.i32(0),
-                w.m,
-                MR,
-                () => {
-                  f.get(kc);
-                  f.get(ap).get(pc).get(w.mPad).op('i32.mul').get(ip).get(kc).op('i32.mul');
-                  f.op('i32.add').i32(4).op('i32.mul').op('i32.add');
-                  f.get(bp).get(jp).get(kc).op('i32.mul').i32(4).op('i32.mul').op('i32.add');
-                  f.get(c).get(ip).get(w.nPad).op('i32.mul').get(jp).op('i32.add');
-                  f.i32(4).op('i32.mul').op('i32.add');
-                  f.get(w.nPad).i32(4).op('i32.mul');
-                  f.get(pc).i32(0).op('i32.gt_s');
-                  f.call('micro');
-                },
-              );
-            },
-          );
-        },
-      );
-      // The target: the zero-bordered buffer (zeroed per image), or dx[i] itself (allocated zeroed).
-      f.get(w.x).get(i).get(w.xStep).op('i32.mul').op('i32.add').set(base);
-      // With a plan (unit width stride): its merged runs add C onto dx[i] directly.
-      f.get(w.planN).i32(0).op('i32.gt_s');
-      f.if(
-        () => f.get(w.plan).get(w.planN).get(c).get(base).call('planAdd'),
-        () => {
-          f.get(w.pad).if(() => {
-            f.get(xp).i32(0);
-            f.get(w.C).get(w.Hp).op('i32.mul').get(w.Wp).op('i32.mul').i32(4).op('i32.mul');
-            f.op('memory.fill');
-            f.get(xp).set(base);
-          });
-          // base[offP[q] + posJ[j]] += C[q, j], taps q in order; runs of OW along a row when sW = 1.
-          f.forUp(
-            q,
-            () => f.i32(0),
-            w.m,
-            1,
-            () => {
-              f.get(w.offP).get(q).i32(4).op('i32.mul').op('i32.add').mem('i32.load');
-              f.get(base).op('i32.add').set(tap);
-              f.forUpBy(
-                j,
-                () => f.i32(0),
-                w.n,
-                w.OW,
-                () => {
-                  f.get(c)
-                    .get(q)
-                    .get(w.nPad)
-                    .op('i32.mul')
-                    .get(j)
-                    .op('i32.add')
-                    .i32(4)
-                    .op('i32.mul');
-                  f.op('i32.add').set(s);
-                  f.get(w.posJ).get(j).i32(4).op('i32.mul').op('i32.add').mem('i32.load');
-                  f.get(tap).op('i32.add').set(d);
-                  f.get(w.sW).i32(1).op('i32.eq');
-                  f.if(
-                    () => {
-                      f.get(d).get(w.OW).i32(4).op('i32.mul').op('i32.add').set(end);
-                      f.get(end).i32(15).op('i32.sub').set(end4);
-                      f.block((exit) => {
-                        f.loop((top) => {
-                          f.get(d).get(end4).op('i32.ge_s').brIf(exit);
-                          f.get(d).get(d).mem('v128.load').get(s).mem('v128.load').op('f32x4.add');
-                          f.mem('v128.store');
-                          f.get(d).i32(16).op('i32.add').set(d);
-                          f.get(s).i32(16).op('i32.add').set(s);
-                          f.br(top);
-                        });
-                      });
-                      f.block((exit) => {
-                        f.loop((top) => {
-                          f.get(d).get(end).op('i32.ge_s').brIf(exit);
-                          f.get(d).get(d).mem('f32.load').get(s).mem('f32.load').op('f32.add');
-                          f.mem('f32.store');
-                          f.get(d).i32(4).op('i32.add').set(d);
-                          f.get(s).i32(4).op('i32.add').set(s);
-                          f.br(top);
-                        });
-                      });
-                    },
-                    () => {
-                      f.get(s).get(w.OW).i32(4).op('i32.mul').op('i32.add').set(end);
-                      f.block((exit) => {
-                        f.loop((top) => {
-                          f.get(s).get(end).op('i32.ge_s').brIf(exit);
+        });
+      },
+      after: () => {
+        // The target: the zero-bordered buffer (zeroed per image), or dx[i] itself (allocated zeroed).
+        stepAt(f, w.x, i, w.xStep).set(base);
+        // With a plan (unit width stride): its merged runs add C onto dx[i] directly.
+        f.get(w.planN).i32(0).op('i32.gt_s');
+        f.if(
+          () => f.get(w.plan).get(w.planN).get(c).get(base).call('planAdd'),
+          () => {
+            zeroPadded(f, w, xp, () => f.get(xp).set(base));
+            // base[offP[q] + posJ[j]] += C[q, j], taps q in order; runs of OW along a row when sW = 1.
+            f.forUp(
+              q,
+              () => f.i32(0),
+              w.m,
+              1,
+              () => {
+                f.get(w.offP).get(q).i32(4).op('i32.mul').op('i32.add').mem('i32.load');
+                f.get(base).op('i32.add').set(tap);
+                f.forUpBy(
+                  j,
+                  () => f.i32(0),
+                  w.n,
+                  w.OW,
+                  () => {
+                    f.get(c)
+                      .get(q)
+                      .get(w.nPad)
+                      .op('i32.mul')
+                      .get(j)
+                      .op('i32.add')
+                      .i32(4)
+                      .op('i32.mul');
+                    f.op('i32.add').set(s);
+                    f.get(w.posJ).get(j).i32(4).op('i32.mul').op('i32.add').mem('i32.load');
+                    f.get(tap).op('i32.add').set(d);
+                    f.get(w.sW).i32(1).op('i32.eq');
+                    f.if(
+                      () => {
+                        f.get(d).get(w.OW).i32(4).op('i32.mul').op('i32.add').set(end);
+                        f.get(end).i32(15).op('i32.sub').set(end4);
+                        addRow(f, d, s, end, end4);
+                      },
+                      () => {
+                        f.get(s).get(w.OW).i32(4).op('i32.mul').op('i32.add').set(end);
+                        whileBelow(f, s, end, () => {
                           f.get(d).get(d).mem('f32.load').get(s).mem('f32.load').op('f32.add');
                           f.mem('f32.store');
                           f.get(d).get(w.sW).i32(4).op('i32.mul').op('i32.add').set(d);
-                          f.get(s).i32(4).op('i32.add').set(s);
-                          f.br(top);
+                          bump(f, s, 4);
                         });
-                      });
-                    },
-                  );
-                },
+                      },
+                    );
+                  },
+                );
+              },
+            );
+            f.get(w.pad).if(() => {
+              copyImage(
+                f,
+                w,
+                () => paddedRows(f, w, xp),
+                () => plainRows(f, w, () => stepAt(f, w.x, i, w.xStep)),
               );
-            },
-          );
-          f.get(w.pad).if(() => {
-            interior(f, w, xp);
-            f.get(w.Wp).get(w.Hp).get(w.Wp).op('i32.mul');
-            f.get(w.x).get(i).get(w.xStep).op('i32.mul').op('i32.add');
-            f.get(w.W).get(w.H).get(w.W).op('i32.mul');
-            f.get(w.C).get(w.H).get(w.W).call('copyRows');
-          });
-        },
-      );
+            });
+          },
+        );
+      },
     },
   );
 }
@@ -1061,7 +999,7 @@ function sumSlots(f: FuncBuilder): void {
         () => {
           f.get(d).get(d).mem('v128.load').get(s).mem('v128.load').op('f32x4.add');
           f.mem('v128.store');
-          f.get(s).i32(16).op('i32.add').set(s);
+          bump(f, s, 16);
         },
       );
     },

@@ -88,6 +88,42 @@ function geometryOf(x: Tensor, w: Tensor, opts: Conv2dOptions): Conv2dParams {
 
 type ConvKernel = (a: DataId, b: DataId, p: Conv2dParams) => DataId;
 
+/** fn on the tensors' contiguous data (copies where a tensor is a strided view), released after. */
+function onContiguous(ts: Tensor[], fn: (ids: DataId[]) => DataId): DataId {
+  const cs = ts.map((t) => contiguousData(t));
+  const id = fn(cs.map((c) => c.id));
+  for (const c of cs) c.release();
+  return id;
+}
+
+/** grads[0] = dx, grads[1] = dW from contiguous dy (each only where its tensor requires a gradient). */
+function convGrads(
+  x: Tensor,
+  w: Tensor,
+  dy: DataId,
+  p: Conv2dParams,
+  bwdIn: ConvKernel,
+  bwdW: ConvKernel,
+  grads: (Tensor | null)[],
+): void {
+  if (x.requiresGrad) {
+    grads[0] = wrap(
+      x.backend,
+      onContiguous([w], ([wi]) => bwdIn(dy, wi, p)),
+      x.shape,
+      'float32',
+    );
+  }
+  if (w.requiresGrad) {
+    grads[1] = wrap(
+      x.backend,
+      onContiguous([x], ([xi]) => bwdW(xi, dy, p)),
+      w.shape,
+      'float32',
+    );
+  }
+}
+
 /**
  * One forward kernel call, and a backward that calls the input and filter
  * gradient kernels (the ungrouped trio, or the grouped one with p.groups).
@@ -100,26 +136,12 @@ function convByKernels(
   bwdIn: ConvKernel,
   bwdW: ConvKernel,
 ): Tensor {
-  const backend = x.backend;
-  const xc = contiguousData(x);
-  const wc = contiguousData(w);
-  const id = fwd(xc.id, wc.id, p);
-  xc.release();
-  wc.release();
-  const y = wrap(backend, id, [p.batch, p.outChannels, p.outHeight, p.outWidth], 'float32');
+  const id = onContiguous([x, w], ([xi, wi]) => fwd(xi, wi, p));
+  const y = wrap(x.backend, id, [p.batch, p.outChannels, p.outHeight, p.outWidth], 'float32');
   record(y, 'conv2d', [x, w], (dy) => {
     const dyc = contiguousData(dy);
     const grads: (Tensor | null)[] = [null, null];
-    if (x.requiresGrad) {
-      const wc2 = contiguousData(w);
-      grads[0] = wrap(backend, bwdIn(dyc.id, wc2.id, p), x.shape, 'float32');
-      wc2.release();
-    }
-    if (w.requiresGrad) {
-      const xc2 = contiguousData(x);
-      grads[1] = wrap(backend, bwdW(xc2.id, dyc.id, p), w.shape, 'float32');
-      xc2.release();
-    }
+    convGrads(x, w, dyc.id, p, bwdIn, bwdW, grads);
     dyc.release();
     return grads;
   });
@@ -143,29 +165,13 @@ function convBiasByKernels(
   bwdIn: ConvKernel,
   bwdW: ConvKernel,
 ): Tensor {
-  const backend = x.backend;
-  const xc = contiguousData(x);
-  const wc = contiguousData(w);
-  const bc = contiguousData(bias);
-  const id = fwd(xc.id, wc.id, bc.id, p);
-  xc.release();
-  wc.release();
-  bc.release();
-  const y = wrap(backend, id, [p.batch, p.outChannels, p.outHeight, p.outWidth], 'float32');
+  const id = onContiguous([x, w, bias], ([xi, wi, bi]) => fwd(xi, wi, bi, p));
+  const y = wrap(x.backend, id, [p.batch, p.outChannels, p.outHeight, p.outWidth], 'float32');
   record(y, 'conv2d', [x, w, bias], (dy) => {
     const grads: (Tensor | null)[] = [null, null, null];
     if (x.requiresGrad || w.requiresGrad) {
       const dyc = contiguousData(dy);
-      if (x.requiresGrad) {
-        const wc2 = contiguousData(w);
-        grads[0] = wrap(backend, bwdIn(dyc.id, wc2.id, p), x.shape, 'float32');
-        wc2.release();
-      }
-      if (w.requiresGrad) {
-        const xc2 = contiguousData(x);
-        grads[1] = wrap(backend, bwdW(xc2.id, dyc.id, p), w.shape, 'float32');
-        xc2.release();
-      }
+      convGrads(x, w, dyc.id, p, bwdIn, bwdW, grads);
       dyc.release();
     }
     if (bias.requiresGrad) {

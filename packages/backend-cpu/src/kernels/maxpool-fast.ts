@@ -40,18 +40,14 @@ export function maxPool2dFast(
     recycle(indices);
     return null;
   }
-  const { inHeight: H, inWidth: W, outHeight: OH, outWidth: OW } = p;
-  const tasks = ranges(planes, planes * H * W, r.threads).map(([a, b]) => [
-    x.byteOffset + 4 * a * H * W,
-    out.byteOffset + 4 * a * OH * OW,
-    indices.byteOffset + 4 * a * OH * OW,
-    b - a,
-    H,
-    W,
-    OH,
-    OW,
-  ]);
-  r.run('maxPoolFwd', tasks);
+  const inPlane = p.inHeight * p.inWidth;
+  const outPlane = p.outHeight * p.outWidth;
+  const arrays: [ArrayBufferView, number][] = [
+    [x, inPlane],
+    [out, outPlane],
+    [indices, outPlane],
+  ];
+  r.run('maxPoolFwd', planeTasks(r, planes, p, arrays));
   return { out, indices };
 }
 
@@ -89,24 +85,19 @@ function backwardTasks(
   dx: Float32Array,
   p: Conv2dParams,
 ): boolean {
-  const { inHeight: H, inWidth: W, outHeight: OH, outWidth: OW } = p;
   const planes = p.batch * p.inChannels;
+  const inPlane = p.inHeight * p.inWidth;
+  const outPlane = p.outHeight * p.outWidth;
   const flag = r.scratch();
   // The heap's buffer now: scratch may have grown the memory past dx's buffer.
   const f = new Int32Array((wasmHeap() as WasmHeap).f32().buffer, flag, 1);
   f[0] = 1;
-  const tasks = ranges(planes, planes * H * W, r.threads).map(([a, b]) => [
-    dy.byteOffset + 4 * a * OH * OW,
-    idx.byteOffset + 4 * a * OH * OW,
-    dx.byteOffset + 4 * a * H * W,
-    b - a,
-    H,
-    W,
-    OH,
-    OW,
-    flag,
-  ]);
-  r.run('maxPoolBwdTask', tasks);
+  const arrays: [ArrayBufferView, number][] = [
+    [dy, outPlane],
+    [idx, outPlane],
+    [dx, inPlane],
+  ];
+  r.run('maxPoolBwdTask', planeTasks(r, planes, p, arrays, flag));
   return f[0] === 1;
 }
 
@@ -148,4 +139,28 @@ export function backward2x2(
     for (let i = base + 2 * OH * W; i < base + H * W; i++) dx[i] = 0;
   }
   return true;
+}
+
+/**
+ * The pooling kernels' task arguments: for each range of planes, each array's
+ * address at its first plane (4-byte elements, `perPlane` of them a plane),
+ * the plane count, H, W, OH, OW, then `extra`.
+ */
+function planeTasks(
+  r: PoolRunner,
+  planes: number,
+  p: Conv2dParams,
+  arrays: readonly [ArrayBufferView, number][],
+  ...extra: number[]
+): number[][] {
+  const { inHeight: H, inWidth: W, outHeight: OH, outWidth: OW } = p;
+  return ranges(planes, planes * H * W, r.threads).map(([a, b]) => [
+    ...arrays.map(([v, perPlane]) => v.byteOffset + 4 * a * perPlane),
+    b - a,
+    H,
+    W,
+    OH,
+    OW,
+    ...extra,
+  ]);
 }

@@ -29,6 +29,26 @@ const comparable = (trials: TrialRecord[]) => trials.map(({ seconds, ...t }) => 
 const installed = postgresBin() !== null;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Waits until worker `w` (run with TUNE_TEST_HANG=1) prints that it hangs inside a trial with a
+ * stored epoch, SIGKILLs it, and returns that trial's id. Throws with every worker's output at
+ * `deadline`.
+ */
+async function killWhenHanging(
+  w: WorkerProcess,
+  all: WorkerProcess[],
+  deadline: number,
+): Promise<number> {
+  let m: RegExpMatchArray | null;
+  while (!(m = w.output().match(/^hanging (\d+)$/m))) {
+    if (Date.now() > deadline) throw new Error(all.map((x) => x.output()).join('\n---\n'));
+    await sleep(10);
+  }
+  w.child.kill('SIGKILL');
+  expect((await w.exited).signal).toBe('SIGKILL');
+  return Number(m[1]);
+}
+
 // CI installs PostgreSQL (.ci/run) and sets NERVE_REQUIRE_POSTGRES=1: there these tests must run.
 it.runIf(process.env.NERVE_REQUIRE_POSTGRES === '1')('PostgreSQL is installed', () => {
   expect(postgresBin()).not.toBeNull();
@@ -417,8 +437,9 @@ describe.skipIf(!installed)('the PostgreSQL study storage', () => {
     expect(reference.trials.filter((t) => t.status === 'pruned').length).toBeGreaterThan(0);
     const go = join(dir, 'kill.go');
     const env = (i: number) => ({
-      // w0, the one killed, sleeps 1.5 s per epoch so the kill lands inside a trial, not between two.
-      TUNE_TEST_SLEEP_MS: i === 0 ? '1500' : '60',
+      // w0, the one killed, hangs in the first trial it is told to go on with (TUNE_TEST_HANG).
+      TUNE_TEST_SLEEP_MS: '60',
+      ...(i === 0 ? { TUNE_TEST_HANG: '1' } : {}),
       TUNE_TEST_GO: go,
       TUNE_TEST_WORKER: `w${i}`,
       // Beats every 200 ms; re-queued after 6 s of silence, longer than a restart takes here.
@@ -433,32 +454,14 @@ describe.skipIf(!installed)('the PostgreSQL study storage', () => {
     }
     const t0 = performance.now();
     writeFileSync(go, '');
-    // Kill w0 inside a trial: claimed, an epoch stored over 300 ms ago and still running, so it
-    // is in its 1.5 s sleep before the next epoch (or waiting at a rung), not about to finish.
-    const w0Running = (fresh: string) =>
-      query(
-        `SELECT t.id FROM nerve_tune.trials t JOIN nerve_tune.studies s ON s.id = t.study_id
-          WHERE s.name = 'kill' AND t.worker = 'w0' AND t.state = 'running' ${fresh}`,
-      ).then(
-        (rows) => rows.map((r) => r.id as number),
-        // Until the first worker has migrated the database, the tables do not exist yet.
-        () => [] as number[],
-      );
-    while (
-      (
-        await w0Running(`AND (SELECT now() - max(v.reported_at) FROM nerve_tune.trial_values v
-              WHERE v.study_id = t.study_id AND v.trial_id = t.id) > interval '300 ms'`)
-      ).length === 0
-    ) {
-      if (Date.now() > deadline) throw new Error(ws.map((w) => w.output()).join('\n---\n'));
-      await sleep(10);
-    }
-    ws[0].child.kill('SIGKILL');
-    expect((await ws[0].exited).signal).toBe('SIGKILL');
+    // Kill w0 inside a trial: claimed, one epoch stored, told to go on, and hanging there.
+    const victim = await killWhenHanging(ws[0], ws, deadline);
     // What w0 held when it died stays running (for the 6 s grace) until another worker takes it.
-    const victims = await w0Running('');
-    expect(victims).toHaveLength(1);
-    const victim = victims[0];
+    const held = await query(
+      `SELECT t.id FROM nerve_tune.trials t JOIN nerve_tune.studies s ON s.id = t.study_id
+        WHERE s.name = 'kill' AND t.worker = 'w0' AND t.state = 'running'`,
+    );
+    expect(held.map((r) => r.id)).toEqual([victim]);
     const tKill = performance.now();
     cluster.restart();
     const tRestarted = performance.now();
@@ -507,8 +510,9 @@ describe.skipIf(!installed)('the PostgreSQL study storage', () => {
     const reference = await runStudy(sharedStudyOptions(n));
     const go = join(dir, 'kill6.go');
     const env = (i: number) => ({
-      // w0 and w1, the two killed, sleep 1.5 s per epoch so each kill lands inside a trial.
-      TUNE_TEST_SLEEP_MS: i < 2 ? '1500' : '60',
+      // w0 and w1, the two killed, hang in the first trial they are told to go on with.
+      TUNE_TEST_SLEEP_MS: '60',
+      ...(i < 2 ? { TUNE_TEST_HANG: '1' } : {}),
       TUNE_TEST_GO: go,
       TUNE_TEST_WORKER: `w${i}`,
       // The shortest settings that keep a restart from re-queueing live workers' trials: beats
@@ -526,34 +530,18 @@ describe.skipIf(!installed)('the PostgreSQL study storage', () => {
     }
     const tReady = performance.now();
     writeFileSync(go, '');
-    // What worker `w` holds (running), and with `fresh`, only if its last stored epoch is over
-    // 300 ms old: it is then in its 1.5 s sleep before the next epoch, not about to finish.
-    const running = (w: string, fresh: boolean) =>
+    // What worker `w` holds (running).
+    const running = (w: string) =>
       query(
         `SELECT t.id FROM nerve_tune.trials t JOIN nerve_tune.studies s ON s.id = t.study_id
-          WHERE s.name = $1 AND t.worker = $2 AND t.state = 'running' ${
-            fresh
-              ? `AND (SELECT now() - max(v.reported_at) FROM nerve_tune.trial_values v
-                 WHERE v.study_id = t.study_id AND v.trial_id = t.id) > interval '300 ms'`
-              : ''
-          }`,
+          WHERE s.name = $1 AND t.worker = $2 AND t.state = 'running'`,
         [study, w],
-      ).then(
-        (rows) => rows.map((r) => r.id as number),
-        // Until the first worker has migrated the database, the tables do not exist yet.
-        () => [] as number[],
-      );
+      ).then((rows) => rows.map((r) => r.id as number));
     const killMidTrial = async (i: number): Promise<number> => {
-      while ((await running(`w${i}`, true)).length === 0) {
-        if (Date.now() > deadline) throw fail();
-        await sleep(10);
-      }
-      ws[i].child.kill('SIGKILL');
-      expect((await ws[i].exited).signal).toBe('SIGKILL');
+      const id = await killWhenHanging(ws[i], ws, deadline);
       // What it held when it died stays running (for the grace period) until another worker takes it.
-      const held = await running(`w${i}`, false);
-      expect(held).toHaveLength(1);
-      return held[0];
+      expect(await running(`w${i}`)).toEqual([id]);
+      return id;
     };
     const victims = [await killMidTrial(0)];
     const tKill0 = performance.now();

@@ -33,6 +33,11 @@ export async function knownCurves(config: { curve: number }, reporter: Reporter)
  * A bowl in (log10 lr, x): best at lr = 1e-2, x = 0.3; the loss falls as
  * 1/epoch towards it. Sleeps TUNE_TEST_SLEEP_MS per epoch and appends the
  * trial id to TUNE_TEST_COUNTER (if set) when it starts.
+ *
+ * With TUNE_TEST_HANG=1, the first trial told to go on after an epoch prints
+ * `hanging <trial id>` and never returns: a kill test then knows for certain
+ * that its victim is inside a trial with a stored epoch, however loaded the
+ * machine (polling the database for that state raced the trial's end).
  */
 export async function bowl(
   config: { lr: number; x?: number; opt?: string; momentum?: number },
@@ -49,6 +54,10 @@ export async function bowl(
     if (ms > 0) await sleep(ms);
     const valLoss = base + 1 / e + (reporter.seed % 1000) * 1e-6;
     if (await reporter.report(e, { valLoss, valAccuracy: 1 / (1 + valLoss) })) return;
+    if (process.env.TUNE_TEST_HANG === '1') {
+      console.log(`hanging ${reporter.trialId}`);
+      for (;;) await sleep(60_000);
+    }
   }
 }
 

@@ -4,7 +4,8 @@
  * channel count, D = C·inner in channel-major order — the layout
  * `flatten(x, 1)` gives for NCHW images.
  */
-import { NerveError, type Tensor } from '@nerve/core';
+import { NerveError, type Tensor, reshape } from '@nerve/core';
+import { featuresOf } from './preprocess.js';
 
 /** Channels and values per channel of one sample. */
 export interface ChannelLayout {
@@ -34,4 +35,35 @@ export function channelLayout(op: string, x: Tensor, channels?: number): Channel
     throw new NerveError(op, `${channels} channels on axis 1`, `shape [${x.shape.join(',')}]`);
   }
   return { channels: c, inner: x.shape.slice(2).reduce((a, b) => a * b, 1) };
+}
+
+/**
+ * x seen the way fitted statistics of `length` values broadcast against it:
+ * [N, features] with statistics of shape [features] (`perChannel` false), or
+ * [N, C, inner] with statistics of shape [C, 1]. Throws, naming `op`, when x
+ * does not have the fitted number of features or channels.
+ */
+export function fittedView(
+  op: string,
+  x: Tensor,
+  length: number,
+  perChannel: boolean,
+  channels?: number,
+): { view: Tensor; statShape: number[] } {
+  if (!perChannel) {
+    const features = featuresOf(x);
+    if (features !== length) {
+      throw new NerveError(
+        op,
+        `${length} features per sample (as fitted)`,
+        `shape [${x.shape.join(',')}]`,
+      );
+    }
+    return { view: reshape(x, [x.shape[0], features]), statShape: [length] };
+  }
+  const layout = channelLayout(op, x, channels);
+  if (layout.channels !== length) {
+    throw new NerveError(op, `${length} channels (as fitted)`, `${layout.channels}`);
+  }
+  return { view: reshape(x, [x.shape[0], layout.channels, layout.inner]), statShape: [length, 1] };
 }

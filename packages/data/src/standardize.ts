@@ -13,7 +13,7 @@ import {
   tidy,
   variance,
 } from '@nerve/core';
-import { channelLayout } from './channels.js';
+import { channelLayout, fittedView } from './channels.js';
 import {
   Preprocessor,
   type PreprocessorState,
@@ -107,23 +107,13 @@ export class Standardize extends Preprocessor {
     const mu = this.mu!;
     const scale = this.scale!;
     return tidy(() => {
-      if (this.mode === 'perFeature') {
-        if (featuresOf(x) !== mu.length) {
-          throw new NerveError(
-            op,
-            `${mu.length} features per sample (as fitted)`,
-            `shape [${x.shape.join(',')}]`,
-          );
-        }
-        const flat = reshape(x, [x.shape[0], featuresOf(x)]);
-        return reshape(div(sub(flat, tensor(mu)), tensor(scale)), x.shape);
-      }
-      const { channels, inner } = channelLayout(op, x, this.channels);
-      if (channels !== mu.length) {
-        throw new NerveError(op, `${mu.length} channels (as fitted)`, `${channels}`);
-      }
-      const view = reshape(x, [x.shape[0], channels, inner]);
-      const shape = [channels, 1];
+      const { view, statShape: shape } = fittedView(
+        op,
+        x,
+        mu.length,
+        this.mode !== 'perFeature',
+        this.channels,
+      );
       return reshape(div(sub(view, tensor(mu, { shape })), tensor(scale, { shape })), x.shape);
     });
   }

@@ -3,7 +3,7 @@
  * training set, or one mean per colour channel.
  */
 import { NerveError, type Tensor, mean, reshape, sub, tensor, tidy } from '@nerve/core';
-import { channelLayout } from './channels.js';
+import { channelLayout, fittedView } from './channels.js';
 import {
   Preprocessor,
   type PreprocessorState,
@@ -70,25 +70,14 @@ export class ZeroCenter extends Preprocessor {
     checkData(op, x, 0);
     const mu = this.mu!;
     return tidy(() => {
-      if (this.mode === 'meanImage') {
-        if (featuresOf(x) !== mu.length) {
-          throw new NerveError(
-            op,
-            `${mu.length} features per sample (as fitted)`,
-            `shape [${x.shape.join(',')}]`,
-          );
-        }
-        return reshape(sub(reshape(x, [x.shape[0], featuresOf(x)]), tensor(mu)), x.shape);
-      }
-      const { channels, inner } = channelLayout(op, x, this.channels);
-      if (channels !== mu.length) {
-        throw new NerveError(op, `${mu.length} channels (as fitted)`, `${channels}`);
-      }
-      const centered = sub(
-        reshape(x, [x.shape[0], channels, inner]),
-        tensor(mu, { shape: [channels, 1] }),
+      const { view, statShape: shape } = fittedView(
+        op,
+        x,
+        mu.length,
+        this.mode !== 'meanImage',
+        this.channels,
       );
-      return reshape(centered, x.shape);
+      return reshape(sub(view, tensor(mu, { shape })), x.shape);
     });
   }
 

@@ -12,6 +12,7 @@ const repo = fileURLToPath(new URL('../../../', import.meta.url));
 export const entries = [
   ['@nerve/core', 'packages/core/src/index.ts'],
   ['@nerve/core/backend', 'packages/core/src/backend-api.ts'],
+  ['@nerve/core/base', 'packages/core/src/base.ts'],
   ['@nerve/core/testing', 'packages/core/src/testing/index.ts'],
   ['@nerve/backend-cpu', 'packages/backend-cpu/src/index.ts'],
   ['@nerve/backend-webgpu', 'packages/backend-webgpu/src/index.ts'],

@@ -3,7 +3,7 @@
  * cross_val_score): each fold trains on k − 1 parts and scores on the held-out
  * one; the mean is the estimate and the spread says how much to trust it.
  */
-import { NerveError } from '@nerve/core';
+import { NerveError } from '@nerve/core/base';
 import { type TensorDataset, kFold } from '@nerve/data';
 
 /** Options of crossValidate. */

@@ -1,9 +1,9 @@
 /**
  * Opens a study storage from a location: a postgresql:// (or postgres://)
- * URL, or a path to a JSON-lines file. PostgreSQL's driver is imported only
- * when a URL asks for it.
+ * URL, or a path to a JSON-lines file. Each storage's module is imported
+ * only when a location asks for it: a PostgreSQL worker never evaluates the
+ * file storage and its lock, and a file study never loads PostgreSQL's driver.
  */
-import { JsonlStudyStorage } from './study-jsonl.js';
 import type { StudyStorage } from './storage.js';
 
 /** Whether `location` names a PostgreSQL database rather than a file. */
@@ -17,5 +17,6 @@ export async function openStudyStorage(location: string): Promise<StudyStorage> 
     const { PostgresStudyStorage } = await import('./study-postgres.js');
     return PostgresStudyStorage.connect(location);
   }
+  const { JsonlStudyStorage } = await import('./study-jsonl.js');
   return new JsonlStudyStorage(location);
 }

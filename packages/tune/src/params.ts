@@ -4,7 +4,7 @@
  * orders of magnitude, so they are searched in log space (CS231n,
  * "hyperparameter optimization"; Bergstra & Bengio 2012).
  */
-import { NerveError } from '@nerve/core';
+import { NerveError } from '@nerve/core/base';
 
 /** A value a configuration may hold: JSON primitives only, so studies can be stored. */
 export type Value = number | string | boolean | null;

@@ -4,7 +4,7 @@
  * dropped connection), and one-line errors that name the storage URL
  * without its password.
  */
-import { NerveError } from '@nerve/core';
+import { NerveError } from '@nerve/core/base';
 import type { Pool, PoolClient } from 'pg';
 
 /**

@@ -10,7 +10,7 @@
  * exactly as a serial run's record.
  */
 import type { PoolClient } from 'pg';
-import { NerveError } from '@nerve/core';
+import { NerveError } from '@nerve/core/base';
 
 /** Migrations in order; migration n brings the schema to version n. */
 export const MIGRATIONS: readonly { version: number; sql: string }[] = [

@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { NerveError } from '@nerve/core';
+import { NerveError } from '@nerve/core/base';
 import type { FromWorker, ToWorker } from './worker.js';
 
 /** An objective a worker can import: an ES module (absolute path or file URL) and its export. */

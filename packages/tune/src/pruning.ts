@@ -12,7 +12,7 @@
  * and parallel studies make the same decisions. The smallest unfinished trial
  * never waits, so this cannot deadlock.
  */
-import { NerveError } from '@nerve/core';
+import { NerveError } from '@nerve/core/base';
 
 /** ASHA settings. */
 export interface AshaPruner {

@@ -4,7 +4,7 @@
  * far better than a grid), grid search, and coarse-to-fine (CS231n: a wide
  * random stage, then narrower stages around the best trials).
  */
-import { NerveError } from '@nerve/core';
+import { NerveError } from '@nerve/core/base';
 import type { BaseParam, Param, Value } from './params.js';
 import { isLog } from './params.js';
 import { type Config, Space } from './space.js';

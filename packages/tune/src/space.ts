@@ -4,7 +4,7 @@
  * configuration depends only on (study seed, i), never on which worker runs
  * it or how many trials came before.
  */
-import { Generator, NerveError, philox4x32 } from '@nerve/core';
+import { Generator, NerveError, philox4x32 } from '@nerve/core/base';
 import {
   type BaseParam,
   type Param,

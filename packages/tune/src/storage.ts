@@ -16,7 +16,7 @@
  *   them has reached the rung or ended (pruning.ts), so a shared study prunes
  *   exactly as a serial run does.
  */
-import { NerveError } from '@nerve/core';
+import { NerveError } from '@nerve/core/base';
 import { type Decision, ashaRungDecision } from './pruning.js';
 import type { Config } from './space.js';
 import type { StudyHeader } from './study-file.js';

@@ -16,7 +16,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
-import { NerveError } from '@nerve/core';
+import { NerveError } from '@nerve/core/base';
 import { acquireStudyLock, releaseStudyLock } from './study-lock.js';
 import { type TrialRecord, decodeTrial, encodeTrial } from './trial.js';
 

@@ -28,7 +28,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { hostname } from 'node:os';
-import { NerveError } from '@nerve/core';
+import { NerveError } from '@nerve/core/base';
 import type { Decision } from './pruning.js';
 import {
   type ClaimedTrial,

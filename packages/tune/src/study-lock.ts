@@ -17,7 +17,7 @@
 import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
-import { NerveError } from '@nerve/core';
+import { NerveError } from '@nerve/core/base';
 
 /** What a lock file records about its holder. */
 export interface LockHolder {

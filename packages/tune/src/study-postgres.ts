@@ -18,7 +18,7 @@
  *   that trial running without heartbeats: it is re-queued after the grace
  *   period, never lost. Results and reports are idempotent.
  */
-import { NerveError } from '@nerve/core';
+import { NerveError } from '@nerve/core/base';
 import type { Decision } from './pruning.js';
 import { PgConnection, checkUrl, describeFailure, importPg, redactUrl } from './pg-connection.js';
 import { SCHEMA_VERSION, migrate } from './pg-schema.js';

@@ -4,7 +4,7 @@
  * which is all it takes to rebuild every trial's parameters, queued ones
  * included. What `nerve tune show` prints.
  */
-import { NerveError } from '@nerve/core';
+import { NerveError } from '@nerve/core/base';
 import type { Param } from './params.js';
 import { type Config, Space, setOwn } from './space.js';
 import { openStudyStorage } from './open-storage.js';

@@ -12,7 +12,7 @@
  * runs again from its first epoch, with the same parameters and seed.
  */
 import { hostname } from 'node:os';
-import { NerveError, manualSeed } from '@nerve/core';
+import { NerveError, manualSeed } from '@nerve/core/base';
 import type { ObjectiveRef } from './pool.js';
 import {
   type AshaPruner,

@@ -4,7 +4,7 @@
  * arbiter stop bad ones, appends each finished trial to the study file, and
  * resumes a study from its file without repeating or losing a trial.
  */
-import { NerveError, manualSeed } from '@nerve/core';
+import { NerveError, manualSeed } from '@nerve/core/base';
 import { type ObjectiveRef, WorkerPool, backendUrl, cloneArgs, moduleUrl } from './pool.js';
 import { Arbiter, type Pruner, checkPruners } from './pruning.js';
 import {

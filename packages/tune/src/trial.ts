@@ -3,7 +3,7 @@
  * record). A record goes through its JSON line before the study uses it, so
  * a fresh trial and one read back from a study file are identical.
  */
-import { NerveError } from '@nerve/core';
+import { NerveError } from '@nerve/core/base';
 import type { Decision } from './pruning.js';
 import { type Config, setOwn } from './space.js';
 

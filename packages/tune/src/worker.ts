@@ -5,7 +5,7 @@
  * parent's stop decision.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { manualSeed } from '@nerve/core';
+import { manualSeed } from '@nerve/core/base';
 import type { Config } from './space.js';
 import type { Objective, Reporter } from './trial.js';
 

@@ -28,6 +28,8 @@ export const ERROR_THREAD = 6;
 export const ERROR_LEN = 7;
 /** Set to 1 to make workers leave their loop. */
 export const STOP = 8;
+/** How long an idle worker spins before it sleeps, in µs; read at every idle, so it can change between runs. */
+export const SPIN = 9;
 /** First of the per-thread state words (index = thread id; 0 is the caller). */
 export const STATE = 16;
 

@@ -29,8 +29,14 @@ import type { WasmTaskRunner } from '../wasm/runner.js';
 export interface ThreadPoolOptions {
   /** The calling thread's instance of the module (created here when absent). */
   instance?: WebAssembly.Instance;
-  /** How long an idle worker spins before it sleeps, in µs (default 50). */
+  /**
+   * How long an idle worker, and the caller waiting for a run's last task,
+   * spin before they sleep, in µs (default {@link DEFAULT_SPIN_MICROS}, or
+   * `NERVE_CPU_SPIN_US`).
+   */
   spinMicros?: number;
+  /** How long the caller spins for a run's last task before it sleeps, in µs (default: spinMicros). */
+  waitSpinMicros?: number;
   /** Tests only: worker 1 fails outside a task after claiming this many tasks. */
   testCrashAfter?: number;
 }
@@ -47,6 +53,10 @@ export interface ThreadPool extends WasmTaskRunner {
    * tests and diagnostics.
    */
   lastRunThreads(): Int32Array;
+  /** Changes how long idle workers spin before they sleep (µs; see ThreadPoolOptions); returns the old value. */
+  setSpinMicros(micros: number): number;
+  /** Changes how long the caller spins for a run's last task before it sleeps (µs); returns the old value. */
+  setWaitSpinMicros(micros: number): number;
   /** Ends the workers; `run()` afterwards throws. */
   terminate(): void;
   /** Ends one worker (thread id in [1, threads)) and resolves once it is gone; for tests. */
@@ -54,6 +64,21 @@ export interface ThreadPool extends WasmTaskRunner {
 }
 
 const OP = 'threadPool';
+
+/**
+ * Default spin before an idle thread sleeps, in µs. Issue 16: in the MLP
+ * b128 step the calling thread's work between two pooled products (bias
+ * adds, ReLU, the loss, autograd, the SGD update) takes ~20-300 µs, so with
+ * a 50 µs spin the worker slept before most products and each one paid a
+ * wake-up (17-66 µs, docs/performance.md "Threads"). See docs/performance.md,
+ * "Issue 16, two threads with margin", for the measurement behind this value.
+ */
+export const DEFAULT_SPIN_MICROS = 50;
+
+function envSpin(): number | undefined {
+  const v = typeof process === 'object' ? process.env?.NERVE_CPU_SPIN_US : undefined;
+  return v === undefined || v === '' ? undefined : Number(v);
+}
 const INDEX_MASK = (1 << L.INDEX_BITS) - 1;
 
 // Whether this thread may block in Atomics.wait: not on a browser's main thread.
@@ -82,8 +107,13 @@ export function createThreadPool(
   if (typeof SharedArrayBuffer !== 'function' || !(memory.buffer instanceof SharedArrayBuffer)) {
     throw new NerveError(OP, 'a shared WebAssembly.Memory', 'a memory that is not shared');
   }
-  const spinMicros = options.spinMicros ?? 50;
-  if (!(spinMicros >= 0)) throw new NerveError(OP, 'spinMicros ≥ 0', String(spinMicros));
+  let spinMicros = options.spinMicros ?? envSpin() ?? DEFAULT_SPIN_MICROS;
+  const checkSpin = (us: number) => {
+    if (!(us >= 0 && us <= 1e6)) throw new NerveError(OP, 'spinMicros in [0, 1e6]', String(us));
+  };
+  checkSpin(spinMicros);
+  let waitSpinMicros = options.waitSpinMicros ?? spinMicros;
+  checkSpin(waitSpinMicros);
   const instance = options.instance ?? new WebAssembly.Instance(module, { env: { memory } });
   const names = WebAssembly.Module.exports(module)
     .filter((e) => e.kind === 'function')
@@ -96,6 +126,7 @@ export function createThreadPool(
   const args = new Float64Array(control, L.ARGS_BYTE, L.ARG_CAPACITY);
   const message = new Uint16Array(control, L.MESSAGE_BYTE, L.MESSAGE_CAPACITY);
   const blocking = canBlock();
+  Atomics.store(ctl, L.SPIN, Math.round(spinMicros));
   let generation = 0;
   let terminated = false;
   let pending = threads - 1;
@@ -131,7 +162,7 @@ export function createThreadPool(
       },
     });
     const crashAfter = id === 1 ? (options.testCrashAfter ?? 0) : 0;
-    handle.postMessage({ module, memory, control, id, spinMicros, crashAfter });
+    handle.postMessage({ module, memory, control, id, crashAfter });
     workers.push(handle);
   }
 
@@ -207,7 +238,7 @@ export function createThreadPool(
 
   const waitForDone = (n: number) => {
     const t0 = performance.now();
-    const spinMs = spinMicros / 1000;
+    const spinMs = waitSpinMicros / 1000;
     for (let i = 1; ; i++) {
       const d = Atomics.load(ctl, L.DONE);
       if (d >= n) return;
@@ -253,6 +284,19 @@ export function createThreadPool(
       }
     },
     ready: () => readyPromise,
+    setSpinMicros(us) {
+      checkSpin(us);
+      const old = spinMicros;
+      spinMicros = us;
+      Atomics.store(ctl, L.SPIN, Math.round(us));
+      return old;
+    },
+    setWaitSpinMicros(us) {
+      checkSpin(us);
+      const old = waitSpinMicros;
+      waitSpinMicros = us;
+      return old;
+    },
     liveThreads,
     lastRunThreads: () => ctl.slice(L.RAN_BY, L.RAN_BY + ctl[L.NTASKS]),
     terminate() {

@@ -4,7 +4,7 @@
  * whether the package runs from TypeScript sources (tsx, vitest) or from a
  * single-file bundle: there is no worker file to resolve.
  *
- * Protocol: one init message { module, memory, control, id, spinMicros, crashAfter }; the
+ * Protocol: one init message { module, memory, control, id, crashAfter }; the
  * worker instantiates the module with { env: { memory } } and then never
  * returns to its event loop: it claims tasks from the control region (see
  * layout.ts), spins briefly when there is nothing to do, then sleeps in
@@ -22,7 +22,6 @@ const onInit = (f) => {
 };
 onInit((init) => {
   const { module, memory, control, id } = init;
-  const spinMs = init.spinMicros / 1000;
   const ctl = new Int32Array(control);
   const args = new Float64Array(control, ${L.ARGS_BYTE}, ${L.ARG_CAPACITY});
   const message = new Uint16Array(control, ${L.MESSAGE_BYTE}, ${L.MESSAGE_CAPACITY});
@@ -65,6 +64,7 @@ onInit((init) => {
   // Sleeps until WORD differs from v (or STOP is set); returns WORD's new value.
   const idle = (v) => {
     const t0 = performance.now();
+    const spinMs = Atomics.load(ctl, ${L.SPIN}) / 1000;
     for (let i = 1; ; i++) {
       const w = Atomics.load(ctl, ${L.WORD});
       if (w !== v || Atomics.load(ctl, ${L.STOP}) !== 0) return w;

@@ -23,6 +23,7 @@ import {
   uniform,
 } from '../../../bench/cpu/workloads.js';
 import { getWasmRuntime } from '../src/wasm/runtime.js';
+import { setColTasksPerThread, setMinColMacsPerThread } from '../src/wasm/gemm-wasm.js';
 import type { ThreadPool } from '../src/threads/thread-pool.js';
 
 function arg(name: string, fallback: string): string {
@@ -67,6 +68,20 @@ const VARIANTS: Record<string, (on: boolean) => void> = {};
 const pool = getWasmRuntime()?.runner as ThreadPool | undefined;
 const baseSpin = pool?.setSpinMicros ? pool.setSpinMicros(50) : 50;
 pool?.setSpinMicros?.(baseSpin);
+// The pool before issue 16's adaptive spin: 50 µs, always.
+VARIANTS.old50 = (on) => {
+  pool?.setAdaptiveSpin(!on);
+  pool?.setSpinMicros(on ? 50 : baseSpin);
+  pool?.setWaitSpinMicros(on ? 50 : baseSpin);
+};
+VARIANTS.fixed = (on) => pool?.setAdaptiveSpin(!on);
+VARIANTS.cols2m = (on) => setMinColMacsPerThread(on ? 2_000_000 : 4_000_000);
+VARIANTS.cols2x = (on) => setColTasksPerThread(on ? 2 : 1);
+VARIANTS.cols2m2x = (on) => {
+  VARIANTS.cols2m(on);
+  VARIANTS.cols2x(on);
+};
+VARIANTS.cols3x = (on) => setColTasksPerThread(on ? 3 : 1);
 for (const us of [0, 20, 100, 200, 300, 500, 1000, 2000]) {
   VARIANTS[`spin${us}`] = (on) => {
     pool?.setSpinMicros(on ? us : baseSpin);

@@ -35,6 +35,12 @@ export interface ThreadPoolOptions {
    * `NERVE_CPU_SPIN_US`).
    */
   spinMicros?: number;
+  /**
+   * Whether a thread that was descheduled while spinning (another thread
+   * wanted its core: the machine is oversubscribed) spins only 50 µs for the
+   * next 50 ms (default true; layout.ts PREEMPT_MS, BACKOFF_MS).
+   */
+  adaptiveSpin?: boolean;
   /** How long the caller spins for a run's last task before it sleeps, in µs (default: spinMicros). */
   waitSpinMicros?: number;
   /** Tests only: worker 1 fails outside a task after claiming this many tasks. */
@@ -57,6 +63,8 @@ export interface ThreadPool extends WasmTaskRunner {
   setSpinMicros(micros: number): number;
   /** Changes how long the caller spins for a run's last task before it sleeps (µs); returns the old value. */
   setWaitSpinMicros(micros: number): number;
+  /** Turns adaptive spinning (ThreadPoolOptions.adaptiveSpin) on or off; returns the old setting. */
+  setAdaptiveSpin(on: boolean): boolean;
   /** Ends the workers; `run()` afterwards throws. */
   terminate(): void;
   /** Ends one worker (thread id in [1, threads)) and resolves once it is gone; for tests. */
@@ -73,7 +81,30 @@ const OP = 'threadPool';
  * wake-up (17-66 µs, docs/performance.md "Threads"). See docs/performance.md,
  * "Issue 16, two threads with margin", for the measurement behind this value.
  */
-export const DEFAULT_SPIN_MICROS = 50;
+export const DEFAULT_SPIN_MICROS = 1000;
+
+/** Contention probe: how often (ms), the waiting share that means contended, and how long that holds (ms). */
+const PROBE_MS = 50;
+const CONTENDED_SHARE = 0.25;
+const HOLD_MS = 250;
+
+/** A reader of this thread's total run-queue wait in ns, where Linux's /proc offers it. */
+function schedDelayReader(): (() => number | undefined) | undefined {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const fs = proc?.getBuiltinModule?.('node:fs') as
+    | { readFileSync(path: string, encoding: 'latin1'): string }
+    | undefined;
+  if (!fs) return undefined;
+  const read = () => {
+    try {
+      const v = Number(fs.readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ')[1]);
+      return Number.isFinite(v) ? v : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  return read() === undefined ? undefined : read;
+}
 
 function envSpin(): number | undefined {
   const v = typeof process === 'object' ? process.env?.NERVE_CPU_SPIN_US : undefined;
@@ -127,6 +158,7 @@ export function createThreadPool(
   const message = new Uint16Array(control, L.MESSAGE_BYTE, L.MESSAGE_CAPACITY);
   const blocking = canBlock();
   Atomics.store(ctl, L.SPIN, Math.round(spinMicros));
+  Atomics.store(ctl, L.ADAPT, options.adaptiveSpin === false ? 0 : 1);
   let generation = 0;
   let terminated = false;
   let pending = threads - 1;
@@ -236,16 +268,55 @@ export function createThreadPool(
     }
   };
 
+  // Contention probe: the share of wall time the calling thread spent
+  // waiting for a core (Linux /proc/thread-self/schedstat, field 2, ns),
+  // sampled at most every PROBE_MS at the start of a run. Above
+  // CONTENDED_SHARE the machine is oversubscribed: a spinning thread then
+  // takes CPU time from this process's other thread (measured: the MLP b128
+  // step at load 5-10 on 2 cores ran 1.3-2.3x slower with a 1 ms spin), so
+  // idle threads spin only MIN_SPIN_MS for HOLD_MS, and the next window,
+  // measured with short spins, decides again.
+  const readDelay = schedDelayReader();
+  let probeAt = 0;
+  let probeDelay = 0;
+  let nextProbe = 0;
+  const probe = (now: number) => {
+    if (readDelay === undefined || now < nextProbe || Atomics.load(ctl, L.ADAPT) === 0) return;
+    const delay = readDelay();
+    if (delay === undefined) return;
+    const share = probeAt === 0 ? 0 : (delay - probeDelay) / 1e6 / (now - probeAt);
+    const contended = share > CONTENDED_SHARE;
+    Atomics.store(ctl, L.CONTENDED, contended ? 1 : 0);
+    nextProbe = now + (contended ? HOLD_MS : PROBE_MS);
+    probeAt = now;
+    probeDelay = delay;
+  };
+
+  // The caller's own adaptive spin (see DEFAULT_SPIN_MICROS).
+  let backoffUntil = 0;
   const waitForDone = (n: number) => {
     const t0 = performance.now();
-    const spinMs = waitSpinMicros / 1000;
+    const maxMs = waitSpinMicros / 1000;
+    const adapt = Atomics.load(ctl, L.ADAPT) !== 0;
+    const short = adapt && (t0 < backoffUntil || Atomics.load(ctl, L.CONTENDED) !== 0);
+    const spinMs = short ? Math.min(maxMs, L.MIN_SPIN_MS) : maxMs;
+    let last = t0;
+    // Where blocking is not allowed (a browser's main thread) it only spins.
+    let spinning = true;
     for (let i = 1; ; i++) {
       const d = Atomics.load(ctl, L.DONE);
       if (d >= n) return;
-      if (blocking && (i & 63) === 0 && performance.now() - t0 >= spinMs) {
+      if (!spinning) {
         // Only the thread finishing the last task notifies; any earlier change
         // makes wait return at once, and the loop looks again.
         Atomics.wait(ctl, L.DONE, d);
+      } else if (blocking && (i & 63) === 0) {
+        const t = performance.now();
+        if (adapt && t - last > L.PREEMPT_MS) {
+          backoffUntil = t + L.BACKOFF_MS;
+          spinning = false;
+        } else if (t - t0 >= spinMs) spinning = false;
+        last = t;
       }
     }
   };
@@ -269,6 +340,7 @@ export function createThreadPool(
           );
         }
       }
+      probe(performance.now());
       // One task, or no worker up yet: nothing to share, so skip the handshake.
       if (tasks.length <= 1 || liveThreads() === 1) {
         runLocal(fn, f, tasks);
@@ -290,6 +362,9 @@ export function createThreadPool(
       spinMicros = us;
       Atomics.store(ctl, L.SPIN, Math.round(us));
       return old;
+    },
+    setAdaptiveSpin(on) {
+      return Atomics.exchange(ctl, L.ADAPT, on ? 1 : 0) !== 0;
     },
     setWaitSpinMicros(us) {
       checkSpin(us);

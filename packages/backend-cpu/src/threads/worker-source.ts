@@ -62,13 +62,28 @@ onInit((init) => {
   };
   const argv = [];
   // Sleeps until WORD differs from v (or STOP is set); returns WORD's new value.
+  // Spins first, up to SPIN µs, or MIN_SPIN_MS for BACKOFF_MS after the spin
+  // was descheduled (adaptive, see thread-pool.ts).
+  let backoffUntil = 0;
   const idle = (v) => {
     const t0 = performance.now();
-    const spinMs = Atomics.load(ctl, ${L.SPIN}) / 1000;
+    const maxMs = Atomics.load(ctl, ${L.SPIN}) / 1000;
+    const adapt = Atomics.load(ctl, ${L.ADAPT}) !== 0;
+    const short = adapt && (t0 < backoffUntil || Atomics.load(ctl, ${L.CONTENDED}) !== 0);
+    const spinMs = short ? Math.min(maxMs, ${L.MIN_SPIN_MS}) : maxMs;
+    let last = t0;
     for (let i = 1; ; i++) {
       const w = Atomics.load(ctl, ${L.WORD});
       if (w !== v || Atomics.load(ctl, ${L.STOP}) !== 0) return w;
-      if ((i & 63) === 0 && performance.now() - t0 >= spinMs) break;
+      if ((i & 63) === 0) {
+        const t = performance.now();
+        if (adapt && t - last > ${L.PREEMPT_MS}) {
+          backoffUntil = t + ${L.BACKOFF_MS};
+          break;
+        }
+        last = t;
+        if (t - t0 >= spinMs) break;
+      }
     }
     Atomics.wait(ctl, ${L.WORD}, v);
     return Atomics.load(ctl, ${L.WORD});

@@ -87,6 +87,8 @@ export const DEFAULT_SPIN_MICROS = 1000;
 const PROBE_MS = 50;
 const CONTENDED_SHARE = 0.25;
 const HOLD_MS = 250;
+/** Consecutive contended verdicts double the hold, up to this (ms). */
+const MAX_HOLD_MS = 4000;
 
 /** A reader of this thread's total run-queue wait in ns, where Linux's /proc offers it. */
 function schedDelayReader(): (() => number | undefined) | undefined {
@@ -275,11 +277,14 @@ export function createThreadPool(
   // takes CPU time from this process's other thread (measured: the MLP b128
   // step at load 5-10 on 2 cores ran 1.3-2.3x slower with a 1 ms spin), so
   // idle threads spin only MIN_SPIN_MS for HOLD_MS, and the next window,
-  // measured with short spins, decides again.
+  // measured with short spins, decides again; consecutive contended verdicts
+  // double the hold (up to MAX_HOLD_MS), so a machine that stays loaded sees
+  // a long spin only in one PROBE_MS window every few seconds.
   const readDelay = schedDelayReader();
   let probeAt = 0;
   let probeDelay = 0;
   let nextProbe = 0;
+  let hold = HOLD_MS;
   const probe = (now: number) => {
     if (readDelay === undefined || now < nextProbe || Atomics.load(ctl, L.ADAPT) === 0) return;
     const delay = readDelay();
@@ -287,7 +292,8 @@ export function createThreadPool(
     const share = probeAt === 0 ? 0 : (delay - probeDelay) / 1e6 / (now - probeAt);
     const contended = share > CONTENDED_SHARE;
     Atomics.store(ctl, L.CONTENDED, contended ? 1 : 0);
-    nextProbe = now + (contended ? HOLD_MS : PROBE_MS);
+    nextProbe = now + (contended ? hold : PROBE_MS);
+    hold = contended ? Math.min(MAX_HOLD_MS, 2 * hold) : HOLD_MS;
     probeAt = now;
     probeDelay = delay;
   };

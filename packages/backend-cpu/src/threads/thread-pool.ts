@@ -276,10 +276,10 @@ export function createThreadPool(
   // CONTENDED_SHARE the machine is oversubscribed: a spinning thread then
   // takes CPU time from this process's other thread (measured: the MLP b128
   // step at load 5-10 on 2 cores ran 1.3-2.3x slower with a 1 ms spin), so
-  // idle threads spin only MIN_SPIN_MS for HOLD_MS, and the next window,
-  // measured with short spins, decides again; consecutive contended verdicts
-  // double the hold (up to MAX_HOLD_MS), so a machine that stays loaded sees
-  // a long spin only in one PROBE_MS window every few seconds.
+  // idle threads spin only MIN_SPIN_MS for HOLD_MS, then try long spins for
+  // one PROBE_MS window again; each contended trial doubles the hold (up to
+  // MAX_HOLD_MS), so a machine that stays loaded sees long spins only in one
+  // 50 ms window every few seconds, and a quiet one resets it.
   const readDelay = schedDelayReader();
   let probeAt = 0;
   let probeDelay = 0;
@@ -290,12 +290,23 @@ export function createThreadPool(
     const delay = readDelay();
     if (delay === undefined) return;
     const share = probeAt === 0 ? 0 : (delay - probeDelay) / 1e6 / (now - probeAt);
-    const contended = share > CONTENDED_SHARE;
-    Atomics.store(ctl, L.CONTENDED, contended ? 1 : 0);
-    nextProbe = now + (contended ? hold : PROBE_MS);
-    hold = contended ? Math.min(MAX_HOLD_MS, 2 * hold) : HOLD_MS;
     probeAt = now;
     probeDelay = delay;
+    if (Atomics.load(ctl, L.CONTENDED) !== 0) {
+      // A window of short spins says nothing about long ones: try them again
+      // for one window.
+      Atomics.store(ctl, L.CONTENDED, 0);
+      nextProbe = now + PROBE_MS;
+      return;
+    }
+    if (share > CONTENDED_SHARE) {
+      Atomics.store(ctl, L.CONTENDED, 1);
+      nextProbe = now + hold;
+      hold = Math.min(MAX_HOLD_MS, 2 * hold);
+    } else {
+      hold = HOLD_MS;
+      nextProbe = now + PROBE_MS;
+    }
   };
 
   // The caller's own adaptive spin (see DEFAULT_SPIN_MICROS).

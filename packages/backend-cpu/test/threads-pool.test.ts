@@ -188,6 +188,42 @@ describe.runIf(threadsSupported())('thread pool', () => {
     expect(workerWrote).toBe(true);
   });
 
+  it('gives the same bytes under every spin setting, changed between runs, and checks them', async () => {
+    const ref = setup(1);
+    for (let i = 0; i < 64 * 32; i++) new Int32Array(ref.memory.buffer)[i] = i * 3;
+    ref.pool.run('lcg', lcgTasks(64, 32, 9));
+    const want = new Int32Array(ref.memory.buffer, 0, 64 * 32).slice();
+    const { memory, pool } = setup(2, 16, { spinMicros: 0, adaptiveSpin: false });
+    await pool.ready();
+    const words = new Int32Array(memory.buffer);
+    // Spins of 0, 50 µs and 1 ms, fixed and adaptive, with idle gaps between
+    // runs longer and shorter than the spin, so runs find the worker spinning
+    // and asleep: the spin only decides when a thread sleeps, never what it computes.
+    for (const [us, adaptive, gapMs] of [
+      [0, false, 0],
+      [50, false, 2],
+      [1000, false, 0],
+      [1000, true, 0.3],
+      [1000, true, 3],
+    ] as const) {
+      expect(pool.setSpinMicros(us)).toBeGreaterThanOrEqual(0);
+      pool.setWaitSpinMicros(us);
+      pool.setAdaptiveSpin(adaptive);
+      for (let r = 0; r < 5; r++) {
+        for (let i = 0; i < 64 * 32; i++) words[i] = i * 3;
+        const until = performance.now() + gapMs;
+        while (performance.now() < until) {}
+        pool.run('lcg', lcgTasks(64, 32, 9));
+        expect(words.subarray(0, 64 * 32)).toEqual(want);
+      }
+    }
+    expect(pool.setAdaptiveSpin(false)).toBe(true);
+    expect(() => pool.setSpinMicros(-1)).toThrow(/spinMicros in \[0, 1e6\]/);
+    expect(() => pool.setWaitSpinMicros(Number.NaN)).toThrow(/spinMicros/);
+    const shared = new WebAssembly.Memory({ initial: 1, maximum: 1024, shared: true });
+    expect(() => createThreadPool(module, shared, 2, { spinMicros: 2e6 })).toThrow(/spinMicros/);
+  });
+
   it('refuses to run after terminate()', () => {
     const { pool } = setup(2);
     pool.terminate();

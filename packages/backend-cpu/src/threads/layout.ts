@@ -28,6 +28,23 @@ export const ERROR_THREAD = 6;
 export const ERROR_LEN = 7;
 /** Set to 1 to make workers leave their loop. */
 export const STOP = 8;
+/** How long an idle worker spins before it sleeps, in µs; read at every idle, so it can change between runs. */
+export const SPIN = 9;
+/** 1: idle threads shorten their spin after being descheduled while spinning (see thread-pool.ts); 0: always the full spin. */
+export const ADAPT = 10;
+/** 1 while the caller measures its thread waiting for a core (oversubscribed machine): idle threads then spin only MIN_SPIN_MS. */
+export const CONTENDED = 11;
+
+/**
+ * Adaptive spinning (issue 16): a gap of this many ms between two clock reads
+ * of a spin loop (normally < 2 µs apart) means the thread lost its core to
+ * another runnable thread, i.e. the machine is oversubscribed.
+ */
+export const PREEMPT_MS = 0.2;
+/** After such a gap a thread spins at most MIN_SPIN_MS for this long (ms). */
+export const BACKOFF_MS = 50;
+/** The spin while backing off (ms): the pool's spin before issue 16. */
+export const MIN_SPIN_MS = 0.05;
 /** First of the per-thread state words (index = thread id; 0 is the caller). */
 export const STATE = 16;
 

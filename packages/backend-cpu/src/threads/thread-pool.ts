@@ -29,8 +29,20 @@ import type { WasmTaskRunner } from '../wasm/runner.js';
 export interface ThreadPoolOptions {
   /** The calling thread's instance of the module (created here when absent). */
   instance?: WebAssembly.Instance;
-  /** How long an idle worker spins before it sleeps, in µs (default 50). */
+  /**
+   * How long an idle worker, and the caller waiting for a run's last task,
+   * spin before they sleep, in µs (default {@link DEFAULT_SPIN_MICROS}, or
+   * `NERVE_CPU_SPIN_US`).
+   */
   spinMicros?: number;
+  /**
+   * Whether a thread that was descheduled while spinning (another thread
+   * wanted its core: the machine is oversubscribed) spins only 50 µs for the
+   * next 50 ms (default true; layout.ts PREEMPT_MS, BACKOFF_MS).
+   */
+  adaptiveSpin?: boolean;
+  /** How long the caller spins for a run's last task before it sleeps, in µs (default: spinMicros). */
+  waitSpinMicros?: number;
   /** Tests only: worker 1 fails outside a task after claiming this many tasks. */
   testCrashAfter?: number;
 }
@@ -47,6 +59,12 @@ export interface ThreadPool extends WasmTaskRunner {
    * tests and diagnostics.
    */
   lastRunThreads(): Int32Array;
+  /** Changes how long idle workers spin before they sleep (µs; see ThreadPoolOptions); returns the old value. */
+  setSpinMicros(micros: number): number;
+  /** Changes how long the caller spins for a run's last task before it sleeps (µs); returns the old value. */
+  setWaitSpinMicros(micros: number): number;
+  /** Turns adaptive spinning (ThreadPoolOptions.adaptiveSpin) on or off; returns the old setting. */
+  setAdaptiveSpin(on: boolean): boolean;
   /** Ends the workers; `run()` afterwards throws. */
   terminate(): void;
   /** Ends one worker (thread id in [1, threads)) and resolves once it is gone; for tests. */
@@ -54,6 +72,46 @@ export interface ThreadPool extends WasmTaskRunner {
 }
 
 const OP = 'threadPool';
+
+/**
+ * Default spin before an idle thread sleeps, in µs. Issue 16: in the MLP
+ * b128 step the calling thread's work between two pooled products (bias
+ * adds, ReLU, the loss, autograd, the SGD update) takes ~20-300 µs, so with
+ * a 50 µs spin the worker slept before most products and each one paid a
+ * wake-up (17-66 µs, docs/performance.md "Threads"). See docs/performance.md,
+ * "Issue 16, two threads with margin", for the measurement behind this value.
+ */
+export const DEFAULT_SPIN_MICROS = 1000;
+
+/** Contention probe: how often (ms), the waiting share that means contended, and how long that holds (ms). */
+const PROBE_MS = 50;
+const CONTENDED_SHARE = 0.25;
+const HOLD_MS = 250;
+/** Consecutive contended verdicts double the hold, up to this (ms). */
+const MAX_HOLD_MS = 4000;
+
+/** A reader of this thread's total run-queue wait in ns, where Linux's /proc offers it. */
+function schedDelayReader(): (() => number | undefined) | undefined {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const fs = proc?.getBuiltinModule?.('node:fs') as
+    | { readFileSync(path: string, encoding: 'latin1'): string }
+    | undefined;
+  if (!fs) return undefined;
+  const read = () => {
+    try {
+      const v = Number(fs.readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ')[1]);
+      return Number.isFinite(v) ? v : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  return read() === undefined ? undefined : read;
+}
+
+function envSpin(): number | undefined {
+  const v = typeof process === 'object' ? process.env?.NERVE_CPU_SPIN_US : undefined;
+  return v === undefined || v === '' ? undefined : Number(v);
+}
 const INDEX_MASK = (1 << L.INDEX_BITS) - 1;
 
 // Whether this thread may block in Atomics.wait: not on a browser's main thread.
@@ -82,8 +140,13 @@ export function createThreadPool(
   if (typeof SharedArrayBuffer !== 'function' || !(memory.buffer instanceof SharedArrayBuffer)) {
     throw new NerveError(OP, 'a shared WebAssembly.Memory', 'a memory that is not shared');
   }
-  const spinMicros = options.spinMicros ?? 50;
-  if (!(spinMicros >= 0)) throw new NerveError(OP, 'spinMicros ≥ 0', String(spinMicros));
+  let spinMicros = options.spinMicros ?? envSpin() ?? DEFAULT_SPIN_MICROS;
+  const checkSpin = (us: number) => {
+    if (!(us >= 0 && us <= 1e6)) throw new NerveError(OP, 'spinMicros in [0, 1e6]', String(us));
+  };
+  checkSpin(spinMicros);
+  let waitSpinMicros = options.waitSpinMicros ?? spinMicros;
+  checkSpin(waitSpinMicros);
   const instance = options.instance ?? new WebAssembly.Instance(module, { env: { memory } });
   const names = WebAssembly.Module.exports(module)
     .filter((e) => e.kind === 'function')
@@ -96,6 +159,8 @@ export function createThreadPool(
   const args = new Float64Array(control, L.ARGS_BYTE, L.ARG_CAPACITY);
   const message = new Uint16Array(control, L.MESSAGE_BYTE, L.MESSAGE_CAPACITY);
   const blocking = canBlock();
+  Atomics.store(ctl, L.SPIN, Math.round(spinMicros));
+  Atomics.store(ctl, L.ADAPT, options.adaptiveSpin === false ? 0 : 1);
   let generation = 0;
   let terminated = false;
   let pending = threads - 1;
@@ -131,7 +196,7 @@ export function createThreadPool(
       },
     });
     const crashAfter = id === 1 ? (options.testCrashAfter ?? 0) : 0;
-    handle.postMessage({ module, memory, control, id, spinMicros, crashAfter });
+    handle.postMessage({ module, memory, control, id, crashAfter });
     workers.push(handle);
   }
 
@@ -205,16 +270,70 @@ export function createThreadPool(
     }
   };
 
+  // Contention probe: the share of wall time the calling thread spent
+  // waiting for a core (Linux /proc/thread-self/schedstat, field 2, ns),
+  // sampled at most every PROBE_MS at the start of a run. Above
+  // CONTENDED_SHARE the machine is oversubscribed: a spinning thread then
+  // takes CPU time from this process's other thread (measured: the MLP b128
+  // step at load 5-10 on 2 cores ran 1.3-2.3x slower with a 1 ms spin), so
+  // idle threads spin only MIN_SPIN_MS for HOLD_MS, then try long spins for
+  // one PROBE_MS window again; each contended trial doubles the hold (up to
+  // MAX_HOLD_MS), so a machine that stays loaded sees long spins only in one
+  // 50 ms window every few seconds, and a quiet one resets it.
+  const readDelay = schedDelayReader();
+  let probeAt = 0;
+  let probeDelay = 0;
+  let nextProbe = 0;
+  let hold = HOLD_MS;
+  const probe = (now: number) => {
+    if (readDelay === undefined || now < nextProbe || Atomics.load(ctl, L.ADAPT) === 0) return;
+    const delay = readDelay();
+    if (delay === undefined) return;
+    const share = probeAt === 0 ? 0 : (delay - probeDelay) / 1e6 / (now - probeAt);
+    probeAt = now;
+    probeDelay = delay;
+    if (Atomics.load(ctl, L.CONTENDED) !== 0) {
+      // A window of short spins says nothing about long ones: try them again
+      // for one window.
+      Atomics.store(ctl, L.CONTENDED, 0);
+      nextProbe = now + PROBE_MS;
+      return;
+    }
+    if (share > CONTENDED_SHARE) {
+      Atomics.store(ctl, L.CONTENDED, 1);
+      nextProbe = now + hold;
+      hold = Math.min(MAX_HOLD_MS, 2 * hold);
+    } else {
+      hold = HOLD_MS;
+      nextProbe = now + PROBE_MS;
+    }
+  };
+
+  // The caller's own adaptive spin (see DEFAULT_SPIN_MICROS).
+  let backoffUntil = 0;
   const waitForDone = (n: number) => {
     const t0 = performance.now();
-    const spinMs = spinMicros / 1000;
+    const maxMs = waitSpinMicros / 1000;
+    const adapt = Atomics.load(ctl, L.ADAPT) !== 0;
+    const short = adapt && (t0 < backoffUntil || Atomics.load(ctl, L.CONTENDED) !== 0);
+    const spinMs = short ? Math.min(maxMs, L.MIN_SPIN_MS) : maxMs;
+    let last = t0;
+    // Where blocking is not allowed (a browser's main thread) it only spins.
+    let spinning = true;
     for (let i = 1; ; i++) {
       const d = Atomics.load(ctl, L.DONE);
       if (d >= n) return;
-      if (blocking && (i & 63) === 0 && performance.now() - t0 >= spinMs) {
+      if (!spinning) {
         // Only the thread finishing the last task notifies; any earlier change
         // makes wait return at once, and the loop looks again.
         Atomics.wait(ctl, L.DONE, d);
+      } else if (blocking && (i & 63) === 0) {
+        const t = performance.now();
+        if (adapt && t - last > L.PREEMPT_MS) {
+          backoffUntil = t + L.BACKOFF_MS;
+          spinning = false;
+        } else if (t - t0 >= spinMs) spinning = false;
+        last = t;
       }
     }
   };
@@ -238,6 +357,7 @@ export function createThreadPool(
           );
         }
       }
+      probe(performance.now());
       // One task, or no worker up yet: nothing to share, so skip the handshake.
       if (tasks.length <= 1 || liveThreads() === 1) {
         runLocal(fn, f, tasks);
@@ -253,6 +373,22 @@ export function createThreadPool(
       }
     },
     ready: () => readyPromise,
+    setSpinMicros(us) {
+      checkSpin(us);
+      const old = spinMicros;
+      spinMicros = us;
+      Atomics.store(ctl, L.SPIN, Math.round(us));
+      return old;
+    },
+    setAdaptiveSpin(on) {
+      return Atomics.exchange(ctl, L.ADAPT, on ? 1 : 0) !== 0;
+    },
+    setWaitSpinMicros(us) {
+      checkSpin(us);
+      const old = waitSpinMicros;
+      waitSpinMicros = us;
+      return old;
+    },
     liveThreads,
     lastRunThreads: () => ctl.slice(L.RAN_BY, L.RAN_BY + ctl[L.NTASKS]),
     terminate() {

@@ -4,7 +4,7 @@
  * whether the package runs from TypeScript sources (tsx, vitest) or from a
  * single-file bundle: there is no worker file to resolve.
  *
- * Protocol: one init message { module, memory, control, id, spinMicros, crashAfter }; the
+ * Protocol: one init message { module, memory, control, id, crashAfter }; the
  * worker instantiates the module with { env: { memory } } and then never
  * returns to its event loop: it claims tasks from the control region (see
  * layout.ts), spins briefly when there is nothing to do, then sleeps in
@@ -22,7 +22,6 @@ const onInit = (f) => {
 };
 onInit((init) => {
   const { module, memory, control, id } = init;
-  const spinMs = init.spinMicros / 1000;
   const ctl = new Int32Array(control);
   const args = new Float64Array(control, ${L.ARGS_BYTE}, ${L.ARG_CAPACITY});
   const message = new Uint16Array(control, ${L.MESSAGE_BYTE}, ${L.MESSAGE_CAPACITY});
@@ -63,14 +62,40 @@ onInit((init) => {
   };
   const argv = [];
   // Sleeps until WORD differs from v (or STOP is set); returns WORD's new value.
+  // Spins first, up to SPIN µs, or MIN_SPIN_MS for BACKOFF_MS after the spin
+  // was descheduled, while the caller finds the machine contended, or after
+  // an idle longer than the full spin (adaptive, see thread-pool.ts).
+  let backoffUntil = 0;
+  let missed = false;
   const idle = (v) => {
     const t0 = performance.now();
+    const maxMs = Atomics.load(ctl, ${L.SPIN}) / 1000;
+    const adapt = Atomics.load(ctl, ${L.ADAPT}) !== 0;
+    const short =
+      adapt && (missed || t0 < backoffUntil || Atomics.load(ctl, ${L.CONTENDED}) !== 0);
+    const spinMs = short ? Math.min(maxMs, ${L.MIN_SPIN_MS}) : maxMs;
+    let last = t0;
     for (let i = 1; ; i++) {
       const w = Atomics.load(ctl, ${L.WORD});
-      if (w !== v || Atomics.load(ctl, ${L.STOP}) !== 0) return w;
-      if ((i & 63) === 0 && performance.now() - t0 >= spinMs) break;
+      if (w !== v || Atomics.load(ctl, ${L.STOP}) !== 0) {
+        missed = false;
+        return w;
+      }
+      if ((i & 63) === 0) {
+        const t = performance.now();
+        if (adapt && t - last > ${L.PREEMPT_MS}) {
+          backoffUntil = t + ${L.BACKOFF_MS};
+          break;
+        }
+        last = t;
+        if (t - t0 >= spinMs) break;
+      }
     }
     Atomics.wait(ctl, ${L.WORD}, v);
+    // Slept: would the full spin have caught this run? If not (runs come
+    // further apart than the spin, e.g. one large product after another with
+    // the caller's copies between), spin short until one comes sooner.
+    missed = performance.now() - t0 >= maxMs;
     return Atomics.load(ctl, ${L.WORD});
   };
   Atomics.store(ctl, ${L.STATE} + id, ${L.RUNNING});

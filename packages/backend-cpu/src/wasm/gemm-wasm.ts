@@ -76,6 +76,20 @@ export function setMinPoolMacs(macs: number): number {
   return old;
 }
 
+/**
+ * Column tasks per thread in the one-hand-off column split: more, smaller
+ * tasks let the thread that starts first take more of them (work stealing)
+ * when the other wakes late, at the cost of packing A once per task.
+ */
+let colTasksPerThread = 1;
+
+/** Changes the column tasks per thread (A/B scripts, tests); returns the old value. */
+export function setColTasksPerThread(n: number): number {
+  const old = colTasksPerThread;
+  colTasksPerThread = n;
+  return old;
+}
+
 /** Rows up to which a product may take the one-hand-off column split. */
 export const COLS_MAX_ROWS = 4 * MC;
 
@@ -122,7 +136,7 @@ export function gemmWasm(g: GemmArgs, rt: WasmRuntime): void {
   // Too small for the pool: one task on the caller (gemmCols with one part).
   const local = m * n * k < minPoolMacs;
   const byCols = local || (m <= COLS_MAX_ROWS && colThreads > threads && colThreads > 1);
-  const colTasks = local ? 1 : colThreads;
+  const colTasks = local ? 1 : Math.min(nPad / nr, colThreads * colTasksPerThread);
   // Row blocks of at most MC, and at least one per thread when m allows;
   // when m is too short for that (conv's 16-row weights), C's columns are
   // split too, and every column block packs its own copy of A.

@@ -81,6 +81,13 @@ export function report(p: ParamValues, m: Measured): LabOutput {
     r.lr === RUNG && m.atRung.length > 0
       ? medianOf(m.atRung.map((s) => s[key].finalAccuracy))
       : r[key].finalAccuracy;
+  const multi = m.atRung.length > 1;
+  const runCell = (run: TrainRun) =>
+    fmt(run.finalAccuracy) + (run.stopped ? ' (NaN, stopped)' : '');
+  const ladderCell = (r: Measured['ladder'][number], key: 'plain' | 'bn') =>
+    r.lr === RUNG && multi
+      ? `${fmt(finalAt(r, key))} (median of ${m.atRung.length})`
+      : runCell(r[key]);
   const largest = (key: 'plain' | 'bn') => {
     const ok = ladder.filter((r) => finalAt(r, key) >= TRAINS).map((r) => r.lr);
     return ok.length > 0 ? Math.max(...ok) : null;
@@ -145,11 +152,7 @@ export function report(p: ParamValues, m: Measured): LabOutput {
     {
       title: `Learning-rate ladder (${p.ladderEpochs} epochs, default init): final validation accuracy`,
       columns: ['lr', 'without BN', 'with BN'],
-      rows: ladder.map((r) => [
-        r.lr,
-        fmt(r.plain.finalAccuracy) + (r.plain.stopped ? ' (NaN, stopped)' : ''),
-        fmt(r.bn.finalAccuracy) + (r.bn.stopped ? ' (NaN, stopped)' : ''),
-      ]),
+      rows: ladder.map((r) => [r.lr, ladderCell(r, 'plain'), ladderCell(r, 'bn')]),
     },
     ...(m.atRung.length > 0
       ? [
@@ -157,7 +160,7 @@ export function report(p: ParamValues, m: Measured): LabOutput {
             title: `The lr-${RUNG} rung at ${m.atRung.length} seeds (init and batch order; ${p.ladderEpochs} epochs): final validation accuracy`,
             columns: ['seed', 'without BN', 'with BN'],
             rows: [
-              ...m.atRung.map((s) => [s.seed, fmt(s.plain.finalAccuracy), fmt(s.bn.finalAccuracy)]),
+              ...m.atRung.map((s) => [s.seed, runCell(s.plain), runCell(s.bn)]),
               [
                 'median',
                 fmt(medianOf(m.atRung.map((s) => s.plain.finalAccuracy))),
@@ -226,16 +229,16 @@ export function report(p: ParamValues, m: Measured): LabOutput {
       kind: 'line',
       id: 'lr-ladder',
       title: 'Final validation accuracy against the SGD learning rate',
-      caption: `${p.depth}×${p.width} tanh net, PyTorch default init, ${p.ladderEpochs} epochs per rung, seed ${m.seed}${m.atRung.length > 1 ? ` (lr ${RUNG} at ${m.atRung.length} seeds: see the table)` : ''}`,
+      caption: `${p.depth}×${p.width} tanh net, PyTorch default init, ${p.ladderEpochs} epochs per rung, seed ${m.seed}${multi ? `; at lr ${RUNG} the median of ${m.atRung.length} seeds` : ''}`,
       x: { label: 'learning rate', log: true },
       y: { label: 'validation accuracy', domain: [0, 1] },
       series: [
         {
           name: 'without BN',
           x: ladder.map((r) => r.lr),
-          y: ladder.map((r) => r.plain.finalAccuracy),
+          y: ladder.map((r) => finalAt(r, 'plain')),
         },
-        { name: 'with BN', x: ladder.map((r) => r.lr), y: ladder.map((r) => r.bn.finalAccuracy) },
+        { name: 'with BN', x: ladder.map((r) => r.lr), y: ladder.map((r) => finalAt(r, 'bn')) },
       ],
     },
     {

@@ -192,7 +192,7 @@ export const batchnorm: Experiment = {
       description: 'epochs of the small-init runs',
     },
     // Quick: 4 epochs, not 2. The lr-3 rung with BN after 2 epochs ends
-    // below 0.5 at 6 of 9 seeds (width 64, fused cross-entropy), after 4 at
+    // below 0.5 at 5 of 9 seeds (width 64, fused cross-entropy), after 4 at
     // none (0.514 to 0.872, median 0.667; docs/performance.md).
     ladderEpochs: {
       type: 'integer',

@@ -384,16 +384,17 @@ export class CpuBackend implements Backend {
 }
 
 /**
- * The fused softmax cross-entropy kernels stay off unless NERVE_CPU_FUSED_CE=1
- * (core then composes log-softmax, gather and mean, as before 2026-12-07).
- * They are more accurate (float64, one rounding) and 7× faster on the digits
- * MLP's loss, but they change the bits of every classifier's training, and
- * the batchnorm lab's "lr 3 trains with BN" finding at its default seed sits
- * on an edge (main: 0.772 after 5 epochs; with the fused kernels 0.447, while
- * seeds 1 and 2 give 0.786 and 0.883): the finding must be made robust to a
- * one-ulp change before the kernels can be the default (docs/performance.md).
+ * The fused softmax cross-entropy kernels (kernels/cross-entropy.ts: float64
+ * inside, one rounding) are on by default; NERVE_CPU_FUSED_CE=0 turns them
+ * off, and core then composes log-softmax, gather and mean (~10 kernels) as
+ * before 2026-12-07. The browser has no `process` and gets the default, so
+ * the site's pages and the CLI compute the same bits. They change the bits
+ * of every classifier's training; the batchnorm lab's lr-3 finding, which one
+ * ulp moved at its default seed (0.772 composed, 0.447 fused after 5 epochs),
+ * is now judged on the median of 3 seeds (docs/performance.md, "Issue 16,
+ * softmax cross-entropy").
  */
-const fusedCrossEntropy = typeof process === 'object' && process.env?.NERVE_CPU_FUSED_CE === '1';
+const fusedCrossEntropy = !(typeof process === 'object' && process.env?.NERVE_CPU_FUSED_CE === '0');
 if (!fusedCrossEntropy) {
   const proto = CpuBackend.prototype as unknown as Record<string, unknown>;
   delete proto.softmaxCrossEntropy;

@@ -1,8 +1,7 @@
 /**
  * The fused softmax cross-entropy kernels (kernels/cross-entropy.ts), called
- * directly: the backend registers them only with NERVE_CPU_FUSED_CE=1, so
- * training does not reach them by default. Against a float64 reference:
- * the kernels compute each row in float64 and round once, so every value is
+ * directly (the backend registers them unless NERVE_CPU_FUSED_CE=0).
+ * Against a float64 reference: the kernels compute each row in float64 and round once, so every value is
  * within one float32 rounding (2⁻²⁴ relative) of the reference, plus the
  * float64 exp/log error, far below it.
  */
@@ -88,8 +87,8 @@ describe('fused softmax cross-entropy kernels', () => {
     expect(Array.from(dx.subarray(3)).every(Number.isNaN)).toBe(true);
   });
 
-  it('are not registered on the backend unless NERVE_CPU_FUSED_CE=1', () => {
-    const on = process.env.NERVE_CPU_FUSED_CE === '1';
+  it('are registered on the backend unless NERVE_CPU_FUSED_CE=0', () => {
+    const on = process.env.NERVE_CPU_FUSED_CE !== '0';
     const proto = CpuBackend.prototype as unknown as Record<string, unknown>;
     expect(typeof proto.softmaxCrossEntropy === 'function').toBe(on);
     expect(typeof proto.softmaxCrossEntropyBackward === 'function').toBe(on);

@@ -26,12 +26,33 @@ export const TRAINS = 0.5;
  */
 export const CHANCE_BOUND = 0.15;
 
+/** The ladder rung run at several seeds: the issue's "lr 3" comparison. */
+export const RUNG = 3;
+
 const fmt = (v: number) => v.toFixed(3);
+
+/** Both nets at the lr-3 rung with one seed (init and batch order). */
+export interface RungSeed {
+  seed: number;
+  plain: TrainRun;
+  bn: TrainRun;
+}
+
+/** The median (the mean of the middle two for an even count). */
+export function medianOf(v: readonly number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length === 0 ? Number.NaN : s.length % 2 === 1 ? s[h] : (s[h - 1] + s[h]) / 2;
+}
 
 /** What the runs of the batchnorm experiment measured. */
 export interface Measured {
   small: Record<'plain' | 'bn', TrainRun>;
   ladder: { lr: number; plain: TrainRun; bn: TrainRun }[];
+  /** The lr-3 rung at each seed, the ladder's run first; empty when the ladder skips lr 3. */
+  atRung: RungSeed[];
+  /** The experiment's seed: the split, and the ladder's init and batch order. */
+  seed: number;
   trace: StatsTrace;
   example: SingleExample;
   batchSize: number;
@@ -54,24 +75,43 @@ export function report(p: ParamValues, m: Measured): LabOutput {
     held: small.bn.finalAccuracy >= TRAINS,
   });
 
+  // At the lr-3 rung, the median over its seeds: a single seed there sits
+  // on an edge (0.772 or 0.447 after 5 epochs, by one ulp of the loss).
+  const finalAt = (r: Measured['ladder'][number], key: 'plain' | 'bn') =>
+    r.lr === RUNG && m.atRung.length > 0
+      ? medianOf(m.atRung.map((s) => s[key].finalAccuracy))
+      : r[key].finalAccuracy;
+  const multi = m.atRung.length > 1;
+  const runCell = (run: TrainRun) =>
+    fmt(run.finalAccuracy) + (run.stopped ? ' (NaN, stopped)' : '');
+  const ladderCell = (r: Measured['ladder'][number], key: 'plain' | 'bn') =>
+    r.lr === RUNG && multi
+      ? `${fmt(finalAt(r, key))} (median of ${m.atRung.length})`
+      : runCell(r[key]);
   const largest = (key: 'plain' | 'bn') => {
-    const ok = ladder.filter((r) => r[key].finalAccuracy >= TRAINS).map((r) => r.lr);
+    const ok = ladder.filter((r) => finalAt(r, key) >= TRAINS).map((r) => r.lr);
     return ok.length > 0 ? Math.max(...ok) : null;
   };
   const lPlain = largest('plain');
   const lBn = largest('bn');
+  const seedList = m.atRung.map((s) => s.seed).join(', ');
+  const rungNote =
+    m.atRung.length > 0 ? `; lr ${RUNG}: median of ${m.atRung.length} seeds (${seedList})` : '';
   findings.push({
     statement:
       'Batch normalization raises the largest SGD learning rate that still trains (PyTorch default init)',
-    measured: `largest rung with val accuracy ≥ ${TRAINS}: ${lPlain ?? 'none'} without BN, ${lBn ?? 'none'} with BN (rungs ${m.rates.join(', ')}, ${p.ladderEpochs} epochs each)`,
+    measured: `largest rung with val accuracy ≥ ${TRAINS}: ${lPlain ?? 'none'} without BN, ${lBn ?? 'none'} with BN (rungs ${m.rates.join(', ')}, ${p.ladderEpochs} epochs each${rungNote})`,
     held: lBn !== null && (lPlain === null || lBn > lPlain),
   });
-  const at3 = ladder.find((r) => r.lr === 3);
-  if (at3 !== undefined) {
+  if (m.atRung.length > 0) {
+    const accs = (key: 'plain' | 'bn') => m.atRung.map((s) => s[key].finalAccuracy);
+    const plain = medianOf(accs('plain'));
+    const bn = medianOf(accs('bn'));
+    const first = m.atRung[0];
     findings.push({
-      statement: 'At lr 3 the net fails without batch normalization and trains with it',
-      measured: `val accuracy ${fmt(at3.plain.finalAccuracy)} without BN (epoch by epoch ${at3.plain.valAccuracy.map(fmt).join(', ')}), ${fmt(at3.bn.finalAccuracy)} with BN (${at3.bn.valAccuracy.map(fmt).join(', ')}); the issue measured 0.103 vs 0.939`,
-      held: at3.plain.finalAccuracy < TRAINS && at3.bn.finalAccuracy >= TRAINS,
+      statement: `At lr ${RUNG} the net fails without batch normalization and trains with it (${m.atRung.length === 1 ? `seed ${first.seed}` : `median over ${m.atRung.length} seeds`})`,
+      measured: `median val accuracy after ${p.ladderEpochs} epochs ${fmt(plain)} without BN (seeds ${seedList}: ${accs('plain').map(fmt).join(', ')}), ${fmt(bn)} with BN (${accs('bn').map(fmt).join(', ')}); seed ${first.seed} epoch by epoch ${first.plain.valAccuracy.map(fmt).join(', ')} without BN, ${first.bn.valAccuracy.map(fmt).join(', ')} with BN; the issue measured 0.103 vs 0.939`,
+      held: plain < TRAINS && bn >= TRAINS,
     });
   }
 
@@ -112,12 +152,24 @@ export function report(p: ParamValues, m: Measured): LabOutput {
     {
       title: `Learning-rate ladder (${p.ladderEpochs} epochs, default init): final validation accuracy`,
       columns: ['lr', 'without BN', 'with BN'],
-      rows: ladder.map((r) => [
-        r.lr,
-        fmt(r.plain.finalAccuracy) + (r.plain.stopped ? ' (NaN, stopped)' : ''),
-        fmt(r.bn.finalAccuracy) + (r.bn.stopped ? ' (NaN, stopped)' : ''),
-      ]),
+      rows: ladder.map((r) => [r.lr, ladderCell(r, 'plain'), ladderCell(r, 'bn')]),
     },
+    ...(m.atRung.length > 0
+      ? [
+          {
+            title: `The lr-${RUNG} rung at ${m.atRung.length} seeds (init and batch order; ${p.ladderEpochs} epochs): final validation accuracy`,
+            columns: ['seed', 'without BN', 'with BN'],
+            rows: [
+              ...m.atRung.map((s) => [s.seed, runCell(s.plain), runCell(s.bn)]),
+              [
+                'median',
+                fmt(medianOf(m.atRung.map((s) => s.plain.finalAccuracy))),
+                fmt(medianOf(m.atRung.map((s) => s.bn.finalAccuracy))),
+              ],
+            ],
+          },
+        ]
+      : []),
     {
       title: `One example (validation #0, label ${example.label}) in eval and train mode`,
       columns: ['mode', 'batch', 'predicted', 'p(label)', 'max |Δlogit| vs eval alone'],
@@ -177,16 +229,16 @@ export function report(p: ParamValues, m: Measured): LabOutput {
       kind: 'line',
       id: 'lr-ladder',
       title: 'Final validation accuracy against the SGD learning rate',
-      caption: `${p.depth}×${p.width} tanh net, PyTorch default init, ${p.ladderEpochs} epochs per rung`,
+      caption: `${p.depth}×${p.width} tanh net, PyTorch default init, ${p.ladderEpochs} epochs per rung, seed ${m.seed}${multi ? `; at lr ${RUNG} the median of ${m.atRung.length} seeds` : ''}`,
       x: { label: 'learning rate', log: true },
       y: { label: 'validation accuracy', domain: [0, 1] },
       series: [
         {
           name: 'without BN',
           x: ladder.map((r) => r.lr),
-          y: ladder.map((r) => r.plain.finalAccuracy),
+          y: ladder.map((r) => finalAt(r, 'plain')),
         },
-        { name: 'with BN', x: ladder.map((r) => r.lr), y: ladder.map((r) => r.bn.finalAccuracy) },
+        { name: 'with BN', x: ladder.map((r) => r.lr), y: ladder.map((r) => finalAt(r, 'bn')) },
       ],
     },
     {

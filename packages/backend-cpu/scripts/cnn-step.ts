@@ -7,6 +7,7 @@ import * as core from '@nerve/core';
 import { setThreads, threadsReady } from '../src/index.js';
 import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential, crossEntropy } from '@nerve/layers';
 import { SGD } from '@nerve/optim';
+import { paramsHash } from './bench-mlp.js';
 
 const steps = Number(process.argv[2] ?? 100);
 const threads = Number(process.argv[3] ?? 1);
@@ -109,15 +110,9 @@ for (let i = 0; i < steps; i++) last = step();
 const ms = (performance.now() - t0) / steps;
 const c = process.cpuUsage(c0);
 const cpu = (c.user + c.system) / 1000 / steps;
-// FNV-1a over the parameters' bits: the loss alone hides ulp-level differences in the weights.
-let hash = 0x811c9dc5;
-for (const t of model.parameters()) {
-  for (const byte of new Uint8Array(new Float32Array(t.dataSync() as Float32Array).buffer)) {
-    hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
-  }
-}
+const hash = paramsHash(model);
 console.log(
-  `threads ${threads}: ${ms.toFixed(2)} ms/step wall (${(1000 / ms).toFixed(1)} steps/s), ${cpu.toFixed(2)} ms/step process CPU, loss ${last}, params ${hash.toString(16)}`,
+  `threads ${threads}: ${ms.toFixed(2)} ms/step wall (${(1000 / ms).toFixed(1)} steps/s), ${cpu.toFixed(2)} ms/step process CPU, loss ${last}, params ${hash}`,
 );
 if (process.env.OPS) {
   const rows = [...timing].sort((a, b) => b[1].ms - a[1].ms);

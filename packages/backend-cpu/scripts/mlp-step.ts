@@ -11,25 +11,13 @@
 import { execSync } from 'node:child_process';
 import { setThreads, threadsReady } from '@nerve/backend-cpu';
 import * as core from '@nerve/core';
-import { Linear, ReLU, Sequential, crossEntropy } from '@nerve/layers';
-import { SGD } from '@nerve/optim';
-import {
-  type TrainWorkload,
-  WORKLOADS,
-  labels,
-  mlpWidths,
-  paramValues,
-  sizeOf,
-  uniform,
-} from '../../../bench/cpu/workloads.js';
+import { crossEntropy } from '@nerve/layers';
+import { arg } from './bn-cnn.js';
+import { benchMlp, paramsHash } from './bench-mlp.js';
 import { getWasmRuntime } from '../src/wasm/runtime.js';
 import { setColTasksPerThread, setMinColMacsPerThread } from '../src/wasm/gemm-wasm.js';
 import type { ThreadPool } from '../src/threads/thread-pool.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-}
 const threads = Number(arg('threads', '2'));
 const steps = Number(arg('steps', '200'));
 const blocks = Number(arg('blocks', '8'));
@@ -38,30 +26,7 @@ setThreads(threads);
 await threadsReady();
 await core.ready('cpu');
 core.setBackend('cpu');
-const w = WORKLOADS.find((x) => x.name === arg('workload', 'mlp')) as TrainWorkload;
-const widths = mlpWidths(w);
-const model = new Sequential(
-  ...widths
-    .slice(1)
-    .flatMap((out, i) =>
-      i < widths.length - 2
-        ? [new Linear(widths[i], out), new ReLU()]
-        : [new Linear(widths[i], out)],
-    ),
-);
-const names = model.namedParameters().map(([n]) => n);
-core.tidy(() => {
-  model.loadStateDict(
-    Object.fromEntries(
-      names.map((n, i) => [n, core.tensor(paramValues(w.params[i]), { shape: w.params[i].shape })]),
-    ),
-  );
-});
-const opt = new SGD(model.parameters(), { lr: w.lr });
-const x = core.keep(
-  core.tensor(uniform(sizeOf(w.inputShape), w.inputSeed), { shape: w.inputShape }),
-);
-const y = core.keep(core.tensor(labels(w.inputShape[0], w.labelSeed, w.classes)));
+const { model, opt, x, y } = benchMlp(arg('workload', 'mlp'));
 
 // Variants for --ab: each entry switches the variant on (true) or back to the default (false).
 const VARIANTS: Record<string, (on: boolean) => void> = {};
@@ -214,14 +179,9 @@ for (let i = 0; i < steps; i++) last = step();
 const ms = (performance.now() - t0) / steps;
 const c = process.cpuUsage(c0);
 const cpu = (c.user + c.system) / 1000 / steps;
-let hash = 0x811c9dc5;
-for (const t of model.parameters()) {
-  for (const byte of new Uint8Array(new Float32Array(t.dataSync() as Float32Array).buffer)) {
-    hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
-  }
-}
+const hash = paramsHash(model);
 console.log(
-  `threads ${threads}: ${ms.toFixed(3)} ms/step wall (${(1000 / ms).toFixed(1)} steps/s), ${cpu.toFixed(3)} ms/step process CPU, loss ${last}, params ${hash.toString(16)} (after ${steps + 30} steps)`,
+  `threads ${threads}: ${ms.toFixed(3)} ms/step wall (${(1000 / ms).toFixed(1)} steps/s), ${cpu.toFixed(3)} ms/step process CPU, loss ${last}, params ${hash} (after ${steps + 30} steps)`,
 );
 console.log(
   `  forward ${(stepMs.fwd / steps).toFixed(3)}, backward ${(stepMs.bwd / steps).toFixed(3)}, opt.step ${(stepMs.opt / steps).toFixed(3)} ms/step`,

@@ -10,23 +10,11 @@
 import { execSync } from 'node:child_process';
 import { setThreads, threadsReady } from '@nerve/backend-cpu';
 import * as core from '@nerve/core';
-import { Linear, ReLU, Sequential, crossEntropy } from '@nerve/layers';
-import { SGD } from '@nerve/optim';
-import {
-  type TrainWorkload,
-  WORKLOADS,
-  labels,
-  mlpWidths,
-  paramValues,
-  sizeOf,
-  uniform,
-} from '../../../bench/cpu/workloads.js';
+import { crossEntropy } from '@nerve/layers';
+import { arg } from './bn-cnn.js';
+import { benchMlp } from './bench-mlp.js';
 import { setSgdMinSplit, setSgdPoolDisabled } from '../src/kernels/sgd-pool.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-}
 const threads = Number(arg('threads', '2'));
 const blocks = Number(arg('blocks', '8'));
 const perBlock = Number(arg('steps', '40'));
@@ -36,30 +24,7 @@ await setThreads(threads);
 await threadsReady();
 await core.ready('cpu');
 core.setBackend('cpu');
-const w = WORKLOADS.find((x) => x.name === arg('workload', 'mlp')) as TrainWorkload;
-const widths = mlpWidths(w);
-const model = new Sequential(
-  ...widths
-    .slice(1)
-    .flatMap((out, i) =>
-      i < widths.length - 2
-        ? [new Linear(widths[i], out), new ReLU()]
-        : [new Linear(widths[i], out)],
-    ),
-);
-const names = model.namedParameters().map(([n]) => n);
-core.tidy(() => {
-  model.loadStateDict(
-    Object.fromEntries(
-      names.map((n, i) => [n, core.tensor(paramValues(w.params[i]), { shape: w.params[i].shape })]),
-    ),
-  );
-});
-const opt = new SGD(model.parameters(), { lr: w.lr });
-const x = core.keep(
-  core.tensor(uniform(sizeOf(w.inputShape), w.inputSeed), { shape: w.inputShape }),
-);
-const y = core.keep(core.tensor(labels(w.inputShape[0], w.labelSeed, w.classes)));
+const { model, opt, x, y } = benchMlp(arg('workload', 'mlp'));
 let optMs = 0;
 const step = () => {
   const loss = core.tidy(() => {

@@ -17,11 +17,8 @@ import {
 } from '../../../bench/cpu/workloads.js';
 import type { ThreadPool } from '../src/threads/thread-pool.js';
 import { getWasmRuntime } from '../src/wasm/runtime.js';
+import { arg } from './bn-cnn.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-}
 const threads = Number(arg('threads', '2'));
 const blocks = Number(arg('blocks', '10'));
 const blockMs = Number(arg('ms', '250'));

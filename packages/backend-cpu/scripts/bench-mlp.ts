@@ -1,0 +1,66 @@
+/**
+ * The bench:cpu MLP (bench/cpu/workloads.ts) with its weights and batch, and
+ * a hash of a model's parameter bits, shared by the MLP scripts (mlp-step.ts,
+ * sgd-ab.ts) so that their steps and hashes are the same computation.
+ */
+import * as core from '@nerve/core';
+import { Linear, type Module, ReLU, Sequential } from '@nerve/layers';
+import { SGD } from '@nerve/optim';
+import {
+  type TrainWorkload,
+  WORKLOADS,
+  labels,
+  mlpWidths,
+  paramValues,
+  sizeOf,
+  uniform,
+} from '../../../bench/cpu/workloads.js';
+
+/** The workload `name`'s MLP with its fixed weights, its SGD optimizer and its kept batch. */
+export function benchMlp(name: string): {
+  w: TrainWorkload;
+  model: Sequential;
+  opt: SGD;
+  x: core.Tensor;
+  y: core.Tensor;
+} {
+  const w = WORKLOADS.find((x) => x.name === name) as TrainWorkload;
+  const widths = mlpWidths(w);
+  const model = new Sequential(
+    ...widths
+      .slice(1)
+      .flatMap((out, i) =>
+        i < widths.length - 2
+          ? [new Linear(widths[i], out), new ReLU()]
+          : [new Linear(widths[i], out)],
+      ),
+  );
+  const names = model.namedParameters().map(([n]) => n);
+  core.tidy(() => {
+    model.loadStateDict(
+      Object.fromEntries(
+        names.map((n, i) => [
+          n,
+          core.tensor(paramValues(w.params[i]), { shape: w.params[i].shape }),
+        ]),
+      ),
+    );
+  });
+  const opt = new SGD(model.parameters(), { lr: w.lr });
+  const x = core.keep(
+    core.tensor(uniform(sizeOf(w.inputShape), w.inputSeed), { shape: w.inputShape }),
+  );
+  const y = core.keep(core.tensor(labels(w.inputShape[0], w.labelSeed, w.classes)));
+  return { w, model, opt, x, y };
+}
+
+/** FNV-1a over the parameters' bits: the loss alone hides ulp-level differences in the weights. */
+export function paramsHash(model: Module): string {
+  let hash = 0x811c9dc5;
+  for (const t of model.parameters()) {
+    for (const byte of new Uint8Array(new Float32Array(t.dataSync() as Float32Array).buffer)) {
+      hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+    }
+  }
+  return hash.toString(16);
+}

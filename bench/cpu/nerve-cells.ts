@@ -61,15 +61,17 @@ export async function matmulCell(core: Core, w: MatmulWorkload, sync = true): Pr
 }
 
 /**
- * One training step of an MLP or the small CNN through @nerve/layers and
- * @nerve/optim, in `tidy` as packages/train/src/fit.ts does it, starting from
- * the workload's shared initial weights.
+ * The workload's network (its MLP, or the small CNN) built from `layers`,
+ * with the workload's shared initial weights, so the first loss can be
+ * checked against the other libraries. Also used by bench/cpu/small-step.ts
+ * and packages/backend-cpu/scripts/bench-mlp.ts.
  */
-export async function trainCell(core: Core, w: TrainWorkload): Promise<Cell> {
-  const { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential, crossEntropy } = await import(
-    '@nerve/layers'
-  );
-  const { Adam, SGD } = await import('@nerve/optim');
+export function workloadModel(
+  core: Core,
+  layers: typeof import('@nerve/layers'),
+  w: TrainWorkload,
+): import('@nerve/layers').Sequential {
+  const { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } = layers;
   const widths = mlpWidths(w);
   const model =
     w.kind === 'mlp'
@@ -92,7 +94,6 @@ export async function trainCell(core: Core, w: TrainWorkload): Promise<Cell> {
           new Flatten(),
           new Linear(32 * 7 * 7, 10),
         );
-  // The shared initial weights, so the first loss can be checked against the other libraries.
   const names = model.namedParameters().map(([n]) => n);
   if (names.length !== w.params.length) {
     throw new Error(`${w.name}: model has ${names.length} parameters, workload ${w.params.length}`);
@@ -103,6 +104,18 @@ export async function trainCell(core: Core, w: TrainWorkload): Promise<Cell> {
     );
     model.loadStateDict(dict);
   });
+  return model;
+}
+
+/**
+ * One training step of an MLP or the small CNN through @nerve/layers and
+ * @nerve/optim, in `tidy` as packages/train/src/fit.ts does it, starting from
+ * the workload's shared initial weights.
+ */
+export async function trainCell(core: Core, w: TrainWorkload): Promise<Cell> {
+  const { crossEntropy } = await import('@nerve/layers');
+  const { Adam, SGD } = await import('@nerve/optim');
+  const model = workloadModel(core, await import('@nerve/layers'), w);
   const opt =
     w.optimizer === 'adam'
       ? new Adam(model.parameters(), { lr: w.lr })

@@ -8,7 +8,8 @@
 import { createHash } from 'node:crypto';
 import { setThreads, threadsReady } from '@nerve/backend-cpu';
 import * as core from '@nerve/core';
-import { Linear, ReLU, Sequential, crossEntropy } from '@nerve/layers';
+import * as layers from '@nerve/layers';
+import { crossEntropy } from '@nerve/layers';
 import { Adam, AdamW, SGD } from '@nerve/optim';
 import { setAdamWasmDisabled } from '../../packages/backend-cpu/src/kernels/optim-wasm.js';
 import { setSgdPoolDisabled } from '../../packages/backend-cpu/src/kernels/sgd-pool.js';
@@ -17,16 +18,9 @@ import {
   setMinPoolMacs,
 } from '../../packages/backend-cpu/src/wasm/gemm-wasm.js';
 import { bufferPool } from '../../packages/backend-cpu/src/alloc.js';
+import { workloadModel } from './nerve-cells.js';
 import { getWasmRuntime } from '../../packages/backend-cpu/src/wasm/runtime.js';
-import {
-  type TrainWorkload,
-  WORKLOADS,
-  labels,
-  mlpWidths,
-  paramValues,
-  sizeOf,
-  uniform,
-} from './workloads.js';
+import { type TrainWorkload, WORKLOADS, labels, sizeOf, uniform } from './workloads.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -49,24 +43,7 @@ await threadsReady();
 await core.ready('cpu');
 core.setBackend('cpu');
 
-const widths = mlpWidths(w);
-const model = new Sequential(
-  ...widths
-    .slice(1)
-    .flatMap((out, i) =>
-      i < widths.length - 2
-        ? [new Linear(widths[i], out), new ReLU()]
-        : [new Linear(widths[i], out)],
-    ),
-);
-const names = model.namedParameters().map(([n]) => n);
-core.tidy(() => {
-  model.loadStateDict(
-    Object.fromEntries(
-      names.map((n, i) => [n, core.tensor(paramValues(w.params[i]), { shape: w.params[i].shape })]),
-    ),
-  );
-});
+const model = workloadModel(core, layers, w);
 const kind = optName || w.optimizer || 'sgd';
 const opt =
   kind === 'adam'

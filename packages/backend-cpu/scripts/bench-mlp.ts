@@ -4,17 +4,17 @@
  * sgd-ab.ts) so that their steps and hashes are the same computation.
  */
 import * as core from '@nerve/core';
-import { Linear, type Module, ReLU, Sequential } from '@nerve/layers';
+import * as layers from '@nerve/layers';
+import type { Module, Sequential } from '@nerve/layers';
 import { SGD } from '@nerve/optim';
 import {
   type TrainWorkload,
   WORKLOADS,
   labels,
-  mlpWidths,
-  paramValues,
   sizeOf,
   uniform,
 } from '../../../bench/cpu/workloads.js';
+import { workloadModel } from '../../../bench/cpu/nerve-cells.js';
 
 /** The workload `name`'s MLP with its fixed weights, its SGD optimizer and its kept batch. */
 export function benchMlp(name: string): {
@@ -25,27 +25,7 @@ export function benchMlp(name: string): {
   y: core.Tensor;
 } {
   const w = WORKLOADS.find((x) => x.name === name) as TrainWorkload;
-  const widths = mlpWidths(w);
-  const model = new Sequential(
-    ...widths
-      .slice(1)
-      .flatMap((out, i) =>
-        i < widths.length - 2
-          ? [new Linear(widths[i], out), new ReLU()]
-          : [new Linear(widths[i], out)],
-      ),
-  );
-  const names = model.namedParameters().map(([n]) => n);
-  core.tidy(() => {
-    model.loadStateDict(
-      Object.fromEntries(
-        names.map((n, i) => [
-          n,
-          core.tensor(paramValues(w.params[i]), { shape: w.params[i].shape }),
-        ]),
-      ),
-    );
-  });
+  const model = workloadModel(core, layers, w);
   const opt = new SGD(model.parameters(), { lr: w.lr });
   const x = core.keep(
     core.tensor(uniform(sizeOf(w.inputShape), w.inputSeed), { shape: w.inputShape }),

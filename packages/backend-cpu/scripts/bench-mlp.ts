@@ -1,7 +1,8 @@
 /**
  * The bench:cpu MLP (bench/cpu/workloads.ts) with its weights and batch, and
- * a hash of a model's parameter bits, shared by the MLP scripts (mlp-step.ts,
- * sgd-ab.ts) so that their steps and hashes are the same computation.
+ * a hash of a model's parameter bits and a step timer, shared by the step
+ * scripts (mlp-step.ts, sgd-ab.ts, cnn-step.ts) so that their steps, hashes
+ * and timings are the same computation.
  */
 import * as core from '@nerve/core';
 import * as layers from '@nerve/layers';
@@ -43,4 +44,17 @@ export function paramsHash(model: Module): string {
     }
   }
   return hash.toString(16);
+}
+
+/** Runs `step` n times; wall and process CPU milliseconds per step, and the last step's result. */
+export function timeSteps<T>(
+  n: number,
+  step: () => T,
+): { wallMs: number; cpuMs: number; last: T | undefined } {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  let last: T | undefined;
+  for (let i = 0; i < n; i++) last = step();
+  const c = process.cpuUsage(c0);
+  return { wallMs: (performance.now() - t0) / n, cpuMs: (c.user + c.system) / 1000 / n, last };
 }

@@ -7,7 +7,7 @@ import * as core from '@nerve/core';
 import { setThreads, threadsReady } from '../src/index.js';
 import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential, crossEntropy } from '@nerve/layers';
 import { SGD } from '@nerve/optim';
-import { paramsHash } from './bench-mlp.js';
+import { paramsHash, timeSteps } from './bench-mlp.js';
 
 const steps = Number(process.argv[2] ?? 100);
 const threads = Number(process.argv[3] ?? 1);
@@ -103,13 +103,7 @@ if (process.env.AB) {
   }
   process.exit(0);
 }
-const t0 = performance.now();
-const c0 = process.cpuUsage();
-let last = 0;
-for (let i = 0; i < steps; i++) last = step();
-const ms = (performance.now() - t0) / steps;
-const c = process.cpuUsage(c0);
-const cpu = (c.user + c.system) / 1000 / steps;
+const { wallMs: ms, cpuMs: cpu, last } = timeSteps(steps, step);
 const hash = paramsHash(model);
 console.log(
   `threads ${threads}: ${ms.toFixed(2)} ms/step wall (${(1000 / ms).toFixed(1)} steps/s), ${cpu.toFixed(2)} ms/step process CPU, loss ${last}, params ${hash}`,

@@ -13,7 +13,7 @@ import { setThreads, threadsReady } from '@nerve/backend-cpu';
 import * as core from '@nerve/core';
 import { crossEntropy } from '@nerve/layers';
 import { arg } from './bn-cnn.js';
-import { benchMlp, paramsHash } from './bench-mlp.js';
+import { benchMlp, paramsHash, timeSteps } from './bench-mlp.js';
 import { getWasmRuntime } from '../src/wasm/runtime.js';
 import { setColTasksPerThread, setMinColMacsPerThread } from '../src/wasm/gemm-wasm.js';
 import type { ThreadPool } from '../src/threads/thread-pool.js';
@@ -151,12 +151,9 @@ if (ab) {
     const name = b % 2 === 0 ? 'default' : ab;
     set(name === ab);
     for (let i = 0; i < 3; i++) step();
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    for (let i = 0; i < perBlock; i++) step();
-    const c = process.cpuUsage(c0);
-    res[name].wall.push((performance.now() - t0) / perBlock);
-    res[name].cpu.push((c.user + c.system) / 1000 / perBlock);
+    const { wallMs, cpuMs } = timeSteps(perBlock, step);
+    res[name].wall.push(wallMs);
+    res[name].cpu.push(cpuMs);
   }
   set(false);
   for (const [name, r] of Object.entries(res)) {
@@ -172,13 +169,7 @@ timing.clear();
 poolTiming.clear();
 stepMs = { fwd: 0, bwd: 0, opt: 0, rest: 0 };
 console.log(uptime());
-const t0 = performance.now();
-const c0 = process.cpuUsage();
-let last = 0;
-for (let i = 0; i < steps; i++) last = step();
-const ms = (performance.now() - t0) / steps;
-const c = process.cpuUsage(c0);
-const cpu = (c.user + c.system) / 1000 / steps;
+const { wallMs: ms, cpuMs: cpu, last } = timeSteps(steps, step);
 const hash = paramsHash(model);
 console.log(
   `threads ${threads}: ${ms.toFixed(3)} ms/step wall (${(1000 / ms).toFixed(1)} steps/s), ${cpu.toFixed(3)} ms/step process CPU, loss ${last}, params ${hash} (after ${steps + 30} steps)`,

@@ -12,7 +12,7 @@ import { setThreads, threadsReady } from '@nerve/backend-cpu';
 import * as core from '@nerve/core';
 import { crossEntropy } from '@nerve/layers';
 import { arg } from './bn-cnn.js';
-import { benchMlp } from './bench-mlp.js';
+import { benchMlp, timeSteps } from './bench-mlp.js';
 import { setSgdMinSplit, setSgdPoolDisabled } from '../src/kernels/sgd-pool.js';
 
 const threads = Number(arg('threads', '2'));
@@ -50,12 +50,9 @@ for (let b = 0; b < 2 * blocks; b++) {
   if (minSplit >= 0) setSgdMinSplit(name === 'js' ? minSplit : 1 << 16);
   else setSgdPoolDisabled(name === 'js');
   optMs = 0;
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  for (let i = 0; i < perBlock; i++) step();
-  const c = process.cpuUsage(c0);
-  res[name].wall.push((performance.now() - t0) / perBlock);
-  res[name].cpu.push((c.user + c.system) / 1000 / perBlock);
+  const { wallMs, cpuMs } = timeSteps(perBlock, step);
+  res[name].wall.push(wallMs);
+  res[name].cpu.push(cpuMs);
   res[name].opt.push(optMs / perBlock);
 }
 const med = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];

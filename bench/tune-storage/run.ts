@@ -85,9 +85,25 @@ interface Run {
   serverCpu: number;
 }
 
+/**
+ * nerve's worker processes run without NODE_EXTRA_CA_CERTS. Machines behind an
+ * HTTPS proxy (these development machines) set it, and Node 20 reads and parses
+ * that certificate bundle at every process start, before any of the script
+ * runs: `node -e 0` takes 106 ms of CPU with it and 70 without here, a cost of
+ * the machine, not of a study (the workers reach PostgreSQL without TLS, and
+ * Python's start reads no such variable). NERVE_BENCH_KEEP_CA=1 keeps it.
+ */
+const keepCa = process.env.NERVE_BENCH_KEEP_CA === '1';
+const nodeEnv = { ...process.env };
+if (!keepCa) delete nodeEnv.NODE_EXTRA_CA_CERTS;
+
 function startProcess(cmd: string, args: string[]) {
   const t0 = performance.now();
-  const child: ChildProcess = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(cmd, args, {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: cmd === process.execPath ? nodeEnv : process.env,
+  });
   let output = '';
   child.stdout?.on('data', (d) => (output += d));
   child.stderr?.on('data', (d) => (output += d));
@@ -294,6 +310,13 @@ try {
   console.log(
     `${trials} trials per study, ${repeats} repeats, trivial objective; load average ${load()}`,
   );
+  if (process.env.NODE_EXTRA_CA_CERTS) {
+    console.log(
+      keepCa
+        ? 'NODE_EXTRA_CA_CERTS is set and kept for the Node workers (NERVE_BENCH_KEEP_CA=1)'
+        : 'NODE_EXTRA_CA_CERTS is set here and left out of the Node workers (NERVE_BENCH_KEEP_CA=1 keeps it)',
+    );
+  }
   const rows = new Map<string, { nerve: Tally[]; optuna: Tally[] }>();
   for (let r = 0; r < repeats; r++) {
     for (const n of WORKERS) {

@@ -40,7 +40,8 @@ export type {
   OpenedStudy,
   StoredStudy,
   StudySummary,
-  FinishedAndClaimed,
+  TrialResult,
+  RecordedAndClaimed,
 } from './storage.js';
 export {
   showStudy,

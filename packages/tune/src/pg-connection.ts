@@ -136,6 +136,13 @@ export interface RetryPolicy {
 export class PgConnection {
   /** Whether named (prepared) statements work here; false once a pooler showed they do not. */
   private named = true;
+  /**
+   * Counts connections opened and removed: a LISTEN holds for the
+   * connection that ran it, so a listener whose count changed listens again.
+   */
+  connections = 0;
+  /** Called with the channel of every NOTIFY this process's connections listen to. */
+  onNotification: ((channel: string) => void) | null = null;
   constructor(
     readonly url: string,
     private readonly pool: Pool,
@@ -143,6 +150,13 @@ export class PgConnection {
   ) {
     // An idle client whose server went away emits 'error' on the pool; the next query reconnects.
     pool.on('error', () => {});
+    pool.on('connect', (client) => {
+      this.connections++;
+      client.on('notification', (m) => this.onNotification?.(m.channel));
+    });
+    pool.on('remove', () => {
+      this.connections++;
+    });
   }
 
   /** Runs `fn`, retrying with exponential backoff (doubling, capped) while the failure is transient. */

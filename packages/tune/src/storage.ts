@@ -111,12 +111,26 @@ export interface StoredStudy {
   planned: number;
 }
 
-/** What `finishAndClaim` returns: whether the result was stored, and the next trial claimed. */
-export interface FinishedAndClaimed {
-  /** False when the trial was no longer this worker's (re-queued after a lost heartbeat). */
-  finished: boolean;
-  /** The trial claimed in the same statement, or null when none was queued. */
-  next: ClaimedTrial | null;
+/** A trial that ended in a worker, as the worker hands it to `recordAndClaim`. */
+export interface TrialResult {
+  /** The trial's id. */
+  id: number;
+  /** What finish() stores. */
+  record: TrialRecord;
+  /**
+   * An epoch the worker has not stored yet (runStudyWorker holds back a
+   * trial's expected last report to send it with the result): stored as
+   * report() stores it, if and only if the result is.
+   */
+  last?: EpochReport;
+}
+
+/** What `recordAndClaim` returns. */
+export interface RecordedAndClaimed {
+  /** Ids of the results stored; a result is refused when its trial is no longer the worker's. */
+  recorded: number[];
+  /** The trials claimed, by id; fewer than asked when fewer are queued. */
+  next: ClaimedTrial[];
 }
 
 /** The seam every study storage implements (see the file comment for the invariants). */
@@ -142,18 +156,17 @@ export interface StudyStorage {
   /** Records the finished trial; false (nothing written) when it is no longer that worker's. */
   finish(id: number, worker: string, record: TrialRecord): Promise<boolean>;
   /**
-   * finish() and then claim() (no `below`), in one round trip where the
-   * storage can (optional: a worker without it calls the two). `last` is
-   * an epoch the worker has not stored yet (runStudyWorker holds back a
-   * trial's expected last report to send it here): it is stored as
-   * report() stores it, in the same statement, if and only if the result is.
+   * finish() of each of `results` and then claim() (no `below`) of up to
+   * `limit` trials (0: none), in one round trip where the storage can
+   * (optional: a worker without it calls finish() and claim(), and runs one
+   * trial at a time). A retry whose first try committed counts the results
+   * that try stored as recorded.
    */
-  finishAndClaim?(
-    id: number,
+  recordAndClaim?(
     worker: string,
-    record: TrialRecord,
-    last?: EpochReport,
-  ): Promise<FinishedAndClaimed>;
+    results: TrialResult[],
+    limit: number,
+  ): Promise<RecordedAndClaimed>;
   /** Gives a running trial back to the queue (its stored values stay); it runs again from the start. */
   release(id: number, worker: string): Promise<void>;
   /** Returns running trials whose last heartbeat is older than `graceMs` to the queue. */
@@ -168,6 +181,12 @@ export interface StudyStorage {
   summary?(mode: 'min' | 'max'): Promise<StudySummary>;
   /** How many trials are queued or running (0: the study has finished). Cheap: workers poll it. */
   unfinished(): Promise<number>;
+  /**
+   * Waits up to `ms` for work: resolves sooner when the storage hears that
+   * a trial went back to the queue or that the study finished (optional: a
+   * worker without it sleeps `ms`). Idle workers call it between looks.
+   */
+  waitForWork?(ms: number): Promise<void>;
   /** Which of `ids` are queued (nobody runs them). Cheap: a worker waiting at a rung polls it. */
   queuedAmong(ids: number[]): Promise<number[]>;
   /** Releases connections and files. */

@@ -24,27 +24,22 @@ import { PgConnection, checkUrl, describeFailure, importPg, redactUrl } from './
 import { SCHEMA_VERSION, migrate } from './pg-schema.js';
 import {
   type ClaimedTrial,
-  type FinishedAndClaimed,
   type RungOutcome,
   type OpenedStudy,
+  type RecordedAndClaimed,
   type StoredStudy,
   type StoredTrial,
   type StudyDefinition,
   type StudyStorage,
   type StudySummary,
+  type TrialResult,
   type TrialState,
   finalState,
   finalValue,
   rungOutcome,
 } from './storage.js';
 import { type StudyHeader, headerMismatch } from './study-file.js';
-import {
-  type EpochReport,
-  type Metrics,
-  type TrialRecord,
-  decodeTrial,
-  encodeTrial,
-} from './trial.js';
+import { type Metrics, type TrialRecord, decodeTrial, encodeTrial } from './trial.js';
 
 const T = 'nerve_tune';
 
@@ -59,18 +54,18 @@ export interface PostgresStorageOptions {
 const num = (v: unknown): number => (v === null || v === undefined ? Number.NaN : Number(v));
 
 /**
- * The claim of study $1's queued trial of smallest id below `below`, marked
- * running for `worker` (placeholders or literals) with the server's clock.
- * `SKIP LOCKED` lets concurrent claims pass each other; the partial index on
- * queued trials keeps the subquery an index scan.
+ * The claim of study $1's `limit` queued trials of smallest id below
+ * `below`, marked running for `worker` (placeholders or literals) with the
+ * server's clock. `SKIP LOCKED` lets concurrent claims pass each other; the
+ * partial index on queued trials keeps the subquery an index scan.
  */
-const claimSql = (worker: string, below: string) => `UPDATE ${T}.trials t
+const claimSql = (worker: string, below: string, limit = '1') => `UPDATE ${T}.trials t
     SET state = 'running', worker = ${worker}, attempts = t.attempts + 1,
         claimed_at = now(), heartbeat_at = now()
-  WHERE t.study_id = $1 AND t.id = (
+  WHERE t.study_id = $1 AND t.id IN (
     SELECT id FROM ${T}.trials
      WHERE study_id = $1 AND state = 'queued' AND id < ${below}
-     ORDER BY id LIMIT 1
+     ORDER BY id LIMIT ${limit}
      FOR UPDATE SKIP LOCKED)
   RETURNING t.id, t.params, t.attempts`;
 
@@ -90,8 +85,24 @@ export class PostgresStudyStorage implements StudyStorage {
   private studyId: number | null = null;
   private header: StudyHeader | null = null;
 
+  /** Idle workers' wake-ups (waitForWork): a NOTIFY came since the last wait, and the waiter. */
+  private notified = false;
+  private wake: (() => void) | null = null;
+  /** PgConnection.connections when this process last ran LISTEN (-1: not listening). */
+  private listeningAt = -1;
+
   private constructor(private readonly db: PgConnection) {
     this.location = redactUrl(db.url);
+    db.onNotification = (channel) => {
+      if (channel !== this.channel()) return;
+      this.notified = true;
+      this.wake?.();
+    };
+  }
+
+  /** The study's NOTIFY channel: a trial went back to the queue, or the study finished. */
+  private channel(): string {
+    return `nerve_tune_${this.studyId}`;
   }
 
   /** Connects to `url` and brings its schema up to date; one-line errors for a bad URL, password or database. */
@@ -295,80 +306,132 @@ export class PostgresStudyStorage implements StudyStorage {
   }
 
   /**
-   * finish() and the next claim() in one statement, one round trip: the
-   * worker's loop records a trial and takes the next queued one together. The
-   * claim cannot take the trial being finished (it is running, not queued).
-   * A retry whose first try committed finds its own result, as finish()
-   * does, and claims again: the trial the lost reply claimed stays running
-   * without heartbeats and is re-queued after the grace period, as with a
-   * retried claim(). `last` (an epoch the worker held back) is inserted as
-   * report() inserts it, only when the result is stored.
+   * finish() of each result and a claim of up to `limit` trials in one
+   * statement, one round trip: the worker's loop records what it ran and
+   * takes the next queued trials together (several of each when its trials
+   * are short; runStudyWorker's batchMs). A claim cannot take a trial being
+   * recorded (it is running, not queued). A retry whose first try committed
+   * finds those results stored by this worker (the statement reads the table
+   * as it was before its own updates) and counts them recorded; the trials
+   * the lost reply claimed stay running without heartbeats and are re-queued
+   * after the grace period, as with a retried claim(). A result's `last`
+   * epoch is inserted as report() inserts it, only when the result is stored.
    */
-  async finishAndClaim(
-    id: number,
+  async recordAndClaim(
     worker: string,
-    record: TrialRecord,
-    last?: EpochReport,
-  ): Promise<FinishedAndClaimed> {
+    results: TrialResult[],
+    limit: number,
+  ): Promise<RecordedAndClaimed> {
     const { study, header } = this.ids();
+    const col = <V>(f: (r: TrialResult) => V) => results.map(f);
     // float8 takes 'NaN' and 'Infinity'; node-postgres sends numbers as their text.
     const r = await this.db.query<{
-      finished: boolean;
-      id: number | null;
+      kind: 'recorded' | 'next';
+      id: number;
       params: ClaimedTrial['params'];
       attempts: number;
     }>(
-      `WITH done AS (
-         UPDATE ${T}.trials SET state = $4, value = $5, record = $6, finished_at = now()
-          WHERE study_id = $1 AND id = $2 AND worker = $3 AND state = 'running'
-          RETURNING id),
+      `WITH r AS (
+         SELECT * FROM unnest($3::int[], $4::text[], $5::float8[], $6::json[],
+                              $7::int[], $8::float8[], $9::json[])
+           AS r(id, state, value, record, epoch, epoch_value, metrics)),
+       done AS (
+         UPDATE ${T}.trials t
+            SET state = r.state, value = r.value, record = r.record, finished_at = now()
+           FROM r
+          WHERE t.study_id = $1 AND t.id = r.id AND t.worker = $2 AND t.state = 'running'
+          RETURNING t.id),
        reported AS (
          INSERT INTO ${T}.trial_values (study_id, trial_id, epoch, value, metrics)
-         SELECT $1, done.id, $7::int, $8::float8, $9::json FROM done WHERE $7::int IS NOT NULL
+         SELECT $1, r.id, r.epoch, r.epoch_value, r.metrics FROM r JOIN done ON done.id = r.id
+          WHERE r.epoch IS NOT NULL
          ${UPSERT_VALUE}),
-       next AS (${claimSql('$3', String(2 ** 31 - 1))})
-       SELECT (EXISTS (SELECT 1 FROM done) OR EXISTS (
-                 SELECT 1 FROM ${T}.trials WHERE study_id = $1 AND id = $2 AND worker = $3
-                    AND state IN ('complete', 'pruned', 'failed'))) AS finished,
-              next.id, next.params, next.attempts
-         FROM (SELECT 1) AS one LEFT JOIN next ON true`,
+       next AS (${claimSql('$2', String(2 ** 31 - 1), '$10')})
+       SELECT 'recorded' AS kind, id, NULL::json AS params, NULL::int AS attempts FROM done
+       UNION ALL
+       SELECT 'recorded', t.id, NULL, NULL FROM ${T}.trials t JOIN r ON r.id = t.id
+        WHERE t.study_id = $1 AND t.worker = $2 AND t.state IN ('complete', 'pruned', 'failed')
+       UNION ALL
+       SELECT 'next', id, params, attempts FROM next`,
       [
         study,
-        id,
         worker,
-        finalState(record),
-        finalValue(record),
-        encodeTrial(record),
-        last?.epoch ?? null,
-        last ? String(last.metrics[header.metric]) : null,
-        last ? metricsJson(last.metrics) : null,
+        col((x) => x.id),
+        col((x) => finalState(x.record)),
+        col((x) => finalValue(x.record)),
+        col((x) => encodeTrial(x.record)),
+        col((x) => x.last?.epoch ?? null),
+        col((x) => (x.last ? String(x.last.metrics[header.metric]) : null)),
+        col((x) => (x.last ? metricsJson(x.last.metrics) : null)),
+        limit,
       ],
-      'nerve_tune_finish_claim',
+      'nerve_tune_record_claim',
     );
-    const row = r.rows[0];
-    return {
-      finished: row.finished,
-      next: row.id === null ? null : { id: row.id, params: row.params, attempt: row.attempts },
-    };
+    const recorded: number[] = [];
+    const next: ClaimedTrial[] = [];
+    for (const row of r.rows) {
+      if (row.kind === 'recorded') recorded.push(row.id);
+      else next.push({ id: row.id, params: row.params, attempt: row.attempts });
+    }
+    next.sort((a, b) => a.id - b.id);
+    return { recorded, next };
   }
 
+  // A trial going back to the queue wakes the idle workers (waitForWork); PostgreSQL sends one
+  // NOTIFY per transaction for equal ones.
   async release(id: number, worker: string): Promise<void> {
     await this.db.query(
-      `UPDATE ${T}.trials SET state = 'queued'
-        WHERE study_id = $1 AND id = $2 AND worker = $3 AND state = 'running'`,
-      [this.ids().study, id, worker],
+      `WITH r AS (
+         UPDATE ${T}.trials SET state = 'queued'
+          WHERE study_id = $1 AND id = $2 AND worker = $3 AND state = 'running'
+          RETURNING id)
+       SELECT pg_notify($4, 'queued') FROM r`,
+      [this.ids().study, id, worker, this.channel()],
     );
   }
 
   async requeueStale(graceMs: number): Promise<number[]> {
     const r = await this.db.query<{ id: number }>(
-      `UPDATE ${T}.trials SET state = 'queued'
-        WHERE study_id = $1 AND state = 'running'
-          AND heartbeat_at < now() - make_interval(secs => $2)
-        RETURNING id`,
-      [this.ids().study, graceMs / 1000],
+      `WITH r AS (
+         UPDATE ${T}.trials SET state = 'queued'
+          WHERE study_id = $1 AND state = 'running'
+            AND heartbeat_at < now() - make_interval(secs => $2)
+          RETURNING id)
+       SELECT id, pg_notify($3, 'queued') FROM r`,
+      [this.ids().study, graceMs / 1000, this.channel()],
+      'nerve_tune_requeue',
     );
     return r.rows.map((x) => x.id).sort((a, b) => a - b);
+  }
+
+  /**
+   * Resolves after `ms`, or as soon as another worker of the study says
+   * that a trial went back to the queue or that the study finished
+   * (PostgreSQL's LISTEN/NOTIFY), so idle workers neither poll often nor
+   * keep the study's end waiting. The first call, and the first after the
+   * listening connection was replaced, only runs LISTEN and returns: the
+   * caller looks again, and a NOTIFY from then on is not missed. Behind a
+   * pooler in transaction mode, where LISTEN does not hold, it is a plain wait.
+   */
+  async waitForWork(ms: number): Promise<void> {
+    if (this.listeningAt !== this.db.connections) {
+      this.listeningAt = this.db.connections;
+      await this.db.query(`LISTEN ${this.channel()}`).catch(() => {
+        this.listeningAt = -1;
+      });
+      return;
+    }
+    if (!this.notified) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => this.wake?.(), ms);
+        this.wake = () => {
+          clearTimeout(t);
+          this.wake = null;
+          resolve();
+        };
+      });
+    }
+    this.notified = false;
   }
 
   async trials(): Promise<StoredTrial[]> {
@@ -428,11 +491,14 @@ export class PostgresStudyStorage implements StudyStorage {
 
   async unfinished(): Promise<number> {
     // Two counts, one per partial index: `state IN (…)` matches neither index's predicate,
-    // and was a scan of every study's trials on each idle worker's poll.
+    // and was a scan of every study's trials on each idle worker's poll. A worker that finds
+    // the study finished wakes the idle ones (waitForWork).
     const r = await this.db.query<{ n: number }>(
-      `SELECT ((SELECT count(*) FROM ${T}.trials WHERE study_id = $1 AND state = 'queued')
-             + (SELECT count(*) FROM ${T}.trials WHERE study_id = $1 AND state = 'running'))::int AS n`,
-      [this.ids().study],
+      `SELECT n, CASE WHEN n = 0 THEN pg_notify($2, 'finished') END
+         FROM (SELECT ((SELECT count(*) FROM ${T}.trials WHERE study_id = $1 AND state = 'queued')
+                     + (SELECT count(*) FROM ${T}.trials WHERE study_id = $1 AND state = 'running'))::int AS n) c`,
+      [this.ids().study, this.channel()],
+      'nerve_tune_unfinished',
     );
     return r.rows[0].n;
   }

@@ -29,7 +29,13 @@ import { type GridSearch, type RandomSearch, searcherFingerprint } from './searc
 import { type Config, type ConfigOf, Space, trialSeed } from './space.js';
 import type { StudyHeader } from './study-file.js';
 import { openStudyStorage } from './open-storage.js';
-import type { ClaimedTrial, StoredTrial, StudyDefinition, StudyStorage } from './storage.js';
+import type {
+  ClaimedTrial,
+  StoredTrial,
+  StudyDefinition,
+  StudyStorage,
+  TrialResult,
+} from './storage.js';
 import { finishTrial, loadObjective } from './study.js';
 import {
   type EpochReport,
@@ -68,6 +74,17 @@ export interface StudyWorkerOptions<S extends Space = Space> {
   graceMs?: number;
   /** How often a worker waiting at a rung looks again, and the longest wait of an idle one (it starts at 5 ms and doubles); default 250 ms. */
   pollMs?: number;
+  /**
+   * Short trials are claimed several at a time and their results stored
+   * together with the next claim, in one round trip (PostgreSQL): a worker
+   * claims as many trials as its last one's time fits in batchMs, at most
+   * 16, and stores results at the latest once they add up to batchMs.
+   * Default 20 ms; 0 claims and records one trial at a time. Trials longer
+   * than batchMs always go one at a time, and so do studies with ASHA
+   * (a rung decision waits for the smaller trials' results) and storages
+   * without recordAndClaim (the JSON-lines file).
+   */
+  batchMs?: number;
   /**
    * Read every trial of the finished study into the result's `trials`
    * (default false: only the best trial and the count are read, which is
@@ -182,6 +199,13 @@ export async function runStudyWorker<S extends Space>(
   const heartbeatMs = opts.heartbeatMs ?? 5000;
   const graceMs = opts.graceMs ?? 6 * heartbeatMs;
   const pollMs = opts.pollMs ?? 250;
+  const batchMs = opts.batchMs ?? 20;
+  if (!(Number.isFinite(batchMs) && batchMs >= 0))
+    throw new NerveError(
+      'runStudyWorker',
+      'batchMs a number of milliseconds >= 0',
+      String(batchMs),
+    );
   const worker =
     opts.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
   const pruners = header.pruners as Pruner[];
@@ -194,71 +218,109 @@ export async function runStudyWorker<S extends Space>(
   const storage =
     typeof opts.storage === 'string' ? await openStudyStorage(opts.storage) : opts.storage;
   const ran: number[] = [];
-  // Ctrl-C (opts.signal): the trial being claimed or run goes back to the queue at once.
+  // Ctrl-C (opts.signal): the trial being run goes back to the queue at once, and so do the
+  // trials claimed ahead of it; results of trials that ended are stored first.
   let stopped = false;
-  type Finished = { finished: boolean; next: ClaimedTrial | null | undefined };
-  let current: {
-    id: number;
-    stop: () => void;
-    /** Stores the reports held back for the result (see holdBack). */
-    flush?: () => Promise<void>;
-    finishing?: Promise<Finished>;
-  } | null = null;
-  // A trial claimed together with the last one's result, not yet started.
-  let ahead: ClaimedTrial | null = null;
-  let claiming: Promise<ClaimedTrial | null> | null = null;
+  // The trial running now. `stop` ends it (its objective throws at its next report); `flush`
+  // stores the reports held back for the result (see holdBack).
+  let current: { id: number; stop: () => void; flush: () => Promise<void> } | null = null;
+  // Trials claimed and not started yet (a claim takes several when trials are short), and
+  // results of trials that ended here and are not stored yet (stored with the next claim).
+  const queue: ClaimedTrial[] = [];
+  let pending: TrialResult[] = [];
+  let pendingMs = 0;
+  // The storage call that records `pending` and claims, while it is in flight.
+  let storing: Promise<number | null> | null = null;
   let rejectInterrupted: (e: unknown) => void = () => {};
   const interrupted = new Promise<never>((_, reject) => {
     rejectInterrupted = reject;
   });
   // Nobody awaits `interrupted` when the study ends first: never an unhandled rejection.
   interrupted.catch(() => {});
+
+  // Records what is pending and claims up to `limit` trials into the queue, in one call where the
+  // storage can (recordAndClaim); resolves to the last result stored, or null.
+  const store = (limit: number): Promise<number | null> => {
+    const results = pending;
+    pending = [];
+    pendingMs = 0;
+    const call = (async () => {
+      let recorded: number[];
+      let next: ClaimedTrial[];
+      if (storage.recordAndClaim) {
+        ({ recorded, next } = await storage.recordAndClaim(worker, results, limit));
+      } else {
+        recorded = [];
+        for (const r of results)
+          if (await storage.finish(r.id, worker, r.record)) recorded.push(r.id);
+        next = [];
+        for (let i = 0; i < limit; i++) {
+          const c = await storage.claim(worker);
+          if (!c) break;
+          next.push(c);
+        }
+      }
+      queue.push(...next);
+      let last: number | null = null;
+      for (const r of results) {
+        if (!recorded.includes(r.id)) continue;
+        ran.push(r.id);
+        last = r.id;
+        opts.onTrialEnd?.(r.record);
+      }
+      return last;
+    })();
+    storing = call;
+    return call.finally(() => {
+      if (storing === call) storing = null;
+    });
+  };
+
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    // A claim in flight may come back with a trial: that one is given back too.
-    const got = claiming ? await claiming.catch(() => null) : null;
-    const waiting = ahead ?? got;
-    const held = current ?? (waiting ? { id: waiting.id, stop: () => {} } : null);
-    if (held?.finishing) {
-      // The objective had ended: its result is being stored, which beats running it again.
-      const done = await held.finishing.catch(() => ({ finished: false, next: undefined }));
-      // The statement that stored it may have claimed the next trial: that one goes back.
-      if (done.next) await storage.release(done.next.id, worker);
-      rejectInterrupted(new StudyWorkerInterrupted(null, done.finished ? held.id : null));
-      return;
-    }
-    held?.stop();
-    if (held) {
+    const running = current;
+    if (running) {
+      running.stop();
       // A report held back for the result is stored before the trial goes back, as any other.
-      await held.flush?.().catch(() => {});
-      await storage.release(held.id, worker);
+      await running.flush().catch(() => {});
+      await storage.release(running.id, worker);
     }
-    rejectInterrupted(new StudyWorkerInterrupted(held ? held.id : null));
+    // A store in flight ends first: results that ended beat running them again.
+    let recorded = storing ? await storing.catch(() => null) : null;
+    if (pending.length > 0) recorded = (await store(0).catch(() => null)) ?? recorded;
+    // Trials claimed ahead and not started go back.
+    for (const t of queue.splice(0)) await storage.release(t.id, worker);
+    rejectInterrupted(new StudyWorkerInterrupted(running ? running.id : null, recorded));
   };
   const onAbort = () => void stop().catch(rejectInterrupted);
   if (opts.signal?.aborted) onAbort();
   else opts.signal?.addEventListener('abort', onAbort, { once: true });
 
+  // Several trials per claim and their results stored together need the one-statement call, and
+  // no ASHA: a rung decision waits for the smaller trials' stored values and results, which a
+  // batch would hold back.
+  const batching = batchMs > 0 && storage.recordAndClaim !== undefined && !ashaRule;
   // The epoch this worker's last trial that ran to its end reported last: the next trials of the
   // study most likely end there too (see holdBack).
   let expectedLast: number | null = null;
   // A report is held back (not written at once) when it is most likely the trial's last and the
-  // storage can store it in the statement that records the result (finishAndClaim): one round
+  // storage can store it in the statement that records the result (recordAndClaim): one round
   // trip per trial instead of two, where a short trial spends most of its storage time. Never
   // with ASHA, whose rung decisions read the other trials' stored values. When the objective
   // goes on after it anyway, the held-back report is written at the event loop's next turn, or
   // with the next report, or before the trial is given back on Ctrl-C; a worker killed in
   // between loses that one value of the killed attempt's curve (the re-run stores it again).
   const holdBack = (epoch: number) =>
-    !ashaRule && storage.finishAndClaim !== undefined && epoch === expectedLast;
+    !ashaRule && storage.recordAndClaim !== undefined && epoch === expectedLast;
 
   const work = async (): Promise<StudyWorkerResult> => {
     const { created } = await storage.openStudy(def);
 
-    // Returns the next claimed trial (null: none queued) when it recorded the result and claimed
-    // in one call (finishAndClaim), undefined when the loop must claim.
-    const runTrial = async (claimed: ClaimedTrial): Promise<ClaimedTrial | null | undefined> => {
+    // Runs a claimed trial; when its objective ended and the trial is still this worker's, its
+    // result joins `pending` (in the same turn as `current` is cleared, so Ctrl-C finds it in
+    // exactly one of the two).
+    const runTrial = async (claimed: ClaimedTrial): Promise<TrialResult | null> => {
       const { id, params } = claimed;
       const seed = trialSeed(header.seed, id);
       let left: 'lost' | 'yielded' | 'stopped' | null = null;
@@ -287,6 +349,8 @@ export async function runStudyWorker<S extends Space>(
           // The storage retries dropped connections itself; a beat that still fails is skipped.
           () => {},
         );
+        // Trials claimed ahead, and results not stored yet, are this worker's too.
+        for (const t of [...queue, ...pending]) storage.heartbeat(t.id, worker).catch(() => {});
       }, heartbeatMs);
       current = {
         id,
@@ -354,16 +418,20 @@ export async function runStudyWorker<S extends Space>(
         clearImmediate(fallback);
       }
       // Ctrl-C: the interrupt has released the trial already.
-      if (left === 'stopped') return;
+      if (left === 'stopped') return null;
       if (left === 'yielded') {
         await flush();
         await storage.release(id, worker);
-        return;
+        current = null;
+        return null;
       }
       // What was held back goes with the result; a write of earlier reports ends first.
       const held = heldBack.pop();
       await flush();
-      if (left === 'lost') return;
+      if (left) {
+        current = null;
+        return null;
+      }
       const seconds = (performance.now() - started) / 1000;
       const record = normalizeTrial(
         finishTrial(
@@ -374,52 +442,50 @@ export async function runStudyWorker<S extends Space>(
           outcome,
         ),
       );
-      // Recording the result may claim the next trial in the same statement (finishAndClaim).
-      const finishing: Promise<Finished> = storage.finishAndClaim
-        ? storage.finishAndClaim(id, worker, record, held)
-        : storage.finish(id, worker, record).then((finished) => ({ finished, next: undefined }));
-      if (current) current.finishing = finishing;
-      const both = await finishing;
-      if (both.finished) {
-        ran.push(id);
-        if (record.status === 'completed') expectedLast = record.history.at(-1)?.epoch ?? null;
-        opts.onTrialEnd?.(record);
-      }
-      return both.next;
+      if (record.status === 'completed') expectedLast = record.history.at(-1)?.epoch ?? null;
+      const result: TrialResult = held ? { id, record, last: held } : { id, record };
+      current = null;
+      pending.push(result);
+      pendingMs += seconds * 1000;
+      return result;
     };
 
+    // Trials to claim at once: 1 until a trial has run, then as many as fit in batchMs at the
+    // last trial's pace (at most 16); always 1 without batching.
+    let perClaim = 1;
     // An idle worker looks again after 5 ms, doubling up to pollMs: the last trials of a study
     // of short trials end within milliseconds, and every worker returns only once they have.
     let idleMs = Math.min(5, pollMs);
-    let next: ClaimedTrial | null | undefined;
     for (;;) {
       if (stopped) return await interrupted;
-      let claimed: ClaimedTrial | null;
-      if (next !== undefined) {
-        // Claimed while the last trial was recorded; stop() gives it back from here.
-        claimed = next;
-        next = undefined;
-        ahead = null;
-      } else {
-        claiming = storage.claim(worker);
-        claimed = await claiming;
-        claiming = null;
-      }
+      // Records what ended and claims what runs next, in one call where the storage can.
+      if (queue.length === 0) await store(perClaim);
+      if (stopped) return await interrupted;
+      const claimed = queue.shift();
       if (claimed) {
-        // stop() gives it back.
-        if (stopped) return await interrupted;
+        let ended: TrialResult | null;
         try {
-          next = await runTrial(claimed);
-          ahead = next ?? null;
+          ended = await runTrial(claimed);
         } finally {
           current = null;
+        }
+        if (stopped) return await interrupted;
+        if (ended && batching) {
+          const ms = Math.max(ended.record.seconds * 1000, 0.05);
+          perClaim = Math.max(1, Math.min(16, Math.floor(batchMs / ms)));
+        }
+        // Results wait for the next claim while the queue holds short trials; a slow one, or a
+        // batch that took long, is stored at once.
+        if (pending.length > 0 && queue.length > 0 && (!batching || pendingMs >= batchMs)) {
+          await store(0);
         }
         idleMs = Math.min(5, pollMs);
         continue;
       }
       if ((await storage.unfinished()) === 0) break;
       await storage.requeueStale(graceMs);
-      await sleep(idleMs);
+      // Woken early where the storage can (a trial went back to the queue, the study finished).
+      await (storage.waitForWork ? storage.waitForWork(idleMs) : sleep(idleMs));
       idleMs = Math.min(pollMs, idleMs * 2);
     }
     if (!opts.readTrials && storage.summary) {

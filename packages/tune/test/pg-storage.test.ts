@@ -305,9 +305,10 @@ describe.skipIf(!installed)('the PostgreSQL study storage', () => {
         if (typeof v !== 'function') return v;
         return (...a: unknown[]) => {
           if (key === 'report') sent.push(`report ${a[0]}:${a[2]}`);
-          if (key === 'finishAndClaim') {
-            const last = a[3] as { epoch: number } | undefined;
-            sent.push(`finish ${a[0]}${last ? ` with ${last.epoch}` : ''}`);
+          if (key === 'recordAndClaim') {
+            for (const r of a[1] as { id: number; last?: { epoch: number } }[]) {
+              sent.push(`finish ${r.id}${r.last ? ` with ${r.last.epoch}` : ''}`);
+            }
           }
           if (key === 'release') sent.push(`release ${a[0]}`);
           return v.apply(target, a);
@@ -350,6 +351,8 @@ describe.skipIf(!installed)('the PostgreSQL study storage', () => {
       objective,
       workerId: 'w',
       readTrials: true,
+      // One trial per statement (the batching of short trials is tested below).
+      batchMs: 0,
     });
     await storage.close();
     expect(result.ran).toEqual([0, 1, 2, 3, 4]);
@@ -406,6 +409,7 @@ describe.skipIf(!installed)('the PostgreSQL study storage', () => {
       objective,
       workerId: 'w',
       signal: abort.signal,
+      batchMs: 0,
     }).then(
       () => null,
       (err: unknown) => err,
@@ -429,6 +433,231 @@ describe.skipIf(!installed)('the PostgreSQL study storage', () => {
     );
     expect(row.state).toBe('queued');
   });
+
+  // Short trials go several per statement (runStudyWorker's batchMs): the spy records each
+  // recordAndClaim as the results it stores, the trials it asked for and those it got.
+  const batchSpy = (storage: PostgresStudyStorage, calls: string[]): StudyStorage =>
+    new Proxy(storage, {
+      get(target, key) {
+        const v = Reflect.get(target, key);
+        if (typeof v !== 'function') return v;
+        if (key !== 'recordAndClaim') return v.bind(target);
+        return async (worker: string, results: { id: number; last?: unknown }[], limit: number) => {
+          const got = await target.recordAndClaim(worker, results as never, limit);
+          const ids = (xs: number[]) => `[${xs.join(',')}]`;
+          calls.push(
+            `record ${ids(results.map((r) => r.id))}${results.some((r) => r.last) ? ' with last' : ''} claim ${limit} got ${ids(got.next.map((t) => t.id))}`,
+          );
+          return got;
+        };
+      },
+    });
+  const trivial = async (c: { x: number }, r: Reporter) => {
+    await r.report(1, { valLoss: c.x });
+    return c.x;
+  };
+
+  it('claims short trials sixteen at a time and stores their results, last epochs included, with the next claim', async () => {
+    const url = cluster.url();
+    const study = 'batched';
+    const storage = await PostgresStudyStorage.connect(url);
+    const calls: string[] = [];
+    const ended: number[] = [];
+    const result = await runStudyWorker({
+      storage: batchSpy(storage, calls),
+      study,
+      space: space({ x: uniform(0, 1) }),
+      searcher: randomSearch({ trials: 20 }),
+      seed: 3,
+      objective: trivial,
+      workerId: 'w',
+      readTrials: true,
+      // Any trial under 625 ms counts as short: 16 per claim.
+      batchMs: 10_000,
+      onTrialEnd: (t) => ended.push(t.id),
+    });
+    await storage.close();
+    expect(calls).toEqual([
+      // Nothing has run yet: one trial.
+      'record [] claim 1 got [0]',
+      // Trial 0's report went alone (no epoch expected yet); trial 1's on is held back.
+      'record [0] claim 16 got [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]',
+      'record [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16] with last claim 16 got [17,18,19]',
+      'record [17,18,19] with last claim 16 got []',
+    ]);
+    expect(result.ran).toEqual([...Array(20).keys()]);
+    expect(ended).toEqual(result.ran);
+    // As a serial run, every epoch stored.
+    const serial = await runStudy({
+      space: space({ x: uniform(0, 1) }),
+      objective: trivial,
+      searcher: randomSearch({ trials: 20 }),
+      seed: 3,
+    });
+    expect(comparable((result.trials ?? []).map((t) => t.record as TrialRecord))).toEqual(
+      comparable(serial.trials),
+    );
+    for (const t of result.trials ?? []) {
+      expect(t.state).toBe('complete');
+      expect(t.intermediate.map((v) => v.epoch)).toEqual([1]);
+    }
+  });
+
+  it('stores a batch of trials one statement at a time when they are slow, and claims one at a time', async () => {
+    const url = cluster.url();
+    const storage = await PostgresStudyStorage.connect(url);
+    const calls: string[] = [];
+    // 30 ms trials with batchMs 40: one per claim.
+    const result = await runStudyWorker({
+      storage: batchSpy(storage, calls),
+      study: 'slow-batch',
+      space: space({ x: uniform(0, 1) }),
+      searcher: randomSearch({ trials: 3 }),
+      objective: async (c: { x: number }, r: Reporter) => {
+        await sleep(30);
+        return trivial(c, r);
+      },
+      workerId: 'w',
+      batchMs: 40,
+    });
+    await storage.close();
+    expect(result.ran).toEqual([0, 1, 2]);
+    expect(calls).toEqual([
+      'record [] claim 1 got [0]',
+      'record [0] claim 1 got [1]',
+      'record [1] with last claim 1 got [2]',
+      'record [2] with last claim 1 got []',
+    ]);
+  });
+
+  it('on Ctrl-C in a batch: stores the results that ended, gives back the running trial and the claimed ones', async () => {
+    const url = cluster.url();
+    const study = 'batch-abort';
+    const storage = await PostgresStudyStorage.connect(url);
+    const calls: string[] = [];
+    const abort = new AbortController();
+    const e = await runStudyWorker({
+      storage: batchSpy(storage, calls),
+      study,
+      space: space({ x: uniform(0, 1) }),
+      searcher: randomSearch({ trials: 10 }),
+      objective: async (c: { x: number }, r: Reporter) => {
+        // Trial 4 (the batch's fourth) is interrupted at its first report.
+        if (r.trialId === 4) {
+          abort.abort();
+          await new Promise(() => {});
+        }
+        return trivial(c, r);
+      },
+      workerId: 'w',
+      batchMs: 10_000,
+      signal: abort.signal,
+    }).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(e).toBeInstanceOf(StudyWorkerInterrupted);
+    expect((e as StudyWorkerInterrupted).released).toBe(4);
+    expect((e as StudyWorkerInterrupted).recorded).toBe(3);
+    expect(calls).toEqual([
+      'record [] claim 1 got [0]',
+      'record [0] claim 16 got [1,2,3,4,5,6,7,8,9]',
+      // Ctrl-C: the three that ended are stored, nothing more is claimed.
+      'record [1,2,3] with last claim 0 got []',
+    ]);
+    const rows = await query(
+      `SELECT t.id, t.state, t.worker FROM nerve_tune.trials t
+         JOIN nerve_tune.studies s ON s.id = t.study_id WHERE s.name = $1 ORDER BY t.id`,
+      [study],
+    );
+    expect(rows.map((r) => r.state)).toEqual([
+      ...Array(4).fill('complete'),
+      ...Array(6).fill('queued'),
+    ]);
+    // Another worker finishes the study as a serial run would.
+    const rest = await runStudyWorker({
+      storage: storage,
+      study,
+      space: space({ x: uniform(0, 1) }),
+      searcher: randomSearch({ trials: 10 }),
+      objective: trivial,
+      workerId: 'v',
+      readTrials: true,
+    });
+    await storage.close();
+    expect(rest.ran).toEqual([4, 5, 6, 7, 8, 9]);
+    const serial = await runStudy({
+      space: space({ x: uniform(0, 1) }),
+      objective: trivial,
+      searcher: randomSearch({ trials: 10 }),
+    });
+    expect(comparable((rest.trials ?? []).map((t) => t.record as TrialRecord))).toEqual(
+      comparable(serial.trials),
+    );
+  });
+
+  it('wakes an idle worker at once when a trial goes back to the queue and when the study finishes (LISTEN/NOTIFY)', async () => {
+    const url = cluster.url();
+    const study = 'notify';
+    const opts = {
+      storage: url,
+      study,
+      space: space({ x: uniform(0, 1) }),
+      searcher: randomSearch({ trials: 2 }),
+      objective: trivial,
+    };
+    // Another worker, 'x', holds both trials.
+    const other = await PostgresStudyStorage.connect(url);
+    await other.openStudy(studyDefinition(opts as never));
+    const held = [await other.claim('x'), await other.claim('x')].map((t) => t?.id);
+    expect(held).toEqual([0, 1]);
+    // The idle worker's waits double up to a minute: it polls too seldom to see anything in time.
+    const storage = await PostgresStudyStorage.connect(url);
+    const waits: number[] = [];
+    const watched = new Proxy(storage, {
+      get(target, key) {
+        const v = Reflect.get(target, key);
+        if (typeof v !== 'function') return v;
+        if (key === 'waitForWork') {
+          return (ms: number) => {
+            waits.push(ms);
+            return v.call(target, ms);
+          };
+        }
+        return v.bind(target);
+      },
+    }) as StudyStorage;
+    const started: [number, number][] = [];
+    let returnedAt = 0;
+    const idle = runStudyWorker({
+      ...opts,
+      storage: watched,
+      workerId: 'a',
+      pollMs: 60_000,
+      onTrialStart: (t) => started.push([t.id, Date.now()]),
+    }).then((r) => {
+      returnedAt = Date.now();
+      return r;
+    });
+    // Once it waits 2.56 s or more at a time, 'x' gives trial 0 back.
+    while (!waits.some((ms) => ms >= 2560)) await sleep(20);
+    const releasedAt = Date.now();
+    await other.release(0, 'x');
+    while (started.length === 0) await sleep(10);
+    expect(started[0][0]).toBe(0);
+    expect(started[0][1] - releasedAt).toBeLessThan(1500);
+    // It runs trial 0 and waits again; 'x' records trial 1, finds the study finished, and says so.
+    await sleep(200);
+    const { storage: _, study: __, ...serial } = opts;
+    const [t1] = (await runStudy(serial)).trials.slice(1);
+    expect(await other.finish(1, 'x', t1)).toBe(true);
+    const finishedAt = Date.now();
+    expect(await other.unfinished()).toBe(0);
+    const r = await idle;
+    expect(r.ran).toEqual([0]);
+    expect(returnedAt - finishedAt).toBeLessThan(1500);
+    await Promise.all([other.close(), storage.close()]);
+  }, 30_000);
 
   it('four workers, one SIGKILLed mid-trial and the server restarted: every trial once, as a serial run', async () => {
     const n = 24;

@@ -100,7 +100,7 @@ export class PostgresStudyStorage implements StudyStorage {
     };
   }
 
-  /** The study's NOTIFY channel: a trial went back to the queue, or the study finished. */
+  /** The study's NOTIFY channel: trials were queued, or the study finished. */
   private channel(): string {
     return `nerve_tune_${this.studyId}`;
   }
@@ -187,6 +187,8 @@ export class PostgresStudyStorage implements StudyStorage {
           [row.id, ids, ids.map((id) => JSON.stringify(def.params(id)))],
         );
         await c.query(`UPDATE ${T}.studies SET planned = $2 WHERE id = $1`, [row.id, def.trials]);
+        // Idle workers of the study wake for the new trials (waitForWork).
+        await c.query('SELECT pg_notify($1, $2)', [`nerve_tune_${row.id}`, 'queued']);
       }
       return { id: row.id, created };
     });

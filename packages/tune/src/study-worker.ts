@@ -72,7 +72,12 @@ export interface StudyWorkerOptions<S extends Space = Space> {
   heartbeatMs?: number;
   /** A running trial whose heartbeat is older than this goes back to the queue (default 6 × heartbeatMs). */
   graceMs?: number;
-  /** How often a worker waiting at a rung looks again, and the longest wait of an idle one (it starts at 5 ms and doubles); default 250 ms. */
+  /**
+   * How often a worker waiting at a rung looks again, and the longest wait
+   * of an idle one (it starts at 5 ms and doubles; with a storage that wakes
+   * idle workers, PostgreSQL's, it waits this long from the start); default
+   * 250 ms.
+   */
   pollMs?: number;
   /**
    * Short trials are claimed several at a time and their results stored
@@ -454,8 +459,11 @@ export async function runStudyWorker<S extends Space>(
     // last trial's pace (at most 16); always 1 without batching.
     let perClaim = 1;
     // An idle worker looks again after 5 ms, doubling up to pollMs: the last trials of a study
-    // of short trials end within milliseconds, and every worker returns only once they have.
-    let idleMs = Math.min(5, pollMs);
+    // of short trials end within milliseconds, and every worker returns only once they have. A
+    // storage that wakes its idle workers (waitForWork: a trial given back, the study's end)
+    // needs no quick looks: they wait pollMs from the start.
+    const firstIdleMs = storage.waitForWork ? pollMs : Math.min(5, pollMs);
+    let idleMs = firstIdleMs;
     for (;;) {
       if (stopped) return await interrupted;
       // Records what ended and claims what runs next, in one call where the storage can.
@@ -479,7 +487,7 @@ export async function runStudyWorker<S extends Space>(
         if (pending.length > 0 && queue.length > 0 && (!batching || pendingMs >= batchMs)) {
           await store(0);
         }
-        idleMs = Math.min(5, pollMs);
+        idleMs = firstIdleMs;
         continue;
       }
       if ((await storage.unfinished()) === 0) break;

@@ -113,9 +113,10 @@ export function workloadModel(
  * the workload's shared initial weights.
  */
 export async function trainCell(core: Core, w: TrainWorkload): Promise<Cell> {
-  const { crossEntropy } = await import('@nerve/layers');
+  const layers = await import('@nerve/layers');
+  const { crossEntropy } = layers;
   const { Adam, SGD } = await import('@nerve/optim');
-  const model = workloadModel(core, await import('@nerve/layers'), w);
+  const model = workloadModel(core, layers, w);
   const opt =
     w.optimizer === 'adam'
       ? new Adam(model.parameters(), { lr: w.lr })

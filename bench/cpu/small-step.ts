@@ -9,7 +9,6 @@ import { createHash } from 'node:crypto';
 import { setThreads, threadsReady } from '@nerve/backend-cpu';
 import * as core from '@nerve/core';
 import * as layers from '@nerve/layers';
-import { crossEntropy } from '@nerve/layers';
 import { Adam, AdamW, SGD } from '@nerve/optim';
 import { setAdamWasmDisabled } from '../../packages/backend-cpu/src/kernels/optim-wasm.js';
 import { setSgdPoolDisabled } from '../../packages/backend-cpu/src/kernels/sgd-pool.js';
@@ -60,7 +59,7 @@ const y = core.keep(core.tensor(labels(w.inputShape[0], w.labelSeed, w.classes))
 let last = 0;
 const step = () => {
   const loss = core.tidy(() => {
-    const l = crossEntropy(model.call(x), y);
+    const l = layers.crossEntropy(model.call(x), y);
     l.backward();
     opt.step();
     opt.zeroGrad();

@@ -100,9 +100,9 @@ export class PostgresStudyStorage implements StudyStorage {
     };
   }
 
-  /** The study's NOTIFY channel: trials were queued, or the study finished. */
-  private channel(): string {
-    return `nerve_tune_${this.studyId}`;
+  /** Study `id`'s NOTIFY channel: trials were queued, or the study finished. */
+  private channel(id = this.studyId): string {
+    return `nerve_tune_${id}`;
   }
 
   /** Connects to `url` and brings its schema up to date; one-line errors for a bad URL, password or database. */
@@ -188,7 +188,7 @@ export class PostgresStudyStorage implements StudyStorage {
         );
         await c.query(`UPDATE ${T}.studies SET planned = $2 WHERE id = $1`, [row.id, def.trials]);
         // Idle workers of the study wake for the new trials (waitForWork).
-        await c.query('SELECT pg_notify($1, $2)', [`nerve_tune_${row.id}`, 'queued']);
+        await c.query(`SELECT pg_notify($1, 'queued')`, [this.channel(row.id)]);
       }
       return { id: row.id, created };
     });
@@ -379,31 +379,35 @@ export class PostgresStudyStorage implements StudyStorage {
     return { recorded, next };
   }
 
-  // A trial going back to the queue wakes the idle workers (waitForWork); PostgreSQL sends one
-  // NOTIFY per transaction for equal ones.
-  async release(id: number, worker: string): Promise<void> {
-    await this.db.query(
-      `WITH r AS (
-         UPDATE ${T}.trials SET state = 'queued'
-          WHERE study_id = $1 AND id = $2 AND worker = $3 AND state = 'running'
-          RETURNING id)
-       SELECT pg_notify($4, 'queued') FROM r`,
-      [this.ids().study, id, worker, this.channel()],
-    );
-  }
-
-  async requeueStale(graceMs: number): Promise<number[]> {
+  /**
+   * Puts the study's running trials that match `where` (placeholders from $3,
+   * `values`) back in the queue and returns their ids. A trial going back
+   * wakes the idle workers (waitForWork); PostgreSQL sends one NOTIFY per
+   * transaction for equal ones.
+   */
+  private async requeue(where: string, values: unknown[], name?: string): Promise<number[]> {
     const r = await this.db.query<{ id: number }>(
       `WITH r AS (
          UPDATE ${T}.trials SET state = 'queued'
-          WHERE study_id = $1 AND state = 'running'
-            AND heartbeat_at < now() - make_interval(secs => $2)
+          WHERE study_id = $1 AND state = 'running' AND ${where}
           RETURNING id)
-       SELECT id, pg_notify($3, 'queued') FROM r`,
-      [this.ids().study, graceMs / 1000, this.channel()],
-      'nerve_tune_requeue',
+       SELECT id, pg_notify($2, 'queued') FROM r`,
+      [this.ids().study, this.channel(), ...values],
+      name,
     );
     return r.rows.map((x) => x.id).sort((a, b) => a - b);
+  }
+
+  async release(id: number, worker: string): Promise<void> {
+    await this.requeue('id = $3 AND worker = $4', [id, worker]);
+  }
+
+  requeueStale(graceMs: number): Promise<number[]> {
+    return this.requeue(
+      'heartbeat_at < now() - make_interval(secs => $3)',
+      [graceMs / 1000],
+      'nerve_tune_requeue',
+    );
   }
 
   /**

@@ -233,7 +233,6 @@ export async function runStudyWorker<S extends Space>(
   // results of trials that ended here and are not stored yet (stored with the next claim).
   const queue: ClaimedTrial[] = [];
   let pending: TrialResult[] = [];
-  let pendingMs = 0;
   // The storage call that records `pending` and claims, while it is in flight.
   let storing: Promise<number | null> | null = null;
   let rejectInterrupted: (e: unknown) => void = () => {};
@@ -248,7 +247,6 @@ export async function runStudyWorker<S extends Space>(
   const store = (limit: number): Promise<number | null> => {
     const results = pending;
     pending = [];
-    pendingMs = 0;
     const call = (async () => {
       let recorded: number[];
       let next: ClaimedTrial[];
@@ -451,7 +449,6 @@ export async function runStudyWorker<S extends Space>(
       const result: TrialResult = held ? { id, record, last: held } : { id, record };
       current = null;
       pending.push(result);
-      pendingMs += seconds * 1000;
       return result;
     };
 
@@ -482,11 +479,13 @@ export async function runStudyWorker<S extends Space>(
           const ms = Math.max(ended.record.seconds * 1000, 0.05);
           perClaim = Math.max(1, Math.min(16, Math.floor(batchMs / ms)));
         }
-        // Results wait for the next claim while the queue holds short trials; a slow one, or a
-        // batch that took long, is stored at once.
-        if (pending.length > 0 && queue.length > 0 && (!batching || pendingMs >= batchMs)) {
+        // Results wait for the next claim while the queue holds short trials (only a batch
+        // leaves any there); a slow one, or results that add up to batchMs, are stored at once.
+        if (
+          queue.length > 0 &&
+          pending.reduce((ms, r) => ms + r.record.seconds * 1000, 0) >= batchMs
+        )
           await store(0);
-        }
         idleMs = firstIdleMs;
         continue;
       }

@@ -7,9 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   PostgresStudyStorage,
   type Reporter,
+  type RecordedAndClaimed,
   type StudyStorage,
   StudyWorkerInterrupted,
   type TrialRecord,
+  type TrialResult,
   logUniform,
   randomSearch,
   runStudy,
@@ -295,25 +297,36 @@ describe.skipIf(!installed)('the PostgreSQL study storage', () => {
     }
   });
 
-  // runStudyWorker holds a trial's report back when it expects it to be the trial's last (the
-  // last epoch of its previous complete trial) and there is no ASHA: it goes out in the
-  // statement that records the result. The storage is wrapped to see what the worker sends.
-  const spied = (storage: PostgresStudyStorage, sent: string[]): StudyStorage =>
+  // The storage as a worker sees it, with `seen` told of each call as it is made: the method,
+  // its arguments and the promise of its result. How the tests below see what a worker sends.
+  const watched = (
+    storage: PostgresStudyStorage,
+    seen: (method: string, args: unknown[], result: Promise<unknown>) => void,
+  ): StudyStorage =>
     new Proxy(storage, {
       get(target, key) {
         const v = Reflect.get(target, key);
         if (typeof v !== 'function') return v;
         return (...a: unknown[]) => {
-          if (key === 'report') sent.push(`report ${a[0]}:${a[2]}`);
-          if (key === 'recordAndClaim') {
-            for (const r of a[1] as { id: number; last?: { epoch: number } }[]) {
-              sent.push(`finish ${r.id}${r.last ? ` with ${r.last.epoch}` : ''}`);
-            }
-          }
-          if (key === 'release') sent.push(`release ${a[0]}`);
-          return v.apply(target, a);
+          const result = v.apply(target, a);
+          seen(String(key), a, result);
+          return result;
         };
       },
+    });
+
+  // runStudyWorker holds a trial's report back when it expects it to be the trial's last (the
+  // last epoch of its previous complete trial) and there is no ASHA: it goes out in the
+  // statement that records the result. The storage is wrapped to see what the worker sends.
+  const spied = (storage: PostgresStudyStorage, sent: string[]): StudyStorage =>
+    watched(storage, (method, a) => {
+      if (method === 'report') sent.push(`report ${a[0]}:${a[2]}`);
+      if (method === 'recordAndClaim') {
+        for (const r of a[1] as TrialResult[]) {
+          sent.push(`finish ${r.id}${r.last ? ` with ${r.last.epoch}` : ''}`);
+        }
+      }
+      if (method === 'release') sent.push(`release ${a[0]}`);
     });
   const storedEpochs = async (study: string, trial: number) =>
     (
@@ -437,20 +450,17 @@ describe.skipIf(!installed)('the PostgreSQL study storage', () => {
   // Short trials go several per statement (runStudyWorker's batchMs): the spy records each
   // recordAndClaim as the results it stores, the trials it asked for and those it got.
   const batchSpy = (storage: PostgresStudyStorage, calls: string[]): StudyStorage =>
-    new Proxy(storage, {
-      get(target, key) {
-        const v = Reflect.get(target, key);
-        if (typeof v !== 'function') return v;
-        if (key !== 'recordAndClaim') return v.bind(target);
-        return async (worker: string, results: { id: number; last?: unknown }[], limit: number) => {
-          const got = await target.recordAndClaim(worker, results as never, limit);
-          const ids = (xs: number[]) => `[${xs.join(',')}]`;
+    watched(storage, (method, a, result) => {
+      if (method !== 'recordAndClaim') return;
+      const results = a[1] as TrialResult[];
+      const ids = (xs: number[]) => `[${xs.join(',')}]`;
+      result.then(
+        (got) =>
           calls.push(
-            `record ${ids(results.map((r) => r.id))}${results.some((r) => r.last) ? ' with last' : ''} claim ${limit} got ${ids(got.next.map((t) => t.id))}`,
-          );
-          return got;
-        };
-      },
+            `record ${ids(results.map((r) => r.id))}${results.some((r) => r.last) ? ' with last' : ''} claim ${a[2]} got ${ids((got as RecordedAndClaimed).next.map((t) => t.id))}`,
+          ),
+        () => {},
+      );
     });
   const trivial = async (c: { x: number }, r: Reporter) => {
     await r.report(1, { valLoss: c.x });
@@ -614,24 +624,14 @@ describe.skipIf(!installed)('the PostgreSQL study storage', () => {
     // The idle worker waits a minute between looks: it polls too seldom to see anything in time.
     const storage = await PostgresStudyStorage.connect(url);
     const waits: number[] = [];
-    const watched = new Proxy(storage, {
-      get(target, key) {
-        const v = Reflect.get(target, key);
-        if (typeof v !== 'function') return v;
-        if (key === 'waitForWork') {
-          return (ms: number) => {
-            waits.push(ms);
-            return v.call(target, ms);
-          };
-        }
-        return v.bind(target);
-      },
-    }) as StudyStorage;
+    const watchedStorage = watched(storage, (method, a) => {
+      if (method === 'waitForWork') waits.push(a[0] as number);
+    });
     const started: [number, number][] = [];
     let returnedAt = 0;
     const idle = runStudyWorker({
       ...opts,
-      storage: watched,
+      storage: watchedStorage,
       workerId: 'a',
       pollMs: 60_000,
       onTrialStart: (t) => started.push([t.id, Date.now()]),

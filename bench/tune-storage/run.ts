@@ -89,7 +89,7 @@ interface Run {
  * nerve's worker processes run without NODE_EXTRA_CA_CERTS. Machines behind an
  * HTTPS proxy (these development machines) set it, and Node 20 reads and parses
  * that certificate bundle at every process start, before any of the script
- * runs: `node -e 0` takes 106 ms of CPU with it and 70 without here, a cost of
+ * runs: an empty script takes 106 ms of CPU with it and 70 without here, a cost of
  * the machine, not of a study (the workers reach PostgreSQL without TLS, and
  * Python's start reads no such variable). NERVE_BENCH_KEEP_CA=1 keeps it.
  */
